@@ -1,0 +1,139 @@
+"""Safe YAML loading that keeps line numbers for messages.
+
+PyYAML's safe loader forgets where values came from and lets a repeated key
+silently win. We compose the node tree ourselves so every mapping key keeps its
+line, and a duplicate key is an error a person sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SourceError
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # profiles and clause files are a few KB
+MAX_DEPTH = 40
+
+
+@dataclass
+class Document:
+    """Plain Python data plus the line of every key path, for messages."""
+
+    path: Path
+    data: Any
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+    def line(self, *keys: Any) -> int | None:
+        """The line of the deepest known prefix of ``keys``."""
+        for end in range(len(keys), -1, -1):
+            line = self.lines.get(tuple(keys[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+def read_text(path: Path, error: type[SourceError] = SourceError) -> str:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise error(path, None, "file not found") from None
+    except OSError as exc:
+        raise error(path, None, f"cannot read the file ({exc.strerror})") from None
+    if path.is_dir():
+        raise error(path, None, "is a folder, not a YAML file")
+    if size > MAX_FILE_BYTES:
+        raise error(path, None, f"file is {size // 1024} KB; the most allowed is {MAX_FILE_BYTES // 1024} KB")
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise error(path, None, "is a binary file, not YAML text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(path, line, "is not UTF-8 text; save it as UTF-8") from None
+
+
+def load(path: str | Path, error: type[SourceError] = SourceError) -> Document:
+    """Load one YAML file safely, keeping key lines; errors name path and line."""
+    path = Path(path)
+    text = read_text(path, error)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "\t" in problem or (mark and "\t" in _line_of(text, mark.line)):
+            problem = "a tab character is not allowed for indenting YAML; use spaces"
+        raise error(path, line, f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise error(path, None, f"YAML syntax error: {exc}") from None
+    doc = Document(path=path, data=None)
+    if node is None:
+        return doc
+    doc.data = _construct(node, (), doc, error, 0)
+    return doc
+
+
+def _line_of(text: str, index: int) -> str:
+    lines = text.splitlines()
+    return lines[index] if 0 <= index < len(lines) else ""
+
+
+_scalar_loader = yaml.SafeLoader("")
+
+
+def _construct(node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: type[SourceError], depth: int) -> Any:
+    line = node.start_mark.line + 1
+    doc.lines.setdefault(keys, line)
+    if depth > MAX_DEPTH:
+        raise error(doc.path, line, f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise error(doc.path, key_node.start_mark.line + 1, "YAML merge keys (<<) are not allowed")
+            key = _construct(key_node, keys, doc, error, depth + 1)
+            if isinstance(key, (list, dict)):
+                raise error(doc.path, key_node.start_mark.line + 1, "a key must be plain text")
+            if key in result:
+                first = doc.lines.get((*keys, key))
+                raise error(
+                    doc.path,
+                    key_node.start_mark.line + 1,
+                    f"'{_dotted(keys, key)}' appears twice (first on line {first}); keep one",
+                )
+            doc.lines[(*keys, key)] = key_node.start_mark.line + 1
+            result[key] = _construct(value_node, (*keys, key), doc, error, depth + 1)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            doc.lines[(*keys, index)] = item.start_mark.line + 1
+            items.append(_construct(item, (*keys, index), doc, error, depth + 1))
+        return items
+    try:
+        value = _scalar_loader.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:
+        problem = exc.problem or "value cannot be read"
+        if node.tag.startswith("tag:yaml.org,2002:python") or "could not determine a constructor" in problem:
+            problem = f"the tag {node.tag} is not allowed (only plain YAML values are)"
+        raise error(doc.path, line, problem) from None
+    except ValueError as exc:
+        raise error(doc.path, line, f"value cannot be read: {exc}") from None
+    if isinstance(value, dt.datetime):
+        return value
+    return value
+
+
+def _dotted(keys: tuple[Any, ...], key: Any) -> str:
+    return ".".join(str(k) for k in (*keys, key) if not isinstance(k, int))
+
+
+def dump(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,139 @@
+"""(library, answers) -> Policy: choose the clauses that fit, number and render them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import TemplateError
+
+from .errors import LibraryError
+from .library import Library
+from .models import Answers, CitedDocument, Clause, Policy, RenderedClause, RenderedSection
+from .questionnaire import build_context, evaluate
+from .templating import BlankAnswerError, markdown_escape
+
+POLICY_TITLE = "Social Media and Digital Contact Policy"
+
+
+def policy_context(library: Library, answers: Answers) -> dict[str, Any]:
+    return build_context(library.questionnaire, answers.values, library.nations, answers.build_date)
+
+
+def applies(expression: str | None, context: Mapping[str, Any], where: Clause | None = None) -> bool:
+    if expression is None:
+        return True
+    try:
+        return evaluate(expression, context)
+    except TemplateError as exc:
+        if where is None:
+            raise
+        raise LibraryError(where.path, where.line, f"{where.id}: when: {exc}") from None
+
+
+def select_clauses(library: Library, context: Mapping[str, Any]) -> list[tuple[str, list[Clause]]]:
+    """(section id, chosen clauses) in policy order; each group yields exactly one clause."""
+    chosen: list[tuple[str, list[Clause]]] = []
+    for section in library.sections:
+        if not applies(section.when, context):
+            continue
+        clauses = [c for c in section.clauses if applies(c.when, context, c)]
+        groups: dict[str, list[str]] = {}
+        for clause in section.clauses:
+            if clause.group:
+                groups.setdefault(clause.group, [])
+        for clause in clauses:
+            if clause.group:
+                groups[clause.group].append(clause.id)
+        for group, members in groups.items():
+            if len(members) != 1:
+                found = ", ".join(members) if members else "none"
+                raise LibraryError(
+                    section.path,
+                    None,
+                    f"group '{group}' must give exactly one clause for these answers, but gave {found}; run 'policy-builder lint'",
+                )
+        if clauses:
+            chosen.append((section.id, clauses))
+    return chosen
+
+
+def render_clause(library: Library, clause: Clause, context: Mapping[str, Any]) -> str:
+    try:
+        return library.templates[clause.id].render(context).strip()
+    except BlankAnswerError as exc:
+        raise LibraryError(clause.path, clause.line, f"{clause.id}: {exc}") from None
+    except TemplateError as exc:
+        raise LibraryError(clause.path, clause.line, f"{clause.id}: template error: {exc}") from None
+
+
+def build_policy(library: Library, answers: Answers) -> Policy:
+    context = policy_context(library, answers)
+    sections_by_id = {s.id: s for s in library.sections}
+    rendered_sections: list[RenderedSection] = []
+    cited: list[str] = []
+    for number, (section_id, clauses) in enumerate(select_clauses(library, context), start=1):
+        section = sections_by_id[section_id]
+        intro = None
+        if section.intro:
+            intro = library.templates[f"section:{section_id}"].render(context).strip()
+        rendered = []
+        for index, clause in enumerate(clauses, start=1):
+            rendered.append(
+                RenderedClause(
+                    number=f"{number}.{index}",
+                    id=clause.id,
+                    title=clause.title,
+                    text=render_clause(library, clause, context),
+                    level=clause.level,
+                    sources=clause.sources,
+                )
+            )
+            cited.extend(s for s in clause.sources if s not in cited)
+        rendered_sections.append(
+            RenderedSection(number=number, id=section_id, title=section.title, intro=intro, clauses=tuple(rendered))
+        )
+    values = answers.values
+    marking = values["document.protective_marking"]
+    return Policy(
+        title=POLICY_TITLE,
+        organisation=values["organisation.name"],
+        short_name=values["organisation.short_name"],
+        slug=answers.slug,
+        marking=None if marking == "none" else marking,
+        document_control=document_control(answers, context),
+        sections=tuple(rendered_sections),
+        sources=cite_documents(library, cited),
+        answers=answers,
+    )
+
+
+def document_control(answers: Answers, context: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Rows of the document-control table, as plain text (renderers escape them)."""
+    from .templating import long_date
+
+    values = answers.values
+    marking = values["document.protective_marking"]
+    return (
+        ("Organisation", values["organisation.name"]),
+        ("Version", values["document.version"] or "1.0"),
+        ("Owner", values["document.owner"]),
+        ("Approved by", values["document.approved_by"] or "Not yet approved (draft)"),
+        ("Effective date", long_date(values["document.effective_date"])),
+        ("Next review", long_date(context["review_date"])),
+        ("Protective marking", "None" if marking == "none" else marking),
+    )
+
+
+def cite_documents(library: Library, item_ids: list[str]) -> tuple[CitedDocument, ...]:
+    """Cited items grouped by document, both in register order."""
+    wanted = set(item_ids)
+    result = []
+    for doc_id, document in library.documents.items():
+        items = tuple(item for item in library.items.values() if item.document == doc_id and item.id in wanted)
+        if items:
+            result.append(CitedDocument(document=document, items=items))
+    return tuple(result)
+
+
+__all__ = ["build_policy", "select_clauses", "render_clause", "policy_context", "markdown_escape"]

@@ -1,0 +1,37 @@
+"""Which source items the clause library cites, and which it leaves uncovered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .library import Library
+
+
+@dataclass
+class Coverage:
+    items: dict[str, list[str]]  # item id -> clause ids citing it
+    uncovered: list[str]
+    not_applicable: dict[str, str]
+    clause_count: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "items": self.items,
+            "uncovered": self.uncovered,
+            "not_applicable": self.not_applicable,
+            "clause_count": self.clause_count,
+        }
+
+
+def coverage(library: Library) -> Coverage:
+    items: dict[str, list[str]] = {item_id: [] for item_id in library.items}
+    for clause in library.clauses:
+        for source in clause.sources:
+            items.setdefault(source, []).append(clause.id)
+    uncovered = [i for i, clauses in items.items() if not clauses and i not in library.not_applicable]
+    return Coverage(
+        items=items,
+        uncovered=uncovered,
+        not_applicable=dict(library.not_applicable),
+        clause_count=len(library.clauses),
+    )

@@ -1,0 +1,60 @@
+"""One exception hierarchy whose messages are written for the user.
+
+The CLI prints ``str(error)`` on one line and exits 2; nothing here should
+need a traceback to be understood.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def display_path(path: str | Path) -> str:
+    """A path as the user would type it: relative to the working directory if inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class PolicyBuilderError(Exception):
+    """Base class: anything the user can fix by changing their input."""
+
+
+class SourceError(PolicyBuilderError):
+    """A problem in a file, located by path and (where known) line."""
+
+    def __init__(self, path: str | Path | None, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        where = display_path(self.path)
+        if self.line:
+            where += f":{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ProfileError(SourceError):
+    """A profile that cannot be read or whose answers are not allowed."""
+
+
+class LibraryError(SourceError):
+    """A clause, questionnaire, source or gap-rule file that is broken."""
+
+
+class LintError(PolicyBuilderError):
+    """The library loaded but breaks one or more of its own rules."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the clause library")
+
+
+class OutputError(PolicyBuilderError):
+    """An output file could not be written."""

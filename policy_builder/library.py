@@ -1,0 +1,298 @@
+"""Loading the clause library: questionnaire, sources, nations, clauses and gap rules.
+
+Everything is read and compiled once per process; building a hundred profiles
+reuses one Library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Template, TemplateError, TemplateSyntaxError
+
+from . import _yaml
+from .errors import LibraryError
+from .models import (
+    LEVELS,
+    SEVERITIES,
+    Clause,
+    GapRule,
+    LibrarySection,
+    Questionnaire,
+    SourceDocument,
+    SourceItem,
+)
+from .questionnaire import load_questionnaire
+from .templating import ENV
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+LIBRARY_ENV = "POLICY_BUILDER_LIBRARY"
+
+
+def default_library_dir() -> Path:
+    """clauses/ beside the package (a clone installed with pip -e), or $POLICY_BUILDER_LIBRARY."""
+    override = os.environ.get(LIBRARY_ENV)
+    return Path(override) if override else PACKAGE_ROOT / "clauses"
+
+
+@dataclass
+class Library:
+    root: Path
+    questionnaire: Questionnaire
+    documents: dict[str, SourceDocument]
+    items: dict[str, SourceItem]
+    not_applicable: dict[str, str]
+    nations: dict[str, dict[str, Any]]
+    sections: list[LibrarySection]
+    gap_rules: list[GapRule]
+    templates: dict[str, Template] = field(default_factory=dict)  # clause id / "section:<id>" -> compiled text
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return [c for s in self.sections for c in s.clauses]
+
+    def clause(self, clause_id: str) -> Clause:
+        for clause in self.clauses:
+            if clause.id == clause_id:
+                return clause
+        raise KeyError(clause_id)
+
+
+_CLAUSE_FIELDS = {"id", "title", "text", "level", "sources", "version", "updated", "when", "group"}
+_SECTION_FIELDS = {"id", "title", "intro", "when"}
+_RULE_FIELDS = {"id", "when", "severity", "message", "recommendation", "questions", "sources"}
+
+
+def load_library(root: str | Path | None = None) -> Library:
+    root = Path(root) if root else default_library_dir()
+    if not root.is_dir():
+        raise LibraryError(root, None, "clause library folder not found")
+    questionnaire = load_questionnaire(root / "questionnaire.yaml")
+    documents, items, not_applicable = _load_sources(root / "sources.yaml")
+    nations = _load_nations(root / "nations.yaml")
+    library = Library(
+        root=root,
+        questionnaire=questionnaire,
+        documents=documents,
+        items=items,
+        not_applicable=not_applicable,
+        nations=nations,
+        sections=[],
+        gap_rules=[],
+    )
+    seen: dict[str, Clause] = {}
+    section_ids: set[str] = set()
+    for path in sorted(root.glob("[0-9]*.yaml")):
+        section = _load_section(path, library, seen)
+        if section.id in section_ids:
+            raise LibraryError(path, 1, f"section id '{section.id}' is used by another file")
+        section_ids.add(section.id)
+        library.sections.append(section)
+    gaps_path = root / "gaps.yaml"
+    if gaps_path.exists():
+        library.gap_rules = _load_gap_rules(gaps_path)
+    return library
+
+
+def _require_mapping(doc: _yaml.Document, what: str) -> dict[str, Any]:
+    if not isinstance(doc.data, dict):
+        raise LibraryError(doc.path, doc.line(), f"expected {what}")
+    return doc.data
+
+
+def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, SourceItem], dict[str, str]]:
+    doc = _yaml.load(path, LibraryError)
+    data = _require_mapping(doc, "a mapping with 'documents' and 'items'")
+    documents: dict[str, SourceDocument] = {}
+    for key, raw in (data.get("documents") or {}).items():
+        if not isinstance(raw, dict) or not raw.get("title"):
+            raise LibraryError(path, doc.line("documents", key), f"document {key} needs a title")
+        documents[str(key)] = SourceDocument(
+            id=str(key),
+            title=str(raw["title"]),
+            body=str(raw.get("body") or ""),
+            edition=str(raw.get("edition") or ""),
+            kind=str(raw.get("kind") or "guidance"),
+        )
+    items: dict[str, SourceItem] = {}
+    for key, raw in (data.get("items") or {}).items():
+        line = doc.line("items", key)
+        if not isinstance(raw, dict) or raw.get("document") not in documents:
+            raise LibraryError(path, line, f"item {key} needs 'document:' naming one of the documents above")
+        items[str(key)] = SourceItem(id=str(key), document=str(raw["document"]), summary=str(raw.get("summary") or ""))
+    not_applicable: dict[str, str] = {}
+    for key, reason in (data.get("not_applicable") or {}).items():
+        if key not in items:
+            raise LibraryError(path, doc.line("not_applicable", key), f"not_applicable names unknown item {key}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise LibraryError(path, doc.line("not_applicable", key), f"{key}: give a one-line reason")
+        not_applicable[str(key)] = reason.strip()
+    return documents, items, not_applicable
+
+
+def _load_nations(path: Path) -> dict[str, dict[str, Any]]:
+    doc = _yaml.load(path, LibraryError)
+    data = _require_mapping(doc, "a mapping of nation id to facts")
+    return {str(k): dict(v) for k, v in data.items()}
+
+
+def _compile(text: str, path: Path, line: int | None, what: str) -> Template:
+    try:
+        return ENV.from_string(text)
+    except TemplateSyntaxError as exc:
+        # `line` is the line of the `text:` key; a block scalar starts on the next line.
+        where = (line + exc.lineno) if line and exc.lineno else line
+        raise LibraryError(path, where, f"{what}: template error: {exc.message}") from None
+    except TemplateError as exc:
+        raise LibraryError(path, line, f"{what}: template error: {exc}") from None
+
+
+def _check_expression(expression: Any, path: Path, line: int | None, what: str) -> str:
+    if not isinstance(expression, (str, bool)):
+        raise LibraryError(path, line, f"{what}: when must be an expression such as messaging.whatsapp == 'keep_in_touch'")
+    expression = str(expression)
+    try:
+        ENV.compile_expression(expression)
+    except TemplateError as exc:
+        raise LibraryError(path, line, f"{what}: when: {exc}") from None
+    return expression
+
+
+def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> LibrarySection:
+    doc = _yaml.load(path, LibraryError)
+    data = _require_mapping(doc, "a mapping with 'section' and 'clauses'")
+    head = data.get("section")
+    if not isinstance(head, dict) or not head.get("id") or not head.get("title"):
+        raise LibraryError(path, doc.line("section"), "needs 'section:' with an id and a title")
+    unknown = set(head) - _SECTION_FIELDS
+    if unknown:
+        raise LibraryError(path, doc.line("section"), f"section: unknown field(s) {', '.join(sorted(unknown))}")
+    section_id = str(head["id"])
+    when = head.get("when")
+    if when is not None:
+        when = _check_expression(when, path, doc.line("section", "when"), f"section {section_id}")
+    intro = head.get("intro")
+    if intro:
+        library.templates[f"section:{section_id}"] = _compile(
+            str(intro), path, doc.line("section", "intro"), f"section {section_id} intro"
+        )
+    raw_clauses = data.get("clauses")
+    if not isinstance(raw_clauses, list) or not raw_clauses:
+        raise LibraryError(path, doc.line("clauses"), "needs 'clauses:' with a list of clauses")
+    clauses = []
+    for index, raw in enumerate(raw_clauses):
+        clause = _load_clause(raw, path, doc, index, section_id, library)
+        if clause.id in seen:
+            other = seen[clause.id]
+            raise LibraryError(
+                path, clause.line, f"clause id '{clause.id}' is already used at {other.path.name}:{other.line}"
+            )
+        seen[clause.id] = clause
+        clauses.append(clause)
+    return LibrarySection(
+        id=section_id,
+        title=str(head["title"]),
+        path=path,
+        clauses=tuple(clauses),
+        intro=str(intro) if intro else None,
+        when=when,
+    )
+
+
+def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_id: str, library: Library) -> Clause:
+    line = doc.line("clauses", index)
+    if not isinstance(raw, dict):
+        raise LibraryError(path, line, "each clause must be a mapping with id, title, text, level and sources")
+    clause_id = raw.get("id")
+    if not isinstance(clause_id, str) or not clause_id:
+        raise LibraryError(path, line, "clause needs an 'id'")
+    unknown = set(raw) - _CLAUSE_FIELDS
+    if unknown:
+        raise LibraryError(
+            path, line, f"{clause_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_CLAUSE_FIELDS))}"
+        )
+    for required in ("title", "text", "level", "sources", "version"):
+        if raw.get(required) in (None, "", []):
+            raise LibraryError(path, line, f"{clause_id}: '{required}' is required")
+    if raw["level"] not in LEVELS:
+        raise LibraryError(path, doc.line("clauses", index, "level"), f"{clause_id}: level must be one of {', '.join(LEVELS)}")
+    sources = raw["sources"]
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise LibraryError(path, doc.line("clauses", index, "sources"), f"{clause_id}: sources must be a list of source ids")
+    unknown_sources = [s for s in sources if s not in library.items]
+    if unknown_sources:
+        raise LibraryError(
+            path,
+            doc.line("clauses", index, "sources"),
+            f"{clause_id}: unknown source id(s) {', '.join(unknown_sources)}; see clauses/sources.yaml",
+        )
+    version = raw["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise LibraryError(path, doc.line("clauses", index, "version"), f"{clause_id}: version must be a whole number from 1")
+    updated = raw.get("updated")
+    if updated is not None and not isinstance(updated, dt.date):
+        raise LibraryError(path, doc.line("clauses", index, "updated"), f"{clause_id}: updated must be a date written YYYY-MM-DD")
+    when = raw.get("when")
+    if when is not None:
+        when = _check_expression(when, path, doc.line("clauses", index, "when"), clause_id)
+    text = str(raw["text"])
+    library.templates[clause_id] = _compile(text, path, doc.line("clauses", index, "text"), clause_id)
+    return Clause(
+        id=clause_id,
+        title=str(raw["title"]),
+        text=text,
+        level=str(raw["level"]),
+        sources=tuple(sources),
+        version=version,
+        updated=updated,
+        section=section_id,
+        path=path,
+        line=line,
+        when=when,
+        group=str(raw["group"]) if raw.get("group") else None,
+    )
+
+
+def _load_gap_rules(path: Path) -> list[GapRule]:
+    doc = _yaml.load(path, LibraryError)
+    data = _require_mapping(doc, "a mapping with 'rules:'")
+    raw_rules = data.get("rules")
+    if not isinstance(raw_rules, list):
+        raise LibraryError(path, doc.line("rules"), "needs 'rules:' with a list of gap rules")
+    rules: list[GapRule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_rules):
+        line = doc.line("rules", index)
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise LibraryError(path, line, "each gap rule must be a mapping with an id")
+        rule_id = raw["id"]
+        unknown = set(raw) - _RULE_FIELDS
+        if unknown:
+            raise LibraryError(path, line, f"{rule_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        if rule_id in seen:
+            raise LibraryError(path, line, f"gap rule id '{rule_id}' is used twice")
+        seen.add(rule_id)
+        for required in ("when", "severity", "message", "recommendation", "questions", "sources"):
+            if raw.get(required) in (None, "", []):
+                raise LibraryError(path, line, f"{rule_id}: '{required}' is required")
+        if raw["severity"] not in SEVERITIES:
+            raise LibraryError(path, doc.line("rules", index, "severity"), f"{rule_id}: severity must be one of {', '.join(SEVERITIES)}")
+        when = _check_expression(raw["when"], path, doc.line("rules", index, "when"), rule_id)
+        rules.append(
+            GapRule(
+                id=rule_id,
+                when=when,
+                severity=raw["severity"],
+                message=str(raw["message"]).strip(),
+                recommendation=str(raw["recommendation"]).strip(),
+                questions=tuple(raw["questions"]),
+                sources=tuple(raw["sources"]),
+                path=path,
+                line=line,
+            )
+        )
+    return rules

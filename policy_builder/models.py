@@ -1,0 +1,199 @@
+"""Typed models passed between the pipeline stages. Frozen where they can be."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SEVERITIES = ("high", "medium", "low")
+LEVELS = ("must", "should", "may", "note")
+QUESTION_TYPES = ("text", "choice", "multi", "boolean", "date", "integer")
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    section: str
+    type: str
+    prompt: str
+    help: str
+    sources: tuple[str, ...] = ()
+    required: bool = False
+    default: Any = None
+    default_from: str | None = None
+    choices: tuple[Choice, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    when: str | None = None
+    line: int | None = None
+
+    @property
+    def choice_values(self) -> list[str]:
+        return [c.value for c in self.choices]
+
+    def label_of(self, value: str) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label
+        return str(value)
+
+
+@dataclass(frozen=True)
+class QuestionSection:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    path: Path
+    sections: tuple[QuestionSection, ...]
+    questions: dict[str, Question]
+
+    def in_section(self, section_id: str) -> list[Question]:
+        return [q for q in self.questions.values() if q.section == section_id]
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    id: str
+    title: str
+    body: str
+    edition: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    id: str
+    document: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    title: str
+    text: str
+    level: str
+    sources: tuple[str, ...]
+    version: int
+    updated: dt.date | None
+    section: str
+    path: Path
+    line: int | None
+    when: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class LibrarySection:
+    id: str
+    title: str
+    path: Path
+    clauses: tuple[Clause, ...]
+    intro: str | None = None
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class GapRule:
+    id: str
+    when: str
+    severity: str
+    message: str
+    recommendation: str
+    questions: tuple[str, ...]
+    sources: tuple[str, ...]
+    path: Path
+    line: int | None
+
+
+@dataclass(frozen=True)
+class GapWarning:
+    id: str
+    severity: str
+    message: str
+    recommendation: str
+    questions: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "severity": self.severity,
+            "message": self.message,
+            "recommendation": self.recommendation,
+            "questions": list(self.questions),
+            "sources": list(self.sources),
+        }
+
+
+@dataclass
+class Answers:
+    """A profile's answers resolved against the questionnaire."""
+
+    path: Path | None
+    values: dict[str, Any]
+    defaults_used: list[str] = field(default_factory=list)
+    not_applicable: list[str] = field(default_factory=list)  # answered, but their `when` is false
+    build_date: dt.date = field(default_factory=dt.date.today)
+
+    def __getitem__(self, question_id: str) -> Any:
+        return self.values[question_id]
+
+    @property
+    def slug(self) -> str:
+        from .output import slugify
+
+        return slugify(self.values["organisation.short_name"] or self.values["organisation.name"])
+
+
+@dataclass(frozen=True)
+class RenderedClause:
+    number: str
+    id: str
+    title: str
+    text: str  # Markdown, answers already escaped
+    level: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    number: int
+    id: str
+    title: str
+    intro: str | None
+    clauses: tuple[RenderedClause, ...]
+
+
+@dataclass(frozen=True)
+class CitedDocument:
+    document: SourceDocument
+    items: tuple[SourceItem, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    title: str
+    organisation: str
+    short_name: str
+    slug: str
+    marking: str | None
+    document_control: tuple[tuple[str, str], ...]
+    sections: tuple[RenderedSection, ...]
+    sources: tuple[CitedDocument, ...]
+    answers: Answers
+
+    @property
+    def clauses(self) -> list[RenderedClause]:
+        return [c for s in self.sections for c in s.clauses]

@@ -1,0 +1,48 @@
+"""Output file names and atomic writes: a failed build never leaves a half file."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from .errors import OutputError, display_path
+
+
+def slugify(name: str) -> str:
+    """'London Borough of Barnet' -> 'london-borough-of-barnet'; never leaves the folder."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:60].strip("-") or "policy"
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write to a temporary file beside ``path``, then rename over it."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{display_path(path.parent)}: cannot write here ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except OSError as exc:
+        try:
+            os.unlink(temp_name)
+        except OSError:
+            pass
+        raise OutputError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
+
+
+def output_paths(out_dir: Path, slug: str) -> dict[str, Path]:
+    return {
+        "md": out_dir / f"{slug}-social-media-policy.md",
+        "docx": out_dir / f"{slug}-social-media-policy.docx",
+        "gaps": out_dir / f"{slug}-gap-report.md",
+    }

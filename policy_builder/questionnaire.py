@@ -1,0 +1,295 @@
+"""The questionnaire: questions, their conditions, and turning raw answers into typed ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+
+from . import _yaml
+from .errors import LibraryError, ProfileError
+from .models import QUESTION_TYPES, Answers, Choice, Question, Questionnaire, QuestionSection
+from .templating import ENV, ChoiceValue, MultiValue
+
+BUILD_DATE = "build_date"
+
+
+def load_questionnaire(path: str | Path) -> Questionnaire:
+    doc = _yaml.load(path, LibraryError)
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        raise LibraryError(doc.path, doc.line(), "expected a mapping with 'sections' and 'questions' lists")
+    sections = []
+    for index, raw in enumerate(data.get("sections") or []):
+        if not isinstance(raw, dict) or not raw.get("id") or not raw.get("title"):
+            raise LibraryError(doc.path, doc.line("sections", index), "each section needs an id and a title")
+        sections.append(QuestionSection(id=str(raw["id"]), title=str(raw["title"])))
+    section_ids = {s.id for s in sections}
+    questions: dict[str, Question] = {}
+    allowed = {
+        "id", "section", "type", "prompt", "help", "sources", "required", "default",
+        "default_from", "choices", "min", "max", "when",
+    }  # fmt: skip
+    for index, raw in enumerate(data["questions"]):
+        line = doc.line("questions", index)
+        if not isinstance(raw, dict):
+            raise LibraryError(doc.path, line, "each question must be a mapping")
+        unknown = set(raw) - allowed
+        if unknown:
+            raise LibraryError(
+                doc.path, line, f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(allowed))}"
+            )
+        qid = raw.get("id")
+        if not isinstance(qid, str) or qid.count(".") != 1:
+            raise LibraryError(doc.path, line, "question id must look like 'section.name'")
+        if qid in questions:
+            raise LibraryError(doc.path, line, f"question id '{qid}' is used twice")
+        qtype = raw.get("type")
+        if qtype not in QUESTION_TYPES:
+            raise LibraryError(doc.path, line, f"{qid}: type must be one of {', '.join(QUESTION_TYPES)}")
+        if raw.get("section") not in section_ids:
+            raise LibraryError(doc.path, line, f"{qid}: section must be one of {', '.join(sorted(section_ids))}")
+        choices = tuple(Choice(value=str(c["value"]), label=str(c["label"])) for c in raw.get("choices") or [])
+        if qtype in ("choice", "multi") and not choices:
+            raise LibraryError(doc.path, line, f"{qid}: a {qtype} question needs choices")
+        when = raw.get("when")
+        if when is not None:
+            try:
+                ENV.compile_expression(str(when))
+            except TemplateError as exc:
+                raise LibraryError(doc.path, doc.line("questions", index, "when"), f"{qid}: when: {exc}") from None
+        questions[qid] = Question(
+            id=qid,
+            section=str(raw["section"]),
+            type=qtype,
+            prompt=str(raw.get("prompt") or qid),
+            help=str(raw.get("help") or ""),
+            sources=tuple(raw.get("sources") or ()),
+            required=bool(raw.get("required", False)),
+            default=raw.get("default"),
+            default_from=raw.get("default_from"),
+            choices=choices,
+            minimum=raw.get("min"),
+            maximum=raw.get("max"),
+            when=str(when) if when is not None else None,
+            line=line,
+        )
+    return Questionnaire(path=doc.path, sections=tuple(sections), questions=questions)
+
+
+# --- casting ----------------------------------------------------------------------
+
+
+class AnswerError(ValueError):
+    """A value is not allowed for a question; the message says what is."""
+
+
+def describe_allowed(question: Question) -> str:
+    if question.type == "choice":
+        return f"one of {', '.join(question.choice_values)}"
+    if question.type == "multi":
+        return f"a list of any of {', '.join(question.choice_values)}"
+    if question.type == "boolean":
+        return "true or false"
+    if question.type == "date":
+        return "a date written YYYY-MM-DD"
+    if question.type == "integer":
+        return f"a whole number from {question.minimum} to {question.maximum}"
+    return "text"
+
+
+def cast_answer(question: Question, value: Any) -> Any:
+    """Check and convert one raw answer; raise AnswerError saying what is allowed."""
+    if value is None or (isinstance(value, str) and not value.strip() and question.type != "multi"):
+        if question.required:
+            raise AnswerError(f"an answer is required ({describe_allowed(question)})")
+        return None
+    qtype = question.type
+    if qtype == "text":
+        if isinstance(value, bool) or isinstance(value, (list, dict)):
+            raise AnswerError(f"expected text, got {_kind(value)}")
+        return str(value).strip()
+    if qtype == "choice":
+        if not isinstance(value, str) or value not in question.choice_values:
+            raise AnswerError(f"{_show(value)} is not one of {', '.join(question.choice_values)}")
+        return value
+    if qtype == "multi":
+        if isinstance(value, str):
+            raise AnswerError(f"expected a list such as [{question.choice_values[0]}], got the text {_show(value)}")
+        if not isinstance(value, list):
+            raise AnswerError(f"expected a list of any of {', '.join(question.choice_values)}, got {_kind(value)}")
+        if not value:
+            raise AnswerError(f"choose at least one of {', '.join(question.choice_values)}")
+        seen: list[str] = []
+        for item in value:
+            if not isinstance(item, str) or item not in question.choice_values:
+                raise AnswerError(f"{_show(item)} is not one of {', '.join(question.choice_values)}")
+            if item in seen:
+                raise AnswerError(f"{_show(item)} is listed twice")
+            seen.append(item)
+        return seen
+    if qtype == "boolean":
+        if not isinstance(value, bool):
+            raise AnswerError(f"{_show(value)} is not true or false")
+        return value
+    if qtype == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise AnswerError(f"{_show(value)} is not a date written YYYY-MM-DD")
+    if qtype == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                value = int(value)
+            else:
+                raise AnswerError(f"{_show(value)} is not {describe_allowed(question)}")
+        if (question.minimum is not None and value < question.minimum) or (
+            question.maximum is not None and value > question.maximum
+        ):
+            raise AnswerError(f"{value} is not {describe_allowed(question)}")
+        return value
+    raise AnswerError(f"unknown question type {qtype}")  # pragma: no cover - load checks types
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    return type(value).__name__
+
+
+# --- resolving a whole set of answers -------------------------------------------------
+
+
+def default_for(question: Question, values: Mapping[str, Any], build_date: dt.date) -> Any:
+    if question.default_from == BUILD_DATE:
+        return build_date
+    if question.default_from:
+        return values.get(question.default_from)
+    if isinstance(question.default, list):
+        return list(question.default)
+    return question.default
+
+
+def build_context(
+    questionnaire: Questionnaire,
+    values: Mapping[str, Any],
+    nations: Mapping[str, Mapping[str, Any]],
+    build_date: dt.date,
+) -> dict[str, Any]:
+    """The names clause text, conditions and gap rules see."""
+    context: dict[str, Any] = {}
+    for qid, question in questionnaire.questions.items():
+        namespace, name = qid.split(".")
+        value = values.get(qid)
+        if question.type == "choice" and value is not None:
+            value = ChoiceValue(value, question.label_of(value))
+        elif question.type == "multi" and value is not None:
+            value = MultiValue(value, [question.label_of(v) for v in value])
+        context.setdefault(namespace, {})[name] = value
+    nation = values.get("organisation.nation")
+    context["nation"] = dict(nations.get(nation, {})) if nation else {}
+    context["today"] = build_date
+    context["review_date"] = review_date(values, build_date)
+    return context
+
+
+def review_date(values: Mapping[str, Any], build_date: dt.date) -> dt.date:
+    start = values.get("document.effective_date") or build_date
+    months = values.get("document.review_months") or 12
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    # Clamp 31 January + 1 month to the end of February.
+    for day in (start.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+LineOf = Callable[[str], "int | None"]
+
+
+def resolve_answers(
+    questionnaire: Questionnaire,
+    given: Mapping[str, Any],
+    nations: Mapping[str, Mapping[str, Any]],
+    *,
+    path: Path | None = None,
+    line_of: LineOf | None = None,
+    build_date: dt.date | None = None,
+) -> Answers:
+    """Cast the given answers, fill defaults, apply `when`; errors name the question."""
+    build_date = build_date or dt.date.today()
+    line_of = line_of or (lambda _qid: None)
+    values: dict[str, Any] = {}
+    defaults_used: list[str] = []
+    for qid, question in questionnaire.questions.items():
+        if qid in given:
+            try:
+                values[qid] = cast_answer(question, given[qid])
+            except AnswerError as exc:
+                raise ProfileError(path, line_of(qid), f"{qid}: {exc}") from None
+    for qid, question in questionnaire.questions.items():
+        if values.get(qid) is None:
+            # Unanswered or left blank: the documented default (a blank short name is the full name).
+            values[qid] = default_for(question, values, build_date)
+            if not question.required:
+                defaults_used.append(qid)
+    # `when` decides which answers count; a question that does not apply keeps its default.
+    context = build_context(questionnaire, values, nations, build_date)
+    not_applicable: list[str] = []
+    for qid, question in questionnaire.questions.items():
+        if question.when and not evaluate(question.when, context):
+            if qid in given:
+                not_applicable.append(qid)
+            values[qid] = default_for(question, values, build_date)
+            if qid in defaults_used:
+                defaults_used.remove(qid)
+        elif question.required and values[qid] is None:
+            raise ProfileError(
+                path,
+                line_of(qid),
+                f"{qid}: an answer is required ({describe_allowed(question)}): {question.prompt}",
+            )
+    return Answers(
+        path=path,
+        values=values,
+        defaults_used=defaults_used,
+        not_applicable=not_applicable,
+        build_date=build_date,
+    )
+
+
+_compiled: dict[str, Any] = {}
+
+
+def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
+    """Evaluate a `when` expression, compiled once per process."""
+    compiled = _compiled.get(expression)
+    if compiled is None:
+        compiled = _compiled[expression] = ENV.compile_expression(expression, undefined_to_none=False)
+    return bool(compiled(**context))
+
+
+def suggest(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

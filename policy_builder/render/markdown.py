@@ -1,0 +1,87 @@
+"""Policy and gap report as Markdown, through the Jinja2 templates in templates/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..errors import display_path
+from ..gaps import count_by_severity
+from ..library import PACKAGE_ROOT
+from ..models import GapWarning, Policy
+from ..templating import long_date, markdown_escape
+
+TEMPLATES_DIR = PACKAGE_ROOT / "templates"
+
+
+@lru_cache(maxsize=None)
+def _environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
+    # Our own templates, trusted; answers reach them only as values, escaped by `md`.
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["md"] = markdown_escape
+    env.filters["long_date"] = long_date
+    return env
+
+
+def citations(policy: Policy) -> dict[str, list[str]]:
+    """Source item id -> numbers of the clauses in this policy that cite it."""
+    result: dict[str, list[str]] = {}
+    for clause in policy.clauses:
+        for source in clause.sources:
+            result.setdefault(source, []).append(clause.number)
+    return result
+
+
+def render_policy(policy: Policy) -> str:
+    template = _environment().get_template("policy.md.j2")
+    return _tidy(template.render(policy=policy, citations=citations(policy)))
+
+
+def render_gap_report(policy: Policy, warnings: list[GapWarning]) -> str:
+    answers = policy.answers
+    defaults = [(qid, _show(answers.values[qid])) for qid in answers.defaults_used]
+    template = _environment().get_template("gap-report.md.j2")
+    return _tidy(
+        template.render(
+            answers=answers,
+            warnings=warnings,
+            counts=count_by_severity(warnings),
+            defaults=defaults,
+            not_applicable=answers.not_applicable,
+            build_date=long_date(answers.build_date),
+            profile=display_path(answers.path) if answers.path else "answers",
+        )
+    )
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return ", ".join(value)
+    return str(value)
+
+
+def _tidy(text: str) -> str:
+    """At most one blank line in a row, one newline at the end."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() and lines and not lines[-1].strip():
+            continue
+        lines.append(line.rstrip())
+    return "\n".join(lines).strip() + "\n"
