@@ -86,6 +86,7 @@ def _line_of(text: str, index: int) -> str:
 
 
 _scalar_loader = yaml.SafeLoader("")
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 def _construct(node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: type[SourceError], depth: int) -> Any:
@@ -93,6 +94,8 @@ def _construct(node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: typ
     doc.lines.setdefault(keys, line)
     if depth > MAX_DEPTH:
         raise error(doc.path, line, f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        raise error(doc.path, line, f"the tag {node.tag} is not allowed (only plain YAML values are)")
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:

@@ -1,0 +1,29 @@
+# A newcomer's two commands: `make demo` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint golden clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/policy-builder build profiles/example-council.yaml --out out
+
+test: $(VENV)/.installed
+	$(BIN)/ruff check policy_builder tests benchmarks
+	$(BIN)/ruff format --check policy_builder tests benchmarks
+	$(BIN)/policy-builder lint
+	$(BIN)/pytest -q
+
+# Regenerate the reviewed golden file after a deliberate change; read the diff before committing.
+golden: $(VENV)/.installed
+	$(BIN)/python -c "from tests.golden_tools import write_golden; write_golden()"
+
+clean:
+	rm -rf $(VENV) out

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from policy_builder.library import Library, load_library
+from policy_builder.models import Answers
+from policy_builder.profile import load_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ROOT / "profiles"
+BUILD_DATE = dt.date(2026, 11, 21)
+
+
+@pytest.fixture(scope="session")
+def library() -> Library:
+    return load_library(ROOT / "clauses")
+
+
+def base_profile() -> dict[str, Any]:
+    """The example council's answers, as a nested mapping to vary in tests."""
+    return yaml.safe_load((PROFILES / "example-council.yaml").read_text(encoding="utf-8"))
+
+
+def with_answers(profile: dict[str, Any], **answers: Any) -> dict[str, Any]:
+    """Set answers by question id with '__' for the dot: messaging__whatsapp='permitted'."""
+    for key, value in answers.items():
+        namespace, name = key.split("__")
+        profile.setdefault(namespace, {})[name] = value
+    return profile
+
+
+@pytest.fixture
+def write_profile(tmp_path: Path):
+    counter = iter(range(1000))
+
+    def write(profile: dict[str, Any] | str, name: str | None = None) -> Path:
+        path = tmp_path / (name or f"profile-{next(counter)}.yaml")
+        text = profile if isinstance(profile, str) else yaml.safe_dump(profile, sort_keys=False, allow_unicode=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def answers_for(library: Library, write_profile):
+    def load(profile: dict[str, Any]) -> Answers:
+        return load_profile(write_profile(profile), library.questionnaire, library.nations, build_date=BUILD_DATE)
+
+    return load

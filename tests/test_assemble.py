@@ -1,0 +1,110 @@
+"""The clauses chosen for a stance, and the words the employer's answers put in them."""
+
+import re
+
+import pytest
+
+from conftest import base_profile, with_answers
+from policy_builder.assemble import build_policy
+
+STANCE_GROUPS = [
+    ("accounts-stance", "accounts__dedicated", ["not_allowed", "with_manager_approval", "organisation_managed"]),
+    ("messaging-stance", "messaging__whatsapp", ["not_allowed", "keep_in_touch", "permitted"]),
+    ("viewing-stance", "surveillance__viewing", ["not_allowed", "one_off_safeguarding", "with_authorisation"]),
+    ("out-of-hours-stance", "out_of_hours__contact", ["not_allowed", "rota_only", "allowed"]),
+    ("regulator", "organisation__nation", ["england", "wales", "scotland", "northern_ireland"]),
+]
+
+
+def chosen_in_group(library, policy, group):
+    members = {c.id for c in library.clauses if c.group == group}
+    return [c.id for c in policy.clauses if c.id in members]
+
+
+def policy_for(library, answers_for, **answers):
+    return build_policy(library, answers_for(with_answers(base_profile(), **answers)))
+
+
+def text_of(policy) -> str:
+    return "\n".join(f"{c.title}\n{c.text}" for c in policy.clauses)
+
+
+@pytest.mark.parametrize(("group", "question", "values"), STANCE_GROUPS)
+def test_each_stance_picks_its_own_clause(library, answers_for, group, question, values):
+    chosen = []
+    for value in values:
+        picked = chosen_in_group(library, policy_for(library, answers_for, **{question: value}), group)
+        assert len(picked) == 1, (value, picked)
+        chosen.append(picked[0])
+    assert len(set(chosen)) == len(values), chosen
+
+
+def test_clauses_are_numbered_by_section(library, answers_for):
+    policy = policy_for(library, answers_for)
+    for section in policy.sections:
+        assert [c.number for c in section.clauses] == [f"{section.number}.{i}" for i in range(1, len(section.clauses) + 1)]
+    assert [s.number for s in policy.sections] == list(range(1, len(policy.sections) + 1))
+    assert len(policy.sections) >= 12
+
+
+def test_answers_are_woven_into_the_text(library, answers_for):
+    text = text_of(policy_for(library, answers_for))
+    for words in [
+        "Eastbrook Council",
+        "Mosaic",
+        "Monday to Friday, 9am to 5pm",
+        "the Emergency Duty Team on 020 8496 0000",
+        "the Council's RIPA and Non-RIPA Surveillance Policy",
+        "the Employee Code of Conduct",
+    ]:
+        assert words in text, words
+
+
+def test_keep_in_touch_policy_forbids_assessment_conversations(library, answers_for):
+    text = text_of(policy_for(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__apps=["whatsapp", "sms"]))
+    assert "WhatsApp and Text message (SMS)" in text
+    assert re.search(r"assessment", text)
+
+
+def test_no_messaging_stance_leaves_out_messaging_rules(library, answers_for):
+    allowed = policy_for(library, answers_for)
+    banned = policy_for(library, answers_for, messaging__whatsapp="not_allowed")
+    assert len(banned.clauses) < len(allowed.clauses)
+    assert "Mosaic" not in "".join(c.text for c in banned.clauses if c.id.startswith("messaging."))
+
+
+def test_students_section_only_when_students_are_hosted(library, answers_for):
+    assert "students" in [s.id for s in policy_for(library, answers_for).sections]
+    assert "students" not in [s.id for s in policy_for(library, answers_for, students__placements=False).sections]
+
+
+NATIONS = {
+    "england": ("Social Work England", ["Scottish Social Services Council", "Social Care Wales", "NISCC", "RIP(S)A"]),
+    "wales": ("Social Care Wales", ["Social Work England Professional Standards", "SSSC", "NISCC", "RIP(S)A"]),
+    "scotland": ("Scottish Social Services Council", ["Social Care Wales", "NISCC", "magistrate"]),
+    "northern_ireland": ("Northern Ireland Social Care Council", ["Social Care Wales", "SSSC", "RIP(S)A", "magistrate"]),
+}
+
+
+@pytest.mark.parametrize("nation", sorted(NATIONS))
+def test_each_nation_names_its_own_regulator_and_law_only(library, answers_for, nation):
+    regulator, never = NATIONS[nation]
+    text = text_of(policy_for(library, answers_for, organisation__nation=nation))
+    assert regulator in text
+    for words in never:
+        assert words not in text, f"{nation} policy names {words}"
+    law = "RIP(S)A" if nation == "scotland" else "RIPA"
+    assert law in text
+
+
+def test_english_council_viewing_rests_on_the_ripa_threshold_and_magistrate(library, answers_for):
+    text = text_of(policy_for(library, answers_for, organisation__nation="england", organisation__type="local_authority"))
+    assert "magistrate" in text.lower()
+    assert "six months" in text
+
+
+def test_sources_appendix_lists_only_cited_items(library, answers_for):
+    policy = policy_for(library, answers_for)
+    cited = {s for c in policy.clauses for s in c.sources}
+    listed = {item.id for doc in policy.sources for item in doc.items}
+    assert listed == cited

@@ -1,0 +1,129 @@
+"""The command line, through CliRunner: exit codes and what the user reads."""
+
+import json
+import re
+
+from click.testing import CliRunner
+
+from conftest import PROFILES, ROOT, base_profile, with_answers
+from policy_builder.cli import main
+
+EXAMPLE = str(PROFILES / "example-council.yaml")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_build_writes_three_files_and_prints_their_paths(tmp_path):
+    result = run("build", EXAMPLE, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "eastbrook-council-gap-report.md",
+        "eastbrook-council-social-media-policy.docx",
+        "eastbrook-council-social-media-policy.md",
+    ]
+    for name in names:
+        assert name in result.output
+    assert "No gaps found for Eastbrook Council." in result.output
+
+
+def test_build_markdown_only(tmp_path):
+    result = run("build", EXAMPLE, "--out", str(tmp_path), "--format", "md")
+    assert result.exit_code == 0
+    assert not list(tmp_path.glob("*.docx"))
+
+
+def test_unknown_format_is_a_usage_error(tmp_path):
+    result = run("build", EXAMPLE, "--out", str(tmp_path), "--format", "pdf")
+    assert result.exit_code == 2
+    assert result.output == "Error: --format: pdf is not one of md, docx\n"
+
+
+def test_strict_exits_1_on_a_high_gap(tmp_path):
+    charity = str(PROFILES / "small-charity-wales.yaml")
+    result = run("build", charity, "--out", str(tmp_path), "--strict")
+    assert result.exit_code == 1
+    assert "HIGH" in result.output
+    assert run("build", EXAMPLE, "--out", str(tmp_path), "--strict").exit_code == 0
+
+
+def test_bad_profile_is_one_line_exit_2_and_keeps_the_last_good_policy(tmp_path, write_profile):
+    good = with_answers(base_profile())
+    path = write_profile(good, "council.yaml")
+    assert run("build", str(path), "--out", str(tmp_path / "out")).exit_code == 0
+    policy = tmp_path / "out" / "eastbrook-council-social-media-policy.md"
+    before = policy.read_text()
+    text = path.read_text().replace("whatsapp: keep_in_touch", "whatsapp: sometimes")
+    path.write_text(text)
+    result = run("build", str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "sometimes" in row)
+    assert result.output.strip().splitlines()[0] == (
+        f"Error: {path}:{line}: messaging.whatsapp: 'sometimes' is not one of not_allowed, keep_in_touch, permitted"
+    )
+    assert "Traceback" not in result.output
+    assert policy.read_text() == before
+
+
+def test_several_profiles_build_the_good_ones_and_report_the_bad(tmp_path, write_profile):
+    bad = write_profile("schema: 1\norganisation: [oops]\n", "bad.yaml")
+    result = run("build", str(bad), EXAMPLE, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "bad.yaml:2: organisation: expected a mapping of answers" in result.output
+    assert "1 of 2 profiles failed." in result.output
+    assert (tmp_path / "eastbrook-council-social-media-policy.md").exists()
+
+
+def test_missing_profile_file(tmp_path):
+    result = run("build", str(tmp_path / "nope.yaml"), "--out", str(tmp_path))
+    assert result.exit_code == 2
+    first = result.output.splitlines()[0]
+    assert first.startswith("Error: ") and first.endswith("nope.yaml: file not found")
+
+
+def test_gaps_json_has_the_documented_fields():
+    result = run("gaps", str(PROFILES / "small-charity-wales.yaml"), "--json")
+    assert result.exit_code == 0
+    warnings = json.loads(result.output)
+    assert warnings and all(
+        set(w) == {"id", "severity", "message", "recommendation", "questions", "sources"} for w in warnings
+    )
+    assert warnings[0]["severity"] == "high"
+
+
+def test_gaps_text_names_rule_and_recommendation():
+    result = run("gaps", str(PROFILES / "small-charity-wales.yaml"))
+    assert result.exit_code == 0
+    assert "[high] gap.messages-not-recorded" in result.output
+    assert "Recommendation:" in result.output
+
+
+def test_questions_lists_every_question():
+    result = run("questions", "--json")
+    rows = json.loads(result.output)
+    assert len(rows) == 49
+    whatsapp = next(r for r in rows if r["id"] == "messaging.whatsapp")
+    assert [c["value"] for c in whatsapp["choices"]] == ["not_allowed", "keep_in_touch", "permitted"]
+    text = run("questions").output
+    assert "4. Messaging and video" in text
+    assert "  messaging.whatsapp  (one of not_allowed, keep_in_touch, permitted; default: not_allowed)" in text
+
+
+def test_lint_passes_on_the_bundled_library():
+    result = run("lint")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Library OK: ")
+
+
+def test_version_and_help():
+    assert re.fullmatch(r"policy-builder, version \d+\.\d+\.\d+\n", run("--version").output)
+    for command in ("build", "gaps", "questions", "lint", "coverage"):
+        assert run(command, "--help").exit_code == 0
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in main.commands:
+        assert f"policy-builder {command}" in readme, command

@@ -1,0 +1,59 @@
+from pathlib import Path
+
+from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
+from policy_builder.assemble import build_policy
+from policy_builder.gaps import find_gaps
+from policy_builder.profile import load_profile
+from policy_builder.render.markdown import render_gap_report, render_policy
+
+GOLDEN = Path(__file__).parent / "golden" / "example-council-social-media-policy.md"
+
+
+def example_policy(library):
+    answers = load_profile(PROFILES / "example-council.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE)
+    return build_policy(library, answers)
+
+
+def test_example_council_matches_the_reviewed_golden_file(library):
+    """The golden file was read by eye; regenerate it with `make golden` and review the diff."""
+    assert render_policy(example_policy(library)) == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_policy_has_title_control_table_sections_and_sources(library):
+    text = render_policy(example_policy(library))
+    lines = text.splitlines()
+    assert lines[0] == "**OFFICIAL**" and lines[-1] == "**OFFICIAL**"
+    assert "# Social Media and Digital Contact Policy" in lines
+    assert "| Next review | 1 December 2027 |" in lines
+    assert "## 1. Purpose and scope" in lines
+    assert "### 1.1 " in text
+    sources = text.split("Sources\n", 2)[-1]
+    assert "### BASW Policy: Social Media" in sources
+    assert "- **BASW-7**:" in sources
+
+
+def test_free_text_answers_come_out_exactly_as_typed(library, answers_for):
+    name = "St *Mary's* [Trust] <Care> {{ evil }} {% raw %} ∣ Gwasanaeth Ŵyr — 家 👍"
+    answers = answers_for(with_answers(base_profile(), organisation__name=name, organisation__short_name=name))
+    text = render_policy(build_policy(library, answers))
+    assert "{{ evil }}" in text  # printed, never run
+    assert r"St \*Mary's\* \[Trust\] \<Care\>" in text
+
+
+def test_no_marking_leaves_no_marking_lines(library, answers_for):
+    answers = answers_for(with_answers(base_profile(), document__protective_marking="none"))
+    text = render_policy(build_policy(library, answers))
+    assert "**OFFICIAL**" not in text
+    assert "| Protective marking | None |" in text
+
+
+def test_gap_report_lists_warnings_with_recommendations_and_defaults(library, answers_for):
+    profile = with_answers(base_profile(), messaging__record_method="none")
+    del profile["support"]
+    answers = answers_for(profile)
+    policy = build_policy(library, answers)
+    report = render_gap_report(policy, find_gaps(library, answers))
+    assert report.startswith("# Gap report: London Borough of Eastbrook\n")
+    assert "2 gaps found: 1 high, 1 medium, 0 low." in report
+    assert "**Recommendation:**" in report
+    assert "- `support.online_safety_advice`: no" in report
