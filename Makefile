@@ -16,8 +16,8 @@ demo: $(VENV)/.installed
 	$(BIN)/policy-builder build profiles/example-council.yaml --out out
 
 test: $(VENV)/.installed
-	$(BIN)/ruff check policy_builder tests benchmarks
-	$(BIN)/ruff format --check policy_builder tests benchmarks
+	$(BIN)/ruff check policy_builder tests
+	$(BIN)/ruff format --check policy_builder tests
 	$(BIN)/policy-builder lint
 	$(BIN)/pytest -q
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,9 +59,19 @@ def select_clauses(library: Library, context: Mapping[str, Any]) -> list[tuple[s
     return chosen
 
 
+def capitalise_name_at_sentence_start(text: str, short_name: str | None) -> str:
+    """'the Council' in running text, 'The Council' where it starts a sentence or paragraph."""
+    if not short_name or not short_name[0].islower():
+        return text
+    escaped = markdown_escape(short_name)
+    pattern = re.compile(r"(\A|\n\n|[.!?]\s+)" + re.escape(escaped))
+    return pattern.sub(lambda m: m.group(1) + escaped[0].upper() + escaped[1:], text)
+
+
 def render_clause(library: Library, clause: Clause, context: Mapping[str, Any]) -> str:
     try:
-        return library.templates[clause.id].render(context).strip()
+        text = library.templates[clause.id].render(context).strip()
+        return capitalise_name_at_sentence_start(text, context["organisation"]["short_name"])
     except BlankAnswerError as exc:
         raise LibraryError(clause.path, clause.line, f"{clause.id}: {exc}") from None
     except TemplateError as exc:

@@ -71,7 +71,14 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
 
 @main.command()
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the policy files.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the policy files.",
+)
 @click.option("--format", "formats", default="md,docx", show_default=True, help="Comma-separated formats: md, docx.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any high-severity gap is found.")
 @click.pass_context
@@ -99,7 +106,9 @@ def build(ctx: click.Context, profiles: tuple[Path, ...], out_dir: Path, formats
             click.echo(f"  {display_path(path)}")
         answers = result.answers
         if answers.defaults_used:
-            click.echo(f"Defaults used for {len(answers.defaults_used)} unanswered questions (listed in the gap report).")
+            click.echo(
+                f"Defaults used for {len(answers.defaults_used)} unanswered questions (listed in the gap report)."
+            )
         for qid in answers.not_applicable:
             click.echo(f"Note: {qid} is answered but does not apply to this stance, so it is ignored.")
         _echo_gaps(result.warnings, result.policy.short_name)
@@ -149,7 +158,9 @@ def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
     for warning in warnings:
         click.echo(f"\n[{warning.severity}] {warning.id}")
         click.echo(textwrap.fill(warning.message, 100, initial_indent="  ", subsequent_indent="  "))
-        click.echo(textwrap.fill("Recommendation: " + warning.recommendation, 100, initial_indent="  ", subsequent_indent="  "))
+        click.echo(
+            textwrap.fill("Recommendation: " + warning.recommendation, 100, initial_indent="  ", subsequent_indent="  ")
+        )
         click.echo(f"  Questions: {', '.join(warning.questions)}")
         click.echo(f"  Guidance: {', '.join(warning.sources)}")
 
@@ -160,8 +171,8 @@ def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
 @user_errors
 def questions(ctx: click.Context, as_json: bool) -> None:
     """List the questionnaire: every question id, its type and allowed answers."""
-    from .questionnaire import describe_allowed, load_questionnaire
     from .library import default_library_dir
+    from .questionnaire import describe_allowed, load_questionnaire
 
     library_dir = ctx.ensure_object(dict).get("library_dir") or default_library_dir()
     questionnaire = load_questionnaire(Path(library_dir) / "questionnaire.yaml")

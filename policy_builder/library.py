@@ -153,7 +153,9 @@ def _compile(text: str, path: Path, line: int | None, what: str) -> Template:
 
 def _check_expression(expression: Any, path: Path, line: int | None, what: str) -> str:
     if not isinstance(expression, (str, bool)):
-        raise LibraryError(path, line, f"{what}: when must be an expression such as messaging.whatsapp == 'keep_in_touch'")
+        raise LibraryError(
+            path, line, f"{what}: when must be an expression such as messaging.whatsapp == 'keep_in_touch'"
+        )
     expression = str(expression)
     try:
         ENV.compile_expression(expression)
@@ -213,16 +215,22 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
     unknown = set(raw) - _CLAUSE_FIELDS
     if unknown:
         raise LibraryError(
-            path, line, f"{clause_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_CLAUSE_FIELDS))}"
+            path,
+            line,
+            f"{clause_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_CLAUSE_FIELDS))}",
         )
     for required in ("title", "text", "level", "sources", "version"):
         if raw.get(required) in (None, "", []):
             raise LibraryError(path, line, f"{clause_id}: '{required}' is required")
     if raw["level"] not in LEVELS:
-        raise LibraryError(path, doc.line("clauses", index, "level"), f"{clause_id}: level must be one of {', '.join(LEVELS)}")
+        raise LibraryError(
+            path, doc.line("clauses", index, "level"), f"{clause_id}: level must be one of {', '.join(LEVELS)}"
+        )
     sources = raw["sources"]
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-        raise LibraryError(path, doc.line("clauses", index, "sources"), f"{clause_id}: sources must be a list of source ids")
+        raise LibraryError(
+            path, doc.line("clauses", index, "sources"), f"{clause_id}: sources must be a list of source ids"
+        )
     unknown_sources = [s for s in sources if s not in library.items]
     if unknown_sources:
         raise LibraryError(
@@ -232,10 +240,14 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
         )
     version = raw["version"]
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise LibraryError(path, doc.line("clauses", index, "version"), f"{clause_id}: version must be a whole number from 1")
+        raise LibraryError(
+            path, doc.line("clauses", index, "version"), f"{clause_id}: version must be a whole number from 1"
+        )
     updated = raw.get("updated")
     if updated is not None and not isinstance(updated, dt.date):
-        raise LibraryError(path, doc.line("clauses", index, "updated"), f"{clause_id}: updated must be a date written YYYY-MM-DD")
+        raise LibraryError(
+            path, doc.line("clauses", index, "updated"), f"{clause_id}: updated must be a date written YYYY-MM-DD"
+        )
     when = raw.get("when")
     if when is not None:
         when = _check_expression(when, path, doc.line("clauses", index, "when"), clause_id)
@@ -280,7 +292,11 @@ def _load_gap_rules(path: Path) -> list[GapRule]:
             if raw.get(required) in (None, "", []):
                 raise LibraryError(path, line, f"{rule_id}: '{required}' is required")
         if raw["severity"] not in SEVERITIES:
-            raise LibraryError(path, doc.line("rules", index, "severity"), f"{rule_id}: severity must be one of {', '.join(SEVERITIES)}")
+            raise LibraryError(
+                path,
+                doc.line("rules", index, "severity"),
+                f"{rule_id}: severity must be one of {', '.join(SEVERITIES)}",
+            )
         when = _check_expression(raw["when"], path, doc.line("rules", index, "when"), rule_id)
         rules.append(
             GapRule(

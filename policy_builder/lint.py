@@ -56,7 +56,11 @@ class Linter:
         for name in names:
             head, _, attr = name.partition(".")
             if not attr:
-                if head not in self.namespaces and head not in TOP_LEVEL_NAMES and head not in ("true", "false", "none"):
+                if (
+                    head not in self.namespaces
+                    and head not in TOP_LEVEL_NAMES
+                    and head not in ("true", "false", "none")
+                ):
                     bad.append(name)
             elif head in self.namespaces:
                 if name not in self.questions:
@@ -91,7 +95,11 @@ class Linter:
         if qtype == "boolean":
             return [True, False]
         if qtype == "multi":
-            options = [question.default or [question.choice_values[0]], [question.choice_values[0]], question.choice_values]
+            options = [
+                question.default or [question.choice_values[0]],
+                [question.choice_values[0]],
+                question.choice_values,
+            ]
             if question.id in SAMPLE_REQUIRED:
                 options.insert(0, SAMPLE_REQUIRED[question.id])
             unique: list[list[str]] = []
@@ -124,7 +132,7 @@ class Linter:
             seen: set[str] = set()
             for combo in itertools.product(*pools):
                 values = dict(base)
-                values.update(zip(qids, combo))
+                values.update(zip(qids, combo, strict=True))
                 if "organisation.name" in values and "organisation.short_name" not in qids:
                     values["organisation.short_name"] = values["organisation.name"]
                 values = self.normalise(values)

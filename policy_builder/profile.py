@@ -21,14 +21,18 @@ def flatten_profile(doc: _yaml.Document, questionnaire: Questionnaire) -> dict[s
     data = doc.data
     path = doc.path
     if data is None:
-        raise ProfileError(path, None, "the profile is empty; it needs at least 'schema: 1' and the organisation answers")
+        raise ProfileError(
+            path, None, "the profile is empty; it needs at least 'schema: 1' and the organisation answers"
+        )
     if not isinstance(data, dict):
         raise ProfileError(path, doc.line(), f"a profile must be a mapping of answers, not {_kind(data)}")
     schema = data.get("schema")
     if schema is None:
         raise ProfileError(path, 1, "missing 'schema: 1' at the top of the profile")
     if schema != SCHEMA_VERSION:
-        raise ProfileError(path, doc.line("schema"), f"schema: {schema!r} is not supported; this version reads schema: 1")
+        raise ProfileError(
+            path, doc.line("schema"), f"schema: {schema!r} is not supported; this version reads schema: 1"
+        )
     namespaces = sorted({qid.split(".")[0] for qid in questionnaire.questions})
     given: dict[str, Any] = {}
     for namespace, block in data.items():

@@ -41,7 +41,9 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
         unknown = set(raw) - allowed
         if unknown:
             raise LibraryError(
-                doc.path, line, f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(allowed))}"
+                doc.path,
+                line,
+                f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(allowed))}",
             )
         qid = raw.get("id")
         if not isinstance(qid, str) or qid.count(".") != 1:

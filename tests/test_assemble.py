@@ -3,8 +3,8 @@
 import re
 
 import pytest
-
 from conftest import base_profile, with_answers
+
 from policy_builder.assemble import build_policy
 
 STANCE_GROUPS = [
@@ -42,7 +42,9 @@ def test_each_stance_picks_its_own_clause(library, answers_for, group, question,
 def test_clauses_are_numbered_by_section(library, answers_for):
     policy = policy_for(library, answers_for)
     for section in policy.sections:
-        assert [c.number for c in section.clauses] == [f"{section.number}.{i}" for i in range(1, len(section.clauses) + 1)]
+        assert [c.number for c in section.clauses] == [
+            f"{section.number}.{i}" for i in range(1, len(section.clauses) + 1)
+        ]
     assert [s.number for s in policy.sections] == list(range(1, len(policy.sections) + 1))
     assert len(policy.sections) >= 12
 
@@ -61,7 +63,9 @@ def test_answers_are_woven_into_the_text(library, answers_for):
 
 
 def test_keep_in_touch_policy_forbids_assessment_conversations(library, answers_for):
-    text = text_of(policy_for(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__apps=["whatsapp", "sms"]))
+    text = text_of(
+        policy_for(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__apps=["whatsapp", "sms"])
+    )
     assert "WhatsApp and Text message (SMS)" in text
     assert re.search(r"assessment", text)
 
@@ -82,7 +86,10 @@ NATIONS = {
     "england": ("Social Work England", ["Scottish Social Services Council", "Social Care Wales", "NISCC", "RIP(S)A"]),
     "wales": ("Social Care Wales", ["Social Work England Professional Standards", "SSSC", "NISCC", "RIP(S)A"]),
     "scotland": ("Scottish Social Services Council", ["Social Care Wales", "NISCC", "magistrate"]),
-    "northern_ireland": ("Northern Ireland Social Care Council", ["Social Care Wales", "SSSC", "RIP(S)A", "magistrate"]),
+    "northern_ireland": (
+        "Northern Ireland Social Care Council",
+        ["Social Care Wales", "SSSC", "RIP(S)A", "magistrate"],
+    ),
 }
 
 
@@ -98,7 +105,9 @@ def test_each_nation_names_its_own_regulator_and_law_only(library, answers_for, 
 
 
 def test_english_council_viewing_rests_on_the_ripa_threshold_and_magistrate(library, answers_for):
-    text = text_of(policy_for(library, answers_for, organisation__nation="england", organisation__type="local_authority"))
+    text = text_of(
+        policy_for(library, answers_for, organisation__nation="england", organisation__type="local_authority")
+    )
     assert "magistrate" in text.lower()
     assert "six months" in text
 
@@ -108,3 +117,14 @@ def test_sources_appendix_lists_only_cited_items(library, answers_for):
     cited = {s for c in policy.clauses for s in c.sources}
     listed = {item.id for doc in policy.sources for item in doc.items}
     assert listed == cited
+
+
+def test_a_lowercase_short_name_is_capitalised_at_the_start_of_a_sentence(library, answers_for):
+    from policy_builder.assemble import capitalise_name_at_sentence_start as capitalise
+
+    assert capitalise("Ask first. the Council decides.", "the Council") == "Ask first. The Council decides."
+    assert capitalise("the Council decides at the Council.", "the Council") == "The Council decides at the Council."
+    policy = policy_for(library, answers_for, organisation__short_name="the Council")
+    text = "\n".join(c.text for c in policy.clauses)
+    assert "at the Council" in text
+    assert not re.search(r"(\A|\n\n|[.!?]\s+)the Council", text)

@@ -4,8 +4,8 @@ import json
 import re
 
 from click.testing import CliRunner
-
 from conftest import PROFILES, ROOT, base_profile, with_answers
+
 from policy_builder.cli import main
 
 EXAMPLE = str(PROFILES / "example-council.yaml")

@@ -3,8 +3,8 @@
 import datetime as dt
 
 import pytest
-
 from conftest import base_profile, with_answers
+
 from policy_builder.gaps import find_gaps
 
 # rule id -> answers (on top of the example council, which raises no gap) that open the gap
@@ -50,7 +50,10 @@ STAYS_CLOSED = {
         "messaging__whatsapp": "not_allowed",
         "out_of_hours__emergency_route": None,
     },
-    "gap.viewing-without-authorisation": {"surveillance__viewing": "not_allowed", "surveillance__authorisation_process": False},
+    "gap.viewing-without-authorisation": {
+        "surveillance__viewing": "not_allowed",
+        "surveillance__authorisation_process": False,
+    },
     "gap.no-statutory-route": {"organisation__type": "nhs_trust"},
     "gap.no-surveillance-contact": {"surveillance__viewing": "not_allowed", "contacts__ripa": None},
     "gap.carers-not-trained": {
@@ -92,13 +95,19 @@ def test_required_severities(library):
         "gap.no-dpia", "gap.review-date-passed", "gap.no-technology-choice",
     }  # fmt: skip
     assert {rule for rule, level in severity.items() if level == "high"} == high
-    assert severity["gap.carers-not-trained"] == severity["gap.no-one-time-links"] == severity["gap.no-approver"] == "low"
+    assert (
+        severity["gap.carers-not-trained"] == severity["gap.no-one-time-links"] == severity["gap.no-approver"] == "low"
+    )
 
 
 def test_warnings_come_most_severe_first_with_everything_a_reader_needs(library, answers_for):
     warnings = find_gaps(
         library,
-        answers_for(with_answers(base_profile(), messaging__record_method="none", document__approved_by=None, training__induction=False)),
+        answers_for(
+            with_answers(
+                base_profile(), messaging__record_method="none", document__approved_by=None, training__induction=False
+            )
+        ),
     )
     assert [w.severity for w in warnings] == ["high", "medium", "low"]
     first = warnings[0]
@@ -109,9 +118,12 @@ def test_warnings_come_most_severe_first_with_everything_a_reader_needs(library,
 
 def test_the_welsh_charity_raises_many_gaps(library):
     from conftest import BUILD_DATE, PROFILES
+
     from policy_builder.profile import load_profile
 
-    answers = load_profile(PROFILES / "small-charity-wales.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE)
+    answers = load_profile(
+        PROFILES / "small-charity-wales.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
+    )
     warnings = find_gaps(library, answers)
     assert sum(w.severity == "high" for w in warnings) >= 8
     assert "gap.no-statutory-route" in [w.id for w in warnings]
@@ -119,8 +131,11 @@ def test_the_welsh_charity_raises_many_gaps(library):
 
 def test_the_strict_trust_raises_no_messaging_gaps(library):
     from conftest import BUILD_DATE, PROFILES
+
     from policy_builder.profile import load_profile
 
-    answers = load_profile(PROFILES / "strict-trust.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE)
+    answers = load_profile(
+        PROFILES / "strict-trust.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
+    )
     ids = [w.id for w in find_gaps(library, answers)]
     assert not [i for i in ids if "messag" in i or "monitoring" in i or "viewing" in i]

@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import BUILD_DATE, base_profile, with_answers
+
 from policy_builder.errors import ProfileError
 from policy_builder.profile import load_profile
 

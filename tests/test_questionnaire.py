@@ -1,8 +1,8 @@
 import re
 
 import pytest
-
 from conftest import ROOT
+
 from policy_builder.questionnaire import AnswerError, cast_answer, review_date
 
 

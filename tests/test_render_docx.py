@@ -1,8 +1,8 @@
 import io
 
+from conftest import base_profile, with_answers
 from docx import Document
 
-from conftest import base_profile, with_answers
 from policy_builder.assemble import build_policy
 from policy_builder.render.docx import render_docx
 

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
+
 from policy_builder.assemble import build_policy
 from policy_builder.gaps import find_gaps
 from policy_builder.profile import load_profile
@@ -10,7 +11,9 @@ GOLDEN = Path(__file__).parent / "golden" / "example-council-social-media-policy
 
 
 def example_policy(library):
-    answers = load_profile(PROFILES / "example-council.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE)
+    answers = load_profile(
+        PROFILES / "example-council.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
+    )
     return build_policy(library, answers)
 
 

@@ -37,9 +37,7 @@ def render_docx(policy: Policy) -> bytes:
 
     document.add_paragraph(clean(policy.title), style="Title")
     document.add_paragraph(clean(policy.organisation), style="Subtitle")
-    document.add_paragraph(
-        "Acceptable use of social media, messaging and video by social work and social care staff."
-    )
+    document.add_paragraph("Acceptable use of social media, messaging and video by social work and social care staff.")
 
     document.add_heading("Document control", level=1)
     table = document.add_table(rows=1, cols=2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from ..templating import long_date, markdown_escape
 TEMPLATES_DIR = PACKAGE_ROOT / "templates"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     # Our own templates, trusted; answers reach them only as values, escaped by `md`.
     env = Environment(
