@@ -66,7 +66,7 @@ def test_keep_in_touch_policy_forbids_assessment_conversations(library, answers_
     text = text_of(
         policy_for(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__apps=["whatsapp", "sms"])
     )
-    assert "WhatsApp and Text message (SMS)" in text
+    assert "WhatsApp and SMS text messages" in text
     assert re.search(r"assessment", text)
 
 
