@@ -114,7 +114,7 @@ def build_policy(library: Library, answers: Answers) -> Policy:
         marking=None if marking == "none" else marking,
         document_control=document_control(answers, context),
         sections=tuple(rendered_sections),
-        sources=cite_documents(library, cited),
+        sources=cite_documents(library, cited, values["organisation.nation"]),
         answers=answers,
     )
 
@@ -136,11 +136,13 @@ def document_control(answers: Answers, context: Mapping[str, Any]) -> tuple[tupl
     )
 
 
-def cite_documents(library: Library, item_ids: list[str]) -> tuple[CitedDocument, ...]:
-    """Cited items grouped by document, both in register order."""
+def cite_documents(library: Library, item_ids: list[str], nation: str) -> tuple[CitedDocument, ...]:
+    """Cited items grouped by document, both in register order; other nations' laws left out."""
     wanted = set(item_ids)
     result = []
     for doc_id, document in library.documents.items():
+        if not document.applies_in(nation):
+            continue
         items = tuple(item for item in library.items.values() if item.document == doc_id and item.id in wanted)
         if items:
             result.append(CitedDocument(document=document, items=items))

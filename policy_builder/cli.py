@@ -248,11 +248,15 @@ def lint(ctx: click.Context) -> None:
 def coverage(ctx: click.Context, as_json: bool) -> None:
     """Show which clauses cite each guidance item, and what is uncovered."""
     from .coverage import coverage as compute
+    from .readability import measure
 
     library = _library(ctx)
     report = compute(library)
+    readability = measure(library)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**report.as_dict(), "readability": readability.as_dict()}, indent=2, ensure_ascii=False))
+        if report.uncovered:
+            sys.exit(1)
         return
     for item_id, clause_ids in report.items.items():
         if item_id in report.not_applicable:
@@ -264,5 +268,11 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
         f"\n{report.clause_count} clauses; {covered} of {len(report.items)} items cited, "
         f"{len(report.not_applicable)} not applicable, {len(report.uncovered)} uncovered."
     )
+    click.echo(
+        f"Readability (Flesch reading ease, higher is easier): median {readability.median_reading_ease:.1f}, "
+        f"median grade {readability.median_grade:.1f}. Hardest clauses:"
+    )
+    for clause in readability.hardest():
+        click.echo(f"  {clause.id}: reading ease {clause.reading_ease:.1f}, grade {clause.grade:.1f}")
     if report.uncovered:
         sys.exit(1)

@@ -117,6 +117,7 @@ def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, Sour
             body=str(raw.get("body") or ""),
             edition=str(raw.get("edition") or ""),
             kind=str(raw.get("kind") or "guidance"),
+            nations=tuple(raw.get("nations") or ()),
         )
     items: dict[str, SourceItem] = {}
     for key, raw in (data.get("items") or {}).items():

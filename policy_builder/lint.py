@@ -23,6 +23,7 @@ from .questionnaire import AnswerError, build_context, cast_answer, default_for,
 from .templating import BlankAnswerError, referenced_names
 
 MAX_COMBINATIONS = 20000
+READABILITY_MARGIN = 22  # reading-ease points below the library median that count as "far harder"
 LINT_DATE = dt.date(2026, 1, 15)
 SAMPLE_REQUIRED = {
     "organisation.name": "Sample Borough Council",
@@ -168,6 +169,7 @@ class Linter:
         self.check_gap_rules()
         self.check_coverage()
         self.check_repeated_paragraphs()
+        self.check_readability()
         return self.problems
 
     def check_questionnaire(self) -> None:
@@ -316,6 +318,20 @@ class Linter:
                         f"{where(clause.path, clause.line)}: {clause.id}: repeats a paragraph of {other}"
                     )
                 seen.setdefault(normal, clause.id)
+
+    def check_readability(self) -> None:
+        from .readability import measure
+
+        readability = measure(self.library)
+        floor = readability.median_reading_ease - READABILITY_MARGIN
+        for result in readability.clauses:
+            if result.reading_ease < floor:
+                clause = self.library.clause(result.id)
+                self.problems.append(
+                    f"{where(clause.path, clause.line)}: {clause.id}: far harder to read than the rest of the library "
+                    f"(Flesch reading ease {result.reading_ease:.0f}, library median {readability.median_reading_ease:.0f});"
+                    " use shorter sentences and plainer words"
+                )
 
     @staticmethod
     def describe(values: dict[str, Any], qids: list[str]) -> str:

@@ -69,6 +69,10 @@ class SourceDocument:
     body: str
     edition: str
     kind: str
+    nations: tuple[str, ...] = ()  # empty: applies in every UK nation
+
+    def applies_in(self, nation: str) -> bool:
+        return not self.nations or nation in self.nations
 
 
 @dataclass(frozen=True)

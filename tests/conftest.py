@@ -22,8 +22,10 @@ def library() -> Library:
 
 
 def base_profile() -> dict[str, Any]:
-    """The example council's answers, as a nested mapping to vary in tests."""
-    return yaml.safe_load((PROFILES / "example-council.yaml").read_text(encoding="utf-8"))
+    """The example council's answers, with refresher training added so no gap is open: vary them in tests."""
+    profile = yaml.safe_load((PROFILES / "example-council.yaml").read_text(encoding="utf-8"))
+    profile["training"]["refresher_months"] = 24
+    return profile
 
 
 def with_answers(profile: dict[str, Any], **answers: Any) -> dict[str, Any]:

@@ -35,6 +35,11 @@ OPENS_GAP = {
     "gap.no-ig-contact": {"contacts__information_governance": None},
     "gap.no-approver": {"document__approved_by": None},
     "gap.review-date-passed": {"document__effective_date": dt.date(2024, 1, 1)},
+    "gap.no-work-phones-for-messaging": {"devices__work_phones": "none"},
+    "gap.sms-shows-numbers": {"messaging__number_hidden": True},
+    "gap.video-apps-connect-accounts": {"video__platforms": ["teams", "facetime"]},
+    "gap.no-photography-consent": {"photography__consent_process": False},
+    "gap.no-comms-team": {"comms__team": None},
 }
 
 # rule id -> answers that keep the gap closed even though they look close to opening it
@@ -62,6 +67,8 @@ STAYS_CLOSED = {
         "training__carers": False,
     },
     "gap.review-date-passed": {"document__effective_date": dt.date(2026, 1, 1), "document__review_months": 12},
+    "gap.no-work-phones-for-messaging": {"devices__work_phones": "none", "messaging__whatsapp": "not_allowed"},
+    "gap.sms-shows-numbers": {"messaging__number_hidden": True, "messaging__apps": ["whatsapp"]},
 }
 
 
@@ -69,8 +76,19 @@ def gap_ids(library, answers_for, **answers):
     return [w.id for w in find_gaps(library, answers_for(with_answers(base_profile(), **answers)))]
 
 
-def test_example_council_raises_no_gap(library, answers_for):
+def test_baseline_raises_no_gap(library, answers_for):
     assert gap_ids(library, answers_for) == []
+
+
+def test_bundled_example_council_shows_one_gap_for_the_demo(library):
+    from conftest import BUILD_DATE, PROFILES
+
+    from policy_builder.profile import load_profile
+
+    answers = load_profile(
+        PROFILES / "example-council.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
+    )
+    assert [w.id for w in find_gaps(library, answers)] == ["gap.no-refresher-training"]
 
 
 def test_every_rule_has_a_test(library):
@@ -92,7 +110,7 @@ def test_required_severities(library):
     high = {
         "gap.messages-not-recorded", "gap.personal-numbers-exposed", "gap.disappearing-messages",
         "gap.viewing-without-authorisation", "gap.no-monitoring-hours", "gap.no-emergency-route",
-        "gap.no-dpia", "gap.review-date-passed", "gap.no-technology-choice",
+        "gap.no-dpia", "gap.review-date-passed", "gap.no-technology-choice", "gap.no-work-phones-for-messaging",
     }  # fmt: skip
     assert {rule for rule, level in severity.items() if level == "high"} == high
     assert (

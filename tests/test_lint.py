@@ -1,0 +1,129 @@
+"""lint proves the library's rules over every combination of answers, and says where it breaks."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from policy_builder.errors import LibraryError
+from policy_builder.library import load_library
+from policy_builder.lint import lint_library
+
+
+@pytest.fixture
+def library_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "clauses"
+    shutil.copytree(ROOT / "clauses", target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_bundled_library_is_clean(library):
+    assert lint_library(library) == []
+
+
+def test_group_with_a_gap_is_caught_with_the_answers_that_show_it(library_copy):
+    edit(
+        library_copy / "06-work-accounts.yaml",
+        "when: accounts.dedicated == 'organisation_managed'",
+        "when: accounts.dedicated == 'organisation_managed' and organisation.type == 'local_authority'",
+    )
+    problems = lint_library(load_library(library_copy))
+    assert any(
+        "group 'accounts-stance': gives no clause when" in p
+        and "accounts.dedicated='organisation_managed'" in p
+        and "exactly one must apply" in p
+        for p in problems
+    ), problems
+
+
+def test_overlapping_group_members_are_caught(library_copy):
+    edit(library_copy / "06-work-accounts.yaml", "when: accounts.dedicated == 'with_manager_approval'", "when: true")
+    problems = lint_library(load_library(library_copy))
+    assert any("group 'accounts-stance': gives" in p and "work-accounts." in p for p in problems), problems
+
+
+def test_unknown_question_in_a_condition(library_copy):
+    edit(
+        library_copy / "06-work-accounts.yaml",
+        "when: accounts.dedicated == 'not_allowed'",
+        "when: accounts.dedicatd == 'not_allowed'",
+    )
+    problems = lint_library(load_library(library_copy))
+    assert any("06-work-accounts.yaml:" in p and "uses unknown name 'accounts.dedicatd'" in p for p in problems), (
+        problems
+    )
+
+
+def test_printing_a_blank_answer_is_caught(library_copy):
+    edit(
+        library_copy / "05-boundaries.yaml",
+        "    text: |\n",
+        "    text: |\n      Ask {{ contacts.ripa }} first.\n",
+    )
+    problems = lint_library(load_library(library_copy))
+    assert any("fails to render when" in p and "contacts.ripa=None" in p for p in problems), problems
+
+
+def test_uncovered_item_is_caught(library_copy):
+    sources = library_copy / "sources.yaml"
+    edit(sources, "not_applicable: {}", "not_applicable: {}\n")
+    text = sources.read_text(encoding="utf-8")
+    sources.write_text(
+        text.replace(
+            "items:\n", "items:\n  BASW-99: {document: BASW, summary: A new paragraph in a new edition.}\n", 1
+        ),
+        encoding="utf-8",
+    )
+    problems = lint_library(load_library(library_copy))
+    assert any("item BASW-99 is cited by no clause" in p for p in problems), problems
+
+
+def test_repeated_paragraph_is_caught(library_copy):
+    path = library_copy / "05-boundaries.yaml"
+    text = path.read_text(encoding="utf-8")
+    paragraph = "Staff must keep a written note of every request they decline, with the date and the platform, and tell their manager."
+    text = text.replace("    text: |\n", f"    text: |\n      {paragraph}\n\n", 2)
+    path.write_text(text, encoding="utf-8")
+    problems = lint_library(load_library(library_copy))
+    assert any("repeats a paragraph of" in p for p in problems), problems
+
+
+def test_duplicate_clause_id_stops_loading_with_both_places(library_copy):
+    edit(
+        library_copy / "05-boundaries.yaml",
+        "- id: boundaries.personal-details",
+        "- id: boundaries.no-personal-connections",
+    )
+    with pytest.raises(LibraryError) as info:
+        load_library(library_copy)
+    assert (
+        "05-boundaries.yaml:22: clause id 'boundaries.no-personal-connections' is already used at 05-boundaries.yaml:5"
+        in str(info.value)
+    )
+
+
+def test_unknown_source_id_stops_loading(library_copy):
+    edit(
+        library_copy / "06-work-accounts.yaml",
+        "sources: [LBWF-IG-DEDICATED, SWE-CONNECTING-RULES",
+        "sources: [LBWF-IG-DEDICATD, SWE-CONNECTING-RULES",
+    )
+    with pytest.raises(LibraryError) as info:
+        load_library(library_copy)
+    assert "unknown source id(s) LBWF-IG-DEDICATD" in str(info.value)
+
+
+def test_jinja_syntax_error_names_the_line(library_copy):
+    edit(
+        library_copy / "05-boundaries.yaml", "    text: |\n", "    text: |\n      {% if organisation.name %}unclosed\n"
+    )
+    with pytest.raises(LibraryError) as info:
+        load_library(library_copy)
+    assert "05-boundaries.yaml:" in str(info.value) and "template error" in str(info.value)
