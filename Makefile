@@ -23,7 +23,7 @@ test: $(VENV)/.installed
 
 # Regenerate the reviewed golden file after a deliberate change; read the diff before committing.
 golden: $(VENV)/.installed
-	$(BIN)/python -c "from tests.golden_tools import write_golden; write_golden()"
+	$(BIN)/python tests/golden_tools.py
 
 clean:
 	rm -rf $(VENV) out

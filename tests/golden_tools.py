@@ -22,3 +22,7 @@ def write_golden() -> None:
     )
     GOLDEN.write_text(render_policy(build_policy(library, answers)), encoding="utf-8")
     print(f"wrote {GOLDEN.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    write_golden()

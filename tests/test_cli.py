@@ -26,7 +26,7 @@ def test_build_writes_three_files_and_prints_their_paths(tmp_path):
     ]
     for name in names:
         assert name in result.output
-    assert "No gaps found for Eastbrook Council." in result.output
+    assert "Gaps for Eastbrook Council: 0 high, 1 medium, 0 low" in result.output
 
 
 def test_build_markdown_only(tmp_path):
