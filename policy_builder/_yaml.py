@@ -27,6 +27,12 @@ class Document:
     path: Path
     data: Any
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    block_scalars: set[tuple[Any, ...]] = field(default_factory=set)  # `|` or `>` text: starts on the next line
+
+    def text_start(self, *keys: Any) -> int | None:
+        """The line a text value's first line is on (the line after the key for `|` and `>` text)."""
+        line = self.line(*keys)
+        return line + 1 if line is not None and tuple(keys) in self.block_scalars else line
 
     def line(self, *keys: Any) -> int | None:
         """The line of the deepest known prefix of ``keys``."""
@@ -49,6 +55,8 @@ def read_text(path: Path, error: type[SourceError] = SourceError) -> str:
     if size > MAX_FILE_BYTES:
         raise error(path, None, f"file is {size // 1024} KB; the most allowed is {MAX_FILE_BYTES // 1024} KB")
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise error(path, None, "is UTF-16 text; save it as UTF-8")
     if b"\x00" in raw:
         raise error(path, None, "is a binary file, not YAML text")
     try:
@@ -62,22 +70,51 @@ def load(path: str | Path, error: type[SourceError] = SourceError) -> Document:
     """Load one YAML file safely, keeping key lines; errors name path and line."""
     path = Path(path)
     text = read_text(path, error)
+    loader = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        if "\t" in problem or (mark and "\t" in _line_of(text, mark.line)):
-            problem = "a tab character is not allowed for indenting YAML; use spaces"
+        line, problem = _explain(exc, text)
         raise error(path, line, f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        # A control character typed or pasted into the file; PyYAML's own message spans lines.
+        line = text.count("\n", 0, exc.position) + 1
+        raise error(path, line, f"character U+{exc.character:04X} is not allowed in YAML; delete it") from None
     except yaml.YAMLError as exc:
-        raise error(path, None, f"YAML syntax error: {exc}") from None
+        raise error(path, None, "YAML syntax error: " + " ".join(str(exc).split())) from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively; thousands of levels exhaust the stack.
+        line = loader.line + 1 if loader else None
+        raise error(path, line, f"nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     doc = Document(path=path, data=None)
     if node is None:
         return doc
-    doc.data = _construct(node, (), doc, error, 0)
+    doc.data = _construct(node, (), doc, error, 0, set())
     return doc
+
+
+def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
+    """PyYAML's parser wording -> (line, what a person should do)."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = exc.problem or exc.context or "invalid YAML"
+    context = exc.context or ""
+    context_line = exc.context_mark.line + 1 if exc.context_mark else line
+    if "\t" in problem or (mark and "\t" in _line_of(text, mark.line)):
+        return line, "a tab character is not allowed for indenting YAML; use spaces"
+    if context == "expected a single document in the stream":
+        return line, "the file must hold one YAML document; remove the second '---'"
+    if context.startswith("while parsing a flow sequence"):
+        return line, f"the list opened with '[' on line {context_line} is not closed with ']'"
+    if context.startswith("while parsing a flow mapping"):
+        return line, f"the mapping opened with '{{' on line {context_line} is not closed with '}}'"
+    if context.startswith("while scanning a quoted scalar"):
+        return line, f"the quotation mark opened on line {context_line} is not closed"
+    return line, " ".join(problem.split())
 
 
 def _line_of(text: str, index: int) -> str:
@@ -89,11 +126,20 @@ _scalar_loader = yaml.SafeLoader("")
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def _construct(node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: type[SourceError], depth: int) -> Any:
+def _construct(
+    node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: type[SourceError], depth: int, seen: set[int]
+) -> Any:
     line = node.start_mark.line + 1
     doc.lines.setdefault(keys, line)
     if depth > MAX_DEPTH:
         raise error(doc.path, line, f"nested more than {MAX_DEPTH} levels deep")
+    # An alias is the same node met twice; nine nested aliases of nine items make a billion values.
+    if id(node) in seen:
+        # The node's own line is the anchor's; the alias is under the nearest key.
+        named = [i for i, k in enumerate(keys, 1) if not isinstance(k, int)]
+        where = doc.lines.get(keys[: named[-1]]) if named else line
+        raise error(doc.path, where, "YAML aliases (*name) are not allowed; write the value out in full")
+    seen.add(id(node))
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
         raise error(doc.path, line, f"the tag {node.tag} is not allowed (only plain YAML values are)")
     if isinstance(node, yaml.MappingNode):
@@ -101,7 +147,7 @@ def _construct(node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: typ
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise error(doc.path, key_node.start_mark.line + 1, "YAML merge keys (<<) are not allowed")
-            key = _construct(key_node, keys, doc, error, depth + 1)
+            key = _construct(key_node, keys, doc, error, depth + 1, seen)
             if isinstance(key, (list, dict)):
                 raise error(doc.path, key_node.start_mark.line + 1, "a key must be plain text")
             if key in result:
@@ -112,14 +158,16 @@ def _construct(node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: typ
                     f"'{_dotted(keys, key)}' appears twice (first on line {first}); keep one",
                 )
             doc.lines[(*keys, key)] = key_node.start_mark.line + 1
-            result[key] = _construct(value_node, (*keys, key), doc, error, depth + 1)
+            result[key] = _construct(value_node, (*keys, key), doc, error, depth + 1, seen)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
             doc.lines[(*keys, index)] = item.start_mark.line + 1
-            items.append(_construct(item, (*keys, index), doc, error, depth + 1))
+            items.append(_construct(item, (*keys, index), doc, error, depth + 1, seen))
         return items
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        doc.block_scalars.add(keys)
     try:
         value = _scalar_loader.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
@@ -128,9 +176,13 @@ def _construct(node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: typ
             problem = f"the tag {node.tag} is not allowed (only plain YAML values are)"
         raise error(doc.path, line, problem) from None
     except ValueError as exc:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            where = "".join(f"{k}." for k in keys if not isinstance(k, int))[:-1]
+            prefix = f"{where}: " if where else ""
+            raise error(
+                doc.path, line, f"{prefix}{node.value} is not a real date ({exc}); write a date as YYYY-MM-DD"
+            ) from None
         raise error(doc.path, line, f"value cannot be read: {exc}") from None
-    if isinstance(value, dt.datetime):
-        return value
     return value
 
 

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from jinja2 import TemplateError
 
 from .errors import LibraryError
 from .library import Library
-from .models import Answers, CitedDocument, Clause, Policy, RenderedClause, RenderedSection
+from .models import (
+    Answers,
+    CitedDocument,
+    Clause,
+    LibrarySection,
+    LocalNote,
+    Policy,
+    RenderedClause,
+    RenderedSection,
+)
 from .questionnaire import build_context, evaluate
-from .templating import BlankAnswerError, markdown_escape
+from .templating import RUNTIME_ERRORS, BlankAnswerError, markdown_escape
 
 POLICY_TITLE = "Social Media and Digital Contact Policy"
 
@@ -36,8 +46,12 @@ def select_clauses(library: Library, context: Mapping[str, Any]) -> list[tuple[s
     """(section id, chosen clauses) in policy order; each group yields exactly one clause."""
     chosen: list[tuple[str, list[Clause]]] = []
     for section in library.sections:
-        if not applies(section.when, context):
-            continue
+        try:
+            if not applies(section.when, context):
+                continue
+        except TemplateError as exc:
+            line = library.template_lines.get(f"section-when:{section.id}")
+            raise LibraryError(section.path, line, f"section {section.id}: when: {exc}") from None
         clauses = [c for c in section.clauses if applies(c.when, context, c)]
         groups: dict[str, list[str]] = {}
         for clause in section.clauses:
@@ -49,9 +63,10 @@ def select_clauses(library: Library, context: Mapping[str, Any]) -> list[tuple[s
         for group, members in groups.items():
             if len(members) != 1:
                 found = ", ".join(members) if members else "none"
+                first = next(c for c in section.clauses if c.group == group)
                 raise LibraryError(
                     section.path,
-                    None,
+                    first.line,
                     f"group '{group}' must give exactly one clause for these answers, but gave {found}; run 'policy-builder lint'",
                 )
         if clauses:
@@ -74,35 +89,59 @@ def render_clause(library: Library, clause: Clause, context: Mapping[str, Any]) 
         return capitalise_name_at_sentence_start(text, context["organisation"]["short_name"])
     except BlankAnswerError as exc:
         raise LibraryError(clause.path, clause.line, f"{clause.id}: {exc}") from None
-    except TemplateError as exc:
+    except (TemplateError, *RUNTIME_ERRORS) as exc:
         raise LibraryError(clause.path, clause.line, f"{clause.id}: template error: {exc}") from None
 
 
+def render_intro(library: Library, section: LibrarySection, context: Mapping[str, Any]) -> str:
+    what = f"section {section.id} intro"
+    line = library.template_lines.get(f"section:{section.id}")
+    try:
+        return library.templates[f"section:{section.id}"].render(context).strip()
+    except BlankAnswerError as exc:
+        raise LibraryError(section.path, line, f"{what}: {exc}") from None
+    except (TemplateError, *RUNTIME_ERRORS) as exc:
+        raise LibraryError(section.path, line, f"{what}: template error: {exc}") from None
+
+
 def build_policy(library: Library, answers: Answers) -> Policy:
+    library.require_sound()
     context = policy_context(library, answers)
-    sections_by_id = {s.id: s for s in library.sections}
+    selected = dict(select_clauses(library, context))
+    drafts: dict[str, list[RenderedClause]] = {}
+    for section in library.sections:
+        drafts[section.id] = [
+            RenderedClause(
+                number="",
+                id=clause.id,
+                title=clause.title,
+                text=render_clause(library, clause, context),
+                level=clause.level,
+                sources=clause.sources,
+                version=clause.version,
+            )
+            for clause in selected.get(section.id, [])
+        ]
+    local_notes: list[LocalNote] = []
+    if answers.local_entries:
+        from .local import apply_local
+
+        local_notes = apply_local(library, answers.local_entries, drafts, set(selected))
     rendered_sections: list[RenderedSection] = []
     cited: list[str] = []
-    for number, (section_id, clauses) in enumerate(select_clauses(library, context), start=1):
-        section = sections_by_id[section_id]
+    for section in library.sections:
+        clauses = drafts[section.id]
+        if not clauses:
+            continue
+        number = len(rendered_sections) + 1
         intro = None
-        if section.intro:
-            intro = library.templates[f"section:{section_id}"].render(context).strip()
-        rendered = []
-        for index, clause in enumerate(clauses, start=1):
-            rendered.append(
-                RenderedClause(
-                    number=f"{number}.{index}",
-                    id=clause.id,
-                    title=clause.title,
-                    text=render_clause(library, clause, context),
-                    level=clause.level,
-                    sources=clause.sources,
-                )
-            )
+        if section.intro and section.id in selected:
+            intro = render_intro(library, section, context)
+        numbered = tuple(replace(c, number=f"{number}.{index}") for index, c in enumerate(clauses, start=1))
+        for clause in numbered:
             cited.extend(s for s in clause.sources if s not in cited)
         rendered_sections.append(
-            RenderedSection(number=number, id=section_id, title=section.title, intro=intro, clauses=tuple(rendered))
+            RenderedSection(number=number, id=section.id, title=section.title, intro=intro, clauses=numbered)
         )
     values = answers.values
     marking = values["document.protective_marking"]
@@ -116,6 +155,7 @@ def build_policy(library: Library, answers: Answers) -> Policy:
         sections=tuple(rendered_sections),
         sources=cite_documents(library, cited, values["organisation.nation"]),
         answers=answers,
+        local_notes=tuple(local_notes),
     )
 
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .assemble import build_policy, policy_context
 from .gaps import find_gaps
 from .library import Library
-from .models import Answers, GapWarning, Policy
+from .manifest import build_manifest, front_matter, read_manifest, to_json
+from .models import Answers, GapWarning, HistoryEntry, Policy
 from .output import atomic_write, output_paths
 from .profile import load_profile
 
-FORMATS = ("md", "docx")
+if TYPE_CHECKING:
+    from .render.summary import ReadingLevel
+
+FORMATS = ("md", "docx", "summary", "leaflet")  # summary and leaflet: each as .md and .docx
+DEFAULT_FORMATS = ("md", "docx")
 
 
 @dataclass
@@ -22,6 +28,7 @@ class BuildResult:
     policy: Policy
     warnings: list[GapWarning]
     written: list[Path]
+    leaflet_level: ReadingLevel | None = None  # how plain the leaflet is, when one was built
 
     @property
     def answers(self) -> Answers:
@@ -42,9 +49,11 @@ def build_profile(
     library: Library,
     profile: str | Path,
     out_dir: str | Path,
-    formats: list[str] | tuple[str, ...] = FORMATS,
+    formats: list[str] | tuple[str, ...] = DEFAULT_FORMATS,
     *,
     build_date: dt.date | None = None,
+    previous: str | Path | None = None,
+    reference_docx: str | Path | None = None,
 ) -> BuildResult:
     """Build one profile's policy and gap report into ``out_dir``.
 
@@ -56,17 +65,91 @@ def build_profile(
     answers = load_profile(profile, library.questionnaire, library.nations, build_date=build_date)
     policy = build_policy(library, answers)
     warnings = find_gaps(library, answers, policy_context(library, answers))
+    manifest = build_manifest(library, policy, warnings)
+    if previous is not None:
+        policy, manifest = with_history(policy, manifest, read_manifest(previous))
     rendered: dict[str, bytes | str] = {}
+    word = {"docx", "summary", "leaflet"} & set(formats)  # the formats that write a Word file
+    reference = reference_template(answers, reference_docx) if word else None
     if "md" in formats:
-        rendered["md"] = render_policy(policy)
+        rendered["md"] = front_matter(manifest) + render_policy(policy)
     if "docx" in formats:
         from .render.docx import render_docx
+        from .render.docx_manifest import embed
 
-        rendered["docx"] = render_docx(policy)
+        rendered["docx"] = embed(render_docx(policy, reference), manifest)
+    leaflet_level = None
+    if "summary" in formats or "leaflet" in formats:
+        from .render.docx import render_handout_docx
+        from .render.summary import leaflet, reading_level, render_handout_markdown, staff_summary
+
+        for kind, handout in (("summary", staff_summary), ("leaflet", leaflet)):
+            if kind in formats:
+                built = handout(library, policy)
+                rendered[f"{kind}-md"] = render_handout_markdown(built)
+                rendered[f"{kind}-docx"] = render_handout_docx(built, reference)
+                if kind == "leaflet":
+                    leaflet_level = reading_level(built)
     rendered["gaps"] = render_gap_report(policy, warnings)
+    rendered["manifest"] = to_json(manifest)
     paths = output_paths(Path(out_dir), policy.slug)
     written = []
     for kind, content in rendered.items():
         atomic_write(paths[kind], content)
         written.append(paths[kind])
-    return BuildResult(profile=Path(profile), policy=policy, warnings=warnings, written=written)
+    return BuildResult(
+        profile=Path(profile), policy=policy, warnings=warnings, written=written, leaflet_level=leaflet_level
+    )
+
+
+def reference_template(answers: Answers, override: str | Path | None = None) -> Path | None:
+    """The Word template to build on: --reference-docx, else the profile's document.reference_docx
+    (relative to the profile file), else None for the bundled templates/reference.docx."""
+    from .errors import PolicyBuilderError, ProfileError, display_path
+
+    if override is not None:
+        path = Path(override).expanduser()
+        if not path.is_file():
+            raise PolicyBuilderError(f"--reference-docx: {display_path(path)} not found")
+        return path
+    given = answers.values.get("document.reference_docx")
+    if not given:
+        return None
+    base = answers.path.parent if answers.path else Path.cwd()
+    path = base / Path(given).expanduser()
+    if not path.is_file():
+        line = None
+        if answers.path:
+            from . import _yaml
+
+            line = _yaml.load(answers.path, ProfileError).line("document", "reference_docx")
+        raise ProfileError(
+            answers.path,
+            line,
+            f"document.reference_docx: '{given}' not found (looked for {display_path(path)}); "
+            "give the path of a Word .docx or .dotx file, relative to the profile",
+        )
+    return path
+
+
+def with_history(policy: Policy, manifest: dict[str, Any], old: dict[str, Any]) -> tuple[Policy, dict[str, Any]]:
+    """Add the version history and a summary of changes since the previous issue."""
+    from .changes import compare, history_summary, since_markdown
+
+    changes = compare(old, manifest)
+    earlier = [HistoryEntry(str(h["version"]), str(h["date"]), str(h["summary"])) for h in old.get("history", [])]
+    if not earlier:
+        old_doc = old.get("document", {})
+        earlier = [HistoryEntry(str(old_doc.get("version")), str(old_doc.get("effective_date")), "Issued.")]
+    this = HistoryEntry(
+        str(manifest["document"]["version"]), str(manifest["document"]["effective_date"]), history_summary(changes)
+    )
+    old_version = old.get("document", {}).get("version")
+    policy = replace(
+        policy,
+        history=(*earlier, this),
+        changes_since=f"Changes since version {old_version}:\n\n{since_markdown(changes)}",
+    )
+    manifest = dict(manifest)
+    manifest["history"] = [{"version": h.version, "date": h.date, "summary": h.summary} for h in policy.history]
+    return policy, manifest

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Callable
@@ -36,10 +37,23 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PolicyBuilderError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(error_line(exc), err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
+
+
+# Control characters and bidirectional overrides from a file's contents must not drive the terminal
+# or split the one-line message; they are shown as escapes (\x1b, \u202e).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+def error_line(exc: Exception) -> str:
+    return f"Error: {printable(str(exc))}"
 
 
 def _library(ctx: click.Context) -> Library:
@@ -79,12 +93,36 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the policy files.",
 )
-@click.option("--format", "formats", default="md,docx", show_default=True, help="Comma-separated formats: md, docx.")
+@click.option(
+    "--format",
+    "formats",
+    default="md,docx",
+    show_default=True,
+    help="Comma-separated: md, docx (the policy), summary (staff Do/Don't card), leaflet (for people who use services).",
+)
+@click.option(
+    "--reference-docx",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your organisation's Word template (.docx or .dotx): its styles, headers and logo are used.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 if any high-severity gap is found.")
+@click.option(
+    "--previous",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The previous issue (.md, .docx or manifest .json): adds a version history and a summary of changes.",
+)
 @click.pass_context
 @user_errors
-def build(ctx: click.Context, profiles: tuple[Path, ...], out_dir: Path, formats: str, strict: bool) -> None:
-    """Build the policy (Markdown, Word) and gap report for each PROFILE."""
+def build(
+    ctx: click.Context,
+    profiles: tuple[Path, ...],
+    out_dir: Path,
+    formats: str,
+    reference_docx: Path | None,
+    strict: bool,
+    previous: Path | None,
+) -> None:
+    """Build the policy (Markdown, Word), gap report and manifest for each PROFILE."""
     from .build import build_profile, parse_formats
     from .errors import PolicyBuilderError, display_path
 
@@ -96,14 +134,20 @@ def build(ctx: click.Context, profiles: tuple[Path, ...], out_dir: Path, formats
         if index:
             click.echo()
         try:
-            result = build_profile(library, profile, out_dir, wanted)
+            result = build_profile(library, profile, out_dir, wanted, previous=previous, reference_docx=reference_docx)
         except PolicyBuilderError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(error_line(exc), err=True)
             failures += 1
             continue
         click.echo(f"Built {display_path(profile)}:")
         for path in result.written:
             click.echo(f"  {display_path(path)}")
+        if result.leaflet_level:
+            level = result.leaflet_level
+            click.echo(
+                f"Leaflet reading level: Flesch-Kincaid grade {level.grade:.1f} (reading age about {level.reading_age}), "
+                f"Flesch reading ease {level.reading_ease:.0f}."
+            )
         answers = result.answers
         if answers.defaults_used:
             click.echo(
@@ -111,10 +155,21 @@ def build(ctx: click.Context, profiles: tuple[Path, ...], out_dir: Path, formats
             )
         for qid in answers.not_applicable:
             click.echo(f"Note: {qid} is answered but does not apply to this stance, so it is ignored.")
+        for note in answers.notes:
+            click.echo(f"Note: {note}.")
+        if answers.new_questions:
+            click.echo(
+                f"New questions since this profile was written (defaults used): {', '.join(answers.new_questions)}"
+            )
+        for local_note in result.policy.local_notes:
+            click.echo(f"Local wording: {local_note.message}.")
+            if local_note.upstream_change:
+                click.echo(f"  Upstream change: {local_note.upstream_change}")
         _echo_gaps(result.warnings, result.policy.short_name)
         high += sum(1 for w in result.warnings if w.severity == "high")
     if failures:
-        click.echo(f"\n{failures} of {len(profiles)} profiles failed.", err=True)
+        if len(profiles) > 1:
+            click.echo(f"\n{failures} of {len(profiles)} profiles failed.", err=True)
         sys.exit(2)
     if strict and high:
         click.echo(f"\n--strict: {high} high-severity gap(s).", err=True)
@@ -124,6 +179,7 @@ def build(ctx: click.Context, profiles: tuple[Path, ...], out_dir: Path, formats
 def _echo_gaps(warnings: list[GapWarning], name: str) -> None:
     from .gaps import count_by_severity
 
+    name = printable(name)  # the employer's own text, shown in a terminal
     if not warnings:
         click.echo(f"No gaps found for {name}.")
         return
@@ -149,6 +205,7 @@ def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
     from .profile import load_profile
 
     library = _library(ctx)
+    library.require_sound()
     answers = load_profile(profile, library.questionnaire, library.nations)
     warnings = find_gaps(library, answers)
     if as_json:
@@ -222,13 +279,19 @@ def _show_default(value: Any) -> str:
 
 
 @main.command()
+@click.option("--record", is_flag=True, help="Record new clause versions in clauses/clause-history.yaml first.")
 @click.pass_context
 @user_errors
-def lint(ctx: click.Context) -> None:
-    """Check the clause library: ids, names, sources, templates, groups, coverage."""
+def lint(ctx: click.Context, record: bool) -> None:
+    """Check the clause library: ids, names, sources, templates, groups, coverage, versions."""
     from .lint import lint_library
 
     library = _library(ctx)
+    if record:
+        from .versions import record as record_versions
+
+        recorded = record_versions(library.root, library.clauses, library.history)
+        click.echo(f"Recorded {len(recorded)} new clause version{'s' if len(recorded) != 1 else ''}.")
     problems = lint_library(library)
     for problem in problems:
         click.echo(problem)
@@ -275,4 +338,131 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
     for clause in readability.hardest():
         click.echo(f"  {clause.id}: reading ease {clause.reading_ease:.1f}, grade {clause.grade:.1f}")
     if report.uncovered:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a summary of changes for approval: .md or .docx.",
+)
+@click.pass_context
+@user_errors
+def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Path | None) -> None:
+    """Show what changed between two issued policies (.md, .docx or manifest .json)."""
+    from .changes import compare, render_markdown, render_terminal
+    from .errors import PolicyBuilderError, display_path
+    from .manifest import read_manifest
+    from .output import atomic_write
+
+    result = compare(read_manifest(old), read_manifest(new))
+    if output is not None:
+        summary = render_markdown(result)
+        if output.suffix.lower() == ".md":
+            atomic_write(output, summary)
+        elif output.suffix.lower() == ".docx":
+            from .render.changes_docx import render_markdown_docx
+
+            atomic_write(output, render_markdown_docx(summary, title="Summary of changes"))
+        else:
+            raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_terminal(result), nl=False)
+        if output is not None:
+            click.echo(f"Summary of changes written to {display_path(output)}")
+
+
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@user_errors
+def check(ctx: click.Context, target: Path) -> None:
+    """Exit 1 if a policy (or profile) is past its review date or built from an older library."""
+    from .review import check_target
+
+    lines, due = check_target(_library(ctx), target)
+    for line in lines:
+        click.echo(line)
+    if due:
+        sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A profile to edit or finish: its answers are offered as the defaults.",
+)
+@click.option(
+    "--save",
+    "save_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to save the profile (default: the --profile file, else profiles/<short name>.yaml).",
+)
+@click.option("--only-new", is_flag=True, help="Ask only the questions the --profile does not answer yet.")
+@click.option("--build", "build_after", is_flag=True, help="Build the policy as soon as the profile is saved.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the policy files with --build.",
+)
+@click.pass_context
+@user_errors
+def wizard(
+    ctx: click.Context,
+    profile_path: Path | None,
+    save_path: Path | None,
+    only_new: bool,
+    build_after: bool,
+    out_dir: Path,
+) -> None:
+    """Answer the questionnaire in the terminal, see the gaps, save a profile."""
+    from .wizard import WizardOptions, run_wizard
+
+    if only_new and profile_path is None:
+        raise click.UsageError("--only-new needs --profile PATH: the profile whose unanswered questions to ask")
+    options = WizardOptions(profile=profile_path, save=save_path, only_new=only_new, build=build_after, out_dir=out_dir)
+    code = run_wizard(_library(ctx), options)
+    if code:
+        sys.exit(code)
+
+
+@main.command("check-docx")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--kind",
+    type=click.Choice(["policy", "staff-summary", "leaflet"]),
+    help="What the file is (default: read from its properties).",
+)
+@user_errors
+def check_docx(files: tuple[Path, ...], kind: str | None) -> None:
+    """Check Word files are accessible and structured for publishing; exit 1 if not."""
+    from .errors import PolicyBuilderError, display_path
+    from .render.docx_check import check_docx as check
+
+    failed = False
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PolicyBuilderError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
+        result = check(data, kind, name=display_path(path))
+        if result.problems:
+            failed = True
+            for problem in result.problems:
+                click.echo(f"{display_path(path)}: {problem}")
+        else:
+            click.echo(f"{display_path(path)}: OK ({result.kind}, {result.checks} checks passed)")
+    if failed:
         sys.exit(1)

@@ -27,7 +27,7 @@ from .models import (
     SourceItem,
 )
 from .questionnaire import load_questionnaire
-from .templating import ENV
+from .templating import ENV, names_with_lines, unknown_name
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 LIBRARY_ENV = "POLICY_BUILDER_LIBRARY"
@@ -50,10 +50,20 @@ class Library:
     sections: list[LibrarySection]
     gap_rules: list[GapRule]
     templates: dict[str, Template] = field(default_factory=dict)  # clause id / "section:<id>" -> compiled text
+    template_lines: dict[str, int | None] = field(default_factory=dict)  # same keys -> line in the file, for messages
+    # Unknown names in clause text and conditions: lint lists them all; a build refuses to start.
+    problems: list[LibraryError] = field(default_factory=list)
+    version: str = "0"  # clauses/library.yaml
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # clauses/clause-history.yaml
 
     @property
     def clauses(self) -> list[Clause]:
         return [c for s in self.sections for c in s.clauses]
+
+    def require_sound(self) -> None:
+        """Refuse to build from a library with an unknown name, even where these answers would not reach it."""
+        if self.problems:
+            raise self.problems[0]
 
     def clause(self, clause_id: str) -> Clause:
         for clause in self.clauses:
@@ -94,21 +104,69 @@ def load_library(root: str | Path | None = None) -> Library:
         library.sections.append(section)
     gaps_path = root / "gaps.yaml"
     if gaps_path.exists():
-        library.gap_rules = _load_gap_rules(gaps_path)
+        library.gap_rules = _load_gap_rules(gaps_path, library)
+    library.version = _load_library_version(root / "library.yaml")
+    from .versions import load_history
+
+    library.history = load_history(root)
     return library
 
 
+def _load_library_version(path: Path) -> str:
+    if not path.exists():
+        return "0"
+    doc = _yaml.load(path, LibraryError)
+    if not isinstance(doc.data, dict) or not doc.data.get("version"):
+        raise LibraryError(path, doc.line(), "expected 'version: \"1.0.0\"'")
+    return str(doc.data["version"])
+
+
 def _require_mapping(doc: _yaml.Document, what: str) -> dict[str, Any]:
+    if doc.data is None:
+        raise LibraryError(doc.path, None, f"is empty; expected {what}")
     if not isinstance(doc.data, dict):
         raise LibraryError(doc.path, doc.line(), f"expected {what}")
     return doc.data
+
+
+def _mapping_at(doc: _yaml.Document, key: str, what: str) -> dict[Any, Any]:
+    """data[key] as a mapping (empty when absent); anything else is an error naming the line."""
+    value = doc.data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LibraryError(doc.path, doc.line(key), f"{key}: expected {what}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    return type(value).__name__
+
+
+def _check_names(
+    library: Library, source: str, path: Path, first_line: int | None, what: str, *, expression: bool
+) -> None:
+    """Record a name a template or condition uses that does not exist (see Library.require_sound)."""
+    names = names_with_lines(source, expression=expression)
+    facts = set().union(*(set(f) for f in library.nations.values())) if library.nations else set()
+    problem = unknown_name(names, library.questionnaire.questions, facts)
+    if problem:
+        template_line, message = problem
+        line = first_line + template_line - 1 if first_line and not expression else first_line
+        library.problems.append(LibraryError(path, line, f"{what}: {message}"))
 
 
 def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, SourceItem], dict[str, str]]:
     doc = _yaml.load(path, LibraryError)
     data = _require_mapping(doc, "a mapping with 'documents' and 'items'")
     documents: dict[str, SourceDocument] = {}
-    for key, raw in (data.get("documents") or {}).items():
+    for key, raw in _mapping_at(doc, "documents", "a mapping of document id to title, body and edition").items():
         if not isinstance(raw, dict) or not raw.get("title"):
             raise LibraryError(path, doc.line("documents", key), f"document {key} needs a title")
         documents[str(key)] = SourceDocument(
@@ -120,13 +178,13 @@ def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, Sour
             nations=tuple(raw.get("nations") or ()),
         )
     items: dict[str, SourceItem] = {}
-    for key, raw in (data.get("items") or {}).items():
+    for key, raw in _mapping_at(doc, "items", "a mapping of item id to document and summary").items():
         line = doc.line("items", key)
         if not isinstance(raw, dict) or raw.get("document") not in documents:
             raise LibraryError(path, line, f"item {key} needs 'document:' naming one of the documents above")
         items[str(key)] = SourceItem(id=str(key), document=str(raw["document"]), summary=str(raw.get("summary") or ""))
     not_applicable: dict[str, str] = {}
-    for key, reason in (data.get("not_applicable") or {}).items():
+    for key, reason in _mapping_at(doc, "not_applicable", "a mapping of item id to a one-line reason").items():
         if key not in items:
             raise LibraryError(path, doc.line("not_applicable", key), f"not_applicable names unknown item {key}")
         if not isinstance(reason, str) or not reason.strip():
@@ -138,15 +196,32 @@ def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, Sour
 def _load_nations(path: Path) -> dict[str, dict[str, Any]]:
     doc = _yaml.load(path, LibraryError)
     data = _require_mapping(doc, "a mapping of nation id to facts")
-    return {str(k): dict(v) for k, v in data.items()}
+    nations: dict[str, dict[str, Any]] = {}
+    for key, facts in data.items():
+        if not isinstance(facts, dict):
+            raise LibraryError(
+                path, doc.line(key), f"{key}: expected a mapping of facts (name: ..., regulator: ...), not {_kind(facts)}"
+            )
+        nations[str(key)] = dict(facts)
+    # Clause text may print any fact for any nation, so every nation needs every fact (null where none).
+    every = sorted(set().union(*(set(f) for f in nations.values()))) if nations else []
+    for key, facts in nations.items():
+        missing = [fact for fact in every if fact not in facts]
+        if missing:
+            raise LibraryError(
+                path,
+                doc.line(key),
+                f"{key}: missing {', '.join(missing)}; every nation needs: {', '.join(every)} (null where none)",
+            )
+    return nations
 
 
 def _compile(text: str, path: Path, line: int | None, what: str) -> Template:
+    """Compile library text; ``line`` is the file line the text's first line is on."""
     try:
         return ENV.from_string(text)
     except TemplateSyntaxError as exc:
-        # `line` is the line of the `text:` key; a block scalar starts on the next line.
-        where = (line + exc.lineno) if line and exc.lineno else line
+        where = (line + exc.lineno - 1) if line and exc.lineno else line
         raise LibraryError(path, where, f"{what}: template error: {exc.message}") from None
     except TemplateError as exc:
         raise LibraryError(path, line, f"{what}: template error: {exc}") from None
@@ -161,7 +236,12 @@ def _check_expression(expression: Any, path: Path, line: int | None, what: str) 
     try:
         ENV.compile_expression(expression)
     except TemplateError as exc:
-        raise LibraryError(path, line, f"{what}: when: {exc}") from None
+        raise LibraryError(
+            path,
+            line,
+            f"{what}: when: cannot be read as a condition ({exc}); write one such as"
+            " messaging.whatsapp == 'keep_in_touch' (== compares; and, or, not combine)",
+        ) from None
     return expression
 
 
@@ -173,16 +253,32 @@ def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> Libr
         raise LibraryError(path, doc.line("section"), "needs 'section:' with an id and a title")
     unknown = set(head) - _SECTION_FIELDS
     if unknown:
-        raise LibraryError(path, doc.line("section"), f"section: unknown field(s) {', '.join(sorted(unknown))}")
+        raise LibraryError(
+            path,
+            doc.line("section"),
+            f"section: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_SECTION_FIELDS))}",
+        )
     section_id = str(head["id"])
+    for other in library.sections:
+        if other.id == section_id:
+            raise LibraryError(
+                path, doc.line("section", "id"), f"section id '{section_id}' is already used by {other.path.name}"
+            )
     when = head.get("when")
     if when is not None:
-        when = _check_expression(when, path, doc.line("section", "when"), f"section {section_id}")
+        when_line = doc.line("section", "when")
+        when = _check_expression(when, path, when_line, f"section {section_id}")
+        _check_names(library, when, path, when_line, f"section {section_id}: when", expression=True)
+        library.template_lines[f"section-when:{section_id}"] = when_line
     intro = head.get("intro")
+    if intro is not None and not isinstance(intro, str):
+        raise LibraryError(path, doc.line("section", "intro"), f"section {section_id}: intro must be text, not {_kind(intro)}")
     if intro:
-        library.templates[f"section:{section_id}"] = _compile(
-            str(intro), path, doc.line("section", "intro"), f"section {section_id} intro"
-        )
+        start = doc.text_start("section", "intro")
+        what = f"section {section_id} intro"
+        library.templates[f"section:{section_id}"] = _compile(intro, path, start, what)
+        library.template_lines[f"section:{section_id}"] = doc.line("section", "intro")
+        _check_names(library, intro, path, start, what, expression=False)
     raw_clauses = data.get("clauses")
     if not isinstance(raw_clauses, list) or not raw_clauses:
         raise LibraryError(path, doc.line("clauses"), "needs 'clauses:' with a list of clauses")
@@ -223,6 +319,11 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
     for required in ("title", "text", "level", "sources", "version"):
         if raw.get(required) in (None, "", []):
             raise LibraryError(path, line, f"{clause_id}: '{required}' is required")
+    for name, what in (("title", "text"), ("text", "text (Markdown with Jinja)"), ("group", "text")):
+        if name in raw and raw[name] is not None and not isinstance(raw[name], str):
+            raise LibraryError(
+                path, doc.line("clauses", index, name), f"{clause_id}: {name} must be {what}, not {_kind(raw[name])}"
+            )
     if raw["level"] not in LEVELS:
         raise LibraryError(
             path, doc.line("clauses", index, "level"), f"{clause_id}: level must be one of {', '.join(LEVELS)}"
@@ -251,9 +352,14 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
         )
     when = raw.get("when")
     if when is not None:
-        when = _check_expression(when, path, doc.line("clauses", index, "when"), clause_id)
-    text = str(raw["text"])
-    library.templates[clause_id] = _compile(text, path, doc.line("clauses", index, "text"), clause_id)
+        when_line = doc.line("clauses", index, "when")
+        when = _check_expression(when, path, when_line, clause_id)
+        _check_names(library, when, path, when_line, f"{clause_id}: when", expression=True)
+    text = raw["text"]
+    start = doc.text_start("clauses", index, "text")
+    library.templates[clause_id] = _compile(text, path, start, clause_id)
+    library.template_lines[clause_id] = start
+    _check_names(library, text, path, start, clause_id, expression=False)
     return Clause(
         id=clause_id,
         title=str(raw["title"]),
@@ -270,7 +376,7 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
     )
 
 
-def _load_gap_rules(path: Path) -> list[GapRule]:
+def _load_gap_rules(path: Path, library: Library) -> list[GapRule]:
     doc = _yaml.load(path, LibraryError)
     data = _require_mapping(doc, "a mapping with 'rules:'")
     raw_rules = data.get("rules")
@@ -298,7 +404,33 @@ def _load_gap_rules(path: Path) -> list[GapRule]:
                 doc.line("rules", index, "severity"),
                 f"{rule_id}: severity must be one of {', '.join(SEVERITIES)}",
             )
-        when = _check_expression(raw["when"], path, doc.line("rules", index, "when"), rule_id)
+        when_line = doc.line("rules", index, "when")
+        when = _check_expression(raw["when"], path, when_line, rule_id)
+        _check_names(library, when, path, when_line, f"{rule_id}: when", expression=True)
+        for name in ("message", "recommendation"):
+            if not isinstance(raw[name], str):
+                raise LibraryError(
+                    path, doc.line("rules", index, name), f"{rule_id}: {name} must be text, not {_kind(raw[name])}"
+                )
+        questions, sources = raw["questions"], raw["sources"]
+        for name, ids in (("questions", questions), ("sources", sources)):
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                raise LibraryError(path, doc.line("rules", index, name), f"{rule_id}: {name} must be a list of ids")
+        unknown_questions = [q for q in questions if q not in library.questionnaire.questions]
+        if unknown_questions:
+            raise LibraryError(
+                path,
+                doc.line("rules", index, "questions"),
+                f"{rule_id}: questions: unknown question '{unknown_questions[0]}'; questions must be question ids"
+                " from questionnaire.yaml",
+            )
+        unknown_sources = [s for s in sources if s not in library.items]
+        if unknown_sources:
+            raise LibraryError(
+                path,
+                doc.line("rules", index, "sources"),
+                f"{rule_id}: unknown source id(s) {', '.join(unknown_sources)}; see clauses/sources.yaml",
+            )
         rules.append(
             GapRule(
                 id=rule_id,
@@ -306,8 +438,8 @@ def _load_gap_rules(path: Path) -> list[GapRule]:
                 severity=raw["severity"],
                 message=str(raw["message"]).strip(),
                 recommendation=str(raw["recommendation"]).strip(),
-                questions=tuple(raw["questions"]),
-                sources=tuple(raw["sources"]),
+                questions=tuple(questions),
+                sources=tuple(sources),
                 path=path,
                 line=line,
             )

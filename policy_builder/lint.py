@@ -170,7 +170,53 @@ class Linter:
         self.check_coverage()
         self.check_repeated_paragraphs()
         self.check_readability()
+        self.check_versions()
+        self.check_handouts()
         return self.problems
+
+    def check_handouts(self) -> None:
+        """Staff summary and leaflet wording: clauses exist, names are questions, every text renders."""
+        from .errors import LibraryError
+        from .render.summary import MAX_LEAFLET_GRADE, load_leaflet, load_summary, sample_leaflet_level
+
+        clause_ids = {c.id for c in self.library.clauses}
+        for load in (load_summary, load_leaflet):
+            try:
+                entries = load(self.library.root).entries
+            except LibraryError as exc:
+                self.problems.append(str(exc))
+                continue
+            for entry in entries:
+                at = where(entry.path, entry.line)
+                clause = getattr(entry, "clause", None)
+                if clause is not None and clause not in clause_ids:
+                    self.problems.append(f"{at}: clause '{clause}' is not in the library")
+                names = referenced_names(entry.text)
+                names |= referenced_names(entry.when, expression=True) if entry.when else set()
+                unknown = self.unknown_names(names)
+                self.problems.extend(f"{at}: uses unknown name '{name}'" for name in unknown)
+                qids = self.questions_used(names)
+                combos = None if unknown else self.combinations(qids, at)
+                for values in combos or []:
+                    context = self.context(values)
+                    if entry.when and not evaluate(entry.when, context):
+                        continue
+                    try:
+                        text = entry.template.render(context)
+                    except (BlankAnswerError, TemplateError) as exc:
+                        self.problems.append(f"{at}: fails to render when {self.describe(values, qids)}: {exc}")
+                        break
+                    if re.search(r"\{\{|\{%|\bNone\b|\bundefined\b", text) or not text.strip():
+                        self.problems.append(f"{at}: renders as '{text[:60]}' when {self.describe(values, qids)}")
+                        break
+        if not any(p.startswith(where(self.library.root / "leaflet.yaml", None)) for p in self.problems):
+            level = sample_leaflet_level(self.library, self.context(self.normalise(self.base_values())))
+            if level.grade > MAX_LEAFLET_GRADE:
+                self.problems.append(
+                    f"{where(self.library.root / 'leaflet.yaml', None)}: reads at Flesch-Kincaid grade {level.grade:.1f} "
+                    f"for a sample employer; keep it at {MAX_LEAFLET_GRADE:.0f} or below (a reading age of 12) "
+                    "with shorter sentences and everyday words"
+                )
 
     def check_questionnaire(self) -> None:
         q = self.library.questionnaire
@@ -318,6 +364,24 @@ class Linter:
                         f"{where(clause.path, clause.line)}: {clause.id}: repeats a paragraph of {other}"
                     )
                 seen.setdefault(normal, clause.id)
+
+    def check_versions(self) -> None:
+        from .versions import version_problems
+
+        clauses = self.library.clauses
+        for clause in clauses:
+            if clause.updated is None:
+                self.problems.append(
+                    f"{where(clause.path, clause.line)}: {clause.id}: 'updated' (the date it last changed) is required"
+                )
+        self.problems.extend(
+            version_problems(clauses, self.library.history, lambda c: f"{where(c.path, c.line)}: {c.id}")
+        )
+        changelog = self.library.root / "CHANGELOG.md"
+        if not changelog.exists() or f"## {self.library.version}" not in changelog.read_text(encoding="utf-8"):
+            self.problems.append(
+                f"{where(changelog, None)}: no '## {self.library.version}' entry for the library version in clauses/library.yaml"
+            )
 
     def check_readability(self) -> None:
         from .readability import measure

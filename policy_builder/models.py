@@ -34,6 +34,7 @@ class Question:
     maximum: int | None = None
     when: str | None = None
     line: int | None = None
+    since: str = "1.0"
 
     @property
     def choice_values(self) -> list[str]:
@@ -57,6 +58,9 @@ class Questionnaire:
     path: Path
     sections: tuple[QuestionSection, ...]
     questions: dict[str, Question]
+    version: str = "1.0"
+    renamed: dict[str, str] = field(default_factory=dict)  # old question id -> new id
+    removed: dict[str, str] = field(default_factory=dict)  # old question id -> reason
 
     def in_section(self, section_id: str) -> list[Question]:
         return [q for q in self.questions.values() if q.section == section_id]
@@ -150,6 +154,10 @@ class Answers:
     defaults_used: list[str] = field(default_factory=list)
     not_applicable: list[str] = field(default_factory=list)  # answered, but their `when` is false
     build_date: dt.date = field(default_factory=dt.date.today)
+    notes: list[str] = field(default_factory=list)  # migrations, new questions: said by the build
+    new_questions: list[str] = field(default_factory=list)  # added since the profile's questionnaire version
+    local_entries: list[Any] = field(default_factory=list)  # the profile's `local:` wording (local.LocalEntry)
+    profile_sha256: str | None = None
 
     def __getitem__(self, question_id: str) -> Any:
         return self.values[question_id]
@@ -169,6 +177,9 @@ class RenderedClause:
     text: str  # Markdown, answers already escaped
     level: str
     sources: tuple[str, ...]
+    version: int = 1
+    local: str | None = None  # "added" or "replaced": the employer's own wording
+    local_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +198,23 @@ class CitedDocument:
 
 
 @dataclass(frozen=True)
+class LocalNote:
+    """Something the build must say about the employer's local wording."""
+
+    local_id: str
+    clause_id: str | None
+    message: str
+    upstream_change: str | None = None  # Markdown word diff of the library clause since the local wording was written
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: str
+    date: str
+    summary: str
+
+
+@dataclass(frozen=True)
 class Policy:
     title: str
     organisation: str
@@ -197,6 +225,9 @@ class Policy:
     sections: tuple[RenderedSection, ...]
     sources: tuple[CitedDocument, ...]
     answers: Answers
+    local_notes: tuple[LocalNote, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()  # earlier issues, oldest first, then this one
+    changes_since: str | None = None  # Markdown summary of changes since the previous issue
 
     @property
     def clauses(self) -> list[RenderedClause]:

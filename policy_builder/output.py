@@ -27,6 +27,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     except OSError as exc:
         raise OutputError(f"{display_path(path.parent)}: cannot write here ({exc.strerror})") from None
     try:
+        # mkstemp makes the file private (0600); give it the mode a normal write would.
+        os.chmod(temp_name, _existing_mode(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -40,9 +42,23 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise OutputError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
 
 
+def _existing_mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def output_paths(out_dir: Path, slug: str) -> dict[str, Path]:
     return {
         "md": out_dir / f"{slug}-social-media-policy.md",
         "docx": out_dir / f"{slug}-social-media-policy.docx",
         "gaps": out_dir / f"{slug}-gap-report.md",
+        "summary-md": out_dir / f"{slug}-staff-summary.md",
+        "summary-docx": out_dir / f"{slug}-staff-summary.docx",
+        "leaflet-md": out_dir / f"{slug}-leaflet.md",
+        "leaflet-docx": out_dir / f"{slug}-leaflet.docx",
+        "manifest": out_dir / f"{slug}-manifest.json",
     }

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
+from jinja2 import TemplateError, TemplateRuntimeError
 
 from . import _yaml
 from .errors import LibraryError, ProfileError
 from .models import QUESTION_TYPES, Answers, Choice, Question, Questionnaire, QuestionSection
-from .templating import ENV, ChoiceValue, MultiValue
+from .templating import (
+    ENV,
+    RUNTIME_ERRORS,
+    ChoiceValue,
+    MultiValue,
+    names_with_lines,
+    unknown_name,
+    unshowable_note,
+)
 
 BUILD_DATE = "build_date"
+DATE_YEARS = (2000, 2100)
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
@@ -32,7 +42,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     questions: dict[str, Question] = {}
     allowed = {
         "id", "section", "type", "prompt", "help", "sources", "required", "default",
-        "default_from", "choices", "min", "max", "when",
+        "default_from", "choices", "min", "max", "when", "since",
     }  # fmt: skip
     for index, raw in enumerate(data["questions"]):
         line = doc.line("questions", index)
@@ -55,15 +65,24 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             raise LibraryError(doc.path, line, f"{qid}: type must be one of {', '.join(QUESTION_TYPES)}")
         if raw.get("section") not in section_ids:
             raise LibraryError(doc.path, line, f"{qid}: section must be one of {', '.join(sorted(section_ids))}")
-        choices = tuple(Choice(value=str(c["value"]), label=str(c["label"])) for c in raw.get("choices") or [])
+        choices = _load_choices(doc, index, qid)
         if qtype in ("choice", "multi") and not choices:
             raise LibraryError(doc.path, line, f"{qid}: a {qtype} question needs choices")
+        for bound in ("min", "max"):
+            value = raw.get(bound)
+            if (qtype == "integer" or value is not None) and (isinstance(value, bool) or not isinstance(value, int)):
+                raise LibraryError(doc.path, line, f"{qid}: min and max must be whole numbers")
         when = raw.get("when")
         if when is not None:
             try:
                 ENV.compile_expression(str(when))
             except TemplateError as exc:
-                raise LibraryError(doc.path, doc.line("questions", index, "when"), f"{qid}: when: {exc}") from None
+                raise LibraryError(
+                    doc.path,
+                    doc.line("questions", index, "when"),
+                    f"{qid}: when: cannot be read as a condition ({exc}); write one such as"
+                    " messaging.whatsapp == 'keep_in_touch' (== compares; and, or, not combine)",
+                ) from None
         questions[qid] = Question(
             id=qid,
             section=str(raw["section"]),
@@ -79,8 +98,70 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             maximum=raw.get("max"),
             when=str(when) if when is not None else None,
             line=line,
+            since=str(raw.get("since") or "1.0"),
         )
-    return Questionnaire(path=doc.path, sections=tuple(sections), questions=questions)
+        default = raw.get("default")
+        if default is not None and not raw.get("default_from"):
+            try:
+                cast_answer(questions[qid], default)
+            except AnswerError as exc:
+                raise LibraryError(doc.path, doc.line("questions", index, "default"), f"{qid}: default: {exc}") from None
+    for index, question in enumerate(questions.values()):
+        if question.when:
+            # A typo in a `when` would otherwise fail only for the profiles that reach it.
+            problem = unknown_name(names_with_lines(question.when, expression=True), questions)
+            if problem:
+                line = doc.line("questions", index, "when")
+                raise LibraryError(doc.path, line, f"{question.id}: when: {problem[1]}")
+    renamed, removed = _load_migrations(doc.path.parent / "migrations.yaml", questions)
+    return Questionnaire(
+        path=doc.path,
+        sections=tuple(sections),
+        questions=questions,
+        version=str(data.get("version") or "1.0"),
+        renamed=renamed,
+        removed=removed,
+    )
+
+
+def _load_migrations(path: Path, questions: Mapping[str, Question]) -> tuple[dict[str, str], dict[str, str]]:
+    """Renamed and removed question ids, so profiles written for older questionnaires still load."""
+    if not path.exists():
+        return {}, {}
+    doc = _yaml.load(path, LibraryError)
+    data = doc.data or {}
+    if not isinstance(data, dict):
+        raise LibraryError(path, doc.line(), "expected a mapping with 'renamed' and 'removed'")
+    renamed = {str(k): str(v) for k, v in (data.get("renamed") or {}).items()}
+    removed = {str(k): str(v) for k, v in (data.get("removed") or {}).items()}
+    for old, new in renamed.items():
+        if new not in questions:
+            raise LibraryError(path, doc.line("renamed", old), f"{old} is renamed to {new}, which is not a question")
+        if old in questions:
+            raise LibraryError(path, doc.line("renamed", old), f"{old} is renamed but is still a question")
+    return renamed, removed
+
+
+def _load_choices(doc: _yaml.Document, index: int, qid: str) -> tuple[Choice, ...]:
+    raw = doc.data["questions"][index].get("choices") or []
+    example = "e.g. {value: yes_always, label: Yes, always}"
+    if not isinstance(raw, list):
+        raise LibraryError(doc.path, doc.line("questions", index, "choices"), f"{qid}: choices must be a list, {example}")
+    choices = []
+    for number, choice in enumerate(raw):
+        if not isinstance(choice, dict) or choice.get("value") is None or choice.get("label") is None:
+            raise LibraryError(
+                doc.path,
+                doc.line("questions", index, "choices", number),
+                f"{qid}: each choice needs a value and a label, {example}",
+            )
+        choices.append(Choice(value=str(choice["value"]), label=str(choice["label"])))
+    return tuple(choices)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """'1.10' > '1.9': compare dotted versions as numbers."""
+    return tuple(int(part) if part.isdigit() else 0 for part in str(version).split("."))
 
 
 # --- casting ----------------------------------------------------------------------
@@ -98,7 +179,7 @@ def describe_allowed(question: Question) -> str:
     if question.type == "boolean":
         return "true or false"
     if question.type == "date":
-        return "a date written YYYY-MM-DD"
+        return f"a date written YYYY-MM-DD, from {DATE_YEARS[0]} to {DATE_YEARS[1]}"
     if question.type == "integer":
         return f"a whole number from {question.minimum} to {question.maximum}"
     return "text"
@@ -114,10 +195,16 @@ def cast_answer(question: Question, value: Any) -> Any:
     if qtype == "text":
         if isinstance(value, bool) or isinstance(value, (list, dict)):
             raise AnswerError(f"expected text, got {_kind(value)}")
+        half = re.search("[\ud800-\udfff]", str(value))
+        if half:
+            # Only a "\ud800" escape can make one; no file, Word document or terminal can hold it.
+            raise AnswerError(f"U+{ord(half.group()):04X} is half of a character pair, not text; delete it")
         return str(value).strip()
     if qtype == "choice":
         if not isinstance(value, str) or value not in question.choice_values:
-            raise AnswerError(f"{_show(value)} is not one of {', '.join(question.choice_values)}")
+            raise AnswerError(
+                f"{_show(value)} is not one of {', '.join(question.choice_values)}{_close_choice(value, question)}"
+            )
         return value
     if qtype == "multi":
         if isinstance(value, str):
@@ -129,7 +216,9 @@ def cast_answer(question: Question, value: Any) -> Any:
         seen: list[str] = []
         for item in value:
             if not isinstance(item, str) or item not in question.choice_values:
-                raise AnswerError(f"{_show(item)} is not one of {', '.join(question.choice_values)}")
+                raise AnswerError(
+                    f"{_show(item)} is not one of {', '.join(question.choice_values)}{_close_choice(item, question)}"
+                )
             if item in seen:
                 raise AnswerError(f"{_show(item)} is listed twice")
             seen.append(item)
@@ -139,16 +228,20 @@ def cast_answer(question: Question, value: Any) -> Any:
             raise AnswerError(f"{_show(value)} is not true or false")
         return value
     if qtype == "date":
+        date = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
+            date = value.date()
+        elif isinstance(value, dt.date):
+            date = value
+        elif isinstance(value, str):
             try:
-                return dt.date.fromisoformat(value.strip())
+                date = dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        raise AnswerError(f"{_show(value)} is not a date written YYYY-MM-DD")
+        if date is None or not DATE_YEARS[0] <= date.year <= DATE_YEARS[1]:
+            # Outside these years it is a typo (0226 for 2026), and review dates past 9999 cannot exist.
+            raise AnswerError(f"{_show(value)} is not {describe_allowed(question)}")
+        return date
     if qtype == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -164,7 +257,22 @@ def cast_answer(question: Question, value: Any) -> Any:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as YAML writes it (yes/no/on/off read as true/false)
+    if isinstance(value, (list, dict)):
+        return _kind(value)
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def _close_choice(value: Any, question: Question) -> str:
+    """' (did you mean 'england'?)' for 'England' or 'OFFICIAL SENSITIVE'."""
+    if not isinstance(value, str):
+        return ""
+    folded = {c.lower().replace(" ", "_").replace("-", "_"): c for c in question.choice_values}
+    key = value.strip().lower().replace(" ", "_").replace("-", "_")
+    if key in folded:
+        return f" (did you mean '{folded[key]}'?)"
+    return suggest(value, question.choice_values)
 
 
 def _kind(value: Any) -> str:
@@ -260,7 +368,11 @@ def resolve_answers(
     context = build_context(questionnaire, values, nations, build_date)
     not_applicable: list[str] = []
     for qid, question in questionnaire.questions.items():
-        if question.when and not evaluate(question.when, context):
+        try:
+            applies = not question.when or evaluate(question.when, context)
+        except TemplateError as exc:
+            raise LibraryError(questionnaire.path, question.line, f"{qid}: when: {exc}") from None
+        if not applies:
             if qid in given:
                 not_applicable.append(qid)
             values[qid] = default_for(question, values, build_date)
@@ -272,13 +384,17 @@ def resolve_answers(
                 line_of(qid),
                 f"{qid}: an answer is required ({describe_allowed(question)}): {question.prompt}",
             )
-    return Answers(
+    answers = Answers(
         path=path,
         values=values,
         defaults_used=defaults_used,
         not_applicable=not_applicable,
         build_date=build_date,
     )
+    note = unshowable_note({qid: values[qid] for qid, q in questionnaire.questions.items() if q.type == "text"})
+    if note:
+        answers.notes.append(note)
+    return answers
 
 
 _compiled: dict[str, Any] = {}
@@ -289,7 +405,11 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
     compiled = _compiled.get(expression)
     if compiled is None:
         compiled = _compiled[expression] = ENV.compile_expression(expression, undefined_to_none=False)
-    return bool(compiled(**context))
+    try:
+        return bool(compiled(**context))
+    except RUNTIME_ERRORS as exc:
+        # `1 / 0` or `'a' < 1` in a library condition: a template error callers report with file and line.
+        raise TemplateRuntimeError(str(exc)) from None
 
 
 def suggest(name: str, candidates: list[str]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, nodes
@@ -42,8 +42,29 @@ class BlankAnswerError(ValueError):
     """A template printed an answer the employer left blank."""
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What library template code can raise beyond Jinja's own errors (`1 / 0`, `'a' + 1`, the
+# sandbox's range limit), reported as template errors naming the clause, never as a traceback.
+RUNTIME_ERRORS = (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&])")  # & too: "&amp;" typed must not become "&"
+# Characters neither Word's XML nor a readable Markdown file can hold: left out, and the build says so.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def unshowable_note(texts: Mapping[str, Any]) -> str | None:
+    """A note naming the answers that lost characters a document cannot hold, or None."""
+    lost: set[str] = set()
+    where = []
+    for qid, value in texts.items():
+        found = _CONTROL.findall(value) if isinstance(value, str) else []
+        if found:
+            lost.update(found)
+            where.append(qid)
+    if not where:
+        return None
+    codes = ", ".join(f"U+{ord(c):04X}" for c in sorted(lost))
+    return f"characters that documents cannot hold ({codes}) were left out of {', '.join(where)}"
 
 
 def markdown_escape(text: str) -> str:
@@ -51,9 +72,10 @@ def markdown_escape(text: str) -> str:
     text = _CONTROL.sub("", str(text))
     text = re.sub(r"\s*[\r\n]+\s*", " ", text)
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    # A leading "1. " or "- " or "+ " would start a list.
+    # A leading "1. " would start a numbered list.
     text = re.sub(r"^(\d+)([.)])(\s|$)", r"\1\\\2\3", text)
-    text = re.sub(r"^([-+])(\s|$)", r"\\\1\2", text)
+    # A leading "-", "+" or "=" could start a list, a rule or (after a line) a setext heading underline.
+    text = re.sub(r"^([-+=])", r"\\\1", text)
     return text
 
 
@@ -106,6 +128,50 @@ def make_environment() -> ImmutableSandboxedEnvironment:
 
 
 ENV = make_environment()
+
+
+CONTEXT_NAMES = ("nation", "today", "review_date")  # beside the question namespaces (build_context)
+
+
+def names_with_lines(source: str, *, expression: bool = False) -> dict[str, int]:
+    """Like referenced_names, with the template line (from 1) each name is first used on."""
+    tree = ENV.parse("{{ " + source + " }}") if expression else ENV.parse(source)
+    local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    found: dict[str, int] = {}
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.ctx == "load" and node.node.name not in local:
+            found.setdefault(f"{node.node.name}.{node.attr}", node.lineno)
+    for node in tree.find_all(nodes.Name):
+        if node.ctx == "load" and node.name not in local:
+            found.setdefault(node.name, node.lineno)
+    return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
+def unknown_name(
+    names: dict[str, int], questions: Collection[str], nation_facts: Collection[str] | None = None
+) -> tuple[int, str] | None:
+    """(template line, message) for the first name clause text or a condition cannot see, else None."""
+    import difflib
+
+    namespaces = {qid.split(".")[0] for qid in questions}
+    for name, line in names.items():
+        head, _, attr = name.partition(".")
+        candidates: list[str] = []
+        if not attr and head not in namespaces and head not in CONTEXT_NAMES and head not in ENV.globals:
+            candidates = sorted(namespaces | set(CONTEXT_NAMES))
+        elif attr and head in namespaces and name not in questions:
+            candidates = sorted(questions)
+        elif attr and head == "nation" and nation_facts is not None and attr not in nation_facts:
+            candidates = sorted(f"nation.{fact}" for fact in nation_facts)
+        else:
+            continue
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return line, (
+            f"unknown name '{name}'{hint}; clause text and conditions can use question ids"
+            " (see questionnaire.yaml), nation.<fact> (see nations.yaml), today and review_date"
+        )
+    return None
 
 
 def referenced_names(source: str, *, expression: bool = False) -> set[str]:

@@ -55,3 +55,22 @@ def answers_for(library: Library, write_profile):
         return load_profile(write_profile(profile), library.questionnaire, library.nations, build_date=BUILD_DATE)
 
     return load
+
+
+@pytest.fixture(scope="session")
+def example_documents(library: Library) -> dict[str, dict[str, bytes]]:
+    """Each bundled profile's Word files (policy, staff-summary, leaflet), built once for the whole run."""
+    from policy_builder.assemble import build_policy
+    from policy_builder.render.docx import render_docx, render_handout_docx
+    from policy_builder.render.summary import leaflet, staff_summary
+
+    documents = {}
+    for path in sorted(PROFILES.glob("*.yaml")):
+        answers = load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE)
+        policy = build_policy(library, answers)
+        documents[path.stem] = {
+            "policy": render_docx(policy),
+            "staff-summary": render_handout_docx(staff_summary(library, policy)),
+            "leaflet": render_handout_docx(leaflet(library, policy)),
+        }
+    return documents

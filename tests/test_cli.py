@@ -15,12 +15,13 @@ def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_build_writes_three_files_and_prints_their_paths(tmp_path):
+def test_build_writes_policy_gap_report_and_manifest_and_prints_their_paths(tmp_path):
     result = run("build", EXAMPLE, "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [
         "eastbrook-council-gap-report.md",
+        "eastbrook-council-manifest.json",
         "eastbrook-council-social-media-policy.docx",
         "eastbrook-council-social-media-policy.md",
     ]
@@ -38,7 +39,7 @@ def test_build_markdown_only(tmp_path):
 def test_unknown_format_is_a_usage_error(tmp_path):
     result = run("build", EXAMPLE, "--out", str(tmp_path), "--format", "pdf")
     assert result.exit_code == 2
-    assert result.output == "Error: --format: pdf is not one of md, docx\n"
+    assert result.output == "Error: --format: pdf is not one of md, docx, summary, leaflet\n"
 
 
 def test_strict_exits_1_on_a_high_gap(tmp_path):
@@ -103,7 +104,7 @@ def test_gaps_text_names_rule_and_recommendation():
 def test_questions_lists_every_question():
     result = run("questions", "--json")
     rows = json.loads(result.output)
-    assert len(rows) == 49
+    assert len(rows) == 50
     whatsapp = next(r for r in rows if r["id"] == "messaging.whatsapp")
     assert [c["value"] for c in whatsapp["choices"]] == ["not_allowed", "keep_in_touch", "permitted"]
     text = run("questions").output

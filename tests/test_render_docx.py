@@ -1,42 +1,180 @@
+import dataclasses
 import io
+import re
+import struct
+import zipfile
+import zlib
 
-from conftest import base_profile, with_answers
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import BUILD_DATE, ROOT, base_profile, with_answers
 from docx import Document
+from docx.oxml.ns import qn
 
 from policy_builder.assemble import build_policy
-from policy_builder.render.docx import render_docx
+from policy_builder.cli import main
+from policy_builder.errors import PolicyBuilderError
+from policy_builder.models import HistoryEntry
+from policy_builder.profile import load_profile
+from policy_builder.render.docx import Writer, clause_bookmark, open_template, render_docx
 
 
-def reopen(library, answers_for, **answers):
+def png() -> bytes:
+    """A 1 x 1 pixel PNG: the "logo" in an employer's template header."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x1d\x3c\x6e"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def reopen(library, answers_for, reference_docx=None, **answers):
     policy = build_policy(library, answers_for(with_answers(base_profile(), **answers)))
+    return policy, Document(io.BytesIO(render_docx(policy, reference_docx)))
+
+
+@pytest.fixture(scope="module")
+def example(library, tmp_path_factory):
+    """The example council's policy and its Word document, built once for the tests that only read them."""
+    path = tmp_path_factory.mktemp("example") / "profile.yaml"
+    path.write_text(yaml.safe_dump(base_profile()), encoding="utf-8")
+    policy = build_policy(library, load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE))
     return policy, Document(io.BytesIO(render_docx(policy)))
 
 
-def test_docx_reopens_with_title_headings_and_numbered_clauses(library, answers_for):
-    policy, document = reopen(library, answers_for)
+def field_codes(element) -> str:
+    return " ".join(t.text or "" for t in element.iter(qn("w:instrText")))
+
+
+def employer_template(tmp_path, *, drop_styles=(), no_numbering=False, name="house.docx"):
+    """A house template as an employer might have: Verdana text, a logo and address in the header."""
+    document = Document()
+    document.styles["Normal"].font.name = "Verdana"
+    header = document.sections[0].header
+    header.paragraphs[0].add_run().add_picture(io.BytesIO(png()))
+    header.add_paragraph("Eastbrook Council, Town Hall, Eastbrook")
+    document.add_paragraph("Template body text that must not appear in the policy.")
+    styles = document.styles.element
+    for wanted in drop_styles:
+        for style in styles.findall(qn("w:style")):
+            if style.find(qn("w:name")).get(qn("w:val")).lower() == wanted.lower():
+                styles.remove(style)
+    path = tmp_path / name
+    document.save(str(path))
+    if no_numbering:
+        _drop_part(path, "word/numbering.xml")
+    return path
+
+
+def _drop_part(path, part):
+    source = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == part:
+                continue
+            if item.filename == "word/_rels/document.xml.rels":
+                data = re.sub(rb"<Relationship [^>]*numbering\.xml\"/>", b"", data)
+            target.writestr(item, data)
+    path.write_bytes(out.getvalue())
+
+
+def test_docx_reopens_with_title_headings_and_numbered_clauses(example):
+    policy, document = example
     styles = [(p.style.name, p.text) for p in document.paragraphs]
     assert styles[0] == ("Title", "Social Media and Digital Contact Policy")
+    assert styles[1] == ("Subtitle", "London Borough of Eastbrook")
     headings1 = [t for s, t in styles if s == "Heading 1"]
     assert headings1[0] == "Document control"
     assert headings1[1] == "1. Purpose and scope"
+    assert "2. Definitions" in headings1
     assert headings1[-1] == f"{len(policy.sections) + 1}. Sources"
     headings2 = [t for s, t in styles if s == "Heading 2"]
     assert headings2[0].startswith("1.1 ")
     assert len([h for h in headings2 if h[0].isdigit()]) == len(policy.clauses)
 
 
-def test_docx_document_control_table_and_marking(library, answers_for):
-    _, document = reopen(library, answers_for)
+def test_docx_cover_says_how_to_get_another_format(example):
+    policy, document = example
+    formats = next(c for c in policy.clauses if c.id == "review.accessible-formats")
+    cover = [p.text for p in document.paragraphs[:6]]
+    statement = next(t for t in cover if "other formats" in t)
+    assert "large print, easy read, audio or another language" in statement
+    assert f"policy owner (Principal Social Worker), as clause {formats.number} says" in statement
+
+
+def test_docx_document_control_table_and_marking(example):
+    _, document = example
     table = document.tables[0]
     rows = [[cell.text for cell in row.cells] for row in table.rows]
     assert rows[0] == ["Item", "Detail"]
     assert ["Owner", "Principal Social Worker"] in rows
     assert ["Next review", "1 December 2027"] in rows
+    assert table.rows[0]._tr.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
     section = document.sections[0]
     assert section.header.paragraphs[0].text == "OFFICIAL"
     assert section.footer.paragraphs[0].text == "OFFICIAL"
-    assert document.core_properties.title == "Social Media and Digital Contact Policy"
-    assert document.core_properties.language == "en-GB"
+    assert section.footer.paragraphs[1].text == "Page 1 of 1"  # cached results of the PAGE and NUMPAGES fields
+    assert field_codes(section.footer._element).split() == ["PAGE", "NUMPAGES"]
+    props = document.core_properties
+    assert props.title == "Social Media and Digital Contact Policy"
+    assert props.subject == "Social Media and Digital Contact Policy for London Borough of Eastbrook"
+    assert props.language == "en-GB"
+    assert props.category == "Policy"
+
+
+def test_no_marking_leaves_the_header_empty_but_keeps_page_numbers(library, answers_for):
+    _, document = reopen(library, answers_for, document__protective_marking="none")
+    section = document.sections[0]
+    assert "OFFICIAL" not in " ".join(p.text for p in section.header.paragraphs + section.footer.paragraphs)
+    assert [p.text for p in section.footer.paragraphs] == ["Page 1 of 1"]
+
+
+def test_contents_is_a_toc_field_word_updates_with_links_and_a_note(example):
+    policy, document = example
+    body = document.element.body
+    begin = body.find(f".//{qn('w:fldChar')}")
+    assert begin.get(qn("w:fldCharType")) == "begin" and begin.get(qn("w:dirty")) == "true"
+    assert field_codes(body).split()[:3] == ["TOC", "\\o", '"1-1"']
+    entries = [p for p in document.paragraphs if p.style.name == "toc 1"]
+    assert [p._p.find(qn("w:hyperlink")).get(qn("w:anchor")) for p in entries][:2] == [
+        "section_purpose",
+        "section_definitions",
+    ]
+    bookmarks = {b.get(qn("w:name")) for b in body.iter(qn("w:bookmarkStart"))}
+    assert {p._p.find(qn("w:hyperlink")).get(qn("w:anchor")) for p in entries} <= bookmarks
+    texts = [p.text for p in document.paragraphs]
+    assert texts[texts.index("Contents") + 1] == "1. Purpose and scope"
+    assert any("right-click it and choose Update Field" in t for t in texts)
+
+
+def test_every_clause_heading_has_a_bookmark_named_after_its_id(library, example):
+    policy, document = example
+    marks = {}
+    for paragraph in document.paragraphs:
+        start = paragraph._p.find(qn("w:bookmarkStart"))
+        if start is not None:
+            marks[start.get(qn("w:name"))] = paragraph.text
+    for clause in policy.clauses:
+        assert marks[clause_bookmark(clause.id)] == f"{clause.number} {clause.title}"
+    assert marks["messaging_keep_in_touch_only"].endswith("Messaging apps are for keeping in touch, not for assessment")
+    names = [clause_bookmark(c.id) for c in library.clauses]
+    assert len(set(names)) == len(names) and max(map(len, names)) <= 40
+
+
+def test_long_clause_ids_get_a_short_stable_bookmark():
+    long_id = "safeguarding-online.fostering-adoption-contact"
+    name = clause_bookmark(long_id)
+    assert len(name) == 40 and name.startswith("safeguarding_online_fostering_a")
+    assert name == clause_bookmark(long_id) != clause_bookmark(long_id + "s")
 
 
 def test_docx_keeps_answers_literal_and_drops_characters_word_cannot_hold(library, answers_for):
@@ -47,6 +185,148 @@ def test_docx_keeps_answers_literal_and_drops_characters_word_cannot_hold(librar
     assert "\x07" not in body
 
 
-def test_docx_lists_become_word_list_paragraphs(library, answers_for):
-    _, document = reopen(library, answers_for)
+def test_docx_lists_and_bold_use_styles_not_direct_formatting(example):
+    _, document = example
     assert any(p.style.name == "List Bullet" for p in document.paragraphs)
+    definition = next(p for p in document.paragraphs if p.text.startswith("Social media means"))
+    assert definition.runs[0].text == "Social media" and definition.runs[0].style.name == "Strong"
+    assert all(r.bold is None and r.font.color.rgb is None for p in document.paragraphs for r in p.runs)
+    assert not [p for p in document.paragraphs if not p.text.strip()]  # no empty paragraphs for spacing
+
+
+def test_numbered_lists_restart_at_one_in_each_list():
+    writer = Writer(open_template())
+    writer.markdown("1. first\n2. second\n")
+    writer.markdown("Then:\n\n1. again first\n")
+    document = writer.document
+    numbered = [p for p in document.paragraphs if p.style.name == "List Number"]
+    assert [p.text for p in numbered] == ["first", "second", "again first"]
+    ids = [p._p.pPr.numPr.numId.val for p in numbered]
+    assert ids[0] == ids[1] != ids[2]  # each list its own numbering instance, starting at 1
+    numbering = document.part.numbering_part.element
+    for num_id in set(ids):
+        assert numbering.num_having_numId(num_id).find(f".//{qn('w:startOverride')}").get(qn("w:val")) == "1"
+
+
+def test_bundled_template_gives_arial_12pt_on_a4(example):
+    _, document = example
+    defaults = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    assert defaults.find(qn("w:rFonts")).get(qn("w:ascii")) == "Arial"
+    assert defaults.find(qn("w:sz")).get(qn("w:val")) == "24"
+    assert document.styles["Heading 1"].font.name == "Arial"
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+
+
+def test_version_history_and_summary_of_changes_when_available(library, answers_for):
+    policy = build_policy(library, answers_for(base_profile()))
+    policy = dataclasses.replace(
+        policy,
+        history=(HistoryEntry("1.0", "2025-12-01", "First issue."), HistoryEntry("1.1", "2026-12-01", "Reworded 8.1.")),
+        changes_since="Changes since version 1.0:\n\n- 8.1 reworded",
+    )
+    document = Document(io.BytesIO(render_docx(policy)))
+    texts = [(p.style.name, p.text) for p in document.paragraphs]
+    assert ("Heading 2", "Version history") in texts and ("Heading 2", "Summary of changes") in texts
+    history = document.tables[1]
+    assert [c.text for c in history.rows[0].cells] == ["Version", "Date", "Summary"]
+    assert [c.text for c in history.rows[2].cells] == ["1.1", "2026-12-01", "Reworded 8.1."]
+    assert history.rows[0]._tr.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
+
+
+def test_employer_template_keeps_its_styles_header_and_logo_and_drops_its_body(library, answers_for, tmp_path):
+    template = employer_template(tmp_path)
+    _, document = reopen(library, answers_for, reference_docx=template)
+    assert document.styles["Normal"].font.name == "Verdana"
+    header = document.sections[0].header
+    assert header._element.find(f".//{qn('w:drawing')}") is not None  # the logo
+    assert [p.text for p in header.paragraphs][1:] == ["Eastbrook Council, Town Hall, Eastbrook", "OFFICIAL"]
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "Template body text" not in body
+    assert document.paragraphs[0].text == "Social Media and Digital Contact Policy"
+
+
+def test_styles_missing_from_the_employer_template_are_copied_in(library, answers_for, tmp_path):
+    template = employer_template(
+        tmp_path, drop_styles=["List Bullet", "List Number", "Table Grid", "TOC Heading", "Strong"], no_numbering=True
+    )
+    _, document = reopen(library, answers_for, reference_docx=template)
+    bullets = [p for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert bullets
+    num_id = document.styles["List Bullet"].element.pPr.numPr.numId.val
+    numbering = document.part.numbering_part.element
+    abstract_id = numbering.num_having_numId(num_id).abstractNumId.val
+    level = numbering.find(f"{qn('w:abstractNum')}[@{qn('w:abstractNumId')}='{abstract_id}']/{qn('w:lvl')}")
+    assert level.find(qn("w:numFmt")).get(qn("w:val")) == "bullet"
+    assert document.tables[0].style.name == "Table Grid"
+    assert any(p.style.name == "TOC Heading" for p in document.paragraphs)
+
+
+def test_a_dotx_template_is_accepted(library, answers_for, tmp_path):
+    template = employer_template(tmp_path, name="house.dotx")
+    data = template.read_bytes()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(b"document.main+xml", b"template.main+xml")
+            target.writestr(item, content)
+    template.write_bytes(out.getvalue())
+    _, document = reopen(library, answers_for, reference_docx=template)
+    assert document.styles["Normal"].font.name == "Verdana"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a zip at all", "not a Word document or template that can be read (it is not a .docx file)"),
+        (None, "Word template not found"),
+    ],
+)
+def test_a_bad_template_is_a_clear_error(library, answers_for, tmp_path, content, message):
+    path = tmp_path / "house.docx"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(PolicyBuilderError) as caught:
+        reopen(library, answers_for, reference_docx=path)
+    assert message in str(caught.value)
+    assert "house.docx" in str(caught.value)
+
+
+def test_build_uses_the_profile_template_relative_to_the_profile(tmp_path):
+    template = employer_template(tmp_path)
+    profile = base_profile()
+    profile["document"]["reference_docx"] = template.name
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(profile), encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "p.yaml"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    document = Document(str(tmp_path / "out" / "eastbrook-council-social-media-policy.docx"))
+    assert document.styles["Normal"].font.name == "Verdana"
+
+
+def test_reference_docx_option_wins_and_a_missing_one_is_an_error(tmp_path):
+    template = employer_template(tmp_path)
+    profile = ROOT / "profiles" / "example-council.yaml"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(profile), "--out", str(out), "--reference-docx", str(template)])
+    assert result.exit_code == 0, result.output
+    assert Document(str(out / "eastbrook-council-social-media-policy.docx")).styles["Normal"].font.name == "Verdana"
+    result = CliRunner().invoke(main, ["build", str(profile), "--out", str(out), "--reference-docx", "nope.docx"])
+    assert result.exit_code == 2
+    assert "Error: --reference-docx: nope.docx not found" in result.output
+
+
+def test_a_missing_profile_template_names_the_profile_line(tmp_path):
+    profile = base_profile()
+    profile["document"]["reference_docx"] = "templates/house.docx"
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
+    line = path.read_text(encoding="utf-8").splitlines().index("  reference_docx: templates/house.docx") + 1
+    result = CliRunner().invoke(main, ["build", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert f"p.yaml:{line}: document.reference_docx: 'templates/house.docx' not found" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["build", str(path), "--out", str(tmp_path / "out"), "--format", "md"])
+    assert result.exit_code == 0, result.output  # no Word file asked for: the template is not needed

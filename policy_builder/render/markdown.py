@@ -59,6 +59,7 @@ def render_gap_report(policy: Policy, warnings: list[GapWarning]) -> str:
             counts=count_by_severity(warnings),
             defaults=defaults,
             not_applicable=answers.not_applicable,
+            local_notes=policy.local_notes,
             build_date=long_date(answers.build_date),
             profile=display_path(answers.path) if answers.path else "answers",
         )

@@ -1,0 +1,444 @@
+"""The questionnaire as an interview, with no user interface.
+
+Given the questionnaire and the answers so far, this knows which questions of
+a section apply, how to read a typed answer ("y", "2,5", "2026-12-01"), which
+gap warnings a section's answers raise, and what a partial or older profile
+has not yet answered. The terminal wizard (wizard.py) and a browser wizard
+both drive it; neither repeats this logic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+
+from .errors import LibraryError, display_path
+from .gaps import find_gaps
+from .library import Library
+from .lint import DERIVED_FROM
+from .models import Answers, Choice, GapWarning, Question, QuestionSection
+from .output import slugify
+from .questionnaire import (
+    BUILD_DATE,
+    AnswerError,
+    build_context,
+    cast_answer,
+    default_for,
+    describe_allowed,
+    evaluate,
+    suggest,
+    version_key,
+)
+from .templating import referenced_names
+
+CLEAR = "-"  # typed to leave an optional answer blank
+YES = ("y", "yes", "true")
+NO = ("n", "no", "false")
+_SEPARATORS = re.compile(r"[,;\s]+")
+_RANGE = re.compile(r"^(\d+)-(\d+)$")
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """One guidance item a question rests on."""
+
+    id: str
+    summary: str
+    document: str  # the document's title
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something about a loaded profile the person should know before answering."""
+
+    question: str | None  # question id (None when the key is not a question)
+    key: str
+    message: str
+
+
+# --- reading typed answers -------------------------------------------------------------
+
+
+def parse_answer(question: Question, text: str) -> Any:
+    """A typed answer -> the value cast_answer accepts; AnswerError says what to type instead.
+
+    Blank input is the caller's business (it keeps the offered answer); ``-``
+    leaves an optional answer blank.
+    """
+    text = text.strip()
+    if text == CLEAR:
+        if question.required:
+            raise AnswerError(f"an answer is required here ({_typing_hint(question)})")
+        return None
+    if not text:
+        return cast_answer(question, None)
+    qtype = question.type
+    if qtype == "boolean":
+        if text.lower() in YES:
+            return True
+        if text.lower() in NO:
+            return False
+        raise AnswerError(f"'{text}' is not yes or no: type y or n")
+    if qtype == "choice":
+        choice = _choice(question, text)
+        if choice is None:
+            raise AnswerError(f"'{text}' is not one of the options: type a number from 1 to {len(question.choices)}")
+        return choice.value
+    if qtype == "multi":
+        chosen: list[str] = []
+        for part in (p for p in _SEPARATORS.split(text) if p):
+            for token in _expand_range(part):
+                choice = _choice(question, token)
+                if choice is None:
+                    raise AnswerError(
+                        f"'{token}' is not one of the options: type numbers from 1 to {len(question.choices)} "
+                        f"separated by commas, such as 1,{min(3, len(question.choices))}"
+                    )
+                if choice.value not in chosen:
+                    chosen.append(choice.value)
+        return cast_answer(question, chosen)  # in the order typed: the policy lists them in that order
+    if qtype == "date":
+        try:
+            return cast_answer(question, text)
+        except AnswerError:
+            raise AnswerError(f"'{text}' is not a date written YYYY-MM-DD, such as 2026-12-01") from None
+    if qtype == "integer":
+        try:
+            return cast_answer(question, int(text))
+        except (ValueError, AnswerError):
+            raise AnswerError(f"'{text}' is not {describe_allowed(question)}") from None
+    return cast_answer(question, text)
+
+
+def _choice(question: Question, token: str) -> Choice | None:
+    if token.isdigit():
+        index = int(token)
+        return question.choices[index - 1] if 1 <= index <= len(question.choices) else None
+    for choice in question.choices:
+        if token.lower() in (choice.value.lower(), choice.label.lower()):
+            return choice
+    return None
+
+
+def _expand_range(part: str) -> list[str]:
+    match = _RANGE.match(part)
+    if not match:
+        return [part]
+    start, end = int(match.group(1)), int(match.group(2))
+    return [str(n) for n in range(start, end + 1)] if start <= end else [part]
+
+
+def _typing_hint(question: Question) -> str:
+    return {
+        "boolean": "y or n",
+        "choice": f"a number from 1 to {len(question.choices)}",
+        "multi": f"numbers from 1 to {len(question.choices)}, separated by commas",
+        "date": "a date written YYYY-MM-DD",
+        "integer": describe_allowed(question),
+    }.get(question.type, "some text")
+
+
+def typed_form(question: Question, value: Any) -> str:
+    """What a person would type to give ``value``: the inverse of parse_answer ('' for blank)."""
+    if value is None:
+        return ""
+    if question.type == "boolean":
+        return "y" if value else "n"
+    if question.type == "choice":
+        return str(question.choice_values.index(value) + 1) if value in question.choice_values else str(value)
+    if question.type == "multi":
+        return ",".join(
+            str(question.choice_values.index(v) + 1) if v in question.choice_values else str(v) for v in value
+        )
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def describe_answer(question: Question, value: Any) -> str:
+    """An answer in plain English, as the review screen shows it."""
+    if value is None:
+        if question.default_from == BUILD_DATE:
+            return "(blank: the date the policy is built)"
+        return "(blank)"
+    if question.type == "boolean":
+        return "Yes" if value else "No"
+    if question.type == "choice":
+        return question.label_of(value)
+    if question.type == "multi":
+        return ", ".join(question.label_of(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+# --- the interview -----------------------------------------------------------------------
+
+
+@dataclass
+class Interview:
+    """The answers so far, and everything that follows from them.
+
+    ``answers`` holds what the person (or the loaded profile) answered, by
+    question id; None means deliberately left blank. Questions not in it are
+    not answered yet and count at their documented default.
+    """
+
+    library: Library
+    answers: dict[str, Any] = field(default_factory=dict)
+    build_date: dt.date = field(default_factory=dt.date.today)
+    invalid: dict[str, Any] = field(default_factory=dict)  # raw profile values no longer allowed: asked again
+    flags: list[Flag] = field(default_factory=list)
+    profile_version: str | None = None  # the questionnaire version a loaded profile was written for
+
+    @classmethod
+    def from_profile(cls, library: Library, path: str | Path, *, build_date: dt.date | None = None) -> Interview:
+        """Resume or edit a profile: unfinished ones, and ones written for an older questionnaire, load too."""
+        from .profile import read_draft
+
+        questionnaire = library.questionnaire
+        draft = read_draft(path, questionnaire)
+        interview = cls(library=library, build_date=build_date or dt.date.today())
+        interview.profile_version = draft.questionnaire_version
+        where = display_path(draft.path)
+        for key, line in draft.retired:
+            at = f"{where}:{line}" if line else where
+            namespace, _, name = key.partition(".")
+            if name:
+                names = [qid.split(".")[1] for qid in questionnaire.questions if qid.startswith(namespace + ".")]
+                hint = suggest(name, names)
+            else:
+                hint = suggest(namespace, sorted({qid.split(".")[0] for qid in questionnaire.questions}))
+            interview.flags.append(
+                Flag(
+                    None,
+                    key,
+                    f"{at}: '{key}' is not a question in the questionnaire{hint}; it will be left out when you save",
+                )
+            )
+        for note in draft.notes:
+            interview.flags.append(Flag(None, note.split(" ", 1)[0], f"{where}: {note}"))
+        for qid, raw in draft.given.items():
+            question = questionnaire.questions[qid]
+            try:
+                interview.answers[qid] = cast_answer(question, raw)
+            except AnswerError as exc:
+                if raw is None or (isinstance(raw, str) and not raw.strip()):
+                    continue  # a required answer left blank: simply not answered yet
+                line = draft.lines.get(qid)
+                at = f"{where}:{line}" if line else where
+                interview.invalid[qid] = raw
+                interview.flags.append(Flag(qid, qid, f"{at}: {qid}: {exc}; you will be asked again"))
+        return interview
+
+    # --- the questionnaire's shape ---------------------------------------------------
+    @property
+    def sections(self) -> tuple[QuestionSection, ...]:
+        return self.library.questionnaire.sections
+
+    def section_number(self, section_id: str) -> int:
+        return [s.id for s in self.sections].index(section_id) + 1
+
+    def section(self, section_id: str) -> QuestionSection:
+        return self.sections[self.section_number(section_id) - 1]
+
+    def question(self, qid: str) -> Question:
+        return self.library.questionnaire.questions[qid]
+
+    def progress(self, section_id: str) -> str:
+        """'Section 4 of 11: Messaging and video'."""
+        return f"Section {self.section_number(section_id)} of {len(self.sections)}: {self.section(section_id).title}"
+
+    # --- what applies ----------------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        """Every question's value as the build would see it, with defaults for what is unanswered.
+
+        The same steps as questionnaire.resolve_answers, except that a missing
+        required answer stays None instead of being an error.
+        """
+        questionnaire = self.library.questionnaire
+        values = self._with_defaults()
+        context = build_context(questionnaire, values, self.library.nations, self.build_date)
+        for qid, question in questionnaire.questions.items():
+            if question.when and not self._holds(question.when, context):
+                values[qid] = default_for(question, values, self.build_date)
+        return values
+
+    def context(self) -> dict[str, Any]:
+        return build_context(self.library.questionnaire, self.values(), self.library.nations, self.build_date)
+
+    def applies(self, question: Question, context: Mapping[str, Any] | None = None) -> bool:
+        if not question.when:
+            return True
+        return self._holds(question.when, context if context is not None else self._when_context())
+
+    def applicable(self, section_id: str) -> list[Question]:
+        """The questions of a section to ask, given the answers so far (follow-ups only where they apply)."""
+        context = self._when_context()
+        return [q for q in self.library.questionnaire.in_section(section_id) if self.applies(q, context)]
+
+    def is_answered(self, qid: str) -> bool:
+        return qid in self.answers
+
+    def unanswered(self, section_id: str | None = None) -> list[Question]:
+        """Questions that apply but the profile does not answer yet (or answers with a value no longer allowed)."""
+        sections = [section_id] if section_id else [s.id for s in self.sections]
+        return [q for s in sections for q in self.applicable(s) if q.id not in self.answers]
+
+    def is_new(self, question: Question) -> bool:
+        """Added to the questionnaire since the loaded profile was written."""
+        if self.profile_version is None:
+            return False
+        return version_key(question.since) > version_key(self.profile_version)
+
+    def not_applicable(self) -> list[str]:
+        """Answered questions whose `when` is now false: their answers are left out when saved."""
+        context = self._when_context()
+        questions = self.library.questionnaire.questions
+        return [
+            qid
+            for qid in questions
+            if (qid in self.answers or qid in self.invalid) and not self.applies(questions[qid], context)
+        ]
+
+    def missing_required(self) -> list[Question]:
+        return [q for q in self.unanswered() if q.required]
+
+    def _with_defaults(self) -> dict[str, Any]:
+        questionnaire = self.library.questionnaire
+        values: dict[str, Any] = {qid: self.answers.get(qid) for qid in questionnaire.questions}
+        for qid, question in questionnaire.questions.items():
+            if values[qid] is None:
+                values[qid] = default_for(question, values, self.build_date)
+        return values
+
+    def _when_context(self) -> dict[str, Any]:
+        # `when` is judged on the answers with defaults, before `when` resets anything (as resolve_answers does).
+        return build_context(self.library.questionnaire, self._with_defaults(), self.library.nations, self.build_date)
+
+    @staticmethod
+    def _holds(expression: str, context: Mapping[str, Any]) -> bool:
+        try:
+            return evaluate(expression, context)
+        except (TemplateError, TypeError, ValueError, AttributeError):
+            # Only possible while a required answer it names is still missing.
+            return False
+
+    # --- offering and taking answers ---------------------------------------------------------
+    def offered(self, question: Question) -> Any:
+        """The answer to offer as the default: the current answer, else the documented default.
+
+        A date that defaults to the build date is offered blank, so the saved
+        profile keeps following the build date.
+        """
+        if question.id in self.answers:
+            return self.answers[question.id]
+        if question.default_from == BUILD_DATE:
+            return None
+        return default_for(question, self.values(), self.build_date)
+
+    def parse(self, question: Question, text: str) -> Any:
+        return parse_answer(question, text)
+
+    def answer(self, qid: str, value: Any) -> None:
+        self.answers[qid] = cast_answer(self.question(qid), value)
+        self.invalid.pop(qid, None)
+
+    def guidance(self, question: Question) -> list[Guidance]:
+        result = []
+        for item_id in question.sources:
+            item = self.library.items.get(item_id)
+            if item is None:
+                continue
+            document = self.library.documents.get(item.document)
+            result.append(Guidance(item_id, item.summary, document.title if document else item.document))
+        return result
+
+    # --- gaps ----------------------------------------------------------------------------
+    def rule_sections(self) -> dict[str, set[str]]:
+        """Gap rule id -> the sections of every question it names (in `questions` or in its `when`)."""
+        cached = getattr(self, "_rule_sections", None)
+        if cached is not None and cached[0] is self.library:
+            return cached[1]
+        questions = self.library.questionnaire.questions
+        result: dict[str, set[str]] = {}
+        for rule in self.library.gap_rules:
+            qids = set(rule.questions)
+            for name in referenced_names(rule.when, expression=True):
+                if name in questions:
+                    qids.add(name)
+                qids.update(DERIVED_FROM.get(name.split(".")[0], []))
+            result[rule.id] = {questions[q].section for q in qids if q in questions}
+        self._rule_sections = (self.library, result)
+        return result
+
+    def section_gaps(self, section_id: str, reached: Collection[str] | None = None) -> list[GapWarning]:
+        """The gap warnings this section's answers raise.
+
+        A rule counts once every section it depends on has been reached
+        (``reached``: by default this section and those before it), so a rule
+        about the out-of-hours route waits for the out-of-hours section instead
+        of firing on defaults the person has not been asked about yet.
+        """
+        order = [s.id for s in self.sections]
+        if reached is None:
+            reached = order[: order.index(section_id) + 1]
+        owned = {
+            rule_id
+            for rule_id, sections in self.rule_sections().items()
+            if section_id in sections and sections <= set(reached)
+        }
+        return self._gaps([r for r in self.library.gap_rules if r.id in owned])
+
+    def gaps(self) -> list[GapWarning]:
+        """Every gap warning the answers so far raise (defaults for the rest)."""
+        return self._gaps(self.library.gap_rules)
+
+    def _gaps(self, rules: Iterable[Any]) -> list[GapWarning]:
+        rules = list(rules)
+        answers = Answers(path=None, values=self.values(), build_date=self.build_date)
+        context = self.context()
+        try:
+            return find_gaps(dataclasses.replace(self.library, gap_rules=rules), answers, context)
+        except (LibraryError, TypeError, ValueError, AttributeError):
+            if not self.missing_required():
+                raise  # a broken rule, not a missing answer: lint reports it
+        # A required answer is still missing: judge the rules one by one and skip those that need it.
+        warnings: list[GapWarning] = []
+        for rule in rules:
+            try:
+                warnings.extend(find_gaps(dataclasses.replace(self.library, gap_rules=[rule]), answers, context))
+            except (LibraryError, TypeError, ValueError, AttributeError):
+                continue
+        return warnings
+
+    # --- saving --------------------------------------------------------------------------
+    def profile_answers(self, *, final: bool) -> dict[str, Any]:
+        """What the saved profile holds.
+
+        A final save leaves out answers to questions that no longer apply. A
+        partial save ("finish later") keeps everything, including values that
+        must be asked again, so nothing the person or the file had is lost.
+        """
+        result = dict(self.answers)
+        if final:
+            for qid in self.not_applicable():
+                result.pop(qid, None)
+        else:
+            for qid, raw in self.invalid.items():
+                result.setdefault(qid, raw)
+        return result
+
+    def slug(self) -> str:
+        name = self.answers.get("organisation.short_name") or self.answers.get("organisation.name")
+        return slugify(name) if name else "new-profile"
+
+    def default_save_path(self) -> Path:
+        return Path("profiles") / f"{self.slug()}.yaml"

@@ -1,0 +1,159 @@
+"""What went into an issued policy, recorded so any issue can be compared later.
+
+Every build writes the manifest beside the policy (`<slug>-manifest.json`)
+and embeds it in both outputs: YAML front matter in the Markdown, a custom XML
+part in the Word file. So a policy can be compared even if only the .docx
+survives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__
+from .errors import PolicyBuilderError, display_path
+from .library import Library
+from .models import GapWarning, Policy
+from .versions import text_hash
+
+MANIFEST_VERSION = 1
+FRONT_MATTER_KEY = "policy_builder_manifest"
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def build_manifest(library: Library, policy: Policy, warnings: list[GapWarning]) -> dict[str, Any]:
+    answers = policy.answers
+    from .questionnaire import review_date
+
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "tool": {"name": "policy-builder", "version": __version__},
+        "library": {"version": library.version, "questionnaire_version": library.questionnaire.version},
+        "built": answers.build_date.isoformat(),
+        "profile": {
+            "path": display_path(answers.path) if answers.path else None,
+            "sha256": answers.profile_sha256,
+        },
+        "organisation": policy.organisation,
+        "slug": policy.slug,
+        "document": {
+            "version": answers.values["document.version"],
+            "effective_date": json_safe(answers.values["document.effective_date"]),
+            "review_date": review_date(answers.values, answers.build_date).isoformat(),
+        },
+        "answers": {qid: json_safe(value) for qid, value in answers.values.items()},
+        "clauses": [
+            {
+                "id": clause.id,
+                "number": clause.number,
+                "title": clause.title,
+                "version": clause.version,
+                "local": clause.local,
+                "sha256": text_hash(clause.title, clause.text),
+                "text": clause.text,
+            }
+            for clause in policy.clauses
+        ],
+        "gaps": [{"id": w.id, "severity": w.severity, "message": w.message} for w in warnings],
+        "history": [{"version": h.version, "date": h.date, "summary": h.summary} for h in policy.history],
+    }
+
+
+def without_text(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest for Markdown front matter: the clause text is the document itself."""
+    slim = dict(manifest)
+    slim["clauses"] = [{k: v for k, v in c.items() if k != "text"} for c in manifest["clauses"]]
+    return slim
+
+
+def front_matter(manifest: dict[str, Any]) -> str:
+    body = yaml.safe_dump({FRONT_MATTER_KEY: without_text(manifest)}, sort_keys=False, allow_unicode=True, width=100)
+    return f"---\n{body}---\n\n"
+
+
+def to_json(manifest: dict[str, Any]) -> str:
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+class ManifestError(PolicyBuilderError):
+    pass
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of an issued policy: a .json manifest, a .md policy or a .docx policy."""
+    path = Path(path)
+    if not path.exists():
+        raise ManifestError(f"{display_path(path)}: file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ManifestError(f"{display_path(path)}: not a policy-builder manifest ({exc})") from None
+    elif suffix == ".md":
+        manifest = _from_markdown(path)
+    elif suffix == ".docx":
+        from .render.docx_manifest import read as read_docx_manifest
+
+        manifest = read_docx_manifest(path)
+        if manifest is None:
+            raise ManifestError(f"{display_path(path)}: this Word file has no policy-builder manifest inside it")
+    else:
+        raise ManifestError(f"{display_path(path)}: expected a policy (.md or .docx) or a manifest (.json)")
+    if not isinstance(manifest, dict) or manifest.get("manifest_version") != MANIFEST_VERSION:
+        raise ManifestError(f"{display_path(path)}: not a policy-builder manifest (version {MANIFEST_VERSION})")
+    return manifest
+
+
+_HEADING = re.compile(r"^#{2,3} (\d+\.\d+) ")
+
+
+def _from_markdown(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
+    if not match:
+        raise ManifestError(f"{display_path(path)}: this Markdown policy has no policy-builder front matter")
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"{display_path(path)}: its front matter is not valid YAML ({exc})") from None
+    manifest = data.get(FRONT_MATTER_KEY) if isinstance(data, dict) else None
+    if not isinstance(manifest, dict):
+        raise ManifestError(f"{display_path(path)}: its front matter has no {FRONT_MATTER_KEY}")
+    texts = clause_texts_from_markdown(text[match.end() :])
+    for clause in manifest.get("clauses", []):
+        clause["text"] = texts.get(clause["number"], "")
+    return manifest
+
+
+def clause_texts_from_markdown(body: str) -> dict[str, str]:
+    """Clause number -> its text, read back from a rendered Markdown policy."""
+    texts: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            current = heading.group(1)
+            texts[current] = []
+        elif line.startswith("## ") or line.startswith("### ") or line.startswith("# "):
+            current = None
+        elif current is not None:
+            texts[current].append(line)
+    result = {}
+    for number, lines in texts.items():
+        kept = [line for line in lines if not line.startswith("*Local wording")]
+        result[number] = "\n".join(kept).strip()
+    return result

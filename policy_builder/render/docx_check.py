@@ -1,0 +1,275 @@
+"""`policy-builder check-docx`: is a Word file fit to publish?
+
+Checks the accessibility points of the GOV.UK guidance on publishing accessible
+documents (which the Public Sector Bodies Accessibility Regulations 2018 make
+a duty) and the structure a policy needs, on the generated file itself:
+
+- title and subject in the document properties, language en-GB;
+- the title in the Title style, headings in order with no level skipped;
+- table header rows marked (they repeat on each page and screen readers read them);
+- no empty paragraphs used for spacing; link text that says where it goes;
+- no colour or other direct formatting on text, so nothing is told by colour alone;
+- a statement of how to get the document in another format;
+- for a policy: a contents field with a note to update it, numbered sections
+  and clauses with a bookmark per clause, a document control table,
+  definitions, a Sources appendix, and the marking and "Page X of Y" in the
+  header and footer.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
+
+from ..errors import PolicyBuilderError
+
+KINDS = ("policy", "staff-summary", "leaflet")
+CATEGORY_KINDS = {"Policy": "policy", "Staff summary": "staff-summary", "Leaflet": "leaflet"}
+VAGUE_LINKS = {"click here", "here", "link", "this link", "read more", "more", "this page", "more information"}
+# Paragraph and run properties that only say which style or list an item is in.
+ALLOWED_PARAGRAPH_PROPERTIES = {"pStyle", "numPr", "rPr"}
+ALLOWED_RUN_PROPERTIES = {"rStyle"}
+COLOUR_PROPERTIES = {"color", "highlight", "shd"}
+_HEADING = re.compile(r"heading (\d)$", re.I)
+
+
+@dataclass
+class CheckResult:
+    kind: str
+    checks: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def check(self, ok: bool, problem: str) -> None:
+        self.checks += 1
+        if not ok:
+            self.problems.append(problem)
+
+
+def open_docx(data: bytes, name: str) -> DocxDocument:
+    try:
+        return Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, SyntaxError):
+        raise PolicyBuilderError(f"{name}: not a Word document (.docx) that can be read") from None
+
+
+def check_docx(data: bytes, kind: str | None = None, name: str = "document") -> CheckResult:
+    """Every problem found in the Word file; `kind` (policy, staff-summary, leaflet) defaults to its category."""
+    document = open_docx(data, name)
+    if kind is None:
+        kind = CATEGORY_KINDS.get(document.core_properties.category or "", "policy")
+    if kind not in KINDS:
+        raise PolicyBuilderError(f"--kind: '{kind}' is not one of {', '.join(KINDS)}")
+    result = CheckResult(kind)
+    _check_properties(document, result)
+    paragraphs = document.paragraphs
+    styles = _Styles(document)
+    levels = [styles.level(p) for p in paragraphs]
+    _check_headings(paragraphs, levels, result)
+    _check_tables(document, result)
+    _check_empty_paragraphs(paragraphs, result)
+    _check_links(document, result)
+    _check_direct_formatting(document, result)
+    body = "\n".join(p.text for p in paragraphs)
+    result.check(
+        bool(re.search(r"\b(another|other) (format|formats|language)\b", body, re.I)),
+        "no statement of how to get this document in another format (large print, easy read ...)",
+    )
+    if kind == "policy":
+        _check_policy(document, paragraphs, levels, result)
+    return result
+
+
+class _Styles:
+    """Style names by id, read once: python-docx's paragraph.style looks every style up again each time."""
+
+    def __init__(self, document: DocxDocument) -> None:
+        self.names: dict[str, str] = {}
+        self.default = "Normal"
+        for element in document.styles.element.findall(qn("w:style")):
+            name_element = element.find(qn("w:name"))
+            name = name_element.get(qn("w:val")) if name_element is not None else ""
+            self.names[element.get(qn("w:styleId"))] = name
+            if element.get(qn("w:type")) == "paragraph" and element.get(qn("w:default")) in ("1", "true"):
+                self.default = name
+
+    def name(self, paragraph: Paragraph) -> str:
+        style_id = paragraph._p.style
+        return self.names.get(style_id, style_id or "") if style_id else self.default
+
+    def level(self, paragraph: Paragraph) -> int | None:
+        """0 for the Title, 1-9 for Heading 1-9, None for anything else."""
+        name = self.name(paragraph)
+        if name.lower() == "title":
+            return 0
+        match = _HEADING.match(name)
+        return int(match.group(1)) if match else None
+
+
+def _check_properties(document: DocxDocument, result: CheckResult) -> None:
+    props = document.core_properties
+    result.check(bool((props.title or "").strip()), "the document title is not set in its properties (File > Info)")
+    result.check(bool((props.subject or "").strip()), "the document subject is not set in its properties")
+    result.check(props.language == "en-GB", f"the document language is {props.language or 'not set'}, not en-GB")
+    lang = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}")
+    text_lang = lang.get(qn("w:val")) if lang is not None else None
+    result.check(text_lang == "en-GB", f"the text language is {text_lang or 'not set'}, not en-GB")
+
+
+def _check_headings(paragraphs: list[Paragraph], levels: list[int | None], result: CheckResult) -> None:
+    first = next((i for i, p in enumerate(paragraphs) if p.text.strip()), None)
+    result.check(
+        first is not None and levels[first] == 0,
+        f"the first paragraph ('{paragraphs[first].text[:40] if first is not None else ''}') is not in the Title style",
+    )
+    titles = [level for level in levels if level == 0]
+    result.check(len(titles) == 1, f"{len(titles)} paragraphs use the Title style; use it once, for the title")
+    previous = 0
+    skipped: list[str] = []
+    for paragraph, level in zip(paragraphs, levels, strict=True):
+        if not level:
+            continue
+        if level > previous + 1:
+            after = f"Heading {previous}" if previous else "the title"
+            skipped.append(f"'{paragraph.text[:50]}' is Heading {level} after {after}")
+        previous = level
+    result.check(not skipped, "heading levels are skipped: " + "; ".join(skipped[:3]))
+    empty = [p for p, level in zip(paragraphs, levels, strict=True) if level is not None and not p.text.strip()]
+    result.check(not empty, f"{len(empty)} empty heading(s)")
+
+
+def _check_tables(document: DocxDocument, result: CheckResult) -> None:
+    for index, table in enumerate(document.tables, start=1):
+        first = table.rows[0]._tr if table.rows else None
+        header = first is not None and first.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
+        result.check(header, f"table {index} has no header row marked to repeat (Table Properties > Row)")
+
+
+def _is_empty(paragraph: Paragraph) -> bool:
+    p = paragraph._p
+    if paragraph.text.strip():
+        return False
+    for tag in ("w:drawing", "w:pict", "w:object", "w:fldChar", "w:fldSimple", "w:sectPr"):
+        if p.find(f".//{qn(tag)}") is not None:
+            return False
+    return True
+
+
+def _check_empty_paragraphs(paragraphs: list[Paragraph], result: CheckResult) -> None:
+    empty = [index for index, p in enumerate(paragraphs, start=1) if _is_empty(p)]
+    result.check(
+        not empty,
+        f"{len(empty)} empty paragraph(s) used for spacing (paragraph {', '.join(map(str, empty[:5]))}); "
+        "use paragraph spacing in the style instead",
+    )
+
+
+def _check_links(document: DocxDocument, result: CheckResult) -> None:
+    bad = []
+    for link in document.element.body.iter(qn("w:hyperlink")):
+        text = "".join(t.text or "" for t in link.iter(qn("w:t"))).strip()
+        plain = text.lower().rstrip(".")
+        if not text or plain in VAGUE_LINKS or re.match(r"(https?://|www\.)", plain):
+            bad.append(text or "(no text)")
+    result.check(not bad, f"link text does not say where the link goes: {', '.join(repr(b) for b in bad[:5])}")
+
+
+def _local(element) -> str:  # type: ignore[no-untyped-def]
+    return element.tag.rsplit("}", 1)[-1]
+
+
+def _check_direct_formatting(document: DocxDocument, result: CheckResult) -> None:
+    body = document.element.body
+    coloured, formatted = 0, set()
+    for r_pr in body.iter(qn("w:rPr")):
+        names = {_local(child) for child in r_pr}
+        if names & COLOUR_PROPERTIES:
+            coloured += 1
+        if r_pr.getparent().tag == qn("w:r"):
+            formatted |= names - ALLOWED_RUN_PROPERTIES
+    for p_pr in body.iter(qn("w:pPr")):
+        formatted |= {_local(child) for child in p_pr} - ALLOWED_PARAGRAPH_PROPERTIES
+    result.check(
+        not coloured,
+        f"{coloured} run(s) of text have their own colour or highlight; information must not rest on colour",
+    )
+    result.check(
+        not formatted,
+        f"text has direct formatting ({', '.join(sorted(formatted))}); use styles so the house template decides",
+    )
+
+
+def _field_codes(element) -> str:  # type: ignore[no-untyped-def]
+    codes = [t.text or "" for t in element.iter(qn("w:instrText"))]
+    codes += [f.get(qn("w:instr"), "") for f in element.iter(qn("w:fldSimple"))]
+    return " ".join(codes)
+
+
+def _check_policy(
+    document: DocxDocument, paragraphs: list[Paragraph], levels: list[int | None], result: CheckResult
+) -> None:
+    body = document.element.body
+    result.check(
+        re.search(r"(^|\s)TOC\s", _field_codes(body)) is not None, "no contents (a TOC field that Word updates)"
+    )
+    text = "\n".join(p.text for p in paragraphs)
+    result.check("Update Field" in text, "no note telling the reader to update fields (the contents list)")
+
+    headings1 = [p.text for p, level in zip(paragraphs, levels, strict=True) if level == 1]
+    numbered = [h for h in headings1 if re.match(r"\d+\. ", h)]
+    numbers = [int(h.split(".")[0]) for h in numbered]
+    result.check(
+        bool(numbers) and numbers == list(range(1, len(numbers) + 1)),
+        f"sections are not numbered 1, 2, 3 ... in order (found {numbers[:6]})",
+    )
+    result.check(any("Definitions" in h for h in headings1), "no Definitions section")
+    result.check(bool(headings1) and "Sources" in headings1[-1], "the last section is not the Sources appendix")
+    result.check("Document control" in headings1, "no Document control heading")
+    control_rows = [
+        [c.text for c in row.cells] for table in document.tables for row in table.rows if len(row.cells) >= 2
+    ]
+    result.check(
+        any(row[0] == "Version" for row in control_rows) and any(row[0] == "Owner" for row in control_rows),
+        "no document control table with the version and the owner",
+    )
+
+    bad_clauses, unmarked = [], []
+    section = clause = 0
+    for paragraph, level in zip(paragraphs, levels, strict=True):
+        match1 = re.match(r"(\d+)\. ", paragraph.text) if level == 1 else None
+        if match1:
+            section, clause = int(match1.group(1)), 0
+        match2 = re.match(r"(\d+)\.(\d+) ", paragraph.text) if level == 2 else None
+        if match2:
+            clause += 1
+            if (int(match2.group(1)), int(match2.group(2))) != (section, clause):
+                bad_clauses.append(paragraph.text[:30])
+            if paragraph._p.find(qn("w:bookmarkStart")) is None:
+                unmarked.append(paragraph.text[:30])
+    result.check(not bad_clauses, f"clauses are not numbered in order within their section: {bad_clauses[:3]}")
+    result.check(clause > 0 or section > 0, "no numbered clauses (Heading 2 '1.1 ...')")
+    result.check(not unmarked, f"{len(unmarked)} clause heading(s) have no bookmark to link to: {unmarked[:3]}")
+
+    section_part = document.sections[0]
+    footer = section_part.footer
+    codes = _field_codes(footer._element) if not footer.is_linked_to_previous else ""
+    result.check(
+        re.search(r"\bPAGE\b", codes) is not None and "NUMPAGES" in codes,
+        "the footer has no 'Page X of Y' (PAGE and NUMPAGES fields)",
+    )
+    header = section_part.header
+    header_text = "" if header.is_linked_to_previous else " ".join(p.text for p in header.paragraphs).strip()
+    footer_text = "" if footer.is_linked_to_previous else " ".join(p.text for p in footer.paragraphs)
+    marking_row = next((row[1] for row in control_rows if row[0] == "Protective marking"), None)
+    if marking_row and marking_row != "None":
+        result.check(
+            marking_row in header_text and marking_row in footer_text,
+            f"the protective marking {marking_row} is not in both the header and the footer",
+        )

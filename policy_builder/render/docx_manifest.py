@@ -1,0 +1,73 @@
+"""The build manifest inside a .docx, as a custom XML part.
+
+Custom XML parts are Word's place for data that travels with a document but
+is not shown; Word and LibreOffice keep them when the file is opened and
+saved. Working on the zip directly keeps this independent of how the
+document itself was built.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, unescape
+
+NAMESPACE = "urn:policy-builder:manifest:1"
+PART = "customXml/policy-builder-manifest.xml"
+REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXml"
+RELS = "word/_rels/document.xml.rels"
+
+
+def embed(docx: bytes, manifest: dict[str, Any]) -> bytes:
+    payload = escape(json.dumps(manifest, ensure_ascii=False))
+    xml = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<manifest xmlns="{NAMESPACE}">{payload}</manifest>'
+    source = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == PART:
+                continue
+            if item.filename == RELS:
+                data = _add_relationship(data.decode("utf-8")).encode("utf-8")
+            elif item.filename == "[Content_Types].xml":
+                data = _ensure_xml_content_type(data.decode("utf-8")).encode("utf-8")
+            target.writestr(item, data)
+        target.writestr(PART, xml.encode("utf-8"))
+    return out.getvalue()
+
+
+def _add_relationship(rels: str) -> str:
+    if f'Target="../{PART}"' in rels:
+        return rels
+    ids = [int(n) for n in re.findall(r'Id="rId(\d+)"', rels)]
+    rel = f'<Relationship Id="rId{max(ids, default=0) + 1}" Type="{REL_TYPE}" Target="../{PART}"/>'
+    return rels.replace("</Relationships>", rel + "</Relationships>")
+
+
+def _ensure_xml_content_type(types: str) -> str:
+    if 'Extension="xml"' in types:
+        return types
+    return types.replace("</Types>", '<Default Extension="xml" ContentType="application/xml"/></Types>')
+
+
+def read(path: str | Path) -> dict[str, Any] | None:
+    """The embedded manifest, or None if the file has none."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            names = package.namelist()
+            candidates = [PART] + [n for n in names if n.startswith("customXml/item")]
+            for name in candidates:
+                if name not in names:
+                    continue
+                xml = package.read(name).decode("utf-8", errors="replace")
+                match = re.search(rf'<manifest xmlns="{re.escape(NAMESPACE)}">(.*)</manifest>', xml, flags=re.S)
+                if match:
+                    return json.loads(unescape(match.group(1)))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    return None

@@ -1,0 +1,362 @@
+"""The staff quick-reference card and the leaflet for people who use services.
+
+Both are built from the same answers as the policy, from wording people
+maintain in clauses/summary.yaml (Do / Don't items, each pointing to a clause)
+and clauses/leaflet.yaml (plain-English blocks). Each becomes a Handout: a
+title and a list of heading, text and bullet blocks in Markdown, which this
+module writes as Markdown and render/docx.py writes as Word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Template, TemplateError
+
+from .. import _yaml
+from ..assemble import capitalise_name_at_sentence_start, policy_context
+from ..errors import LibraryError
+from ..library import Library
+from ..models import Policy
+from ..questionnaire import evaluate
+from ..templating import ENV, BlankAnswerError
+
+SUMMARY_FILE = "summary.yaml"
+LEAFLET_FILE = "leaflet.yaml"
+BLOCK_KINDS = ("heading", "text", "bullet")
+ITEM_KINDS = ("do", "dont")
+MAX_LEAFLET_GRADE = 7.0  # Flesch-Kincaid grade 7: a reading age of about 12
+
+
+# --- the wording, as loaded ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # heading, text or bullet
+    text: str  # Jinja Markdown
+    when: str | None
+    path: Path
+    line: int | None
+    template: Template
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # do or dont
+    clause: str
+    text: str
+    when: str | None
+    path: Path
+    line: int | None
+    template: Template
+
+
+@dataclass(frozen=True)
+class SummaryWording:
+    path: Path
+    title: str
+    headings: dict[str, str]
+    intro: tuple[Block, ...]
+    items: tuple[Item, ...]
+    help: tuple[Block, ...]
+
+    @property
+    def entries(self) -> tuple[Block | Item, ...]:
+        return (*self.intro, *self.items, *self.help)
+
+
+@dataclass(frozen=True)
+class LeafletWording:
+    path: Path
+    title: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def entries(self) -> tuple[Block, ...]:
+        return self.blocks
+
+
+def load_summary(root: Path) -> SummaryWording:
+    path = root / SUMMARY_FILE
+    return _load_summary(path, _stamp(path))
+
+
+def load_leaflet(root: Path) -> LeafletWording:
+    path = root / LEAFLET_FILE
+    return _load_leaflet(path, _stamp(path))
+
+
+def _stamp(path: Path) -> int:
+    """The file's modification time: part of the cache key, so an edited file is read again."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0  # loading reports the missing file
+
+
+@cache
+def _load_summary(path: Path, _stamp: int) -> SummaryWording:
+    doc = _yaml.load(path, LibraryError)
+    data = _mapping(doc, {"title", "headings", "intro", "items", "help"}, "title, headings, intro, items and help")
+    headings = data.get("headings") or {}
+    if not isinstance(headings, dict) or set(headings) != set(ITEM_KINDS):
+        raise LibraryError(path, doc.line("headings"), "headings: give the heading for 'do' and for 'dont'")
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list) or not raw_items:
+        raise LibraryError(path, doc.line("items"), "items: expected a list of Do and Don't items")
+    items = []
+    for index, raw in enumerate(raw_items):
+        line = doc.line("items", index)
+        if not isinstance(raw, dict):
+            raise LibraryError(path, line, "each item is a mapping with kind, clause and text")
+        unknown = set(raw) - {"kind", "clause", "text", "when"}
+        if unknown:
+            raise LibraryError(
+                path,
+                line,
+                f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: clause, kind, text, when",
+            )
+        if raw.get("kind") not in ITEM_KINDS:
+            raise LibraryError(path, doc.line("items", index, "kind"), "kind must be do or dont")
+        if not isinstance(raw.get("clause"), str) or not raw["clause"]:
+            raise LibraryError(path, line, "clause: give the id of the clause this item sums up")
+        text = _text(raw.get("text"), path, doc.line("items", index, "text"), "text")
+        items.append(
+            Item(
+                kind=raw["kind"],
+                clause=raw["clause"],
+                text=text,
+                when=_when(raw.get("when"), path, doc.line("items", index, "when")),
+                path=path,
+                line=line,
+                template=_compile(text, path, doc.line("items", index, "text")),
+            )
+        )
+    return SummaryWording(
+        path=path,
+        title=_text(data.get("title"), path, doc.line("title"), "title"),
+        headings={str(k): str(v) for k, v in headings.items()},
+        intro=_blocks(doc, "intro", required=False),
+        items=tuple(items),
+        help=_blocks(doc, "help", required=False),
+    )
+
+
+@cache
+def _load_leaflet(path: Path, _stamp: int) -> LeafletWording:
+    doc = _yaml.load(path, LibraryError)
+    data = _mapping(doc, {"title", "blocks"}, "title and blocks")
+    return LeafletWording(
+        path=path,
+        title=_text(data.get("title"), path, doc.line("title"), "title"),
+        blocks=_blocks(doc, "blocks", required=True),
+    )
+
+
+def _mapping(doc: _yaml.Document, allowed: set[str], what: str) -> dict[str, Any]:
+    if not isinstance(doc.data, dict):
+        raise LibraryError(doc.path, doc.line(), f"expected a mapping with {what}")
+    unknown = set(doc.data) - allowed
+    if unknown:
+        key = sorted(map(str, unknown))[0]
+        raise LibraryError(doc.path, doc.line(key), f"unknown key '{key}'; allowed: {', '.join(sorted(allowed))}")
+    return doc.data
+
+
+def _blocks(doc: _yaml.Document, key: str, *, required: bool) -> tuple[Block, ...]:
+    raw_blocks = doc.data.get(key)
+    if raw_blocks is None and not required:
+        return ()
+    if not isinstance(raw_blocks, list) or not raw_blocks:
+        raise LibraryError(doc.path, doc.line(key), f"{key}: expected a list of heading, text and bullet blocks")
+    blocks = []
+    for index, raw in enumerate(raw_blocks):
+        line = doc.line(key, index)
+        kinds = [k for k in BLOCK_KINDS if isinstance(raw, dict) and k in raw]
+        if not isinstance(raw, dict) or len(kinds) != 1 or set(raw) - {*BLOCK_KINDS, "when"}:
+            raise LibraryError(
+                doc.path, line, "each block is one of heading:, text: or bullet:, with an optional when:"
+            )
+        kind = kinds[0]
+        text = _text(raw[kind], doc.path, doc.line(key, index, kind), kind)
+        blocks.append(
+            Block(
+                kind=kind,
+                text=text,
+                when=_when(raw.get("when"), doc.path, doc.line(key, index, "when")),
+                path=doc.path,
+                line=line,
+                template=_compile(text, doc.path, doc.line(key, index, kind)),
+            )
+        )
+    return tuple(blocks)
+
+
+def _text(value: Any, path: Path, line: int | None, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise LibraryError(path, line, f"{what}: expected some text")
+    return value.strip()
+
+
+def _when(value: Any, path: Path, line: int | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise LibraryError(path, line, "when must be an expression such as messaging.whatsapp == 'keep_in_touch'")
+    try:
+        ENV.compile_expression(value)
+    except TemplateError as exc:
+        raise LibraryError(path, line, f"when: {exc}") from None
+    return value
+
+
+def _compile(text: str, path: Path, line: int | None) -> Template:
+    try:
+        return ENV.from_string(text)
+    except TemplateError as exc:
+        raise LibraryError(path, line, f"template error: {exc}") from None
+
+
+# --- building a handout for one employer ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Handout:
+    kind: str  # "staff-summary" or "leaflet"
+    title: str
+    organisation: str
+    marking: str | None  # the staff card carries the policy's marking; the public leaflet none
+    blocks: tuple[tuple[str, str], ...]  # (heading | text | bullet, Markdown)
+    date: dt.date
+
+    @property
+    def subject(self) -> str:
+        return f"{self.title}, {self.organisation}"
+
+
+def render_block(template: Template, context: Mapping[str, Any], where: Block | Item) -> str:
+    try:
+        text = template.render(context).strip()
+    except (BlankAnswerError, TemplateError) as exc:
+        raise LibraryError(where.path, where.line, f"{exc}") from None
+    return capitalise_name_at_sentence_start(" ".join(text.split()), context["organisation"]["short_name"])
+
+
+def _applies(block: Block | Item, context: Mapping[str, Any]) -> bool:
+    if block.when is None:
+        return True
+    try:
+        return evaluate(block.when, context)
+    except TemplateError as exc:
+        raise LibraryError(block.path, block.line, f"when: {exc}") from None
+
+
+def _render_blocks(blocks: tuple[Block, ...], context: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(b.kind, render_block(b.template, context, b)) for b in blocks if _applies(b, context)]
+
+
+def staff_summary(library: Library, policy: Policy) -> Handout:
+    """The Do / Don't card: items whose clause is in this policy and whose condition holds, with clause numbers."""
+    wording = load_summary(library.root)
+    context = policy_context(library, policy.answers)
+    numbers = {clause.id: clause.number for clause in policy.clauses}
+    blocks = _render_blocks(wording.intro, context)
+    for kind in ITEM_KINDS:
+        chosen = [i for i in wording.items if i.kind == kind and i.clause in numbers and _applies(i, context)]
+        if not chosen:
+            continue
+        # In policy order, so the card reads topic by topic and its numbers run like the policy's.
+        chosen.sort(key=lambda i: tuple(int(part) for part in numbers[i.clause].split(".")))
+        blocks.append(("heading", wording.headings[kind]))
+        for item in chosen:
+            text = render_block(item.template, context, item).rstrip(".")
+            blocks.append(("bullet", f"{text} ({numbers[item.clause]})."))
+    blocks += _render_blocks(wording.help, context)
+    return Handout(
+        kind="staff-summary",
+        title=wording.title,
+        organisation=policy.organisation,
+        marking=policy.marking,
+        blocks=tuple(blocks),
+        date=policy.answers.build_date,
+    )
+
+
+def leaflet(library: Library, policy: Policy) -> Handout:
+    """'How we keep in touch with you', for the people the employer works with."""
+    return _leaflet(library, policy_context(library, policy.answers), policy.organisation, policy.answers.build_date)
+
+
+def _leaflet(library: Library, context: Mapping[str, Any], organisation: str, date: dt.date) -> Handout:
+    wording = load_leaflet(library.root)
+    return Handout(
+        kind="leaflet",
+        title=wording.title,
+        organisation=organisation,
+        marking=None,  # for the public: no protective marking
+        blocks=tuple(_render_blocks(wording.blocks, context)),
+        date=date,
+    )
+
+
+def sample_leaflet_level(library: Library, context: Mapping[str, Any]) -> ReadingLevel:
+    """The leaflet's reading level for the answers in `context` (lint uses a sample employer)."""
+    return reading_level(_leaflet(library, context, "Sample organisation", context["today"]))
+
+
+# --- Markdown and reading level --------------------------------------------------------------
+
+
+def render_handout_markdown(handout: Handout) -> str:
+    from ..templating import markdown_escape
+
+    lines = []
+    if handout.marking:
+        lines += [f"**{handout.marking}**", ""]
+    lines += [f"# {handout.title}", "", f"**{markdown_escape(handout.organisation)}**", ""]
+    previous = None
+    for kind, text in handout.blocks:
+        if kind == "heading":
+            lines += [f"## {text}", ""]
+        elif kind == "bullet":
+            if previous == "bullet":
+                lines.pop()  # one list: no blank line between its items
+            lines += [f"- {text}", ""]
+        else:
+            lines += [text, ""]
+        previous = kind
+    if handout.marking:
+        lines += [f"**{handout.marking}**", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+@dataclass(frozen=True)
+class ReadingLevel:
+    grade: float  # Flesch-Kincaid grade; add 5 for a reading age in years
+    reading_ease: float  # Flesch reading ease; higher is easier
+
+    @property
+    def reading_age(self) -> int:
+        return max(5, round(self.grade + 5))
+
+
+def reading_level(handout: Handout) -> ReadingLevel:
+    """How hard the handout's sentences are to read (its headings are not sentences, so are left out)."""
+    import textstat
+
+    from ..readability import plain_sentences
+
+    paragraphs = []
+    for kind, text in handout.blocks:
+        if kind == "text":
+            paragraphs.append(text)
+        elif kind == "bullet":
+            paragraphs.append(f"- {text}")
+    plain = plain_sentences("\n\n".join(paragraphs))
+    return ReadingLevel(grade=textstat.flesch_kincaid_grade(plain), reading_ease=textstat.flesch_reading_ease(plain))

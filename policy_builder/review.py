@@ -1,0 +1,87 @@
+"""Is an issued policy due for review? (`policy-builder check`, for scheduled jobs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from .errors import display_path
+from .library import Library
+
+
+def check_target(library: Library, target: Path, today: dt.date | None = None) -> tuple[list[str], bool]:
+    """Lines to print, and whether the policy is due (past review, or built from an older library)."""
+    today = today or dt.date.today()
+    if target.suffix.lower() in (".yaml", ".yml"):
+        return _check_profile(library, target, today)
+    from .manifest import read_manifest
+
+    return _check_policy(library, read_manifest(target), target, today)
+
+
+def _check_profile(library: Library, path: Path, today: dt.date) -> tuple[list[str], bool]:
+    from .profile import load_profile
+    from .questionnaire import review_date
+
+    answers = load_profile(path, library.questionnaire, library.nations, build_date=today)
+    due_date = review_date(answers.values, today)
+    lines = [f"{display_path(path)}: next review {due_date.isoformat()}"]
+    due = due_date < today
+    if due:
+        lines.append(f"Review overdue: the review date {due_date.isoformat()} has passed.")
+    if answers.new_questions:
+        lines.append(f"New questions to answer: {', '.join(answers.new_questions)}")
+    if not due:
+        lines.append("Not due for review.")
+    return lines, due
+
+
+def _check_policy(library: Library, manifest: dict[str, Any], path: Path, today: dt.date) -> tuple[list[str], bool]:
+    document = manifest.get("document", {})
+    review = dt.date.fromisoformat(document["review_date"])
+    built_with = manifest.get("library", {}).get("version")
+    lines = [
+        f"{display_path(path)}: {manifest.get('organisation')}, version {document.get('version')}, built "
+        f"{manifest.get('built')} with clause library {built_with}; next review {review.isoformat()}"
+    ]
+    due = False
+    if review < today:
+        due = True
+        lines.append(f"Review overdue: the review date {review.isoformat()} has passed.")
+    if built_with != library.version:
+        due = True
+        lines.append(f"Built from clause library {built_with}; the current library is {library.version}.")
+    changed = changed_clauses(library, manifest)
+    if changed:
+        due = True
+        lines.append("Clauses that would change if the policy were rebuilt now:")
+        lines.extend(f"  {line}" for line in changed)
+    if not due:
+        lines.append("Not due for review.")
+    return lines, due
+
+
+def changed_clauses(library: Library, manifest: dict[str, Any]) -> list[str]:
+    """Rebuild from the answers the policy recorded, and list the clauses whose text would differ."""
+    from .assemble import build_policy
+    from .changes import compare
+    from .manifest import build_manifest
+    from .questionnaire import resolve_answers
+
+    known = {qid: v for qid, v in manifest.get("answers", {}).items() if qid in library.questionnaire.questions}
+    built = dt.date.fromisoformat(manifest["built"])
+    answers = resolve_answers(library.questionnaire, known, library.nations, build_date=built)
+    current = build_manifest(library, build_policy(library, answers), [])
+    recorded = dict(manifest)
+    recorded["clauses"] = [c for c in manifest.get("clauses", []) if not c.get("local")]
+    result = compare(recorded, current)
+    lines = [f"+ {c.new_number} {c.title} (new)" for c in result.added]
+    lines += [f"- {c.old_number} {c.title} (removed)" for c in result.removed]
+    lines += [
+        f"~ {c.new_number} {c.title} (version {c.old_version} -> {c.new_version})"
+        if c.old_version != c.new_version
+        else f"~ {c.new_number} {c.title} (reworded)"
+        for c in result.reworded
+    ]
+    return lines

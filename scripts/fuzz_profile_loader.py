@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Fuzz the profile loader with atheris (libFuzzer for Python); not part of CI.
+
+Every input is written as a profile file and loaded, and when it loads the
+policy is assembled and rendered to Markdown. Anything but success or a
+PolicyBuilderError whose message is one printable line is a crash: atheris
+stops, prints the traceback and saves the input as crash-<hash>.
+
+    .venv/bin/pip install -e '.[fuzz]'
+    .venv/bin/python scripts/fuzz_profile_loader.py -max_total_time=300
+    .venv/bin/python scripts/fuzz_profile_loader.py crash-<hash>      # replay one input
+
+Arguments are libFuzzer's (-max_total_time, -runs, -seed, -jobs, corpus folders).
+Without a corpus folder it starts from the bundled profiles and the bad-input
+corpus (tests/bad_inputs/profiles), copied to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    import yaml  # noqa: F401  (instrumented so coverage guides the fuzzer through the parser)
+
+    from policy_builder.assemble import build_policy
+    from policy_builder.cli import error_line
+    from policy_builder.errors import PolicyBuilderError
+    from policy_builder.library import load_library
+    from policy_builder.profile import load_profile
+    from policy_builder.render.markdown import render_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+LIBRARY = load_library(ROOT / "clauses")
+# One fixed folder, emptied at the start: libFuzzer ends the process itself, so nothing runs at exit.
+WORK = Path(tempfile.gettempdir()) / "policy-builder-fuzz"
+TARGET = WORK / "profile.yaml"
+BUILD_DATE = dt.date(2026, 11, 21)
+stats = {"inputs": 0, "loaded": 0, "refused": 0}
+
+
+def test_one_input(data: bytes) -> None:
+    stats["inputs"] += 1
+    if stats["inputs"] % 10000 == 0:
+        print(f"fuzz: {stats['inputs']} inputs, {stats['loaded']} built, {stats['refused']} refused with a message")
+    TARGET.write_bytes(data)
+    try:
+        answers = load_profile(TARGET, LIBRARY.questionnaire, LIBRARY.nations, build_date=BUILD_DATE)
+        render_policy(build_policy(LIBRARY, answers))
+        stats["loaded"] += 1
+    except PolicyBuilderError as exc:
+        stats["refused"] += 1
+        line = error_line(exc)
+        if "\n" in line or "\r" in line:
+            raise AssertionError(f"message is not one line: {line!r}") from None
+
+
+def seed_corpus() -> Path:
+    corpus = WORK / "corpus"
+    corpus.mkdir()
+    for folder in (ROOT / "profiles", ROOT / "tests" / "bad_inputs" / "profiles"):
+        for path in sorted(folder.glob("*.yaml")):
+            shutil.copy(path, corpus / f"{folder.name}-{path.name}")
+    return corpus
+
+
+def main() -> None:
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    argv = list(sys.argv)
+    if not any(not a.startswith("-") for a in argv[1:]):
+        argv.append(str(seed_corpus()))
+    if not any(a.startswith("-timeout") for a in argv):
+        argv.append("-timeout=10")  # seconds for one input: a hang is a finding too
+    argv.append("-print_final_stats=1")  # stat::number_of_executed_units is the number of inputs tried
+    atheris.Setup(argv, test_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,333 @@
+"""The UI-free interview (interview.py) and the profile writer it saves through (profile.save_profile)."""
+
+import dataclasses
+import datetime as dt
+
+import pytest
+import yaml
+from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
+
+from policy_builder.assemble import build_policy
+from policy_builder.errors import ProfileError
+from policy_builder.interview import Interview, describe_answer, parse_answer, typed_form
+from policy_builder.profile import dump_profile, load_profile, read_draft, save_profile
+from policy_builder.questionnaire import AnswerError, cast_answer, resolve_answers
+
+ALL_PROFILES = sorted(PROFILES.glob("*.yaml"))
+
+
+def q(library, qid):
+    return library.questionnaire.questions[qid]
+
+
+def interview_for(library, write_profile, profile) -> Interview:
+    return Interview.from_profile(library, write_profile(profile), build_date=BUILD_DATE)
+
+
+# --- reading typed answers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("y", True), ("Yes", True), ("TRUE", True), ("n", False), ("no", False), (" N ", False)]
+)
+def test_yes_no_answers(library, text, value):
+    assert parse_answer(q(library, "training.induction"), text) is value
+
+
+def test_choice_by_number_id_or_label(library):
+    question = q(library, "messaging.whatsapp")
+    assert parse_answer(question, "2") == "keep_in_touch"
+    assert parse_answer(question, "permitted") == "permitted"
+    assert parse_answer(question, "no, not at all") == "not_allowed"
+
+
+def test_choice_out_of_range_says_what_to_type(library):
+    with pytest.raises(AnswerError) as info:
+        parse_answer(q(library, "messaging.whatsapp"), "4")
+    assert str(info.value) == "'4' is not one of the options: type a number from 1 to 3"
+
+
+def test_multi_accepts_several_in_any_separator_in_the_order_typed(library):
+    question = q(library, "messaging.apps")
+    assert parse_answer(question, "5,1") == ["sms", "whatsapp"]
+    assert parse_answer(question, "2 5") == ["signal", "sms"]
+    assert parse_answer(question, "1-3, 3") == ["whatsapp", "signal", "telegram"]
+    assert parse_answer(question, "signal, sms") == ["signal", "sms"]
+
+
+def test_multi_with_an_unknown_option(library):
+    with pytest.raises(AnswerError) as info:
+        parse_answer(q(library, "organisation.services"), "1,9")
+    assert str(info.value) == (
+        "'9' is not one of the options: type numbers from 1 to 2 separated by commas, such as 1,2"
+    )
+
+
+def test_dates(library):
+    question = q(library, "document.effective_date")
+    assert parse_answer(question, "2026-12-01") == dt.date(2026, 12, 1)
+    with pytest.raises(AnswerError) as info:
+        parse_answer(question, "1/12/2026")
+    assert str(info.value) == "'1/12/2026' is not a date written YYYY-MM-DD, such as 2026-12-01"
+
+
+def test_numbers_within_their_range(library):
+    question = q(library, "document.review_months")
+    assert parse_answer(question, "24") == 24
+    for bad in ("40", "0", "twelve", "1.5"):
+        with pytest.raises(AnswerError) as info:
+            parse_answer(question, bad)
+        assert str(info.value) == f"'{bad}' is not a whole number from 1 to 36"
+
+
+def test_dash_leaves_an_optional_answer_blank_but_not_a_required_one(library):
+    assert parse_answer(q(library, "comms.team"), "-") is None
+    with pytest.raises(AnswerError) as info:
+        parse_answer(q(library, "organisation.name"), "-")
+    assert str(info.value) == "an answer is required here (some text)"
+
+
+def test_typed_form_reads_back_as_the_same_answer_for_every_bundled_answer(library):
+    for path in ALL_PROFILES:
+        answers = load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE)
+        for qid, value in answers.values.items():
+            if value is None:
+                continue
+            assert parse_answer(q(library, qid), typed_form(q(library, qid), value)) == value, (path.name, qid)
+
+
+def test_answers_in_plain_english(library):
+    assert describe_answer(q(library, "messaging.apps"), ["whatsapp", "sms"]) == "WhatsApp, SMS text messages"
+    assert describe_answer(q(library, "training.induction"), True) == "Yes"
+    assert describe_answer(q(library, "document.effective_date"), None) == "(blank: the date the policy is built)"
+
+
+# --- what applies ------------------------------------------------------------------------------
+
+
+def test_follow_ups_are_asked_only_where_they_apply(library):
+    interview = Interview(library, build_date=BUILD_DATE)
+    asked = [question.id for question in interview.applicable("messaging_video")]
+    assert "messaging.apps" not in asked and "messaging.record_method" not in asked
+    interview.answer("messaging.whatsapp", "keep_in_touch")
+    asked = [question.id for question in interview.applicable("messaging_video")]
+    assert asked.index("messaging.whatsapp") < asked.index("messaging.apps") < asked.index("messaging.record_method")
+
+
+@pytest.mark.parametrize("path", ALL_PROFILES, ids=lambda p: p.name)
+def test_values_match_what_the_build_resolves(library, path):
+    interview = Interview.from_profile(library, path, build_date=BUILD_DATE)
+    draft = read_draft(path, library.questionnaire)
+    resolved = resolve_answers(library.questionnaire, draft.given, library.nations, build_date=BUILD_DATE)
+    assert interview.values() == resolved.values
+    assert not interview.missing_required()
+    # Unanswered questions are exactly the applicable ones the file leaves out.
+    applicable = {question.id for s in interview.sections for question in interview.applicable(s.id)}
+    assert {question.id for question in interview.unanswered()} == applicable - set(draft.given)
+
+
+def test_partial_profile_lists_what_is_still_to_answer(library, write_profile):
+    profile = base_profile()
+    del profile["organisation"]["name"]
+    del profile["training"]
+    interview = interview_for(library, write_profile, profile)
+    complete = interview_for(library, write_profile, base_profile())
+    assert [question.id for question in interview.missing_required()] == ["organisation.name"]
+    assert not complete.missing_required()
+    newly_unanswered = [question.id for question in interview.unanswered() if question not in complete.unanswered()]
+    assert newly_unanswered == [
+        "organisation.name",
+        *[qid for qid in library.questionnaire.questions if qid.startswith("training.")],
+    ]
+
+
+def test_answers_that_no_longer_apply_are_flagged_and_left_out_of_a_final_save(library, write_profile):
+    profile = with_answers(base_profile(), messaging__whatsapp="not_allowed")
+    interview = interview_for(library, write_profile, profile)
+    assert "messaging.apps" in interview.not_applicable()
+    assert "messaging.apps" not in interview.profile_answers(final=True)
+    assert "messaging.apps" in interview.profile_answers(final=False)
+
+
+def test_keys_that_are_not_questions_and_values_no_longer_allowed_are_flagged(library, write_profile):
+    profile = with_answers(base_profile(), messaging__whatsapp="sometimes")
+    profile["messaging"]["read_receipts"] = True
+    path = write_profile(profile, "old.yaml")
+    interview = Interview.from_profile(library, path, build_date=BUILD_DATE)
+    messages = [flag.message.split("old.yaml", 1)[1] for flag in interview.flags]
+    assert any(
+        m.endswith(
+            ": 'messaging.read_receipts' is not a question in the questionnaire; it will be left out when you save"
+        )
+        for m in messages
+    ), messages
+    assert any(
+        m.endswith(
+            ": messaging.whatsapp: 'sometimes' is not one of not_allowed, keep_in_touch, permitted; "
+            "you will be asked again"
+        )
+        for m in messages
+    ), messages
+    assert "messaging.whatsapp" in [question.id for question in interview.unanswered()]
+    # Saving before it is asked again keeps what the file had.
+    assert interview.profile_answers(final=False)["messaging.whatsapp"] == "sometimes"
+
+
+def test_questions_added_since_the_profile_was_written_are_marked_new(library, write_profile):
+    questions = dict(library.questionnaire.questions)
+    questions["data.retention"] = dataclasses.replace(questions["data.retention"], since="1.1")
+    newer = dataclasses.replace(
+        library, questionnaire=dataclasses.replace(library.questionnaire, questions=questions, version="1.1")
+    )
+    interview = interview_for(newer, write_profile, base_profile())
+    assert interview.is_new(questions["data.retention"])
+    assert not interview.is_new(questions["data.dpia_for_new_platforms"])
+
+
+def test_offered_answer_is_the_current_one_else_the_default(library, write_profile):
+    interview = interview_for(library, write_profile, base_profile())
+    assert interview.offered(q(library, "messaging.apps")) == ["whatsapp", "sms"]
+    fresh = Interview(library, build_date=BUILD_DATE)
+    assert fresh.offered(q(library, "messaging.apps")) == ["whatsapp"]
+    # A date that follows the build date is offered blank, so the profile keeps following it.
+    assert fresh.offered(q(library, "document.effective_date")) is None
+    fresh.answer("organisation.name", "Testham Council")
+    assert fresh.offered(q(library, "organisation.short_name")) == "Testham Council"
+
+
+def test_guidance_names_the_items_and_their_documents(library):
+    guidance = Interview(library).guidance(q(library, "messaging.whatsapp"))
+    assert [g.id for g in guidance] == ["LBWF-IG-KEEP-IN-TOUCH", "SWE-NUMBER-DISCLOSURE"]
+    assert all(g.summary and g.document for g in guidance)
+
+
+# --- gaps by section -----------------------------------------------------------------------------
+
+
+def test_a_section_shows_the_gaps_its_answers_raise(library):
+    interview = Interview(library, build_date=BUILD_DATE)
+    interview.answer("messaging.whatsapp", "keep_in_touch")
+    interview.answer("messaging.record_method", "none")
+    ids = [w.id for w in interview.section_gaps("messaging_video")]
+    assert "gap.messages-not-recorded" in ids
+    assert all(w.id != "gap.messages-not-recorded" for w in interview.section_gaps("accounts_devices"))
+
+
+def test_a_gap_waits_for_every_section_it_depends_on(library):
+    interview = Interview(library, build_date=BUILD_DATE)
+    interview.answer("accounts.dedicated", "with_manager_approval")
+    # The emergency route is asked in a later section: no warning about it yet.
+    assert "gap.no-emergency-route" not in [w.id for w in interview.section_gaps("accounts_devices")]
+    assert "gap.no-emergency-route" in [w.id for w in interview.section_gaps("out_of_hours")]
+    interview.answer("out_of_hours.emergency_route", "the Emergency Duty Team")
+    assert "gap.no-emergency-route" not in [w.id for w in interview.section_gaps("out_of_hours")]
+    # Going back to a section from the review judges it on everything answered.
+    every = [s.id for s in interview.sections]
+    interview.answer("out_of_hours.emergency_route", None)
+    assert "gap.no-emergency-route" in [w.id for w in interview.section_gaps("accounts_devices", every)]
+
+
+def test_all_gaps_match_the_build_for_a_complete_profile(library):
+    from policy_builder.gaps import find_gaps
+
+    path = PROFILES / "small-charity-wales.yaml"
+    interview = Interview.from_profile(library, path, build_date=BUILD_DATE)
+    answers = load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert [w.id for w in interview.gaps()] == [w.id for w in find_gaps(library, answers)]
+
+
+def test_gaps_before_the_required_answers_skip_rules_that_need_them(library):
+    interview = Interview(library, build_date=BUILD_DATE)
+    ids = [w.id for w in interview.gaps()]
+    assert "gap.no-approver" in ids  # judged on defaults
+    assert "gap.carers-not-trained" not in ids  # needs organisation.services, not answered yet
+
+
+# --- saving profiles (profile.dump_profile / save_profile) -------------------------------------------
+
+
+def typed(library, path):
+    draft = read_draft(path, library.questionnaire)
+    return {qid: cast_answer(q(library, qid), raw) for qid, raw in draft.given.items()}
+
+
+@pytest.mark.parametrize("path", ALL_PROFILES, ids=lambda p: p.name)
+def test_unchanged_answers_write_the_file_back_byte_for_byte(library, path):
+    text = path.read_text(encoding="utf-8")
+    assert dump_profile(typed(library, path), library.questionnaire, existing=text) == text
+
+
+def test_an_edit_keeps_comments_order_and_blank_lines(library, tmp_path):
+    path = tmp_path / "council.yaml"
+    original = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    answers = typed(library, path)
+    answers["messaging.whatsapp"] = "permitted"
+    answers["training.refresher_months"] = 12
+    del answers["contacts.ripa"]
+    save_profile(path, answers, library.questionnaire, library.nations)
+    before, after = original.splitlines(), path.read_text(encoding="utf-8").splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=False) if a != b]
+    assert after[:3] == before[:3]  # the opening comment
+    assert "  whatsapp: permitted" in after
+    assert "  refresher_months: 12   # no refresher training yet: the gap report flags it" in after
+    assert not any("ripa:" in line for line in after)
+    assert len(after) == len(before) - 1
+    assert len([line for line in after if not line.strip()]) == len([line for line in before if not line.strip()])
+    assert changed  # sanity: the diff is real
+    answers_back = load_profile(path, library.questionnaire, library.nations)
+    assert answers_back["messaging.whatsapp"] == "permitted"
+
+
+def test_a_new_profile_is_laid_out_in_questionnaire_order_and_builds(library, tmp_path):
+    path = tmp_path / "new.yaml"
+    answers = {
+        "organisation.name": "Testham Council",
+        "organisation.nation": "wales",
+        "organisation.type": "voluntary",
+        "organisation.services": ["adults"],
+        "document.owner": "Head of Service",
+        "document.effective_date": dt.date(2026, 12, 1),
+        "messaging.whatsapp": "keep_in_touch",
+        "messaging.apps": ["whatsapp", "signal"],
+        "comms.team": None,
+    }
+    save_profile(path, answers, library.questionnaire, library.nations, header="Answers for Testham Council.")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Answers for Testham Council.\nschema: 1\n\norganisation:\n  name: Testham Council\n")
+    assert "  apps: [whatsapp, signal]\n" in text
+    assert "  effective_date: 2026-12-01\n" in text
+    assert "\ncomms:\n  team:\n" in text
+    loaded = load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert build_policy(library, loaded).organisation == "Testham Council"
+
+
+@pytest.mark.parametrize("text", ["yes", "No", "on", "1.0", "12", "null", "~", "2026-12-01", " padded ", "a: b", "#1"])
+def test_text_answers_that_look_like_other_yaml_values_come_back_as_text(library, tmp_path, text):
+    path = tmp_path / "p.yaml"
+    answers = {"organisation.name": "Testham Council", "comms.team": text}
+    save_profile(path, answers, library.questionnaire, library.nations, complete=False)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["comms"]["team"] == text
+
+
+def test_questionnaire_version_is_recorded_when_asked(library, tmp_path):
+    path = tmp_path / "p.yaml"
+    answers = typed(library, PROFILES / "strict-trust.yaml")
+    save_profile(path, answers, library.questionnaire, library.nations, questionnaire_version="1.0")
+    assert "schema: 1\nquestionnaire: '1.0'\n" in path.read_text(encoding="utf-8")
+
+
+def test_a_profile_that_cannot_build_is_not_written_over_the_old_one(library, tmp_path):
+    path = tmp_path / "council.yaml"
+    original = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    answers = typed(library, path)
+    del answers["organisation.name"]
+    with pytest.raises(ProfileError) as info:
+        save_profile(path, answers, library.questionnaire, library.nations)
+    assert "organisation.name: an answer is required" in str(info.value)
+    assert path.read_text(encoding="utf-8") == original
+    # Saving it as unfinished is allowed, and it reads back for resuming.
+    save_profile(path, answers, library.questionnaire, library.nations, complete=False)
+    assert "organisation.name" not in read_draft(path, library.questionnaire).given

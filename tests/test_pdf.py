@@ -1,0 +1,119 @@
+"""Real rendering: every example profile's Word files open in LibreOffice and convert to PDF.
+
+LibreOffice (`soffice`, Debian package libreoffice-writer-nogui) and poppler
+(`pdfinfo`, `pdftotext`, package poppler-utils) are system tools. Without
+them the test is skipped on a developer's machine; in CI (the CI environment
+variable is set, as .ci/run does) it fails instead, so it always runs there.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import BUILD_DATE, PROFILES
+from docx import Document
+from docx.oxml.ns import qn
+
+from policy_builder.assemble import build_policy
+from policy_builder.profile import load_profile
+from policy_builder.render.docx import render_docx
+
+EXAMPLES = sorted(PROFILES.glob("*.yaml"))
+TOOLS = ("soffice", "pdfinfo", "pdftotext")
+
+
+@pytest.fixture(scope="module")
+def pdfs(library, example_documents, tmp_path_factory) -> dict[str, Path]:
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (apt-get install libreoffice-writer-nogui poppler-utils)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PDF rendering test, but {reason}; .ci/run installs them")
+        pytest.skip(f"{reason}; CI runs this test")
+    folder = tmp_path_factory.mktemp("pdf")
+    docs = []
+    for profile, files in example_documents.items():
+        for kind, data in files.items():
+            target = folder / f"{profile}-{kind.replace('staff-', '')}.docx"
+            target.write_bytes(data)
+            docs.append(target)
+    docs.append(_policy_on_house_template(library, folder))
+    # Our own LibreOffice profile, so a copy of LibreOffice already open cannot swallow the conversion;
+    # kept between runs because creating one takes seconds.
+    profile = Path(tempfile.gettempdir()) / f"policy-builder-libreoffice-{os.getuid()}"
+    command = [
+        "soffice",
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(folder),
+        *map(str, docs),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return {doc.stem: doc.with_suffix(".pdf") for doc in docs}
+
+
+def _policy_on_house_template(library, folder: Path) -> Path:
+    """The strict trust's policy on a house template that lacks some of the styles the renderer uses."""
+    template = Document()
+    styles = template.styles.element
+    for style in list(styles.findall(qn("w:style"))):
+        if style.find(qn("w:name")).get(qn("w:val")) in ("List Bullet", "Table Grid", "TOC Heading", "Strong"):
+            styles.remove(style)
+    template.sections[0].header.paragraphs[0].text = "Northfield NHS Trust"
+    template.save(str(folder / "house.docx"))
+    path = PROFILES / "strict-trust.yaml"
+    policy = build_policy(library, load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE))
+    target = folder / "house-template-policy.docx"
+    target.write_bytes(render_docx(policy, folder / "house.docx"))
+    return target
+
+
+def pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def text_of(pdf: Path, page: int) -> str:
+    done = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True, text=True
+    )
+    return done.stdout
+
+
+@pytest.mark.parametrize("profile", [p.stem for p in EXAMPLES])
+def test_every_example_converts_to_pdf_with_sensible_page_counts(pdfs, profile):
+    for kind in ("policy", "summary", "leaflet"):
+        assert pdfs[f"{profile}-{kind}"].exists(), f"LibreOffice did not convert {profile}-{kind}.docx"
+    policy = pages(pdfs[f"{profile}-policy"])
+    assert 20 <= policy <= 60, policy
+    assert pages(pdfs[f"{profile}-summary"]) <= 2  # a one-to-two page card
+    assert pages(pdfs[f"{profile}-leaflet"]) == 1  # a one-page leaflet
+
+
+@pytest.mark.parametrize("profile", [p.stem for p in EXAMPLES])
+def test_the_policy_pages_show_cover_contents_and_page_x_of_y(pdfs, profile):
+    pdf = pdfs[f"{profile}-policy"]
+    total = pages(pdf)
+    organisation = Document(str(pdf.with_suffix(".docx"))).paragraphs[1].text
+    cover = text_of(pdf, 1)
+    assert "Social Media and Digital Contact" in cover and organisation in cover.replace("\n", " ")
+    assert "Document control" in cover
+    assert f"Page 1 of {total}" in cover  # the PAGE and NUMPAGES fields were laid out
+    second = [line for line in text_of(pdf, 2).splitlines() if line.strip() and line != "OFFICIAL"]
+    assert second[0] == "Contents"  # the contents start a new page
+    assert f"Page {total} of {total}" in text_of(pdf, total)
+
+
+def test_a_policy_on_an_employer_template_converts(pdfs):
+    """A house template missing the renderer's styles still gives a document LibreOffice lays out."""
+    first = text_of(pdfs["house-template-policy"], 1)
+    assert "Northfield NHS Trust" in first and "OFFICIAL" in first
+    assert pages(pdfs["house-template-policy"]) >= 20

@@ -1,0 +1,251 @@
+"""Regenerating after the library and the stance change: what changed, version history, local wording."""
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import ROOT, base_profile
+
+from policy_builder.build import build_profile
+from policy_builder.cli import main
+from policy_builder.library import load_library
+from policy_builder.manifest import read_manifest
+from policy_builder.versions import record
+
+V1_DATE = dt.date(2026, 11, 21)
+V2_DATE = dt.date(2027, 3, 1)
+REWORDED = "boundaries.dual-relationships"
+OLD_SENTENCE = "Staff should avoid dual relationships."
+NEW_SENTENCE = "Staff should avoid dual relationships wherever they can."
+NEW_CLAUSE = """
+  - id: boundaries.gifts-online
+    title: Gifts and favours offered online
+    level: must
+    sources: [SWE-DUAL-RELATIONSHIPS]
+    version: 1
+    updated: 2027-02-01
+    text: |
+      Staff must decline gifts, money or favours offered to them online by
+      people who use services, and tell their manager.
+"""
+
+
+@pytest.fixture
+def library_dirs(tmp_path: Path) -> tuple[Path, Path]:
+    """Library 1.0.0 as bundled, and 1.1.0 with one clause reworded (version 2) and one added."""
+    old = tmp_path / "library-1.0"
+    shutil.copytree(ROOT / "clauses", old)
+    new = tmp_path / "library-1.1"
+    shutil.copytree(ROOT / "clauses", new)
+    path = new / "05-boundaries.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"- id: {REWORDED}")
+    block_end = text.index("- id:", start + 5)
+    block = text[start:block_end]
+    assert OLD_SENTENCE in block
+    block = block.replace(OLD_SENTENCE, NEW_SENTENCE).replace("version: 1", "version: 2", 1)
+    path.write_text(text[:start] + block + text[block_end:].rstrip("\n") + "\n" + NEW_CLAUSE, encoding="utf-8")
+    (new / "library.yaml").write_text('version: "1.1.0"\nreleased: 2027-02-01\n', encoding="utf-8")
+    changelog = new / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text(encoding="utf-8") + "\n## 1.1.0 (2027-02-01)\n\nTest release.\n")
+    library = load_library(new)
+    record(new, library.clauses, library.history)
+    return old, new
+
+
+def out(result, name: str) -> Path:
+    """The written file whose name ends with ``name``."""
+    return next(p for p in result.written if p.name.endswith(name))
+
+
+MD = ("md",)
+
+
+def write(path: Path, profile: dict) -> Path:
+    path.write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_library_change_and_stance_change_are_reported_exactly(tmp_path, library_dirs):
+    old_lib, new_lib = library_dirs
+    profile = base_profile()
+    v1 = build_profile(load_library(old_lib), write(tmp_path / "p1.yaml", profile), tmp_path / "v1", build_date=V1_DATE)
+    profile["document"]["version"] = "1.1"
+    profile["out_of_hours"]["contact"] = "allowed"
+    v2 = build_profile(
+        load_library(new_lib),
+        write(tmp_path / "p2.yaml", profile),
+        tmp_path / "v2",
+        build_date=V2_DATE,
+        previous=v1.written[0],
+    )
+    old_md, new_docx = v1.written[0], v2.written[1]
+    assert old_md.suffix == ".md" and new_docx.suffix == ".docx"
+    result = CliRunner().invoke(main, ["changes", str(old_md), str(new_docx), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["old"]["library_version"] == "1.0.0" and report["new"]["library_version"] == "1.1.0"
+    assert [c["id"] for c in report["clauses_added"]] == ["boundaries.gifts-online", "out-of-hours.by-judgement"]
+    assert [c["id"] for c in report["clauses_removed"]] == ["out-of-hours.rota-only"]
+    reworded = report["clauses_reworded"]
+    assert [c["id"] for c in reworded] == [REWORDED]
+    assert reworded[0]["old_version"] == 1 and reworded[0]["new_version"] == 2
+    assert "dual ~~relationships.~~ **relationships wherever they can.**" in reworded[0]["diff"]
+    assert "~~relationships.~~" in reworded[0]["diff"]
+    assert {a["question"] for a in report["answers_changed"]} == {"document.version", "out_of_hours.contact"}
+    assert [g["id"] for g in report["gaps_new"]] == ["gap.out-of-hours-open"]
+    assert report["gaps_resolved"] == []
+
+
+def test_terminal_and_board_summary(tmp_path, library_dirs):
+    old_lib, new_lib = library_dirs
+    v1 = build_profile(
+        load_library(old_lib), write(tmp_path / "p.yaml", base_profile()), tmp_path / "v1", MD, build_date=V1_DATE
+    )
+    v2 = build_profile(load_library(new_lib), tmp_path / "p.yaml", tmp_path / "v2", MD, build_date=V2_DATE)
+    summary = tmp_path / "summary.md"
+    result = CliRunner().invoke(
+        main, ["changes", str(out(v1, "manifest.json")), str(out(v2, "manifest.json")), "--output", str(summary)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "Clause library 1.0.0 -> 1.1.0"
+    assert lines[2] == "1 clause added; 1 clause reworded"
+    assert "  + 5.7 Gifts and favours offered online" in lines
+    assert any(line.startswith("  ~ 5.") and line.endswith("Dual relationships") for line in lines)
+    assert any("[-relationships.-] {+relationships wherever they can.+}" in line for line in lines)
+    board = summary.read_text(encoding="utf-8")
+    assert board.startswith("# Summary of changes: London Borough of Eastbrook\n")
+    assert "## Clauses reworded" in board and "## Clauses added" in board
+    docx_out = tmp_path / "summary.docx"
+    args = ["changes", str(out(v1, "manifest.json")), str(out(v2, "manifest.json")), "--output", str(docx_out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    from docx import Document
+
+    assert "Summary of changes" in Document(str(docx_out)).paragraphs[0].text
+
+
+def test_version_history_and_summary_inside_the_new_policy(tmp_path, library_dirs):
+    old_lib, new_lib = library_dirs
+    profile = base_profile()
+    v1 = build_profile(
+        load_library(old_lib), write(tmp_path / "p1.yaml", profile), tmp_path / "v1", MD, build_date=V1_DATE
+    )
+    profile["document"]["version"] = "1.1"
+    profile["document"]["effective_date"] = dt.date(2027, 3, 1)
+    v2 = build_profile(
+        load_library(new_lib),
+        write(tmp_path / "p2.yaml", profile),
+        tmp_path / "v2",
+        MD,
+        build_date=V2_DATE,
+        previous=out(v1, "policy.md"),
+    )
+    markdown = v2.written[0].read_text(encoding="utf-8")
+    assert "### Version history" in markdown
+    assert "| 1.0 | 2026-12-01 | Issued. |" in markdown
+    # The review clause names the review date, so it is reworded too.
+    assert "| 1.1 | 2027-03-01 | 1 clause added; 2 clauses reworded; 2 answers changed. |" in markdown
+    assert "Changes since version 1.0:" in markdown
+    assert "- Reworded 5." in markdown and "Dual relationships." in markdown
+    manifest = read_manifest(out(v2, "manifest.json"))
+    assert [h["version"] for h in manifest["history"]] == ["1.0", "1.1"]
+
+
+def test_manifest_is_embedded_in_both_outputs_and_written_beside_them(tmp_path):
+    result = build_profile(
+        load_library(ROOT / "clauses"), ROOT / "profiles" / "example-council.yaml", tmp_path, build_date=V1_DATE
+    )
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "eastbrook-council-manifest.json" in names
+    from_json = json.loads((tmp_path / "eastbrook-council-manifest.json").read_text())
+    from_md = read_manifest(result.written[0])
+    from_docx = read_manifest(result.written[1])
+    assert from_json["library"]["version"] == "1.0.0"
+    assert from_json["profile"]["sha256"] and len(from_json["profile"]["sha256"]) == 64
+    assert from_json["answers"]["messaging.record_system"] == "Mosaic"
+    assert from_json["tool"]["name"] == "policy-builder"
+    for other in (from_md, from_docx):
+        assert [(c["id"], c["sha256"]) for c in other["clauses"]] == [
+            (c["id"], c["sha256"]) for c in from_json["clauses"]
+        ]
+    assert [c["text"] for c in from_md["clauses"]] == [c["text"] for c in from_json["clauses"]]
+    assert result.written[0].read_text().startswith("---\npolicy_builder_manifest:\n")
+
+
+def test_local_wording_is_kept_marked_and_warned_about_when_upstream_moves(tmp_path, library_dirs):
+    old_lib, new_lib = library_dirs
+    profile = base_profile()
+    profile["local"] = [
+        {
+            "replace": REWORDED,
+            "based_on_version": 1,
+            "reason": "agreed by the Practice Board in May 2026",
+            "text": "Staff must tell their manager about any dual relationship on the day they notice it.",
+        },
+        {
+            "add_to": "messaging",
+            "after": "messaging.keep-in-touch-only",
+            "title": "Messages in Welsh",
+            "text": "Staff reply in Welsh to a message written in Welsh.",
+        },
+    ]
+    path = write(tmp_path / "p.yaml", profile)
+    clean = build_profile(load_library(old_lib), path, tmp_path / "v1", MD, build_date=V1_DATE)
+    assert clean.policy.local_notes == ()
+    moved = build_profile(load_library(new_lib), path, tmp_path / "v2", MD, build_date=V2_DATE)
+    (note,) = moved.policy.local_notes
+    assert note.clause_id == REWORDED
+    assert "based on version 1; the library's clause is now version 2. Your wording is kept" in note.message
+    assert "~~relationships.~~ **relationships wherever they can.**" in (note.upstream_change or "")
+    markdown = moved.written[0].read_text(encoding="utf-8")
+    assert "Staff must tell their manager about any dual relationship on the day they notice it." in markdown
+    assert (
+        "*Local wording replacing the standard clause by Eastbrook Council: agreed by the Practice Board in May 2026.*"
+        in markdown
+    )
+    assert OLD_SENTENCE not in markdown and NEW_SENTENCE not in markdown
+    welsh = markdown.index("Messages in Welsh")
+    assert markdown.index("Messaging apps are for keeping in touch") < welsh < markdown.index("### 8.3 ")
+    assert "*Local wording added by Eastbrook Council.*" in markdown
+    report = out(moved, "gap-report.md").read_text(encoding="utf-8")
+    assert "## Local wording to review" in report and "Upstream change to boundaries.dual-relationships" in report
+    cli = CliRunner().invoke(
+        main, ["--library", str(new_lib), "build", str(path), "--out", str(tmp_path / "v3"), "--format", "md"]
+    )
+    assert "Local wording: your local wording for boundaries.dual-relationships is based on version 1" in cli.output
+
+
+def test_local_entry_naming_an_unknown_clause_is_an_error_with_its_line(tmp_path, write_profile):
+    profile = base_profile()
+    profile["local"] = [{"replace": "boundaries.dual-relationship", "based_on_version": 1, "reason": "x", "text": "y"}]
+    path = write_profile(profile, "p.yaml")
+    result = CliRunner().invoke(main, ["build", str(path), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if "replace:" in row)
+    assert result.output.splitlines()[0] == (
+        f"Error: {path}:{line}: local: replace names unknown clause 'boundaries.dual-relationship' "
+        "(did you mean 'boundaries.dual-relationships'?); see 'policy-builder coverage' for clause ids"
+    )
+
+
+def test_check_flags_policies_from_an_older_library_and_past_review(tmp_path, library_dirs):
+    old_lib, new_lib = library_dirs
+    v1 = build_profile(
+        load_library(old_lib), ROOT / "profiles" / "example-council.yaml", tmp_path, MD, build_date=V1_DATE
+    )
+    policy = out(v1, "policy.md")
+    ok = CliRunner().invoke(main, ["--library", str(old_lib), "check", str(policy)])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.splitlines()[-1] == "Not due for review."
+    due = CliRunner().invoke(main, ["--library", str(new_lib), "check", str(policy)])
+    assert due.exit_code == 1
+    assert "Built from clause library 1.0.0; the current library is 1.1.0." in due.output
+    assert "  + 5.7 Gifts and favours offered online (new)" in due.output
+    assert "Dual relationships (version 1 -> 2)" in due.output
+    charity = CliRunner().invoke(main, ["check", str(ROOT / "profiles" / "small-charity-wales.yaml")])
+    assert charity.exit_code == 1 and "Review overdue" in charity.output

@@ -1,0 +1,110 @@
+"""Clause versions and questionnaire evolution: lint catches silent rewording, old profiles keep loading."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import BUILD_DATE, ROOT, base_profile
+
+from policy_builder.cli import main
+from policy_builder.library import load_library
+from policy_builder.lint import lint_library
+from policy_builder.profile import load_profile
+
+
+@pytest.fixture
+def library_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "clauses"
+    shutil.copytree(ROOT / "clauses", target)
+    return target
+
+
+def reword(library_dir: Path, bump: bool) -> None:
+    path = library_dir / "05-boundaries.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("- id: boundaries.dual-relationships")
+    end = text.index("- id:", start + 5)
+    block = text[start:end].replace("Staff should avoid dual relationships.", "Staff must avoid dual relationships.")
+    if bump:
+        block = block.replace("version: 1", "version: 2", 1)
+    path.write_text(text[:start] + block + text[end:], encoding="utf-8")
+
+
+def test_changed_text_without_a_new_version_fails_lint(library_copy):
+    reword(library_copy, bump=False)
+    problems = lint_library(load_library(library_copy))
+    assert any(
+        "boundaries.dual-relationships: text changed but version is still 1: raise version to 2" in p for p in problems
+    ), problems
+
+
+def test_new_version_must_be_recorded_then_lint_passes(library_copy):
+    reword(library_copy, bump=True)
+    problems = lint_library(load_library(library_copy))
+    assert any("version 2 is not recorded: run 'policy-builder lint --record'" in p for p in problems), problems
+    result = CliRunner().invoke(main, ["--library", str(library_copy), "lint", "--record"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "Recorded 1 new clause version."
+    history = (library_copy / "clause-history.yaml").read_text(encoding="utf-8")
+    assert "Staff must avoid dual relationships." in history and "Staff should avoid dual relationships." in history
+
+
+def test_library_version_needs_a_changelog_entry(library_copy):
+    (library_copy / "library.yaml").write_text('version: "1.2.0"\n', encoding="utf-8")
+    problems = lint_library(load_library(library_copy))
+    assert any("no '## 1.2.0' entry" in p for p in problems), problems
+
+
+def write_profile_text(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "old.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_new_questions_are_listed_for_a_profile_written_before_them(library_copy, tmp_path):
+    questionnaire = library_copy / "questionnaire.yaml"
+    text = questionnaire.read_text(encoding="utf-8").replace('version: "1.0"', 'version: "1.1"', 1)
+    text += """
+  - id: contacts.digital_lead
+    section: contacts
+    type: text
+    default: null
+    since: "1.1"
+    prompt: Who leads on digital practice?
+    help: A role, for example "the Digital Practice Lead".
+    sources: []
+"""
+    questionnaire.write_text(text, encoding="utf-8")
+    library = load_library(library_copy)
+    import yaml
+
+    path = write_profile_text(tmp_path, yaml.safe_dump(base_profile()))
+    answers = load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert answers.new_questions == ["contacts.digital_lead"]
+    profile = base_profile()
+    profile["questionnaire"] = "1.1"
+    path = write_profile_text(tmp_path, yaml.safe_dump(profile))
+    assert load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE).new_questions == []
+
+
+def test_renamed_and_removed_questions_still_load_with_notes(library_copy, tmp_path):
+    (library_copy / "migrations.yaml").write_text(
+        "renamed:\n  messaging.case_system: messaging.record_system\n"
+        "removed:\n  messaging.voice_notes: voice notes are now covered by the messaging clauses\n",
+        encoding="utf-8",
+    )
+    library = load_library(library_copy)
+    import yaml
+
+    profile = base_profile()
+    del profile["messaging"]["record_system"]
+    profile["messaging"]["case_system"] = "Liquidlogic"
+    profile["messaging"]["voice_notes"] = True
+    path = write_profile_text(tmp_path, yaml.safe_dump(profile))
+    answers = load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert answers["messaging.record_system"] == "Liquidlogic"
+    assert answers.notes == [
+        "messaging.case_system is now called messaging.record_system; the answer was moved (update the profile to use messaging.record_system)",
+        "messaging.voice_notes is no longer asked (voice notes are now covered by the messaging clauses); the answer is ignored",
+    ]

@@ -1,0 +1,421 @@
+"""`policy-builder wizard`, driven as a manager would drive it: scripted through CliRunner, and in a real terminal."""
+
+import io
+import os
+import re
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import PROFILES, base_profile, with_answers
+
+from policy_builder.cli import main
+from policy_builder.profile import load_profile, read_draft
+
+EXAMPLE = PROFILES / "example-council.yaml"
+ANSI = re.compile(r"\x1b\[")
+COLOUR = re.compile(r"\x1b\[(?:\d+;)*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;\d+)*m")
+QUESTION_HEADER = re.compile(r"^(\d+\.\d+)  (.+)$", re.MULTILINE)
+REVIEW = "Review your answers"
+
+# Two stances. Questions not listed are answered with Enter (the offered default).
+STRICT = {
+    "organisation.name": "Northfield Mental Health NHS Foundation Trust",
+    "organisation.short_name": "Northfield Trust",
+    "organisation.nation": "1",
+    "organisation.type": "2",
+    "organisation.services": "2",
+    "organisation.fostering_adoption": "n",
+    "document.owner": "Head of Social Work",
+    "document.approved_by": "Trust Policy Approval Group",
+    "document.version": "2.0",
+    "document.effective_date": "2026-10-01",
+    "document.review_months": "24",
+    "accounts.dedicated": "1",
+    "messaging.whatsapp": "1",
+    "messaging.record_system": "RiO",
+    "out_of_hours.emergency_route": "the Crisis Team on 0300 000 0000",
+    "surveillance.viewing": "1",
+    "staff.harassment_support": "n",
+    "training.induction": "y",
+    "training.refresher_months": "12",
+    "comms.staff_may_post_about_work": "n",
+    "contacts.information_governance": "the Trust Data Protection Officer",
+}
+# Follow-ups whose `when` is false for this stance: never asked.
+STRICT_SKIPPED = {
+    "accounts.monitoring_hours",
+    "messaging.apps",
+    "messaging.number_hidden",
+    "messaging.record_method",
+    "messaging.auto_delete",
+    "messaging.group_chats",
+    "messaging.desktop_apps",
+    "surveillance.process_name",
+    "surveillance.record_viewing",
+    "staff.harassment_policy_name",
+    "comms.disclaimer_required",
+}
+PERMISSIVE = {
+    "organisation.name": "Cwm Family Support",
+    "organisation.nation": "wales",
+    "organisation.type": "3",
+    "organisation.services": "1,2",
+    "document.owner": "Service Manager",
+    "accounts.dedicated": "2",
+    "devices.work_phones": "2",
+    "messaging.whatsapp": "3",
+    "messaging.apps": "1,2,5",
+    "messaging.record_method": "4",
+    "messaging.auto_delete": "y",
+    "messaging.group_chats": "y",
+    "out_of_hours.contact": "3",
+    "surveillance.viewing": "3",
+    "surveillance.authorisation_process": "y",
+    "surveillance.process_name": "the Safeguarding Viewing Procedure",
+    "staff.harassment_support": "y",
+    "staff.harassment_policy_name": "the Staff Safety Policy",
+    "comms.disclaimer_required": "y",
+}
+
+
+def run(library, args, text="", **kwargs):
+    return CliRunner().invoke(
+        main, ["wizard", *map(str, args)], input=text, obj={"library": library}, catch_exceptions=False, **kwargs
+    )
+
+
+def script(library, stance, skipped=frozenset()) -> list[str]:
+    """One typed line per question asked, in questionnaire order, then Enter on the review screen."""
+    lines = [stance.get(qid, "") for qid in library.questionnaire.questions if qid not in skipped]
+    return [*lines, ""]
+
+
+def flat(text: str) -> str:
+    """Output with rich's line wrapping undone, for matching whole sentences."""
+    return " ".join(text.split())
+
+
+def asked_before_review(output: str) -> list[str]:
+    """The numbers ("4.1") of the questions asked before the review screen."""
+    return [m.group(1) for m in QUESTION_HEADER.finditer(output.split(REVIEW)[0])]
+
+
+def before_review(output: str) -> str:
+    return flat(output.split(REVIEW)[0])
+
+
+def prompt_of(library, qid):
+    return library.questionnaire.questions[qid].prompt
+
+
+# --- whole runs -------------------------------------------------------------------------------------
+
+
+def test_strict_stance_asks_only_what_applies_and_saves_the_answers(library, tmp_path):
+    save = tmp_path / "northfield.yaml"
+    lines = script(library, STRICT, STRICT_SKIPPED)
+    result = run(library, ["--save", save], "\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    output = result.output
+    sections = len(library.questionnaire.sections)
+    assert f"Section 4 of {sections}: Messaging and video" in output
+    assert len(asked_before_review(output)) == len(lines) - 1
+    for qid in STRICT_SKIPPED:
+        assert flat(prompt_of(library, qid)) not in flat(output), f"{qid} was asked"
+    # Choices are shown by their labels, not their ids.
+    assert "   2  Yes, but only to keep in touch" in output and "keep_in_touch" not in output
+    assert REVIEW in output
+    assert f"Saved {save}." in flat(output)
+    assert not ANSI.search(output)  # not a terminal: no colour codes
+    answers = load_profile(save, library.questionnaire, library.nations)
+    assert answers["organisation.type"] == "nhs_trust"
+    assert answers["organisation.services"] == ["adults"]
+    assert answers["messaging.whatsapp"] == "not_allowed"
+    assert answers["training.refresher_months"] == 12
+    assert answers["document.effective_date"].isoformat() == "2026-10-01"
+    saved = yaml.safe_load(save.read_text(encoding="utf-8"))
+    assert "apps" not in saved["messaging"] and "monitoring_hours" not in saved["accounts"]
+    assert saved["schema"] == 1
+
+
+def test_permissive_stance_asks_follow_ups_shows_gaps_per_section_and_builds(library, tmp_path):
+    save = tmp_path / "cwm.yaml"
+    lines = script(library, PERMISSIVE)
+    result = run(library, ["--save", save, "--build", "--out", tmp_path / "out"], "\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    output = flat(result.output)
+    assert len(asked_before_review(result.output)) == len(lines) - 1
+    for qid in ("messaging.apps", "messaging.record_method", "surveillance.process_name", "accounts.monitoring_hours"):
+        assert flat(prompt_of(library, qid)) in output
+    # The accounts section's own gap is shown at the end of that section, with what to do.
+    accounts_part = result.output.split("Section 4 of")[0].split("Section 3 of")[1]
+    assert "Staff may hold dedicated work accounts, but there are no set hours" in flat(accounts_part)
+    assert "What to do: Set the hours each dedicated account is monitored" in flat(accounts_part)
+    messaging_part = result.output.split("Section 5 of")[0].split("Section 4 of")[1]
+    assert "there is no set way for those messages to reach the case record" in flat(messaging_part)
+    assert "Built the policy:" in output
+    assert (tmp_path / "out" / "cwm-family-support-social-media-policy.docx").exists()
+    answers = load_profile(save, library.questionnaire, library.nations)
+    assert answers["organisation.nation"] == "wales"
+    assert answers["messaging.apps"] == ["whatsapp", "signal", "sms"]
+    assert answers["messaging.auto_delete"] is True
+    assert answers["surveillance.process_name"] == "the Safeguarding Viewing Procedure"
+
+
+def test_default_save_path_is_profiles_slug_and_an_existing_file_is_not_replaced_unasked(
+    library, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    lines = script(library, STRICT, STRICT_SKIPPED)
+    first = run(library, [], "\n".join(lines) + "\n")
+    assert first.exit_code == 0, first.output
+    assert "Saved profiles/northfield-trust.yaml." in first.output
+    before = (tmp_path / "profiles/northfield-trust.yaml").read_text(encoding="utf-8")
+    second = run(library, [], "\n".join([*lines, "n", ""]) + "\n")
+    assert second.exit_code == 0, second.output
+    assert "profiles/northfield-trust.yaml already exists." in second.output
+    assert "Saved profiles/northfield-trust-2.yaml." in second.output
+    assert (tmp_path / "profiles/northfield-trust.yaml").read_text(encoding="utf-8") == before
+
+
+# --- editing, resuming and updating a profile ------------------------------------------------------------
+
+
+def test_editing_one_answer_takes_a_few_key_presses_and_keeps_the_rest_of_the_file(library, tmp_path):
+    path = tmp_path / "council.yaml"
+    original = EXAMPLE.read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    keys = "1\n4.1\n3\n\n"  # review screen, question 4.1, option 3, save
+    result = run(library, ["--profile", path], keys)
+    assert result.exit_code == 0, result.output
+    assert len(keys) == 9
+    changed = [
+        (a, b)
+        for a, b in zip(original.splitlines(), path.read_text(encoding="utf-8").splitlines(), strict=True)
+        if a != b
+    ]
+    assert changed == [("  whatsapp: keep_in_touch", "  whatsapp: permitted")]
+    # The changed answer's gap is shown straight away.
+    assert "Messaging apps may be used for any work purpose" in flat(result.output)
+
+
+def test_review_can_go_back_to_a_whole_section(library, tmp_path):
+    path = tmp_path / "council.yaml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    section = [s.id for s in library.questionnaire.sections].index("training_students") + 1
+    asked = [q for q in library.questionnaire.in_section("training_students")]
+    lines = ["1", str(section), *["" for _ in asked], ""]
+    lines[2 + [q.id for q in asked].index("training.refresher_months")] = "36"
+    result = run(library, ["--profile", path], "\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Number from 0 to 60 [0]: 36" in result.output  # the current answer was offered
+    assert load_profile(path, library.questionnaire, library.nations)["training.refresher_months"] == 36
+
+
+def test_save_and_finish_later_then_resume(library, tmp_path):
+    path = tmp_path / "later.yaml"
+    organisation = [q.id for q in library.questionnaire.in_section("organisation")]
+    lines = [PERMISSIVE.get(qid, "") for qid in organisation] + ["!save"]
+    result = run(library, ["--save", path], "\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert f"Carry on later with: policy-builder wizard --profile {path}" in flat(result.output)
+    draft = read_draft(path, library.questionnaire)
+    assert draft.given["organisation.name"] == "Cwm Family Support"
+    assert "document.owner" not in draft.given
+    build = CliRunner().invoke(main, ["build", str(path), "--out", str(tmp_path / "out")], obj={"library": library})
+    assert build.exit_code == 2 and "document.owner: an answer is required" in build.output
+
+    # Resuming: the menu's default answers what is left, starting where it stopped.
+    resumed = run(library, ["--profile", path], "\nHead of Service\n" + "\n" * 80)
+    assert resumed.exit_code == 0, resumed.output
+    asked = asked_before_review(resumed.output)
+    assert asked[0] == "2.1"  # the owner: the first question not answered before
+    assert not [number for number in asked if number.startswith("1.")]
+    assert flat(prompt_of(library, "organisation.name")) not in before_review(resumed.output)
+    answers = load_profile(path, library.questionnaire, library.nations)
+    assert answers["organisation.name"] == "Cwm Family Support"
+    assert answers["document.owner"] == "Head of Service"
+
+
+def test_only_new_asks_what_is_missing_and_flags_what_no_longer_applies(library, tmp_path, write_profile):
+    profile = with_answers(base_profile(), messaging__whatsapp="not_allowed")
+    del profile["training"]
+    profile["messaging"]["read_receipts"] = True
+    path = write_profile(profile, "older.yaml")
+    result = run(library, ["--only-new", "--profile", path], "\n" * 40)
+    assert result.exit_code == 0, result.output
+    output = flat(result.output)
+    assert "'messaging.read_receipts' is not a question in the questionnaire; it will be left out when you save" in (
+        output
+    )
+    assert "These answers no longer apply and will be left out when you save:" in output
+    assert "messaging.apps: Which messaging apps are approved?" in output
+    asked = before_review(result.output)
+    assert flat(prompt_of(library, "training.induction")) in asked
+    assert flat(prompt_of(library, "messaging.whatsapp")) not in asked
+    assert flat(prompt_of(library, "organisation.name")) not in asked
+    saved = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert saved["training"] == {"induction": False, "refresher_months": 0, "carers": False}
+    assert "read_receipts" not in saved["messaging"] and "apps" not in saved["messaging"]
+    assert load_profile(path, library.questionnaire, library.nations)["messaging.whatsapp"] == "not_allowed"
+
+
+def test_only_new_needs_a_profile(library):
+    result = CliRunner().invoke(main, ["wizard", "--only-new"], obj={"library": library})
+    assert result.exit_code == 2
+    assert "--only-new needs --profile PATH" in result.output
+
+
+def test_a_broken_profile_is_one_line_and_exit_2(library, write_profile):
+    path = write_profile("schema: 1\norganisation: [oops\n", "broken.yaml")
+    result = CliRunner().invoke(main, ["wizard", "--profile", str(path)], obj={"library": library})
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: ") and "broken.yaml:" in result.output
+    assert "Traceback" not in result.output
+
+
+# --- bad input, guidance, stopping ------------------------------------------------------------------------
+
+
+def test_bad_answers_are_explained_and_asked_again(library, tmp_path):
+    save = tmp_path / "p.yaml"
+    lines = ["Testham Council", "", "7", "1", "9", "1", "1,2", "maybe", "n"]  # section 1, with two bad answers
+    lines += ["", "Head of Service", "", "", "1/12/2026", "2026-12-01", "40", "12"]  # section 2
+    result = run(library, ["--save", save], "\n".join(lines) + "\n")
+    output = flat(result.output)
+    assert "Number: 7 '7' is not one of the options: type a number from 1 to 4. Please try again. Number: 1" in output
+    assert "'9' is not one of the options: type a number from 1 to 5. Please try again." in output
+    assert "'maybe' is not yes or no: type y or n. Please try again." in output
+    assert "An answer is needed here: text." in output  # Enter on a required question with no answer yet
+    assert "'1/12/2026' is not a date written YYYY-MM-DD, such as 2026-12-01. Please try again." in output
+    assert "'40' is not a whole number from 1 to 36. Please try again." in output
+    # The input ran out part-way: nothing is saved, and no traceback.
+    assert result.exit_code == 1
+    assert result.output.rstrip().endswith("Stopped: nothing was saved.")
+    assert not save.exists()
+
+
+def test_question_mark_shows_the_guidance(library):
+    result = run(library, [], "Testham Council\n\n?\n")
+    output = flat(result.output)
+    assert "The guidance this question rests on:" in output
+    assert "SWE-STANDARDS" in output
+
+
+class InterruptedInput(io.BytesIO):
+    """Typed lines, then Ctrl-C."""
+
+    def read1(self, size=-1):
+        data = super().read1(size)
+        if not data and size != 0:  # read(0) is click checking it is a binary stream
+            raise KeyboardInterrupt
+        return data
+
+    read = read1
+
+
+def test_ctrl_c_saves_nothing_even_after_answers_changed(library, tmp_path):
+    path = tmp_path / "council.yaml"
+    original = EXAMPLE.read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    result = run(library, ["--profile", path], InterruptedInput(b"2\nChanged Name\n"))
+    assert result.exit_code == 1
+    assert "Stopped: nothing was saved." in result.output
+    assert "Traceback" not in result.output
+    assert path.read_text(encoding="utf-8") == original
+
+
+# --- a real terminal ----------------------------------------------------------------------------------------
+
+
+def spawn(args, cwd, **env):
+    exe = Path(sys.executable).parent / "policy-builder"
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS")}
+    environment.update(TERM="xterm-256color", **env)
+    child = pexpect.spawn(
+        str(exe),
+        list(map(str, args)),
+        cwd=str(cwd),
+        env=environment,
+        encoding="utf-8",
+        timeout=10,
+        dimensions=(40, 100),
+    )
+    child.logfile_read = io.StringIO()
+    child.delaybeforesend = 0.01
+    return child
+
+
+def test_a_person_in_a_real_terminal_finishes_a_partial_profile(tmp_path, write_profile):
+    profile = base_profile()
+    del profile["organisation"]["nation"]
+    del profile["training"]["refresher_months"]
+    path = write_profile("# Our answers, kept by the PSW.\n" + yaml.safe_dump(profile, sort_keys=False), "ours.yaml")
+    child = spawn(["wizard", "--only-new", "--profile", path], tmp_path)
+    child.expect("In which UK nation")
+    child.expect("Number: ")
+    child.sendline("9")
+    child.expect("is not one of the options")
+    child.expect("Number: ")
+    child.sendline("2")
+    while True:
+        index = child.expect([r"Number from 0 to 60 \[0\]: ", r"change answers\)?: ", r"\]: |: $", pexpect.EOF])
+        if index == 0:
+            child.sendline("24")
+        elif index == 1:
+            child.sendline("")
+            child.expect(pexpect.EOF)
+            break
+        elif index == 2:
+            child.sendline("")  # any other question still to answer: keep the offered answer
+        else:
+            break
+    child.close()
+    log = child.logfile_read.getvalue()
+    assert child.exitstatus == 0, log
+    assert COLOUR.search(log)  # a colour terminal gets colour
+    assert "Traceback" not in log
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Our answers, kept by the PSW.\n")
+    saved = yaml.safe_load(text)
+    assert saved["organisation"]["nation"] == "wales"
+    assert saved["training"]["refresher_months"] == 24
+
+
+def test_ctrl_c_in_a_real_terminal_stops_calmly_and_no_color_is_honoured(tmp_path):
+    child = spawn(["wizard"], tmp_path, NO_COLOR="1")
+    child.expect("What is the full legal name of your organisation")
+    child.expect("Answer: ")
+    child.sendline("Testham Council")
+    child.expect(r"Answer \[Testham Council\]: ")
+    child.sendintr()
+    child.expect("Stopped: nothing was saved.")
+    child.expect(pexpect.EOF)
+    child.close()
+    log = child.logfile_read.getvalue()
+    assert child.exitstatus == 1
+    assert "Traceback" not in log
+    assert not COLOUR.search(log)
+    assert not (tmp_path / "profiles").exists()
+
+
+@pytest.mark.parametrize("stance", ["strict", "permissive"])
+def test_every_prompt_names_the_section_progress(library, tmp_path, stance):
+    lines = script(library, STRICT, STRICT_SKIPPED) if stance == "strict" else script(library, PERMISSIVE)
+    result = run(library, ["--save", tmp_path / "p.yaml"], "\n".join(lines) + "\n")
+    total = len(library.questionnaire.sections)
+    headings = re.findall(rf"Section (\d+) of {total}: ", result.output.split(REVIEW)[0])
+    assert [int(n) for n in headings] == list(range(1, total + 1))
+
+
+def test_saving_an_edited_profile_under_a_new_name_keeps_its_comments(library, tmp_path):
+    new = tmp_path / "my-council.yaml"
+    result = run(library, ["--profile", EXAMPLE, "--save", new], "1\n4.1\n3\n\n")
+    assert result.exit_code == 0, result.output
+    original = EXAMPLE.read_text(encoding="utf-8")
+    assert new.read_text(encoding="utf-8") == original.replace("whatsapp: keep_in_touch", "whatsapp: permitted")
+    assert EXAMPLE.read_text(encoding="utf-8") == original
