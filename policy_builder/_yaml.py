@@ -7,7 +7,6 @@ line, and a duplicate key is an error a person sees.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

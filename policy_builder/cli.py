@@ -366,9 +366,10 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
         if output.suffix.lower() == ".md":
             atomic_write(output, summary)
         elif output.suffix.lower() == ".docx":
-            from .render.changes_docx import render_markdown_docx
+            from .render.docx import render_report_docx
 
-            atomic_write(output, render_markdown_docx(summary, title="Summary of changes"))
+            organisation = str(result.new.get("organisation") or "")
+            atomic_write(output, render_report_docx(summary, title="Summary of changes", author=organisation))
         else:
             raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
     if as_json:

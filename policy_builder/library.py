@@ -164,7 +164,7 @@ def _check_names(
 
 def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, SourceItem], dict[str, str]]:
     doc = _yaml.load(path, LibraryError)
-    data = _require_mapping(doc, "a mapping with 'documents' and 'items'")
+    _require_mapping(doc, "a mapping with 'documents' and 'items'")
     documents: dict[str, SourceDocument] = {}
     for key, raw in _mapping_at(doc, "documents", "a mapping of document id to title, body and edition").items():
         if not isinstance(raw, dict) or not raw.get("title"):
@@ -200,7 +200,9 @@ def _load_nations(path: Path) -> dict[str, dict[str, Any]]:
     for key, facts in data.items():
         if not isinstance(facts, dict):
             raise LibraryError(
-                path, doc.line(key), f"{key}: expected a mapping of facts (name: ..., regulator: ...), not {_kind(facts)}"
+                path,
+                doc.line(key),
+                f"{key}: expected a mapping of facts (name: ..., regulator: ...), not {_kind(facts)}",
             )
         nations[str(key)] = dict(facts)
     # Clause text may print any fact for any nation, so every nation needs every fact (null where none).
@@ -272,7 +274,9 @@ def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> Libr
         library.template_lines[f"section-when:{section_id}"] = when_line
     intro = head.get("intro")
     if intro is not None and not isinstance(intro, str):
-        raise LibraryError(path, doc.line("section", "intro"), f"section {section_id}: intro must be text, not {_kind(intro)}")
+        raise LibraryError(
+            path, doc.line("section", "intro"), f"section {section_id}: intro must be text, not {_kind(intro)}"
+        )
     if intro:
         start = doc.text_start("section", "intro")
         what = f"section {section_id} intro"

@@ -105,7 +105,9 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             try:
                 cast_answer(questions[qid], default)
             except AnswerError as exc:
-                raise LibraryError(doc.path, doc.line("questions", index, "default"), f"{qid}: default: {exc}") from None
+                raise LibraryError(
+                    doc.path, doc.line("questions", index, "default"), f"{qid}: default: {exc}"
+                ) from None
     for index, question in enumerate(questions.values()):
         if question.when:
             # A typo in a `when` would otherwise fail only for the profiles that reach it.
@@ -146,7 +148,9 @@ def _load_choices(doc: _yaml.Document, index: int, qid: str) -> tuple[Choice, ..
     raw = doc.data["questions"][index].get("choices") or []
     example = "e.g. {value: yes_always, label: Yes, always}"
     if not isinstance(raw, list):
-        raise LibraryError(doc.path, doc.line("questions", index, "choices"), f"{qid}: choices must be a list, {example}")
+        raise LibraryError(
+            doc.path, doc.line("questions", index, "choices"), f"{qid}: choices must be a list, {example}"
+        )
     choices = []
     for number, choice in enumerate(raw):
         if not isinstance(choice, dict) or choice.get("value") is None or choice.get("label") is None:

@@ -72,10 +72,10 @@ def markdown_escape(text: str) -> str:
     text = _CONTROL.sub("", str(text))
     text = re.sub(r"\s*[\r\n]+\s*", " ", text)
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    # A leading "1. " would start a numbered list.
-    text = re.sub(r"^(\d+)([.)])(\s|$)", r"\1\\\2\3", text)
-    # A leading "-", "+" or "=" could start a list, a rule or (after a line) a setext heading underline.
-    text = re.sub(r"^([-+=])", r"\\\1", text)
+    # At the start (after any spaces) "1. " would start a numbered list, and "-", "+" or "=" a list,
+    # a rule or, after a line of text, a setext heading underline.
+    text = re.sub(r"^(\s*\d+)([.)])(\s|$)", r"\1\\\2\3", text)
+    text = re.sub(r"^(\s*)([-+=])", r"\1\\\2", text)
     return text
 
 

@@ -184,7 +184,12 @@ def test_every_profile_builds_a_sound_policy(profile):
 
 
 def context_answers(context: dict[str, Any]) -> dict[str, Any]:
-    return {f"{ns}.{name}": value for ns, block in context.items() if isinstance(block, dict) for name, value in block.items()}
+    return {
+        f"{ns}.{name}": value
+        for ns, block in context.items()
+        if isinstance(block, dict)
+        for name, value in block.items()
+    }
 
 
 @WORD

@@ -126,7 +126,11 @@ def test_terminal_and_board_summary(tmp_path, library_dirs):
     assert CliRunner().invoke(main, args).exit_code == 0
     from docx import Document
 
-    assert "Summary of changes" in Document(str(docx_out)).paragraphs[0].text
+    board_docx = Document(str(docx_out))
+    assert board_docx.paragraphs[0].text == "Summary of changes: London Borough of Eastbrook"
+    runs = [run for paragraph in board_docx.paragraphs for run in paragraph.runs]
+    assert any(run.style.name == "Deleted Text" and run.text == "relationships." for run in runs)
+    assert any(run.style.name == "Strong" and run.text == "relationships wherever they can." for run in runs)
 
 
 def test_version_history_and_summary_inside_the_new_policy(tmp_path, library_dirs):
@@ -141,7 +145,7 @@ def test_version_history_and_summary_inside_the_new_policy(tmp_path, library_dir
         load_library(new_lib),
         write(tmp_path / "p2.yaml", profile),
         tmp_path / "v2",
-        MD,
+        ("md", "docx"),
         build_date=V2_DATE,
         previous=out(v1, "policy.md"),
     )
@@ -152,6 +156,17 @@ def test_version_history_and_summary_inside_the_new_policy(tmp_path, library_dir
     assert "| 1.1 | 2027-03-01 | 1 clause added; 2 clauses reworded; 2 answers changed. |" in markdown
     assert "Changes since version 1.0:" in markdown
     assert "- Reworded 5." in markdown and "Dual relationships." in markdown
+    from docx import Document
+
+    word = Document(str(out(v2, "policy.docx")))
+    history = next(t for t in word.tables if t.rows[0].cells[0].text == "Version")
+    assert [[c.text for c in row.cells] for row in history.rows] == [
+        ["Version", "Date", "Summary"],
+        ["1.0", "2026-12-01", "Issued."],
+        ["1.1", "2027-03-01", "1 clause added; 2 clauses reworded; 2 answers changed."],
+    ]
+    body = "\n".join(p.text for p in word.paragraphs)
+    assert "Changes since version 1.0:" in body and "Reworded 5." in body
     manifest = read_manifest(out(v2, "manifest.json"))
     assert [h["version"] for h in manifest["history"]] == ["1.0", "1.1"]
 

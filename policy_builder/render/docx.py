@@ -687,3 +687,86 @@ def handout_document(handout: Handout, reference_docx: Path | None = None) -> Do
 
 def render_handout_docx(handout: Handout, reference_docx: Path | None = None) -> bytes:
     return to_bytes(handout_document(handout, reference_docx))
+
+
+_report_md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+DELETED_STYLE = "Deleted Text"
+
+
+def render_report_docx(markdown: str, title: str, author: str) -> bytes:
+    """A Markdown report (the summary of changes for a board) on the policy's template.
+
+    Removed words use a "Deleted Text" character style (struck through), added
+    words the Strong style: styles, so an employer template can restyle them.
+    """
+    document = open_template(None)
+    writer = Writer(document)
+    set_properties(
+        document, title=title, subject=title, author=author, category="Summary of changes", date=dt.date.today()
+    )
+    _ensure_deleted_style(document)
+    tokens = _report_md.parse(markdown)
+    heading_level: int | None = None
+    in_list = False
+    header: list[str] = []
+    rows: list[list[str]] = []
+    row: list[str] = []
+    in_table = False
+    for token in tokens:
+        kind = token.type
+        if kind == "heading_open":
+            heading_level = int(token.tag[1]) - 1
+        elif kind == "heading_close":
+            heading_level = None
+        elif kind == "bullet_list_open":
+            in_list = True
+        elif kind == "bullet_list_close":
+            in_list = False
+        elif kind == "table_open":
+            in_table, header, rows = True, [], []
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close":
+            if not header:
+                header = row
+            else:
+                rows.append(row)
+        elif kind == "table_close":
+            in_table = False
+            writer.table(header, rows)
+        elif kind == "inline":
+            if in_table:
+                row.append(token.content.replace("\\|", "|").replace("`", ""))
+            elif heading_level is not None:
+                writer.heading(token.content, heading_level)
+            else:
+                paragraph = writer.paragraph(style="List Bullet" if in_list else "Normal")
+                _report_inline(writer, paragraph, token.children or [])
+    return to_bytes(document)
+
+
+def _ensure_deleted_style(document: DocxDocument) -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+
+    if DELETED_STYLE not in [s.name for s in document.styles]:
+        style = document.styles.add_style(DELETED_STYLE, WD_STYLE_TYPE.CHARACTER)
+        style.font.strike = True
+
+
+def _report_inline(writer: Writer, paragraph: Paragraph, children) -> None:  # type: ignore[no-untyped-def]
+    style: str | None = None
+    for child in children:
+        if child.type == "strong_open":
+            style = "Strong"
+        elif child.type == "s_open":
+            style = DELETED_STYLE
+        elif child.type in ("strong_close", "s_close"):
+            style = None
+        elif child.type in ("text", "code_inline") and child.content:
+            run = paragraph.add_run(clean(child.content))
+            if style == DELETED_STYLE:
+                run.style = writer.document.styles[DELETED_STYLE]
+            elif style:
+                run._r.style = writer.style.id(style)
+        elif child.type == "softbreak":
+            paragraph.add_run(" ")
