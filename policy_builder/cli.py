@@ -12,7 +12,8 @@ import json
 import re
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -107,6 +108,13 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
 )
 @click.option("--strict", is_flag=True, help="Exit 1 if any high-severity gap is found.")
 @click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Profiles to build at once (default: one per core when there are many).",
+)
+@click.option(
     "--previous",
     type=click.Path(dir_okay=False, path_type=Path),
     help="The previous issue (.md, .docx or manifest .json): adds a version history and a summary of changes.",
@@ -120,53 +128,27 @@ def build(
     formats: str,
     reference_docx: Path | None,
     strict: bool,
+    jobs: int | None,
     previous: Path | None,
 ) -> None:
     """Build the policy (Markdown, Word), gap report and manifest for each PROFILE."""
-    from .build import build_profile, parse_formats
-    from .errors import PolicyBuilderError, display_path
+    from .build import parse_formats
 
     wanted = parse_formats(formats)
     library = _library(ctx)
+    options = {"previous": previous, "reference_docx": reference_docx}
+    job_count = _job_count(jobs, len(profiles))
     failures = 0
     high = 0
-    for index, profile in enumerate(profiles):
+    for index, outcome in enumerate(_build_all(library, profiles, out_dir, wanted, options, job_count)):
         if index:
             click.echo()
-        try:
-            result = build_profile(library, profile, out_dir, wanted, previous=previous, reference_docx=reference_docx)
-        except PolicyBuilderError as exc:
-            click.echo(error_line(exc), err=True)
-            failures += 1
-            continue
-        click.echo(f"Built {display_path(profile)}:")
-        for path in result.written:
-            click.echo(f"  {display_path(path)}")
-        if result.leaflet_level:
-            level = result.leaflet_level
-            click.echo(
-                f"Leaflet reading level: Flesch-Kincaid grade {level.grade:.1f} (reading age about {level.reading_age}), "
-                f"Flesch reading ease {level.reading_ease:.0f}."
-            )
-        answers = result.answers
-        if answers.defaults_used:
-            click.echo(
-                f"Defaults used for {len(answers.defaults_used)} unanswered questions (listed in the gap report)."
-            )
-        for qid in answers.not_applicable:
-            click.echo(f"Note: {qid} is answered but does not apply to this stance, so it is ignored.")
-        for note in answers.notes:
-            click.echo(f"Note: {note}.")
-        if answers.new_questions:
-            click.echo(
-                f"New questions since this profile was written (defaults used): {', '.join(answers.new_questions)}"
-            )
-        for local_note in result.policy.local_notes:
-            click.echo(f"Local wording: {local_note.message}.")
-            if local_note.upstream_change:
-                click.echo(f"  Upstream change: {local_note.upstream_change}")
-        _echo_gaps(result.warnings, result.policy.short_name)
-        high += sum(1 for w in result.warnings if w.severity == "high")
+        for line in outcome.lines:
+            click.echo(line)
+        for line in outcome.errors:
+            click.echo(line, err=True)
+        failures += outcome.failed
+        high += outcome.high
     if failures:
         if len(profiles) > 1:
             click.echo(f"\n{failures} of {len(profiles)} profiles failed.", err=True)
@@ -176,22 +158,118 @@ def build(
         sys.exit(1)
 
 
-def _echo_gaps(warnings: list[GapWarning], name: str) -> None:
+@dataclass
+class _Outcome:
+    """What building one profile prints: built in a worker, printed in order by the parent."""
+
+    lines: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failed: bool = False
+    high: int = 0
+
+
+def _job_count(jobs: int | None, profiles: int) -> int:
+    import os
+
+    if jobs is not None:
+        return max(1, jobs)
+    # Starting workers costs more than it saves for a handful of profiles.
+    return min(os.cpu_count() or 1, profiles) if profiles >= 8 else 1
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _build_all(
+    library: Library, profiles: tuple[Path, ...], out_dir: Path, formats: list[str], options: dict[str, Any], jobs: int
+) -> Iterator[_Outcome]:
+    """Build every profile, across `jobs` processes when there are many; outcomes in profile order."""
+    _WORKER.update(library=library, out_dir=out_dir, formats=formats, options=options)
+    show_progress = len(profiles) > 1 and sys.stderr.isatty()
+    if jobs <= 1:
+        outcomes: Iterator[_Outcome] = map(_build_one, profiles)
+        pool = None
+    else:
+        import multiprocessing
+
+        # fork: workers inherit the loaded, compiled library instead of loading it again.
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        outcomes = pool.imap(_build_one, profiles)
+    try:
+        if show_progress:
+            with click.progressbar(outcomes, length=len(profiles), label="Building", file=sys.stderr) as bar:
+                results = list(bar)
+            yield from results
+        else:
+            yield from outcomes
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+
+
+def _build_one(profile: Path) -> _Outcome:
+    from .build import build_profile
+    from .errors import PolicyBuilderError, display_path
+
+    outcome = _Outcome()
+    say = outcome.lines.append
+    try:
+        result = build_profile(
+            _WORKER["library"], profile, _WORKER["out_dir"], _WORKER["formats"], **_WORKER["options"]
+        )
+    except PolicyBuilderError as exc:
+        outcome.errors.append(error_line(exc))
+        outcome.failed = True
+        return outcome
+    say(f"Built {display_path(profile)}:")
+    for path in result.written:
+        say(f"  {display_path(path)}")
+    if result.leaflet_level:
+        level = result.leaflet_level
+        say(
+            f"Leaflet reading level: Flesch-Kincaid grade {level.grade:.1f} (reading age about {level.reading_age}), "
+            f"Flesch reading ease {level.reading_ease:.0f}."
+        )
+    answers = result.answers
+    if answers.defaults_used:
+        count = len(answers.defaults_used)
+        say(f"Defaults used for {count} unanswered question{'s' if count != 1 else ''} (listed in the gap report).")
+    for qid in answers.not_applicable:
+        say(f"Note: {qid} is answered but does not apply to this stance, so it is ignored.")
+    for note in answers.notes:
+        say(f"Note: {note}.")
+    if answers.new_questions:
+        say(f"New questions since this profile was written (defaults used): {', '.join(answers.new_questions)}")
+    for local_note in result.policy.local_notes:
+        say(f"Local wording: {local_note.message}.")
+        if local_note.upstream_change:
+            say(f"  Upstream change: {local_note.upstream_change}")
+    outcome.lines.extend(_gap_lines(result.warnings, result.policy.short_name))
+    outcome.high = sum(1 for w in result.warnings if w.severity == "high")
+    return outcome
+
+
+def _gap_lines(warnings: list[GapWarning], name: str) -> list[str]:
     from .gaps import count_by_severity
 
     name = printable(name)  # the employer's own text, shown in a terminal
     if not warnings:
-        click.echo(f"No gaps found for {name}.")
-        return
+        return [f"No gaps found for {name}."]
     counts = count_by_severity(warnings)
-    click.echo(f"Gaps for {name}: {counts['high']} high, {counts['medium']} medium, {counts['low']} low")
+    lines = [f"Gaps for {name}: {counts['high']} high, {counts['medium']} medium, {counts['low']} low"]
     width = 100
     for warning in warnings:
         tag = warning.severity.upper().ljust(7)
-        lines = textwrap.wrap(warning.message, width - 10) or [""]
-        click.echo(f"  {tag} {lines[0]}")
-        for line in lines[1:]:
-            click.echo(f"          {line}")
+        wrapped = textwrap.wrap(warning.message, width - 10) or [""]
+        lines.append(f"  {tag} {wrapped[0]}")
+        lines.extend(f"          {line}" for line in wrapped[1:])
+    return lines
+
+
+def _echo_gaps(warnings: list[GapWarning], name: str) -> None:
+    for line in _gap_lines(warnings, name):
+        click.echo(line)
 
 
 @main.command()
@@ -437,6 +515,32 @@ def wizard(
     code = run_wizard(_library(ctx), options)
     if code:
         sys.exit(code)
+
+
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (default 8765, or any free port when that is taken; 0 for any free port).",
+)
+@click.option("--no-browser", is_flag=True, help="Print the address instead of opening the web browser.")
+@click.option(
+    "--profiles",
+    "profiles_dir",
+    default="profiles",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder the profiles are listed from and saved into (nothing is written anywhere else).",
+)
+@click.pass_context
+@user_errors
+def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: Path) -> None:
+    """Answer the questionnaire in your web browser, on this computer only, and download the policy."""
+    from .web import serve as run_server
+
+    library = _library(ctx)
+    library.require_sound()
+    run_server(library, profiles_dir, port=port, open_browser=not no_browser, echo=click.echo)
 
 
 @main.command("check-docx")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,89 @@ def describe_answer(question: Question, value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+# --- reading answers from a form (the browser wizard) ----------------------------------------
+
+BOOLEAN_FIELD = {"yes": True, "no": False}
+
+
+def read_form_answer(question: Question, raw: str | Sequence[str], current: Any = None) -> Any:
+    """A form field's value -> the answer; AnswerError says, as a sentence, what to enter instead.
+
+    Unlike a typed answer, a blank field is a blank answer: the form already
+    shows the current answer, so emptying it means "leave this blank". Choices
+    arrive as their values, yes/no as "yes" or "no", a multi-choice as the
+    values ticked (kept in ``current``'s order, new ones after, so a profile's
+    order survives an edit).
+    """
+    if question.type == "multi":
+        ticked = [raw] if isinstance(raw, str) else list(raw)
+        ticked = list(dict.fromkeys(item.strip() for item in ticked if item.strip()))
+        if not ticked:
+            raise AnswerError("Select at least one option")
+        unknown = [item for item in ticked if item not in question.choice_values]
+        if unknown:
+            raise AnswerError(f"'{unknown[0]}' is not one of the options: select from the list")
+        kept = [item for item in (current or []) if item in ticked]
+        return cast_answer(question, kept + [item for item in ticked if item not in kept])
+    text = raw if isinstance(raw, str) else (raw[-1] if raw else "")
+    text = text.strip()
+    if not text:
+        if question.required:
+            raise AnswerError("Select an option" if question.type in ("choice", "boolean") else "Enter an answer")
+        return None
+    if question.type == "choice":
+        if text not in question.choice_values:
+            raise AnswerError(f"'{text}' is not one of the options: select from the list")
+        return text
+    if question.type == "boolean":
+        if text.lower() not in BOOLEAN_FIELD:
+            raise AnswerError("Select yes or no")
+        return BOOLEAN_FIELD[text.lower()]
+    if question.type == "date":
+        try:
+            return cast_answer(question, text)
+        except AnswerError:
+            raise AnswerError(
+                f"Enter a real date written year-month-day, such as 2026-12-01 (you entered '{text}')"
+            ) from None
+    if question.type == "integer":
+        try:
+            return cast_answer(question, int(text))
+        except (ValueError, AnswerError):
+            raise AnswerError(f"Enter {describe_allowed(question)} (you entered '{text}')") from None
+    try:
+        return cast_answer(question, text)
+    except AnswerError as exc:
+        raise AnswerError(str(exc)[:1].upper() + str(exc)[1:]) from None
+
+
+def form_value(question: Question, value: Any) -> str | list[str]:
+    """What a form field shows for ``value``: the inverse of read_form_answer."""
+    if question.type == "multi":
+        return list(value or [])
+    if value is None:
+        return ""
+    if question.type == "boolean":
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass
+class SectionForm:
+    """A section's answers read from a form all at once."""
+
+    values: dict[str, Any]  # the answers accepted, by question id
+    errors: dict[str, str]  # question id -> what to enter instead (only questions that still apply)
+    follow_ups: list[Question]  # questions that apply given these answers but were not on the form
+
+    @property
+    def complete(self) -> bool:
+        """Nothing to fix and nothing new to ask: the section is done."""
+        return not self.errors and not self.follow_ups
 
 
 # --- the interview -----------------------------------------------------------------------
@@ -361,6 +444,44 @@ class Interview:
             result.append(Guidance(item_id, item.summary, document.title if document else item.document))
         return result
 
+    def read_section(self, section_id: str, given: Mapping[str, str | Sequence[str]]) -> SectionForm:
+        """Read a whole section's form: ``given`` holds the fields of the questions that were on it.
+
+        Nothing is changed. An answer here can bring a follow-up question into
+        play (or take one out), so what applies is judged on these answers:
+        errors count only for questions that still apply, and a question that
+        now applies but was not on the form is a follow-up to ask.
+        """
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for question in self.library.questionnaire.in_section(section_id):
+            if question.id not in given:
+                continue
+            try:
+                values[question.id] = read_form_answer(question, given[question.id], self.answers.get(question.id))
+            except AnswerError as exc:
+                errors[question.id] = str(exc)
+        trial = self.trying(values)
+        applicable = trial.applicable(section_id)
+        ids = {q.id for q in applicable}
+        return SectionForm(
+            values=values,
+            errors={qid: message for qid, message in errors.items() if qid in ids},
+            follow_ups=[q for q in applicable if q.id not in given],
+        )
+
+    def take_section(self, section_id: str, given: Mapping[str, str | Sequence[str]]) -> SectionForm:
+        """read_section, then keep the answers when there is nothing to fix."""
+        form = self.read_section(section_id, given)
+        if not form.errors:
+            for qid, value in form.values.items():
+                self.answer(qid, value)
+        return form
+
+    def trying(self, values: Mapping[str, Any]) -> Interview:
+        """A copy with these answers given as well: to see what would apply, changing nothing."""
+        return dataclasses.replace(self, answers={**self.answers, **values}, invalid=dict(self.invalid))
+
     # --- gaps ----------------------------------------------------------------------------
     def rule_sections(self) -> dict[str, set[str]]:
         """Gap rule id -> the sections of every question it names (in `questions` or in its `when`)."""
@@ -400,6 +521,13 @@ class Interview:
     def gaps(self) -> list[GapWarning]:
         """Every gap warning the answers so far raise (defaults for the rest)."""
         return self._gaps(self.library.gap_rules)
+
+    def gaps_so_far(self, reached: Collection[str]) -> list[GapWarning]:
+        """The gap warnings of every rule whose sections have all been reached (all of them once every section is)."""
+        if set(reached) >= {s.id for s in self.sections}:
+            return self.gaps()
+        owned = {rule_id for rule_id, sections in self.rule_sections().items() if sections and sections <= set(reached)}
+        return self._gaps([r for r in self.library.gap_rules if r.id in owned])
 
     def _gaps(self, rules: Iterable[Any]) -> list[GapWarning]:
         rules = list(rules)

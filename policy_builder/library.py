@@ -27,7 +27,7 @@ from .models import (
     SourceItem,
 )
 from .questionnaire import load_questionnaire
-from .templating import ENV, names_with_lines, unknown_name
+from .templating import compile_condition, compile_template, names_with_lines, unknown_name
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 LIBRARY_ENV = "POLICY_BUILDER_LIBRARY"
@@ -54,7 +54,16 @@ class Library:
     # Unknown names in clause text and conditions: lint lists them all; a build refuses to start.
     problems: list[LibraryError] = field(default_factory=list)
     version: str = "0"  # clauses/library.yaml
-    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # clauses/clause-history.yaml
+    _history: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False)
+
+    @property
+    def history(self) -> dict[str, list[dict[str, Any]]]:
+        """clauses/clause-history.yaml, read only when lint or local wording needs it."""
+        if self._history is None:
+            from .versions import load_history
+
+            self._history = load_history(self.root)
+        return self._history
 
     @property
     def clauses(self) -> list[Clause]:
@@ -106,16 +115,13 @@ def load_library(root: str | Path | None = None) -> Library:
     if gaps_path.exists():
         library.gap_rules = _load_gap_rules(gaps_path, library)
     library.version = _load_library_version(root / "library.yaml")
-    from .versions import load_history
-
-    library.history = load_history(root)
     return library
 
 
 def _load_library_version(path: Path) -> str:
     if not path.exists():
         return "0"
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     if not isinstance(doc.data, dict) or not doc.data.get("version"):
         raise LibraryError(path, doc.line(), "expected 'version: \"1.0.0\"'")
     return str(doc.data["version"])
@@ -163,7 +169,7 @@ def _check_names(
 
 
 def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, SourceItem], dict[str, str]]:
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     _require_mapping(doc, "a mapping with 'documents' and 'items'")
     documents: dict[str, SourceDocument] = {}
     for key, raw in _mapping_at(doc, "documents", "a mapping of document id to title, body and edition").items():
@@ -194,7 +200,7 @@ def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, Sour
 
 
 def _load_nations(path: Path) -> dict[str, dict[str, Any]]:
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     data = _require_mapping(doc, "a mapping of nation id to facts")
     nations: dict[str, dict[str, Any]] = {}
     for key, facts in data.items():
@@ -221,7 +227,7 @@ def _load_nations(path: Path) -> dict[str, dict[str, Any]]:
 def _compile(text: str, path: Path, line: int | None, what: str) -> Template:
     """Compile library text; ``line`` is the file line the text's first line is on."""
     try:
-        return ENV.from_string(text)
+        return compile_template(text, f"{path.name}:{what}")
     except TemplateSyntaxError as exc:
         where = (line + exc.lineno - 1) if line and exc.lineno else line
         raise LibraryError(path, where, f"{what}: template error: {exc.message}") from None
@@ -236,7 +242,7 @@ def _check_expression(expression: Any, path: Path, line: int | None, what: str) 
         )
     expression = str(expression)
     try:
-        ENV.compile_expression(expression)
+        compile_condition(expression)
     except TemplateError as exc:
         raise LibraryError(
             path,
@@ -248,7 +254,7 @@ def _check_expression(expression: Any, path: Path, line: int | None, what: str) 
 
 
 def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> LibrarySection:
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     data = _require_mapping(doc, "a mapping with 'section' and 'clauses'")
     head = data.get("section")
     if not isinstance(head, dict) or not head.get("id") or not head.get("title"):
@@ -381,7 +387,7 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
 
 
 def _load_gap_rules(path: Path, library: Library) -> list[GapRule]:
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     data = _require_mapping(doc, "a mapping with 'rules:'")
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list):

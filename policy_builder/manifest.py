@@ -80,7 +80,10 @@ def without_text(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def front_matter(manifest: dict[str, Any]) -> str:
-    body = yaml.safe_dump({FRONT_MATTER_KEY: without_text(manifest)}, sort_keys=False, allow_unicode=True, width=100)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: ten times faster
+    body = yaml.dump(
+        {FRONT_MATTER_KEY: without_text(manifest)}, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100
+    )
     return f"---\n{body}---\n\n"
 
 

@@ -21,8 +21,8 @@ def slugify(name: str) -> str:
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write to a temporary file beside ``path``, then rename over it."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # inside the try: --out may run into a file
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"{display_path(path.parent)}: cannot write here ({exc.strerror})") from None

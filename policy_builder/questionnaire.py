@@ -15,10 +15,11 @@ from . import _yaml
 from .errors import LibraryError, ProfileError
 from .models import QUESTION_TYPES, Answers, Choice, Question, Questionnaire, QuestionSection
 from .templating import (
-    ENV,
     RUNTIME_ERRORS,
     ChoiceValue,
     MultiValue,
+    compile_condition,
+    condition_holds,
     names_with_lines,
     unknown_name,
     unshowable_note,
@@ -29,7 +30,7 @@ DATE_YEARS = (2000, 2100)
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         raise LibraryError(doc.path, doc.line(), "expected a mapping with 'sections' and 'questions' lists")
@@ -75,7 +76,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
         when = raw.get("when")
         if when is not None:
             try:
-                ENV.compile_expression(str(when))
+                compile_condition(str(when))
             except TemplateError as exc:
                 raise LibraryError(
                     doc.path,
@@ -130,7 +131,7 @@ def _load_migrations(path: Path, questions: Mapping[str, Question]) -> tuple[dic
     """Renamed and removed question ids, so profiles written for older questionnaires still load."""
     if not path.exists():
         return {}, {}
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     data = doc.data or {}
     if not isinstance(data, dict):
         raise LibraryError(path, doc.line(), "expected a mapping with 'renamed' and 'removed'")
@@ -401,16 +402,10 @@ def resolve_answers(
     return answers
 
 
-_compiled: dict[str, Any] = {}
-
-
 def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
-    """Evaluate a `when` expression, compiled once per process."""
-    compiled = _compiled.get(expression)
-    if compiled is None:
-        compiled = _compiled[expression] = ENV.compile_expression(expression, undefined_to_none=False)
+    """Evaluate a `when` expression, compiled once per process (and cached between runs)."""
     try:
-        return bool(compiled(**context))
+        return condition_holds(expression, context)
     except RUNTIME_ERRORS as exc:
         # `1 / 0` or `'a' < 1` in a library condition: a template error callers report with file and line.
         raise TemplateRuntimeError(str(exc)) from None

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, nodes
+from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -134,7 +135,69 @@ CONTEXT_NAMES = ("nation", "today", "review_date")  # beside the question namesp
 
 
 def names_with_lines(source: str, *, expression: bool = False) -> dict[str, int]:
-    """Like referenced_names, with the template line (from 1) each name is first used on."""
+    """Like referenced_names, with the template line (from 1) each name is first used on.
+
+    Parsing every clause at start-up is slow, so results are kept between runs
+    in the same cache folder as the compiled templates, keyed by the source.
+    """
+    import hashlib
+
+    key = hashlib.sha1(("expr:" if expression else "tmpl:").encode() + source.encode("utf-8")).hexdigest()
+    memo = _names_memo()
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _parse_names(source, expression=expression)
+        _names_dirty.append(key)
+    return dict(found)
+
+
+_names: dict[str, dict[str, int]] | None = None
+_names_dirty: list[str] = []
+
+
+def _names_file() -> Path | None:
+    cache = _bytecode_cache()
+    return Path(cache.directory).parent / "names.json" if cache is not None else None
+
+
+def _names_memo() -> dict[str, dict[str, int]]:
+    global _names
+    if _names is None:
+        _names = {}
+        path = _names_file()
+        if path is not None and path.exists():
+            import json
+
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    _names = loaded
+            except (OSError, ValueError):
+                pass
+        import atexit
+
+        atexit.register(_save_names)
+    return _names
+
+
+def _save_names() -> None:
+    path = _names_file()
+    if not _names_dirty or path is None or _names is None:
+        return
+    import json
+    import os
+    import tempfile
+
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".names.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(_names, handle)
+        os.replace(temp, path)
+    except OSError:
+        pass
+
+
+def _parse_names(source: str, *, expression: bool) -> dict[str, int]:
     tree = ENV.parse("{{ " + source + " }}") if expression else ENV.parse(source)
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     found: dict[str, int] = {}
@@ -193,3 +256,65 @@ def referenced_names(source: str, *, expression: bool = False) -> set[str]:
         if node.ctx == "load" and node.name not in locally_assigned:
             names.add(node.name)
     return names
+
+
+# --- compiling once, and across runs -----------------------------------------------------
+#
+# Compiling the library's ~350 templates and ~200 conditions is most of a
+# build's start-up. Jinja's bytecode cache keeps the compiled code between
+# runs, keyed by name and checked against the source, so an edited clause is
+# simply recompiled. No cache folder (read-only home, say) just means no cache.
+
+CACHE_ENV = "POLICY_BUILDER_CACHE"
+_conditions: dict[str, Template] = {}
+_cache: FileSystemBytecodeCache | None | bool = False  # False: not looked up yet
+
+
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    global _cache
+    if _cache is False:
+        import os
+
+        folder = os.environ.get(CACHE_ENV) or str(
+            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policy-builder" / "jinja"
+        )
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            _cache = FileSystemBytecodeCache(folder) if os.access(folder, os.W_OK) else None
+        except OSError:
+            _cache = None
+    return _cache or None
+
+
+def compile_template(source: str, name: str = "clause") -> Template:
+    """ENV.from_string, with the compiled code cached between runs. Raises TemplateSyntaxError."""
+    cache = _bytecode_cache()
+    if cache is None:
+        return ENV.from_string(source)
+    bucket = cache.get_bucket(ENV, name, None, source)
+    code = bucket.code
+    if code is None:
+        code = ENV.compile(source, name)
+        bucket.code = code
+        try:
+            cache.set_bucket(bucket)
+        except OSError:
+            pass
+    return ENV.template_class.from_code(ENV, code, ENV.make_globals(None))
+
+
+def compile_condition(expression: str) -> Template:
+    """A `when` expression as a template that renders '1' when true; compiled once per process."""
+    template = _conditions.get(expression)
+    if template is None:
+        # Tag delimiters inside the expression could change the template built around it.
+        if any(tag in expression for tag in ("{%", "%}", "{{", "}}", "{#", "#}")):
+            raise TemplateSyntaxError("a condition cannot contain {% %}, {{ }} or {# #}", 1)
+        template = _conditions[expression] = compile_template(
+            "{% if " + expression + " %}1{% endif %}", "condition:" + expression
+        )
+    return template
+
+
+def condition_holds(expression: str, context: Mapping[str, Any]) -> bool:
+    return compile_condition(expression).render(context) == "1"

@@ -52,7 +52,7 @@ def load_history(root: Path) -> dict[str, list[dict[str, Any]]]:
     path = root / HISTORY_FILE
     if not path.exists():
         return {}
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     data = doc.data or {}
     if not isinstance(data, dict):
         raise LibraryError(path, doc.line(), "expected a mapping of clause id to its versions")

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Fuzz the profile loader with atheris (libFuzzer for Python); not part of CI.
 
-Every input is written as a profile file and loaded, and when it loads the
-policy is assembled and rendered to Markdown. Anything but success or a
-PolicyBuilderError whose message is one printable line is a crash: atheris
-stops, prints the traceback and saves the input as crash-<hash>.
+Each input is either a profile file as bytes (mutated from the bundled and
+the broken profiles) or, when it starts with "S", decoded into answers for
+every question (mostly valid, some of the wrong type, free text of any
+characters) and written as YAML, so that many load and go on to be assembled
+and rendered to Markdown. Anything but success or a PolicyBuilderError whose
+message is one line is a crash: atheris stops, prints the traceback and saves
+the input as crash-<hash>.
 
     .venv/bin/pip install -e '.[fuzz]'
     .venv/bin/python scripts/fuzz_profile_loader.py -max_total_time=300
@@ -22,11 +25,12 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import atheris
 
 with atheris.instrument_imports():
-    import yaml  # noqa: F401  (instrumented so coverage guides the fuzzer through the parser)
+    import yaml  # instrumented so coverage guides the fuzzer through the parser
 
     from policy_builder.assemble import build_policy
     from policy_builder.cli import error_line
@@ -44,10 +48,47 @@ BUILD_DATE = dt.date(2026, 11, 21)
 stats = {"inputs": 0, "loaded": 0, "refused": 0}
 
 
+def structured(data: bytes) -> bytes:
+    """Answers for every question, mostly of the right type, as a YAML profile."""
+    fdp = atheris.FuzzedDataProvider(data)
+    wrong_types = fdp.ConsumeBool()  # else every answer has the right type, so most inputs build
+    profile: dict[str, Any] = {"schema": 1}
+    for qid, question in LIBRARY.questionnaire.questions.items():
+        action = fdp.ConsumeIntInRange(0, 9 if wrong_types else 6)
+        if action < 2 and not question.required:
+            continue
+        value: Any
+        if action == 7:
+            value = fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 40))
+        elif action == 8:
+            value = fdp.ConsumeInt(4)
+        elif action == 9:
+            value = fdp.PickValueInList([None, True, [], {}, ["x"], 1.5, dt.date(1, 1, 1)])
+        elif question.type == "choice":
+            value = fdp.PickValueInList(question.choice_values)
+        elif question.type == "multi":
+            value = [v for v in question.choice_values if fdp.ConsumeBool()] or question.choice_values[:1]
+        elif question.type == "boolean":
+            value = fdp.ConsumeBool()
+        elif question.type == "integer":
+            spread = 1 if wrong_types else 0
+            value = fdp.ConsumeIntInRange(question.minimum - spread, question.maximum + spread)
+        elif question.type == "date":
+            days = 40000 if wrong_types else 9000
+            value = dt.date(2050, 1, 1) + dt.timedelta(days=fdp.ConsumeIntInRange(-days, days))
+        else:
+            value = fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(1, 60))
+        namespace, name = qid.split(".")
+        profile.setdefault(namespace, {})[name] = value
+    return yaml.safe_dump(profile, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+
 def test_one_input(data: bytes) -> None:
     stats["inputs"] += 1
-    if stats["inputs"] % 10000 == 0:
+    if stats["inputs"] % 2000 == 0:
         print(f"fuzz: {stats['inputs']} inputs, {stats['loaded']} built, {stats['refused']} refused with a message")
+    if data[:1] == b"S":
+        data = structured(data[1:])
     TARGET.write_bytes(data)
     try:
         answers = load_profile(TARGET, LIBRARY.questionnaire, LIBRARY.nations, build_date=BUILD_DATE)
@@ -66,6 +107,8 @@ def seed_corpus() -> Path:
     for folder in (ROOT / "profiles", ROOT / "tests" / "bad_inputs" / "profiles"):
         for path in sorted(folder.glob("*.yaml")):
             shutil.copy(path, corpus / f"{folder.name}-{path.name}")
+    for number in range(16):  # structured inputs: "S" and the bytes the answers are decoded from
+        (corpus / f"structured-{number}").write_bytes(b"S" + bytes((number * 37 + i) % 256 for i in range(400)))
     return corpus
 
 

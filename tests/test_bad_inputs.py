@@ -229,6 +229,9 @@ def test_generated_bad_library_files(tmp_path):
         (b"\x00\x01\x02" * 100, "is a binary file, not YAML text"),
         (None, "file is 51200 KB; the most allowed is 2048 KB"),
         (good.replace(b"policy", b"polic\xff", 1), "is not UTF-8 text; save it as UTF-8"),
+        # libyaml (used for library files) recurses in C: these crashed the process before it measured depth.
+        (b"section: " + b"[ " * 100_000, "nested more than 40 levels deep"),
+        (b"- " * 50_000 + b"a\n", "nested more than 40 levels deep"),
     ]:
         if data is None:
             with section.open("wb") as handle:
@@ -270,3 +273,22 @@ def test_an_interrupted_write_leaves_the_previous_files_whole(tmp_path, library,
     message = error_line(run("build", EXAMPLE, "--out", out, library=library))
     assert message.endswith("cannot write (No space left on device)"), message
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary file left either
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, library):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    message = error_line(run("build", EXAMPLE, "--out", blocker / "out", library=library))
+    assert message == f"Error: {display_path(blocker / 'out')}: cannot write here (Not a directory)"
+
+
+def test_loading_keeps_nothing_behind(tmp_path):
+    """The loader used to cache every YAML node it read: a long-running process grew by ~80 KB a build."""
+    from policy_builder import _yaml
+    from policy_builder.errors import ProfileError
+
+    _yaml.load(EXAMPLE, ProfileError)
+    with pytest.raises(ProfileError):
+        _yaml.load(BAD / "profiles" / "48-python-name-tag.yaml", ProfileError)  # fails while constructing a value
+    assert not _yaml._scalar_loader.constructed_objects
+    assert not _yaml._scalar_loader.recursive_objects

@@ -181,3 +181,17 @@ def test_a_build_opens_no_network_connection(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["build", str(example), "--out", str(tmp_path), "--format", formats])
     assert result.exit_code == 0, result.output
     assert list(tmp_path.glob("*.docx")) and list(tmp_path.glob("*.md"))
+
+
+@pytest.mark.parametrize(
+    ("short_name", "slug"),
+    [("../../../tmp/evil", "tmp-evil"), ("/etc/passwd", "etc-passwd"), ("\U0001f3f4\u202e", "policy"), ("CON", "con")],
+)
+def test_output_names_come_from_a_slug_and_stay_in_out(short_name, slug, tmp_path, write_profile):
+    profile = base_profile()
+    profile["organisation"]["short_name"] = short_name
+    out = tmp_path / "deep" / "out"
+    result = CliRunner().invoke(main, ["build", str(write_profile(profile)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".yaml"]
+    assert written and all(p.parent == out and p.name.startswith(f"{slug}-") for p in written), written

@@ -331,3 +331,143 @@ def test_a_profile_that_cannot_build_is_not_written_over_the_old_one(library, tm
     # Saving it as unfinished is allowed, and it reads back for resuming.
     save_profile(path, answers, library.questionnaire, library.nations, complete=False)
     assert "organisation.name" not in read_draft(path, library.questionnaire).given
+
+
+# --- reading a whole section's form at once (the browser wizard) -----------------------------------------
+
+
+def test_form_answers_are_read_by_type(library):
+    from policy_builder.interview import read_form_answer
+
+    assert read_form_answer(q(library, "messaging.whatsapp"), "permitted") == "permitted"
+    assert read_form_answer(q(library, "training.induction"), "yes") is True
+    assert read_form_answer(q(library, "training.induction"), "no") is False
+    assert read_form_answer(q(library, "document.effective_date"), " 2026-12-01 ") == dt.date(2026, 12, 1)
+    assert read_form_answer(q(library, "document.effective_date"), "") is None  # blank: the build date
+    assert read_form_answer(q(library, "document.review_months"), "24") == 24
+    assert read_form_answer(q(library, "organisation.services"), ["adults", "children"]) == ["adults", "children"]
+
+
+def test_form_multi_choice_keeps_the_profiles_order_and_adds_new_ticks_after(library):
+    from policy_builder.interview import read_form_answer
+
+    apps = q(library, "messaging.apps")
+    # A browser sends ticked boxes in page order; the profile said [sms, whatsapp] and its order survives.
+    assert read_form_answer(apps, ["whatsapp", "signal", "sms"], current=["sms", "whatsapp"]) == [
+        "sms",
+        "whatsapp",
+        "signal",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("qid", "raw", "message"),
+    [
+        ("organisation.name", "  ", "Enter an answer"),
+        ("organisation.nation", "", "Select an option"),
+        ("organisation.services", [], "Select at least one option"),
+        ("messaging.apps", [], "Select at least one option"),
+        ("messaging.whatsapp", "sometimes", "'sometimes' is not one of the options: select from the list"),
+        ("organisation.services", ["children", "pets"], "'pets' is not one of the options: select from the list"),
+        ("training.induction", "maybe", "Select yes or no"),
+        (
+            "document.effective_date",
+            "1/12/2026",
+            "Enter a real date written year-month-day, such as 2026-12-01 (you entered '1/12/2026')",
+        ),
+        ("document.review_months", "99", "Enter a whole number from 1 to 36 (you entered '99')"),
+        ("document.review_months", "ten", "Enter a whole number from 1 to 36 (you entered 'ten')"),
+    ],
+)
+def test_form_answers_that_will_not_do_say_what_to_enter(library, qid, raw, message):
+    from policy_builder.interview import read_form_answer
+
+    with pytest.raises(AnswerError) as info:
+        read_form_answer(q(library, qid), raw)
+    assert str(info.value) == message
+
+
+def test_form_value_is_the_inverse_of_reading_a_form(library):
+    from policy_builder.interview import form_value, read_form_answer
+
+    for qid, value in [
+        ("training.induction", True),
+        ("messaging.whatsapp", "keep_in_touch"),
+        ("document.effective_date", dt.date(2026, 12, 1)),
+        ("document.review_months", 18),
+        ("messaging.apps", ["sms", "signal"]),
+        ("organisation.name", "Eastbrook"),
+    ]:
+        assert read_form_answer(q(library, qid), form_value(q(library, qid), value), value) == value
+
+
+def test_a_section_form_is_checked_at_once_and_kept_only_when_nothing_is_wrong(library):
+    interview = Interview(library, build_date=BUILD_DATE)
+    form = interview.take_section(
+        "organisation",
+        {
+            "organisation.name": "",
+            "organisation.nation": "england",
+            "organisation.type": "",
+            "organisation.services": [],
+        },
+    )
+    assert set(form.errors) == {"organisation.name", "organisation.type", "organisation.services"}
+    assert form.values == {"organisation.nation": "england"}
+    assert interview.answers == {}, "nothing is kept while something is wrong"
+    form = interview.take_section(
+        "organisation",
+        {
+            "organisation.name": "Eastbrook",
+            "organisation.short_name": "",
+            "organisation.nation": "england",
+            "organisation.type": "local_authority",
+            "organisation.services": ["children"],
+            "organisation.fostering_adoption": "no",
+        },
+    )
+    assert form.complete
+    assert interview.answers["organisation.name"] == "Eastbrook"
+    assert interview.answers["organisation.short_name"] is None  # blank: defaults to the name
+
+
+def test_a_section_form_names_the_follow_ups_its_answers_bring_in(library):
+    interview = Interview(library, build_date=BUILD_DATE)
+    shown = ["messaging.whatsapp", "messaging.record_system", "video.one_time_links", "video.platforms"]
+    given = {qid: "" for qid in shown} | {"messaging.whatsapp": "keep_in_touch", "video.platforms": ["teams"]}
+    given["video.one_time_links"] = "yes"
+    form = interview.take_section("messaging_video", given)
+    assert not form.errors
+    assert [question.id for question in form.follow_ups] == [
+        "messaging.apps",
+        "messaging.number_hidden",
+        "messaging.record_method",
+        "messaging.auto_delete",
+        "messaging.group_chats",
+        "messaging.desktop_apps",
+    ]
+    assert not form.complete
+    assert interview.answers["messaging.whatsapp"] == "keep_in_touch", "the answers given are kept"
+
+
+def test_a_section_form_ignores_mistakes_in_questions_that_no_longer_apply(library):
+    interview = Interview(library, build_date=BUILD_DATE)
+    interview.answer("messaging.whatsapp", "permitted")
+    form = interview.read_section("messaging_video", {"messaging.whatsapp": "not_allowed", "messaging.apps": []})
+    assert form.errors == {}
+    assert "messaging.apps" not in [
+        question.id for question in interview.trying(form.values).applicable("messaging_video")
+    ]
+    assert interview.answers["messaging.whatsapp"] == "permitted", "reading a form changes nothing"
+
+
+def test_gaps_so_far_wait_for_every_section_a_rule_depends_on(library):
+    interview = Interview(library, build_date=BUILD_DATE)
+    interview.answer("organisation.name", "Eastbrook")
+    interview.answer("messaging.whatsapp", "keep_in_touch")
+    order = [s.id for s in interview.sections]
+    early = {w.id for w in interview.gaps_so_far(order[:4])}
+    assert "gap.no-emergency-route" not in early, "the out-of-hours section has not been reached"
+    assert "gap.no-emergency-route" in {w.id for w in interview.gaps_so_far(order[:5])}
+    assert [w.id for w in interview.gaps_so_far(order)] == [w.id for w in interview.gaps()]
+    assert interview.gaps_so_far([]) == []

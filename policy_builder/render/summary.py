@@ -24,7 +24,7 @@ from ..errors import LibraryError
 from ..library import Library
 from ..models import Policy
 from ..questionnaire import evaluate
-from ..templating import ENV, BlankAnswerError
+from ..templating import BlankAnswerError, compile_condition, compile_template
 
 SUMMARY_FILE = "summary.yaml"
 LEAFLET_FILE = "leaflet.yaml"
@@ -102,7 +102,7 @@ def _stamp(path: Path) -> int:
 
 @cache
 def _load_summary(path: Path, _stamp: int) -> SummaryWording:
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     data = _mapping(doc, {"title", "headings", "intro", "items", "help"}, "title, headings, intro, items and help")
     headings = data.get("headings") or {}
     if not isinstance(headings, dict) or set(headings) != set(ITEM_KINDS):
@@ -150,7 +150,7 @@ def _load_summary(path: Path, _stamp: int) -> SummaryWording:
 
 @cache
 def _load_leaflet(path: Path, _stamp: int) -> LeafletWording:
-    doc = _yaml.load(path, LibraryError)
+    doc = _yaml.load(path, LibraryError, trusted=True)
     data = _mapping(doc, {"title", "blocks"}, "title and blocks")
     return LeafletWording(
         path=path,
@@ -210,7 +210,7 @@ def _when(value: Any, path: Path, line: int | None) -> str | None:
     if not isinstance(value, str):
         raise LibraryError(path, line, "when must be an expression such as messaging.whatsapp == 'keep_in_touch'")
     try:
-        ENV.compile_expression(value)
+        compile_condition(value)
     except TemplateError as exc:
         raise LibraryError(path, line, f"when: {exc}") from None
     return value
@@ -218,7 +218,7 @@ def _when(value: Any, path: Path, line: int | None) -> str | None:
 
 def _compile(text: str, path: Path, line: int | None) -> Template:
     try:
-        return ENV.from_string(text)
+        return compile_template(text, f"{path.name}:{line}")
     except TemplateError as exc:
         raise LibraryError(path, line, f"template error: {exc}") from None
 

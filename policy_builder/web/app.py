@@ -1,0 +1,807 @@
+"""The browser wizard: a small Flask app served on 127.0.0.1 only.
+
+Pages are rendered on the server and work without JavaScript; a little script
+shows follow-up questions as soon as an answer brings them into play. Each
+browser's answers are kept in memory here, keyed by a random id in a signed
+cookie, until they are saved into the profiles folder (by slug, never outside
+it). Built files go to a private temporary folder per browser and are offered
+as downloads. Safety on a shared machine: only requests addressed to
+127.0.0.1 or localhost are answered (a web page elsewhere cannot reach the app
+by DNS rebinding), every form carries a CSRF token, uploads are size-limited
+and read with the same safe loader as any profile, and errors are shown as
+plain pages, never a traceback.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import datetime as dt
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import webbrowser
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, session, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.utils import secure_filename
+
+from ..errors import PolicyBuilderError, ProfileError, display_path
+from ..interview import Interview, SectionForm, describe_answer, form_value
+from ..library import Library
+from ..models import GapWarning, Question
+
+MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
+MAX_DRAFTS = 20  # browsers' answers kept in memory at once; the oldest goes first
+DEFAULT_PORT = 8765
+ALLOWED_HOSTS = ("127.0.0.1", "localhost")
+FORMATS = ("md", "docx", "summary", "leaflet")
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+# The files offered on the finish page, in this order (what each is, in a manager's words, is in finish.html).
+DOWNLOADS = ("docx", "md", "gaps", "summary-docx", "summary-md", "leaflet-docx", "leaflet-md")
+
+log = logging.getLogger("policy_builder.web")
+
+
+@dataclass
+class Draft:
+    """One browser's answers and files."""
+
+    interview: Interview
+    folder: Path  # private temporary folder: the uploaded profile and the built files
+    reached: set[str] = field(default_factory=set)  # sections whose answers have been given
+    origin: str = "new"  # new, chosen (from the profiles folder) or uploaded
+    target: Path | None = None  # where the profile is saved, inside the profiles folder
+    based_on: Path | None = None  # the file whose comments and layout are kept when saving
+    notices: list[str] = field(default_factory=list)  # shown once, on the next page
+    last_section: str | None = None  # the section just finished: its gaps are marked new
+    built: list[tuple[str, Path]] = field(default_factory=list)  # (output kind, file) of the last build
+    downloads: dict[str, Path] = field(default_factory=dict)  # file name -> file: all a browser may download
+    built_gaps: list[GapWarning] = field(default_factory=list)
+    leaflet_grade: float | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+class Drafts:
+    """The answers of every browser using the app, in memory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._drafts: OrderedDict[str, Draft] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sid: str | None) -> Draft | None:
+        if not sid:
+            return None
+        with self._lock:
+            draft = self._drafts.get(sid)
+            if draft is not None:
+                self._drafts.move_to_end(sid)
+            return draft
+
+    def folder(self, prefix: str) -> Path:
+        """A new temporary folder, private to this user (mode 0700)."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=self.root))
+
+    def start(self, sid: str, interview: Interview) -> Draft:
+        with self._lock:
+            old = self._drafts.pop(sid, None)
+            if old is not None:
+                shutil.rmtree(old.folder, ignore_errors=True)
+            while len(self._drafts) >= MAX_DRAFTS:
+                _, dropped = self._drafts.popitem(last=False)
+                shutil.rmtree(dropped.folder, ignore_errors=True)
+            draft = Draft(interview=interview, folder=self.folder("draft-"))
+            self._drafts[sid] = draft
+            return draft
+
+
+def create_app(
+    library: Library,
+    profiles_dir: str | Path = "profiles",
+    *,
+    build_date: dt.date | None = None,
+    temp_root: str | Path | None = None,
+    access_key: str | None = None,
+) -> Flask:
+    """The browser wizard as a WSGI app: answers saved into ``profiles_dir`` only.
+
+    With ``access_key``, only a browser that has opened the address with
+    ``?key=<access_key>`` (the one printed at start) gets in: another user of
+    the same computer can reach 127.0.0.1 but does not know the key.
+    """
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),  # new each start: cookies from an earlier run no longer count
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        SESSION_COOKIE_NAME="policy_builder_session",
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    if temp_root is None:
+        temp_root = tempfile.mkdtemp(prefix="policy-builder-serve-")
+        atexit.register(shutil.rmtree, temp_root, True)
+    profiles = Path(profiles_dir)
+    drafts = Drafts(Path(temp_root))
+    sections = [s.id for s in library.questionnaire.sections]
+
+    # --- safety: the host, the CSRF token, the headers ----------------------------------------------
+    @app.before_request
+    def check_request() -> None:
+        host = request.headers.get("Host", "")
+        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+        if name.lower() not in ALLOWED_HOSTS:
+            abort(403, description="host")
+        if access_key and request.endpoint != "static" and not session.get("access"):
+            if not secrets.compare_digest(request.args.get("key", ""), access_key):
+                abort(403, description="key")
+            session["access"] = True  # this browser has the key: its cookie carries that from now on
+        if request.method == "POST":
+            sent = request.form.get("csrf_token", "")
+            expected = session.get("csrf", "")
+            if not expected or not secrets.compare_digest(sent, expected):
+                abort(400, description="csrf")
+
+    @app.after_request
+    def headers(response: Any) -> Any:
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"  # answers must not linger in a shared machine's cache
+        return response
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        return {"csrf_token": _csrf_token, "section_url": _section_url, "field_id": field_id}
+
+    def _draft() -> Draft | None:
+        return drafts.get(session.get("sid"))
+
+    def _need_draft() -> Draft:
+        draft = _draft()
+        if draft is None:
+            abort(409)
+        return draft
+
+    def _new_draft(interview: Interview) -> Draft:
+        sid = session.get("sid") or secrets.token_urlsafe(24)
+        session["sid"] = sid
+        return drafts.start(sid, interview)
+
+    def _build_date() -> dt.date:
+        return build_date or dt.date.today()
+
+    # --- start ---------------------------------------------------------------------------------
+    @app.get("/")
+    def start() -> str:
+        return _start_page()
+
+    def _start_page(errors: list[tuple[str, str]] | None = None, status: int = 200) -> Any:
+        draft = _draft()
+        return (
+            render_template(
+                "start.html",
+                draft=draft,
+                draft_name=(draft.interview.answers.get("organisation.name") if draft else None),
+                resume=_resume_url(draft) if draft else None,
+                profiles=[(path, _organisation_name(path)) for path in _profile_files(profiles)],
+                profiles_dir=display_path(profiles),
+                errors=errors or [],
+                max_kb=MAX_UPLOAD_BYTES // 1024,
+            ),
+            status,
+        )
+
+    def _resume_url(draft: Draft) -> str:
+        for section_id in sections:
+            if section_id not in draft.reached or draft.interview.unanswered(section_id):
+                return url_for("section", section_id=section_id)
+        return url_for("review")
+
+    @app.post("/start/new")
+    def start_new() -> Any:
+        draft = _new_draft(Interview(library, build_date=_build_date()))
+        draft.origin = "new"
+        return redirect(url_for("section", section_id=sections[0]))
+
+    @app.post("/start/choose")
+    def start_choose() -> Any:
+        name = request.form.get("profile", "")
+        files = {p.name: p for p in _profile_files(profiles)}
+        if name not in files:  # only a file the start page listed: nothing else on disk can be named
+            return _start_page([("profile-choice", "Select one of the saved profiles")], 400)
+        path = files[name]
+        try:
+            interview = Interview.from_profile(library, path, build_date=_build_date())
+        except ProfileError as exc:
+            return _start_page([("profile-choice", _plain_error(exc, path, name))], 400)
+        draft = _new_draft(interview)
+        draft.origin, draft.target, draft.based_on = "chosen", path, path
+        return _after_loading(draft, path.name)
+
+    @app.post("/start/upload")
+    def start_upload() -> Any:
+        upload = request.files.get("profile_file")
+        if upload is None or not upload.filename:
+            return _start_page([("profile-file", "Choose a profile file to upload")], 400)
+        original = Path(upload.filename).name
+        if not original.lower().endswith((".yaml", ".yml")):
+            return _start_page(
+                [("profile-file", f"'{original}' is not a profile: choose a file whose name ends in .yaml or .yml")],
+                400,
+            )
+        # Read in a folder of its own first: a bad upload must not wipe the answers this browser has in progress.
+        staging = drafts.folder("upload-")
+        path = staging / (secure_filename(original) or "profile.yaml")
+        try:
+            upload.save(path)
+            interview = Interview.from_profile(library, path, build_date=_build_date())
+        except ProfileError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            return _start_page([("profile-file", _plain_error(exc, path, original))], 400)
+        draft = _new_draft(interview)
+        kept = draft.folder / path.name  # kept for its comments and layout when the profile is saved
+        shutil.move(path, kept)
+        shutil.rmtree(staging, ignore_errors=True)
+        # Messages name the file as the person knows it, not our temporary copy.
+        interview.flags = [
+            dataclasses.replace(flag, message=flag.message.replace(display_path(path), original))
+            for flag in interview.flags
+        ]
+        draft.origin, draft.based_on = "uploaded", kept
+        return _after_loading(draft, original)
+
+    def _after_loading(draft: Draft, name: str) -> Any:
+        """A loaded profile opens on the review page: every answer at a glance, each one a click from changing."""
+        interview = draft.interview
+        draft.reached = set(sections)  # a profile's answers are all there: every gap can be judged
+        total = sum(len(interview.applicable(s)) for s in sections)
+        missing = interview.unanswered()
+        draft.notices.append(
+            f"Loaded {name}: {total - len(missing)} of {total} questions answered"
+            + (f", {len(missing)} not answered yet." if missing else ".")
+        )
+        draft.notices.extend(_period(flag.message) for flag in interview.flags)  # they start with a file name
+        return redirect(url_for("review"))
+
+    # --- a section of the questionnaire ----------------------------------------------------------
+    @app.get("/section/<section_id>")
+    def section(section_id: str) -> Any:
+        draft = _need_draft()
+        if section_id not in sections:
+            abort(404)
+        with draft.lock:
+            return _section_page(draft, section_id, from_review=request.args.get("from") == "review")
+
+    @app.post("/section/<section_id>")
+    def answer_section(section_id: str) -> Any:
+        draft = _need_draft()
+        if section_id not in sections:
+            abort(404)
+        from_review = request.form.get("return_to") == "review"
+        with draft.lock:
+            interview = draft.interview
+            given = _given(interview, section_id)
+            if request.form.get("action") == "save_later":
+                form = interview.read_section(section_id, given)
+                for qid, value in form.values.items():  # keep what is valid; the rest is asked again later
+                    if qid not in form.errors:
+                        interview.answer(qid, value)
+                draft.built = []
+                return _save(draft, final=False)
+            form = interview.take_section(section_id, given)
+            if form.errors or form.follow_ups:
+                return _section_page(draft, section_id, form=form, given=given, from_review=from_review)
+            draft.reached.add(section_id)
+            draft.last_section = section_id
+            draft.built = []  # the answers may have changed: the files built before no longer match them
+            return redirect(_next_page(draft, section_id, from_review))
+
+    @app.post("/section/<section_id>/applies")
+    def applies(section_id: str) -> Any:
+        """Progressive enhancement: which of the section's questions apply given the form as it stands."""
+        draft = _need_draft()
+        if section_id not in sections:
+            abort(404)
+        with draft.lock:
+            interview = draft.interview
+            form = interview.read_section(section_id, _given(interview, section_id))
+            return jsonify(applies=[q.id for q in interview.trying(form.values).applicable(section_id)])
+
+    def _given(interview: Interview, section_id: str) -> dict[str, Any]:
+        asked = set(request.form.getlist("asked"))
+        given: dict[str, Any] = {}
+        for question in interview.library.questionnaire.in_section(section_id):
+            if question.id in asked:
+                if question.type == "multi":
+                    given[question.id] = request.form.getlist(question.id)
+                else:
+                    given[question.id] = request.form.get(question.id, "")
+        return given
+
+    def _next_page(draft: Draft, section_id: str, from_review: bool) -> str:
+        if from_review:
+            return url_for("review")
+        index = sections.index(section_id)
+        for later in sections[index + 1 :]:
+            # A new policy goes through every section; a loaded profile only where something is still to answer.
+            if draft.origin == "new" or draft.interview.unanswered(later):
+                return url_for("section", section_id=later)
+        return url_for("review")
+
+    def _section_page(
+        draft: Draft,
+        section_id: str,
+        *,
+        form: SectionForm | None = None,
+        given: dict[str, Any] | None = None,
+        from_review: bool = False,
+    ) -> Any:
+        interview = draft.interview
+        shown = interview.trying(form.values) if form is not None else interview
+        applicable = {q.id for q in shown.applicable(section_id)}
+        follow_ups = {q.id for q in form.follow_ups} if form else set()
+        fields = []
+        for question in interview.library.questionnaire.in_section(section_id):
+            error = form.errors.get(question.id) if form else None
+            if given is not None and question.id in given and question.id not in follow_ups:
+                value = given[question.id]  # what the person entered, mistakes included, to correct
+            else:
+                value = form_value(question, shown.offered(question))
+            fields.append(
+                {
+                    "q": question,
+                    "id": field_id(question.id),
+                    "value": value,
+                    "error": error,
+                    "applies": question.id in applicable,
+                    "follow_up": question.id in follow_ups,
+                    "new": interview.is_new(question),
+                    "invalid": interview.invalid.get(question.id),
+                    "guidance": interview.guidance(question),
+                    "default_note": _default_note(question),
+                }
+            )
+        # The summary names the question too: "Enter an answer" alone would not say which.
+        errors = [(f["id"], f"{f['error']}: “{f['q'].prompt}”") for f in fields if f["error"] and f["applies"]]
+        number = sections.index(section_id) + 1
+        status = 400 if errors else 200
+        page = render_template(
+            "section.html",
+            section=interview.section(section_id),
+            number=number,
+            count=len(sections),
+            fields=fields,
+            errors=errors,
+            follow_ups=[f for f in fields if f["follow_up"]],
+            from_review=from_review,
+            previous=sections[number - 2] if number > 1 else None,
+            nav=_nav(draft, section_id),
+            notices=_take_notices(draft),
+            gaps=_gap_panel(draft),
+        )
+        return page, status
+
+    # --- review and build ------------------------------------------------------------------------
+    @app.get("/review")
+    def review() -> Any:
+        draft = _need_draft()
+        with draft.lock:
+            return _review_page(draft)
+
+    def _review_page(draft: Draft, errors: list[tuple[str, str]] | None = None, status: int = 200) -> Any:
+        interview = draft.interview
+        rows = []
+        for number, section_id in enumerate(sections, start=1):
+            answers = []
+            for question in interview.applicable(section_id):
+                answers.append(
+                    {"q": question, "id": field_id(question.id), "answer": _review_answer(interview, question)}
+                )
+            rows.append({"section": interview.section(section_id), "number": number, "answers": answers})
+        left_out = [interview.question(qid) for qid in interview.not_applicable()]
+        return (
+            render_template(
+                "review.html",
+                rows=rows,
+                left_out=left_out,
+                errors=errors or [],
+                missing=interview.missing_required(),
+                unanswered=len(interview.unanswered()),
+                resume=next((url_for("section", section_id=q.section) for q in interview.unanswered()), None),
+                notices=_take_notices(draft),
+                gaps=_gaps_view(interview.gaps()),
+                target=display_path(_target(draft)[0]),
+                nav=_nav(draft, "review"),
+            ),
+            status,
+        )
+
+    @app.post("/build")
+    def build() -> Any:
+        draft = _need_draft()
+        with draft.lock:
+            interview = draft.interview
+            missing = interview.missing_required()
+            if missing:
+                errors = [(f"answer-{field_id(q.id)}", f"Answer “{q.prompt}”") for q in missing]
+                return _review_page(draft, errors, 400)
+            try:
+                saved = _write_profile(draft, final=True)
+                _build(draft, saved)
+            except PolicyBuilderError as exc:
+                return _review_page(draft, [("build", _period(str(exc)))], 400)
+            return redirect(url_for("finish"))
+
+    def _build(draft: Draft, saved: Path) -> None:
+        from ..build import build_profile
+        from ..output import output_paths
+
+        out = draft.folder / "built"
+        shutil.rmtree(out, ignore_errors=True)
+        result = build_profile(library, saved, out, FORMATS, build_date=build_date)
+        paths = output_paths(out, result.policy.slug)
+        draft.built = [(kind, paths[kind]) for kind in DOWNLOADS if paths[kind] in result.written]
+        draft.downloads = {path.name: path for _, path in draft.built}
+        draft.downloads[saved.name] = saved
+        draft.built_gaps = result.warnings
+        draft.leaflet_grade = result.leaflet_level.grade if result.leaflet_level else None
+
+    @app.get("/finish")
+    def finish() -> Any:
+        draft = _need_draft()
+        if not draft.built:
+            return redirect(url_for("review"))
+        files = [{"kind": kind, "name": path.name, "size": _size(path)} for kind, path in draft.built]
+        profile = draft.target or next(p for p in draft.downloads.values() if p.suffix == ".yaml")
+        return render_template(
+            "finish.html",
+            files=files,
+            profile={"name": profile.name, "size": _size(profile)},
+            saved=display_path(profile),
+            gaps=_gaps_view(draft.built_gaps),
+            leaflet_grade=draft.leaflet_grade,
+            organisation=draft.interview.answers.get("organisation.name", ""),
+            notices=_take_notices(draft),
+            nav=_nav(draft, "finish"),
+        )
+
+    @app.get("/download/<name>")
+    def download(name: str) -> Any:
+        draft = _need_draft()
+        path = draft.downloads.get(name)  # only files this browser built: nothing else can be named
+        if path is None or not path.is_file():
+            abort(404)
+        mimetypes = {
+            ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ".md": "text/markdown; charset=utf-8",
+            ".yaml": "application/yaml; charset=utf-8",
+        }
+        return send_file(
+            path,
+            as_attachment=True,
+            download_name=name,
+            mimetype=mimetypes.get(path.suffix, "application/octet-stream"),
+        )
+
+    @app.get("/saved")
+    def saved() -> Any:
+        draft = _need_draft()
+        return render_template(
+            "saved.html",
+            saved=display_path(draft.target) if draft.target else "",
+            left=len(draft.interview.unanswered()),
+            notices=_take_notices(draft),
+            next_section=next((q.section for q in draft.interview.unanswered()), None),
+            nav=_nav(draft, ""),
+        )
+
+    # --- saving ------------------------------------------------------------------------------------
+    def _target(draft: Draft) -> tuple[Path, str | None]:
+        """Where the profile goes, and a note when its natural name was taken by another file."""
+        if draft.target is not None:
+            return draft.target, None
+        slug = draft.interview.slug()
+        path = profiles / f"{slug}.yaml"
+        number = 2
+        while path.exists():
+            path = profiles / f"{slug}-{number}.yaml"
+            number += 1
+        taken = None if number == 2 else f"{display_path(profiles / (slug + '.yaml'))} already exists"
+        return path, taken
+
+    def _write_profile(draft: Draft, *, final: bool) -> Path:
+        from ..profile import save_profile
+
+        interview = draft.interview
+        path, taken = _target(draft)
+        if path.resolve().parent != profiles.resolve():  # by construction; checked because answers must stay there
+            raise PolicyBuilderError(f"{display_path(path)} is outside {display_path(profiles)}; nothing was saved")
+        name = interview.answers.get("organisation.name") or "your organisation"
+        header = (
+            f"Social media policy answers for {name}, written by the policy-builder browser wizard.\n"
+            f"Change them with: policy-builder serve (then choose {path.name}), or policy-builder wizard --profile {display_path(path)}\n"
+            f"Build the policy with: policy-builder build {display_path(path)}"
+        )
+        library_ = interview.library
+        save_profile(
+            path,
+            interview.profile_answers(final=final),
+            library_.questionnaire,
+            library_.nations,
+            complete=final,
+            header=header,
+            questionnaire_version=library_.questionnaire.version if final and not interview.unanswered() else None,
+            based_on=draft.based_on,
+        )
+        draft.target = path
+        if taken:
+            draft.notices.append(f"{taken}, so your answers are saved as {display_path(path)}.")
+        return path
+
+    def _save(draft: Draft, *, final: bool) -> Any:
+        try:
+            _write_profile(draft, final=final)
+        except PolicyBuilderError as exc:
+            draft.notices.append(f"Your answers could not be saved: {_period(str(exc))}")
+        return redirect(url_for("saved"))
+
+    # --- pieces of pages -------------------------------------------------------------------------
+    def _nav(draft: Draft, current: str) -> list[dict[str, Any]]:
+        interview = draft.interview
+        required = {q.section for q in interview.missing_required()}
+        items = []
+        for number, section_id in enumerate(sections, start=1):
+            if section_id == current:
+                status = "current"
+            elif section_id in required and section_id in draft.reached:
+                status = "needs answer"  # only a required answer stops the build
+            elif section_id in draft.reached and not interview.unanswered(section_id):
+                status = "done"
+            else:
+                status = ""  # not reached, or answers left at their suggested defaults
+            items.append(
+                {
+                    "id": section_id,
+                    "number": number,
+                    "title": interview.section(section_id).title,
+                    "status": status,
+                    "link": section_id in draft.reached or section_id == current,
+                }
+            )
+        return items
+
+    def _gap_panel(draft: Draft) -> dict[str, Any]:
+        interview = draft.interview
+        warnings = interview.gaps_so_far(draft.reached)
+        fresh: set[str] = set()
+        last = None
+        if draft.last_section:
+            fresh = {w.id for w in interview.section_gaps(draft.last_section, draft.reached)}
+            last = interview.section(draft.last_section).title
+            draft.last_section = None
+        view = _gaps_view(warnings, fresh)
+        view["last"] = last
+        view["fresh_count"] = len(fresh)
+        view["reached"] = len(draft.reached)
+        return view
+
+    def _gaps_view(warnings: list[GapWarning], fresh: set[str] | None = None) -> dict[str, Any]:
+        fresh = fresh or set()
+        questions = library.questionnaire.questions
+        items = []
+        for warning in sorted(warnings, key=lambda w: (w.id not in fresh, SEVERITY_ORDER.get(w.severity, 3))):
+            revisit = [
+                {"prompt": questions[qid].prompt, "section": questions[qid].section, "qid": qid}
+                for qid in warning.questions
+                if qid in questions
+            ]
+            items.append({"w": warning, "fresh": warning.id in fresh, "revisit": revisit})
+        counts = {s: sum(1 for w in warnings if w.severity == s) for s in SEVERITY_ORDER}
+        return {"items": items, "counts": counts, "total": len(warnings)}
+
+    def _take_notices(draft: Draft) -> list[str]:
+        notices, draft.notices = draft.notices, []
+        return notices
+
+    # --- errors: plain pages, never a traceback (their wording is in error.html) ------------------
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        reason = exc.description if exc.description in ("host", "key", "csrf") else str(code)
+        return render_template("error.html", reason=reason, max_kb=MAX_UPLOAD_BYTES // 1024), code
+
+    @app.errorhandler(PolicyBuilderError)
+    def policy_error(exc: PolicyBuilderError) -> Any:
+        return render_template("error.html", reason="files", detail=_period(str(exc))), 400
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        log.exception("Unexpected error while answering %s %s", request.method, request.path)
+        return render_template("error.html", reason="500"), 500
+
+    return app
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def field_id(qid: str) -> str:
+    """organisation.name -> organisation-name: an HTML id that needs no escaping in a selector."""
+    return qid.replace(".", "-").replace("_", "-")
+
+
+def _csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _section_url(section_id: str, qid: str | None = None, *, from_review: bool = False) -> str:
+    url = url_for("section", section_id=section_id, **({"from": "review"} if from_review else {}))
+    return url + (f"#{field_id(qid)}" if qid else "")
+
+
+def _profile_files(profiles: Path) -> list[Path]:
+    if not profiles.is_dir():
+        return []
+    return sorted(
+        p for p in profiles.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")
+    )
+
+
+def _organisation_name(path: Path) -> str | None:
+    """The organisation a profile is for, to tell profiles apart on the start page (None if unreadable)."""
+    from .. import _yaml
+
+    try:
+        data = _yaml.load(path, ProfileError).data
+    except ProfileError:
+        return None
+    block = data.get("organisation") if isinstance(data, dict) else None
+    name = block.get("name") if isinstance(block, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def _plain_error(exc: ProfileError, path: Path, name: str) -> str:
+    """'council.yaml, line 3: ...': the file as the person knows it, never our temporary copy's path."""
+    where = name + (f", line {exc.line}" if exc.line else "")
+    message = exc.message.replace(str(path), name)
+    return f"{where}: {message[:1].upper()}{message[1:]}" + ("" if message.endswith(".") else ".")
+
+
+def _period(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _default_note(question: Question) -> str | None:
+    if question.default_from and question.default_from != "build_date":  # the build date's help already says so
+        return "Leave it blank to use your answer above."
+    return None
+
+
+def _review_answer(interview: Interview, question: Question) -> dict[str, Any]:
+    if interview.is_answered(question.id):
+        return {"text": describe_answer(question, interview.answers[question.id]), "kind": "answered"}
+    offered = interview.offered(question)
+    if offered is None and question.required:
+        return {"text": "Not answered yet", "kind": "missing"}
+    return {"text": describe_answer(question, offered), "kind": "default"}
+
+
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+
+
+# --- serving ----------------------------------------------------------------------------------------
+
+
+class QuietHandler(WSGIRequestHandler):
+    """Logs only failures: a manager's terminal should not fill with one line per page."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if str(code).startswith("5"):
+            super().log_request(code, size)
+
+
+def serve(
+    library: Library,
+    profiles_dir: Path,
+    *,
+    port: int | None = None,
+    open_browser: bool = True,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """Serve the browser wizard on 127.0.0.1 until Ctrl-C."""
+    temp_root = tempfile.mkdtemp(prefix="policy-builder-serve-")
+    key = secrets.token_urlsafe(18)
+    app = create_app(library, profiles_dir, temp_root=temp_root, access_key=key)
+    try:
+        server = _make_server(app, port)
+        url = f"http://127.0.0.1:{server.port}/?key={key}"
+        echo(f"policy-builder is running at {url}")
+        echo(f"Profiles are saved in {display_path(profiles_dir)}/. Press Ctrl-C here to stop.")
+        if open_browser:
+            threading.Timer(0.3, _open, (url, echo)).start()
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+        try:
+            server.serve_forever()  # werkzeug's returns on Ctrl-C
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            server.server_close()
+        echo("\nStopped. Answers not saved into the profiles folder are gone; saved profiles are kept.")
+    finally:
+        shutil.rmtree(temp_root, ignore_errors=True)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _make_server(app: Flask, port: int | None) -> Any:
+    """A threaded server on 127.0.0.1. The socket is bound here, so a port in use is our one-line error."""
+    candidates = [port] if port is not None else [DEFAULT_PORT, 0]
+    for index, candidate in enumerate(candidates):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind(("127.0.0.1", candidate))
+            sock.listen(64)
+        except OSError as exc:
+            sock.close()
+            if index + 1 < len(candidates):
+                continue  # the usual port is taken: any free one will do
+            raise PolicyBuilderError(
+                f"--port {candidate}: cannot listen on 127.0.0.1:{candidate} ({exc.strerror or 'in use'}); "
+                "choose another --port, or leave --port out to use any free one"
+            ) from None
+        try:
+            bound = sock.getsockname()[1]
+            return make_server("127.0.0.1", bound, app, threaded=True, request_handler=QuietHandler, fd=sock.fileno())
+        finally:
+            sock.close()  # werkzeug works on its own duplicate of the socket
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _open(url: str, echo: Callable[[str], None]) -> None:
+    opened = False
+    # On Linux without a desktop, webbrowser falls back to a text browser that would take over this terminal.
+    desktop = not sys.platform.startswith("linux") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if desktop:
+        try:
+            opened = webbrowser.open(url)
+        except Exception:  # noqa: BLE001 - no browser is not an error: the address is printed
+            opened = False
+    if not opened:
+        echo(f"Open {url} in your web browser.")
+
+
+def free_port() -> int:
+    """A port nobody is listening on now (for tests)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+__all__ = ["create_app", "serve", "field_id", "MAX_UPLOAD_BYTES"]

@@ -1,0 +1,276 @@
+"""End to end in a real browser: a manager answers the questionnaire in headless Chromium and downloads the policy.
+
+Chromium and its driver are system packages (Debian: chromium, chromium-driver),
+driven by Selenium with the system chromedriver (nothing is downloaded). Without
+them the test is skipped on a developer's machine; in CI (the CI environment
+variable is set, as .ci/run does) it fails instead, so it always runs there.
+
+Set POLICY_BUILDER_SCREENSHOTS=/some/folder to keep a screenshot of every page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import BUILD_DATE, PROFILES
+from docx import Document
+
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
+CHROMEDRIVER = shutil.which("chromedriver") or (
+    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+)
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,1000",
+)
+
+
+def _require_browser() -> None:
+    missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if path is None]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("selenium (pip install -e '.[test]')")
+    if missing:
+        reason = f"{', '.join(missing)} not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser test, but {reason}; .ci/run installs them")
+        pytest.skip(f"{reason}; CI runs this test")
+
+
+@pytest.fixture
+def site(library, tmp_path) -> Iterator[tuple[str, Path]]:
+    """The app on 127.0.0.1 at a free port, in a background thread, with one saved profile in its folder."""
+    from werkzeug.serving import make_server
+
+    from policy_builder.web import create_app
+    from policy_builder.web.app import QuietHandler
+
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    shutil.copy(PROFILES / "example-council.yaml", profiles)
+    app = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}", profiles
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def browser(tmp_path) -> Iterator[object]:
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")  # fresh: no cookies, no history
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.downloads = downloads  # type: ignore[attr-defined]
+    driver.implicitly_wait(0)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+class Manager:
+    """What a person does: reads the page, clicks labels, types, presses buttons."""
+
+    def __init__(self, driver, base: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        self.driver = driver
+        self.base = base
+        self.by = By
+        self.shots = os.environ.get("POLICY_BUILDER_SCREENSHOTS")
+        self.count = 0
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base + path)
+
+    def heading(self) -> str:
+        return self.driver.find_element(self.by.TAG_NAME, "h1").text
+
+    def text(self) -> str:
+        return self.driver.find_element(self.by.TAG_NAME, "main").text
+
+    def choose(self, label: str) -> None:
+        self.driver.find_element(self.by.XPATH, f"//label[normalize-space()={_quote(label)}]").click()
+
+    def type(self, field_id: str, text: str) -> None:
+        field = self.driver.find_element(self.by.ID, field_id)
+        field.clear()
+        field.send_keys(text)
+
+    def press(self, button: str, seconds: float = 20) -> None:
+        """Press a button that sends a form, and wait until the next page has loaded."""
+        self.driver.execute_script("window.policyBuilderOldPage = true;")  # gone once a new page replaces this one
+        self.driver.find_element(self.by.XPATH, f"//button[normalize-space()={_quote(button)}]").click()
+        self.wait_for(self._new_page_loaded, f"the page after pressing '{button}'", seconds)
+
+    def _new_page_loaded(self) -> bool:
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            return self.driver.execute_script(
+                "return !window.policyBuilderOldPage && document.readyState === 'complete';"
+            )
+        except WebDriverException:  # asked while the browser is between pages
+            return False
+
+    def keys(self, *keys: str) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(self.driver).send_keys(*keys).perform()
+
+    def focused(self):
+        return self.driver.switch_to.active_element
+
+    def focus_is_visible(self) -> bool:
+        """The focused element has an outline or a shadow drawn round it."""
+        style = self.driver.execute_script(
+            "const s = getComputedStyle(document.activeElement);return [s.outlineStyle, s.outlineWidth, s.boxShadow];"
+        )
+        outline, width, shadow = style
+        return (outline != "none" and width != "0px") or shadow != "none"
+
+    def visible(self, field_id: str) -> bool:
+        return self.driver.find_element(self.by.ID, field_id).is_displayed()
+
+    def wait_for(self, condition, what: str, seconds: float = 10) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def shot(self, name: str) -> None:
+        if not self.shots:
+            return
+        self.count += 1
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.set_window_size(1280, min(max(height, 800), 5000))
+        self.driver.save_screenshot(str(Path(self.shots) / f"{self.count:02d}-{name}.png"))
+        self.driver.set_window_size(1280, 1000)
+
+
+def _quote(text: str) -> str:
+    return f'"{text}"' if '"' not in text else f"'{text}'"
+
+
+def test_a_manager_answers_in_the_browser_and_downloads_the_policy(site, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    base, profiles = site
+    me = Manager(browser, base)
+    me.open("/")
+    assert me.heading() == "Write your social media policy"
+    me.shot("start")
+    me.press("Start a new policy")
+
+    # Section 1: pressing on without answering shows the error summary, linked to the fields.
+    assert me.heading() == "Your organisation"
+    me.press("Save and continue")
+    assert "There is a problem" in me.text()
+    me.shot("organisation-errors")
+    assert browser.switch_to.active_element.get_attribute("data-error-summary") is not None, "it takes the focus"
+    # Keyboard only from here: Tab to the first error, Enter to reach its field, type, Tab on, Space to choose.
+    me.keys(Keys.TAB)
+    assert me.focused().text == "Enter an answer: “What is the full legal name of your organisation?”"
+    me.keys(Keys.ENTER)
+    assert me.focused().get_attribute("id") == "organisation-name"
+    me.keys("Testshire County Council", Keys.TAB, "Testshire", Keys.TAB)
+    assert me.focused().get_attribute("id") == "organisation-nation", "Tab reaches the first choice"
+    assert me.focus_is_visible(), "the focused radio button is marked"
+    me.keys(Keys.SPACE)
+    assert browser.find_element(me.by.ID, "organisation-nation").is_selected()
+    me.choose("Local authority (council)")
+    me.choose("Children and families")
+    assert me.text().count("Enter an answer") == 2, "the errors stay until the form is sent again"
+    me.press("Save and continue")
+
+    assert me.heading() == "The policy document"
+    me.type("document-owner", "Principal Social Worker")
+    me.type("document-approved-by", "Corporate Parenting Board")
+    me.shot("document")
+    me.press("Save and continue")
+
+    assert me.heading() == "Accounts, devices and photographs"
+    me.press("Save and continue")
+
+    # Section 4: allowing WhatsApp to keep in touch brings its follow-up questions onto the page at once.
+    assert me.heading() == "Messaging and video"
+    assert not me.visible("messaging-apps")
+    me.choose("Yes, but only to keep in touch")
+    me.wait_for(lambda: me.visible("messaging-apps"), "the follow-up questions to appear")
+    me.choose("Signal")  # WhatsApp is ticked already; add Signal
+    me.choose("Staff export the conversation and upload it")
+    me.type("messaging-record-system", "Mosaic")
+    me.shot("messaging-follow-ups")
+    me.press("Save and continue")
+
+    # The gap panel has followed the answers; the remaining sections keep their suggested answers.
+    assert me.heading() == "Out of hours"
+    panel = browser.find_element(me.by.CLASS_NAME, "gaps-panel").text
+    assert "Gaps so far" in panel and "Messaging and video" in panel
+    me.shot("out-of-hours")
+    for title in (
+        "Out of hours",
+        "Viewing people's social media",
+        "Staff safety and conduct",
+        "Training and students",
+        "Posting about work",
+        "Data protection and support for people",
+        "Contacts",
+    ):
+        assert me.heading() == title
+        me.press("Save and check your answers" if title == "Contacts" else "Save and continue")
+
+    assert me.heading() == "Check your answers"
+    review = me.text()
+    assert "Yes, but only to keep in touch" in review and "WhatsApp, Signal" in review
+    me.shot("review")
+    me.press("Save and build my policy", seconds=60)
+    assert me.heading() == "Your policy is ready"
+    me.shot("finish")
+    assert (profiles / "testshire.yaml").is_file(), "the profile is saved by slug in the profiles folder"
+    browser.find_element(me.by.PARTIAL_LINK_TEXT, "The policy, in Word").click()
+    target = browser.downloads / "testshire-social-media-policy.docx"
+    me.wait_for(lambda: target.is_file() and target.stat().st_size > 0, "the Word policy to download", 15)
+
+    document = Document(str(target))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert document.core_properties.author == "Testshire County Council" or "Testshire County Council" in text
+    assert "Messaging apps are for keeping in touch, not for assessment" in text
+    assert re.search(r"WhatsApp and Signal", text), "the follow-up answer reaches the policy"
+    assert "Corporate Parenting Board" in "\n".join(
+        cell.text for table in document.tables for row in table.rows for cell in row.cells
+    )

@@ -1,0 +1,720 @@
+"""The browser wizard (policy_builder/web) through Flask's test client: every page and every error path.
+
+Forms are filled the way a browser fills them: the page's own fields with
+their shown values (disabled ones left out), changed where a test says so.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import BUILD_DATE, PROFILES, ROOT
+from docx import Document
+
+from policy_builder.profile import load_profile
+from policy_builder.web import create_app
+from policy_builder.web.app import MAX_UPLOAD_BYTES
+
+# --- a browser, as far as the tests need one ----------------------------------------------------------
+
+
+class Form(HTMLParser):
+    """The fields a browser would send for one form on the page: disabled fields and unticked boxes left out."""
+
+    def __init__(self, page: str, action: str) -> None:
+        super().__init__()
+        self.action = action
+        self.inside = False
+        self.fields: list[tuple[str, str]] = []
+        self.buttons: list[tuple[str, str]] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("action") == self.action
+        if not self.inside or "disabled" in a:
+            return
+        if tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("radio", "checkbox") and "checked" not in a:
+                return
+            if kind != "file":
+                self.fields.append((a["name"], a.get("value") or ""))
+        if tag == "button" and a.get("name"):
+            self.buttons.append((a["name"], a.get("value") or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+
+
+class Visitor:
+    """A person with a browser: follows redirects, sends forms as shown, reads the text of pages."""
+
+    def __init__(self, app) -> None:
+        self.client = app.test_client()
+        self.page = ""
+        self.status = 0
+        self.url = "/"
+
+    def get(self, url: str, **kwargs: Any):
+        response = self.client.get(url, follow_redirects=True, **kwargs)
+        self._seen(response)
+        return response
+
+    def _seen(self, response) -> None:
+        self.status = response.status_code
+        self.url = response.request.path
+        self.page = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+
+    def csrf(self) -> str:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', self.page)
+        assert match, "the page has a form with a CSRF token"
+        return match.group(1)
+
+    def submit(self, action: str, changes: dict[str, Any] | None = None, button: str | None = None, **kwargs: Any):
+        """Send the form whose action is ``action`` as the page shows it, with ``changes`` (None removes a field)."""
+        form = Form(self.page, action)
+        data: dict[str, list[str]] = {}
+        for name, value in form.fields:
+            data.setdefault(name, []).append(value)
+        for name, value in (changes or {}).items():
+            if value is None:
+                data.pop(name, None)
+            else:
+                data[name] = value if isinstance(value, list) else [value]
+        if button:
+            data["action"] = [button]
+        response = self.client.post(action, data=data, follow_redirects=True, **kwargs)
+        self._seen(response)
+        return response
+
+    def text(self) -> str:
+        return page_text(self.page)
+
+    def section(self, section_id: str, changes: dict[str, Any] | None = None, button: str = "continue"):
+        return self.submit(f"/section/{section_id}", changes, button)
+
+
+def page_text(page: str) -> str:
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+def h1(page: str) -> str:
+    match = re.search(r"(?s)<h1[^>]*>(.*?)</h1>", page)
+    return page_text(match.group(1)) if match else ""
+
+
+def error_summary(page: str) -> list[tuple[str, str]]:
+    match = re.search(r'(?s)<div class="error-summary".*?</ul>', page)
+    if not match:
+        return []
+    return [(anchor, page_text(text)) for anchor, text in re.findall(r'<a href="#([^"]+)">(.*?)</a>', match.group())]
+
+
+ORGANISATION = {
+    "organisation.name": "Testshire County Council",
+    "organisation.short_name": "Testshire",
+    "organisation.nation": "england",
+    "organisation.type": "local_authority",
+    "organisation.services": ["children", "adults"],
+}
+
+
+@pytest.fixture
+def profiles(tmp_path) -> Path:
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def app(library, profiles, tmp_path):
+    app = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # the friendly 500 page, as a person would see it
+    return app
+
+
+@pytest.fixture
+def me(app) -> Visitor:
+    visitor = Visitor(app)
+    visitor.get("/")
+    return visitor
+
+
+def start_new(me: Visitor) -> None:
+    me.submit("/start/new")
+    assert me.url == "/section/organisation"
+
+
+def answer_everything(me: Visitor, messaging: dict[str, Any] | None = None) -> None:
+    """A new policy: the organisation and owner typed in, every other answer as suggested."""
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    me.section("document", {"document.owner": "Principal Social Worker"})
+    while me.url.startswith("/section/"):
+        section_id = me.url.rsplit("/", 1)[1]
+        me.section(section_id, messaging if section_id == "messaging_video" else None)
+        assert me.status == 200, me.text()[:500]
+    assert me.url == "/review"
+
+
+# --- the start page -------------------------------------------------------------------------------------
+
+
+def test_start_page_offers_new_saved_and_upload(me, profiles, app):
+    assert me.status == 200
+    assert h1(me.page) == "Write your social media policy"
+    text = me.text()
+    assert "Start a new policy" in text and "There are no saved profiles in the folder" in text
+    (profiles / "eastbrook.yaml").write_text((PROFILES / "example-council.yaml").read_text(), encoding="utf-8")
+    (profiles / "notes.txt").write_text("not a profile", encoding="utf-8")
+    me.get("/")
+    assert 'value="eastbrook.yaml"' in me.page and "notes.txt" not in me.page
+    assert "London Borough of Eastbrook eastbrook.yaml" in me.text(), "profiles are named by their organisation"
+    assert 'enctype="multipart/form-data"' in me.page
+
+
+def test_every_field_has_a_label_and_choice_groups_a_legend(me, library):
+    start_new(me)
+    for section in library.questionnaire.sections:
+        page = me.get(f"/section/{section.id}").get_data(as_text=True)
+        labels = set(re.findall(r'<label[^>]* for="([^"]+)"', page))
+        for tag in re.findall(r"<input[^>]*>", page):
+            kind = re.search(r'type="([^"]+)"', tag).group(1)
+            if kind == "hidden":
+                continue
+            field = re.search(r'id="([^"]+)"', tag).group(1)
+            assert field in labels, f"{section.id}: {field} has no label"
+        for fieldset in re.findall(r"(?s)<fieldset.*?</fieldset>", page):
+            assert "<legend" in fieldset
+        assert "Section" in page and f"of {len(library.questionnaire.sections)}" in page
+
+
+# --- answering a section -------------------------------------------------------------------------------
+
+
+def test_missing_answers_are_listed_at_the_top_and_beside_each_field(me):
+    start_new(me)
+    me.section("organisation", {"organisation.name": "", "organisation.short_name": "Keep me"})
+    assert me.status == 400
+    assert me.page.count('class="error-message"') == 4
+    summary = error_summary(me.page)
+    assert summary[0] == ("organisation-name", "Enter an answer: “What is the full legal name of your organisation?”")
+    assert [anchor for anchor, _ in summary] == [
+        "organisation-name",
+        "organisation-nation",
+        "organisation-type",
+        "organisation-services",
+    ]
+    for anchor, _ in summary:
+        assert f'id="{anchor}"' in me.page, "each error links to its field"
+    assert "<title>Error: " in me.page
+    assert 'value="Keep me"' in me.page, "what was typed stays on the page"
+    assert 'aria-describedby="organisation-name-hint organisation-name-error"' in me.page
+
+
+def test_wrong_dates_numbers_and_options_say_what_to_enter(me):
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    me.section(
+        "document",
+        {"document.owner": "PSW", "document.effective_date": "1 December", "document.review_months": "forty"},
+    )
+    assert me.status == 400
+    messages = dict(error_summary(me.page))
+    assert messages["document-effective-date"].startswith(
+        "Enter a real date written year-month-day, such as 2026-12-01 (you entered '1 December')"
+    )
+    assert messages["document-review-months"].startswith("Enter a whole number from 1 to 36 (you entered 'forty')")
+    me.section("document", {"document.effective_date": "2026-12-01", "document.review_months": "99"})
+    assert "Enter a whole number from 1 to 36 (you entered '99')" in me.text()
+    me.section("document", {"document.review_months": "24", "document.protective_marking": "SECRET"})
+    assert "'SECRET' is not one of the options: select from the list" in me.text()
+    me.section("document", {"document.protective_marking": "OFFICIAL"})
+    assert me.url == "/section/accounts_devices"
+
+
+def test_unticking_every_box_is_an_error_not_a_silent_default(me):
+    start_new(me)
+    me.section("organisation", {**ORGANISATION, "organisation.services": None})
+    assert ("organisation-services", "Select at least one option: “Which services does this policy cover?”") in (
+        error_summary(me.page)
+    )
+
+
+def test_follow_up_questions_appear_without_javascript(me):
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    me.section("document", {"document.owner": "PSW"})
+    me.section("accounts_devices")
+    assert me.url == "/section/messaging_video"
+    # The follow-ups are on the page but hidden and disabled: a browser without script sends none of them.
+    assert re.search(r'data-question="messaging.apps"\s+hidden', me.page)
+    me.section("messaging_video", {"messaging.whatsapp": "keep_in_touch"})
+    assert me.url == "/section/messaging_video", "the same section again, with the new questions"
+    assert me.status == 200
+    assert "6 more questions now apply" in me.text()
+    assert "Follow-up question" in me.text()
+    assert not re.search(r'data-question="messaging.apps"\s+hidden', me.page)
+    assert re.search(r'value="keep_in_touch"\s+checked', me.page), "the answer just given is kept"
+    me.section("messaging_video", {"messaging.apps": ["sms", "whatsapp"]})
+    assert me.url == "/section/out_of_hours"
+
+
+def test_the_applies_endpoint_says_which_questions_apply_as_answers_change(me):
+    start_new(me)
+    me.get("/section/messaging_video")
+    token = me.csrf()
+    asked = ["messaging.whatsapp", "messaging.record_system", "video.one_time_links", "video.platforms"]
+    data = {"csrf_token": token, "asked": asked, "messaging.whatsapp": "permitted"}
+    applies = me.client.post("/section/messaging_video/applies", data=data).get_json()["applies"]
+    assert "messaging.apps" in applies and "messaging.number_hidden" in applies
+    data["messaging.whatsapp"] = "not_allowed"
+    applies = me.client.post("/section/messaging_video/applies", data=data).get_json()["applies"]
+    assert "messaging.apps" not in applies and "messaging.whatsapp" in applies
+
+
+def test_the_gap_panel_follows_each_section(me):
+    start_new(me)
+    assert "Gaps appear here after each section" in me.text()
+    me.section("organisation", ORGANISATION)
+    me.section("document", {"document.owner": "PSW", "document.approved_by": ""})
+    panel = me.text()[me.text().index("Gaps so far") :]
+    assert "Your answers to “The policy document” leave 1 gap open, marked New." in panel
+    assert "does not record who approved it" in panel
+    me.get("/section/document")
+    me.section("document", {"document.approved_by": "The Board"})
+    panel = me.text()[me.text().index("Gaps so far") :]
+    assert "leave no new gaps" in panel and "who approved it" not in panel
+
+
+def test_answers_carry_across_pages_and_back(me):
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    me.get("/section/organisation")
+    assert 'value="Testshire County Council"' in me.page
+    assert re.search(r'value="adults"\s+checked', me.page)
+    assert "Previous section" not in me.page and "Start page" in me.page
+    me.get("/section/document")
+    assert 'href="/section/organisation"' in me.page
+
+
+def test_review_lists_every_answer_with_change_links_and_refuses_to_build_while_one_is_missing(me):
+    start_new(me)
+    me.get("/review")
+    assert h1(me.page) == "Check your answers"
+    assert "Not answered yet" in me.text()
+    assert "questions still need an answer" in me.text()
+    assert 'href="/section/organisation?from=review#organisation-name"' in me.page
+    me.submit("/build")
+    assert me.status == 400
+    summary = error_summary(me.page)
+    assert ("answer-organisation-name", "Answer “What is the full legal name of your organisation?”") in summary
+    assert all(f'id="{anchor}"' in me.page for anchor, _ in summary)
+
+
+def test_changing_an_answer_from_review_goes_back_to_review(me):
+    answer_everything(me)
+    me.get("/section/out_of_hours?from=review")
+    assert "Back to your answers" in me.text()
+    me.section("out_of_hours", {"out_of_hours.emergency_route": "the Emergency Duty Team on 0300 123 4567"})
+    assert me.url == "/review"
+    assert "the Emergency Duty Team on 0300 123 4567" in me.text()
+
+
+# --- building and downloading ---------------------------------------------------------------------------
+
+
+def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, library):
+    answer_everything(me, {"messaging.whatsapp": "permitted"})
+    assert "Yes, for any work purpose the policy allows" in me.text()
+    me.submit("/build")
+    assert me.url == "/finish" and me.status == 200
+    assert h1(me.page) == "Your policy is ready"
+    saved = profiles / "testshire.yaml"
+    assert sorted(p.name for p in profiles.iterdir()) == ["testshire.yaml"], "only the profile, only here"
+    answers = load_profile(saved, library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert answers.values["messaging.whatsapp"] == "permitted"
+    assert "written by the policy-builder browser wizard" in saved.read_text(encoding="utf-8")
+    for title in ("The policy, in Word", "The gap report", "The staff summary, in Word", "Your answers (the profile)"):
+        assert title in me.text()
+    assert "right-click the contents list and choose Update Field" in me.text()
+    links = re.findall(r'href="(/download/[^"]+)"', me.page)
+    names = [link.rsplit("/", 1)[1] for link in links]
+    assert names == [
+        "testshire-social-media-policy.docx",
+        "testshire-social-media-policy.md",
+        "testshire-gap-report.md",
+        "testshire-staff-summary.docx",
+        "testshire-staff-summary.md",
+        "testshire-leaflet.docx",
+        "testshire-leaflet.md",
+        "testshire.yaml",
+    ]
+    response = me.client.get("/download/testshire-social-media-policy.docx")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    document = Document(io.BytesIO(response.data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Testshire County Council" in text
+    report = me.client.get("/download/testshire-gap-report.md").get_data(as_text=True)
+    assert "Testshire" in report
+    profile = me.client.get("/download/testshire.yaml").get_data(as_text=True)
+    assert yaml.safe_load(profile)["organisation"]["name"] == "Testshire County Council"
+    leaflet = Document(io.BytesIO(me.client.get("/download/testshire-leaflet.docx").data))
+    assert leaflet.paragraphs, "the leaflet is a real Word file"
+
+
+def test_downloads_are_only_this_browsers_built_files(me, app):
+    assert me.client.get("/download/testshire.yaml").status_code == 409
+    start_new(me)
+    for name in ("testshire.yaml", "..%2F..%2Fetc%2Fpasswd", "../README.md"):
+        response = me.client.get(f"/download/{name}")
+        assert response.status_code == 404
+        assert "Page not found" in response.get_data(as_text=True)
+    me.get("/finish")
+    assert me.url == "/review", "nothing built yet: back to the answers"
+
+
+def test_a_name_already_taken_is_never_overwritten(me, profiles):
+    taken = profiles / "testshire.yaml"
+    taken.write_text("# someone else's\nschema: 1\n", encoding="utf-8")
+    answer_everything(me)
+    assert "profiles/testshire-2.yaml" in me.text().replace(os.sep, "/")
+    me.submit("/build")
+    assert me.url == "/finish"
+    assert taken.read_text(encoding="utf-8") == "# someone else's\nschema: 1\n"
+    assert (profiles / "testshire-2.yaml").is_file()
+    assert "testshire.yaml already exists, so your answers are saved as" in me.text()
+    assert "Answers saved as" in me.text() and "testshire-2.yaml" in me.text()
+
+
+def test_a_build_problem_is_shown_on_the_review_page_in_plain_english(me):
+    answer_everything(me)
+    me.get("/section/document?from=review")
+    me.section("document", {"document.reference_docx": "house-style.dotx"})
+    me.submit("/build")
+    assert me.status == 400
+    summary = error_summary(me.page)
+    assert summary and summary[0][0] == "build"
+    assert "document.reference_docx: 'house-style.dotx' not found" in summary[0][1]
+    assert "Traceback" not in me.page
+
+
+def test_save_and_finish_later_then_carry_on(me, profiles, app):
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    me.section("document", {"document.owner": ""}, button="save_later")
+    assert me.url == "/saved"
+    assert h1(me.page) == "Your answers are saved"
+    saved = profiles / "testshire.yaml"
+    assert saved.is_file()
+    assert "question" in me.text() and "still to answer" in me.text()
+    # Later, in another browser: choose the profile; the first unanswered question's section opens.
+    later = Visitor(app)
+    later.get("/")
+    later.submit("/start/choose", {"profile": "testshire.yaml"})
+    assert later.url == "/review"
+    assert re.search(r"Loaded testshire\.yaml: \d+ of \d+ questions answered, \d+ not answered yet\.", later.text())
+    assert "Testshire County Council" in later.text()
+    resume = re.search(r'href="([^"]+)">Go through the questions not answered yet', later.page).group(1)
+    assert resume == "/section/document", "carry on where the answers stop"
+    later.get(resume)
+    later.section("document", {"document.owner": "PSW"})
+    assert later.url == "/section/accounts_devices"
+
+
+# --- saved and uploaded profiles ------------------------------------------------------------------------
+
+
+def test_choosing_a_saved_profile_edits_it_in_place_keeping_its_comments(me, profiles, library):
+    path = profiles / "eastbrook.yaml"
+    path.write_text((PROFILES / "example-council.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    me.get("/")
+    me.submit("/start/choose", {"profile": "eastbrook.yaml"})
+    assert me.url == "/review"
+    assert "Loaded eastbrook.yaml: " in me.text()
+    me.get("/section/messaging_video?from=review")
+    me.section("messaging_video", {"messaging.whatsapp": "permitted"})
+    assert me.url == "/review"
+    me.submit("/build")
+    assert me.url == "/finish"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Example profile: an English London borough")
+    assert "whatsapp: permitted" in text
+    assert sorted(p.name for p in profiles.iterdir()) == ["eastbrook.yaml"]
+
+
+def test_only_a_listed_profile_can_be_chosen(me, profiles, tmp_path):
+    (tmp_path / "secret.yaml").write_text("schema: 1\n", encoding="utf-8")
+    (profiles / "mine.yaml").write_text((PROFILES / "example-council.yaml").read_text(), encoding="utf-8")
+    me.get("/")
+    for name in ("../secret.yaml", str(tmp_path / "secret.yaml"), "", "mine"):
+        me.submit("/start/choose", {"profile": name})
+        assert me.status == 400
+        assert error_summary(me.page) == [("profile-choice", "Select one of the saved profiles")]
+
+
+def test_a_broken_saved_profile_is_explained_on_the_start_page(me, profiles):
+    (profiles / "broken.yaml").write_text("schema: 1\norganisation: [oops\n", encoding="utf-8")
+    me.get("/")
+    me.submit("/start/choose", {"profile": "broken.yaml"})
+    assert me.status == 400
+    message = error_summary(me.page)[0][1]
+    assert message.startswith("broken.yaml, line ") and "YAML syntax error" in message
+    assert "Traceback" not in me.page
+
+
+def upload(me: Visitor, name: str, content: bytes):
+    me.get("/")
+    data = {"csrf_token": me.csrf(), "profile_file": (io.BytesIO(content), name)}
+    response = me.client.post("/start/upload", data=data, content_type="multipart/form-data", follow_redirects=True)
+    me._seen(response)
+    return response
+
+
+def test_an_uploaded_profile_opens_and_is_saved_into_the_profiles_folder(me, profiles, tmp_path):
+    content = (PROFILES / "example-council.yaml").read_bytes()
+    upload(me, "from-a-colleague.yaml", content)
+    assert me.url == "/review"
+    assert "Loaded from-a-colleague.yaml: " in me.text()
+    me.submit("/build")
+    assert me.url == "/finish"
+    assert sorted(p.name for p in profiles.iterdir()) == ["eastbrook-council.yaml"]
+    saved = (profiles / "eastbrook-council.yaml").read_text(encoding="utf-8")
+    assert saved.startswith("# Example profile"), "the upload's comments are kept"
+
+
+def test_an_uploaded_profile_with_old_keys_says_what_will_be_left_out(me):
+    text = (PROFILES / "example-council.yaml").read_text(encoding="utf-8") + "\nmessaging_extra:\n  colour: blue\n"
+    upload(me, "old.yaml", text.encode("utf-8"))
+    assert me.url == "/review"
+    assert "old.yaml:" in me.text() and "'messaging_extra' is not a question in the questionnaire" in me.text()
+    assert "Old.yaml" not in me.text(), "the file name as written"
+    assert "uploaded-" not in me.text(), "the person's file name, not our temporary copy"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("council.yaml", b"schema: 1\norganisation:\n  name: [unclosed\n", "council.yaml, line 4: YAML syntax error"),
+        ("council.yaml", b"", "council.yaml: The profile is empty"),
+        ("council.yaml", b"\x00\x01\x02binary", "council.yaml: Is a binary file, not YAML text"),
+        ("council.yaml", b"schema: 7\n", "council.yaml, line 1: Schema: 7 is not supported"),
+        (
+            "policy.docx",
+            b"PK\x03\x04",
+            "'policy.docx' is not a profile: choose a file whose name ends in .yaml or .yml",
+        ),
+        ("", b"", "Choose a profile file to upload"),
+    ],
+)
+def test_a_bad_upload_is_explained_in_plain_english(me, profiles, name, content, message):
+    upload(me, name, content)
+    assert me.status == 400
+    summary = error_summary(me.page)
+    assert summary[0][0] == "profile-file"
+    assert summary[0][1].lower().startswith(message.lower()), summary
+    assert "Traceback" not in me.page
+    assert list(profiles.iterdir()) == []
+
+
+def test_a_bad_upload_keeps_the_answers_in_progress(me, tmp_path):
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    upload(me, "council.yaml", b"schema: [")
+    assert me.status == 400
+    assert "Testshire County Council" in me.text(), "the start page still offers the answers in progress"
+    me.get("/section/organisation")
+    assert 'value="Testshire County Council"' in me.page
+    assert len(list((tmp_path / "drafts").iterdir())) == 1, "the upload's temporary copy is gone"
+
+
+def test_an_upload_over_the_size_limit_is_refused(me, profiles):
+    response = upload(me, "big.yaml", b"# " + b"x" * MAX_UPLOAD_BYTES + b"\nschema: 1\n")
+    assert response.status_code == 413
+    assert "The file is too big" in me.text() and "256 KB" in me.text()
+    assert list(profiles.iterdir()) == []
+
+
+# --- safety on a shared machine ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8765", "192.168.1.5:8765", "127.0.0.1.evil.example"])
+def test_requests_for_another_host_are_refused(app, host):
+    response = app.test_client().get("/", headers={"Host": host})
+    assert response.status_code == 403
+    assert "This address is not allowed" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8765", "localhost:8765", "localhost", "LOCALHOST:1"])
+def test_requests_for_this_machine_are_answered(app, host):
+    assert app.test_client().get("/", headers={"Host": host}).status_code == 200
+
+
+def test_with_an_access_key_only_a_browser_that_was_given_it_gets_in(library, profiles, tmp_path):
+    app = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts", access_key="s3cret-key")
+    stranger = app.test_client()
+    for url in ("/", "/?key=wrong", "/section/organisation", "/review"):
+        response = stranger.get(url)
+        assert response.status_code == 403
+        assert "Open the address policy-builder printed" in response.get_data(as_text=True)
+    assert stranger.get("/static/style.css").status_code == 200, "the refusal page keeps its style"
+    owner = Visitor(app)
+    owner.get("/?key=s3cret-key")
+    assert owner.status == 200 and h1(owner.page) == "Write your social media policy"
+    owner.get("/")
+    assert owner.status == 200, "the browser keeps its access for the rest of the run"
+    start_new(owner)
+    assert owner.url == "/section/organisation"
+
+
+def test_a_form_without_the_csrf_token_changes_nothing(me, profiles):
+    start_new(me)
+    token = me.csrf()
+    response = me.client.post("/start/new", data={}, follow_redirects=True)
+    assert response.status_code == 400
+    assert "This page was out of date" in response.get_data(as_text=True)
+    me.section("organisation", {**ORGANISATION, "csrf_token": "forged"}, button="save_later")
+    assert me.status == 400
+    assert list(profiles.iterdir()) == []
+    other = Visitor(me.client.application)
+    other.get("/")
+    response = other.client.post("/section/organisation", data={"csrf_token": token})
+    assert response.status_code == 400, "another browser's token does not work here"
+
+
+def test_pages_carry_headers_that_keep_answers_private(me):
+    response = me.client.get("/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+    cookie = response.headers.get("Set-Cookie", "") or me.client.get_cookie("policy_builder_session")
+    assert cookie
+    assert me.client.get("/static/style.css").headers.get("Cache-Control") != "no-store"
+
+
+def test_pages_without_answers_in_progress_say_so(app):
+    client = app.test_client()
+    for url in ("/section/organisation", "/review", "/finish", "/saved"):
+        response = client.get(url)
+        assert response.status_code == 409
+        assert "There are no answers in progress" in response.get_data(as_text=True)
+
+
+def test_unknown_pages_and_sections_are_plain_404_pages(me):
+    start_new(me)
+    for url in ("/nowhere", "/section/no_such_section"):
+        response = me.client.get(url)
+        assert response.status_code == 404
+        assert "Page not found" in response.get_data(as_text=True)
+    assert me.client.get("/build").status_code == 405
+
+
+def test_an_unexpected_failure_is_a_friendly_page_not_a_traceback(me, monkeypatch, caplog):
+    from policy_builder.interview import Interview
+
+    start_new(me)
+
+    def broken(self, reached):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Interview, "gaps_so_far", broken)
+    response = me.client.get("/section/organisation")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Something went wrong" in page and "Your answers so far are kept" in page
+    assert "boom" not in page and "Traceback" not in page
+    assert "boom" in caplog.text, "the details go to the terminal"
+
+
+def test_drafts_live_in_private_temporary_folders(me, tmp_path):
+    start_new(me)
+    folders = list((tmp_path / "drafts").iterdir())
+    assert len(folders) == 1
+    assert folders[0].stat().st_mode & 0o077 == 0
+
+
+# --- the command ----------------------------------------------------------------------------------------------
+
+
+def test_serve_prints_its_address_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policy_builder", "serve", "--no-browser", "--port", "0", "--profiles", "answers"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        first = process.stdout.readline()
+        match = re.match(r"policy-builder is running at (http://127\.0\.0\.1:(\d+)/)\?key=([\w-]{20,})$", first.strip())
+        assert match, first
+        assert process.stdout.readline().strip() == "Profiles are saved in answers/. Press Ctrl-C here to stop."
+        with urllib.request.urlopen(first.split(" at ")[1].strip(), timeout=10) as response:
+            assert "Write your social media policy" in response.read().decode("utf-8")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(match.group(1), timeout=10)  # without the key: another user of this computer
+        assert refused.value.code == 403
+        assert "Open the address policy-builder printed" in refused.value.read().decode("utf-8")
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "Stopped." in out
+    assert "Traceback" not in err and err == ""
+    assert not (tmp_path / "answers").exists(), "nothing is written before answers are saved"
+
+
+def test_serve_on_a_port_in_use_is_a_one_line_error(tmp_path):
+    import socket
+
+    from click.testing import CliRunner
+
+    from policy_builder.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        started = time.monotonic()
+        result = CliRunner().invoke(main, ["serve", "--no-browser", "--port", str(port)])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith(f"Error: --port {port}: cannot listen on 127.0.0.1:{port}")
+    assert len(result.output.strip().splitlines()) == 1
+    assert time.monotonic() - started < 30
+
+
+def test_serve_help_lists_its_options():
+    from click.testing import CliRunner
+
+    from policy_builder.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--port", "--no-browser", "--profiles"):
+        assert option in result.output
+
+
+def test_the_cli_does_not_import_flask_until_serve_runs():
+    code = "import sys, policy_builder.cli; assert 'flask' not in sys.modules, 'flask imported at start'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
