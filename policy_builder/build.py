@@ -75,9 +75,8 @@ def build_profile(
         rendered["md"] = front_matter(manifest) + render_policy(policy)
     if "docx" in formats:
         from .render.docx import render_docx
-        from .render.docx_manifest import embed
 
-        rendered["docx"] = embed(render_docx(policy, reference), manifest)
+        rendered["docx"] = render_docx(policy, reference, manifest)
     leaflet_level = None
     if "summary" in formats or "leaflet" in formats:
         from .render.docx import render_handout_docx

@@ -128,3 +128,14 @@ def test_every_command_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for command in main.commands:
         assert f"policy-builder {command}" in readme, command
+
+
+def test_parallel_build_prints_the_same_as_serial(tmp_path):
+    profiles = [str(p) for p in sorted(PROFILES.glob("*.yaml"))][:3]
+    serial = run("build", *profiles, "--out", str(tmp_path / "a"), "--format", "md", "--jobs", "1")
+    parallel = run("build", *profiles, "--out", str(tmp_path / "b"), "--format", "md", "--jobs", "2")
+    assert serial.exit_code == parallel.exit_code == 0
+    assert serial.output.replace(str(tmp_path / "a"), "OUT") == parallel.output.replace(str(tmp_path / "b"), "OUT")
+    for name in (p.name for p in (tmp_path / "a").iterdir()):
+        if name.endswith("-policy.md"):
+            assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()

@@ -189,7 +189,7 @@ def test_manifest_is_embedded_in_both_outputs_and_written_beside_them(tmp_path):
             (c["id"], c["sha256"]) for c in from_json["clauses"]
         ]
     assert [c["text"] for c in from_md["clauses"]] == [c["text"] for c in from_json["clauses"]]
-    assert result.written[0].read_text().startswith("---\npolicy_builder_manifest:\n")
+    assert result.written[0].read_text().startswith('---\n{\n "policy_builder_manifest": {\n')
 
 
 def test_local_wording_is_kept_marked_and_warned_about_when_upstream_moves(tmp_path, library_dirs):

@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -37,6 +38,7 @@ from docx.parts.numbering import NumberingPart
 from docx.styles.style import BaseStyle, StyleFactory
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from lxml.etree import SubElement
 from markdown_it import MarkdownIt
 
 from ..errors import PolicyBuilderError, display_path
@@ -48,6 +50,10 @@ from .summary import Handout
 REFERENCE_DOCX = PACKAGE_ROOT / "templates" / "reference.docx"
 
 _md = MarkdownIt("commonmark")
+_W_R, _W_RPR, _W_RSTYLE, _W_T, _W_VAL, _W_PPR, _W_PSTYLE = (
+    qn(tag) for tag in ("w:r", "w:rPr", "w:rStyle", "w:t", "w:val", "w:pPr", "w:pStyle")
+)
+_XML_SPACE = qn("xml:space")
 # Characters XML 1.0 cannot hold (Word refuses a file that contains them), and DEL, which the
 # Markdown output leaves out too; the build names the answers that lost any (templating.unshowable_note).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -274,11 +280,19 @@ class Writer:
 
     # paragraphs
     def paragraph(self, text: str = "", style: str = "Normal") -> Paragraph:
-        paragraph = self.document.add_paragraph()
-        # Set the style by id: python-docx's style setter re-reads every style for each paragraph.
-        paragraph._p.style = self.style.id(style)
+        # Built with lxml and placed before the body's section properties, as add_paragraph would;
+        # python-docx's own path re-reads the styles and the body's children for every paragraph.
+        p = OxmlElement("w:p")
+        SubElement(SubElement(p, _W_PPR), _W_PSTYLE).set(_W_VAL, self.style.id(style))
+        body = self.document.element.body
+        section_properties = body.sectPr
+        if section_properties is not None:
+            section_properties.addprevious(p)
+        else:
+            body.append(p)
+        paragraph = Paragraph(p, self.document._body)
         if text:
-            paragraph.add_run(clean(text))
+            self.run(paragraph, text)
         return paragraph
 
     def heading(self, text: str, level: int, bookmark: str | None = None) -> Paragraph:
@@ -304,19 +318,13 @@ class Writer:
         p.append(end)
 
     def run(self, paragraph: Paragraph, text: str, style: str | None = None) -> None:
-        # Built directly: python-docx's Run.text setter costs a third of a policy's render time.
-        r = OxmlElement("w:r")
+        # Built with lxml directly: python-docx's Run.text setter costs a third of a policy's render time.
+        r = SubElement(paragraph._p, _W_R)
         if style:
-            properties = OxmlElement("w:rPr")
-            style_ref = OxmlElement("w:rStyle")
-            style_ref.set(qn("w:val"), self.style.id(style))
-            properties.append(style_ref)
-            r.append(properties)
-        t = OxmlElement("w:t")
-        t.set(qn("xml:space"), "preserve")
+            SubElement(SubElement(r, _W_RPR), _W_RSTYLE).set(_W_VAL, self.style.id(style))
+        t = SubElement(r, _W_T)
+        t.set(_XML_SPACE, "preserve")
         t.text = clean(text)
-        r.append(t)
-        paragraph._p.append(r)
 
     def table(self, header: list[str], rows: Iterable[Iterable[str]], widths: list[int] | None = None) -> Table:
         """A table whose first row is a real header row; `widths` are percentages of the text width."""
@@ -660,8 +668,23 @@ def _cover(writer: Writer, policy: Policy) -> None:
         writer.markdown(policy.changes_since)
 
 
-def render_docx(policy: Policy, reference_docx: Path | None = None) -> bytes:
-    return to_bytes(policy_document(policy, reference_docx))
+def render_docx(policy: Policy, reference_docx: Path | None = None, manifest: dict[str, Any] | None = None) -> bytes:
+    document = policy_document(policy, reference_docx)
+    if manifest is not None:
+        attach_manifest(document, manifest)
+    return to_bytes(document)
+
+
+def attach_manifest(document: DocxDocument, manifest: dict[str, Any]) -> None:
+    """The build manifest as a custom XML part, added before saving (one zip pass, not two)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    from .docx_manifest import PART, manifest_xml
+
+    part = Part(PackURI("/" + PART), "application/xml", manifest_xml(manifest), document.part.package)
+    document.part.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_XML)
 
 
 # --- the staff summary and the leaflet ------------------------------------------------------

@@ -22,9 +22,15 @@ REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/
 RELS = "word/_rels/document.xml.rels"
 
 
-def embed(docx: bytes, manifest: dict[str, Any]) -> bytes:
+def manifest_xml(manifest: dict[str, Any]) -> bytes:
     payload = escape(json.dumps(manifest, ensure_ascii=False))
     xml = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<manifest xmlns="{NAMESPACE}">{payload}</manifest>'
+    return xml.encode("utf-8")
+
+
+def embed(docx: bytes, manifest: dict[str, Any]) -> bytes:
+    """Add the manifest to an already-saved .docx (render_docx does it before saving, more cheaply)."""
+    xml = manifest_xml(manifest).decode("utf-8")
     source = zipfile.ZipFile(io.BytesIO(docx))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
