@@ -247,7 +247,37 @@ def _build_one(profile: Path) -> _Outcome:
             say(f"  Upstream change: {local_note.upstream_change}")
     outcome.lines.extend(_gap_lines(result.warnings, result.policy.short_name))
     outcome.high = sum(1 for w in result.warnings if w.severity == "high")
+    _release_memory()
     return outcome
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system between builds.
+
+    Each Word document frees a few MB of lxml memory in pieces glibc keeps; over a
+    batch of hundreds that reads as growth (96 MB after 16 builds, 39 MB once trimmed).
+    """
+    global _trim, _builds_since_trim
+    _builds_since_trim += 1
+    if _builds_since_trim < 4:
+        return
+    _builds_since_trim = 0
+    import gc
+
+    gc.collect()  # python-docx's element proxies sit in reference cycles; collect them first
+    if _trim is None:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim: Any = None
+_builds_since_trim = 0
 
 
 def _gap_lines(warnings: list[GapWarning], name: str) -> list[str]:

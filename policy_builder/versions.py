@@ -56,7 +56,19 @@ def load_history(root: Path) -> dict[str, list[dict[str, Any]]]:
     data = doc.data or {}
     if not isinstance(data, dict):
         raise LibraryError(path, doc.line(), "expected a mapping of clause id to its versions")
-    return {str(k): list(v or []) for k, v in data.items()}
+    history: dict[str, list[dict[str, Any]]] = {}
+    for clause_id, versions in data.items():
+        fine = isinstance(versions, list) and all(
+            isinstance(v, dict) and {"version", "sha256", "text"} <= set(v) for v in versions
+        )
+        if not fine:
+            raise LibraryError(
+                path,
+                doc.line(clause_id),
+                f"{clause_id}: expected a list of recorded versions; restore the file from git",
+            )
+        history[str(clause_id)] = versions
+    return history
 
 
 def version_problems(clauses: list[Clause], history: dict[str, list[dict[str, Any]]], where: Any) -> list[str]:
