@@ -26,7 +26,7 @@ from .models import (
     SourceDocument,
     SourceItem,
 )
-from .questionnaire import load_questionnaire
+from .questionnaire import _kind, load_questionnaire
 from .templating import compile_condition, compile_template, names_with_lines, unknown_name
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -143,16 +143,6 @@ def _mapping_at(doc: _yaml.Document, key: str, what: str) -> dict[Any, Any]:
     if not isinstance(value, dict):
         raise LibraryError(doc.path, doc.line(key), f"{key}: expected {what}")
     return value
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "true/false"
-    return type(value).__name__
 
 
 def _check_names(
