@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .templating import markdown_escape
+
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\S+", text)
@@ -192,7 +194,7 @@ def render_markdown(changes: Changes) -> str:
     """A summary of changes a board can approve."""
     old, new = _issue(changes.old), _issue(changes.new)
     lines = [
-        f"# Summary of changes: {new['organisation']}",
+        f"# Summary of changes: {markdown_escape(str(new['organisation']))}",
         "",
         f"Social Media and Digital Contact Policy, version {old['version']} ({old['built']}, clause library "
         f"{old['library_version']}) to version {new['version']} ({new['built']}, clause library {new['library_version']}).",
@@ -206,7 +208,7 @@ def render_markdown(changes: Changes) -> str:
         lines += ["## Clauses added", ""]
         for c in changes.added:
             marker = " (local wording)" if c.local else ""
-            lines.append(f"- {c.new_number} {c.title}{marker}")
+            lines.append(f"- {c.new_number} {markdown_escape(c.title)}{marker}")
         lines.append("")
     if changes.removed:
         lines += ["## Clauses removed", ""]
@@ -235,7 +237,8 @@ def render_markdown(changes: Changes) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    # Answers come from profiles: data, shown exactly as typed, never Markdown.
+    return markdown_escape(text)
 
 
 def render_terminal(changes: Changes) -> str:

@@ -264,3 +264,12 @@ def test_check_flags_policies_from_an_older_library_and_past_review(tmp_path, li
     assert "Dual relationships (version 1 -> 2)" in due.output
     charity = CliRunner().invoke(main, ["check", str(ROOT / "profiles" / "small-charity-wales.yaml")])
     assert charity.exit_code == 1 and "Review overdue" in charity.output
+
+
+def test_board_summary_shows_answers_as_typed_never_as_markdown(tmp_path):
+    from policy_builder.changes import compare, render_markdown
+
+    old = {"organisation": "Acme", "document": {"version": "1"}, "answers": {"contacts.ripa": "a"}, "clauses": []}
+    new = {**old, "answers": {"contacts.ripa": "**Legal** | <b>x</b>"}}
+    board = render_markdown(compare(old, new))
+    assert r"| `contacts.ripa` | a | \*\*Legal\*\* \| \<b\>x\</b\> |" in board
