@@ -113,6 +113,31 @@ def long_date(value: dt.date | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+# A team or role named in an answer ("Communications Team", "RIPA Coordinating Officer") reads as
+# "the Communications Team" in running text; a person's name, a mailbox or a name that already has
+# its article is printed as given. Only these last words mark a team or role.
+_ROLE_NOUNS = frozenset(
+    "team officer service unit manager department desk hub office lead coordinator board group panel "
+    "partnership directorate section services adviser advisor advisers controller line centre".split()
+)
+
+
+def with_article(value: Any, start: bool = False) -> str:
+    """'Communications Team' -> 'the Communications Team' (or 'The ...' at the start of a sentence)."""
+    if value is None:
+        raise BlankAnswerError("prints an answer that was left blank; guard it with {% if ... %} or `or`")
+    text = str(value).strip()
+    head = re.sub(r"\s*\(.*$", "", text)  # "Legal Services (legal@x.gov.uk)" -> "Legal Services"
+    words = head.split()
+    if words and words[0].lower() in ("the", "a", "an", "our", "your"):
+        text = (words[0][0].upper() if start else words[0][0].lower()) + text[1:]
+    elif "@" not in head and words and words[0][:1].isupper() and words[-1].lower().strip(".,") in _ROLE_NOUNS:
+        text = ("The " if start else "the ") + text
+    elif start and text[:1].islower() and "@" not in head:
+        text = text[0].upper() + text[1:]
+    return text
+
+
 def make_environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined,
@@ -125,6 +150,7 @@ def make_environment() -> ImmutableSandboxedEnvironment:
     env.filters["human_list"] = human_list
     env.filters["or_list"] = or_list
     env.filters["long_date"] = long_date
+    env.filters["the"] = with_article
     return env
 
 
