@@ -118,7 +118,7 @@ def long_date(value: dt.date | None) -> str:
 # its article is printed as given. Only these last words mark a team or role.
 _ROLE_NOUNS = frozenset(
     "team officer service unit manager department desk hub office lead coordinator board group panel "
-    "partnership directorate section services adviser advisor advisers controller line centre".split()
+    "partnership directorate section adviser advisor advisers controller line centre".split()
 )
 
 
