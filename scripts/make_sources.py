@@ -21,6 +21,10 @@ for key, doc in data["documents"].items():
 out.append("items:")
 for item, summary in data["items"].items():
     doc = item.split("-")[0]
-    s = yaml.safe_dump(summary, width=1000).strip().removesuffix("...").strip()
-    out.append(f"  {item}: {{document: {doc}, summary: {s}}}")
+    # Block style, never a flow mapping: in `{document: X, summary: a, b}` an unquoted comma
+    # ends the summary and turns the rest into a key of its own.
+    s = yaml.safe_dump({"summary": summary}, width=10000, allow_unicode=True).strip()
+    out.append(f"  {item}:")
+    out.append(f"    document: {doc}")
+    out.append(f"    {s}")
 print("\n".join(out))
