@@ -354,6 +354,7 @@ def questions(ctx: click.Context, as_json: bool) -> None:
                     "required": q.required,
                     "default": q.default if not q.default_from else None,
                     "default_from": q.default_from,
+                    "default_by": {q.default_by[0]: dict(q.default_by[1])} if q.default_by else None,
                     "choices": [{"value": c.value, "label": c.label} for c in q.choices],
                     "when": q.when,
                     "sources": list(q.sources),
@@ -370,6 +371,10 @@ def questions(ctx: click.Context, as_json: bool) -> None:
                 default = f"default: {q.default_from.replace('_', ' ')}"
             else:
                 default = f"default: {_show_default(q.default)}"
+                if q.default_by:
+                    default += "".join(
+                        f", {_show_default(value)} when {q.default_by[0]} is {answer}" for answer, value in q.default_by[1]
+                    )
             click.echo(f"  {q.id}  ({describe_allowed(q)}; {default})")
             if q.when:
                 click.echo(f"      asked when: {q.when}")

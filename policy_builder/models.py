@@ -29,6 +29,9 @@ class Question:
     required: bool = False
     default: Any = None
     default_from: str | None = None
+    # Another question's answer -> this question's default, e.g. a council's surveillance powers;
+    # any other answer keeps `default`.
+    default_by: tuple[str, tuple[tuple[str, Any], ...]] | None = None
     choices: tuple[Choice, ...] = ()
     minimum: int | None = None
     maximum: int | None = None

@@ -43,7 +43,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     questions: dict[str, Question] = {}
     allowed = {
         "id", "section", "type", "prompt", "help", "sources", "required", "default",
-        "default_from", "choices", "min", "max", "when", "since",
+        "default_from", "default_by", "choices", "min", "max", "when", "since",
     }  # fmt: skip
     for index, raw in enumerate(data["questions"]):
         line = doc.line("questions", index)
@@ -84,6 +84,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
                     f"{qid}: when: cannot be read as a condition ({exc}); write one such as"
                     " messaging.whatsapp == 'keep_in_touch' (== compares; and, or, not combine)",
                 ) from None
+        default_by = _load_default_by(doc, index, qid, raw.get("default_by"))
         questions[qid] = Question(
             id=qid,
             section=str(raw["section"]),
@@ -94,6 +95,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             required=bool(raw.get("required", False)),
             default=raw.get("default"),
             default_from=raw.get("default_from"),
+            default_by=default_by,
             choices=choices,
             minimum=raw.get("min"),
             maximum=raw.get("max"),
@@ -110,6 +112,8 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
                     doc.path, doc.line("questions", index, "default"), f"{qid}: default: {exc}"
                 ) from None
     for index, question in enumerate(questions.values()):
+        if question.default_by:
+            _check_default_by(doc, index, question, questions)
         if question.when:
             # A typo in a `when` would otherwise fail only for the profiles that reach it.
             problem = unknown_name(names_with_lines(question.when, expression=True), questions)
@@ -125,6 +129,45 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
         renamed=renamed,
         removed=removed,
     )
+
+
+def _load_default_by(
+    doc: _yaml.Document, index: int, qid: str, raw: Any
+) -> tuple[str, tuple[tuple[str, Any], ...]] | None:
+    """`default_by: {organisation.type: {local_authority: directed_and_chis}}`."""
+    if raw is None:
+        return None
+    line = doc.line("questions", index, "default_by")
+    if (
+        not isinstance(raw, dict)
+        or len(raw) != 1
+        or not isinstance(next(iter(raw.values())), dict)
+        or not next(iter(raw.values()))
+    ):
+        raise LibraryError(
+            doc.path,
+            line,
+            f"{qid}: default_by: expected one question and a mapping of its answers to this question's default,"
+            " such as {organisation.type: {local_authority: directed_and_chis}}",
+        )
+    other, mapping = next(iter(raw.items()))
+    return str(other), tuple((str(k), v) for k, v in mapping.items())
+
+
+def _check_default_by(doc: _yaml.Document, index: int, question: Question, questions: Mapping[str, Question]) -> None:
+    assert question.default_by is not None
+    line = doc.line("questions", index, "default_by")
+    other, mapping = question.default_by
+    if other not in questions or questions[other].type != "choice":
+        raise LibraryError(doc.path, line, f"{question.id}: default_by: '{other}' is not a choice question")
+    for answer, default in mapping:
+        if answer not in questions[other].choice_values:
+            allowed = ", ".join(questions[other].choice_values)
+            raise LibraryError(doc.path, line, f"{question.id}: default_by: '{answer}' is not one of {allowed}")
+        try:
+            cast_answer(question, default)
+        except AnswerError as exc:
+            raise LibraryError(doc.path, line, f"{question.id}: default_by {answer}: {exc}") from None
 
 
 def _load_migrations(path: Path, questions: Mapping[str, Question]) -> tuple[dict[str, str], dict[str, str]]:
@@ -298,6 +341,11 @@ def default_for(question: Question, values: Mapping[str, Any], build_date: dt.da
         return build_date
     if question.default_from:
         return values.get(question.default_from)
+    if question.default_by:
+        other, mapping = question.default_by
+        for answer, default in mapping:
+            if values.get(other) == answer:
+                return list(default) if isinstance(default, list) else default
     if isinstance(question.default, list):
         return list(question.default)
     return question.default
