@@ -373,7 +373,8 @@ def questions(ctx: click.Context, as_json: bool) -> None:
                 default = f"default: {_show_default(q.default)}"
                 if q.default_by:
                     default += "".join(
-                        f", {_show_default(value)} when {q.default_by[0]} is {answer}" for answer, value in q.default_by[1]
+                        f", {_show_default(value)} when {q.default_by[0]} is {answer}"
+                        for answer, value in q.default_by[1]
                     )
             click.echo(f"  {q.id}  ({describe_allowed(q)}; {default})")
             if q.when:
@@ -415,6 +416,34 @@ def lint(ctx: click.Context, record: bool) -> None:
         f"Library OK: {len(library.clauses)} clauses in {len(library.sections)} sections, "
         f"{len(library.gap_rules)} gap rules, {len(library.questionnaire.questions)} questions."
     )
+
+
+@main.command()
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the register as Markdown here (docs/legal-claims.md) instead of printing it.",
+)
+@click.pass_context
+@user_errors
+def claims(ctx: click.Context, output: Path | None) -> None:
+    """Show the register of legal claims: each statement of law, where it is printed, its source and check date."""
+    from .claims import check_claims, load_claims, render_claims_markdown
+    from .output import atomic_write
+
+    library = _library(ctx)
+    register = load_claims(library)
+    text = render_claims_markdown(library, register)
+    if output:
+        atomic_write(output, text)
+        click.echo(f"Wrote {len(register)} claims to {output}.")
+    else:
+        click.echo(text, nl=False)
+    problems = check_claims(library, register)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
 
 
 @main.command()

@@ -408,4 +408,6 @@ class Linter:
 
 def lint_library(library: Library) -> list[str]:
     """All problems found, as 'path:line: what' lines; empty when the library is sound."""
-    return Linter(library).run()
+    from .claims import check_claims
+
+    return Linter(library).run() + check_claims(library)
