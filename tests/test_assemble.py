@@ -12,7 +12,6 @@ STANCE_GROUPS = [
     ("messaging-stance", "messaging__whatsapp", ["not_allowed", "keep_in_touch", "permitted"]),
     ("viewing-stance", "surveillance__viewing", ["not_allowed", "one_off_safeguarding", "with_authorisation"]),
     ("out-of-hours-stance", "out_of_hours__contact", ["not_allowed", "rota_only", "allowed"]),
-    ("regulator", "organisation__nation", ["england", "wales", "scotland", "northern_ireland"]),
 ]
 
 
@@ -83,20 +82,32 @@ def test_students_section_only_when_students_are_hosted(library, answers_for):
 
 
 NATIONS = {
-    "england": ("Social Work England", ["Scottish Social Services Council", "Social Care Wales", "NISCC", "RIP(S)A"]),
-    "wales": ("Social Care Wales", ["Social Work England Professional Standards", "SSSC", "NISCC", "RIP(S)A"]),
-    "scotland": ("Scottish Social Services Council", ["Social Care Wales", "NISCC", "magistrate"]),
+    "england": (
+        "Social Work England",
+        ["Scottish Social Services Council", "Social Care Wales", "NISCC", "RIP(S)A", "Freedom of Information (Scotland)"],
+    ),
+    "wales": (
+        "Social Care Wales",
+        ["Social Work England's professional standards", "SSSC", "NISCC", "RIP(S)A", "Freedom of Information (Scotland)"],
+    ),
+    "scotland": (
+        "Scottish Social Services Council",
+        ["Social Care Wales", "NISCC", "magistrate", "Freedom of Information Act 2000", "Mental Capacity Act 2005"],
+    ),
     "northern_ireland": (
         "Northern Ireland Social Care Council",
-        ["Social Care Wales", "SSSC", "RIP(S)A", "magistrate"],
+        ["Social Care Wales", "SSSC", "RIP(S)A", "magistrate", "Equality Act 2010", "Mental Capacity Act", "local council"],
     ),
 }
+# Statutory social work in Northern Ireland is run by Health and Social Care trusts, not councils.
+EMPLOYER_IN = {"northern_ireland": "nhs_trust"}
 
 
 @pytest.mark.parametrize("nation", sorted(NATIONS))
 def test_each_nation_names_its_own_regulator_and_law_only(library, answers_for, nation):
     regulator, never = NATIONS[nation]
-    text = text_of(policy_for(library, answers_for, organisation__nation=nation))
+    kind = EMPLOYER_IN.get(nation, "local_authority")
+    text = text_of(policy_for(library, answers_for, organisation__nation=nation, organisation__type=kind))
     assert regulator in text
     for words in never:
         assert words not in text, f"{nation} policy names {words}"

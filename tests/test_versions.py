@@ -64,13 +64,13 @@ def write_profile_text(tmp_path: Path, text: str) -> Path:
 
 def test_new_questions_are_listed_for_a_profile_written_before_them(library_copy, tmp_path):
     questionnaire = library_copy / "questionnaire.yaml"
-    text = questionnaire.read_text(encoding="utf-8").replace('version: "1.0"', 'version: "1.1"', 1)
+    text = questionnaire.read_text(encoding="utf-8").replace('version: "1.1"', 'version: "1.2"', 1)
     text += """
   - id: contacts.digital_lead
     section: contacts
     type: text
     default: null
-    since: "1.1"
+    since: "1.2"
     prompt: Who leads on digital practice?
     help: A role, for example "the Digital Practice Lead".
     sources: []
@@ -79,11 +79,13 @@ def test_new_questions_are_listed_for_a_profile_written_before_them(library_copy
     library = load_library(library_copy)
     import yaml
 
-    path = write_profile_text(tmp_path, yaml.safe_dump(base_profile()))
+    profile = base_profile()
+    profile["questionnaire"] = "1.1"
+    path = write_profile_text(tmp_path, yaml.safe_dump(profile))
     answers = load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE)
     assert answers.new_questions == ["contacts.digital_lead"]
     profile = base_profile()
-    profile["questionnaire"] = "1.1"
+    profile["questionnaire"] = "1.2"
     path = write_profile_text(tmp_path, yaml.safe_dump(profile))
     assert load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE).new_questions == []
 

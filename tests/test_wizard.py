@@ -144,7 +144,7 @@ def test_strict_stance_asks_only_what_applies_and_saves_the_answers(library, tmp
 
 def test_permissive_stance_asks_follow_ups_shows_gaps_per_section_and_builds(library, tmp_path):
     save = tmp_path / "cwm.yaml"
-    lines = script(library, PERMISSIVE)
+    lines = script(library, PERMISSIVE, {"surveillance.powers"})
     result = run(library, ["--save", save, "--build", "--out", tmp_path / "out"], "\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output
     output = flat(result.output)
@@ -405,7 +405,7 @@ def test_ctrl_c_in_a_real_terminal_stops_calmly_and_no_color_is_honoured(tmp_pat
 
 @pytest.mark.parametrize("stance", ["strict", "permissive"])
 def test_every_prompt_names_the_section_progress(library, tmp_path, stance):
-    lines = script(library, STRICT, STRICT_SKIPPED) if stance == "strict" else script(library, PERMISSIVE)
+    lines = script(library, STRICT, STRICT_SKIPPED) if stance == "strict" else script(library, PERMISSIVE, {"surveillance.powers"})
     result = run(library, ["--save", tmp_path / "p.yaml"], "\n".join(lines) + "\n")
     total = len(library.questionnaire.sections)
     headings = re.findall(rf"Section (\d+) of {total}: ", result.output.split(REVIEW)[0])
