@@ -22,7 +22,7 @@ from .models import (
     RenderedSection,
 )
 from .questionnaire import build_context, evaluate
-from .templating import RUNTIME_ERRORS, BlankAnswerError, markdown_escape
+from .templating import RUNTIME_ERRORS, BlankAnswerError, markdown_escape, reflow_markdown
 
 POLICY_TITLE = "Social Media and Digital Contact Policy"
 
@@ -85,7 +85,7 @@ def capitalise_name_at_sentence_start(text: str, short_name: str | None) -> str:
 
 def render_clause(library: Library, clause: Clause, context: Mapping[str, Any]) -> str:
     try:
-        text = library.templates[clause.id].render(context).strip()
+        text = reflow_markdown(library.templates[clause.id].render(context).strip())
         return capitalise_name_at_sentence_start(text, context["organisation"]["short_name"])
     except BlankAnswerError as exc:
         raise LibraryError(clause.path, clause.line, f"{clause.id}: {exc}") from None

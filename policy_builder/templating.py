@@ -138,6 +138,52 @@ def with_article(value: Any, start: bool = False) -> str:
     return text
 
 
+# A wrapped line must not start with something Markdown reads as a new block: a list marker, a
+# heading, a quote, a table row or a setext underline.
+_BLOCK_START = re.compile(r"^(?:[-+*#>|=]|\d+[.)])")
+_LIST_ITEM = re.compile(r"^(?:[-+*]|\d+[.)]) ")
+
+
+def _wrap_words(words: list[str], width: int, first: str, rest: str) -> list[str]:
+    lines: list[str] = []
+    line, fresh = first, True
+    for word in words:
+        if fresh:
+            line, fresh = line + word, False
+        elif len(line) + 1 + len(word) <= width or _BLOCK_START.match(word):
+            line += " " + word  # a risky word stays on this line rather than open a block
+        else:
+            lines.append(line)
+            line = rest + word
+    lines.append(line)
+    return lines
+
+
+def reflow_markdown(text: str, width: int = 72) -> str:
+    """Rewrap paragraphs and list items that templates left ragged; other blocks are kept as they are."""
+    out: list[str] = []
+    for block in re.split(r"\n[ \t]*\n", text.strip("\n")):
+        lines = block.split("\n")
+        if any(line.lstrip().startswith(("#", "|", ">", "```")) or line.startswith("    ") for line in lines):
+            out.append(block)
+        elif _LIST_ITEM.match(lines[0]):
+            items: list[list[str]] = []
+            for line in lines:
+                if _LIST_ITEM.match(line):
+                    items.append([line])
+                else:
+                    items[-1].append(line.strip())
+            wrapped = []
+            for item in items:
+                marker, _, first_text = item[0].partition(" ")
+                words = " ".join([first_text, *item[1:]]).split()
+                wrapped += _wrap_words(words, width, marker + " ", " " * (len(marker) + 1))
+            out.append("\n".join(wrapped))
+        else:
+            out.append("\n".join(_wrap_words(block.split(), width, "", "")))
+    return "\n\n".join(out)
+
+
 def make_environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined,

@@ -84,11 +84,23 @@ def test_students_section_only_when_students_are_hosted(library, answers_for):
 NATIONS = {
     "england": (
         "Social Work England",
-        ["Scottish Social Services Council", "Social Care Wales", "NISCC", "RIP(S)A", "Freedom of Information (Scotland)"],
+        [
+            "Scottish Social Services Council",
+            "Social Care Wales",
+            "NISCC",
+            "RIP(S)A",
+            "Freedom of Information (Scotland)",
+        ],
     ),
     "wales": (
         "Social Care Wales",
-        ["Social Work England's professional standards", "SSSC", "NISCC", "RIP(S)A", "Freedom of Information (Scotland)"],
+        [
+            "Social Work England's professional standards",
+            "SSSC",
+            "NISCC",
+            "RIP(S)A",
+            "Freedom of Information (Scotland)",
+        ],
     ),
     "scotland": (
         "Scottish Social Services Council",
@@ -96,7 +108,15 @@ NATIONS = {
     ),
     "northern_ireland": (
         "Northern Ireland Social Care Council",
-        ["Social Care Wales", "SSSC", "RIP(S)A", "magistrate", "Equality Act 2010", "Mental Capacity Act", "local council"],
+        [
+            "Social Care Wales",
+            "SSSC",
+            "RIP(S)A",
+            "magistrate",
+            "Equality Act 2010",
+            "Mental Capacity Act",
+            "local council",
+        ],
     ),
 }
 # Statutory social work in Northern Ireland is run by Health and Social Care trusts, not councils.

@@ -405,7 +405,11 @@ def test_ctrl_c_in_a_real_terminal_stops_calmly_and_no_color_is_honoured(tmp_pat
 
 @pytest.mark.parametrize("stance", ["strict", "permissive"])
 def test_every_prompt_names_the_section_progress(library, tmp_path, stance):
-    lines = script(library, STRICT, STRICT_SKIPPED) if stance == "strict" else script(library, PERMISSIVE, {"surveillance.powers"})
+    lines = (
+        script(library, STRICT, STRICT_SKIPPED)
+        if stance == "strict"
+        else script(library, PERMISSIVE, {"surveillance.powers"})
+    )
     result = run(library, ["--save", tmp_path / "p.yaml"], "\n".join(lines) + "\n")
     total = len(library.questionnaire.sections)
     headings = re.findall(rf"Section (\d+) of {total}: ", result.output.split(REVIEW)[0])
