@@ -209,6 +209,8 @@ class Linter:
                 clause = getattr(entry, "clause", None)
                 if clause is not None and clause not in clause_ids:
                     self.problems.append(f"{at}: clause '{clause}' is not in the library")
+                if entry.rule is not None:
+                    self.problems.extend(self.handout_rule_problems(entry, at))
                 names = referenced_names(entry.text)
                 names |= referenced_names(entry.when, expression=True) if entry.when else set()
                 unknown = self.unknown_names(names)
@@ -235,6 +237,28 @@ class Linter:
                     f"for a sample employer; keep it at {MAX_LEAFLET_GRADE:.0f} or below (a reading age of 12) "
                     "with shorter sentences and everyday words"
                 )
+
+    def handout_rule_problems(self, entry: Any, at: str) -> list[str]:
+        """An item's or block's `rule:` must be one some clause states (else it could never be shown)."""
+        from .library import unknown_action_message
+
+        rule = entry.rule
+        if rule.action not in self.library.actions:
+            return [f"{at}: rule: {unknown_action_message(rule.action, self.library.actions)}"]
+        stating = [
+            c.id
+            for c in self.library.clauses
+            if any((r.action, r.modality) == (rule.action, rule.modality) for r in c.rules)
+        ]
+        if not stating:
+            return [f"{at}: rule: no clause states {rule.modality} '{rule.action}', so this is never shown"]
+        clause = getattr(entry, "clause", None)
+        if clause is not None and clause not in stating:
+            return [
+                f"{at}: rule: {rule.modality} '{rule.action}' is stated by {', '.join(stating)}, not by {clause},"
+                " the clause this item points to"
+            ]
+        return []
 
     def check_questionnaire(self) -> None:
         q = self.library.questionnaire
