@@ -462,24 +462,28 @@ class Linter:
 
     def check_contradictions(self) -> int:
         """Build the covering set of stances; fail where one policy both allows and forbids an action."""
-        from .assemble import select_clauses
-        from .errors import LibraryError
-        from .rules import contradictions, rules_in_force
+        from .rules import InForce, contradictions
 
-        if not any(clause.rules for clause in self.library.clauses):
-            self.stances_checked = len(self.stances())  # nothing to contradict, but say the set is built
+        # Only clauses that state rules can contradict. A clause is in a policy when its section's and its
+        # own `when` hold (assemble.select_clauses; groups only check that one member applies, which
+        # check_groups proves), so evaluating just these clauses gives the same rules, much faster.
+        stating = [(section, clause) for section in self.library.sections for clause in section.clauses if clause.rules]
+        stances = self.stances()
+        self.stances_checked = len(stances)
+        if not stating:
             return 0
         seen: set[tuple[str, str, str]] = set()
         found = 0
-        stances = self.stances()
-        self.stances_checked = len(stances)
         for values in stances:
             context = self.context(values)
-            try:
-                chosen = [c for _, clauses in select_clauses(self.library, context) for c in clauses]
-                in_force = rules_in_force(chosen, context)
-            except LibraryError:
-                continue  # a broken group or condition: check_groups and check_section say where
+            memo: dict[str, bool] = {}  # many clauses and rules share a condition: evaluate each once per stance
+            in_force = [
+                InForce(clause, rule)
+                for section, clause in stating
+                if self.holds(section.when, context, memo, values) and self.holds(clause.when, context, memo, values)
+                for rule in clause.rules
+                if self.holds(rule.when, context, memo, values, (clause, rule))
+            ]
             for contradiction in contradictions(in_force):
                 key = (contradiction.action, contradiction.allowing.clause.id, contradiction.forbidding.clause.id)
                 if key in seen:
@@ -488,6 +492,31 @@ class Linter:
                 found += 1
                 self.problems.append(self.describe_contradiction(contradiction, values))
         return found
+
+    def holds(
+        self,
+        expression: str | None,
+        context: dict[str, Any],
+        memo: dict[str, bool],
+        values: dict[str, Any],
+        rule: tuple[Clause, Any] | None = None,
+    ) -> bool:
+        """A condition's value for one stance, evaluated once; a rule's condition that fails is a problem
+        (clause and section conditions that fail are reported by check_section)."""
+        if expression is None:
+            return True
+        if expression not in memo:
+            try:
+                memo[expression] = evaluate(expression, context)
+            except TemplateError as exc:
+                memo[expression] = False
+                if rule is not None:
+                    clause, stated = rule
+                    problem = f"{where(clause.path, stated.line)}: {clause.id}: rule for '{stated.action}': when fails"
+                    if not any(p.startswith(problem) for p in self.problems):
+                        stance = f"{values['organisation.nation']}, {values['organisation.type']}"
+                        self.problems.append(f"{problem} for stance {stance}: {exc}")
+        return memo[expression]
 
     def describe_contradiction(self, found: Contradiction, values: dict[str, Any]) -> str:
         allowing, forbidding = found.allowing, found.forbidding
