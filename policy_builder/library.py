@@ -80,10 +80,6 @@ class Library:
         if self.problems:
             raise self.problems[0]
 
-    def stated_rules(self) -> set[tuple[str, str]]:
-        """Every (action, modality) some clause states, whatever the answers."""
-        return {(rule.action, rule.modality) for clause in self.clauses for rule in clause.rules}
-
     def clause(self, clause_id: str) -> Clause:
         for clause in self.clauses:
             if clause.id == clause_id:
