@@ -126,14 +126,6 @@ def load_library(root: str | Path | None = None) -> Library:
     if gaps_path.exists():
         library.gap_rules = _load_gap_rules(gaps_path, library)
     library.version = _load_library_version(root / "library.yaml")
-    for action in library.actions.values():
-        if action.section not in section_ids:
-            raise LibraryError(
-                root / ACTIONS_FILE,
-                action.line,
-                f"{action.id}: section '{action.section}' is not a section of the library;"
-                f" one of {', '.join(s.id for s in library.sections)}",
-            )
     return library
 
 

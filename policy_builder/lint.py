@@ -444,6 +444,13 @@ class Linter:
         """Each clause's level and wording agree with its rules; no policy in the covering set contradicts itself."""
         from .rules import clause_rule_problems, unannotated
 
+        sections = [s.id for s in self.library.sections]
+        for action in self.library.actions.values():
+            if action.section not in sections:
+                self.problems.append(
+                    f"{where(self.library.root / 'actions.yaml', action.line)}: {action.id}: section "
+                    f"'{action.section}' is not a section of the library; one of {', '.join(sections)}"
+                )
         for clause in self.library.clauses:
             self.problems.extend(clause_rule_problems(clause, f"{where(clause.path, clause.line)}: {clause.id}"))
         started = time.perf_counter()

@@ -394,3 +394,25 @@ def test_summary_item_with_both_when_and_rule_is_refused(library_copy):
 
     with pytest.raises(LibraryError, match=r"summary\.yaml:\d+: give when: or rule:, not both"):
         load_summary(library_copy)
+
+
+def test_action_in_an_unknown_section_is_a_lint_problem(library_copy):
+    path = library_copy / "actions.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("section: viewing", "section: viewng", 1), encoding="utf-8"
+    )
+    linter = Linter(load_library(library_copy))
+    linter.check_rules()
+    assert any(
+        re.search(r"actions\.yaml:\d+: viewing\.\S+: section 'viewng' is not a section of the library", p)
+        for p in linter.problems
+    ), linter.problems
+
+
+def test_action_id_must_be_dotted_lowercase(library_copy):
+    path = library_copy / "actions.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("  messaging.sms:", "  Messaging SMS:", 1), encoding="utf-8"
+    )
+    with pytest.raises(LibraryError, match=r"actions\.yaml:\d+: action id 'Messaging SMS' must be lowercase"):
+        load_library(library_copy)
