@@ -398,7 +398,7 @@ def _show_default(value: Any) -> str:
 @user_errors
 def lint(ctx: click.Context, record: bool) -> None:
     """Check the clause library: ids, names, sources, templates, groups, coverage, versions."""
-    from .lint import lint_library
+    from .lint import lint_report
 
     library = _library(ctx)
     if record:
@@ -406,7 +406,7 @@ def lint(ctx: click.Context, record: bool) -> None:
 
         recorded = record_versions(library.root, library.clauses, library.history)
         click.echo(f"Recorded {len(recorded)} new clause version{'s' if len(recorded) != 1 else ''}.")
-    problems = lint_library(library)
+    problems, notes = lint_report(library)
     for problem in problems:
         click.echo(problem)
     if problems:
@@ -416,6 +416,8 @@ def lint(ctx: click.Context, record: bool) -> None:
         f"Library OK: {len(library.clauses)} clauses in {len(library.sections)} sections, "
         f"{len(library.gap_rules)} gap rules, {len(library.questionnaire.questions)} questions."
     )
+    for note in notes:
+        click.echo(note)
 
 
 @main.command()

@@ -7,7 +7,9 @@ reuses one Library.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,14 @@ from . import _yaml
 from .errors import LibraryError
 from .models import (
     LEVELS,
+    MODALITIES,
     SEVERITIES,
+    Action,
     Clause,
     GapRule,
     LibrarySection,
     Questionnaire,
+    Rule,
     SourceDocument,
     SourceItem,
 )
@@ -54,6 +59,7 @@ class Library:
     # Unknown names in clause text and conditions: lint lists them all; a build refuses to start.
     problems: list[LibraryError] = field(default_factory=list)
     version: str = "0"  # clauses/library.yaml
+    actions: dict[str, Action] = field(default_factory=dict)  # clauses/actions.yaml, what rules may name
     _history: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False)
 
     @property
@@ -81,7 +87,11 @@ class Library:
         raise KeyError(clause_id)
 
 
-_CLAUSE_FIELDS = {"id", "title", "text", "level", "sources", "version", "updated", "when", "group"}
+_CLAUSE_FIELDS = {"id", "title", "text", "level", "sources", "version", "updated", "when", "group", "rules"}
+_CLAUSE_RULE_FIELDS = {"action", "modality", "when"}
+_ACTION_FIELDS = {"description", "section"}
+ACTIONS_FILE = "actions.yaml"
+_ACTION_ID = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$")
 _SECTION_FIELDS = {"id", "title", "intro", "when"}
 _RULE_FIELDS = {"id", "when", "severity", "message", "recommendation", "questions", "sources"}
 
@@ -103,6 +113,7 @@ def load_library(root: str | Path | None = None) -> Library:
         sections=[],
         gap_rules=[],
     )
+    library.actions = _load_actions(root / ACTIONS_FILE)
     seen: dict[str, Clause] = {}
     section_ids: set[str] = set()
     for path in sorted(root.glob("[0-9]*.yaml")):
@@ -116,6 +127,96 @@ def load_library(root: str | Path | None = None) -> Library:
         library.gap_rules = _load_gap_rules(gaps_path, library)
     library.version = _load_library_version(root / "library.yaml")
     return library
+
+
+def _load_actions(path: Path) -> dict[str, Action]:
+    """clauses/actions.yaml: the actions clause rules may name. A library without it states no rules."""
+    if not path.exists():
+        return {}
+    doc = _yaml.load(path, LibraryError, trusted=True)
+    _require_mapping(doc, "a mapping with 'actions:'")
+    actions: dict[str, Action] = {}
+    for key, raw in _mapping_at(doc, "actions", "a mapping of action id to description and section").items():
+        line = doc.line("actions", key)
+        action_id = str(key)
+        if not _ACTION_ID.match(action_id):
+            raise LibraryError(
+                path, line, f"action id '{action_id}' must be lowercase words joined by dots, such as messaging.sms"
+            )
+        if not isinstance(raw, dict):
+            raise LibraryError(path, line, f"{action_id}: expected description: and section:, not {_kind(raw)}")
+        unknown = set(raw) - _ACTION_FIELDS
+        if unknown:
+            raise LibraryError(
+                path,
+                line,
+                f"{action_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: description, section",
+            )
+        for name in ("description", "section"):
+            if not isinstance(raw.get(name), str) or not raw[name].strip():
+                raise LibraryError(path, line, f"{action_id}: '{name}' is required (one line of text)")
+        actions[action_id] = Action(
+            id=action_id, description=" ".join(raw["description"].split()), section=raw["section"].strip(), line=line
+        )
+    return actions
+
+
+def _load_rules(
+    raw: Any, path: Path, doc: _yaml.Document, index: int, clause_id: str, library: Library
+) -> tuple[Rule, ...]:
+    """A clause's `rules:`: each names a known action and a modality, with an optional condition."""
+    line = doc.line("clauses", index, "rules")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise LibraryError(
+            path, line, f"{clause_id}: rules must be a list of {{action: ..., modality: must | must_not | ...}}"
+        )
+    rules: list[Rule] = []
+    for number, entry in enumerate(raw):
+        at = doc.line("clauses", index, "rules", number) or line
+        if not isinstance(entry, dict):
+            raise LibraryError(
+                path, at, f"{clause_id}: each rule is a mapping with action, modality and an optional when"
+            )
+        unknown = set(entry) - _CLAUSE_RULE_FIELDS
+        if unknown:
+            raise LibraryError(
+                path,
+                at,
+                f"{clause_id}: rule: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: action, modality, when",
+            )
+        action = entry.get("action")
+        action_line = doc.line("clauses", index, "rules", number, "action") or at
+        if not isinstance(action, str) or not action:
+            raise LibraryError(
+                path, at, f"{clause_id}: rule needs 'action:' naming an action in clauses/{ACTIONS_FILE}"
+            )
+        if action not in library.actions:
+            raise LibraryError(path, action_line, f"{clause_id}: {unknown_action_message(action, library.actions)}")
+        modality = entry.get("modality")
+        if modality not in MODALITIES:
+            raise LibraryError(
+                path,
+                doc.line("clauses", index, "rules", number, "modality") or at,
+                f"{clause_id}: rule for '{action}': modality {modality!r} is not one of {', '.join(MODALITIES)}",
+            )
+        when = entry.get("when")
+        if when is not None:
+            when_line = doc.line("clauses", index, "rules", number, "when") or at
+            when = _check_expression(when, path, when_line, f"{clause_id}: rule for '{action}'")
+            _check_names(library, when, path, when_line, f"{clause_id}: rule for '{action}': when", expression=True)
+        rules.append(Rule(action=action, modality=str(modality), when=when, line=at))
+    return tuple(rules)
+
+
+def unknown_action_message(action: str, actions: dict[str, Action]) -> str:
+    """ "unknown action 'x' (did you mean 'y'?)", for clause rules and handout items alike."""
+    if not actions:
+        return f"unknown action '{action}': there is no clauses/{ACTIONS_FILE} listing the actions rules may name"
+    close = difflib.get_close_matches(action, list(actions), n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return f"unknown action '{action}'{hint}; add it to clauses/{ACTIONS_FILE} or use one listed there"
 
 
 def _load_library_version(path: Path) -> str:
@@ -368,6 +469,7 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
         when_line = doc.line("clauses", index, "when")
         when = _check_expression(when, path, when_line, clause_id)
         _check_names(library, when, path, when_line, f"{clause_id}: when", expression=True)
+    rules = _load_rules(raw.get("rules"), path, doc, index, clause_id, library)
     text = raw["text"]
     start = doc.text_start("clauses", index, "text")
     library.templates[clause_id] = _compile(text, path, start, clause_id)
@@ -386,6 +488,7 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
         line=line,
         when=when,
         group=str(raw["group"]) if raw.get("group") else None,
+        rules=rules,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from .errors import display_path
 from .library import Library
 from .models import Clause, LibrarySection, Question
 from .questionnaire import AnswerError, build_context, cast_answer, default_for, evaluate
+from .rules import Contradiction
 from .templating import BlankAnswerError, referenced_names
 
 MAX_COMBINATIONS = 20000
@@ -39,6 +41,18 @@ DERIVED_FROM = {  # derived names -> the questions they depend on
 }
 
 
+# The covering set of stances (check_rules) is built for every nation with every employer type,
+# except these pairs, which no real employer is: councils in Northern Ireland do not employ
+# social workers (health and social care trusts do).
+IMPOSSIBLE_EMPLOYERS = frozenset({("northern_ireland", "local_authority")})
+# Stance questions: the answers that choose clauses and rules. Choice, yes/no, multi and whole-number
+# questions outside the organisation and document sections, plus these two organisation answers,
+# which choose children's and fostering clauses.
+STANCE_TYPES = ("choice", "boolean", "multi", "integer")
+STANCE_EXTRA = ("organisation.services", "organisation.fostering_adoption")
+STANCE_SKIP_SECTIONS = ("organisation", "document")
+
+
 def where(path: Any, line: int | None) -> str:
     return f"{display_path(path)}:{line}" if line else display_path(path)
 
@@ -50,6 +64,9 @@ class Linter:
         self.namespaces = {qid.split(".")[0] for qid in self.questions}
         self.nation_fields = set().union(*(set(facts) for facts in library.nations.values()))
         self.problems: list[str] = []
+        self.notes: list[str] = []  # counts for the OK line: stances checked, clauses without rules
+        self.stances_checked = 0
+        self.contradictions_found = 0
 
     # --- names ---------------------------------------------------------------------
     def unknown_names(self, names: Iterable[str]) -> list[str]:
@@ -172,6 +189,7 @@ class Linter:
         self.check_readability()
         self.check_versions()
         self.check_handouts()
+        self.check_rules()
         return self.problems
 
     def check_handouts(self) -> None:
@@ -191,6 +209,8 @@ class Linter:
                 clause = getattr(entry, "clause", None)
                 if clause is not None and clause not in clause_ids:
                     self.problems.append(f"{at}: clause '{clause}' is not in the library")
+                if entry.rule is not None:
+                    self.problems.extend(self.handout_rule_problems(entry, at))
                 names = referenced_names(entry.text)
                 names |= referenced_names(entry.when, expression=True) if entry.when else set()
                 unknown = self.unknown_names(names)
@@ -217,6 +237,28 @@ class Linter:
                     f"for a sample employer; keep it at {MAX_LEAFLET_GRADE:.0f} or below (a reading age of 12) "
                     "with shorter sentences and everyday words"
                 )
+
+    def handout_rule_problems(self, entry: Any, at: str) -> list[str]:
+        """An item's or block's `rule:` must be one some clause states (else it could never be shown)."""
+        from .library import unknown_action_message
+
+        rule = entry.rule
+        if rule.action not in self.library.actions:
+            return [f"{at}: rule: {unknown_action_message(rule.action, self.library.actions)}"]
+        stating = [
+            c.id
+            for c in self.library.clauses
+            if any((r.action, r.modality) == (rule.action, rule.modality) for r in c.rules)
+        ]
+        if not stating:
+            return [f"{at}: rule: no clause states {rule.modality} '{rule.action}', so this is never shown"]
+        clause = getattr(entry, "clause", None)
+        if clause is not None and clause not in stating:
+            return [
+                f"{at}: rule: {rule.modality} '{rule.action}' is stated by {', '.join(stating)}, not by {clause},"
+                " the clause this item points to"
+            ]
+        return []
 
     def check_questionnaire(self) -> None:
         q = self.library.questionnaire
@@ -397,6 +439,257 @@ class Linter:
                     " use shorter sentences and plainer words"
                 )
 
+    # --- rules as data -------------------------------------------------------------------------
+    def check_rules(self) -> None:
+        """Each clause's level and wording agree with its rules; no policy in the covering set contradicts itself."""
+        from .rules import clause_rule_problems, unannotated
+
+        sections = [s.id for s in self.library.sections]
+        for action in self.library.actions.values():
+            if action.section not in sections:
+                self.problems.append(
+                    f"{where(self.library.root / 'actions.yaml', action.line)}: {action.id}: section "
+                    f"'{action.section}' is not a section of the library; one of {', '.join(sections)}"
+                )
+        for clause in self.library.clauses:
+            self.problems.extend(clause_rule_problems(clause, f"{where(clause.path, clause.line)}: {clause.id}"))
+        started = time.perf_counter()
+        contradictions = self.check_contradictions()
+        seconds = time.perf_counter() - started
+        self.notes.append(
+            f"Rules: {self.stances_checked} stances checked, {contradictions} contradictions ({seconds:.1f} s)."
+        )
+        # TODO(issue 12): make this a failure once every clause is annotated.
+        missing = unannotated(self.library.clauses)
+        if missing:
+            self.notes.append(
+                f"TODO: {len(missing)} of {len(self.library.clauses)} clauses state no rules "
+                f"(level must, should or may but no 'rules:'), e.g. {', '.join(c.id for c in missing[:3])}."
+            )
+
+    def check_contradictions(self) -> int:
+        """Build the covering set of stances; fail where one policy both allows and forbids an action."""
+        from .rules import InForce, contradictions
+
+        # Only clauses that state rules can contradict. A clause is in a policy when its section's and its
+        # own `when` hold (assemble.select_clauses; groups only check that one member applies, which
+        # check_groups proves), so evaluating just these clauses gives the same rules, much faster.
+        stating = [(section, clause) for section in self.library.sections for clause in section.clauses if clause.rules]
+        stances = self.stances()
+        self.stances_checked = len(stances)
+        if not stating:
+            return 0
+        seen: set[tuple[str, str, str]] = set()
+        found = 0
+        for values in stances:
+            context = self.context(values)
+            memo: dict[str, bool] = {}  # many clauses and rules share a condition: evaluate each once per stance
+            in_force = [
+                InForce(clause, rule)
+                for section, clause in stating
+                if self.holds(section.when, context, memo, values) and self.holds(clause.when, context, memo, values)
+                for rule in clause.rules
+                if self.holds(rule.when, context, memo, values, (clause, rule))
+            ]
+            for contradiction in contradictions(in_force):
+                key = (contradiction.action, contradiction.allowing.clause.id, contradiction.forbidding.clause.id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found += 1
+                self.problems.append(self.describe_contradiction(contradiction, values))
+        return found
+
+    def holds(
+        self,
+        expression: str | None,
+        context: dict[str, Any],
+        memo: dict[str, bool],
+        values: dict[str, Any],
+        rule: tuple[Clause, Any] | None = None,
+    ) -> bool:
+        """A condition's value for one stance, evaluated once; a rule's condition that fails is a problem
+        (clause and section conditions that fail are reported by check_section)."""
+        if expression is None:
+            return True
+        if expression not in memo:
+            try:
+                memo[expression] = evaluate(expression, context)
+            except TemplateError as exc:
+                memo[expression] = False
+                if rule is not None:
+                    clause, stated = rule
+                    problem = f"{where(clause.path, stated.line)}: {clause.id}: rule for '{stated.action}': when fails"
+                    if not any(p.startswith(problem) for p in self.problems):
+                        stance = f"{values['organisation.nation']}, {values['organisation.type']}"
+                        self.problems.append(f"{problem} for stance {stance}: {exc}")
+        return memo[expression]
+
+    def describe_contradiction(self, found: Contradiction, values: dict[str, Any]) -> str:
+        allowing, forbidding = found.allowing, found.forbidding
+        names: set[str] = set()
+        for entry in (allowing, forbidding):
+            section = next(s for s in self.library.sections if s.id == entry.clause.section)
+            for expression in (section.when, entry.clause.when, entry.rule.when):
+                if expression:
+                    names |= referenced_names(expression, expression=True)
+        qids = [q for q in self.questions_used(names) if q not in ("organisation.nation", "organisation.type")]
+        stance = f"{values['organisation.nation']}, {values['organisation.type']}"
+        return (
+            f"{where(allowing.clause.path, allowing.rule.line)}: {allowing.clause.id} says "
+            f"{allowing.rule.modality} '{found.action}' but {where(forbidding.clause.path, forbidding.rule.line)}: "
+            f"{forbidding.clause.id} says {forbidding.rule.modality} '{found.action}', and one policy holds both: "
+            f"stance {stance}; {self.describe(values, qids)}"
+        )
+
+    def stance_questions(self) -> list[Question]:
+        return [
+            q
+            for q in self.questions.values()
+            if (q.type in STANCE_TYPES and q.section not in STANCE_SKIP_SECTIONS) or q.id in STANCE_EXTRA
+        ]
+
+    def stance_pool(self, question: Question, base: dict[str, Any]) -> list[Any]:
+        """The answers a stance may give: every choice, yes and no, sample subsets; the default always."""
+        default = default_for(question, base, LINT_DATE)
+        if question.type == "multi":
+            values = question.choice_values
+            if len(values) <= 3:  # few choices: every non-empty subset
+                pool: list[Any] = [
+                    list(combo) for size in range(1, len(values) + 1) for combo in itertools.combinations(values, size)
+                ]
+            else:  # the default, everything, and each value some condition or text tests on its own
+                named = self.values_named(question.id)
+                pool = [default or [values[0]], list(values), *([v] for v in values if v in named)]
+        else:
+            pool = list(self.samples(question))
+        if not question.required or default is not None:
+            pool.insert(0, default)  # a question not asked, or left out, takes its default (None where it has none)
+        unique: list[Any] = []
+        for value in pool:
+            if value not in unique:
+                unique.append(value)
+        return unique
+
+    def values_named(self, qid: str) -> set[str]:
+        """Values of a multi question that some text or condition tests one by one ('sms' in messaging.apps)."""
+        pattern = re.compile(r"'([\w-]+)'\s+in\s+" + re.escape(qid) + r"\b")
+        found: set[str] = set()
+        for path in sorted(self.library.root.glob("*.yaml")):  # clauses, handouts and gap rules alike
+            found.update(pattern.findall(path.read_text(encoding="utf-8")))
+        return found
+
+    def stance_employers(self) -> list[tuple[str, str]]:
+        nations = self.questions["organisation.nation"].choice_values
+        kinds = self.questions["organisation.type"].choice_values
+        return [(n, k) for n in nations for k in kinds if (n, k) not in IMPOSSIBLE_EMPLOYERS]
+
+    def stances(self) -> list[dict[str, Any]]:
+        """The covering set: for each employer, every pair of stance answers that a profile can give appears in
+        at least one stance (greedy pairwise generation, deterministic). Each stance is a full set of answers."""
+        if getattr(self, "_stances", None) is None:
+            stances: list[dict[str, Any]] = []
+            for nation, kind in self.stance_employers():
+                base = dict(self.base_values())
+                base["organisation.nation"], base["organisation.type"] = nation, kind
+                for row in self.pairwise(base):
+                    values = dict(base)
+                    values.update(row)
+                    stances.append(self.normalise(values))
+            self._stances: list[dict[str, Any]] | None = stances
+        return self._stances or []
+
+    def pairwise(self, base: dict[str, Any]) -> list[dict[str, Any]]:
+        questions = self.stance_questions()
+        ids = [q.id for q in questions]
+        pools = [self.stance_pool(q, base) for q in questions]
+        # A required question (no default) is always asked; its "default" slot is never used.
+        defaults = [
+            pool.index(d) if (d := default_for(q, base, LINT_DATE)) in pool else 0
+            for q, pool in zip(questions, pools, strict=True)
+        ]
+        # Whether a question is asked depends on the stance questions its `when` names (the controllers);
+        # a question not asked takes its default, so some pairs of answers no profile can give.
+        controllers = sorted(
+            {
+                ids.index(name)
+                for q in questions
+                if q.when
+                for name in self.questions_used(referenced_names(q.when, expression=True))
+                if name in ids
+            }
+        )
+        settings: list[dict[int, int]] = []  # controller index -> pool index
+        asked: list[list[bool]] = []
+        for combo in itertools.product(*(range(len(pools[c])) for c in controllers)):
+            setting = dict(zip(controllers, combo, strict=True))
+            values = dict(base)
+            values.update({ids[c]: pools[c][v] for c, v in setting.items()})
+            context = self.context(values)
+            flags = [not q.when or evaluate(q.when, context) for q in questions]
+            if any(not flags[c] and v != defaults[c] for c, v in setting.items()):
+                continue  # a controller not asked keeps its default: another setting covers this
+            settings.append(setting)
+            asked.append(flags)
+        # masks[q][v]: the settings (as bits) under which question q can end up with answer v.
+        masks: list[list[int]] = []
+        for q in range(len(questions)):
+            row = []
+            for v in range(len(pools[q])):
+                bits = 0
+                for s, setting in enumerate(settings):
+                    ok = setting[q] == v if q in setting else (asked[s][q] or v == defaults[q])
+                    bits |= ok << s
+                row.append(bits)
+            masks.append(row)
+        order = [
+            (i, vi, j, vj)
+            for i in range(len(questions))
+            for j in range(i + 1, len(questions))
+            for vi in range(len(pools[i]))
+            for vj in range(len(pools[j]))
+            if masks[i][vi] & masks[j][vj]
+        ]
+        uncovered = set(order)
+
+        def gain(fixed: dict[int, int]) -> int:
+            items = sorted(fixed.items())
+            return sum((i, vi, j, vj) in uncovered for (i, vi), (j, vj) in itertools.combinations(items, 2))
+
+        rows: list[dict[str, Any]] = []
+        position = 0
+        while True:
+            while position < len(order) and order[position] not in uncovered:
+                position += 1
+            if position == len(order):
+                break
+            i, vi, j, vj = order[position]
+            candidates = masks[i][vi] & masks[j][vj]
+            best: tuple[int, int, dict[int, int]] | None = None
+            for s, setting in enumerate(settings):
+                if not candidates >> s & 1:
+                    continue
+                fixed = {**setting, i: vi, j: vj}
+                score = gain(fixed)
+                if best is None or score > best[0]:
+                    best = (score, s, fixed)
+            assert best is not None  # the pair is in `order` only when some setting allows it
+            _, s, fixed = best
+            for q in range(len(questions)):
+                if q in fixed:
+                    continue
+                if not asked[s][q]:
+                    fixed[q] = defaults[q]
+                    continue
+                scores = [
+                    sum(((q, v, p, fp) if q < p else (p, fp, q, v)) in uncovered for p, fp in fixed.items())
+                    for v in range(len(pools[q]))
+                ]
+                fixed[q] = scores.index(max(scores))
+            uncovered -= {(a, va, b, vb) for (a, va), (b, vb) in itertools.combinations(sorted(fixed.items()), 2)}
+            rows.append({ids[q]: pools[q][v] for q, v in fixed.items()})
+        return rows
+
     @staticmethod
     def describe(values: dict[str, Any], qids: list[str]) -> str:
         parts = []
@@ -408,6 +701,13 @@ class Linter:
 
 def lint_library(library: Library) -> list[str]:
     """All problems found, as 'path:line: what' lines; empty when the library is sound."""
+    return lint_report(library)[0]
+
+
+def lint_report(library: Library) -> tuple[list[str], list[str]]:
+    """(problems, notes): notes are the counts `policy-builder lint` prints with its OK line."""
     from .claims import check_claims
 
-    return Linter(library).run() + check_claims(library)
+    linter = Linter(library)
+    problems = linter.run() + check_claims(library)
+    return problems, linter.notes

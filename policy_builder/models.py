@@ -10,6 +10,11 @@ from typing import Any
 SEVERITIES = ("high", "medium", "low")
 LEVELS = ("must", "should", "may", "note")
 QUESTION_TYPES = ("text", "choice", "multi", "boolean", "date", "integer")
+# What a clause's rule says about an action (clauses/actions.yaml). The first three
+# require or allow it, the last two forbid it: one policy must never hold both kinds.
+MODALITIES = ("must", "must_not", "should", "should_not", "may")
+ALLOWING = frozenset({"must", "should", "may"})
+FORBIDDING = frozenset({"must_not", "should_not"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,34 @@ class SourceItem:
 
 
 @dataclass(frozen=True)
+class Action:
+    """One entry of clauses/actions.yaml: a thing a rule can require, allow or forbid."""
+
+    id: str
+    description: str
+    section: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A clause's rule: `modality` (must, must_not, ...) applied to `action`, when `when` holds."""
+
+    action: str
+    modality: str
+    when: str | None = None
+    line: int | None = None
+
+    @property
+    def allows(self) -> bool:
+        return self.modality in ALLOWING
+
+    @property
+    def forbids(self) -> bool:
+        return self.modality in FORBIDDING
+
+
+@dataclass(frozen=True)
 class Clause:
     id: str
     title: str
@@ -103,6 +136,7 @@ class Clause:
     line: int | None
     when: str | None = None
     group: str | None = None
+    rules: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from .. import _yaml
 from ..assemble import capitalise_name_at_sentence_start, policy_context
 from ..errors import LibraryError
 from ..library import Library
-from ..models import Policy
+from ..models import MODALITIES, Policy
 from ..questionnaire import evaluate
 from ..templating import BlankAnswerError, compile_condition, compile_template
 
@@ -37,6 +37,14 @@ MAX_LEAFLET_GRADE = 7.0  # Flesch-Kincaid grade 7: a reading age of about 12
 
 
 @dataclass(frozen=True)
+class RuleRef:
+    """`rule: {action, modality}` on an item or block: shown only when the policy holds that rule."""
+
+    action: str
+    modality: str
+
+
+@dataclass(frozen=True)
 class Block:
     kind: str  # heading, text or bullet
     text: str  # Jinja Markdown
@@ -44,6 +52,7 @@ class Block:
     path: Path
     line: int | None
     template: Template
+    rule: RuleRef | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class Item:
     path: Path
     line: int | None
     template: Template
+    rule: RuleRef | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,10 @@ class SummaryWording:
     def entries(self) -> tuple[Block | Item, ...]:
         return (*self.intro, *self.items, *self.help)
 
+    @property
+    def names_rules(self) -> bool:
+        return any(entry.rule for entry in self.entries)
+
 
 @dataclass(frozen=True)
 class LeafletWording:
@@ -80,6 +94,10 @@ class LeafletWording:
     @property
     def entries(self) -> tuple[Block, ...]:
         return self.blocks
+
+    @property
+    def names_rules(self) -> bool:
+        return any(entry.rule for entry in self.entries)
 
 
 def load_summary(root: Path) -> SummaryWording:
@@ -115,12 +133,12 @@ def _load_summary(path: Path, _stamp: int) -> SummaryWording:
         line = doc.line("items", index)
         if not isinstance(raw, dict):
             raise LibraryError(path, line, "each item is a mapping with kind, clause and text")
-        unknown = set(raw) - {"kind", "clause", "text", "when"}
+        unknown = set(raw) - {"kind", "clause", "text", "when", "rule"}
         if unknown:
             raise LibraryError(
                 path,
                 line,
-                f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: clause, kind, text, when",
+                f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: clause, kind, rule, text, when",
             )
         if raw.get("kind") not in ITEM_KINDS:
             raise LibraryError(path, doc.line("items", index, "kind"), "kind must be do or dont")
@@ -136,6 +154,7 @@ def _load_summary(path: Path, _stamp: int) -> SummaryWording:
                 path=path,
                 line=line,
                 template=_compile(text, path, doc.line("items", index, "text")),
+                rule=_rule(raw, path, doc.line("items", index, "rule") or line),
             )
         )
     return SummaryWording(
@@ -179,9 +198,9 @@ def _blocks(doc: _yaml.Document, key: str, *, required: bool) -> tuple[Block, ..
     for index, raw in enumerate(raw_blocks):
         line = doc.line(key, index)
         kinds = [k for k in BLOCK_KINDS if isinstance(raw, dict) and k in raw]
-        if not isinstance(raw, dict) or len(kinds) != 1 or set(raw) - {*BLOCK_KINDS, "when"}:
+        if not isinstance(raw, dict) or len(kinds) != 1 or set(raw) - {*BLOCK_KINDS, "when", "rule"}:
             raise LibraryError(
-                doc.path, line, "each block is one of heading:, text: or bullet:, with an optional when:"
+                doc.path, line, "each block is one of heading:, text: or bullet:, with an optional when: or rule:"
             )
         kind = kinds[0]
         text = _text(raw[kind], doc.path, doc.line(key, index, kind), kind)
@@ -193,6 +212,7 @@ def _blocks(doc: _yaml.Document, key: str, *, required: bool) -> tuple[Block, ..
                 path=doc.path,
                 line=line,
                 template=_compile(text, doc.path, doc.line(key, index, kind)),
+                rule=_rule(raw, doc.path, doc.line(key, index, "rule") or line),
             )
         )
     return tuple(blocks)
@@ -214,6 +234,24 @@ def _when(value: Any, path: Path, line: int | None) -> str | None:
     except TemplateError as exc:
         raise LibraryError(path, line, f"when: {exc}") from None
     return value
+
+
+def _rule(raw: dict[str, Any], path: Path, line: int | None) -> RuleRef | None:
+    """`rule: {action: ID, modality: ...}`, instead of a `when` (lint checks that a clause states the rule)."""
+    value = raw.get("rule")
+    if value is None:
+        return None
+    if raw.get("when") is not None:
+        raise LibraryError(
+            path, line, "give when: or rule:, not both: the rule's clause and its when say when it applies"
+        )
+    if not isinstance(value, dict) or set(value) != {"action", "modality"} or not isinstance(value["action"], str):
+        raise LibraryError(
+            path, line, "rule: expected {action: ID, modality: must | must_not | should | should_not | may}"
+        )
+    if value["modality"] not in MODALITIES:
+        raise LibraryError(path, line, f"rule: modality {value['modality']!r} is not one of {', '.join(MODALITIES)}")
+    return RuleRef(action=value["action"], modality=value["modality"])
 
 
 def _compile(text: str, path: Path, line: int | None) -> Template:
@@ -248,7 +286,10 @@ def render_block(template: Template, context: Mapping[str, Any], where: Block | 
     return capitalise_name_at_sentence_start(" ".join(text.split()), context["organisation"]["short_name"])
 
 
-def _applies(block: Block | Item, context: Mapping[str, Any]) -> bool:
+def _applies(block: Block | Item, context: Mapping[str, Any], held: set[tuple[str, str]] | None = None) -> bool:
+    """The block's `when` holds, or the policy (whose rules are `held`) holds the block's `rule`."""
+    if block.rule is not None:
+        return held is not None and (block.rule.action, block.rule.modality) in held
     if block.when is None:
         return True
     try:
@@ -257,8 +298,23 @@ def _applies(block: Block | Item, context: Mapping[str, Any]) -> bool:
         raise LibraryError(block.path, block.line, f"when: {exc}") from None
 
 
-def _render_blocks(blocks: tuple[Block, ...], context: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(b.kind, render_block(b.template, context, b)) for b in blocks if _applies(b, context)]
+def _render_blocks(
+    blocks: tuple[Block, ...], context: Mapping[str, Any], held: set[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    return [(b.kind, render_block(b.template, context, b)) for b in blocks if _applies(b, context, held)]
+
+
+def held_rules(
+    library: Library, context: Mapping[str, Any], clause_ids: set[str] | None = None
+) -> set[tuple[str, str]]:
+    """(action, modality) of every rule in force: in the clauses `clause_ids` (a built policy's), or in
+    the clauses these answers choose."""
+    from ..rules import policy_rules, rules_in_force
+
+    if clause_ids is None:
+        return policy_rules(library, context)
+    chosen = [c for c in library.clauses if c.id in clause_ids]
+    return {(f.rule.action, f.rule.modality) for f in rules_in_force(chosen, context)}
 
 
 def staff_summary(library: Library, policy: Policy) -> Handout:
@@ -266,9 +322,10 @@ def staff_summary(library: Library, policy: Policy) -> Handout:
     wording = load_summary(library.root)
     context = policy_context(library, policy.answers)
     numbers = {clause.id: clause.number for clause in policy.clauses}
-    blocks = _render_blocks(wording.intro, context)
+    held = held_rules(library, context, set(numbers)) if wording.names_rules else None
+    blocks = _render_blocks(wording.intro, context, held)
     for kind in ITEM_KINDS:
-        chosen = [i for i in wording.items if i.kind == kind and i.clause in numbers and _applies(i, context)]
+        chosen = [i for i in wording.items if i.kind == kind and i.clause in numbers and _applies(i, context, held)]
         if not chosen:
             continue
         # In policy order, so the card reads topic by topic and its numbers run like the policy's.
@@ -277,7 +334,7 @@ def staff_summary(library: Library, policy: Policy) -> Handout:
         for item in chosen:
             text = render_block(item.template, context, item).rstrip(".")
             blocks.append(("bullet", f"{text} ({numbers[item.clause]})."))
-    blocks += _render_blocks(wording.help, context)
+    blocks += _render_blocks(wording.help, context, held)
     return Handout(
         kind="staff-summary",
         title=wording.title,
@@ -295,12 +352,13 @@ def leaflet(library: Library, policy: Policy) -> Handout:
 
 def _leaflet(library: Library, context: Mapping[str, Any], organisation: str, date: dt.date) -> Handout:
     wording = load_leaflet(library.root)
+    held = held_rules(library, context) if wording.names_rules else None
     return Handout(
         kind="leaflet",
         title=wording.title,
         organisation=organisation,
         marking=None,  # for the public: no protective marking
-        blocks=tuple(_render_blocks(wording.blocks, context)),
+        blocks=tuple(_render_blocks(wording.blocks, context, held)),
         date=date,
     )
 
