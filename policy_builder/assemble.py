@@ -78,7 +78,7 @@ def open_clause(
         title=title,
         text=text,
         level="note",
-        sources=(),
+        sources=model.sources,  # what the clause will rest on once written
         when=None,
         group=None,
     )
@@ -173,7 +173,7 @@ def _render_or_hold_open(
         pending = [qid for qid in unanswered if qid in clause_names(clause)]
         if not pending:
             raise
-        held = open_clause(library, clause, clause.id, pending, clause.title)
+        held = open_clause(library, clause, clause.group or clause.id, pending, clause.title)
         return held, held.text
 
 
