@@ -236,7 +236,7 @@ def _build_one(profile: Path) -> _Outcome:
         say(printable(result.policy.draft.line()) + ".")
     if answers.defaults_used:
         count = len(answers.defaults_used)
-        say(f"Defaults used for {count} unanswered question{'s' if count != 1 else ''} (listed in the gap report).")
+        say(f"Defaults used for {count} question{'s' if count != 1 else ''} left out (listed in the gap report).")
     for qid in answers.not_applicable:
         say(f"Note: {qid} is answered but does not apply to this stance, so it is ignored.")
     for note in answers.notes:
