@@ -156,7 +156,7 @@ def test_permissive_stance_asks_follow_ups_shows_gaps_per_section_and_builds(lib
     assert "Staff may hold dedicated work accounts, but there are no set hours" in flat(accounts_part)
     assert "What to do: Set the hours each dedicated account is monitored" in flat(accounts_part)
     messaging_part = result.output.split("Section 5 of")[0].split("Section 4 of")[1]
-    assert "there is no set way for those messages to reach the case record" in flat(messaging_part)
+    assert "no set way is named for those messages to reach the case record" in flat(messaging_part)
     assert "Built the policy:" in output
     assert (tmp_path / "out" / "cwm-family-support-social-media-policy.docx").exists()
     answers = load_profile(save, library.questionnaire, library.nations)
