@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -15,14 +15,16 @@ from .models import (
     Answers,
     CitedDocument,
     Clause,
+    DraftStatus,
     LibrarySection,
     LocalNote,
+    OpenQuestion,
     Policy,
     RenderedClause,
     RenderedSection,
 )
-from .questionnaire import build_context, evaluate
-from .templating import RUNTIME_ERRORS, BlankAnswerError, markdown_escape, reflow_markdown
+from .questionnaire import build_context, evaluate, sample_answers
+from .templating import RUNTIME_ERRORS, BlankAnswerError, markdown_escape, names_with_lines, reflow_markdown
 
 POLICY_TITLE = "Social Media and Digital Contact Policy"
 
@@ -42,8 +44,54 @@ def applies(expression: str | None, context: Mapping[str, Any], where: Clause | 
         raise LibraryError(where.path, where.line, f"{where.id}: when: {exc}") from None
 
 
-def select_clauses(library: Library, context: Mapping[str, Any]) -> list[tuple[str, list[Clause]]]:
-    """(section id, chosen clauses) in policy order; each group yields exactly one clause."""
+OPEN_PREFIX = "open:"  # the id of a clause held open for an unanswered question: "open:<group or clause id>"
+
+
+def clause_names(clause: Clause) -> set[str]:
+    """The names a clause's text and `when` use."""
+    names = set(names_with_lines(clause.text))
+    if clause.when:
+        names |= set(names_with_lines(clause.when, expression=True))
+    return names
+
+
+def open_clause(
+    library: Library, model: Clause, key: str, pending: list[str], title: str = "Still to decide"
+) -> Clause:
+    """A note standing where a clause will go once ``pending`` questions are answered.
+
+    Clauses written before a question could be left unanswered may have no
+    wording for "not answered yet" (a group with no member for it, or text that
+    prints the answer); the policy then says plainly what is open instead of
+    failing to build or guessing.
+    """
+    questions = library.questionnaire.questions
+    asked = " ".join(markdown_escape(questions[qid].prompt) for qid in pending)
+    text = (
+        "This part of the policy is still to decide, because "
+        + ("this question is" if len(pending) == 1 else "these questions are")
+        + f" not answered yet: {asked} It is written when the policy is built with the answer."
+    )
+    return replace(
+        model,
+        id=OPEN_PREFIX + key,
+        title=title,
+        text=text,
+        level="note",
+        sources=model.sources,  # what the clause will rest on once written
+        when=None,
+        group=None,
+    )
+
+
+def select_clauses(
+    library: Library, context: Mapping[str, Any], unanswered: Collection[str] = ()
+) -> list[tuple[str, list[Clause]]]:
+    """(section id, chosen clauses) in policy order; each group yields exactly one clause.
+
+    A group that yields none because a question it turns on is unanswered
+    gives a note saying so (see open_clause); otherwise it is a library error.
+    """
     chosen: list[tuple[str, list[Clause]]] = []
     for section in library.sections:
         try:
@@ -61,9 +109,18 @@ def select_clauses(library: Library, context: Mapping[str, Any]) -> list[tuple[s
             if clause.group:
                 groups[clause.group].append(clause.id)
         for group, members in groups.items():
+            first = next(c for c in section.clauses if c.group == group)
+            if not members and unanswered:
+                deciding = set().union(*(clause_names(c) for c in section.clauses if c.group == group))
+                pending = [qid for qid in unanswered if qid in deciding]
+                if pending:
+                    position = next(i for i, c in enumerate(section.clauses) if c.group == group)
+                    before = {c.id for c in section.clauses[:position]}
+                    at = sum(1 for c in clauses if c.id in before)
+                    clauses.insert(at, open_clause(library, first, group, pending))
+                    continue
             if len(members) != 1:
                 found = ", ".join(members) if members else "none"
-                first = next(c for c in section.clauses if c.group == group)
                 raise LibraryError(
                     section.path,
                     first.line,
@@ -84,6 +141,8 @@ def capitalise_name_at_sentence_start(text: str, short_name: str | None) -> str:
 
 
 def render_clause(library: Library, clause: Clause, context: Mapping[str, Any]) -> str:
+    if clause.id.startswith(OPEN_PREFIX):
+        return clause.text
     try:
         text = reflow_markdown(library.templates[clause.id].render(context).strip())
         return capitalise_name_at_sentence_start(text, context["organisation"]["short_name"])
@@ -104,23 +163,41 @@ def render_intro(library: Library, section: LibrarySection, context: Mapping[str
         raise LibraryError(section.path, line, f"{what}: template error: {exc}") from None
 
 
+def _render_or_hold_open(
+    library: Library, clause: Clause, context: Mapping[str, Any], unanswered: Collection[str]
+) -> tuple[Clause, str]:
+    """Render a clause; one that cannot print an unanswered question becomes a note that it is still to decide."""
+    try:
+        return clause, render_clause(library, clause, context)
+    except LibraryError:
+        pending = [qid for qid in unanswered if qid in clause_names(clause)]
+        if not pending:
+            raise
+        held = open_clause(library, clause, clause.group or clause.id, pending, clause.title)
+        return held, held.text
+
+
 def build_policy(library: Library, answers: Answers) -> Policy:
     library.require_sound()
     context = policy_context(library, answers)
-    selected = dict(select_clauses(library, context))
+    selected = dict(select_clauses(library, context, answers.unanswered))
     drafts: dict[str, list[RenderedClause]] = {}
     for section in library.sections:
+        rendered = [
+            _render_or_hold_open(library, clause, context, answers.unanswered)
+            for clause in selected.get(section.id, [])
+        ]
         drafts[section.id] = [
             RenderedClause(
                 number="",
                 id=clause.id,
                 title=clause.title,
-                text=render_clause(library, clause, context),
+                text=text,
                 level=clause.level,
                 sources=clause.sources,
                 version=clause.version,
             )
-            for clause in selected.get(section.id, [])
+            for clause, text in rendered
         ]
     local_notes: list[LocalNote] = []
     if answers.local_entries:
@@ -156,7 +233,58 @@ def build_policy(library: Library, answers: Answers) -> Policy:
         sources=cite_documents(library, cited, values["organisation.nation"]),
         answers=answers,
         local_notes=tuple(local_notes),
+        draft=draft_status(library, answers, context, selected),
     )
+
+
+def draft_status(
+    library: Library, answers: Answers, context: Mapping[str, Any], selected: Mapping[str, list[Clause]]
+) -> DraftStatus:
+    """Draft while nobody has approved the policy or a question that changes its text is unanswered.
+
+    An unanswered question changes the text when a chosen clause's text or
+    `when` uses it, when a group with a chosen member turns on it, or when
+    answering it would choose other clauses (a section such as students that
+    it switches on, say). One that changes nothing (carers' training in an
+    adults-only service) leaves the policy as it is.
+    """
+    unanswered = answers.unanswered
+    questions = library.questionnaire.questions
+    used: set[str] = set()
+    chosen_ids: set[str] = set()
+    for section in library.sections:
+        picked = selected.get(section.id, [])
+        chosen_ids |= {c.id for c in picked}
+        groups = {c.group for c in picked if c.group}
+        groups |= {c.id[len(OPEN_PREFIX) :] for c in picked if c.id.startswith(OPEN_PREFIX)}
+        for clause in section.clauses:
+            if clause.id in chosen_ids or clause.group in groups or OPEN_PREFIX + clause.id in chosen_ids:
+                used |= clause_names(clause)
+        if picked and section.intro:
+            used |= set(names_with_lines(section.intro))
+    open_ids = [qid for qid in unanswered if qid in used]
+    baseline = _choice_of_clauses(library, context, unanswered)
+    for qid in unanswered:
+        if qid in open_ids:
+            continue
+        for value in sample_answers(questions[qid]):
+            values = {**answers.values, qid: value}
+            trial = build_context(library.questionnaire, values, library.nations, answers.build_date)
+            if _choice_of_clauses(library, trial, [q for q in unanswered if q != qid]) != baseline:
+                open_ids.append(qid)
+                break
+    ordered = [qid for qid in unanswered if qid in open_ids]  # questionnaire order
+    return DraftStatus(
+        unapproved=not answers.values.get("document.approved_by"),
+        open_questions=tuple(OpenQuestion(id=qid, prompt=questions[qid].prompt) for qid in ordered),
+    )
+
+
+def _choice_of_clauses(library: Library, context: Mapping[str, Any], unanswered: Collection[str]) -> set[str] | None:
+    try:
+        return {c.id for _, clauses in select_clauses(library, context, unanswered) for c in clauses}
+    except LibraryError:
+        return None  # an answer the library cannot take in this stance: it does not count as a different text
 
 
 def document_control(answers: Answers, context: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

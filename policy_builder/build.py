@@ -66,6 +66,13 @@ def build_profile(
     policy = build_policy(library, answers)
     warnings = find_gaps(library, answers, policy_context(library, answers))
     manifest = build_manifest(library, policy, warnings)
+    # Whether this is a draft, and why, travels with the policy (front matter, Word part, manifest file).
+    manifest["draft"] = policy.draft.is_draft
+    manifest["draft_status"] = policy.draft.as_dict()
+    manifest["gaps"] = [
+        {**entry, "cause": warning.cause, "unanswered": list(warning.unanswered)}
+        for entry, warning in zip(manifest["gaps"], warnings, strict=True)
+    ]
     if previous is not None:
         policy, manifest = with_history(policy, manifest, read_manifest(previous))
     rendered: dict[str, bytes | str] = {}

@@ -232,9 +232,11 @@ def _build_one(profile: Path) -> _Outcome:
             f"Flesch reading ease {level.reading_ease:.0f}."
         )
     answers = result.answers
+    if result.policy.draft.is_draft:
+        say(printable(result.policy.draft.line()) + ".")
     if answers.defaults_used:
         count = len(answers.defaults_used)
-        say(f"Defaults used for {count} unanswered question{'s' if count != 1 else ''} (listed in the gap report).")
+        say(f"Defaults used for {count} question{'s' if count != 1 else ''} left out (listed in the gap report).")
     for qid in answers.not_applicable:
         say(f"Note: {qid} is answered but does not apply to this stance, so it is ignored.")
     for note in answers.notes:
@@ -286,15 +288,36 @@ def _gap_lines(warnings: list[GapWarning], name: str) -> list[str]:
     name = printable(name)  # the employer's own text, shown in a terminal
     if not warnings:
         return [f"No gaps found for {name}."]
-    counts = count_by_severity(warnings)
-    lines = [f"Gaps for {name}: {counts['high']} high, {counts['medium']} medium, {counts['low']} low"]
+    from .gaps import split_by_cause
+
+    findings, open_points = split_by_cause(warnings)
+    counts = count_by_severity(findings)
     width = 100
-    for warning in warnings:
+    lines = []
+    if findings:
+        lines.append(f"Gaps for {name}: {counts['high']} high, {counts['medium']} medium, {counts['low']} low")
+    else:
+        lines.append(f"No gaps found for {name} in the answers given.")
+    for warning in findings:
         tag = warning.severity.upper().ljust(7)
         wrapped = textwrap.wrap(warning.message, width - 10) or [""]
         lines.append(f"  {tag} {wrapped[0]}")
         lines.extend(f"          {line}" for line in wrapped[1:])
+    if open_points:
+        count = len(open_points)
+        lines.append(f"Still to decide: {count} point{'s' if count != 1 else ''} turn on questions not answered yet")
+        for warning in open_points:
+            tag = warning.severity.upper().ljust(7)
+            wrapped = textwrap.wrap(_open_point(warning), width - 10) or [""]
+            lines.append(f"  {tag} {wrapped[0]}")
+            lines.extend(f"          {line}" for line in wrapped[1:])
     return lines
+
+
+def _open_point(warning: GapWarning) -> str:
+    """A gap that stands only because questions are open, put as the questions to answer."""
+    asked = " ".join(f"{prompt} ({qid})" for qid, prompt in zip(warning.unanswered, warning.prompts, strict=True))
+    return f"Not answered: {asked}"
 
 
 def _echo_gaps(warnings: list[GapWarning], name: str) -> None:

@@ -20,7 +20,7 @@ from jinja2 import TemplateError
 from .errors import display_path
 from .library import Library
 from .models import Clause, LibrarySection, Question
-from .questionnaire import AnswerError, build_context, cast_answer, default_for, evaluate
+from .questionnaire import AnswerError, build_context, can_be_unanswered, cast_answer, default_for, evaluate
 from .rules import Contradiction
 from .templating import BlankAnswerError, referenced_names
 
@@ -67,6 +67,9 @@ class Linter:
         self.notes: list[str] = []  # counts for the OK line: stances checked, clauses without rules
         self.stances_checked = 0
         self.contradictions_found = 0
+        # Clauses a build holds open ("still to decide") when a question of fact is unanswered,
+        # because they have no wording for None yet: not failures, but work for the clause's owner.
+        self.held_open: list[str] = []
 
     # --- names ---------------------------------------------------------------------
     def unknown_names(self, names: Iterable[str]) -> list[str]:
@@ -107,6 +110,15 @@ class Linter:
         return values
 
     def samples(self, question: Question) -> list[Any]:
+        pool = self._samples(question)
+        if can_be_unanswered(question) and None not in pool:
+            pool.append(None)  # a question of fact left unanswered: clauses must word None neutrally
+        return pool
+
+    def unanswered_in(self, values: dict[str, Any], qids: list[str]) -> list[str]:
+        return [qid for qid in qids if values.get(qid) is None and can_be_unanswered(self.questions[qid])]
+
+    def _samples(self, question: Question) -> list[Any]:
         qtype = question.type
         if qtype == "choice":
             return list(question.choice_values)
@@ -309,6 +321,12 @@ class Linter:
                 try:
                     text = template.render(context)
                 except (BlankAnswerError, TemplateError) as exc:
+                    if isinstance(exc, BlankAnswerError) and self.unanswered_in(values, qids):
+                        self.held_open.append(
+                            f"{at}: prints an unanswered question, so a build holds it open, when"
+                            f" {self.describe(values, qids)}"
+                        )
+                        break
                     self.problems.append(f"{at}: fails to render when {self.describe(values, qids)}: {exc}")
                     break
                 leftover = re.search(r"\{\{|\{%|\bNone\b|\bundefined\b", text)
@@ -359,6 +377,12 @@ class Linter:
                 if section.when and not evaluate(section.when, context):
                     continue
                 chosen = [c.id for _, c in members if not c.when or evaluate(c.when, context)]
+                if not chosen and self.unanswered_in(values, qids):
+                    self.held_open.append(
+                        f"{at}: has no clause for an unanswered question, so a build holds it open, when"
+                        f" {self.describe(values, qids)}"
+                    )
+                    break
                 if len(chosen) != 1:
                     found = ", ".join(chosen) if chosen else "no clause"
                     self.problems.append(
@@ -705,9 +729,10 @@ def lint_library(library: Library) -> list[str]:
 
 
 def lint_report(library: Library) -> tuple[list[str], list[str]]:
-    """(problems, notes): notes are the counts `policy-builder lint` prints with its OK line."""
+    """(problems, notes): notes do not fail lint: the counts for the OK line, and clauses a build
+    holds open ("still to decide") for an unanswered question because they have no wording for it."""
     from .claims import check_claims
 
     linter = Linter(library)
     problems = linter.run() + check_claims(library)
-    return problems, linter.notes
+    return problems, linter.notes + [f"Note: {note}" for note in linter.held_open]

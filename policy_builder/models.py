@@ -162,6 +162,9 @@ class GapRule:
     line: int | None
 
 
+GAP_CAUSES = ("answer", "unanswered")
+
+
 @dataclass(frozen=True)
 class GapWarning:
     id: str
@@ -170,11 +173,19 @@ class GapWarning:
     recommendation: str
     questions: tuple[str, ...]
     sources: tuple[str, ...]
+    # "answer": the answers given raise it; "unanswered": it stands only because
+    # the questions in `unanswered` are not answered yet (a point still to decide).
+    cause: str = "answer"
+    unanswered: tuple[str, ...] = ()
+    prompts: tuple[str, ...] = ()  # the questions in `unanswered`, as the questionnaire asks them
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "severity": self.severity,
+            "cause": self.cause,
+            "unanswered": list(self.unanswered),
+            "unanswered_prompts": list(self.prompts),
             "message": self.message,
             "recommendation": self.recommendation,
             "questions": list(self.questions),
@@ -194,6 +205,8 @@ class Answers:
     notes: list[str] = field(default_factory=list)  # migrations, new questions: said by the build
     new_questions: list[str] = field(default_factory=list)  # added since the profile's questionnaire version
     local_entries: list[Any] = field(default_factory=list)  # the profile's `local:` wording (local.LocalEntry)
+    # Questions of fact that apply but have no answer and no default: the value is None ("not answered yet").
+    unanswered: list[str] = field(default_factory=list)
     profile_sha256: str | None = None
 
     def __getitem__(self, question_id: str) -> Any:
@@ -252,6 +265,46 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class OpenQuestion:
+    id: str
+    prompt: str
+
+
+@dataclass(frozen=True)
+class DraftStatus:
+    """Why a policy is still a draft: nobody has approved it, or questions that change its text are open."""
+
+    unapproved: bool = False
+    open_questions: tuple[OpenQuestion, ...] = ()
+
+    @property
+    def is_draft(self) -> bool:
+        return self.unapproved or bool(self.open_questions)
+
+    def reasons(self) -> list[str]:
+        """Each reason as a plain-English phrase, for the cover, the build and the manifest."""
+        reasons = []
+        if self.open_questions:
+            count = len(self.open_questions)
+            listed = ", ".join(f"{q.id} ({q.prompt})" for q in self.open_questions)
+            reasons.append(f"{count} question{'s' if count != 1 else ''} still to decide: {listed}")
+        if self.unapproved:
+            reasons.append("not yet approved (no approver recorded in document.approved_by)")
+        return reasons
+
+    def line(self) -> str:
+        """One line for the terminal: 'DRAFT: 2 questions still to decide: ...; not yet approved (...)'."""
+        return "DRAFT: " + "; ".join(self.reasons()) if self.is_draft else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "draft": self.is_draft,
+            "unapproved": self.unapproved,
+            "open_questions": [{"id": q.id, "prompt": q.prompt} for q in self.open_questions],
+        }
+
+
+@dataclass(frozen=True)
 class Policy:
     title: str
     organisation: str
@@ -265,6 +318,7 @@ class Policy:
     local_notes: tuple[LocalNote, ...] = ()
     history: tuple[HistoryEntry, ...] = ()  # earlier issues, oldest first, then this one
     changes_since: str | None = None  # Markdown summary of changes since the previous issue
+    draft: DraftStatus = field(default_factory=DraftStatus)
 
     @property
     def clauses(self) -> list[RenderedClause]:

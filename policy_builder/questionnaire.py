@@ -336,6 +336,50 @@ def _kind(value: Any) -> str:
 # --- resolving a whole set of answers -------------------------------------------------
 
 
+# Types whose blank answer means "not answered yet". A blank text answer is an answer
+# (no approver yet, no team named): clause text already words it with `{% if %}`.
+OPEN_TYPES = ("boolean", "choice", "multi", "integer")
+
+
+def can_be_unanswered(question: Question) -> bool:
+    """A question of fact with no default: left out, its value is None, which clauses read as "not answered yet"."""
+    return (
+        question.type in OPEN_TYPES and not question.required and question.default is None and not question.default_from
+    )
+
+
+def unanswered_questions(
+    questionnaire: Questionnaire, values: Mapping[str, Any], context: Mapping[str, Any]
+) -> list[str]:
+    """The questions that apply (their `when` holds in ``context``) but have no answer and no default."""
+    result = []
+    for qid, question in questionnaire.questions.items():
+        if not can_be_unanswered(question) or values.get(qid) is not None:
+            continue
+        try:
+            applies = not question.when or evaluate(question.when, context)
+        except TemplateError as exc:
+            raise LibraryError(questionnaire.path, question.line, f"{qid}: when: {exc}") from None
+        if applies:
+            result.append(qid)
+    return result
+
+
+def sample_answers(question: Question) -> list[Any]:
+    """Every answer worth trying for a question (a few for integers), to see whether answering it changes a result."""
+    if question.type == "boolean":
+        return [True, False]
+    if question.type == "choice":
+        return list(question.choice_values)
+    if question.type == "multi":
+        return [[value] for value in question.choice_values] + [list(question.choice_values)]
+    if question.type == "integer":
+        low = question.minimum if question.minimum is not None else 0
+        high = question.maximum if question.maximum is not None else low + 12
+        return sorted({low, min(max(low + 1, 12), high), high})
+    return [None]
+
+
 def default_for(question: Question, values: Mapping[str, Any], build_date: dt.date) -> Any:
     if question.default_from == BUILD_DATE:
         return build_date
@@ -415,16 +459,19 @@ def resolve_answers(
         if values.get(qid) is None:
             # Unanswered or left blank: the documented default (a blank short name is the full name).
             values[qid] = default_for(question, values, build_date)
-            if not question.required:
+            if not question.required and not can_be_unanswered(question):
                 defaults_used.append(qid)
     # `when` decides which answers count; a question that does not apply keeps its default.
     context = build_context(questionnaire, values, nations, build_date)
     not_applicable: list[str] = []
+    unanswered: list[str] = []
     for qid, question in questionnaire.questions.items():
         try:
             applies = not question.when or evaluate(question.when, context)
         except TemplateError as exc:
             raise LibraryError(questionnaire.path, question.line, f"{qid}: when: {exc}") from None
+        if applies and values[qid] is None and can_be_unanswered(question):
+            unanswered.append(qid)
         if not applies:
             if qid in given:
                 not_applicable.append(qid)
@@ -443,6 +490,7 @@ def resolve_answers(
         defaults_used=defaults_used,
         not_applicable=not_applicable,
         build_date=build_date,
+        unanswered=unanswered,
     )
     note = unshowable_note({qid: values[qid] for qid, q in questionnaire.questions.items() if q.type == "text"})
     if note:

@@ -88,10 +88,12 @@ def test_gaps_json_has_the_documented_fields():
     result = run("gaps", str(PROFILES / "small-charity-wales.yaml"), "--json")
     assert result.exit_code == 0
     warnings = json.loads(result.output)
-    assert warnings and all(
-        set(w) == {"id", "severity", "message", "recommendation", "questions", "sources"} for w in warnings
-    )
+    fields = {"id", "severity", "cause", "unanswered", "unanswered_prompts", "message", "recommendation"}
+    assert warnings and all(set(w) == fields | {"questions", "sources"} for w in warnings)
     assert warnings[0]["severity"] == "high"
+    # The charity leaves questions of fact out: those gaps are still to decide, the rest are findings.
+    assert {w["cause"] for w in warnings} == {"answer", "unanswered"}
+    assert all(bool(w["unanswered"]) == (w["cause"] == "unanswered") for w in warnings)
 
 
 def test_gaps_text_names_rule_and_recommendation():
@@ -115,7 +117,10 @@ def test_questions_lists_every_question():
 def test_lint_passes_on_the_bundled_library():
     result = run("lint")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Library OK: ")
+    lines = result.output.splitlines()
+    assert lines[-1].startswith("Library OK: ")
+    # Clauses with no wording yet for an unanswered question are noted, not failed (see test_unanswered).
+    assert all(line.startswith("Note: ") for line in lines[:-1])
 
 
 def test_version_and_help():

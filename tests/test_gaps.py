@@ -59,7 +59,7 @@ STAYS_CLOSED = {
         "surveillance__viewing": "not_allowed",
         "surveillance__authorisation_process": False,
     },
-    "gap.no-statutory-route": {"organisation__type": "nhs_trust"},
+    "gap.no-statutory-route": {"organisation__type": "voluntary", "surveillance__authorisation_process": False},
     "gap.no-surveillance-contact": {"surveillance__viewing": "not_allowed", "contacts__ripa": None},
     "gap.carers-not-trained": {
         "organisation__services": ["adults"],
@@ -144,7 +144,11 @@ def test_the_welsh_charity_raises_many_gaps(library):
     )
     warnings = find_gaps(library, answers)
     assert sum(w.severity == "high" for w in warnings) >= 8
-    assert "gap.no-statutory-route" in [w.id for w in warnings]
+    # It has not said whether it has an authorisation procedure: that is the one point to decide about viewing.
+    causes = {w.id: w.cause for w in warnings}
+    assert causes["gap.viewing-without-authorisation"] == "unanswered"
+    assert "gap.no-statutory-route" not in causes and "gap.no-surveillance-contact" not in causes
+    assert causes["gap.disappearing-messages"] == "answer"
 
 
 def test_the_strict_trust_raises_no_messaging_gaps(library):

@@ -53,10 +53,16 @@ def test_no_marking_leaves_no_marking_lines(library, answers_for):
 def test_gap_report_lists_warnings_with_recommendations_and_defaults(library, answers_for):
     profile = with_answers(base_profile(), messaging__record_method="none")
     del profile["support"]
+    del profile["document"]["review_months"]
     answers = answers_for(profile)
     policy = build_policy(library, answers)
     report = render_gap_report(policy, find_gaps(library, answers))
     assert report.startswith("# Gap report: London Borough of Eastbrook\n")
-    assert "2 gaps found: 1 high, 1 medium, 0 low." in report
+    assert "1 gap found in the answers given: 1 high, 0 medium, 0 low." in report
     assert "**Recommendation:**" in report
-    assert "- `support.online_safety_advice`: no" in report
+    # The support questions left out are facts with no default: still to decide, not defaults and not findings.
+    still = report[report.index("## Still to decide") : report.index("## Defaults used")]
+    assert "### 1. Are people offered a choice of technology, and a way to get the service without it?" in still
+    assert "### 2. Do you give people who use your services accessible advice on staying safe online?" in still
+    assert "- `document.review_months`: 12" in report
+    assert "support.online_safety_advice`: no" not in report

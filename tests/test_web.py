@@ -298,7 +298,7 @@ def test_the_gap_panel_follows_each_section(me):
     me.section("document", {"document.owner": "PSW", "document.approved_by": ""})
     panel = me.text()[me.text().index("Gaps so far") :]
     assert "Your answers to “The policy document” leave 1 gap open, marked New." in panel
-    assert "does not record who approved it" in panel
+    assert "No approver is recorded" in panel
     me.get("/section/document")
     me.section("document", {"document.approved_by": "The Board"})
     panel = me.text()[me.text().index("Gaps so far") :]

@@ -537,7 +537,7 @@ def set_properties(
     lang.set(qn("w:val"), "en-GB")
 
 
-def set_header_footer(writer: Writer, marking: str | None, page_numbers: bool) -> None:
+def set_header_footer(writer: Writer, marking: str | None, page_numbers: bool, *, draft: bool = False) -> None:
     """Marking centred at the top and bottom of every page, 'Page X of Y' in the footer.
 
     Added to whatever the template's header and footer already hold (a logo,
@@ -552,9 +552,11 @@ def set_header_footer(writer: Writer, marking: str | None, page_numbers: bool) -
     if document.settings.odd_and_even_pages_header_footer:
         headers.append(section.even_page_header)
         footers.append(section.even_page_footer)
+    # A draft says so at the top of every page, beside the marking, so no printed page passes for the issued policy.
+    top = " - ".join(part for part in ("DRAFT" if draft else None, marking) if part)
     for header in headers:
-        if marking:
-            _line(header, writer.style("header")).add_run(marking)
+        if top:
+            _line(header, writer.style("header")).add_run(top)
     for footer in footers:
         if marking:
             _line(footer, writer.style("footer")).add_run(marking)
@@ -600,7 +602,7 @@ def policy_document(policy: Policy, reference_docx: Path | None = None) -> DocxD
         category="Policy",
         date=policy.answers.build_date,
     )
-    set_header_footer(writer, policy.marking, page_numbers=True)
+    set_header_footer(writer, policy.marking, page_numbers=True, draft=policy.draft.is_draft)
     _cover(writer, policy)
 
     sources_number = len(policy.sections) + 1
@@ -646,6 +648,14 @@ def _cover(writer: Writer, policy: Policy) -> None:
     """Title, employer, what the policy is and how to get it in another format; the document control table."""
     writer.heading(policy.title, 0)
     writer.paragraph(policy.organisation, "Subtitle")
+    if policy.draft.is_draft:
+        writer.run(writer.paragraph(), "DRAFT: not for issue.", "Strong")
+        if policy.draft.open_questions:
+            writer.paragraph("Questions still to decide before it can be issued:")
+            for question in policy.draft.open_questions:
+                writer.paragraph(f"{question.prompt} ({question.id})", "List Bullet")
+        if policy.draft.unapproved:
+            writer.paragraph("No approver is recorded (document.approved_by): it is not yet approved.")
     writer.paragraph("Acceptable use of social media, messaging and video by social work and social care staff.")
     formats = next((c for c in policy.clauses if c.id == "review.accessible-formats"), None)
     where = f", as clause {formats.number} says" if formats else ""

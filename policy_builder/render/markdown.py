@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..errors import display_path
-from ..gaps import count_by_severity
+from ..gaps import count_by_severity, split_by_cause
 from ..library import PACKAGE_ROOT
 from ..models import GapWarning, Policy
 from ..templating import long_date, markdown_escape
@@ -51,12 +51,15 @@ def render_policy(policy: Policy) -> str:
 def render_gap_report(policy: Policy, warnings: list[GapWarning]) -> str:
     answers = policy.answers
     defaults = [(qid, _show(answers.values[qid])) for qid in answers.defaults_used]
+    findings, open_points = split_by_cause(warnings)
     template = _environment().get_template("gap-report.md.j2")
     return _tidy(
         template.render(
             answers=answers,
-            warnings=warnings,
-            counts=count_by_severity(warnings),
+            draft=policy.draft,
+            warnings=findings,
+            open_points=open_points,
+            counts=count_by_severity(findings),
             defaults=defaults,
             not_applicable=answers.not_applicable,
             local_notes=policy.local_notes,

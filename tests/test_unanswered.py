@@ -1,0 +1,170 @@
+"""Unanswered is not "no": a fact left out is open, the policy says it is a draft, and gaps say why they stand."""
+
+import io
+import json
+
+from click.testing import CliRunner
+from conftest import base_profile, with_answers
+from docx import Document
+
+from policy_builder.assemble import build_policy
+from policy_builder.cli import main
+from policy_builder.gaps import find_gaps
+from policy_builder.lint import lint_report
+from policy_builder.render.docx import render_docx
+from policy_builder.render.markdown import render_gap_report, render_policy
+
+HARASSMENT_PROMPT = "Do you have a policy for staff who suffer online abuse, harassment or hate because of their work?"
+
+
+def without(profile, *qids):
+    for qid in qids:
+        namespace, name = qid.split(".")
+        profile[namespace].pop(name, None)
+    return profile
+
+
+def test_a_fact_left_out_is_unanswered_not_false(answers_for):
+    answers = answers_for(without(base_profile(), "staff.harassment_support", "staff.harassment_policy_name"))
+    assert answers.values["staff.harassment_support"] is None
+    assert answers.unanswered == ["staff.harassment_support"]
+    assert "staff.harassment_support" not in answers.defaults_used  # no default stands in for it
+
+
+def test_unanswered_fact_makes_the_policy_a_draft_in_markdown_and_word(library, answers_for):
+    answers = answers_for(without(base_profile(), "staff.harassment_support", "staff.harassment_policy_name"))
+    policy = build_policy(library, answers)
+    assert policy.draft.is_draft and not policy.draft.unapproved
+    assert [q.id for q in policy.draft.open_questions] == ["staff.harassment_support"]
+    assert policy.draft.line() == f"DRAFT: 1 question still to decide: staff.harassment_support ({HARASSMENT_PROMPT})"
+
+    markdown = render_policy(policy)
+    top = markdown[: markdown.index("# Social Media and Digital Contact Policy")]
+    assert "**DRAFT: not for issue.**" in top
+    assert f"{HARASSMENT_PROMPT} (`staff.harassment_support`)" in top
+
+    document = Document(io.BytesIO(render_docx(policy)))
+    header = " ".join(p.text for p in document.sections[0].header.paragraphs)
+    assert header.startswith("DRAFT - OFFICIAL")
+    cover = [p.text for p in document.paragraphs[:8]]
+    assert "DRAFT: not for issue." in cover
+    assert f"{HARASSMENT_PROMPT} (staff.harassment_support)" in cover
+
+
+def test_unanswered_fact_gives_a_gap_still_to_decide(library, answers_for):
+    answers = answers_for(without(base_profile(), "staff.harassment_support", "staff.harassment_policy_name"))
+    warnings = find_gaps(library, answers)
+    assert [(w.id, w.cause, w.unanswered) for w in warnings] == [
+        ("gap.no-staff-abuse-policy", "unanswered", ("staff.harassment_support",))
+    ]
+    report = render_gap_report(build_policy(library, answers), warnings)
+    assert "No gaps found in the answers given." in report
+    still = report[report.index("## Still to decide") :]
+    assert f"### 1. {HARASSMENT_PROMPT}" in still
+    assert "`staff.harassment_support`" in still
+    assert "The policy is a DRAFT" in report
+
+
+def test_answering_the_question_removes_the_draft_reason(library, answers_for):
+    answers = answers_for(with_answers(base_profile(), staff__harassment_support=False))
+    policy = build_policy(library, answers)
+    assert not policy.draft.is_draft
+    assert "DRAFT" not in render_policy(policy)
+    # Answered "no", the same gap is now a finding.
+    assert [(w.id, w.cause) for w in find_gaps(library, answers)] == [("gap.no-staff-abuse-policy", "answer")]
+
+
+def test_unapproved_policy_is_a_draft_for_that_reason_alone(library, answers_for):
+    answers = answers_for(with_answers(base_profile(), document__approved_by=None))
+    policy = build_policy(library, answers)
+    assert policy.draft.is_draft and policy.draft.unapproved and not policy.draft.open_questions
+    assert "not yet approved" in policy.draft.line()
+
+
+def test_work_phones_left_out_with_messaging_is_open_not_assumed_all(library, answers_for):
+    answers = answers_for(without(base_profile(), "devices.work_phones"))
+    assert answers.values["messaging.whatsapp"] == "keep_in_touch"
+    warnings = find_gaps(library, answers)
+    assert [(w.id, w.cause, w.unanswered) for w in warnings] == [
+        ("gap.personal-numbers-exposed", "unanswered", ("devices.work_phones",))
+    ]
+    policy = build_policy(library, answers)
+    assert [q.id for q in policy.draft.open_questions] == ["devices.work_phones"]
+    # The work-phones group has no wording for "not answered" yet: the policy says what is open instead.
+    held = [c for c in policy.clauses if c.id == "open:work-phones"]
+    assert len(held) == 1 and "Are staff who work with people issued work mobile phones?" in held[0].text
+    assert not any(c.id.startswith("devices.work-phones-") for c in policy.clauses)
+
+
+def test_unanswered_question_that_changes_nothing_leaves_the_policy_final(library, answers_for):
+    # Carers' training turns on children's services or fostering: an adults-only council's text does not use it.
+    profile = with_answers(base_profile(), organisation__services=["adults"], organisation__fostering_adoption=False)
+    answers = answers_for(without(profile, "training.carers"))
+    assert "training.carers" in answers.unanswered
+    assert not build_policy(library, answers).draft.is_draft
+
+
+def test_court_service_without_fostering_gets_no_carers_training_gap(library, answers_for):
+    profile = with_answers(
+        base_profile(),
+        organisation__type="court_service",
+        organisation__services=["children"],
+        organisation__fostering_adoption=False,
+        training__carers=False,
+    )
+    assert "gap.carers-not-trained" not in [w.id for w in find_gaps(library, answers_for(profile))]
+    council = with_answers(base_profile(), organisation__services=["children"], training__carers=False)
+    assert "gap.carers-not-trained" in [w.id for w in find_gaps(library, answers_for(council))]
+
+
+def test_charity_gets_no_ripa_coordinator_gap_and_one_gap_for_missing_authorisation(library, answers_for):
+    profile = with_answers(
+        base_profile(),
+        organisation__type="voluntary",
+        surveillance__viewing="with_authorisation",
+        surveillance__authorisation_process=False,
+        contacts__ripa=None,
+    )
+    ids = [w.id for w in find_gaps(library, answers_for(profile))]
+    assert "gap.viewing-without-authorisation" in ids
+    assert "gap.no-surveillance-contact" not in ids and "gap.no-statutory-route" not in ids
+
+
+def test_gaps_json_says_each_gaps_cause(tmp_path, write_profile):
+    path = write_profile(
+        without(with_answers(base_profile(), devices__personal_devices_for_work=True), "training.induction")
+    )
+    result = CliRunner().invoke(main, ["gaps", "--json", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0
+    gaps = {g["id"]: g for g in json.loads(result.output)}
+    assert gaps["gap.personal-devices"]["cause"] == "answer" and gaps["gap.personal-devices"]["unanswered"] == []
+    assert gaps["gap.not-in-induction"]["cause"] == "unanswered"
+    assert gaps["gap.not-in-induction"]["unanswered"] == ["training.induction"]
+    assert gaps["gap.not-in-induction"]["unanswered_prompts"] == ["Is this policy part of induction for new staff?"]
+
+
+def test_terminal_table_lists_open_points_apart_from_findings(write_profile):
+    path = write_profile(without(base_profile(), "training.induction"))
+    result = CliRunner().invoke(main, ["gaps", str(path)], catch_exceptions=False)
+    assert "No gaps found for" in result.output and "in the answers given" in result.output
+    assert "Still to decide: 1 point" in result.output
+    assert "Not answered: Is this policy part of induction for new staff? (training.induction)" in result.output
+
+
+def test_build_prints_one_draft_line_with_the_prompts(tmp_path, write_profile):
+    path = write_profile(without(base_profile(), "staff.harassment_support", "staff.harassment_policy_name"))
+    result = CliRunner().invoke(main, ["build", str(path), "--out", str(tmp_path / "out")], catch_exceptions=False)
+    lines = [line for line in result.output.splitlines() if line.startswith("DRAFT")]
+    assert lines == [f"DRAFT: 1 question still to decide: staff.harassment_support ({HARASSMENT_PROMPT})."]
+    manifest = json.loads(next((tmp_path / "out").glob("*-manifest.json")).read_text(encoding="utf-8"))
+    assert manifest["draft"] is True
+    assert manifest["draft_status"]["open_questions"] == [
+        {"id": "staff.harassment_support", "prompt": HARASSMENT_PROMPT}
+    ]
+    assert {g["id"]: g["cause"] for g in manifest["gaps"]}["gap.no-staff-abuse-policy"] == "unanswered"
+
+
+def test_lint_samples_unanswered_facts_and_names_clauses_held_open(library):
+    problems, held_open = lint_report(library)
+    assert problems == []
+    assert any("group 'work-phones'" in note and "devices.work_phones=None" in note for note in held_open)
