@@ -153,11 +153,15 @@ def leftover_template(text: str, answers: dict[str, Any]) -> str | None:
     for value in answers.values():
         strings += [value] if isinstance(value, str) else []
         strings += [getattr(value, "label", "")] + list(getattr(value, "labels", []))
+    # Paragraphs are reflowed after rendering, so an answer may be wrapped across lines: compare
+    # with runs of white space made single, after escaping (which drops control characters).
+    text = " ".join(text.split())
     # Longest first: one answer may contain another ("{{ x }}" inside "{{ x }}{% if %}").
     for string in sorted(filter(None, strings), key=len, reverse=True):
         escaped = markdown_escape(string)
         mid_line = markdown_escape("x" + string)[1:]  # printed after other text: no line-start escape
         for form in (escaped, mid_line, escaped[:1].upper() + escaped[1:]):
+            form = " ".join(form.split())
             if form:
                 text = text.replace(form, "")
     found = re.search(r"\{\{|\{%|\{#|\bNone\b|\bundefined\b", text)

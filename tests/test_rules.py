@@ -101,26 +101,26 @@ def test_contradiction_in_one_nation_names_that_nation(library_copy):
     add_rules(
         library_copy,
         "03-principles.yaml",
-        "principles.regulator-wales",
-        "{action: devices.privacy-settings, modality: should_not}",
+        "principles.regulator",
+        "{action: devices.privacy-settings, modality: should_not, when: organisation.nation == 'wales'}",
     )
     problems = contradiction_problems(library_copy)
     assert len(problems) == 1 and "stance wales, " in problems[0], problems
     assert "devices.privacy-settings says must" in problems[0]
-    assert "principles.regulator-wales says should_not" in problems[0]
+    assert "principles.regulator says should_not" in problems[0]
 
 
 def test_no_stance_for_a_council_in_northern_ireland(library_copy):
-    # viewing.law-public-authority-ripa reaches a council only in Northern Ireland, where councils
-    # employ no social workers, so this contradiction is in no real employer's policy.
+    # This rule reaches a council only in Northern Ireland, where councils employ no social
+    # workers, so this contradiction is in no real employer's policy.
     add_rules(
         library_copy, "07-devices.yaml", "devices.privacy-settings", "{action: viewing.covert, modality: must_not}"
     )
     add_rules(
         library_copy,
         "11-viewing.yaml",
-        "viewing.law-public-authority-ripa",
-        "{action: viewing.covert, modality: may, when: organisation.type == 'local_authority'}",
+        "viewing.law-listed-authority",
+        "{action: viewing.covert, modality: may, when: organisation.type == 'local_authority' and organisation.nation == 'northern_ireland'}",
     )
     assert contradiction_problems(library_copy) == []
 
@@ -133,15 +133,17 @@ def test_covering_set_holds_every_possible_pair_and_no_impossible_one(library: L
     for nation, kind in employers:
         mine = [s for s in stances if (s["organisation.nation"], s["organisation.type"]) == (nation, kind)]
         pairs = {(s["messaging.whatsapp"], s["messaging.record_method"]) for s in mine}
-        # Messaging not allowed: the record method is not asked, so it keeps its default.
+        # Messaging not allowed: the record method is not asked, so it stays unanswered (None).
         expected = {
-            (w, m) for w in ("keep_in_touch", "permitted") for m in ("screenshot", "export", "integrated", "none")
+            (w, m)
+            for w in ("keep_in_touch", "permitted")
+            for m in ("screenshot", "export", "integrated", "none", None)
         }
-        assert pairs == expected | {("not_allowed", "none")}, (nation, kind)
+        assert pairs == expected | {("not_allowed", None)}, (nation, kind)
         views = {(s["surveillance.viewing"], s["out_of_hours.contact"]) for s in mine}
         assert len(views) == 9
         services = {(tuple(s["organisation.services"]), s["training.carers"]) for s in mine}
-        assert len(services) == 6
+        assert len(services) == 9  # three sets of services, each with carers trained yes, no or unanswered
     assert linter.pairwise(dict(stances[0])) == Linter(library).pairwise(dict(stances[0]))  # deterministic
 
 
