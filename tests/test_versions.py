@@ -25,7 +25,9 @@ def reword(library_dir: Path, bump: bool) -> None:
     text = path.read_text(encoding="utf-8")
     start = text.index("- id: boundaries.dual-relationships")
     end = text.index("- id:", start + 5)
-    block = text[start:end].replace("Staff should not start new dual relationships.", "Staff must not start new dual relationships.")
+    block = text[start:end].replace(
+        "Staff should not start new dual relationships.", "Staff must not start new dual relationships."
+    )
     if bump:
         block = block.replace("version: 2", "version: 3", 1)
     path.write_text(text[:start] + block + text[end:], encoding="utf-8")
@@ -42,7 +44,10 @@ def test_changed_text_without_a_new_version_fails_lint(library_copy):
 def test_new_version_must_be_recorded_then_lint_passes(library_copy):
     reword(library_copy, bump=True)
     problems = lint_library(load_library(library_copy))
-    assert any("boundaries.dual-relationships: version 3 is not recorded: run 'policy-builder lint --record'" in p for p in problems), problems
+    assert any(
+        "boundaries.dual-relationships: version 3 is not recorded: run 'policy-builder lint --record'" in p
+        for p in problems
+    ), problems
     result = CliRunner().invoke(main, ["--library", str(library_copy), "lint", "--record"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == "Recorded 1 new clause version."
