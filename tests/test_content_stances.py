@@ -250,9 +250,7 @@ def test_personal_use_is_limited_to_a_link_with_work(library, answers_for):
         "however long ago the case closed",
     ):
         assert overreach not in whole, overreach
-    assert "Staff may keep friendships and family relationships" in clause_text(
-        policy, "boundaries.dual-relationships"
-    )
+    assert "Staff may keep friendships and family relationships" in clause_text(policy, "boundaries.dual-relationships")
     assert "It does not monitor staff's personal accounts" in clause_text(policy, "personal-use.monitoring")
     assert "trade union activity" in clause_text(policy, "personal-use.private-life-safeguard")
 
