@@ -109,7 +109,7 @@ def test_duplicate_clause_id_stops_loading_with_both_places(library_copy):
     with pytest.raises(LibraryError) as info:
         load_library(library_copy)
     assert (
-        "05-boundaries.yaml:22: clause id 'boundaries.no-personal-connections' is already used at 05-boundaries.yaml:5"
+        "05-boundaries.yaml:42: clause id 'boundaries.no-personal-connections' is already used at 05-boundaries.yaml:5"
         in str(info.value)
     )
 

@@ -19,8 +19,8 @@ from policy_builder.versions import record
 V1_DATE = dt.date(2026, 11, 21)
 V2_DATE = dt.date(2027, 3, 1)
 REWORDED = "boundaries.dual-relationships"
-OLD_SENTENCE = "Staff should avoid dual relationships."
-NEW_SENTENCE = "Staff should avoid dual relationships wherever they can."
+OLD_SENTENCE = "Staff should not start new dual relationships."
+NEW_SENTENCE = "Staff should not start new dual relationships of any kind."
 NEW_CLAUSE = """
   - id: boundaries.gifts-online
     title: Gifts and favours offered online
@@ -47,7 +47,7 @@ def library_dirs(tmp_path: Path) -> tuple[Path, Path]:
     block_end = text.index("- id:", start + 5)
     block = text[start:block_end]
     assert OLD_SENTENCE in block
-    block = block.replace(OLD_SENTENCE, NEW_SENTENCE).replace("version: 1", "version: 2", 1)
+    block = block.replace(OLD_SENTENCE, NEW_SENTENCE).replace("version: 2", "version: 3", 1)
     path.write_text(text[:start] + block + text[block_end:].rstrip("\n") + "\n" + NEW_CLAUSE, encoding="utf-8")
     (new / "library.yaml").write_text('version: "1.1.0"\nreleased: 2027-02-01\n', encoding="utf-8")
     changelog = new / "CHANGELOG.md"
@@ -93,8 +93,8 @@ def test_library_change_and_stance_change_are_reported_exactly(tmp_path, library
     assert [c["id"] for c in report["clauses_removed"]] == ["out-of-hours.rota-only"]
     reworded = report["clauses_reworded"]
     assert [c["id"] for c in reworded] == [REWORDED]
-    assert reworded[0]["old_version"] == 1 and reworded[0]["new_version"] == 2
-    assert "dual ~~relationships.~~ **relationships wherever they can.**" in reworded[0]["diff"]
+    assert reworded[0]["old_version"] == 2 and reworded[0]["new_version"] == 3
+    assert "dual ~~relationships.~~ **relationships of any kind.**" in reworded[0]["diff"]
     assert "~~relationships.~~" in reworded[0]["diff"]
     assert {a["question"] for a in report["answers_changed"]} == {"document.version", "out_of_hours.contact"}
     assert [g["id"] for g in report["gaps_new"]] == ["gap.out-of-hours-open"]
@@ -116,8 +116,8 @@ def test_terminal_and_board_summary(tmp_path, library_dirs):
     assert lines[1] == "Clause library 1.0.0 -> 1.1.0"
     assert lines[2] == "1 clause added; 1 clause reworded"
     assert "  + 5.7 Gifts and favours offered online" in lines
-    assert any(line.startswith("  ~ 5.") and line.endswith("Dual relationships") for line in lines)
-    assert any("[-relationships.-] {+relationships wherever they can.+}" in line for line in lines)
+    assert any(line.startswith("  ~ 5.") and line.endswith("People staff already know") for line in lines)
+    assert any("[-relationships.-] {+relationships of any kind.+}" in line for line in lines)
     board = summary.read_text(encoding="utf-8")
     assert board.startswith("# Summary of changes: London Borough of Eastbrook\n")
     assert "## Clauses reworded" in board and "## Clauses added" in board
@@ -130,7 +130,7 @@ def test_terminal_and_board_summary(tmp_path, library_dirs):
     assert board_docx.paragraphs[0].text == "Summary of changes: London Borough of Eastbrook"
     runs = [run for paragraph in board_docx.paragraphs for run in paragraph.runs]
     assert any(run.style.name == "Deleted Text" and run.text == "relationships." for run in runs)
-    assert any(run.style.name == "Strong" and run.text == "relationships wherever they can." for run in runs)
+    assert any(run.style.name == "Strong" and run.text == "relationships of any kind." for run in runs)
 
 
 def test_version_history_and_summary_inside_the_new_policy(tmp_path, library_dirs):
@@ -155,7 +155,7 @@ def test_version_history_and_summary_inside_the_new_policy(tmp_path, library_dir
     # The review clause names the review date, so it is reworded too.
     assert "| 1.1 | 2027-03-01 | 1 clause added; 2 clauses reworded; 2 answers changed. |" in markdown
     assert "Changes since version 1.0:" in markdown
-    assert "- Reworded 5." in markdown and "Dual relationships." in markdown
+    assert "- Reworded 5." in markdown and "People staff already know." in markdown
     from docx import Document
 
     word = Document(str(out(v2, "policy.docx")))
@@ -198,7 +198,7 @@ def test_local_wording_is_kept_marked_and_warned_about_when_upstream_moves(tmp_p
     profile["local"] = [
         {
             "replace": REWORDED,
-            "based_on_version": 1,
+            "based_on_version": 2,
             "reason": "agreed by the Practice Board in May 2026",
             "text": "Staff must tell their manager about any dual relationship on the day they notice it.",
         },
@@ -215,8 +215,8 @@ def test_local_wording_is_kept_marked_and_warned_about_when_upstream_moves(tmp_p
     moved = build_profile(load_library(new_lib), path, tmp_path / "v2", MD, build_date=V2_DATE)
     (note,) = moved.policy.local_notes
     assert note.clause_id == REWORDED
-    assert "based on version 1; the library's clause is now version 2. Your wording is kept" in note.message
-    assert "~~relationships.~~ **relationships wherever they can.**" in (note.upstream_change or "")
+    assert "based on version 2; the library's clause is now version 3. Your wording is kept" in note.message
+    assert "~~relationships.~~ **relationships of any kind.**" in (note.upstream_change or "")
     markdown = moved.written[0].read_text(encoding="utf-8")
     assert "Staff must tell their manager about any dual relationship on the day they notice it." in markdown
     assert (
@@ -225,14 +225,18 @@ def test_local_wording_is_kept_marked_and_warned_about_when_upstream_moves(tmp_p
     )
     assert OLD_SENTENCE not in markdown and NEW_SENTENCE not in markdown
     welsh = markdown.index("Messages in Welsh")
-    assert markdown.index("Messaging apps are for keeping in touch") < welsh < markdown.index("### 8.3 ")
+    assert (
+        markdown.index("Messaging apps are for keeping in touch")
+        < welsh
+        < markdown.index("Only approved apps, only through work accounts")
+    )
     assert "*Local wording added by Eastbrook Council.*" in markdown
     report = out(moved, "gap-report.md").read_text(encoding="utf-8")
     assert "## Local wording to review" in report and "Upstream change to boundaries.dual-relationships" in report
     cli = CliRunner().invoke(
         main, ["--library", str(new_lib), "build", str(path), "--out", str(tmp_path / "v3"), "--format", "md"]
     )
-    assert "Local wording: your local wording for boundaries.dual-relationships is based on version 1" in cli.output
+    assert "Local wording: your local wording for boundaries.dual-relationships is based on version 2" in cli.output
 
 
 def test_local_entry_naming_an_unknown_clause_is_an_error_with_its_line(tmp_path, write_profile):
@@ -261,7 +265,7 @@ def test_check_flags_policies_from_an_older_library_and_past_review(tmp_path, li
     assert due.exit_code == 1
     assert "Built from clause library 1.0.0; the current library is 1.1.0." in due.output
     assert "  + 5.7 Gifts and favours offered online (new)" in due.output
-    assert "Dual relationships (version 1 -> 2)" in due.output
+    assert "People staff already know (version 2 -> 3)" in due.output
     charity = CliRunner().invoke(main, ["check", str(ROOT / "profiles" / "small-charity-wales.yaml")])
     assert charity.exit_code == 1 and "Review overdue" in charity.output
 

@@ -1,0 +1,304 @@
+"""Stances read as a principal social worker would: the words each one puts in the policy, card and leaflet.
+
+Each test builds one stance from the example council's answers and checks the
+policy does not contradict itself, respects the employer's services, and states
+an unanswered question as an open point rather than as a fact.
+"""
+
+import re
+from typing import Any
+
+from conftest import base_profile, with_answers
+
+from policy_builder.assemble import build_policy
+from policy_builder.render.summary import leaflet, render_handout_markdown, staff_summary
+
+
+def build(library, answers_for, unanswered: tuple[str, ...] = (), **answers: Any):
+    """The policy for the example council with these answers; `unanswered` question ids are left as None.
+
+    Questions of fact are losing their defaults, so a blank answer is set here
+    directly rather than by leaving it out of the profile.
+    """
+    resolved = answers_for(with_answers(base_profile(), **answers))
+    for qid in unanswered:
+        resolved.values[qid] = None
+    return build_policy(library, resolved)
+
+
+def text_of(policy) -> str:
+    return "\n".join(f"{c.title}\n{c.text}" for c in policy.clauses)
+
+
+def clause_text(policy, clause_id: str) -> str:
+    found = [c for c in policy.clauses if c.id == clause_id]
+    assert found, f"{clause_id} is not in the policy"
+    return " ".join(found[0].text.split())
+
+
+def section_text(policy, prefix: str) -> str:
+    return " ".join(" ".join(c.text.split()) for c in policy.clauses if c.id.startswith(prefix))
+
+
+def card(library, policy) -> str:
+    return render_handout_markdown(staff_summary(library, policy))
+
+
+def family_leaflet(library, policy) -> str:
+    return render_handout_markdown(leaflet(library, policy))
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- messaging and work phones ----------------------------------------------------------
+
+
+def test_messaging_allowed_without_work_phones_permits_no_messaging_app(library, answers_for):
+    policy = build(
+        library,
+        answers_for,
+        devices__work_phones="none",
+        messaging__whatsapp="permitted",
+        messaging__apps=["whatsapp", "signal"],
+    )
+    ids = {c.id for c in policy.clauses}
+    assert "messaging.no-work-phones" in ids
+    assert not ids & {"messaging.permitted", "messaging.keep-in-touch-only", "messaging.approved-apps-only"}
+    messaging = section_text(policy, "messaging.")
+    assert "staff must not use messaging apps with people who use services" in messaging
+    assert not re.search(r"\bStaff may use (WhatsApp|Signal|the approved messaging apps)", messaging)
+    # Out-of-hours contact and video do not rely on a phone nobody has.
+    assert "work phone" not in clause_text(policy, "devices.work-phones-none").replace("work mobile phones", "")
+    leaflet_text = family_leaflet(library, policy)
+    assert "WhatsApp" not in leaflet_text.replace("We do not use WhatsApp", "")
+    assert "We do not use WhatsApp or other message apps" in leaflet_text
+    assert "send you short messages" not in leaflet_text
+    assert "Use WhatsApp or any other messaging app" in card(library, policy)
+
+
+def test_out_of_hours_contact_without_work_phones_uses_a_work_line(library, answers_for):
+    policy = build(library, answers_for, devices__work_phones="none", out_of_hours__contact="allowed")
+    text = clause_text(policy, "out-of-hours.by-judgement")
+    assert "a work line or work calling system" in text
+    assert "work phone" not in text
+
+
+def test_messaging_not_allowed_still_allows_appointment_texts_from_a_work_phone(library, answers_for):
+    policy = build(library, answers_for, messaging__whatsapp="not_allowed")
+    whole = flat(text_of(policy))
+    assert "must not use text messages" not in whole
+    assert "text messages" not in clause_text(policy, "messaging.not-allowed")
+    calls = clause_text(policy, "messaging.calls-and-texts")
+    assert "send them texts from it for keep in touch conversations" in calls
+    assert "Staff must not use WhatsApp" in clause_text(policy, "messaging.not-allowed")
+    assert "Call and text people only from a work phone" in card(library, policy)
+
+
+def test_sms_is_not_counted_among_the_approved_messaging_apps(library, answers_for):
+    policy = build(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__apps=["whatsapp", "sms"])
+    assert "The only messaging apps staff may use with people who use services are WhatsApp," in clause_text(
+        policy, "messaging.approved-apps-only"
+    )
+    assert "SMS" not in clause_text(policy, "messaging.keep-in-touch-only")
+    assert "Text messages (SMS) are not a messaging app" in clause_text(policy, "definitions.messaging")
+
+
+def test_some_or_unknown_work_phones_limit_messaging_to_staff_who_have_one(library, answers_for):
+    for unanswered in ((), ("devices.work_phones",)):
+        policy = build(
+            library,
+            answers_for,
+            unanswered=unanswered,
+            devices__work_phones="some",
+            messaging__whatsapp="keep_in_touch",
+        )
+        assert "Staff who have no work phone must not use messaging apps" in clause_text(
+            policy, "messaging.keep-in-touch-only"
+        )
+        devices = clause_text(policy, "devices.work-phones-some")
+        if unanswered:
+            assert devices.startswith(
+                "Whether every member of staff is issued a work mobile phone is still to be decided."
+            )
+        else:
+            assert devices.startswith("Not every member of staff has a work mobile phone.")
+
+
+def test_the_deadline_for_saving_messages_is_stated_once(library, answers_for):
+    for method in ("screenshot", "export", "integrated", "none"):
+        policy = build(library, answers_for, messaging__whatsapp="permitted", messaging__record_method=method)
+        messaging = section_text(policy, "messaging.")
+        assert messaging.count("by the end of the next working day") == 1, method
+        assert "within one working day" not in messaging
+        assert "end of each working day" not in messaging
+
+
+def test_disappearing_messages_must_be_off_even_when_switched_on(library, answers_for):
+    policy = build(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__auto_delete=True)
+    text = clause_text(policy, "messaging.disappearing-off")
+    assert text.startswith("Disappearing or auto-deleting messages must be switched off")
+    assert "are switched on" not in section_text(policy, "messaging.")
+    assert "Switch on disappearing messages" in card(library, policy)
+
+
+def test_a_message_seen_out_of_hours_goes_to_the_emergency_route(library, answers_for):
+    policy = build(library, answers_for, messaging__whatsapp="keep_in_touch")
+    whole = flat(text_of(policy))
+    assert "whatever the time" not in whole
+    out_of_hours = clause_text(policy, "out-of-hours.no-expectation-to-read")
+    assert "must pass it straight to the Emergency Duty Team on 020 8496 0000" in out_of_hours
+    assert "anything else should wait until their next working day" in out_of_hours
+
+
+# --- employer type and services ----------------------------------------------------------
+
+
+def test_adults_only_service_has_no_parents_or_children_rules(library, answers_for):
+    policy = build(library, answers_for, organisation__services=["adults"], organisation__fostering_adoption=False)
+    definitions = section_text(policy, "definitions.")
+    assert "parent" not in definitions
+    assert "child" not in section_text(policy, "boundaries.")
+    assert "child" not in clause_text(policy, "video.duty-of-care")
+    staff_card = card(library, policy)
+    assert "children" not in staff_card.lower()
+    assert "Play online games with people who use services" in staff_card
+    assert not [c for c in policy.clauses if c.id.startswith("training.carers")]
+
+
+def test_charity_and_court_service_get_no_council_only_text(library, answers_for):
+    for employer in ("voluntary", "court_service"):
+        policy = build(library, answers_for, organisation__type=employer)
+        assert "Regulation of Investigatory Powers" not in clause_text(policy, "definitions.directed-surveillance")
+        assert "personal-use.political-posts" not in {c.id for c in policy.clauses}
+        assert "politically restricted" not in clause_text(policy, "personal-use.private-life-safeguard")
+    court = build(library, answers_for, organisation__type="court_service")
+    assert not [c for c in court.clauses if c.id.startswith("training.carers")]
+
+
+def test_council_keeps_its_restricted_posts_exception(library, answers_for):
+    policy = build(library, answers_for)
+    assert "except for politically restricted posts" in clause_text(policy, "personal-use.private-life-safeguard")
+    ni = build(library, answers_for, organisation__nation="northern_ireland")
+    assert "politically restricted" not in clause_text(ni, "personal-use.private-life-safeguard")
+
+
+# --- unanswered is not "no" --------------------------------------------------------------
+
+
+def test_unanswered_harassment_support_is_not_reported_as_missing(library, answers_for):
+    policy = build(library, answers_for, unanswered=("staff.harassment_support",))
+    whole = flat(text_of(policy))
+    assert "There is not yet a policy" not in whole
+    assert "Managers must follow the steps in this section and tell Human Resources" in clause_text(
+        policy, "staff-safety.interim-support"
+    )
+    answered_no = build(library, answers_for, staff__harassment_support=False)
+    assert "There is not yet a policy" in clause_text(answered_no, "staff-safety.interim-support")
+
+
+def test_unanswered_photography_procedure_is_not_stated_as_absent(library, answers_for):
+    policy = build(library, answers_for, unanswered=("photography.consent_process",))
+    text = clause_text(policy, "devices.no-photographs-yet")
+    assert "has no consent procedure" not in text
+    assert "unless Eastbrook Council has approved a consent procedure for it" in text
+
+
+def test_unanswered_facts_print_no_finding_and_no_none(library, answers_for):
+    unanswered = (
+        "video.one_time_links",
+        "support.technology_choice",
+        "training.induction",
+        "training.carers",
+        "training.refresher_months",
+        "messaging.number_hidden",
+        "messaging.record_method",
+        "messaging.auto_delete",
+        "students.placements",
+    )
+    policy = build(library, answers_for, unanswered=unanswered, messaging__whatsapp="keep_in_touch")
+    whole = flat(text_of(policy))
+    for finding in (
+        "are not yet set up with one-time links",
+        "A choice of technology is not yet offered",
+        "Until this policy is part of formal induction",
+        "There is no social media training for carers",
+        "There is no set cycle of refresher training",
+        "do not hide these",
+        "None",
+    ):
+        assert finding not in whole, finding
+    # The safe rule still applies while the answer is open.
+    assert "Until Eastbrook Council has agreed a way for messages to reach the record" in whole
+    assert "Unless Eastbrook Council has confirmed that its set-up hides these" in whole
+    assert any(c.id == "students.same-rules" for c in policy.clauses)
+
+
+# --- private life and weaving ------------------------------------------------------------
+
+
+def test_personal_use_is_limited_to_a_link_with_work(library, answers_for):
+    policy = build(library, answers_for)
+    whole = flat(text_of(policy))
+    assert "at any time" not in section_text(policy, "personal-use.")
+    for overreach in (
+        "breaking the law of any kind",
+        "joining or following a group or page",
+        "A personal profile must never be open",
+        "keep Bluetooth switched off",
+        "however long ago the case closed",
+    ):
+        assert overreach not in whole, overreach
+    assert "Staff may keep friendships and family relationships" in clause_text(policy, "boundaries.dual-relationships")
+    assert "It does not monitor staff's personal accounts" in clause_text(policy, "personal-use.monitoring")
+    assert "trade union activity" in clause_text(policy, "personal-use.private-life-safeguard")
+
+
+def test_team_names_take_their_article(library, answers_for):
+    policy = build(library, answers_for, comms__team="Communications Team")
+    assert "Only the Communications Team may speak to the media" in clause_text(
+        policy, "personal-use.media-and-official-accounts"
+    )
+    assert "pass them to the Communications Team" in card(library, policy)
+
+
+MY_SECTIONS = (
+    "definitions.",
+    "personal-use.",
+    "boundaries.",
+    "work-accounts.",
+    "devices.",
+    "messaging.",
+    "video.",
+    "out-of-hours.",
+    "staff-safety.",
+    "students.",
+    "training.",
+)
+
+
+def test_rules_use_modal_verbs_not_the_indicative(library, answers_for):
+    for stance in ({}, {"messaging__whatsapp": "permitted", "accounts__dedicated": "organisation_managed"}):
+        policy = build(library, answers_for, **stance)
+        text = " ".join(section_text(policy, prefix) for prefix in MY_SECTIONS)
+        for loose in (
+            "are encouraged",
+            "are expected to",
+            "are advised to",
+            "is reported at once",
+            "are recorded before",
+            "is recorded",
+            "are discussed",
+            "All work is done",
+        ):
+            assert loose not in text, loose
+
+
+def test_leaflet_never_asks_for_the_emergency_number_when_it_is_blank(library, answers_for):
+    profile = base_profile()
+    profile["out_of_hours"].pop("emergency_route")
+    policy = build_policy(library, answers_for(profile))
+    text = family_leaflet(library, policy)
+    assert "ask us now" not in text
+    assert "If someone is in danger right now, call 999." in text
