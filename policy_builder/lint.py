@@ -34,7 +34,7 @@ SAMPLE_REQUIRED = {
     "organisation.services": ["children", "adults"],
     "document.owner": "Principal Social Worker",
 }
-TOP_LEVEL_NAMES = {"nation", "today", "review_date"}
+TOP_LEVEL_NAMES = {"nation", "today", "review_date", "draft"}
 DERIVED_FROM = {  # derived names -> the questions they depend on
     "nation": ["organisation.nation"],
     "review_date": ["document.effective_date", "document.review_months"],

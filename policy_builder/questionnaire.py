@@ -414,6 +414,9 @@ def build_context(
     nation = values.get("organisation.nation")
     context["nation"] = dict(nations.get(nation, {})) if nation else {}
     context["today"] = build_date
+    # Whether the built policy is a draft: known only once its clauses are chosen, so false here;
+    # the staff card and the leaflet, built after the policy, see the policy's own status.
+    context["draft"] = False
     context["review_date"] = review_date(values, build_date)
     return context
 

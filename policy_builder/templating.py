@@ -203,7 +203,7 @@ def make_environment() -> ImmutableSandboxedEnvironment:
 ENV = make_environment()
 
 
-CONTEXT_NAMES = ("nation", "today", "review_date")  # beside the question namespaces (build_context)
+CONTEXT_NAMES = ("nation", "today", "review_date", "draft")  # beside the question namespaces (build_context)
 
 
 def names_with_lines(source: str, *, expression: bool = False) -> dict[str, int]:

@@ -27,13 +27,21 @@ def library_copy(tmp_path: Path) -> Path:
 
 
 def add_rules(root: Path, file: str, clause_id: str, *rules: str) -> None:
-    """Give a clause `rules:` (each rule a YAML flow mapping), right under its id."""
+    """Add rules (each a YAML flow mapping) to a clause: to its `rules:` list, or a new one under its id."""
     path = root / file
     text = path.read_text(encoding="utf-8")
     head = f"  - id: {clause_id}\n"
     assert head in text, clause_id
+    start = text.index(head)
+    end = text.find("\n  - id: ", start + 1)
+    stop = len(text) if end == -1 else end
+    block = text[start:stop]
     lines = "".join(f"      - {rule}\n" for rule in rules)
-    path.write_text(text.replace(head, f"{head}    rules:\n{lines}", 1), encoding="utf-8")
+    if "\n    rules:\n" in block:
+        block = block.replace("\n    rules:\n", f"\n    rules:\n{lines}", 1)
+    else:
+        block = block.replace(head, f"{head}    rules:\n{lines}", 1)
+    path.write_text(text[:start] + block + text[stop:], encoding="utf-8")
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -135,9 +143,7 @@ def test_covering_set_holds_every_possible_pair_and_no_impossible_one(library: L
         pairs = {(s["messaging.whatsapp"], s["messaging.record_method"]) for s in mine}
         # Messaging not allowed: the record method is not asked, so it stays unanswered (None).
         expected = {
-            (w, m)
-            for w in ("keep_in_touch", "permitted")
-            for m in ("screenshot", "export", "integrated", "none", None)
+            (w, m) for w in ("keep_in_touch", "permitted") for m in ("screenshot", "export", "integrated", "none", None)
         }
         assert pairs == expected | {("not_allowed", None)}, (nation, kind)
         views = {(s["surveillance.viewing"], s["out_of_hours.contact"]) for s in mine}
@@ -174,7 +180,12 @@ def test_rules_that_agree_with_level_and_wording_pass(library: Library):
     clause = with_rules(library, "out-of-hours.not-allowed", ("out-of-hours.contact", "must_not"))
     assert level_problems(clause) == [] and wording_problems(clause) == []
     permitted = with_rules(
-        library, "messaging.permitted", ("messaging.app", "may"), ("messaging.sensitive-content", "should_not")
+        library,
+        "messaging.permitted",
+        ("messaging.app", "may"),
+        ("messaging.sensitive-content", "should_not"),
+        text="Staff may use the approved apps. They should not discuss sensitive matters on them.",
+        level="may",
     )
     assert level_problems(permitted) == [], level_problems(permitted)
 
@@ -183,12 +194,20 @@ def test_level_disagreeing_with_rules_is_caught(library: Library):
     assert any(
         "level may but it states a must rule" in p
         for p in level_problems(
-            with_rules(library, "messaging.permitted", ("messaging.app", "may"), ("messaging.work-device-only", "must"))
+            with_rules(
+                library,
+                "messaging.permitted",
+                ("messaging.app", "may"),
+                ("messaging.work-device-only", "must"),
+                level="may",
+            )
         )
     )
     assert any(
         "level must but no rule is must or must_not" in p
-        for p in level_problems(with_rules(library, "out-of-hours.not-allowed", ("out-of-hours.contact", "may")))
+        for p in level_problems(
+            with_rules(library, "out-of-hours.not-allowed", ("out-of-hours.contact", "may"), level="must")
+        )
     )
     assert any(
         "level note" in p
@@ -196,7 +215,8 @@ def test_level_disagreeing_with_rules_is_caught(library: Library):
             with_rules(library, "definitions.social-media", ("posting.harmful-content", "must_not"))
         )
     )
-    assert level_problems(library.clause("out-of-hours.not-allowed")) == []  # no rules yet: not judged
+    no_rules = dataclasses.replace(library.clause("out-of-hours.not-allowed"), rules=())
+    assert level_problems(no_rules) == []  # no rules yet: not judged
 
 
 def test_modal_verbs_disagreeing_with_rules_are_caught(library: Library):
@@ -243,12 +263,15 @@ def test_verbs_the_definitions_do_not_define_are_caught(library: Library):
 
 def test_lint_reports_level_and_wording_problems_with_the_clause(library_copy):
     add_rules(
-        library_copy, "08-messaging.yaml", "messaging.permitted", "{action: messaging.work-device-only, modality: must}"
+        library_copy,
+        "02-definitions.yaml",
+        "definitions.social-media",
+        "{action: posting.harmful-content, modality: must_not}",
     )
     linter = Linter(load_library(library_copy))
     linter.check_rules()
     assert any(
-        re.search(r"clauses/08-messaging\.yaml:\d+: messaging\.permitted: level may but it states a must rule", p)
+        re.search(r"clauses/02-definitions\.yaml:\d+: definitions\.social-media: level note", p)
         for p in linter.problems
     ), linter.problems
     assert any(note.startswith("Rules: ") and "stances checked, 0 contradictions" in note for note in linter.notes)

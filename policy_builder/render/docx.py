@@ -653,9 +653,9 @@ def _cover(writer: Writer, policy: Policy) -> None:
         if policy.draft.open_questions:
             writer.paragraph("Questions still to decide before it can be issued:")
             for question in policy.draft.open_questions:
-                writer.paragraph(f"{question.prompt} ({question.id})", "List Bullet")
+                writer.paragraph(question.prompt, "List Bullet")
         if policy.draft.unapproved:
-            writer.paragraph("No approver is recorded (document.approved_by): it is not yet approved.")
+            writer.paragraph("No approver is recorded: it is not yet approved.")
     writer.paragraph("Acceptable use of social media, messaging and video by social work and social care staff.")
     formats = next((c for c in policy.clauses if c.id == "review.accessible-formats"), None)
     where = f", as clause {formats.number} says" if formats else ""
@@ -715,9 +715,13 @@ def handout_document(handout: Handout, reference_docx: Path | None = None) -> Do
         date=handout.date,
     )
     # The one-page leaflet needs no page numbers; the staff card may run to two pages.
-    set_header_footer(writer, handout.marking, page_numbers=handout.kind != "leaflet")
+    set_header_footer(writer, handout.marking, page_numbers=handout.kind != "leaflet", draft=handout.draft)
     writer.heading(handout.title, 0)
     writer.paragraph(handout.organisation, "Subtitle")
+    if handout.draft:
+        from .summary import DRAFT_NOTE
+
+        writer.run(writer.paragraph(), DRAFT_NOTE, "Strong")
     for kind, text in handout.blocks:
         if kind == "heading":
             writer.heading(text, 1)

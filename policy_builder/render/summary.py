@@ -264,6 +264,9 @@ def _compile(text: str, path: Path, line: int | None) -> Template:
 # --- building a handout for one employer ---------------------------------------------------------
 
 
+DRAFT_NOTE = "DRAFT: not for issue. The policy this sums up is still a draft."
+
+
 @dataclass(frozen=True)
 class Handout:
     kind: str  # "staff-summary" or "leaflet"
@@ -272,6 +275,7 @@ class Handout:
     marking: str | None  # the staff card carries the policy's marking; the public leaflet none
     blocks: tuple[tuple[str, str], ...]  # (heading | text | bullet, Markdown)
     date: dt.date
+    draft: bool = False  # the policy it sums up is a draft: says so, so it is not handed out as issued
 
     @property
     def subject(self) -> str:
@@ -320,7 +324,7 @@ def held_rules(
 def staff_summary(library: Library, policy: Policy) -> Handout:
     """The Do / Don't card: items whose clause is in this policy and whose condition holds, with clause numbers."""
     wording = load_summary(library.root)
-    context = policy_context(library, policy.answers)
+    context = {**policy_context(library, policy.answers), "draft": policy.draft.is_draft}
     numbers = {clause.id: clause.number for clause in policy.clauses}
     held = held_rules(library, context, set(numbers)) if wording.names_rules else None
     blocks = _render_blocks(wording.intro, context, held)
@@ -342,12 +346,14 @@ def staff_summary(library: Library, policy: Policy) -> Handout:
         marking=policy.marking,
         blocks=tuple(blocks),
         date=policy.answers.build_date,
+        draft=policy.draft.is_draft,
     )
 
 
 def leaflet(library: Library, policy: Policy) -> Handout:
     """'How we keep in touch with you', for the people the employer works with."""
-    return _leaflet(library, policy_context(library, policy.answers), policy.organisation, policy.answers.build_date)
+    context = {**policy_context(library, policy.answers), "draft": policy.draft.is_draft}
+    return _leaflet(library, context, policy.organisation, policy.answers.build_date)
 
 
 def _leaflet(library: Library, context: Mapping[str, Any], organisation: str, date: dt.date) -> Handout:
@@ -360,6 +366,7 @@ def _leaflet(library: Library, context: Mapping[str, Any], organisation: str, da
         marking=None,  # for the public: no protective marking
         blocks=tuple(_render_blocks(wording.blocks, context, held)),
         date=date,
+        draft=bool(context.get("draft")),
     )
 
 
@@ -377,6 +384,8 @@ def render_handout_markdown(handout: Handout) -> str:
     lines = []
     if handout.marking:
         lines += [f"**{handout.marking}**", ""]
+    if handout.draft:
+        lines += [f"**{DRAFT_NOTE}**", ""]
     lines += [f"# {handout.title}", "", f"**{markdown_escape(handout.organisation)}**", ""]
     previous = None
     for kind, text in handout.blocks:
