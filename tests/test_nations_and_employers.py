@@ -58,9 +58,8 @@ def policy_text(answers_for, library, nation: str, kind: str, **answers) -> str:
 
 @pytest.fixture(scope="module")
 def texts(library, tmp_path_factory):
-    from conftest import BUILD_DATE
-
     import yaml
+    from conftest import BUILD_DATE
 
     from policy_builder.profile import load_profile
 
