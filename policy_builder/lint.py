@@ -198,6 +198,7 @@ class Linter:
         self.check_gap_rules()
         self.check_coverage()
         self.check_repeated_paragraphs()
+        self.check_glued_words()
         self.check_readability()
         self.check_versions()
         self.check_handouts()
@@ -430,6 +431,24 @@ class Linter:
                         f"{where(clause.path, clause.line)}: {clause.id}: repeats a paragraph of {other}"
                     )
                 seen.setdefault(normal, clause.id)
+
+    def check_glued_words(self) -> None:
+        """A line of text that ends in a block tag runs into the next line: the environment trims the
+        newline after `{% ... %}`, so "visits.{% endif %}" then "Staff ..." prints "visits.Staff"."""
+        for clause in self.library.clauses:
+            lines = clause.text.split("\n")
+            for number, (line, following) in enumerate(zip(lines, lines[1:]), start=1):
+                stripped = line.strip()
+                if (
+                    stripped.endswith("%}")
+                    and re.sub(r"\{%.*?%\}", "", stripped).strip()  # text on the line, not only tags
+                    and re.match(r"[\w({]", following.strip())
+                    and not following.strip().startswith("{%")
+                ):
+                    self.problems.append(
+                        f"{where(clause.path, clause.line)}: {clause.id}: text line {number} ends in a block tag, so it"
+                        " runs into the next line with no space; join the two lines or end the line with text"
+                    )
 
     def check_versions(self) -> None:
         from .versions import version_problems

@@ -147,10 +147,10 @@ def test_capacity_equality_and_children_in_care_by_nation(texts, nation: str, ki
         assert "make any decision on their behalf" not in text
     if nation == "northern_ireland":
         assert "Equality Act 2010" not in text
-        assert "section 75 of the Northern Ireland Act 1998" in text
+        assert "section 75 of the Northern Ireland Act 1998 names" in text and "sectarian" in text
         assert "local council" not in text
     else:
-        assert "The Equality Act 2010 applies" in text
+        assert "groups that the Equality Act 2010 names" in text
     looked_after = kind == ("nhs_trust" if nation == "northern_ireland" else "local_authority")
     assert ("a child looked after by" in text) is looked_after
     assert "in the place of a parent" not in text
