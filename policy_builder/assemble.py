@@ -230,7 +230,7 @@ def build_policy(library: Library, answers: Answers) -> Policy:
         marking=None if marking == "none" else marking,
         document_control=document_control(answers, context),
         sections=tuple(rendered_sections),
-        sources=cite_documents(library, cited, values["organisation.nation"]),
+        sources=cite_documents(library, cited, values["organisation.nation"], values["organisation.type"]),
         answers=answers,
         local_notes=tuple(local_notes),
         draft=draft_status(library, answers, context, selected),
@@ -304,12 +304,15 @@ def document_control(answers: Answers, context: Mapping[str, Any]) -> tuple[tupl
     )
 
 
-def cite_documents(library: Library, item_ids: list[str], nation: str) -> tuple[CitedDocument, ...]:
-    """Cited items grouped by document, both in register order; other nations' laws left out."""
+def cite_documents(
+    library: Library, item_ids: list[str], nation: str, employer_type: str | None = None
+) -> tuple[CitedDocument, ...]:
+    """Cited items grouped by document, both in register order; other nations' laws, and laws that do
+    not bind this kind of employer (freedom of information for a charity), left out."""
     wanted = set(item_ids)
     result = []
     for doc_id, document in library.documents.items():
-        if not document.applies_in(nation):
+        if not document.applies_in(nation, employer_type):
             continue
         items = tuple(item for item in library.items.values() if item.document == doc_id and item.id in wanted)
         if items:

@@ -273,6 +273,7 @@ def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, Sour
             edition=str(raw.get("edition") or ""),
             kind=str(raw.get("kind") or "guidance"),
             nations=tuple(raw.get("nations") or ()),
+            employer_types=tuple(raw.get("employer_types") or ()),
         )
     items: dict[str, SourceItem] = {}
     for key, raw in _mapping_at(doc, "items", "a mapping of item id to document and summary").items():

@@ -82,8 +82,11 @@ class SourceDocument:
     edition: str
     kind: str
     nations: tuple[str, ...] = ()  # empty: applies in every UK nation
+    employer_types: tuple[str, ...] = ()  # empty: applies to every kind of employer
 
-    def applies_in(self, nation: str) -> bool:
+    def applies_in(self, nation: str, employer_type: str | None = None) -> bool:
+        if employer_type and self.employer_types and employer_type not in self.employer_types:
+            return False
         return not self.nations or nation in self.nations
 
 

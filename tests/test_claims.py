@@ -86,7 +86,9 @@ def test_a_block_tag_ending_a_line_of_text_is_caught_before_words_run_together(t
     text = review.read_text(encoding="utf-8")
     old = "      {% if document.review_months == 1 %}every month{% else %}every {{ document.review_months }} months{% endif %} and\n"
     assert old in text
-    review.write_text(text.replace(old, old.replace("{% endif %} and\n", "{% endif %}\n      and "), 1), encoding="utf-8")
+    review.write_text(
+        text.replace(old, old.replace("{% endif %} and\n", "{% endif %}\n      and "), 1), encoding="utf-8"
+    )
     linter = Linter(load_library(root))
     linter.check_glued_words()
     assert any("review.schedule: text line" in p and "runs into the next line" in p for p in linter.problems)

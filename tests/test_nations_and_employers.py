@@ -166,3 +166,16 @@ def test_marking_and_data_regulator(library, answers_for, nation: str, kind: str
     assert "Information Commissioner's Office (ICO), or the Information Commission that replaces it" in " ".join(
         text.split()
     )
+
+
+@pytest.mark.parametrize(("nation", "kind"), COMBINATIONS)
+def test_sources_appendix_lists_only_law_that_binds_this_employer(library, answers_for, nation: str, kind: str):
+    profile = with_answers(base_profile(), organisation__nation=nation, organisation__type=kind)
+    profile["surveillance"].pop("powers", None)
+    policy = build_policy(library, answers_for(profile))
+    titles = {cited.document.title for cited in policy.sources}
+    assert ("Freedom of Information Act 2000" in titles) is ((nation, kind) in FOI and nation != "scotland")
+    assert ("Human Rights Act 1998" in titles) is (kind in PUBLIC)
+    assert ("Children Act 1989, section 33" in titles) is (kind == "local_authority" and nation != "scotland")
+    if nation != "scotland":
+        assert not [t for t in titles if "(Scotland)" in t]
