@@ -437,7 +437,7 @@ class Linter:
         newline after `{% ... %}`, so "visits.{% endif %}" then "Staff ..." prints "visits.Staff"."""
         for clause in self.library.clauses:
             lines = clause.text.split("\n")
-            for number, (line, following) in enumerate(zip(lines, lines[1:]), start=1):
+            for number, (line, following) in enumerate(zip(lines, lines[1:], strict=False), start=1):
                 stripped = line.strip()
                 if (
                     stripped.endswith("%}")
