@@ -26,22 +26,37 @@ def library_copy(tmp_path: Path) -> Path:
     return target
 
 
-def add_rules(root: Path, file: str, clause_id: str, *rules: str) -> None:
-    """Add rules (each a YAML flow mapping) to a clause: to its `rules:` list, or a new one under its id."""
-    path = root / file
-    text = path.read_text(encoding="utf-8")
+def clause_span(text: str, clause_id: str) -> tuple[int, int]:
+    """Where a clause's entry starts and ends in its section file's text."""
     head = f"  - id: {clause_id}\n"
     assert head in text, clause_id
     start = text.index(head)
-    end = text.find("\n  - id: ", start + 1)
-    stop = len(text) if end == -1 else end
-    block = text[start:stop]
+    end = text.find("\n  - id: ", start + len(head))
+    return start, len(text) if end < 0 else end + 1
+
+
+def add_rules(root: Path, file: str, clause_id: str, *rules: str) -> None:
+    """Add rules (each a YAML flow mapping) to a clause: first in its `rules:`, or in new `rules:` under its id."""
+    path = root / file
+    text = path.read_text(encoding="utf-8")
+    start, end = clause_span(text, clause_id)
+    entry = text[start:end]
     lines = "".join(f"      - {rule}\n" for rule in rules)
-    if "\n    rules:\n" in block:
-        block = block.replace("\n    rules:\n", f"\n    rules:\n{lines}", 1)
+    if "\n    rules:\n" in entry:
+        entry = entry.replace("\n    rules:\n", f"\n    rules:\n{lines}", 1)
     else:
-        block = block.replace(head, f"{head}    rules:\n{lines}", 1)
-    path.write_text(text[:start] + block + text[stop:], encoding="utf-8")
+        head = f"  - id: {clause_id}\n"
+        entry = entry.replace(head, f"{head}    rules:\n{lines}", 1)
+    path.write_text(text[:start] + entry + text[end:], encoding="utf-8")
+
+
+def remove_rules(root: Path, file: str, clause_id: str) -> None:
+    """Take a clause's `rules:` away, as before it was annotated."""
+    path = root / file
+    text = path.read_text(encoding="utf-8")
+    start, end = clause_span(text, clause_id)
+    entry = re.sub(r"\n    rules:\n(?:      .*\n)+", "\n", text[start:end], count=1)
+    path.write_text(text[:start] + entry + text[end:], encoding="utf-8")
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -61,19 +76,20 @@ def contradiction_problems(root: Path) -> list[str]:
 
 
 def test_planted_contradiction_names_both_clauses_the_action_and_the_stance(library_copy):
-    add_rules(library_copy, "08-messaging.yaml", "messaging.permitted", "{action: out-of-hours.contact, modality: may}")
+    # video.ask-to-install is stated by no clause, so the planted pair is the only contradiction.
+    add_rules(library_copy, "08-messaging.yaml", "messaging.permitted", "{action: video.ask-to-install, modality: may}")
     add_rules(
         library_copy,
         "10-out-of-hours.yaml",
         "out-of-hours.not-allowed",
-        "{action: out-of-hours.contact, modality: must_not}",
+        "{action: video.ask-to-install, modality: must_not}",
     )
     problems = contradiction_problems(library_copy)
     assert len(problems) == 1, problems
     problem = problems[0]
-    may_line = line_of(library_copy / "08-messaging.yaml", "{action: out-of-hours.contact, modality: may}")
-    must_not_line = line_of(library_copy / "10-out-of-hours.yaml", "{action: out-of-hours.contact, modality: must_not}")
-    assert f"clauses/08-messaging.yaml:{may_line}: messaging.permitted says may 'out-of-hours.contact'" in problem
+    may_line = line_of(library_copy / "08-messaging.yaml", "{action: video.ask-to-install, modality: may}")
+    must_not_line = line_of(library_copy / "10-out-of-hours.yaml", "{action: video.ask-to-install, modality: must_not}")
+    assert f"clauses/08-messaging.yaml:{may_line}: messaging.permitted says may 'video.ask-to-install'" in problem
     assert f"clauses/10-out-of-hours.yaml:{must_not_line}: out-of-hours.not-allowed says must_not" in problem
     # The stance: an employer and the answers that bring both rules into one policy.
     assert re.search(r"stance (england|wales|scotland|northern_ireland), \w+;", problem), problem
@@ -85,13 +101,13 @@ def test_a_rule_when_that_keeps_the_two_apart_passes(library_copy):
         library_copy,
         "08-messaging.yaml",
         "messaging.permitted",
-        "{action: out-of-hours.contact, modality: may, when: out_of_hours.contact != 'not_allowed'}",
+        "{action: video.ask-to-install, modality: may, when: out_of_hours.contact != 'not_allowed'}",
     )
     add_rules(
         library_copy,
         "10-out-of-hours.yaml",
         "out-of-hours.not-allowed",
-        "{action: out-of-hours.contact, modality: must_not}",
+        "{action: video.ask-to-install, modality: must_not}",
     )
     linter = Linter(load_library(library_copy))
     assert linter.check_contradictions() == 0
@@ -100,12 +116,7 @@ def test_a_rule_when_that_keeps_the_two_apart_passes(library_copy):
 
 
 def test_contradiction_in_one_nation_names_that_nation(library_copy):
-    add_rules(
-        library_copy,
-        "07-devices.yaml",
-        "devices.privacy-settings",
-        "{action: devices.privacy-settings, modality: must}",
-    )
+    # devices.privacy-settings states a must rule for the action of the same name.
     add_rules(
         library_copy,
         "03-principles.yaml",
@@ -180,12 +191,7 @@ def test_rules_that_agree_with_level_and_wording_pass(library: Library):
     clause = with_rules(library, "out-of-hours.not-allowed", ("out-of-hours.contact", "must_not"))
     assert level_problems(clause) == [] and wording_problems(clause) == []
     permitted = with_rules(
-        library,
-        "messaging.permitted",
-        ("messaging.app", "may"),
-        ("messaging.sensitive-content", "should_not"),
-        text="Staff may use the approved apps. They should not discuss sensitive matters on them.",
-        level="may",
+        library, "messaging.permitted", ("messaging.app", "may"), ("messaging.sensitive-content", "must_not")
     )
     assert level_problems(permitted) == [], level_problems(permitted)
 
@@ -196,18 +202,15 @@ def test_level_disagreeing_with_rules_is_caught(library: Library):
         for p in level_problems(
             with_rules(
                 library,
-                "messaging.permitted",
-                ("messaging.app", "may"),
+                "personal-use.monitoring",
+                ("monitoring.work-systems", "may"),
                 ("messaging.work-device-only", "must"),
-                level="may",
             )
         )
     )
     assert any(
         "level must but no rule is must or must_not" in p
-        for p in level_problems(
-            with_rules(library, "out-of-hours.not-allowed", ("out-of-hours.contact", "may"), level="must")
-        )
+        for p in level_problems(with_rules(library, "out-of-hours.not-allowed", ("out-of-hours.contact", "may")))
     )
     assert any(
         "level note" in p
@@ -215,8 +218,9 @@ def test_level_disagreeing_with_rules_is_caught(library: Library):
             with_rules(library, "definitions.social-media", ("posting.harmful-content", "must_not"))
         )
     )
-    no_rules = dataclasses.replace(library.clause("out-of-hours.not-allowed"), rules=())
-    assert level_problems(no_rules) == []  # no rules yet: not judged
+    assert (
+        level_problems(dataclasses.replace(library.clause("out-of-hours.not-allowed"), rules=())) == []
+    )  # no rules yet: not judged
 
 
 def test_modal_verbs_disagreeing_with_rules_are_caught(library: Library):
@@ -264,18 +268,22 @@ def test_verbs_the_definitions_do_not_define_are_caught(library: Library):
 def test_lint_reports_level_and_wording_problems_with_the_clause(library_copy):
     add_rules(
         library_copy,
-        "02-definitions.yaml",
-        "definitions.social-media",
-        "{action: posting.harmful-content, modality: must_not}",
+        "04-personal-use.yaml",
+        "personal-use.monitoring",
+        "{action: messaging.work-device-only, modality: must}",
     )
+    remove_rules(library_copy, "10-out-of-hours.yaml", "out-of-hours.emergency-route")
     linter = Linter(load_library(library_copy))
     linter.check_rules()
     assert any(
-        re.search(r"clauses/02-definitions\.yaml:\d+: definitions\.social-media: level note", p)
+        re.search(
+            r"clauses/04-personal-use\.yaml:\d+: personal-use\.monitoring: level may but it states a must rule", p
+        )
         for p in linter.problems
     ), linter.problems
     assert any(note.startswith("Rules: ") and "stances checked, 0 contradictions" in note for note in linter.notes)
-    assert any(re.match(r"TODO: \d+ of \d+ clauses state no rules", note) for note in linter.notes), linter.notes
+    todo = [note for note in linter.notes if re.match(r"TODO: 1 of \d+ clauses state no rules", note)]
+    assert todo and "out-of-hours.emergency-route" in todo[0], linter.notes
 
 
 # --- loading ----------------------------------------------------------------------------------------------
@@ -325,10 +333,11 @@ def test_unknown_name_in_rule_when_is_a_library_problem(library_copy):
     assert any("rule for 'messaging.sms': when" in str(p) and "messaging.appz" in str(p) for p in library.problems)
 
 
-def test_clauses_without_rules_still_load(library: Library):
-    assert library.actions and all(
-        clause.rules == () for clause in library.clauses if clause.id == "messaging.permitted"
-    )
+def test_clauses_without_rules_still_load(library_copy):
+    remove_rules(library_copy, "08-messaging.yaml", "messaging.permitted")
+    library = load_library(library_copy)
+    assert library.actions and library.clause("messaging.permitted").rules == ()
+    assert library.clause("messaging.keep-in-touch-only").rules  # its neighbours keep theirs
 
 
 # --- the staff card and the leaflet ---------------------------------------------------------------------------
@@ -336,7 +345,7 @@ def test_clauses_without_rules_still_load(library: Library):
 ITEM = """
   - kind: do
     clause: out-of-hours.by-judgement
-    rule: {action: out-of-hours.contact, modality: may}
+    rule: {action: video.ask-to-install, modality: may}
     text: Contact people out of hours only when their safety needs it.
 """
 
@@ -360,7 +369,7 @@ def test_summary_item_with_a_rule_shows_only_when_the_policy_holds_the_rule(libr
         library_copy,
         "10-out-of-hours.yaml",
         "out-of-hours.by-judgement",
-        "{action: out-of-hours.contact, modality: may, when: devices.work_phones == 'all'}",
+        "{action: video.ask-to-install, modality: may, when: devices.work_phones == 'all'}",
     )
     add_summary_item(library_copy)
     library = load_library(library_copy)
@@ -377,12 +386,7 @@ def test_summary_item_with_a_rule_shows_only_when_the_policy_holds_the_rule(libr
 
 
 def test_leaflet_block_with_a_rule(library_copy, tmp_path):
-    add_rules(
-        library_copy,
-        "10-out-of-hours.yaml",
-        "out-of-hours.by-judgement",
-        "{action: out-of-hours.contact, modality: may}",
-    )
+    # out-of-hours.by-judgement states may 'out-of-hours.contact'.
     path = library_copy / "leaflet.yaml"
     block = "  - text: We may call you in the evening if we are worried about you.\n    rule: {action: out-of-hours.contact, modality: may}\n"
     path.write_text(path.read_text(encoding="utf-8").replace("\nblocks:\n", "\nblocks:\n" + block, 1), encoding="utf-8")
@@ -399,17 +403,17 @@ def test_lint_fails_a_summary_rule_no_clause_states(library_copy):
     linter = Linter(load_library(library_copy))
     linter.check_handouts()
     assert any(
-        "summary.yaml:" in p and "no clause states may 'out-of-hours.contact', so this is never shown" in p
+        "summary.yaml:" in p and "no clause states may 'video.ask-to-install', so this is never shown" in p
         for p in linter.problems
     ), linter.problems
 
 
 def test_lint_fails_a_summary_rule_with_an_unknown_action(library_copy):
-    add_summary_item(library_copy, ITEM.replace("out-of-hours.contact", "out-of-hours.contactt"))
+    add_summary_item(library_copy, ITEM.replace("video.ask-to-install", "video.ask-to-instal"))
     linter = Linter(load_library(library_copy))
     linter.check_handouts()
     assert any(
-        "unknown action 'out-of-hours.contactt' (did you mean 'out-of-hours.contact'" in p for p in linter.problems
+        "unknown action 'video.ask-to-instal' (did you mean 'video.ask-to-install'" in p for p in linter.problems
     )
 
 

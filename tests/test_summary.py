@@ -216,7 +216,9 @@ def test_lint_reports_unknown_clauses_and_names_with_their_line(library_copy):
     summary = library_copy / "summary.yaml"
     edit(summary, "clause: devices.privacy-settings", "clause: devices.privacy-setting")
     edit(
-        library_copy / "leaflet.yaml", "when: surveillance.viewing == 'not_allowed'", "when: surveillance.view == 'no'"
+        library_copy / "leaflet.yaml",
+        "when: surveillance.viewing == 'with_authorisation'",
+        "when: surveillance.view == 'no'",
     )
     problems = handout_problems(library_copy)
     item_line = line_of(summary, "clause: devices.privacy-setting") - 1
