@@ -108,9 +108,11 @@ def test_duplicate_clause_id_stops_loading_with_both_places(library_copy):
     )
     with pytest.raises(LibraryError) as info:
         load_library(library_copy)
+    lines = (library_copy / "05-boundaries.yaml").read_text(encoding="utf-8").splitlines()
+    first, second = [n for n, line in enumerate(lines, 1) if line.strip() == "- id: boundaries.no-personal-connections"]
     assert (
-        "05-boundaries.yaml:42: clause id 'boundaries.no-personal-connections' is already used at 05-boundaries.yaml:5"
-        in str(info.value)
+        f"05-boundaries.yaml:{second}: clause id 'boundaries.no-personal-connections' is already used at"
+        f" 05-boundaries.yaml:{first}" in str(info.value)
     )
 
 
