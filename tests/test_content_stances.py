@@ -98,7 +98,7 @@ def test_messaging_not_allowed_still_allows_appointment_texts_from_a_work_phone(
 
 def test_sms_is_not_counted_among_the_approved_messaging_apps(library, answers_for):
     policy = build(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__apps=["whatsapp", "sms"])
-    assert "The only messaging apps staff may use with people who use services are WhatsApp," in clause_text(
+    assert "Staff may message people who use services only on WhatsApp, set up on a work phone" in clause_text(
         policy, "messaging.approved-apps-only"
     )
     assert "SMS" not in clause_text(policy, "messaging.keep-in-touch-only")
