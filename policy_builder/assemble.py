@@ -300,7 +300,7 @@ def document_control(answers: Answers, context: Mapping[str, Any]) -> tuple[tupl
         ("Approved by", values["document.approved_by"] or "Not yet approved (draft)"),
         ("Effective date", long_date(values["document.effective_date"])),
         ("Next review", long_date(context["review_date"])),
-        ("Protective marking", "None" if marking == "none" else marking),
+        ("Protective marking", "No marking" if marking == "none" else marking),
     )
 
 

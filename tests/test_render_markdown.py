@@ -47,7 +47,7 @@ def test_no_marking_leaves_no_marking_lines(library, answers_for):
     answers = answers_for(with_answers(base_profile(), document__protective_marking="none"))
     text = render_policy(build_policy(library, answers))
     assert "**OFFICIAL**" not in text
-    assert "| Protective marking | None |" in text
+    assert "| Protective marking | No marking |" in text
 
 
 def test_gap_report_lists_warnings_with_recommendations_and_defaults(library, answers_for):

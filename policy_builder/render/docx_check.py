@@ -268,7 +268,7 @@ def _check_policy(
     header_text = "" if header.is_linked_to_previous else " ".join(p.text for p in header.paragraphs).strip()
     footer_text = "" if footer.is_linked_to_previous else " ".join(p.text for p in footer.paragraphs)
     marking_row = next((row[1] for row in control_rows if row[0] == "Protective marking"), None)
-    if marking_row and marking_row != "None":
+    if marking_row and marking_row not in ("None", "No marking"):
         result.check(
             marking_row in header_text and marking_row in footer_text,
             f"the protective marking {marking_row} is not in both the header and the footer",
