@@ -509,12 +509,12 @@ class Linter:
         self.notes.append(
             f"Rules: {self.stances_checked} stances checked, {contradictions} contradictions ({seconds:.1f} s)."
         )
-        # TODO(issue 12): make this a failure once every clause is annotated.
-        missing = unannotated(self.library.clauses)
-        if missing:
-            self.notes.append(
-                f"TODO: {len(missing)} of {len(self.library.clauses)} clauses state no rules "
-                f"(level must, should or may but no 'rules:'), e.g. {', '.join(c.id for c in missing[:3])}."
+        # Every rule-stating clause says what it requires, allows or forbids, or the contradiction
+        # check above cannot see it.
+        for clause in unannotated(self.library.clauses):
+            self.problems.append(
+                f"{where(clause.path, clause.line)}: {clause.id}: level {clause.level} but no 'rules:'; state what it "
+                "requires, allows or forbids (clauses/actions.yaml), or make it level note"
             )
 
     def check_contradictions(self) -> int:

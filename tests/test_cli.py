@@ -120,9 +120,9 @@ def test_lint_passes_on_the_bundled_library():
     lines = result.output.splitlines()
     assert lines[0].startswith("Library OK: ")
     assert re.fullmatch(r"Rules: \d+ stances checked, 0 contradictions \(\d+\.\d s\)\.", lines[1])
-    # The rest are notes, not failures: clauses still to annotate with rules, and clauses with no
-    # wording yet for an unanswered question (see test_unanswered).
-    assert all(line.startswith(("Note: ", "TODO: ")) for line in lines[2:])
+    # The rest are notes, not failures: clauses with no wording yet for an unanswered question
+    # (see test_unanswered).
+    assert all(line.startswith("Note: ") for line in lines[2:])
 
 
 def test_version_and_help():

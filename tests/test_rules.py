@@ -282,8 +282,11 @@ def test_lint_reports_level_and_wording_problems_with_the_clause(library_copy):
         for p in linter.problems
     ), linter.problems
     assert any(note.startswith("Rules: ") and "stances checked, 0 contradictions" in note for note in linter.notes)
-    todo = [note for note in linter.notes if re.match(r"TODO: 1 of \d+ clauses state no rules", note)]
-    assert todo and "out-of-hours.emergency-route" in todo[0], linter.notes
+    # Every rule-stating clause must say its rules: one without them fails lint.
+    assert any(
+        re.search(r"10-out-of-hours\.yaml:\d+: out-of-hours\.emergency-route: level \w+ but no 'rules:'", p)
+        for p in linter.problems
+    ), linter.problems
 
 
 # --- loading ----------------------------------------------------------------------------------------------
