@@ -611,6 +611,10 @@ def policy_document(policy: Policy, reference_docx: Path | None = None) -> DocxD
     writer.paragraph("Contents", "TOC Heading")  # the template starts it on a new page
     writer.contents(entries)
     writer.paragraph(UPDATE_FIELDS_NOTE)
+    if policy.draft.open_questions:
+        writer.run(writer.paragraph(), "Questions still to decide before this policy can be issued", "Strong")
+        for question in policy.draft.open_questions:
+            writer.paragraph(question.prompt, "List Bullet")
 
     for section in policy.sections:
         writer.heading(f"{section.number}. {section.title}", 1, bookmark=section_bookmark(section.id))
@@ -650,10 +654,13 @@ def _cover(writer: Writer, policy: Policy) -> None:
     writer.paragraph(policy.organisation, "Subtitle")
     if policy.draft.is_draft:
         writer.run(writer.paragraph(), "DRAFT: not for issue.", "Strong")
-        if policy.draft.open_questions:
-            writer.paragraph("Questions still to decide before it can be issued:")
-            for question in policy.draft.open_questions:
-                writer.paragraph(question.prompt, "List Bullet")
+        count = len(policy.draft.open_questions)
+        if count:
+            # Listed after the contents, so a long list never pushes the document control off the cover.
+            writer.paragraph(
+                f"{count} question{'s are' if count != 1 else ' is'} still to decide before it can be issued: "
+                "see the list after the contents."
+            )
         if policy.draft.unapproved:
             writer.paragraph("No approver is recorded: it is not yet approved.")
     writer.paragraph("Acceptable use of social media, messaging and video by social work and social care staff.")
@@ -718,10 +725,10 @@ def handout_document(handout: Handout, reference_docx: Path | None = None) -> Do
     set_header_footer(writer, handout.marking, page_numbers=handout.kind != "leaflet", draft=handout.draft)
     writer.heading(handout.title, 0)
     writer.paragraph(handout.organisation, "Subtitle")
-    if handout.draft:
-        from .summary import DRAFT_NOTE
+    if handout.draft and handout.kind != "leaflet":  # the one-page leaflet says DRAFT in its header
+        from .summary import draft_note
 
-        writer.run(writer.paragraph(), DRAFT_NOTE, "Strong")
+        writer.run(writer.paragraph(), draft_note(handout), "Strong")
     for kind, text in handout.blocks:
         if kind == "heading":
             writer.heading(text, 1)

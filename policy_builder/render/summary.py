@@ -264,7 +264,11 @@ def _compile(text: str, path: Path, line: int | None) -> Template:
 # --- building a handout for one employer ---------------------------------------------------------
 
 
-DRAFT_NOTE = "DRAFT: not for issue. The policy this sums up is still a draft."
+def draft_note(handout: Handout) -> str:
+    """The line a handout of a draft policy starts with (short on the one-page leaflet)."""
+    if handout.kind == "leaflet":
+        return "DRAFT: not for issue."
+    return "DRAFT: not for issue. The policy this sums up is still a draft."
 
 
 @dataclass(frozen=True)
@@ -385,7 +389,7 @@ def render_handout_markdown(handout: Handout) -> str:
     if handout.marking:
         lines += [f"**{handout.marking}**", ""]
     if handout.draft:
-        lines += [f"**{DRAFT_NOTE}**", ""]
+        lines += [f"**{draft_note(handout)}**", ""]
     lines += [f"# {handout.title}", "", f"**{markdown_escape(handout.organisation)}**", ""]
     previous = None
     for kind, text in handout.blocks:
