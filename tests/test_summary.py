@@ -121,7 +121,7 @@ def test_leaflet_says_what_people_need_to_know(library, answers_for):
     text = render_handout_markdown(leaflet(library, policy_for(library, answers_for)))
     assert text.startswith("# How we keep in touch with you\n\n**London Borough of Eastbrook**\n")
     for expected in (
-        "- send you a text to set up a visit",  # channels
+        "- call you, text you to set up a visit, write to you or send you an email",  # channels
         "- send you short messages on WhatsApp\n",
         "- talk to you on a video call on Microsoft Teams",
         "We read messages when we are at work.",  # when messages are read
