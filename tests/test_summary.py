@@ -129,7 +129,7 @@ def test_leaflet_says_what_people_need_to_know(library, answers_for):
         "If someone is in danger right now, call 999.",  # emergencies and out of hours
         "call the Emergency Duty Team on 020 8496 0000",
         "You do not have to use an app, a video call or social media to get help from us.",
-        "Your worker will not be your friend on social media",
+        "Your worker will not be your friend on their own social media",
         "Messages, emails, letters and notes of calls between us are part of your file",  # records
         "You can ask us for this leaflet in large print, easy read, another language",
     ):
