@@ -314,7 +314,11 @@ def cite_documents(
     for doc_id, document in library.documents.items():
         if not document.applies_in(nation, employer_type):
             continue
-        items = tuple(item for item in library.items.values() if item.document == doc_id and item.id in wanted)
+        items = tuple(
+            item
+            for item in library.items.values()
+            if item.document == doc_id and item.id in wanted and (not item.nations or nation in item.nations)
+        )
         if items:
             result.append(CitedDocument(document=document, items=items))
     return tuple(result)

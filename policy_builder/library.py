@@ -280,20 +280,25 @@ def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, Sour
         line = doc.line("items", key)
         if not isinstance(raw, dict) or raw.get("document") not in documents:
             raise LibraryError(path, line, f"item {key} needs 'document:' naming one of the documents above")
-        extra = sorted(str(k) for k in raw if k not in ("document", "summary"))
+        extra = sorted(str(k) for k in raw if k not in ("document", "summary", "nations"))
         if extra:
             # The usual cause: an unquoted comma in `{document: X, summary: a, b}` cut the summary short.
             raise LibraryError(
                 path,
                 line,
-                f"item {key}: unexpected {extra[0]!r}; an item has only 'document' and 'summary' "
+                f"item {key}: unexpected {extra[0]!r}; an item has only 'document', 'summary' and 'nations' "
                 "(quote a summary that contains a comma, or write the item in block style)",
             )
         if not isinstance(raw.get("summary"), str) or not raw["summary"].strip():
             raise LibraryError(path, line, f"item {key} needs a one-line 'summary:'")
         if not raw["summary"].rstrip().endswith((".", "?", ")", '"')):
             raise LibraryError(path, line, f"item {key}: the summary looks cut short; end it with a full stop")
-        items[str(key)] = SourceItem(id=str(key), document=str(raw["document"]), summary=str(raw.get("summary") or ""))
+        items[str(key)] = SourceItem(
+            id=str(key),
+            document=str(raw["document"]),
+            summary=str(raw.get("summary") or ""),
+            nations=tuple(str(n) for n in raw.get("nations") or ()),
+        )
     not_applicable: dict[str, str] = {}
     for key, reason in _mapping_at(doc, "not_applicable", "a mapping of item id to a one-line reason").items():
         if key not in items:

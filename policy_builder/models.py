@@ -95,6 +95,9 @@ class SourceItem:
     id: str
     document: str
     summary: str
+    # A guidance passage that speaks of one nation's law (the Waltham Forest protocol's RIPA court
+    # approval, the Equality Act 2010): left out of other nations' Sources appendix.
+    nations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

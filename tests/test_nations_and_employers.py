@@ -179,3 +179,7 @@ def test_sources_appendix_lists_only_law_that_binds_this_employer(library, answe
     assert ("Children Act 1989, section 33" in titles) is (kind == "local_authority" and nation != "scotland")
     if nation != "scotland":
         assert not [t for t in titles if "(Scotland)" in t]
+    items = {item.id for cited in policy.sources for item in cited.items}
+    # Guidance passages that speak of England's regulator or of RIPA's court approval stay in their nations.
+    assert ("SWE-STANDARDS" in items) is (nation == "england")
+    assert "LBWF-DONT-9" not in items or nation in ("england", "wales")
