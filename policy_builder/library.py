@@ -87,7 +87,10 @@ class Library:
         raise KeyError(clause_id)
 
 
-_CLAUSE_FIELDS = {"id", "title", "text", "level", "sources", "version", "updated", "when", "group", "rules"}
+_CLAUSE_FIELDS = {
+    "id", "title", "text", "level", "sources", "version", "updated", "when", "group", "rules", "document", "guide",
+}  # fmt: skip
+DOCUMENTS = ("policy", "guide")
 _CLAUSE_RULE_FIELDS = {"action", "modality", "when"}
 _ACTION_FIELDS = {"description", "section"}
 ACTIONS_FILE = "actions.yaml"
@@ -476,6 +479,23 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
         when = _check_expression(when, path, when_line, clause_id)
         _check_names(library, when, path, when_line, f"{clause_id}: when", expression=True)
     rules = _load_rules(raw.get("rules"), path, doc, index, clause_id, library)
+    document = raw.get("document", "policy")
+    if document not in DOCUMENTS:
+        raise LibraryError(
+            path, doc.line("clauses", index, "document"), f"{clause_id}: document must be one of {', '.join(DOCUMENTS)}"
+        )
+    if document == "guide" and (rules or raw["level"] != "note"):
+        # The guide explains; every rule lives in the policy, where the contradiction check sees it.
+        raise LibraryError(
+            path,
+            doc.line("clauses", index, "document"),
+            f"{clause_id}: a guide clause is level note and states no rules",
+        )
+    guide = raw.get("guide")
+    if guide is not None and (not isinstance(guide, str) or document == "guide"):
+        raise LibraryError(
+            path, doc.line("clauses", index, "guide"), f"{clause_id}: guide names the id of a guide clause"
+        )
     text = raw["text"]
     start = doc.text_start("clauses", index, "text")
     library.templates[clause_id] = _compile(text, path, start, clause_id)
@@ -495,6 +515,8 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
         when=when,
         group=str(raw["group"]) if raw.get("group") else None,
         rules=rules,
+        document=str(document),
+        guide=guide,
     )
 
 

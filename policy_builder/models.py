@@ -143,6 +143,9 @@ class Clause:
     when: str | None = None
     group: str | None = None
     rules: tuple[Rule, ...] = ()
+    # "policy" (a rule staff follow) or "guide" (the why and the how, printed in the practice guide).
+    document: str = "policy"
+    guide: str | None = None  # a policy clause's pointer to the guide clause that explains it
 
 
 @dataclass(frozen=True)
