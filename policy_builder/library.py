@@ -91,7 +91,7 @@ _CLAUSE_FIELDS = {
     "id", "title", "text", "level", "sources", "version", "updated", "when", "group", "rules", "document", "guide",
 }  # fmt: skip
 DOCUMENTS = ("policy", "guide")
-_CLAUSE_RULE_FIELDS = {"action", "modality", "when"}
+_CLAUSE_RULE_FIELDS = {"action", "modality", "when", "see"}
 _ACTION_FIELDS = {"description", "section"}
 ACTIONS_FILE = "actions.yaml"
 _ACTION_ID = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$")
@@ -187,7 +187,7 @@ def _load_rules(
             raise LibraryError(
                 path,
                 at,
-                f"{clause_id}: rule: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: action, modality, when",
+                f"{clause_id}: rule: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: action, modality, when, see",
             )
         action = entry.get("action")
         action_line = doc.line("clauses", index, "rules", number, "action") or at
@@ -209,7 +209,14 @@ def _load_rules(
             when_line = doc.line("clauses", index, "rules", number, "when") or at
             when = _check_expression(when, path, when_line, f"{clause_id}: rule for '{action}'")
             _check_names(library, when, path, when_line, f"{clause_id}: rule for '{action}': when", expression=True)
-        rules.append(Rule(action=action, modality=str(modality), when=when, line=at))
+        see = entry.get("see")
+        if see is not None and (not isinstance(see, str) or not see.strip()):
+            raise LibraryError(
+                path,
+                doc.line("clauses", index, "rules", number, "see") or at,
+                f"{clause_id}: rule for '{action}': see: names the clause whose rule this one restates (its id)",
+            )
+        rules.append(Rule(action=action, modality=str(modality), when=when, line=at, see=see.strip() if see else None))
     return tuple(rules)
 
 

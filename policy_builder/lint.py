@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import re
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import yaml
 from jinja2 import TemplateError
 
 from .errors import display_path
 from .library import Library
 from .models import Clause, LibrarySection, Question
 from .questionnaire import AnswerError, build_context, can_be_unanswered, cast_answer, default_for, evaluate
-from .rules import Contradiction
+from .rules import Contradiction, InForce
 from .templating import BlankAnswerError, referenced_names
 
 MAX_COMBINATIONS = 20000
@@ -53,6 +55,28 @@ STANCE_EXTRA = ("organisation.services", "organisation.fostering_adoption")
 STANCE_SKIP_SECTIONS = ("organisation", "document")
 
 
+# One rule, one place (issue 13): two clauses of one policy that rule on one action fail lint only when
+# this is on, by `one_rule_one_place: true` in clauses/library.yaml or the environment variable below. It is
+# off while the bundled library still repeats rules; the lead switches it on once the content is merged.
+ONE_RULE_SETTING = "one_rule_one_place"
+ONE_RULE_ENV = "POLICY_BUILDER_ONE_RULE_ONE_PLACE"
+ONE_RULE_SWITCH_HELP = (
+    f"set '{ONE_RULE_SETTING}: true' in clauses/library.yaml (or {ONE_RULE_ENV}=1) to fail on them and list them"
+)
+
+
+def one_rule_one_place(library: Library) -> bool:
+    """Whether duplicate rulings fail lint: the environment variable wins, then clauses/library.yaml."""
+    setting = os.environ.get(ONE_RULE_ENV, "").strip().lower()
+    if setting:
+        return setting not in ("0", "false", "no", "off")
+    path = library.root / "library.yaml"
+    if not path.exists():
+        return False
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return isinstance(data, dict) and data.get(ONE_RULE_SETTING) is True
+
+
 def where(path: Any, line: int | None) -> str:
     return f"{display_path(path)}:{line}" if line else display_path(path)
 
@@ -67,6 +91,9 @@ class Linter:
         self.notes: list[str] = []  # counts for the OK line: stances checked, clauses without rules
         self.stances_checked = 0
         self.contradictions_found = 0
+        # One rule, one place: pairs of clauses of one policy that rule on one action (lint lines). They fail
+        # lint only when one_rule_one_place() is on; until then the OK line counts them.
+        self.duplicates: list[str] = []
         # Clauses a build holds open ("still to decide") when a question of fact is unanswered,
         # because they have no wording for None yet: not failures, but work for the clause's owner.
         self.held_open: list[str] = []
@@ -503,11 +530,24 @@ class Linter:
                 )
         for clause in self.library.clauses:
             self.problems.extend(clause_rule_problems(clause, f"{where(clause.path, clause.line)}: {clause.id}"))
+        clause_ids = {clause.id for clause in self.library.clauses}
+        for clause in self.library.clauses:
+            for rule in clause.rules:
+                if rule.see is not None and rule.see not in clause_ids:
+                    self.problems.append(
+                        f"{where(clause.path, rule.line)}: {clause.id}: rule for '{rule.action}': see: {rule.see} "
+                        "is not a clause in the library; name the clause whose rule this one restates"
+                    )
         started = time.perf_counter()
         contradictions = self.check_contradictions()
         seconds = time.perf_counter() - started
+        strict = one_rule_one_place(self.library)
+        if strict:
+            self.problems.extend(self.duplicates)
         self.notes.append(
-            f"Rules: {self.stances_checked} stances checked, {contradictions} contradictions ({seconds:.1f} s)."
+            f"Rules: {self.stances_checked} stances checked, {contradictions} contradictions, "
+            f"{len(self.duplicates)} duplicate rulings ({seconds:.1f} s)."
+            + ("" if strict or not self.duplicates else f" Duplicates do not fail lint yet: {ONE_RULE_SWITCH_HELP}.")
         )
         # Every rule-stating clause says what it requires, allows or forbids, or the contradiction
         # check above cannot see it.
@@ -518,8 +558,9 @@ class Linter:
             )
 
     def check_contradictions(self) -> int:
-        """Build the covering set of stances; fail where one policy both allows and forbids an action."""
-        from .rules import InForce, contradictions
+        """Build the covering set of stances; fail where one policy both allows and forbids an action, where two
+        of its clauses rule on one action (one rule, one place), or where a `see:` points to no rule of it."""
+        from .rules import InForce, contradictions, cross_reference_problems, duplicates
 
         # Only clauses that state rules can contradict. A clause is in a policy when its section's and its
         # own `when` hold (assemble.select_clauses; groups only check that one member applies, which
@@ -529,6 +570,9 @@ class Linter:
         self.stances_checked = len(stances)
         if not stating:
             return 0
+        # The clauses some `see:` points to: whether each is in a stance's policy is asked only of these.
+        placed = {clause.id: (section, clause) for section in self.library.sections for clause in section.clauses}
+        targets = {rule.see for _, clause in stating for rule in clause.rules if rule.see in placed}
         seen: set[tuple[str, str, str]] = set()
         found = 0
         for values in stances:
@@ -548,6 +592,32 @@ class Linter:
                 seen.add(key)
                 found += 1
                 self.problems.append(self.describe_contradiction(contradiction, values))
+            for duplicate in duplicates(in_force):
+                key = (duplicate.action, *sorted((duplicate.first.clause.id, duplicate.second.clause.id)))
+                if ("duplicate", *key) in seen:
+                    continue
+                seen.add(("duplicate", *key))
+                self.duplicates.append(
+                    self.describe_duplicate(duplicate.action, duplicate.first, duplicate.second, values)
+                )
+            if targets:
+                in_policy = {
+                    target
+                    for target in targets
+                    if placed[target][1].document == "policy"
+                    and self.holds(placed[target][0].when, context, memo, values)
+                    and self.holds(placed[target][1].when, context, memo, values)
+                }
+                for broken in cross_reference_problems(in_force, in_policy):
+                    entry = broken.entry
+                    key = ("see", entry.clause.id, f"{entry.rule.action}:{entry.rule.line}")
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    self.problems.append(
+                        f"{where(entry.clause.path, entry.rule.line)}: {entry.clause.id}: rule for '{entry.rule.action}': "
+                        f"{broken.problem}: {self.describe_stance([entry], values)}"
+                    )
         return found
 
     def holds(
@@ -575,21 +645,33 @@ class Linter:
                         self.problems.append(f"{problem} for stance {stance}: {exc}")
         return memo[expression]
 
-    def describe_contradiction(self, found: Contradiction, values: dict[str, Any]) -> str:
-        allowing, forbidding = found.allowing, found.forbidding
+    def describe_stance(self, entries: Iterable[InForce], values: dict[str, Any]) -> str:
+        """The stance, with only the answers that bring these rules into the policy."""
         names: set[str] = set()
-        for entry in (allowing, forbidding):
+        for entry in entries:
             section = next(s for s in self.library.sections if s.id == entry.clause.section)
             for expression in (section.when, entry.clause.when, entry.rule.when):
                 if expression:
                     names |= referenced_names(expression, expression=True)
         qids = [q for q in self.questions_used(names) if q not in ("organisation.nation", "organisation.type")]
         stance = f"{values['organisation.nation']}, {values['organisation.type']}"
+        return f"stance {stance}; {self.describe(values, qids)}"
+
+    def describe_contradiction(self, found: Contradiction, values: dict[str, Any]) -> str:
+        allowing, forbidding = found.allowing, found.forbidding
         return (
             f"{where(allowing.clause.path, allowing.rule.line)}: {allowing.clause.id} says "
             f"{allowing.rule.modality} '{found.action}' but {where(forbidding.clause.path, forbidding.rule.line)}: "
             f"{forbidding.clause.id} says {forbidding.rule.modality} '{found.action}', and one policy holds both: "
-            f"stance {stance}; {self.describe(values, qids)}"
+            f"{self.describe_stance([allowing, forbidding], values)}"
+        )
+
+    def describe_duplicate(self, action: str, first: InForce, second: InForce, values: dict[str, Any]) -> str:
+        return (
+            f"{where(first.clause.path, first.rule.line)}: {first.clause.id} ({first.rule.modality}) and "
+            f"{where(second.clause.path, second.rule.line)}: {second.clause.id} ({second.rule.modality}) both rule on "
+            f"'{action}' in one policy: {self.describe_stance([first, second], values)}; state it in one clause, or "
+            f"mark one a reminder with `see: <the other's id>` on its rule"
         )
 
     def stance_questions(self) -> list[Question]:

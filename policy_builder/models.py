@@ -118,6 +118,9 @@ class Rule:
     modality: str
     when: str | None = None
     line: int | None = None
+    # A cross-reference: this rule restates, as a reminder, the rule of the clause with this id,
+    # which must be in the same policy and rule the same way (lint checks; see rules.duplicates).
+    see: str | None = None
 
     @property
     def allows(self) -> bool:

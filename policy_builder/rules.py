@@ -3,14 +3,15 @@
 A clause states its rules as `rules: [{action, modality, when}]`, naming actions
 from clauses/actions.yaml. A built policy holds the rules of its chosen clauses
 whose `when` is true. From that, lint proves that no policy both requires or
-allows and forbids one action, and that each clause's level and wording agree
-with its rules; the staff card shows an item only when the policy holds its rule.
+allows and forbids one action, that no two clauses of one policy rule on the same
+action (one rule, one place) unless one says it restates the other (`see:`), and
+that each clause's level and wording agree with its rules; the staff card shows an item only when the policy holds its rule.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,23 @@ class Contradiction:
     forbidding: InForce  # must_not or should_not
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """Two clauses of one policy that rule on the same action, neither a cross-reference to the other."""
+
+    action: str
+    first: InForce
+    second: InForce
+
+
+@dataclass(frozen=True)
+class BrokenReference:
+    """A rule marked `see: <clause id>` whose clause is not in the policy, or does not rule that way."""
+
+    entry: InForce
+    problem: str  # what is wrong, in words, for the lint line
+
+
 def rule_applies(clause: Clause, rule: Rule, context: Mapping[str, Any]) -> bool:
     if rule.when is None:
         return True
@@ -83,6 +101,71 @@ def contradictions(in_force: Iterable[InForce]) -> list[Contradiction]:
         allowing = [e for e in entries if e.rule.allows]
         forbidding = [e for e in entries if e.rule.forbids]
         found.extend(Contradiction(action, a, f) for a in allowing for f in forbidding)
+    return found
+
+
+def duplicates(in_force: Iterable[InForce]) -> list[Duplicate]:
+    """Every pair of policy clauses in one policy that rule on the same action (one rule, one place).
+
+    A rule marked `see:` restates another clause's rule as a reminder, so it is left out here
+    (cross_reference_problems checks that the clause it names holds the rule). A pair that
+    contradicts is left to `contradictions`, which says the worse thing about it.
+    """
+    by_action: dict[str, dict[str, InForce]] = {}
+    for entry in in_force:
+        if entry.rule.see is None and entry.clause.document == "policy":
+            by_action.setdefault(entry.rule.action, {}).setdefault(entry.clause.id, entry)
+    found = []
+    for action, by_clause in by_action.items():
+        entries = list(by_clause.values())  # one per clause: two rules of one clause are one place
+        for index, first in enumerate(entries):
+            for second in entries[index + 1 :]:
+                if (first.rule.allows and second.rule.forbids) or (first.rule.forbids and second.rule.allows):
+                    continue
+                found.append(Duplicate(action, first, second))
+    return found
+
+
+def cross_reference_problems(in_force: Iterable[InForce], in_policy: Collection[str]) -> list[BrokenReference]:
+    """Rules marked `see: <clause id>` that point nowhere: the clause is not in this policy (`in_policy`, the ids
+    of its clauses), or it does not rule on the action, or it rules on it with another modality."""
+    entries = list(in_force)
+    stated: dict[tuple[str, str], set[str]] = {}  # (clause id, action) -> modalities it holds in this policy
+    for entry in entries:
+        if entry.rule.see is None:
+            stated.setdefault((entry.clause.id, entry.rule.action), set()).add(entry.rule.modality)
+    found = []
+    for entry in entries:
+        target, action = entry.rule.see, entry.rule.action
+        if target is None:
+            continue
+        if target == entry.clause.id:
+            found.append(
+                BrokenReference(entry, f"see: {target} names the clause itself; name the clause that states the rule")
+            )
+        elif target not in in_policy:
+            found.append(
+                BrokenReference(
+                    entry,
+                    f"see: {target}, but {target} is not in this policy; point to a clause the policy holds, "
+                    "or state the rule here without see:",
+                )
+            )
+        elif (target, action) not in stated:
+            found.append(
+                BrokenReference(
+                    entry, f"see: {target}, but {target} states no rule on '{action}' in this policy (or only a see:)"
+                )
+            )
+        elif entry.rule.modality not in stated[target, action]:
+            held = ", ".join(sorted(stated[target, action]))
+            found.append(
+                BrokenReference(
+                    entry,
+                    f"restates {target} as {entry.rule.modality} '{action}' but {target} says {held}; "
+                    "a reminder must say what the rule says",
+                )
+            )
     return found
 
 
