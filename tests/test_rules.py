@@ -144,6 +144,163 @@ def test_no_stance_for_a_council_in_northern_ireland(library_copy):
     assert contradiction_problems(library_copy) == []
 
 
+# --- one rule, one place: duplicate rulings and `see:` cross-references ------------------------------
+
+PLANTED = "video.ask-to-install"  # an action no clause states, so planted rules are the only ones on it
+
+
+@pytest.fixture(scope="module")
+def bundled_stances() -> list:
+    """The covering set of the bundled library, built once: planting rules in a copy does not change it
+    (stances come from the questionnaire), and building it takes seconds."""
+    return Linter(load_library(ROOT / "clauses")).stances()
+
+
+def duplicate_check(root: Path, stances: list) -> Linter:
+    linter = Linter(load_library(root))
+    linter._stances = stances
+    linter.check_contradictions()
+    return linter
+
+
+def test_two_clauses_ruling_on_one_action_are_a_duplicate_ruling(library_copy, bundled_stances):
+    add_rules(library_copy, "03-principles.yaml", "principles.regulator", f"{{action: {PLANTED}, modality: may}}")
+    add_rules(library_copy, "07-devices.yaml", "devices.privacy-settings", f"{{action: {PLANTED}, modality: may}}")
+    linter = duplicate_check(library_copy, bundled_stances)
+    planted = [d for d in linter.duplicates if f"'{PLANTED}'" in d]
+    assert len(planted) == 1, planted
+    first = line_of(library_copy / "03-principles.yaml", f"{{action: {PLANTED}, modality: may}}")
+    second = line_of(library_copy / "07-devices.yaml", f"{{action: {PLANTED}, modality: may}}")
+    message = planted[0]
+    assert message.startswith(f"{library_copy}/03-principles.yaml:{first}: principles.regulator (may) and ")
+    assert (
+        f"{library_copy}/07-devices.yaml:{second}: devices.privacy-settings (may) both rule on '{PLANTED}'" in message
+    )
+    # Both clauses are in every policy: the stance is an employer, and no answer matters.
+    assert re.search(r"in one policy: stance \w+, \w+; for any answers;", message), message
+    assert "state it in one clause, or mark one a reminder with `see: <the other's id>`" in message
+    assert linter.problems == []  # counted, not failed, until one_rule_one_place is switched on
+
+
+def test_duplicate_names_the_answers_that_bring_both_clauses_in(library_copy, bundled_stances):
+    add_rules(library_copy, "03-principles.yaml", "principles.regulator", f"{{action: {PLANTED}, modality: must}}")
+    add_rules(library_copy, "08-messaging.yaml", "messaging.permitted", f"{{action: {PLANTED}, modality: should}}")
+    planted = [d for d in duplicate_check(library_copy, bundled_stances).duplicates if f"'{PLANTED}'" in d]
+    assert len(planted) == 1, planted
+    assert "messaging.permitted (should)" in planted[0] and "principles.regulator (must)" in planted[0]
+    assert "messaging.whatsapp='permitted'" in planted[0] and "devices.work_phones=" in planted[0]
+
+
+def test_a_see_marks_a_reminder_and_passes(library_copy, bundled_stances):
+    add_rules(library_copy, "03-principles.yaml", "principles.regulator", f"{{action: {PLANTED}, modality: may}}")
+    add_rules(
+        library_copy,
+        "07-devices.yaml",
+        "devices.privacy-settings",
+        f"{{action: {PLANTED}, modality: may, see: principles.regulator}}",
+    )
+    linter = duplicate_check(library_copy, bundled_stances)
+    assert [d for d in linter.duplicates if f"'{PLANTED}'" in d] == []
+    assert linter.problems == []
+
+
+def test_a_see_to_a_clause_not_in_the_policy_fails(library_copy, bundled_stances):
+    # messaging.permitted is in a policy only where WhatsApp is permitted: elsewhere the reminder points nowhere.
+    add_rules(library_copy, "08-messaging.yaml", "messaging.permitted", f"{{action: {PLANTED}, modality: may}}")
+    add_rules(
+        library_copy,
+        "07-devices.yaml",
+        "devices.privacy-settings",
+        f"{{action: {PLANTED}, modality: may, see: messaging.permitted}}",
+    )
+    linter = duplicate_check(library_copy, bundled_stances)
+    assert [d for d in linter.duplicates if f"'{PLANTED}'" in d] == []
+    assert len(linter.problems) == 1, linter.problems
+    line = line_of(library_copy / "07-devices.yaml", "see: messaging.permitted")
+    problem = linter.problems[0]
+    assert problem.startswith(
+        f"{library_copy}/07-devices.yaml:{line}: devices.privacy-settings: rule for '{PLANTED}': see: messaging.permitted, "
+        "but messaging.permitted is not in this policy"
+    ), problem
+    assert "stance " in problem
+
+
+def test_a_see_that_disagrees_with_the_rule_it_restates_fails(library_copy, bundled_stances):
+    add_rules(library_copy, "03-principles.yaml", "principles.regulator", f"{{action: {PLANTED}, modality: should}}")
+    add_rules(
+        library_copy,
+        "07-devices.yaml",
+        "devices.privacy-settings",
+        f"{{action: {PLANTED}, modality: must, see: principles.regulator}}",
+    )
+    problems = duplicate_check(library_copy, bundled_stances).problems
+    assert len(problems) == 1, problems
+    assert f"restates principles.regulator as must '{PLANTED}' but principles.regulator says should" in problems[0]
+
+
+def test_a_see_to_a_clause_with_no_rule_on_the_action_fails(library_copy, bundled_stances):
+    add_rules(
+        library_copy,
+        "07-devices.yaml",
+        "devices.privacy-settings",
+        f"{{action: {PLANTED}, modality: may, see: principles.regulator}}",
+    )
+    problems = duplicate_check(library_copy, bundled_stances).problems
+    assert len(problems) == 1, problems
+    assert f"see: principles.regulator, but principles.regulator states no rule on '{PLANTED}'" in problems[0]
+
+
+def test_a_see_to_an_unknown_clause_fails_lint(library_copy):
+    add_rules(
+        library_copy,
+        "07-devices.yaml",
+        "devices.privacy-settings",
+        f"{{action: {PLANTED}, modality: may, see: no.such}}",
+    )
+    linter = Linter(load_library(library_copy))
+    linter.check_rules()
+    assert any("see: no.such is not a clause in the library" in p for p in linter.problems), linter.problems
+
+
+def test_see_must_name_a_clause(library_copy):
+    add_rules(
+        library_copy, "07-devices.yaml", "devices.privacy-settings", f"{{action: {PLANTED}, modality: may, see: 3}}"
+    )
+    with pytest.raises(LibraryError, match="see: names the clause whose rule this one restates"):
+        load_library(library_copy)
+
+
+def test_duplicates_fail_lint_only_when_one_rule_one_place_is_on(library_copy, bundled_stances, monkeypatch):
+    monkeypatch.delenv("POLICY_BUILDER_ONE_RULE_ONE_PLACE", raising=False)
+    add_rules(library_copy, "03-principles.yaml", "principles.regulator", f"{{action: {PLANTED}, modality: may}}")
+    add_rules(library_copy, "07-devices.yaml", "devices.privacy-settings", f"{{action: {PLANTED}, modality: may}}")
+
+    def check() -> Linter:
+        linter = Linter(load_library(library_copy))
+        linter._stances = bundled_stances
+        linter.check_rules()
+        return linter
+
+    off = check()
+    assert not any(f"'{PLANTED}'" in p for p in off.problems)
+    rules_note = next(n for n in off.notes if n.startswith("Rules:"))
+    assert f"{len(off.duplicates)} duplicate rulings" in rules_note and "one_rule_one_place: true" in rules_note
+    # Switched on in the library...
+    (library_copy / "library.yaml").write_text(
+        (library_copy / "library.yaml").read_text(encoding="utf-8") + "one_rule_one_place: true\n", encoding="utf-8"
+    )
+    on = check()
+    assert sum(f"'{PLANTED}'" in p for p in on.problems) == 1
+    # ... and the environment variable overrides the library either way.
+    monkeypatch.setenv("POLICY_BUILDER_ONE_RULE_ONE_PLACE", "0")
+    assert not any(f"'{PLANTED}'" in p for p in check().problems)
+
+
+def test_guide_clauses_rule_on_nothing(library: Library):
+    # Only policy clauses count: the loader refuses rules on a guide clause, so none reach the check.
+    assert all(not clause.rules for clause in library.clauses if clause.document == "guide")
+
+
 def test_covering_set_holds_every_possible_pair_and_no_impossible_one(library: Library):
     linter = Linter(library)
     stances = linter.stances()
