@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint golden reference-docx clean
+.PHONY: demo test lint golden rules-snapshot reference-docx clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ test: $(VENV)/.installed
 # Regenerate the reviewed golden file after a deliberate change; read the diff before committing.
 golden: $(VENV)/.installed
 	$(BIN)/python tests/golden_tools.py
+
+# Take a new baseline of what each bundled profile's policy rules on (tests/fixtures/policy-rules.json) for
+# tests/test_rule_preservation.py. Only for a new reviewed baseline: a rule meant to go or change belongs in
+# tests/fixtures/rule-changes.yaml with its reason, not in a regenerated snapshot.
+rules-snapshot: $(VENV)/.installed
+	$(BIN)/python tests/rule_snapshot.py
 
 # Regenerate the bundled Word template after changing a style in scripts/make_reference_docx.py.
 reference-docx: $(VENV)/.installed
