@@ -610,13 +610,16 @@ class Linter:
                 }
                 for broken in cross_reference_problems(in_force, in_policy):
                     entry = broken.entry
+                    if entry.rule.see not in placed:
+                        continue  # names no clause at all: check_rules says so once
                     key = ("see", entry.clause.id, f"{entry.rule.action}:{entry.rule.line}")
                     if key in seen:
                         continue
                     seen.add(key)
                     self.problems.append(
                         f"{where(entry.clause.path, entry.rule.line)}: {entry.clause.id}: rule for '{entry.rule.action}': "
-                        f"{broken.problem}: {self.describe_stance([entry], values)}"
+                        f"{broken.problem} (in the policy for "
+                        f"{self.describe_stance([entry], values, [placed[entry.rule.see][1]])})"
                     )
         return found
 
@@ -645,14 +648,19 @@ class Linter:
                         self.problems.append(f"{problem} for stance {stance}: {exc}")
         return memo[expression]
 
-    def describe_stance(self, entries: Iterable[InForce], values: dict[str, Any]) -> str:
-        """The stance, with only the answers that bring these rules into the policy."""
+    def describe_stance(self, entries: Iterable[InForce], values: dict[str, Any], others: Iterable[Clause] = ()) -> str:
+        """The stance, with only the answers that bring these rules (and put these other clauses) into the policy."""
         names: set[str] = set()
+        expressions: list[str | None] = []
         for entry in entries:
             section = next(s for s in self.library.sections if s.id == entry.clause.section)
-            for expression in (section.when, entry.clause.when, entry.rule.when):
-                if expression:
-                    names |= referenced_names(expression, expression=True)
+            expressions += [section.when, entry.clause.when, entry.rule.when]
+        for clause in others:
+            section = next(s for s in self.library.sections if s.id == clause.section)
+            expressions += [section.when, clause.when]
+        for expression in expressions:
+            if expression:
+                names |= referenced_names(expression, expression=True)
         qids = [q for q in self.questions_used(names) if q not in ("organisation.nation", "organisation.type")]
         stance = f"{values['organisation.nation']}, {values['organisation.type']}"
         return f"stance {stance}; {self.describe(values, qids)}"

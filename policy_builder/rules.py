@@ -148,7 +148,7 @@ def cross_reference_problems(in_force: Iterable[InForce], in_policy: Collection[
                 BrokenReference(
                     entry,
                     f"see: {target}, but {target} is not in this policy; point to a clause the policy holds, "
-                    "or state the rule here without see:",
+                    "or drop the see: and state the rule here",
                 )
             )
         elif (target, action) not in stated:

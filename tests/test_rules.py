@@ -222,7 +222,12 @@ def test_a_see_to_a_clause_not_in_the_policy_fails(library_copy, bundled_stances
         f"{library_copy}/07-devices.yaml:{line}: devices.privacy-settings: rule for '{PLANTED}': see: messaging.permitted, "
         "but messaging.permitted is not in this policy"
     ), problem
-    assert "stance " in problem
+    # The stance names the answers that keep messaging.permitted out.
+    answers = dict(re.findall(r"(messaging\.whatsapp|devices\.work_phones)=('\w+'|None)", problem))
+    assert set(answers) == {"messaging.whatsapp", "devices.work_phones"}, problem
+    assert answers["messaging.whatsapp"] != "'permitted'" or answers["devices.work_phones"] in ("'none'", "None"), (
+        problem
+    )
 
 
 def test_a_see_that_disagrees_with_the_rule_it_restates_fails(library_copy, bundled_stances):
@@ -257,9 +262,21 @@ def test_a_see_to_an_unknown_clause_fails_lint(library_copy):
         "devices.privacy-settings",
         f"{{action: {PLANTED}, modality: may, see: no.such}}",
     )
+    # A sound reminder beside it, so the per-stance check runs too and must pass over the unknown one.
+    add_rules(library_copy, "03-principles.yaml", "principles.regulator", f"{{action: {PLANTED}, modality: may}}")
+    add_rules(
+        library_copy,
+        "04-personal-use.yaml",
+        "personal-use.assume-public",
+        f"{{action: {PLANTED}, modality: may, see: principles.regulator}}",
+    )
     linter = Linter(load_library(library_copy))
     linter.check_rules()
-    assert any("see: no.such is not a clause in the library" in p for p in linter.problems), linter.problems
+    assert [p for p in linter.problems if "see:" in p] == [
+        f"{library_copy}/07-devices.yaml:{line_of(library_copy / '07-devices.yaml', 'see: no.such')}: "
+        f"devices.privacy-settings: rule for '{PLANTED}': see: no.such is not a clause in the library; "
+        "name the clause whose rule this one restates"
+    ], linter.problems
 
 
 def test_see_must_name_a_clause(library_copy):
