@@ -545,10 +545,13 @@ class Linter:
         if strict:
             self.problems.extend(self.duplicates)
         self.notes.append(
-            f"Rules: {self.stances_checked} stances checked, {contradictions} contradictions, "
-            f"{len(self.duplicates)} duplicate rulings ({seconds:.1f} s)."
-            + ("" if strict or not self.duplicates else f" Duplicates do not fail lint yet: {ONE_RULE_SWITCH_HELP}.")
+            f"Rules: {self.stances_checked} stances checked, {contradictions} contradictions ({seconds:.1f} s)."
         )
+        if self.duplicates and not strict:
+            self.notes.append(
+                f"Note: one rule, one place: {len(self.duplicates)} duplicate rulings (two clauses of one policy rule "
+                f"on one action); they do not fail lint yet: {ONE_RULE_SWITCH_HELP}."
+            )
         # Every rule-stating clause says what it requires, allows or forbids, or the contradiction
         # check above cannot see it.
         for clause in unannotated(self.library.clauses):
