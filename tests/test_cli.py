@@ -119,7 +119,12 @@ def test_lint_passes_on_the_bundled_library():
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("Library OK: ")
-    assert re.fullmatch(r"Rules: \d+ stances checked, 0 contradictions \(\d+\.\d s\)\.", lines[1])
+    # Duplicate rulings are allowed until the lead switches one_rule_one_place on (docs/writing-clauses.md).
+    assert re.fullmatch(
+        r"Rules: \d+ stances checked, 0 contradictions, \d+ duplicate rulings"
+        r"( allowed until one_rule_one_place is on)? \(\d+\.\d s\)\.",
+        lines[1],
+    )
     # The rest are notes, not failures: clauses with no wording yet for an unanswered question
     # (see test_unanswered).
     assert all(line.startswith("Note: ") for line in lines[2:])
