@@ -99,7 +99,7 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
     "formats",
     default="md,docx",
     show_default=True,
-    help="Comma-separated: md, docx (the policy), summary (staff Do/Don't card), leaflet (for people who use services).",
+    help="Comma-separated: md, docx (the policy, practice guide and sources annex), summary (staff Do/Don't card), leaflet (for people who use services).",
 )
 @click.option(
     "--reference-docx",
@@ -636,7 +636,7 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: 
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--kind",
-    type=click.Choice(["policy", "staff-summary", "leaflet"]),
+    type=click.Choice(["policy", "practice-guide", "sources-annex", "staff-summary", "leaflet"]),
     help="What the file is (default: read from its properties).",
 )
 @user_errors

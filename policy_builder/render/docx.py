@@ -44,7 +44,7 @@ from markdown_it import MarkdownIt
 from ..errors import PolicyBuilderError, display_path
 from ..library import PACKAGE_ROOT
 from ..models import Policy
-from .markdown import citations
+from .markdown import parts, render_annex, render_guide
 from .summary import Handout
 
 REFERENCE_DOCX = PACKAGE_ROOT / "templates" / "reference.docx"
@@ -605,9 +605,11 @@ def policy_document(policy: Policy, reference_docx: Path | None = None) -> DocxD
     set_header_footer(writer, policy.marking, page_numbers=True, draft=policy.draft.is_draft)
     _cover(writer, policy)
 
-    sources_number = len(policy.sections) + 1
+    shared = parts()  # the sentences the Markdown policy uses too (templates/_parts.md.j2)
+    documents_number = len(policy.sections) + 1
+    documents_heading = f"{documents_number}. {shared.documents_heading}"
     entries = [(f"{s.number}. {s.title}", section_bookmark(s.id)) for s in policy.sections]
-    entries.append((f"{sources_number}. Sources", section_bookmark("sources")))
+    entries.append((documents_heading, section_bookmark("documents")))
     writer.paragraph("Contents", "TOC Heading")  # the template starts it on a new page
     writer.contents(entries)
     writer.paragraph(UPDATE_FIELDS_NOTE)
@@ -623,28 +625,17 @@ def policy_document(policy: Policy, reference_docx: Path | None = None) -> DocxD
         for clause in section.clauses:
             writer.heading(f"{clause.number} {clause.title}", 2, bookmark=clause_bookmark(clause.id))
             writer.markdown(clause.text)
+            if clause.guide_ref:
+                writer.markdown(str(shared.guide_pointer(clause.guide_ref)))
             if clause.local:
                 # The employer's own wording is marked as theirs, as in the Markdown policy.
                 how = "added" if clause.local == "added" else "replacing the standard clause"
                 reason = f": {clause.local_reason}" if clause.local_reason else ""
                 writer.run(writer.paragraph(), f"Local wording {how} by {policy.short_name}{reason}.", "Emphasis")
 
-    writer.heading(f"{sources_number}. Sources", 1, bookmark=section_bookmark("sources"))
-    writer.paragraph(
-        f"This policy is written in {policy.short_name}'s own words from the guidance, law and "
-        "professional standards below. Each item lists the clauses that rest on it."
-    )
-    cited_by = citations(policy)
-    for cited in policy.sources:
-        writer.heading(cited.document.title, 2)
-        edition = f", {cited.document.edition}" if cited.document.edition else ""
-        writer.paragraph(f"{cited.document.body}{edition}.")
-        for item in cited.items:
-            numbers = cited_by.get(item.id, [])
-            paragraph = writer.paragraph(style="List Bullet")
-            writer.run(paragraph, item.id, "Strong")
-            plural = "s" if len(numbers) > 1 else ""
-            writer.run(paragraph, f": {item.summary} (clause{plural} {', '.join(numbers)})")
+    writer.heading(documents_heading, 1, bookmark=section_bookmark("documents"))
+    writer.markdown(str(shared.documents_intro(policy)))
+    writer.markdown(str(shared.documents_list(policy.sources)))
     return document
 
 
@@ -702,6 +693,113 @@ def attach_manifest(document: DocxDocument, manifest: dict[str, Any]) -> None:
 
     part = Part(PackURI("/" + PART), "application/xml", manifest_xml(manifest), document.part.package)
     document.part.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_XML)
+
+
+# --- the practice guide and the sources annex -------------------------------------------------
+
+_GUIDE_TITLE = "Practice guide"
+_ANNEX_TITLE = "Sources annex"
+_TABLE_WIDTHS = {2: [30, 70], 3: [12, 48, 40]}
+_NUMBERED_HEADING = re.compile(r"^(G?\d+[A-Z]?(?:\.\d+)?)\.? ")
+
+
+def render_guide_docx(policy: Policy, reference_docx: Path | None = None) -> bytes:
+    """The practice guide in Word: the same template, cover style, header and footer as the policy."""
+    markdown = render_guide(policy, word=True)
+    return to_bytes(companion_document(policy, markdown, _GUIDE_TITLE, reference_docx))
+
+
+def render_annex_docx(policy: Policy, reference_docx: Path | None = None) -> bytes:
+    markdown = render_annex(policy, word=True)
+    return to_bytes(companion_document(policy, markdown, _ANNEX_TITLE, reference_docx))
+
+
+def companion_document(policy: Policy, markdown: str, category: str, reference_docx: Path | None) -> DocxDocument:
+    """A document written out from its template's Markdown: '#' is the Title, '##' Heading 1, '###' Heading 2.
+
+    All its words come from the template (templates/practice-guide.md.j2,
+    templates/sources-annex.md.j2); this only maps blocks to Word styles. A
+    "Contents" heading becomes a contents field over the numbered sections.
+    """
+    document = open_template(reference_docx)
+    writer = Writer(document)
+    title = f"{category}: {policy.title}"
+    set_properties(
+        document,
+        title=title,
+        subject=f"{title} for {policy.organisation}",
+        author=policy.organisation,
+        category=category,
+        date=policy.answers.build_date,
+    )
+    set_header_footer(writer, policy.marking, page_numbers=True, draft=policy.draft.is_draft)
+    tokens = _report_md.parse(markdown)
+    headings = [
+        (int(token.tag[1]), tokens[index + 1].content)
+        for index, token in enumerate(tokens)
+        if token.type == "heading_open"
+    ]
+    level: int | None = None
+    lists: list[str] = []
+    skip_list = False  # the Markdown contents list, replaced by the field
+    header: list[str] = []
+    rows: list[list[str]] = []
+    row: list[str] = []
+    in_table = False
+    for token in tokens:
+        kind = token.type
+        if kind == "heading_open":
+            level = int(token.tag[1])
+            skip_list = False
+        elif kind == "heading_close":
+            level = None
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            lists.append("List Bullet" if kind == "bullet_list_open" else "List Number")
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif kind == "table_open":
+            in_table, header, rows = True, [], []
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close":
+            if not header:
+                header = row
+            else:
+                rows.append(row)
+        elif kind == "table_close":
+            in_table = False
+            writer.table(header, rows, widths=_TABLE_WIDTHS.get(len(header)))
+        elif kind != "inline":
+            continue
+        elif in_table:
+            row.append("".join(c.content for c in token.children or [] if c.type in ("text", "code_inline")))
+        elif level is not None:
+            text = token.content.replace("\\", "")
+            if level == 2 and text == "Contents":
+                writer.paragraph("Contents", "TOC Heading")
+                after = headings[headings.index((2, token.content)) + 1 :]
+                writer.contents([(t, _heading_bookmark(t)) for lv, t in after if lv == 2 and _heading_bookmark(t)])
+                writer.paragraph(UPDATE_FIELDS_NOTE)
+                skip_list = True
+                continue
+            paragraph = writer.paragraph(style="Title" if level == 1 else f"heading {level - 1}")
+            writer.inline(paragraph, token.children or [])
+            name = _heading_bookmark(paragraph.text) if level > 1 else None
+            if name:
+                writer.bookmark(paragraph, name)
+        elif skip_list and lists:
+            continue
+        else:
+            depth = len(lists)
+            style = "Normal" if not depth else lists[-1] if depth == 1 else f"{lists[-1]} {min(depth, 3)}"
+            writer.inline(writer.paragraph(style=style), token.children or [])
+    return document
+
+
+def _heading_bookmark(text: str) -> str | None:
+    """'4. Personal use' -> a bookmark for guide section 4; 'G4.1 ...' -> one for guide clause G4.1."""
+    match = _NUMBERED_HEADING.match(text)
+    return clause_bookmark(f"part.{match.group(1)}") if match else None
 
 
 # --- the staff summary and the leaflet ------------------------------------------------------
