@@ -492,7 +492,9 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
         if item_id in report.not_applicable:
             click.echo(f"{item_id}: not applicable: {report.not_applicable[item_id]}")
         else:
-            click.echo(f"{item_id}: {', '.join(clause_ids) if clause_ids else 'UNCOVERED'}")
+            where = {"guide": " (practice guide only)", "both": " (policy and practice guide)"}
+            cited = ", ".join(clause_ids) + where.get(report.cited_by.get(item_id, ""), "")
+            click.echo(f"{item_id}: {cited if clause_ids else 'UNCOVERED'}")
     covered = sum(1 for clause_ids in report.items.values() if clause_ids)
     click.echo(
         f"\n{report.clause_count} clauses; {covered} of {len(report.items)} items cited, "
