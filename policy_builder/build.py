@@ -79,16 +79,24 @@ def build_profile(
     rendered: dict[str, bytes | str] = {}
     word = {"docx", "summary", "leaflet"} & set(formats)  # the formats that write a Word file
     reference = reference_template(answers, reference_docx) if word else None
-    # md and docx each mean the three documents: the policy, the practice guide and the sources annex.
+    # md and docx each mean the three documents: the policy first, then the practice guide and the sources annex.
     if "md" in formats:
         rendered["md"] = front_matter(manifest) + render_policy(policy)
-        rendered["guide-md"] = render_guide(policy)
-        rendered["annex-md"] = render_annex(policy)
     if "docx" in formats:
-        from .render.docx import render_annex_docx, render_docx, render_guide_docx
+        from .render.docx import render_docx
 
         rendered["docx"] = render_docx(policy, reference, manifest)
+    if "md" in formats:
+        rendered["guide-md"] = render_guide(policy)
+    if "docx" in formats:
+        from .render.docx import render_guide_docx
+
         rendered["guide-docx"] = render_guide_docx(policy, reference)
+    if "md" in formats:
+        rendered["annex-md"] = render_annex(policy)
+    if "docx" in formats:
+        from .render.docx import render_annex_docx
+
         rendered["annex-docx"] = render_annex_docx(policy, reference)
     leaflet_level = None
     if "summary" in formats or "leaflet" in formats:
