@@ -131,7 +131,7 @@ def build(
     jobs: int | None,
     previous: Path | None,
 ) -> None:
-    """Build the policy (Markdown, Word), gap report and manifest for each PROFILE."""
+    """Build the policy, practice guide and sources annex (Markdown, Word), gap report and manifest for each PROFILE."""
     from .build import parse_formats
 
     wanted = parse_formats(formats)

@@ -3,7 +3,8 @@
 Every build writes the manifest beside the policy (`<slug>-manifest.json`)
 and embeds it in both outputs: YAML front matter in the Markdown, a custom XML
 part in the Word file. So a policy can be compared even if only the .docx
-survives.
+survives. `clauses` are the policy's own (what `changes` and `check` compare);
+`guide_clauses` record what the practice guide held.
 """
 
 from __future__ import annotations
