@@ -207,6 +207,7 @@ def test_guide_docx_has_numbered_bookmarked_paragraphs_and_the_marking(policy: P
     document = docx.Document(io.BytesIO(render_guide_docx(policy)))
     styles = [(p.style.name, p.text) for p in document.paragraphs]
     assert styles[0] == ("Title", "Practice guide: Social Media and Digital Contact Policy")
+    assert styles[1] == ("Subtitle", "London Borough of Eastbrook")  # as on the policy's cover
     moved = next(c for c in policy.guide_clauses if c.id == MOVED)
     assert ("Heading 2", f"{moved.number} Online closeness") in styles
     header = " ".join(p.text for p in document.sections[0].header.paragraphs)
@@ -265,3 +266,27 @@ def test_a_bad_guide_pointer_is_a_library_error_with_file_and_line(tmp_path: Pat
         build_policy(library, answers)
     assert "05-boundaries.yaml" in str(caught.value)
     assert caught.value.line is not None
+
+
+def test_a_draft_policys_guide_and_annex_say_draft(guide_library: Library, write_profile):
+    import io
+
+    import docx
+    from conftest import base_profile
+
+    from policy_builder.render.docx import render_annex_docx
+    from policy_builder.render.docx_check import check_docx
+
+    profile = base_profile()
+    profile["document"].pop("approved_by", None)
+    questionnaire, nations = guide_library.questionnaire, guide_library.nations
+    answers = load_profile(write_profile(profile), questionnaire, nations, build_date=BUILD_DATE)
+    policy = build_policy(guide_library, answers)
+    assert policy.draft.is_draft
+    guide = render_guide(policy)
+    assert guide.startswith("**OFFICIAL**\n\n**DRAFT: not for issue.** This guide goes with a draft policy.")
+    data = render_annex_docx(policy)
+    document = docx.Document(io.BytesIO(data))
+    assert "DRAFT - OFFICIAL" in " ".join(p.text for p in document.sections[0].header.paragraphs)
+    assert document.paragraphs[2].text.startswith("DRAFT: not for issue.")
+    assert check_docx(data, "sources-annex").problems == []

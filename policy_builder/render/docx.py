@@ -742,6 +742,7 @@ def companion_document(policy: Policy, markdown: str, category: str, reference_d
     level: int | None = None
     lists: list[str] = []
     skip_list = False  # the Markdown contents list, replaced by the field
+    in_title = False  # the title was the last block written: a bold line after it is the subtitle
     header: list[str] = []
     rows: list[list[str]] = []
     row: list[str] = []
@@ -782,6 +783,7 @@ def companion_document(policy: Policy, markdown: str, category: str, reference_d
                 writer.paragraph(UPDATE_FIELDS_NOTE)
                 skip_list = True
                 continue
+            in_title = level == 1
             paragraph = writer.paragraph(style="Title" if level == 1 else f"heading {level - 1}")
             writer.inline(paragraph, token.children or [])
             name = _heading_bookmark(paragraph.text) if level > 1 else None
@@ -789,11 +791,22 @@ def companion_document(policy: Policy, markdown: str, category: str, reference_d
                 writer.bookmark(paragraph, name)
         elif skip_list and lists:
             continue
+        elif in_title and not lists and _all_strong(token.children or []):
+            # The bold line under the title names the employer: the Subtitle, as on the policy's cover.
+            writer.paragraph("".join(c.content for c in token.children or [] if c.type == "text"), "Subtitle")
+            in_title = False
         else:
+            in_title = False
             depth = len(lists)
             style = "Normal" if not depth else lists[-1] if depth == 1 else f"{lists[-1]} {min(depth, 3)}"
             writer.inline(writer.paragraph(style=style), token.children or [])
     return document
+
+
+def _all_strong(children) -> bool:  # type: ignore[no-untyped-def]
+    """A paragraph that is one bold run ('**London Borough of Eastbrook**')."""
+    kinds = [c.type for c in children if c.type != "text" or c.content]
+    return kinds == ["strong_open", "text", "strong_close"]
 
 
 def _heading_bookmark(text: str) -> str | None:
