@@ -16,6 +16,7 @@ from .models import (
     CitedDocument,
     Clause,
     DraftStatus,
+    GuideSection,
     LibrarySection,
     LocalNote,
     OpenQuestion,
@@ -177,33 +178,62 @@ def _render_or_hold_open(
         return held, held.text
 
 
+GUIDE_PREFIX = "G"  # guide clause numbers, "G4.1", never confused with the policy's "4.1"
+
+
+def check_guide_pointers(library: Library) -> None:
+    """Every `guide:` names a guide clause of the library."""
+    by_id = {c.id: c for c in library.clauses}
+    for clause in library.clauses:
+        if clause.guide is None:
+            continue
+        target = by_id.get(clause.guide)
+        if target is None:
+            raise LibraryError(clause.path, clause.line, f"{clause.id}: guide: no clause has the id '{clause.guide}'")
+        if target.document != "guide":
+            raise LibraryError(
+                clause.path,
+                clause.line,
+                f"{clause.id}: guide: '{clause.guide}' is a policy clause; name a clause with 'document: guide'",
+            )
+
+
+def _rendered(clause: Clause, text: str) -> RenderedClause:
+    return RenderedClause(
+        number="",
+        id=clause.id,
+        title=clause.title,
+        text=text,
+        level=clause.level,
+        sources=clause.sources,
+        version=clause.version,
+    )
+
+
 def build_policy(library: Library, answers: Answers) -> Policy:
+    """The policy (document: policy clauses) and, from the same choice of clauses, the practice guide."""
     library.require_sound()
+    check_guide_pointers(library)
     context = policy_context(library, answers)
     selected = dict(select_clauses(library, context, answers.unanswered))
     drafts: dict[str, list[RenderedClause]] = {}
+    guide_drafts: dict[str, list[RenderedClause]] = {}
+    pointers: dict[str, str] = {}  # policy clause id -> guide clause id
     for section in library.sections:
         rendered = [
             _render_or_hold_open(library, clause, context, answers.unanswered)
             for clause in selected.get(section.id, [])
         ]
-        drafts[section.id] = [
-            RenderedClause(
-                number="",
-                id=clause.id,
-                title=clause.title,
-                text=text,
-                level=clause.level,
-                sources=clause.sources,
-                version=clause.version,
-            )
-            for clause, text in rendered
-        ]
+        drafts[section.id] = [_rendered(c, text) for c, text in rendered if c.document != "guide"]
+        guide_drafts[section.id] = [_rendered(c, text) for c, text in rendered if c.document == "guide"]
+        pointers.update((c.id, c.guide) for c, _ in rendered if c.guide and c.document != "guide")
     local_notes: list[LocalNote] = []
     if answers.local_entries:
         from .local import apply_local
 
         local_notes = apply_local(library, answers.local_entries, drafts, set(selected))
+    guide = _number_guide(library, drafts, guide_drafts)
+    guide_numbers = {c.id: c.number for s in guide for c in s.clauses}
     rendered_sections: list[RenderedSection] = []
     cited: list[str] = []
     for section in library.sections:
@@ -214,14 +244,19 @@ def build_policy(library: Library, answers: Answers) -> Policy:
         intro = None
         if section.intro and section.id in selected:
             intro = render_intro(library, section, context)
-        numbered = tuple(replace(c, number=f"{number}.{index}") for index, c in enumerate(clauses, start=1))
+        numbered = tuple(
+            replace(c, number=f"{number}.{index}", guide_ref=guide_numbers.get(pointers.get(c.id, "")))
+            for index, c in enumerate(clauses, start=1)
+        )
         for clause in numbered:
             cited.extend(s for s in clause.sources if s not in cited)
         rendered_sections.append(
             RenderedSection(number=number, id=section.id, title=section.title, intro=intro, clauses=numbered)
         )
+    everything = cited + [s for g in guide for c in g.clauses for s in c.sources]  # cite_documents keeps register order
     values = answers.values
     marking = values["document.protective_marking"]
+    nation, employer_type = values["organisation.nation"], values["organisation.type"]
     return Policy(
         title=POLICY_TITLE,
         organisation=values["organisation.name"],
@@ -230,11 +265,45 @@ def build_policy(library: Library, answers: Answers) -> Policy:
         marking=None if marking == "none" else marking,
         document_control=document_control(answers, context),
         sections=tuple(rendered_sections),
-        sources=cite_documents(library, cited, values["organisation.nation"], values["organisation.type"]),
+        sources=cite_documents(library, cited, nation, employer_type),
         answers=answers,
         local_notes=tuple(local_notes),
         draft=draft_status(library, answers, context, selected),
+        guide=guide,
+        annex_sources=cite_documents(library, everything, nation, employer_type),
     )
+
+
+def _number_guide(
+    library: Library, drafts: Mapping[str, list[RenderedClause]], guide_drafts: Mapping[str, list[RenderedClause]]
+) -> tuple[GuideSection, ...]:
+    """Guide sections under the policy's section numbers; clauses "G4.1", "G4.2" ...
+
+    A library section whose chosen clauses are all guide clauses has no number
+    in the policy: it takes the number of the policy section before it and a
+    letter ("3A"), as inserted sections do in legislation, so no guide number
+    can be read as another section's.
+    """
+    sections: list[GuideSection] = []
+    policy_number = 0
+    inserted = 0
+    for section in library.sections:
+        if drafts.get(section.id):
+            policy_number += 1
+            inserted = 0
+            number = str(policy_number)
+        elif guide_drafts.get(section.id):
+            inserted += 1
+            number = f"{policy_number}{chr(ord('A') + inserted - 1)}"
+        else:
+            continue
+        clauses = guide_drafts.get(section.id) or []
+        if clauses:
+            numbered = tuple(
+                replace(c, number=f"{GUIDE_PREFIX}{number}.{index}") for index, c in enumerate(clauses, start=1)
+            )
+            sections.append(GuideSection(number=number, id=section.id, title=section.title, clauses=numbered))
+    return tuple(sections)
 
 
 def draft_status(

@@ -18,7 +18,8 @@ from .profile import load_profile
 if TYPE_CHECKING:
     from .render.summary import ReadingLevel
 
-FORMATS = ("md", "docx", "summary", "leaflet")  # summary and leaflet: each as .md and .docx
+# md and docx: the policy, practice guide and sources annex; summary and leaflet: each as .md and .docx.
+FORMATS = ("md", "docx", "summary", "leaflet")
 DEFAULT_FORMATS = ("md", "docx")
 
 
@@ -60,7 +61,7 @@ def build_profile(
     Everything is rendered in memory first, so a failure writes nothing and the
     previous policy stays as it was.
     """
-    from .render.markdown import render_gap_report, render_policy
+    from .render.markdown import render_annex, render_gap_report, render_guide, render_policy
 
     answers = load_profile(profile, library.questionnaire, library.nations, build_date=build_date)
     policy = build_policy(library, answers)
@@ -78,12 +79,25 @@ def build_profile(
     rendered: dict[str, bytes | str] = {}
     word = {"docx", "summary", "leaflet"} & set(formats)  # the formats that write a Word file
     reference = reference_template(answers, reference_docx) if word else None
+    # md and docx each mean the three documents: the policy first, then the practice guide and the sources annex.
     if "md" in formats:
         rendered["md"] = front_matter(manifest) + render_policy(policy)
     if "docx" in formats:
         from .render.docx import render_docx
 
         rendered["docx"] = render_docx(policy, reference, manifest)
+    if "md" in formats:
+        rendered["guide-md"] = render_guide(policy)
+    if "docx" in formats:
+        from .render.docx import render_guide_docx
+
+        rendered["guide-docx"] = render_guide_docx(policy, reference)
+    if "md" in formats:
+        rendered["annex-md"] = render_annex(policy)
+    if "docx" in formats:
+        from .render.docx import render_annex_docx
+
+        rendered["annex-docx"] = render_annex_docx(policy, reference)
     leaflet_level = None
     if "summary" in formats or "leaflet" in formats:
         from .render.docx import render_handout_docx

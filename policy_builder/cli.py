@@ -99,7 +99,7 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
     "formats",
     default="md,docx",
     show_default=True,
-    help="Comma-separated: md, docx (the policy), summary (staff Do/Don't card), leaflet (for people who use services).",
+    help="Comma-separated: md, docx (the policy, practice guide and sources annex), summary (staff Do/Don't card), leaflet (for people who use services).",
 )
 @click.option(
     "--reference-docx",
@@ -131,7 +131,7 @@ def build(
     jobs: int | None,
     previous: Path | None,
 ) -> None:
-    """Build the policy (Markdown, Word), gap report and manifest for each PROFILE."""
+    """Build the policy, practice guide and sources annex (Markdown, Word), gap report and manifest for each PROFILE."""
     from .build import parse_formats
 
     wanted = parse_formats(formats)
@@ -492,7 +492,9 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
         if item_id in report.not_applicable:
             click.echo(f"{item_id}: not applicable: {report.not_applicable[item_id]}")
         else:
-            click.echo(f"{item_id}: {', '.join(clause_ids) if clause_ids else 'UNCOVERED'}")
+            where = {"guide": " (practice guide only)", "both": " (policy and practice guide)"}
+            cited = ", ".join(clause_ids) + where.get(report.cited_by.get(item_id, ""), "")
+            click.echo(f"{item_id}: {cited if clause_ids else 'UNCOVERED'}")
     covered = sum(1 for clause_ids in report.items.values() if clause_ids)
     click.echo(
         f"\n{report.clause_count} clauses; {covered} of {len(report.items)} items cited, "
@@ -636,7 +638,7 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: 
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--kind",
-    type=click.Choice(["policy", "staff-summary", "leaflet"]),
+    type=click.Choice(["policy", "practice-guide", "sources-annex", "staff-summary", "leaflet"]),
     help="What the file is (default: read from its properties).",
 )
 @user_errors

@@ -3,7 +3,8 @@
 Every build writes the manifest beside the policy (`<slug>-manifest.json`)
 and embeds it in both outputs: YAML front matter in the Markdown, a custom XML
 part in the Word file. So a policy can be compared even if only the .docx
-survives.
+survives. `clauses` are the policy's own (what `changes` and `check` compare);
+`guide_clauses` record what the practice guide held.
 """
 
 from __future__ import annotations
@@ -64,8 +65,20 @@ def build_manifest(library: Library, policy: Policy, warnings: list[GapWarning])
                 "local": clause.local,
                 "sha256": text_hash(clause.title, clause.text),
                 "text": clause.text,
+                **({"guide": clause.guide_ref} if clause.guide_ref else {}),  # its pointer to the practice guide
             }
             for clause in policy.clauses
+        ],
+        # The practice guide's clauses: explanation, not rules; listed so an issue records what its guide held.
+        "guide_clauses": [
+            {
+                "id": clause.id,
+                "number": clause.number,
+                "title": clause.title,
+                "version": clause.version,
+                "sha256": text_hash(clause.title, clause.text),
+            }
+            for clause in policy.guide_clauses
         ],
         "gaps": [{"id": w.id, "severity": w.severity, "message": w.message} for w in warnings],
         "history": [{"version": h.version, "date": h.date, "summary": h.summary} for h in policy.history],
@@ -136,8 +149,18 @@ def _from_markdown(path: Path) -> dict[str, Any]:
         raise ManifestError(f"{display_path(path)}: its front matter has no {FRONT_MATTER_KEY}")
     texts = clause_texts_from_markdown(text[match.end() :])
     for clause in manifest.get("clauses", []):
-        clause["text"] = texts.get(clause["number"], "")
+        clause["text"] = _without_pointer(texts.get(clause["number"], ""), clause.get("guide"))
     return manifest
+
+
+def _without_pointer(text: str, guide_number: str | None) -> str:
+    """A clause's text without the line pointing to the practice guide, which is not part of the clause."""
+    if not guide_number:
+        return text
+    from .render.markdown import parts
+
+    pointer = str(parts().guide_pointer(guide_number))
+    return "\n".join(line for line in text.splitlines() if line != pointer).strip()
 
 
 def clause_texts_from_markdown(body: str) -> dict[str, str]:

@@ -242,6 +242,9 @@ class RenderedClause:
     version: int = 1
     local: str | None = None  # "added" or "replaced": the employer's own wording
     local_reason: str | None = None
+    # A policy clause's pointer: the number ("G4.1") of the guide clause that explains it, when that
+    # clause is in this employer's practice guide.
+    guide_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,17 @@ class RenderedSection:
     title: str
     intro: str | None
     clauses: tuple[RenderedClause, ...]
+
+
+@dataclass(frozen=True)
+class GuideSection:
+    """A section of the practice guide: the policy section's number, or for a library section
+    with guide clauses only, the number of the policy section before it and a letter ("3A")."""
+
+    number: str
+    id: str
+    title: str
+    clauses: tuple[RenderedClause, ...]  # numbered "G<number>.<n>"
 
 
 @dataclass(frozen=True)
@@ -325,13 +339,21 @@ class Policy:
     marking: str | None
     document_control: tuple[tuple[str, str], ...]
     sections: tuple[RenderedSection, ...]
-    sources: tuple[CitedDocument, ...]
+    sources: tuple[CitedDocument, ...]  # what the policy's own clauses rest on: its short list of documents
     answers: Answers
     local_notes: tuple[LocalNote, ...] = ()
     history: tuple[HistoryEntry, ...] = ()  # earlier issues, oldest first, then this one
     changes_since: str | None = None  # Markdown summary of changes since the previous issue
     draft: DraftStatus = field(default_factory=DraftStatus)
+    guide: tuple[GuideSection, ...] = ()  # the practice guide built from the same answers
+    # What the policy and the guide rest on, for the sources annex (items filtered as `sources` is).
+    annex_sources: tuple[CitedDocument, ...] = ()
 
     @property
     def clauses(self) -> list[RenderedClause]:
+        """The policy's clauses (never the guide's)."""
         return [c for s in self.sections for c in s.clauses]
+
+    @property
+    def guide_clauses(self) -> list[RenderedClause]:
+        return [c for s in self.guide for c in s.clauses]

@@ -55,6 +55,10 @@ def output_paths(out_dir: Path, slug: str) -> dict[str, Path]:
     return {
         "md": out_dir / f"{slug}-social-media-policy.md",
         "docx": out_dir / f"{slug}-social-media-policy.docx",
+        "guide-md": out_dir / f"{slug}-practice-guide.md",
+        "guide-docx": out_dir / f"{slug}-practice-guide.docx",
+        "annex-md": out_dir / f"{slug}-sources-annex.md",
+        "annex-docx": out_dir / f"{slug}-sources-annex.docx",
         "gaps": out_dir / f"{slug}-gap-report.md",
         "summary-md": out_dir / f"{slug}-staff-summary.md",
         "summary-docx": out_dir / f"{slug}-staff-summary.docx",

@@ -59,9 +59,10 @@ def answers_for(library: Library, write_profile):
 
 @pytest.fixture(scope="session")
 def example_documents(library: Library) -> dict[str, dict[str, bytes]]:
-    """Each bundled profile's Word files (policy, staff-summary, leaflet), built once for the whole run."""
+    """Each bundled profile's Word files (policy, practice guide, sources annex, staff summary, leaflet),
+    built once for the whole run."""
     from policy_builder.assemble import build_policy
-    from policy_builder.render.docx import render_docx, render_handout_docx
+    from policy_builder.render.docx import render_annex_docx, render_docx, render_guide_docx, render_handout_docx
     from policy_builder.render.summary import leaflet, staff_summary
 
     documents = {}
@@ -70,6 +71,8 @@ def example_documents(library: Library) -> dict[str, dict[str, bytes]]:
         policy = build_policy(library, answers)
         documents[path.stem] = {
             "policy": render_docx(policy),
+            "practice-guide": render_guide_docx(policy),
+            "sources-annex": render_annex_docx(policy),
             "staff-summary": render_handout_docx(staff_summary(library, policy)),
             "leaflet": render_handout_docx(leaflet(library, policy)),
         }

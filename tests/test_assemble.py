@@ -189,7 +189,7 @@ def test_one_bundled_profile_per_nation_builds_with_the_right_regulator_and_law(
     regulator, never = NATIONS[nation]
     assert regulator in body
     assert not [words for words in never if words in body]
-    appendix = render_policy(policy).split("Sources\n")[-1]
+    appendix = render_policy(policy).split("Documents this policy rests on\n")[-1]
     if nation == "scotland":
         assert "Regulation of Investigatory Powers (Scotland) Act 2000" in appendix
         assert "magistrate" not in render_policy(policy).lower()

@@ -22,8 +22,12 @@ def test_build_writes_policy_gap_report_and_manifest_and_prints_their_paths(tmp_
     assert names == [
         "eastbrook-council-gap-report.md",
         "eastbrook-council-manifest.json",
+        "eastbrook-council-practice-guide.docx",
+        "eastbrook-council-practice-guide.md",
         "eastbrook-council-social-media-policy.docx",
         "eastbrook-council-social-media-policy.md",
+        "eastbrook-council-sources-annex.docx",
+        "eastbrook-council-sources-annex.md",
     ]
     for name in names:
         assert name in result.output

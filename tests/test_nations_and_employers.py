@@ -45,8 +45,8 @@ FOI = {
 
 
 def body(markdown: str) -> str:
-    """The policy without its Sources appendix (guidance summaries quote other nations' law), on one line."""
-    return " ".join(re.split(r"^## \d+\. Sources$", markdown, flags=re.M)[0].split())
+    """The policy without its list of documents, on one line."""
+    return " ".join(re.split(r"^## \d+\. Documents this policy rests on$", markdown, flags=re.M)[0].split())
 
 
 def policy_text(answers_for, library, nation: str, kind: str, **answers) -> str:

@@ -90,7 +90,7 @@ def text_of(pdf: Path, page: int) -> str:
 
 @pytest.mark.parametrize("profile", [p.stem for p in EXAMPLES])
 def test_every_example_converts_to_pdf_with_sensible_page_counts(pdfs, profile):
-    for kind in ("policy", "summary", "leaflet"):
+    for kind in ("policy", "practice-guide", "sources-annex", "summary", "leaflet"):
         assert pdfs[f"{profile}-{kind}"].exists(), f"LibreOffice did not convert {profile}-{kind}.docx"
     policy = pages(pdfs[f"{profile}-policy"])
     assert 20 <= policy <= 60, policy

@@ -138,12 +138,18 @@ def assemble(profile: dict[str, Any]) -> tuple[Policy, list[GapWarning], str, st
         return policy, warnings, render_policy(policy), render_gap_report(policy, warnings)
 
 
+def _kind(name: str) -> str:
+    """'-gaps', '-guide', '-annex' for those files, '' for the policy."""
+    kinds = {"gap-report": "-gaps", "practice-guide": "-guide", "sources-annex": "-annex"}
+    return next((kind for part, kind in kinds.items() if part in name), "")
+
+
 def build(profile: dict[str, Any], formats: list[str], library: Library = LIBRARY):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "profile.yaml"
         path.write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), encoding="utf-8")
         result = build_profile(library, path, Path(folder) / "out", formats, build_date=BUILD_DATE)
-        files = {p.suffix + ("-gaps" if "gap-report" in p.name else ""): p.read_bytes() for p in result.written}
+        files = {p.suffix + _kind(p.name): p.read_bytes() for p in result.written}
     return result, files
 
 
@@ -231,6 +237,9 @@ def test_every_profile_builds_a_word_document_that_reopens(profile):
     )
     for clause in result.policy.clauses:
         assert any(clause.title in p for p in paragraphs), clause.title
+    for kind in ("-guide", "-annex"):  # the practice guide and the sources annex reopen too, with the title
+        companion = docx.Document(io.BytesIO(files[".docx" + kind]))
+        assert result.policy.title in companion.paragraphs[0].text
 
 
 MARKDOWN = MarkdownIt("commonmark").enable("table")

@@ -96,7 +96,7 @@ def test_docx_reopens_with_title_headings_and_numbered_clauses(example):
     assert headings1[0] == "Document control"
     assert headings1[1] == "1. Purpose and scope"
     assert "2. Definitions" in headings1
-    assert headings1[-1] == f"{len(policy.sections) + 1}. Sources"
+    assert headings1[-1] == f"{len(policy.sections) + 1}. Documents this policy rests on"
     headings2 = [t for s, t in styles if s == "Heading 2"]
     assert headings2[0].startswith("1.1 ")
     assert len([h for h in headings2 if h[0].isdigit()]) == len(policy.clauses)

@@ -5,9 +5,11 @@ from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 from policy_builder.assemble import build_policy
 from policy_builder.gaps import find_gaps
 from policy_builder.profile import load_profile
-from policy_builder.render.markdown import render_gap_report, render_policy
+from policy_builder.render.markdown import render_annex, render_gap_report, render_guide, render_policy
 
 GOLDEN = Path(__file__).parent / "golden" / "example-council-social-media-policy.md"
+GOLDEN_GUIDE = GOLDEN.with_name("example-council-practice-guide.md")
+GOLDEN_ANNEX = GOLDEN.with_name("example-council-sources-annex.md")
 
 
 def example_policy(library):
@@ -17,9 +19,12 @@ def example_policy(library):
     return build_policy(library, answers)
 
 
-def test_example_council_matches_the_reviewed_golden_file(library):
-    """The golden file was read by eye; regenerate it with `make golden` and review the diff."""
-    assert render_policy(example_policy(library)) == GOLDEN.read_text(encoding="utf-8")
+def test_example_council_matches_the_reviewed_golden_files(library):
+    """The golden files were read by eye; regenerate them with `make golden` and review the diff."""
+    policy = example_policy(library)
+    assert render_policy(policy) == GOLDEN.read_text(encoding="utf-8")
+    assert render_guide(policy) == GOLDEN_GUIDE.read_text(encoding="utf-8")
+    assert render_annex(policy) == GOLDEN_ANNEX.read_text(encoding="utf-8")
 
 
 def test_policy_has_title_control_table_sections_and_sources(library):
@@ -30,9 +35,9 @@ def test_policy_has_title_control_table_sections_and_sources(library):
     assert "| Next review | 1 December 2027 |" in lines
     assert "## 1. Purpose and scope" in lines
     assert "### 1.1 " in text
-    sources = text.split("Sources\n", 2)[-1]
-    assert "### BASW Policy: Social Media" in sources
-    assert "- **BASW-7**:" in sources
+    documents = text.split("Documents this policy rests on\n", 2)[-1]
+    assert "- *BASW Policy: Social Media*, British Association of Social Workers" in documents
+    assert "BASW-7" not in text  # item ids belong to the sources annex, not the policy
 
 
 def test_free_text_answers_come_out_exactly_as_typed(library, answers_for):

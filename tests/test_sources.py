@@ -1,4 +1,4 @@
-"""Source summaries are printed whole: in the register, in the Sources appendix and in the wizards' "Why we ask"."""
+"""Source summaries are printed whole: in the register, in the sources annex and in the wizards' "Why we ask"."""
 
 import re
 from pathlib import Path
@@ -9,7 +9,7 @@ from conftest import BUILD_DATE, PROFILES, ROOT
 
 from policy_builder.assemble import build_policy
 from policy_builder.profile import load_profile
-from policy_builder.render.markdown import render_policy
+from policy_builder.render.markdown import render_annex
 from policy_builder.templating import markdown_escape
 
 SHARED_ITEMS = ROOT.parent / "shared" / "guidance" / "source-items.yaml"
@@ -26,12 +26,12 @@ def test_every_guidance_summary_is_the_whole_registered_passage(library):
 
 
 @pytest.mark.parametrize("name", ["example-council", "scottish-council"])
-def test_sources_appendix_prints_each_cited_summary_whole(library, name: str):
+def test_sources_annex_prints_each_cited_summary_whole(library, name: str):
     answers = load_profile(PROFILES / f"{name}.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE)
     policy = build_policy(library, answers)
-    text = render_policy(policy)
-    appendix = text[re.search(r"^## \d+\. Sources$", text, re.M).start() :]
-    printed = [item for cited in policy.sources for item in cited.items]
+    text = render_annex(policy)
+    appendix = text[re.search(r"^## \d+\. Items by document$", text, re.M).start() :]
+    printed = [item for cited in policy.annex_sources for item in cited.items]
     assert len(printed) > 50
     for item in printed:
         summary = markdown_escape(library.items[item.id].summary)

@@ -353,7 +353,14 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
     answers = load_profile(saved, library.questionnaire, library.nations, build_date=BUILD_DATE)
     assert answers.values["messaging.whatsapp"] == "permitted"
     assert "written by the policy-builder browser wizard" in saved.read_text(encoding="utf-8")
-    for title in ("The policy, in Word", "The gap report", "The staff summary, in Word", "Your answers (the profile)"):
+    for title in (
+        "The policy, in Word",
+        "The practice guide, in Word",
+        "The sources annex, in Word",
+        "The gap report",
+        "The staff summary, in Word",
+        "Your answers (the profile)",
+    ):
         assert title in me.text()
     assert "right-click the contents list and choose Update Field" in me.text()
     links = re.findall(r'href="(/download/[^"]+)"', me.page)
@@ -361,6 +368,10 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
     assert names == [
         "testshire-social-media-policy.docx",
         "testshire-social-media-policy.md",
+        "testshire-practice-guide.docx",
+        "testshire-practice-guide.md",
+        "testshire-sources-annex.docx",
+        "testshire-sources-annex.md",
         "testshire-gap-report.md",
         "testshire-staff-summary.docx",
         "testshire-staff-summary.md",

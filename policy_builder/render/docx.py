@@ -44,7 +44,7 @@ from markdown_it import MarkdownIt
 from ..errors import PolicyBuilderError, display_path
 from ..library import PACKAGE_ROOT
 from ..models import Policy
-from .markdown import citations
+from .markdown import parts, render_annex, render_guide
 from .summary import Handout
 
 REFERENCE_DOCX = PACKAGE_ROOT / "templates" / "reference.docx"
@@ -327,26 +327,57 @@ class Writer:
         t.text = clean(text)
 
     def table(self, header: list[str], rows: Iterable[Iterable[str]], widths: list[int] | None = None) -> Table:
-        """A table whose first row is a real header row; `widths` are percentages of the text width."""
-        table = self.document.add_table(rows=1, cols=len(header))
-        table.style = self.style("Table Grid")
-        for cell, text in zip(table.rows[0].cells, header, strict=True):
-            cell.text = clean(text)
-        _repeat_header(table.rows[0])
-        for row in rows:
-            cells = table.add_row().cells
-            for cell, text in zip(cells, row, strict=True):
-                cell.text = clean(text)
-        if widths:
-            section = self.document.sections[-1]
-            text_width = section.page_width - section.left_margin - section.right_margin
-            for column, percent in zip(table.columns, widths, strict=True):
-                column.width = int(text_width * percent / 100)
-            for row in table.rows:
-                _keep_row_together(row)
-                for cell, percent in zip(row.cells, widths, strict=True):
-                    cell.width = int(text_width * percent / 100)
-        return table
+        """A table whose first row is a real header row; `widths` are percentages of the text width.
+
+        Built with lxml, as python-docx would build it: its add_row and cell.text
+        cost half the render time of the sources annex's clause table.
+        """
+        section = self.document.sections[-1]
+        text_width = section.page_width - section.left_margin - section.right_margin
+        percents = widths or [100 / len(header)] * len(header)
+        twips = [str(int(text_width * percent / 100) // 635) for percent in percents]  # EMU -> twentieths of a point
+        tbl = OxmlElement("w:tbl")
+        tbl_pr = SubElement(tbl, qn("w:tblPr"))
+        SubElement(tbl_pr, qn("w:tblStyle")).set(_W_VAL, self.style.id("Table Grid"))
+        tbl_w = SubElement(tbl_pr, qn("w:tblW"))
+        tbl_w.set(qn("w:type"), "auto")
+        tbl_w.set(qn("w:w"), "0")
+        look = SubElement(tbl_pr, qn("w:tblLook"))
+        for name, value in (("firstColumn", "1"), ("firstRow", "1"), ("lastColumn", "0"), ("lastRow", "0")):
+            look.set(qn(f"w:{name}"), value)
+        look.set(qn("w:noHBand"), "0")
+        look.set(qn("w:noVBand"), "1")
+        look.set(_W_VAL, "04A0")
+        grid = SubElement(tbl, qn("w:tblGrid"))
+        for width in twips:
+            SubElement(grid, qn("w:gridCol")).set(qn("w:w"), width)
+        for index, cells in enumerate([header, *rows]):
+            tr = SubElement(tbl, qn("w:tr"))
+            if widths or index == 0:
+                tr_pr = SubElement(tr, qn("w:trPr"))
+                if widths:
+                    SubElement(tr_pr, qn("w:cantSplit"))  # a row is never split across two pages
+                if index == 0:
+                    # The header row: screen readers announce it and it repeats on each page.
+                    SubElement(tr_pr, qn("w:tblHeader")).set(_W_VAL, "true")
+            texts = list(cells)
+            if len(texts) != len(twips):
+                raise ValueError(f"a table row has {len(texts)} cells, the header {len(twips)}")
+            for text, width in zip(texts, twips, strict=True):
+                tc = SubElement(tr, qn("w:tc"))
+                tc_w = SubElement(SubElement(tc, qn("w:tcPr")), qn("w:tcW"))
+                tc_w.set(qn("w:type"), "dxa")
+                tc_w.set(qn("w:w"), width)
+                run = SubElement(SubElement(SubElement(tc, qn("w:p")), _W_R), _W_T)
+                run.set(_XML_SPACE, "preserve")
+                run.text = clean(text)
+        body = self.document.element.body
+        section_properties = body.sectPr
+        if section_properties is not None:
+            section_properties.addprevious(tbl)
+        else:
+            body.append(tbl)
+        return Table(tbl, self.document._body)
 
     def markdown(self, text: str) -> None:
         """Markdown paragraphs and lists -> Word paragraphs with list styles and Strong/Emphasis runs."""
@@ -451,21 +482,6 @@ def _simple_field(parent, instruction: str, cached: str) -> None:  # type: ignor
     _field_char(parent, "separate")
     _text_run(parent, cached)
     _field_char(parent, "end")
-
-
-def _keep_row_together(row) -> None:  # type: ignore[no-untyped-def]
-    """A row is never split across two pages."""
-    tr_pr = row._tr.get_or_add_trPr()
-    if tr_pr.find(qn("w:cantSplit")) is None:
-        tr_pr.insert(0, OxmlElement("w:cantSplit"))
-
-
-def _repeat_header(row) -> None:  # type: ignore[no-untyped-def]
-    """Mark a table's first row as its header: screen readers announce it and it repeats on each page."""
-    tr_pr = row._tr.get_or_add_trPr()
-    element = OxmlElement("w:tblHeader")
-    element.set(qn("w:val"), "true")
-    tr_pr.append(element)
 
 
 class _ListNumbering:
@@ -605,9 +621,11 @@ def policy_document(policy: Policy, reference_docx: Path | None = None) -> DocxD
     set_header_footer(writer, policy.marking, page_numbers=True, draft=policy.draft.is_draft)
     _cover(writer, policy)
 
-    sources_number = len(policy.sections) + 1
+    shared = parts()  # the sentences the Markdown policy uses too (templates/_parts.md.j2)
+    documents_number = len(policy.sections) + 1
+    documents_heading = f"{documents_number}. {shared.documents_heading}"
     entries = [(f"{s.number}. {s.title}", section_bookmark(s.id)) for s in policy.sections]
-    entries.append((f"{sources_number}. Sources", section_bookmark("sources")))
+    entries.append((documents_heading, section_bookmark("documents")))
     writer.paragraph("Contents", "TOC Heading")  # the template starts it on a new page
     writer.contents(entries)
     writer.paragraph(UPDATE_FIELDS_NOTE)
@@ -623,28 +641,17 @@ def policy_document(policy: Policy, reference_docx: Path | None = None) -> DocxD
         for clause in section.clauses:
             writer.heading(f"{clause.number} {clause.title}", 2, bookmark=clause_bookmark(clause.id))
             writer.markdown(clause.text)
+            if clause.guide_ref:
+                writer.markdown(str(shared.guide_pointer(clause.guide_ref)))
             if clause.local:
                 # The employer's own wording is marked as theirs, as in the Markdown policy.
                 how = "added" if clause.local == "added" else "replacing the standard clause"
                 reason = f": {clause.local_reason}" if clause.local_reason else ""
                 writer.run(writer.paragraph(), f"Local wording {how} by {policy.short_name}{reason}.", "Emphasis")
 
-    writer.heading(f"{sources_number}. Sources", 1, bookmark=section_bookmark("sources"))
-    writer.paragraph(
-        f"This policy is written in {policy.short_name}'s own words from the guidance, law and "
-        "professional standards below. Each item lists the clauses that rest on it."
-    )
-    cited_by = citations(policy)
-    for cited in policy.sources:
-        writer.heading(cited.document.title, 2)
-        edition = f", {cited.document.edition}" if cited.document.edition else ""
-        writer.paragraph(f"{cited.document.body}{edition}.")
-        for item in cited.items:
-            numbers = cited_by.get(item.id, [])
-            paragraph = writer.paragraph(style="List Bullet")
-            writer.run(paragraph, item.id, "Strong")
-            plural = "s" if len(numbers) > 1 else ""
-            writer.run(paragraph, f": {item.summary} (clause{plural} {', '.join(numbers)})")
+    writer.heading(documents_heading, 1, bookmark=section_bookmark("documents"))
+    writer.markdown(str(shared.documents_intro(policy)))
+    writer.markdown(str(shared.documents_list(policy.sources)))
     return document
 
 
@@ -702,6 +709,126 @@ def attach_manifest(document: DocxDocument, manifest: dict[str, Any]) -> None:
 
     part = Part(PackURI("/" + PART), "application/xml", manifest_xml(manifest), document.part.package)
     document.part.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_XML)
+
+
+# --- the practice guide and the sources annex -------------------------------------------------
+
+_GUIDE_TITLE = "Practice guide"
+_ANNEX_TITLE = "Sources annex"
+_TABLE_WIDTHS = {2: [30, 70], 3: [12, 48, 40]}
+_NUMBERED_HEADING = re.compile(r"^(G?\d+[A-Z]?(?:\.\d+)?)\.? ")
+
+
+def render_guide_docx(policy: Policy, reference_docx: Path | None = None) -> bytes:
+    """The practice guide in Word: the same template, cover style, header and footer as the policy."""
+    markdown = render_guide(policy, word=True)
+    return to_bytes(companion_document(policy, markdown, _GUIDE_TITLE, reference_docx))
+
+
+def render_annex_docx(policy: Policy, reference_docx: Path | None = None) -> bytes:
+    markdown = render_annex(policy, word=True)
+    return to_bytes(companion_document(policy, markdown, _ANNEX_TITLE, reference_docx))
+
+
+def companion_document(policy: Policy, markdown: str, category: str, reference_docx: Path | None) -> DocxDocument:
+    """A document written out from its template's Markdown: '#' is the Title, '##' Heading 1, '###' Heading 2.
+
+    All its words come from the template (templates/practice-guide.md.j2,
+    templates/sources-annex.md.j2); this only maps blocks to Word styles. A
+    "Contents" heading becomes a contents field over the numbered sections.
+    """
+    document = open_template(reference_docx)
+    writer = Writer(document)
+    title = f"{category}: {policy.title}"
+    set_properties(
+        document,
+        title=title,
+        subject=f"{title} for {policy.organisation}",
+        author=policy.organisation,
+        category=category,
+        date=policy.answers.build_date,
+    )
+    set_header_footer(writer, policy.marking, page_numbers=True, draft=policy.draft.is_draft)
+    tokens = _report_md.parse(markdown)
+    headings = [
+        (int(token.tag[1]), tokens[index + 1].content)
+        for index, token in enumerate(tokens)
+        if token.type == "heading_open"
+    ]
+    level: int | None = None
+    lists: list[str] = []
+    skip_list = False  # the Markdown contents list, replaced by the field
+    in_title = False  # the title was the last block written: a bold line after it is the subtitle
+    header: list[str] = []
+    rows: list[list[str]] = []
+    row: list[str] = []
+    in_table = False
+    for token in tokens:
+        kind = token.type
+        if kind == "heading_open":
+            level = int(token.tag[1])
+            skip_list = False
+        elif kind == "heading_close":
+            level = None
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            lists.append("List Bullet" if kind == "bullet_list_open" else "List Number")
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif kind == "table_open":
+            in_table, header, rows = True, [], []
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close":
+            if not header:
+                header = row
+            else:
+                rows.append(row)
+        elif kind == "table_close":
+            in_table = False
+            writer.table(header, rows, widths=_TABLE_WIDTHS.get(len(header)))
+        elif kind != "inline":
+            continue
+        elif in_table:
+            row.append("".join(c.content for c in token.children or [] if c.type in ("text", "code_inline")))
+        elif level is not None:
+            text = token.content.replace("\\", "")
+            if level == 2 and text == "Contents":
+                writer.paragraph("Contents", "TOC Heading")
+                after = headings[headings.index((2, token.content)) + 1 :]
+                writer.contents([(t, _heading_bookmark(t)) for lv, t in after if lv == 2 and _heading_bookmark(t)])
+                writer.paragraph(UPDATE_FIELDS_NOTE)
+                skip_list = True
+                continue
+            in_title = level == 1
+            paragraph = writer.paragraph(style="Title" if level == 1 else f"heading {level - 1}")
+            writer.inline(paragraph, token.children or [])
+            name = _heading_bookmark(paragraph.text) if level > 1 else None
+            if name:
+                writer.bookmark(paragraph, name)
+        elif skip_list and lists:
+            continue
+        elif in_title and not lists and _all_strong(token.children or []):
+            # The bold line under the title names the employer: the Subtitle, as on the policy's cover.
+            writer.paragraph("".join(c.content for c in token.children or [] if c.type == "text"), "Subtitle")
+            in_title = False
+        else:
+            in_title = False
+            depth = len(lists)
+            style = "Normal" if not depth else lists[-1] if depth == 1 else f"{lists[-1]} {min(depth, 3)}"
+            writer.inline(writer.paragraph(style=style), token.children or [])
+    return document
+
+
+def _all_strong(children) -> bool:  # type: ignore[no-untyped-def]
+    """A paragraph that is one bold run ('**London Borough of Eastbrook**')."""
+    kinds = [c.type for c in children if c.type != "text" or c.content]
+    return kinds == ["strong_open", "text", "strong_close"]
+
+
+def _heading_bookmark(text: str) -> str | None:
+    """'4. Personal use' -> a bookmark for guide section 4; 'G4.1 ...' -> one for guide clause G4.1."""
+    match = _NUMBERED_HEADING.match(text)
+    return clause_bookmark(f"part.{match.group(1)}") if match else None
 
 
 # --- the staff summary and the leaflet ------------------------------------------------------

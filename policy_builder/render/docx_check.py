@@ -12,8 +12,12 @@ a duty) and the structure a policy needs, on the generated file itself:
 - a statement of how to get the document in another format;
 - for a policy: a contents field with a note to update it, numbered sections
   and clauses with a bookmark per clause, a document control table,
-  definitions, a Sources appendix, and the marking and "Page X of Y" in the
-  header and footer.
+  definitions, the list of documents it rests on, and the marking and
+  "Page X of Y" in the header and footer;
+- for a practice guide: sections numbered as the policy's, paragraphs G4.1,
+  G4.2 ... in order with a bookmark each, a contents field when it has any;
+- for a sources annex: the list of documents and the table of clauses; both
+  with the marking and "Page X of Y" in the header and footer.
 """
 
 from __future__ import annotations
@@ -31,8 +35,14 @@ from docx.text.paragraph import Paragraph
 
 from ..errors import PolicyBuilderError
 
-KINDS = ("policy", "staff-summary", "leaflet")
-CATEGORY_KINDS = {"Policy": "policy", "Staff summary": "staff-summary", "Leaflet": "leaflet"}
+KINDS = ("policy", "practice-guide", "sources-annex", "staff-summary", "leaflet")
+CATEGORY_KINDS = {
+    "Policy": "policy",
+    "Practice guide": "practice-guide",
+    "Sources annex": "sources-annex",
+    "Staff summary": "staff-summary",
+    "Leaflet": "leaflet",
+}
 VAGUE_LINKS = {"click here", "here", "link", "this link", "read more", "more", "this page", "more information"}
 # Paragraph and run properties that only say which style or list an item is in.
 ALLOWED_PARAGRAPH_PROPERTIES = {"pStyle", "numPr", "rPr"}
@@ -84,6 +94,10 @@ def check_docx(data: bytes, kind: str | None = None, name: str = "document") -> 
     )
     if kind == "policy":
         _check_policy(document, paragraphs, levels, result)
+    elif kind == "practice-guide":
+        _check_guide(document, paragraphs, levels, result)
+    elif kind == "sources-annex":
+        _check_annex(document, paragraphs, levels, result)
     return result
 
 
@@ -230,11 +244,12 @@ def _check_policy(
         f"sections are not numbered 1, 2, 3 ... in order (found {numbers[:6]})",
     )
     result.check(any("Definitions" in h for h in headings1), "no Definitions section")
-    result.check(bool(headings1) and "Sources" in headings1[-1], "the last section is not the Sources appendix")
+    result.check(
+        bool(headings1) and ("rests on" in headings1[-1] or "Sources" in headings1[-1]),
+        "the last section is not the list of documents the policy rests on",
+    )
     result.check("Document control" in headings1, "no Document control heading")
-    control_rows = [
-        [c.text for c in row.cells] for table in document.tables for row in table.rows if len(row.cells) >= 2
-    ]
+    control_rows = _control_rows(document)
     result.check(
         any(row[0] == "Version" for row in control_rows) and any(row[0] == "Owner" for row in control_rows),
         "no document control table with the version and the owner",
@@ -257,6 +272,14 @@ def _check_policy(
     result.check(clause > 0 or section > 0, "no numbered clauses (Heading 2 '1.1 ...')")
     result.check(not unmarked, f"{len(unmarked)} clause heading(s) have no bookmark to link to: {unmarked[:3]}")
 
+    _check_header_footer(document, control_rows, result)
+
+
+def _control_rows(document: DocxDocument) -> list[list[str]]:
+    return [[c.text for c in row.cells] for table in document.tables for row in table.rows if len(row.cells) >= 2]
+
+
+def _check_header_footer(document: DocxDocument, control_rows: list[list[str]], result: CheckResult) -> None:
     section_part = document.sections[0]
     footer = section_part.footer
     codes = _field_codes(footer._element) if not footer.is_linked_to_previous else ""
@@ -273,3 +296,44 @@ def _check_policy(
             marking_row in header_text and marking_row in footer_text,
             f"the protective marking {marking_row} is not in both the header and the footer",
         )
+
+
+def _check_guide(
+    document: DocxDocument, paragraphs: list[Paragraph], levels: list[int | None], result: CheckResult
+) -> None:
+    """Sections under the policy's numbers ("4." or "3A."), paragraphs "G4.1" in order, each bookmarked."""
+    bad, unmarked = [], []
+    section: str | None = None
+    count = clauses = 0
+    for paragraph, level in zip(paragraphs, levels, strict=True):
+        match1 = re.match(r"(\d+[A-Z]?)\. ", paragraph.text) if level == 1 else None
+        if match1:
+            section, count = match1.group(1), 0
+        match2 = re.match(r"G(\d+[A-Z]?)\.(\d+) ", paragraph.text) if level == 2 else None
+        if match2:
+            count += 1
+            clauses += 1
+            if (match2.group(1), int(match2.group(2))) != (section, count):
+                bad.append(paragraph.text[:30])
+            if paragraph._p.find(qn("w:bookmarkStart")) is None:
+                unmarked.append(paragraph.text[:30])
+    result.check(not bad, f"guide paragraphs are not numbered G<section>.1, .2 ... in their section: {bad[:3]}")
+    result.check(not unmarked, f"{len(unmarked)} guide heading(s) have no bookmark to link to: {unmarked[:3]}")
+    if clauses:
+        result.check(
+            re.search(r"(^|\s)TOC\s", _field_codes(document.element.body)) is not None,
+            "no contents (a TOC field that Word updates)",
+        )
+    _check_header_footer(document, _control_rows(document), result)
+
+
+def _check_annex(
+    document: DocxDocument, paragraphs: list[Paragraph], levels: list[int | None], result: CheckResult
+) -> None:
+    headings1 = [p.text for p, level in zip(paragraphs, levels, strict=True) if level == 1]
+    result.check(any("Documents" in h for h in headings1), "no list of the documents (a 'Documents' heading)")
+    result.check(
+        any(table.rows and table.rows[0].cells[0].text == "Clause" for table in document.tables),
+        "no table of the clauses and the items they rest on",
+    )
+    _check_header_footer(document, _control_rows(document), result)

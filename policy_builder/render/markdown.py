@@ -35,17 +35,35 @@ def _environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
 
 
 def citations(policy: Policy) -> dict[str, list[str]]:
-    """Source item id -> numbers of the clauses in this policy that cite it."""
+    """Source item id -> numbers of the clauses of the policy, then of the guide, that cite it."""
     result: dict[str, list[str]] = {}
-    for clause in policy.clauses:
+    for clause in [*policy.clauses, *policy.guide_clauses]:
         for source in clause.sources:
             result.setdefault(source, []).append(clause.number)
     return result
 
 
+def parts() -> Any:
+    """templates/_parts.md.j2 as a module: the sentences the Markdown and Word writers share."""
+    return _environment().get_template("_parts.md.j2").module
+
+
 def render_policy(policy: Policy) -> str:
     template = _environment().get_template("policy.md.j2")
-    return _tidy(template.render(policy=policy, citations=citations(policy)))
+    return _tidy(template.render(policy=policy))
+
+
+def render_guide(policy: Policy, word: bool = False) -> str:
+    """The practice guide; `word`: the text for the Word file (marking in the header, title first)."""
+    template = _environment().get_template("practice-guide.md.j2")
+    return _tidy(template.render(policy=policy, word=word))
+
+
+def render_annex(policy: Policy, word: bool = False) -> str:
+    """The sources annex: every clause of policy and guide with the items it rests on, and their texts."""
+    printed = {item.id for cited in policy.annex_sources for item in cited.items}
+    template = _environment().get_template("sources-annex.md.j2")
+    return _tidy(template.render(policy=policy, word=word, citations=citations(policy), printed=printed))
 
 
 def render_gap_report(policy: Policy, warnings: list[GapWarning]) -> str:

@@ -51,7 +51,19 @@ FORMATS = ("md", "docx", "summary", "leaflet")
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 # The files offered on the finish page, in this order (what each is, in a manager's words, is in finish.html).
-DOWNLOADS = ("docx", "md", "gaps", "summary-docx", "summary-md", "leaflet-docx", "leaflet-md")
+DOWNLOADS = (
+    "docx",
+    "md",
+    "guide-docx",
+    "guide-md",
+    "annex-docx",
+    "annex-md",
+    "gaps",
+    "summary-docx",
+    "summary-md",
+    "leaflet-docx",
+    "leaflet-md",
+)
 
 log = logging.getLogger("policy_builder.web")
 
