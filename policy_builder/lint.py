@@ -226,6 +226,7 @@ class Linter:
         self.check_coverage()
         self.check_repeated_paragraphs()
         self.check_glued_words()
+        self.check_guide_pointers()
         self.check_readability()
         self.check_versions()
         self.check_handouts()
@@ -249,6 +250,9 @@ class Linter:
                 clause = getattr(entry, "clause", None)
                 if clause is not None and clause not in clause_ids:
                     self.problems.append(f"{at}: clause '{clause}' is not in the library")
+                elif clause is not None and self.library.clause(clause).document != "policy":
+                    # The card numbers policy clauses; an item whose clause moved to the guide would vanish.
+                    self.problems.append(f"{at}: clause '{clause}' is in the practice guide; name the policy clause")
                 if entry.rule is not None:
                     self.problems.extend(self.handout_rule_problems(entry, at))
                 names = referenced_names(entry.text)
@@ -465,6 +469,16 @@ class Linter:
                         f"{where(clause.path, clause.line)}: {clause.id}: repeats a paragraph of {other}"
                     )
                 seen.setdefault(normal, clause.id)
+
+    def check_guide_pointers(self) -> None:
+        """A policy clause's `guide:` names a guide clause; a staff card item names a policy clause."""
+        from .assemble import check_guide_pointers
+        from .errors import LibraryError
+
+        try:
+            check_guide_pointers(self.library)
+        except LibraryError as exc:
+            self.problems.append(str(exc))
 
     def check_glued_words(self) -> None:
         """A line of text that ends in a block tag runs into the next line: the environment trims the
