@@ -226,7 +226,7 @@ def test_local_wording_is_kept_marked_and_warned_about_when_upstream_moves(tmp_p
     assert OLD_SENTENCE not in markdown and NEW_SENTENCE not in markdown
     welsh = markdown.index("Messages in Welsh")
     assert (
-        markdown.index("Messaging apps are for keeping in touch")
+        markdown.index("Messaging apps for keeping in touch")
         < welsh
         < markdown.index("Only approved apps, only through work accounts")
     )
