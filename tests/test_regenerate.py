@@ -237,11 +237,7 @@ def test_local_wording_is_kept_marked_and_warned_about_when_upstream_moves(tmp_p
     )
     assert OLD_SENTENCE not in markdown and NEW_SENTENCE not in markdown
     welsh = markdown.index("Messages in Welsh")
-    assert (
-        markdown.index("Messaging apps for keeping in touch")
-        < welsh
-        < markdown.index("Only approved apps")
-    )
+    assert markdown.index("Messaging apps for keeping in touch") < welsh < markdown.index("Only approved apps")
     assert "*Local wording added by Eastbrook Council.*" in markdown
     report = out(moved, "gap-report.md").read_text(encoding="utf-8")
     assert "## Local wording to review" in report and "Upstream change to boundaries.dual-relationships" in report
