@@ -91,15 +91,17 @@ def test_messaging_not_allowed_still_allows_appointment_texts_from_a_work_phone(
     assert "must not use text messages" not in whole
     assert "text messages" not in clause_text(policy, "messaging.not-allowed")
     calls = clause_text(policy, "messaging.calls-and-texts")
-    assert "send them texts from it for keep in touch conversations" in calls
+    assert "text people who use services from their work phone for keep in touch conversations" in " ".join(
+        calls.split()
+    )
     assert "Staff must not use WhatsApp" in clause_text(policy, "messaging.not-allowed")
     assert "Call and text people only from a work phone" in card(library, policy)
 
 
 def test_sms_is_not_counted_among_the_approved_messaging_apps(library, answers_for):
     policy = build(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__apps=["whatsapp", "sms"])
-    assert "Staff may message people who use services only on WhatsApp, set up on a work phone" in clause_text(
-        policy, "messaging.approved-apps-only"
+    assert "Staff must not message people who use services on any app other than WhatsApp, set up on a work phone" in (
+        " ".join(clause_text(policy, "messaging.approved-apps-only").split())
     )
     assert "SMS" not in clause_text(policy, "messaging.keep-in-touch-only")
     assert "Text messages (SMS) are not a messaging app" in clause_text(policy, "definitions.messaging")
@@ -138,7 +140,7 @@ def test_the_deadline_for_saving_messages_is_stated_once(library, answers_for):
 def test_disappearing_messages_must_be_off_even_when_switched_on(library, answers_for):
     policy = build(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__auto_delete=True)
     text = clause_text(policy, "messaging.disappearing-off")
-    assert text.startswith("Disappearing or auto-deleting messages must be switched off")
+    assert text.startswith("Staff must not switch on disappearing messages")
     assert "are switched on" not in section_text(policy, "messaging.")
     assert "Switch on disappearing messages" in card(library, policy)
 

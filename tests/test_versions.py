@@ -1,5 +1,6 @@
 """Clause versions and questionnaire evolution: lint catches silent rewording, old profiles keep loading."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -20,39 +21,40 @@ def library_copy(tmp_path: Path) -> Path:
     return target
 
 
-def reword(library_dir: Path, bump: bool) -> None:
+def reword(library_dir: Path, bump: bool) -> int:
+    """Change one sentence of boundaries.dual-relationships; return the clause's version before the change."""
     path = library_dir / "05-boundaries.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("- id: boundaries.dual-relationships")
     end = text.index("- id:", start + 5)
-    block = text[start:end].replace(
-        "Staff should not start new dual relationships.", "Staff must not start new dual relationships."
-    )
+    version = int(re.search(r"version: (\d+)", text[start:end]).group(1))
+    block = text[start:end].replace("must never discuss work with them.", "must never discuss their work with them.")
+    assert block != text[start:end], "the sentence to reword is gone: pick another"
     if bump:
-        block = block.replace("version: 2", "version: 3", 1)
+        block = block.replace(f"version: {version}", f"version: {version + 1}", 1)
     path.write_text(text[:start] + block + text[end:], encoding="utf-8")
+    return version
 
 
 def test_changed_text_without_a_new_version_fails_lint(library_copy):
-    reword(library_copy, bump=False)
+    version = reword(library_copy, bump=False)
     problems = lint_library(load_library(library_copy))
-    assert any(
-        "boundaries.dual-relationships: text changed but version is still 2: raise version to 3" in p for p in problems
-    ), problems
+    wanted = (
+        f"boundaries.dual-relationships: text changed but version is still {version}: raise version to {version + 1}"
+    )
+    assert any(wanted in p for p in problems), problems
 
 
 def test_new_version_must_be_recorded_then_lint_passes(library_copy):
-    reword(library_copy, bump=True)
+    version = reword(library_copy, bump=True)
     problems = lint_library(load_library(library_copy))
-    assert any(
-        "boundaries.dual-relationships: version 3 is not recorded: run 'policy-builder lint --record'" in p
-        for p in problems
-    ), problems
+    wanted = f"boundaries.dual-relationships: version {version + 1} is not recorded: run 'policy-builder lint --record'"
+    assert any(wanted in p for p in problems), problems
     result = CliRunner().invoke(main, ["--library", str(library_copy), "lint", "--record"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == "Recorded 1 new clause version."
     history = (library_copy / "clause-history.yaml").read_text(encoding="utf-8")
-    assert "Staff must not start new dual relationships." in history
+    assert "must never discuss their work with them." in history
 
 
 def test_library_version_needs_a_changelog_entry(library_copy):
