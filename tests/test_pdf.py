@@ -93,7 +93,7 @@ def test_every_example_converts_to_pdf_with_sensible_page_counts(pdfs, profile):
     for kind in ("policy", "practice-guide", "sources-annex", "summary", "leaflet"):
         assert pdfs[f"{profile}-{kind}"].exists(), f"LibreOffice did not convert {profile}-{kind}.docx"
     policy = pages(pdfs[f"{profile}-policy"])
-    assert 20 <= policy <= 60, policy
+    assert 10 <= policy <= 20, policy  # the rules only (issue 13 aims at 16); the guide and annex are apart
     assert pages(pdfs[f"{profile}-summary"]) <= 2  # a one-to-two page card
     assert pages(pdfs[f"{profile}-leaflet"]) == 1  # a one-page leaflet
 
@@ -117,4 +117,4 @@ def test_a_policy_on_an_employer_template_converts(pdfs):
     """A house template missing the renderer's styles still gives a document LibreOffice lays out."""
     first = text_of(pdfs["house-template-policy"], 1)
     assert "Northfield NHS Trust" in first and "OFFICIAL" in first
-    assert pages(pdfs["house-template-policy"]) >= 20
+    assert pages(pdfs["house-template-policy"]) >= 10

@@ -291,6 +291,11 @@ def test_duplicates_fail_lint_only_when_one_rule_one_place_is_on(library_copy, b
     monkeypatch.delenv("POLICY_BUILDER_ONE_RULE_ONE_PLACE", raising=False)
     add_rules(library_copy, "03-principles.yaml", "principles.regulator", f"{{action: {PLANTED}, modality: may}}")
     add_rules(library_copy, "07-devices.yaml", "devices.privacy-settings", f"{{action: {PLANTED}, modality: may}}")
+    # The bundled library has it on: start from a library with the switch off.
+    settings = library_copy / "library.yaml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("one_rule_one_place: true\n", ""), encoding="utf-8"
+    )
 
     def check() -> Linter:
         linter = Linter(load_library(library_copy))
