@@ -32,11 +32,11 @@ HEADER_FILL = "E8EEF6"  # pale blue: table header rows, which are also bold and 
 
 # name: (size pt, bold, colour, space before pt, space after pt, keep with next)
 PARAGRAPH_STYLES = {
-    "Normal": (12, False, TEXT, 0, 8, False),  # its spacing is the document default, set in main()
+    "Normal": (12, False, TEXT, 0, 6, False),  # its spacing is the document default, set in main()
     "Title": (28, True, ACCENT, 0, 12, True),
     "Subtitle": (16, False, TEXT, 0, 12, True),
-    "Heading 1": (18, True, ACCENT, 18, 6, True),
-    "Heading 2": (14, True, ACCENT, 16, 4, True),
+    "Heading 1": (18, True, ACCENT, 14, 6, True),
+    "Heading 2": (14, True, ACCENT, 10, 3, True),
     "Heading 3": (12, True, TEXT, 12, 4, True),
     "TOC Heading": (18, True, ACCENT, 0, 8, True),
     "Header": (11, False, TEXT, 0, 0, False),
@@ -118,9 +118,9 @@ def main() -> None:
     lang.set(qn("w:eastAsia"), "en-GB")
     for tag in ("w:sz", "w:szCs"):
         rpr.find(qn(tag)).set(qn("w:val"), "24")
-    # Space after each paragraph and line spacing 1.2 (GOV.UK guidance on accessible documents).
+    # Space after each paragraph (6 pt) and line spacing 1.2 (GOV.UK guidance on accessible documents).
     defaults.find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing")).attrib.update(
-        {qn("w:before"): "0", qn("w:after"): "160", qn("w:line"): "288", qn("w:lineRule"): "auto"}
+        {qn("w:before"): "0", qn("w:after"): "120", qn("w:line"): "288", qn("w:lineRule"): "auto"}
     )
 
     for name, spec in PARAGRAPH_STYLES.items():
