@@ -7,6 +7,7 @@ imported inside commands so `--help` stays fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import re
@@ -479,12 +480,19 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
     """Show which clauses cite each guidance item, and what is uncovered."""
     from .coverage import coverage as compute
     from .readability import measure
+    from .watch import load_watch, watch_lines
 
     library = _library(ctx)
     report = compute(library)
     readability = measure(library)
+    watched = load_watch(library.root, set(library.nations))
     if as_json:
-        click.echo(json.dumps({**report.as_dict(), "readability": readability.as_dict()}, indent=2, ensure_ascii=False))
+        watch = [
+            {**vars(item), "last_checked": item.last_checked.isoformat(), "stale": item.stale(dt.date.today())}
+            for item in watched
+        ]
+        payload = {**report.as_dict(), "readability": readability.as_dict(), "watch": watch}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         if report.uncovered:
             sys.exit(1)
         return
@@ -506,6 +514,10 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
     )
     for clause in readability.hardest():
         click.echo(f"  {clause.id}: reading ease {clause.reading_ease:.1f}, grade {clause.grade:.1f}")
+    if watched:
+        click.echo("\nWatch list (guidance and law expected to change):")
+        for line in watch_lines(watched, dt.date.today()):
+            click.echo(line)
     if report.uncovered:
         sys.exit(1)
 
@@ -555,11 +567,19 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
 @user_errors
 def check(ctx: click.Context, target: Path) -> None:
     """Exit 1 if a policy (or profile) is past its review date or built from an older library."""
-    from .review import check_target
+    from .review import check_target, nation_of
+    from .watch import load_watch, watch_lines
 
-    lines, due = check_target(_library(ctx), target)
+    library = _library(ctx)
+    lines, due = check_target(library, target)
     for line in lines:
         click.echo(line)
+    # Not part of "due": the watch list says what may change next, so a reviewer knows what to look out for.
+    watched = watch_lines(load_watch(library.root, set(library.nations)), dt.date.today(), nation_of(target, library))
+    if watched:
+        click.echo("Guidance and law on the watch list (expected to change; not yet in the library):")
+        for line in watched:
+            click.echo(f"  {line}")
     if due:
         sys.exit(1)
 

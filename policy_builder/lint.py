@@ -231,7 +231,28 @@ class Linter:
         self.check_versions()
         self.check_handouts()
         self.check_rules()
+        self.check_watch()
         return self.problems
+
+    def check_watch(self) -> None:
+        """The watch list loads, and each entry's `affects` names a section number or a clause of the library."""
+        from .errors import LibraryError
+        from .watch import load_watch
+
+        try:
+            items = load_watch(self.library.root, set(self.library.nations))
+        except LibraryError as exc:
+            self.problems.append(str(exc))
+            return
+        sections = {str(n) for n in range(1, len(self.library.sections) + 1)}
+        clause_ids = {c.id for c in self.library.clauses}
+        for item in items:
+            for target in item.affects:
+                if target not in sections and target not in clause_ids:
+                    self.problems.append(
+                        f"{self.library.root / 'watch.yaml'}: watch entry '{item.id}' affects '{target}', "
+                        "which is neither a section number nor a clause id"
+                    )
 
     def check_handouts(self) -> None:
         """Staff summary and leaflet wording: clauses exist, names are questions, every text renders."""

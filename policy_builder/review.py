@@ -85,3 +85,18 @@ def changed_clauses(library: Library, manifest: dict[str, Any]) -> list[str]:
         for c in result.reworded
     ]
     return lines
+
+
+def nation_of(target: Path, library: Library) -> str | None:
+    """The nation a policy (its manifest's answers) or profile is for; None when it cannot be read."""
+    try:
+        if target.suffix.lower() in (".yaml", ".yml"):
+            from .profile import load_profile
+
+            return load_profile(target, library.questionnaire, library.nations).values.get("organisation.nation")
+        from .manifest import read_manifest
+
+        nation = read_manifest(target).get("answers", {}).get("organisation.nation")
+    except Exception:  # noqa: BLE001 - check_target has already reported a file it cannot read
+        return None
+    return nation if isinstance(nation, str) else None

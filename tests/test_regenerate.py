@@ -268,7 +268,7 @@ def test_check_flags_policies_from_an_older_library_and_past_review(tmp_path, li
     policy = out(v1, "policy.md")
     ok = CliRunner().invoke(main, ["--library", str(old_lib), "check", str(policy)])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.splitlines()[-1] == "Not due for review."
+    assert "Not due for review." in ok.output.splitlines()
     due = CliRunner().invoke(main, ["--library", str(new_lib), "check", str(policy)])
     assert due.exit_code == 1
     assert "Built from clause library 1.1.0; the current library is 1.2.0." in due.output
