@@ -242,6 +242,9 @@ def main() -> None:
         help=f"commit whose single build today's is compared with (default {REFERENCE}, before issue 13); 'none' skips",
     )
     args = parser.parse_args()
+    # Measure as installed: pip writes compiled modules (.pyc) at install time, so no run should
+    # pay for compiling ours from source, as every run does where this variable is set.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     pandoc = shutil.which("pandoc")
     work = Path(tempfile.mkdtemp(prefix="pb-bench-"))
     rows: list[tuple[str, str, str]] = []
