@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from conftest import BUILD_DATE, PROFILES, ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2 import FileSystemBytecodeCache
 
 from policy_builder import _yaml, templating
@@ -220,3 +222,24 @@ def test_build_keeps_everything_inside_the_cache_folder(tmp_path):
     assert [p.name for p in first] == [p.name for p in second]
     for a, b in zip(first, second, strict=True):
         assert a.read_text(encoding="utf-8") == b.read_text(encoding="utf-8"), a.name
+
+
+def _escape_every_step(text: str) -> str:
+    """markdown_escape without its shortcut for plain text: every substitution, every time."""
+    import re
+
+    text = templating._CONTROL.sub("", str(text))
+    text = re.sub(r"\s*[\r\n]+\s*", " ", text)
+    text = templating._MD_SPECIAL.sub(r"\\\1", text)
+    text = re.sub(r"^(\s*\d+)([.)])(\s|$)", r"\1\\\2\3", text)
+    return re.sub(r"^(\s*)([-+=])", r"\1\\\2", text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.one_of(
+        st.text(), st.text(alphabet=st.sampled_from(list("aZ 9.)-+=\\`*_[]<>|#~&\r\n\t\x00\x0b\x1f\x85\u2028\ufffe")))
+    )
+)
+def test_the_plain_text_shortcut_escapes_exactly_as_every_step_would(text):
+    assert templating.markdown_escape(text) == _escape_every_step(text)
