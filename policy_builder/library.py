@@ -225,7 +225,12 @@ def _read_snapshot(root: Path, key: str) -> Library | None:
     if path is None:
         return None
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            # Only a file this user wrote: a cache folder shared with others (a $POLICY_BUILDER_CACHE
+            # in /tmp, say) must not let someone else's file be unpickled here.
+            if hasattr(os, "getuid") and os.fstat(handle.fileno()).st_uid != os.getuid():
+                return None
+            raw = handle.read()
     except OSError:
         return None
     head, _, rest = raw.partition(b"\n")

@@ -243,3 +243,14 @@ def _escape_every_step(text: str) -> str:
 )
 def test_the_plain_text_shortcut_escapes_exactly_as_every_step_would(text):
     assert templating.markdown_escape(text) == _escape_every_step(text)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
+def test_a_snapshot_owned_by_someone_else_is_not_read(cache, clauses, yaml_reads):
+    load_library(clauses)
+    [path] = snapshots(cache)
+    os.chown(path, os.getuid() + 4242, -1)
+    yaml_reads.clear()
+    assert MARKER in policy_text(load_library(clauses))
+    assert yaml_reads  # read afresh
+    assert path.stat().st_uid == os.getuid()  # and replaced by this user's own
