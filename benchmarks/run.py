@@ -1,12 +1,17 @@
 """Speed figures for policy-builder, measured against pandoc in the same run.
 
-    python benchmarks/run.py [--runs 5] [--batch 200] [--jobs N]
+    python benchmarks/run.py [--runs 5] [--batch 200] [--jobs N] [--reference COMMIT | none] [--reference-runs 10]
 
 Reports medians over several runs of whole processes, and ratios against a
 reference measured in the same command (these machines are noisy):
 
 - single build: `policy-builder build profiles/example-council.yaml --format md,docx`
   against `pandoc` converting the resulting Markdown to docx;
+- the same build against the same build at an older commit (default: the last one
+  before issue 13, when a build wrote one policy, not three documents), extracted
+  with `git archive` and run with this Python from its own folder, in pairs of runs
+  (alternating which goes first), each tree with its own warm cache folder: medians
+  of wall and CPU time, their ratio, and the median of the pairs' ratios;
 - batch build: one `policy-builder build` of N generated profiles (both
   formats) against pandoc converting the N resulting Markdown files, one
   process each, as a pandoc-based pipeline would;
@@ -39,6 +44,10 @@ BIN = Path(sys.executable).parent / "policy-builder"
 sys.path.insert(0, str(ROOT))
 
 
+# The last commit before issue 13's first slice (074b43a): a build wrote one policy, in Markdown and Word.
+REFERENCE = "156288e"
+
+
 def timed(command: list[str], cwd: Path | None = None) -> float:
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -48,6 +57,88 @@ def timed(command: list[str], cwd: Path | None = None) -> float:
 def median_of(runs: int, command: list[str], cwd: Path | None = None) -> float:
     timed(command, cwd)  # warm the file cache; not counted
     return statistics.median(timed(command, cwd) for _ in range(runs))
+
+
+def timed_cpu(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one process: CPU is user + system time, which other work on the machine disturbs less."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} (in {cwd}) exited {process.returncode}: {errors.decode()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def extract_commit(commit: str, folder: Path) -> str:
+    """The tree of ``commit`` in ``folder`` (git archive); returns the commit's short hash and subject."""
+    import io
+    import tarfile
+
+    described = subprocess.run(
+        ["git", "log", "-1", "--format=%h %ad %s", "--date=short", commit],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=ROOT, check=True, capture_output=True)
+    folder.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(folder, filter="data")
+    return described
+
+
+def tree_env(tree: Path, cache: Path) -> dict[str, str]:
+    """Run `python -m policy_builder` from ``tree``'s own code, clauses and templates, with its own cache."""
+    env = {k: v for k, v in os.environ.items() if k not in ("POLICY_BUILDER_LIBRARY", "PYTHONPATH")}
+    # Older trees took the variable as the compiled-template folder itself and wrote names.json
+    # beside it: a folder of its own inside `cache` keeps both inside.
+    env.update(PYTHONPATH=str(tree), POLICY_BUILDER_CACHE=str(cache / "cache"))
+    return env
+
+
+def compare_with_reference(work: Path, commit: str, runs: int) -> list[tuple[str, str, str]]:
+    """Today's single build (three documents) against ``commit``'s (one policy), runs alternating."""
+    reference = work / "reference"
+    described = extract_commit(commit, reference)
+    trees = {"now": ROOT, "then": reference}
+    envs = {name: tree_env(tree, work / f"cache-{name}") for name, tree in trees.items()}
+    for name, tree in trees.items():  # make sure each run uses its own tree's code, not the installed package
+        where = subprocess.run(
+            [sys.executable, "-c", "import policy_builder; print(policy_builder.__file__)"],
+            cwd=tree, env=envs[name], check=True, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+        if not Path(where).resolve().is_relative_to(tree.resolve()):
+            raise SystemExit(f"{name}: policy_builder came from {where}, not from {tree}")
+    commands = {
+        name: [sys.executable, "-m", "policy_builder", "build", "profiles/example-council.yaml",
+               "--format", "md,docx", "--out", str(work / f"reference-out-{name}")]
+        for name in trees
+    }  # fmt: skip
+    for name, tree in trees.items():
+        timed_cpu(commands[name], tree, envs[name])  # warm: file cache, compiled templates, snapshot
+    documents = {name: len(list((work / f"reference-out-{name}").glob("*.docx"))) for name in trees}
+    wall: dict[str, list[float]] = {name: [] for name in trees}
+    cpu: dict[str, list[float]] = {name: [] for name in trees}
+    for index in range(runs):
+        # Alternate which goes first, so neither always follows the other's disk and cache traffic.
+        for name in ("now", "then") if index % 2 == 0 else ("then", "now"):
+            elapsed, used = timed_cpu(commands[name], trees[name], envs[name])
+            wall[name].append(elapsed)
+            cpu[name].append(used)
+    now_wall, then_wall = statistics.median(wall["now"]), statistics.median(wall["then"])
+    now_cpu, then_cpu = statistics.median(cpu["now"]), statistics.median(cpu["then"])
+    # Each pair ran back to back, under much the same load: the median of their ratios is steadier.
+    paired_wall = statistics.median(n / t for n, t in zip(wall["now"], wall["then"], strict=True))
+    paired_cpu = statistics.median(n / t for n, t in zip(cpu["now"], cpu["then"], strict=True))
+    print(f"Reference: {described} ({documents['then']} Word file(s) a build; now {documents['now']})\n")
+    return [
+        (f"single build now, {documents['now']} documents (python -m)", f"{now_wall:.3f} s", f"CPU {now_cpu:.3f} s"),
+        (f"single build at {commit}, {documents['then']} document(s)", f"{then_wall:.3f} s", f"CPU {then_cpu:.3f} s"),
+        (f"ratio {documents['now']} documents now / {documents['then']} then", f"{now_wall / then_wall:.2f}x",
+         f"CPU {now_cpu / then_cpu:.2f}x; paired: {paired_wall:.2f}x, CPU {paired_cpu:.2f}x; target <= 1.0x"),
+    ]  # fmt: skip
 
 
 def _pss_kb(pid: int) -> int:
@@ -150,7 +241,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200, help="profiles in the batch build")
     parser.add_argument("--batch-runs", type=int, default=3, help="runs of the batch build and of pandoc's batch")
     parser.add_argument("--jobs", type=int, default=None, help="--jobs for the batch build (default: its own)")
+    parser.add_argument(
+        "--reference",
+        default=REFERENCE,
+        help=f"commit whose single build today's is compared with (default {REFERENCE}, before issue 13); 'none' skips",
+    )
+    parser.add_argument("--reference-runs", type=int, default=10, help="pairs of runs against the reference commit")
     args = parser.parse_args()
+    # Measure as installed: pip writes compiled modules (.pyc) at install time, so no run should
+    # pay for compiling ours from source, as every run does where this variable is set.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     pandoc = shutil.which("pandoc")
     work = Path(tempfile.mkdtemp(prefix="pb-bench-"))
     rows: list[tuple[str, str, str]] = []
@@ -175,6 +275,8 @@ def main() -> None:
         pandoc_single = median_of(args.runs, [pandoc, str(markdown), "-o", str(converted)])
         rows.append(("pandoc md -> docx, same policy", f"{pandoc_single:.3f} s", ""))
         rows.append(("ratio single / pandoc", f"{single / pandoc_single:.2f}x", "target <= 3x"))
+    if args.reference.lower() != "none":
+        rows += compare_with_reference(work, args.reference, args.reference_runs)
 
     # --- batch build -----------------------------------------------------------------
     folder = work / "profiles"

@@ -1,7 +1,9 @@
 """Loading the clause library: questionnaire, sources, nations, clauses and gap rules.
 
 Everything is read and compiled once per process; building a hundred profiles
-reuses one Library.
+reuses one Library. Between runs, a library that loaded without a problem is kept
+as a snapshot in the cache folder, keyed by the bytes of every file it was read
+from, so the next run skips reading and checking the YAML (about 150 ms).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError
 
-from . import _yaml
+from . import _yaml, templating
 from .errors import LibraryError
 from .models import (
     LEVELS,
@@ -61,6 +63,8 @@ class Library:
     version: str = "0"  # clauses/library.yaml
     actions: dict[str, Action] = field(default_factory=dict)  # clauses/actions.yaml, what rules may name
     _history: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False)
+    # templates key -> (template name, source): how to make the template again from a snapshot.
+    _template_sources: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def history(self) -> dict[str, list[dict[str, Any]]]:
@@ -100,9 +104,26 @@ _RULE_FIELDS = {"id", "when", "severity", "message", "recommendation", "question
 
 
 def load_library(root: str | Path | None = None) -> Library:
+    """The library in ``root`` (default: the bundled clauses/), from the snapshot when its files are unchanged."""
     root = Path(root) if root else default_library_dir()
     if not root.is_dir():
         raise LibraryError(root, None, "clause library folder not found")
+    key = _snapshot_key(root)
+    if key is not None:
+        cached = _read_snapshot(root, key)
+        if cached is not None:
+            return cached
+    with templating.recording() as compiled:
+        library = _read_library(root)
+    # Only a library with no problem is kept, and only if no file changed while it was read:
+    # a broken library is read (and reported) afresh every time.
+    if key is not None and not library.problems and _snapshot_key(root) == key:
+        _write_snapshot(library, key, compiled)
+    return library
+
+
+def _read_library(root: Path) -> Library:
+    """Read and check every file of the library (what a snapshot saves)."""
     questionnaire = load_questionnaire(root / "questionnaire.yaml")
     documents, items, not_applicable = _load_sources(root / "sources.yaml")
     nations = _load_nations(root / "nations.yaml")
@@ -130,6 +151,169 @@ def load_library(root: str | Path | None = None) -> Library:
         library.gap_rules = _load_gap_rules(gaps_path, library)
     library.version = _load_library_version(root / "library.yaml")
     return library
+
+
+# --- snapshot between runs -------------------------------------------------------------
+#
+# A snapshot is a pickle. That is safe here only because the file is our own: written by this
+# tool, into the user's own cache folder, with mode 0600, and read back by the same user. Anyone
+# who can write that folder can already change what runs (the compiled templates beside it in
+# jinja/ are Python code objects, which Jinja itself stores with marshal and pickle). Pickle
+# keeps the dataclasses, dates and paths exactly as loaded, at about 3 ms to read. A checksum
+# catches a truncated or damaged file; any snapshot that cannot be read is ignored and rebuilt.
+
+SNAPSHOT_FORMAT = b"policy-builder library snapshot 1"
+SNAPSHOTS_KEPT = 24  # one per library folder; temporary libraries (tests, wizards) push out the oldest
+_LIBRARY_FILES = ("questionnaire.yaml", "sources.yaml", "nations.yaml", ACTIONS_FILE, "gaps.yaml", "library.yaml")
+
+
+def _snapshot_key(root: Path) -> str | None:
+    """A hash of everything a loaded library depends on, or None when a file cannot be read.
+
+    The bytes of every file load_library reads (and which of the optional ones exist), the
+    folder as given, this package's code (size and time of each module) and the versions of
+    Python and Jinja that compiled the templates.
+    """
+    import hashlib
+    import sys
+
+    import jinja2
+
+    from . import __version__
+
+    digest = hashlib.sha256()
+
+    def put(*parts: str | bytes) -> None:
+        for part in parts:
+            digest.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogateescape"))
+            digest.update(b"\0")
+
+    put(SNAPSHOT_FORMAT, __version__, sys.version, jinja2.__version__, str(root), str(root.absolute()))
+    try:
+        # Installing or upgrading a package changes its folder's listing, so its time.
+        put(str(Path(jinja2.__file__).parent.parent.stat().st_mtime_ns))
+        for module in sorted(Path(__file__).parent.glob("*.py")):
+            info = module.stat()
+            put(module.name, str(info.st_size), str(info.st_mtime_ns))
+        for path in [*(root / name for name in _LIBRARY_FILES), *sorted(root.glob("[0-9]*.yaml"))]:
+            try:
+                put(path.name, path.read_bytes())
+            except FileNotFoundError:
+                put(path.name, b"\0missing")
+    except OSError:
+        return None  # an unreadable file: load the library the usual way, which says what is wrong
+    return digest.hexdigest()
+
+
+def _snapshot_path(root: Path) -> Path | None:
+    import hashlib
+
+    folder = templating.cache_folder()
+    if folder is None:
+        return None
+    name = hashlib.sha256(f"{root}\0{root.absolute()}".encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return folder / "library" / f"{name}.snapshot"
+
+
+def _read_snapshot(root: Path, key: str) -> Library | None:
+    """The library saved under ``key``, or None: missing, stale, damaged or unreadable snapshots are ignored."""
+    import hashlib
+    import marshal
+    import pickle
+
+    path = _snapshot_path(root)
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as handle:
+            # Only a file this user wrote: a cache folder shared with others (a $POLICY_BUILDER_CACHE
+            # in /tmp, say) must not let someone else's file be unpickled here.
+            if hasattr(os, "getuid") and os.fstat(handle.fileno()).st_uid != os.getuid():
+                return None
+            raw = handle.read()
+    except OSError:
+        return None
+    head, _, rest = raw.partition(b"\n")
+    stored_key, _, rest = rest.partition(b"\n")
+    checksum, _, payload = rest.partition(b"\n")
+    if (
+        head != SNAPSHOT_FORMAT
+        or stored_key != key.encode()
+        or checksum != hashlib.sha256(payload).hexdigest().encode()
+    ):
+        return None
+    try:
+        data = pickle.loads(payload)
+        library, sources, code = data["library"], data["templates"], marshal.loads(data["code"])
+        if not isinstance(library, Library) or not isinstance(sources, dict) or not isinstance(code, dict):
+            return None
+        templating.remember_code(code)
+        library.templates = {key: compile_template(source, name) for key, (name, source) in sources.items()}
+    except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, reading the library afresh is right
+        return None
+    library._template_sources = sources
+    return library
+
+
+def _write_snapshot(library: Library, key: str, compiled: set[tuple[str, str]]) -> None:
+    """Save the library (best effort: a cache that cannot be written is simply not kept)."""
+    import dataclasses
+    import hashlib
+    import marshal
+    import os
+    import pickle
+    import tempfile
+
+    path = _snapshot_path(library.root)
+    if path is None:
+        return
+    bare = dataclasses.replace(library, templates={}, _history=None)  # templates: kept as code below
+    try:
+        payload = pickle.dumps(
+            {
+                "library": bare,
+                "templates": library._template_sources,
+                "code": marshal.dumps(templating.remembered_code(compiled)),
+            },
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+    except (pickle.PicklingError, TypeError, ValueError, AttributeError):
+        return
+    data = b"\n".join([SNAPSHOT_FORMAT, key.encode(), hashlib.sha256(payload).hexdigest().encode(), payload])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot.", suffix=".tmp")  # mode 0600
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)  # readers see the old snapshot or the new one, never half of one
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        return
+    _prune_snapshots(path.parent)
+
+
+def _prune_snapshots(folder: Path) -> None:
+    """Keep the SNAPSHOTS_KEPT most recently written snapshots (and no stray temporary files)."""
+    import time
+
+    try:
+        entries = [(entry.stat().st_mtime, entry) for entry in folder.iterdir()]
+    except OSError:
+        return
+    snapshots = sorted((e for e in entries if e[1].suffix == ".snapshot"), reverse=True)
+    stale = [e for _, e in snapshots[SNAPSHOTS_KEPT:]]
+    stale += [e for mtime, e in entries if e.suffix == ".tmp" and mtime < time.time() - 3600]
+    for entry in stale:
+        try:
+            entry.unlink()
+        except OSError:
+            pass
 
 
 def _load_actions(path: Path) -> dict[str, Action]:
@@ -344,10 +528,13 @@ def _load_nations(path: Path) -> dict[str, dict[str, Any]]:
     return nations
 
 
-def _compile(text: str, path: Path, line: int | None, what: str) -> Template:
-    """Compile library text; ``line`` is the file line the text's first line is on."""
+def _compile(library: Library, key: str, text: str, path: Path, line: int | None, what: str) -> Template:
+    """Compile library text into library.templates[key]; ``line`` is the file line the text's first line is on."""
+    name = f"{path.name}:{what}"
     try:
-        return compile_template(text, f"{path.name}:{what}")
+        template = library.templates[key] = compile_template(text, name)
+        library._template_sources[key] = (name, text)
+        return template
     except TemplateSyntaxError as exc:
         where = (line + exc.lineno - 1) if line and exc.lineno else line
         raise LibraryError(path, where, f"{what}: template error: {exc.message}") from None
@@ -406,7 +593,7 @@ def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> Libr
     if intro:
         start = doc.text_start("section", "intro")
         what = f"section {section_id} intro"
-        library.templates[f"section:{section_id}"] = _compile(intro, path, start, what)
+        _compile(library, f"section:{section_id}", intro, path, start, what)
         library.template_lines[f"section:{section_id}"] = doc.line("section", "intro")
         _check_names(library, intro, path, start, what, expression=False)
     raw_clauses = data.get("clauses")
@@ -505,7 +692,7 @@ def _load_clause(raw: Any, path: Path, doc: _yaml.Document, index: int, section_
         )
     text = raw["text"]
     start = doc.text_start("clauses", index, "text")
-    library.templates[clause_id] = _compile(text, path, start, clause_id)
+    _compile(library, clause_id, text, path, start, clause_id)
     library.template_lines[clause_id] = start
     _check_names(library, text, path, start, clause_id, expression=False)
     return Clause(

@@ -13,15 +13,15 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import PolicyBuilderError, display_path
-from .library import Library
 from .models import GapWarning, Policy
 from .versions import text_hash
+
+if TYPE_CHECKING:  # only a type here: the build has loaded it already
+    from .library import Library
 
 MANIFEST_VERSION = 1
 FRONT_MATTER_KEY = "policy_builder_manifest"
@@ -140,6 +140,8 @@ def _from_markdown(path: Path) -> dict[str, Any]:
     match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
     if not match:
         raise ManifestError(f"{display_path(path)}: this Markdown policy has no policy-builder front matter")
+    import yaml  # only reading an older policy's front matter needs it
+
     try:
         data = yaml.safe_load(match.group(1))
     except yaml.YAMLError as exc:

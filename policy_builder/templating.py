@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2.bccache import Bucket
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -68,16 +71,30 @@ def unshowable_note(texts: Mapping[str, Any]) -> str | None:
     return f"characters that documents cannot hold ({codes}) were left out of {', '.join(where)}"
 
 
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+_NUMBERED = re.compile(r"^(\s*\d+)([.)])(\s|$)")
+_MARKER = re.compile(r"^(\s*)([-+=])")
+# Text that markdown_escape would return unchanged (most answers: names, teams, systems), checked in
+# one match: it starts with none of space, digit, - + =, and holds no special, control or line-break
+# character. A build escapes well over a thousand values; this skips the five substitutions for most.
+_PLAIN = re.compile(
+    r"[^\s\d\-+=\\`*_\[\]<>|#~&\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]"
+    r"[^\\`*_\[\]<>|#~&\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]*"
+)
+
+
 def markdown_escape(text: str) -> str:
     """Escape free text so Markdown shows it literally, on one line."""
-    text = _CONTROL.sub("", str(text))
-    text = re.sub(r"\s*[\r\n]+\s*", " ", text)
+    text = str(text)
+    if _PLAIN.fullmatch(text):
+        return text
+    text = _CONTROL.sub("", text)
+    text = _LINE_BREAKS.sub(" ", text)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     # At the start (after any spaces) "1. " would start a numbered list, and "-", "+" or "=" a list,
     # a rule or, after a line of text, a setext heading underline.
-    text = re.sub(r"^(\s*\d+)([.)])(\s|$)", r"\1\\\2\3", text)
-    text = re.sub(r"^(\s*)([-+=])", r"\1\\\2", text)
-    return text
+    text = _NUMBERED.sub(r"\1\\\2\3", text)
+    return _MARKER.sub(r"\1\\\2", text)
 
 
 def _finalize(value: Any) -> Any:
@@ -228,8 +245,8 @@ _names_dirty: list[str] = []
 
 
 def _names_file() -> Path | None:
-    cache = _bytecode_cache()
-    return Path(cache.directory).parent / "names.json" if cache is not None else None
+    folder = cache_folder()
+    return folder / "names.json" if folder is not None else None
 
 
 def _names_memo() -> dict[str, dict[str, int]]:
@@ -336,43 +353,96 @@ def referenced_names(source: str, *, expression: bool = False) -> set[str]:
 # build's start-up. Jinja's bytecode cache keeps the compiled code between
 # runs, keyed by name and checked against the source, so an edited clause is
 # simply recompiled. No cache folder (read-only home, say) just means no cache.
+#
+# The cache folder is $POLICY_BUILDER_CACHE, else ~/.cache/policy-builder; everything is kept
+# inside it: jinja/ (compiled templates), names.json (names each text uses), library/ (snapshots).
 
 CACHE_ENV = "POLICY_BUILDER_CACHE"
 _conditions: dict[str, Template] = {}
 _cache: FileSystemBytecodeCache | None | bool = False  # False: not looked up yet
+_folder: Path | None | bool = False  # False: not looked up yet
+# Compiled code by (template name, source), for this process: filled as templates are compiled,
+# or all at once from a library snapshot (remember_code), so a template is compiled at most once.
+_code: dict[tuple[str, str], CodeType] = {}
+_recording: list[set[tuple[str, str]]] = []
 
 
-def _bytecode_cache() -> FileSystemBytecodeCache | None:
-    global _cache
-    if _cache is False:
+class _QuietBytecodeCache(FileSystemBytecodeCache):
+    """A bytecode cache that cannot fail a build: a full disk only means the code is not kept."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def cache_folder() -> Path | None:
+    """The folder kept between runs ($POLICY_BUILDER_CACHE or ~/.cache/policy-builder), None if unwritable."""
+    global _folder
+    if _folder is False:
         import os
 
-        folder = os.environ.get(CACHE_ENV) or str(
-            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policy-builder" / "jinja"
+        folder = Path(
+            os.environ.get(CACHE_ENV)
+            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policy-builder"
         )
         try:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            _cache = FileSystemBytecodeCache(folder) if os.access(folder, os.W_OK) else None
+            (folder / "jinja").mkdir(parents=True, exist_ok=True)
+            _folder = folder if os.access(folder / "jinja", os.W_OK) else None
         except OSError:
-            _cache = None
+            _folder = None
+    return _folder or None
+
+
+def bytecode_cache() -> FileSystemBytecodeCache | None:
+    """Jinja's bytecode cache in <cache folder>/jinja, shared by clause text and the output templates."""
+    global _cache
+    if _cache is False:
+        folder = cache_folder()
+        _cache = _QuietBytecodeCache(str(folder / "jinja")) if folder is not None else None
     return _cache or None
 
 
 def compile_template(source: str, name: str = "clause") -> Template:
     """ENV.from_string, with the compiled code cached between runs. Raises TemplateSyntaxError."""
-    cache = _bytecode_cache()
-    if cache is None:
-        return ENV.from_string(source)
-    bucket = cache.get_bucket(ENV, name, None, source)
-    code = bucket.code
+    code = _code.get((name, source))
     if code is None:
-        code = ENV.compile(source, name)
-        bucket.code = code
-        try:
-            cache.set_bucket(bucket)
-        except OSError:
-            pass
+        cache = bytecode_cache()
+        bucket = cache.get_bucket(ENV, name, None, source) if cache is not None else None
+        code = bucket.code if bucket is not None else None
+        if code is None:
+            code = ENV.compile(source, name)
+            if cache is not None and bucket is not None:
+                bucket.code = code
+                cache.set_bucket(bucket)
+        _code[(name, source)] = code
+    for used in _recording:
+        used.add((name, source))
     return ENV.template_class.from_code(ENV, code, ENV.make_globals(None))
+
+
+@contextmanager
+def recording() -> Iterator[set[tuple[str, str]]]:
+    """Collect the (name, source) of every template compiled inside the block, cached or not."""
+    used: set[tuple[str, str]] = set()
+    _recording.append(used)
+    try:
+        yield used
+    finally:
+        _recording.remove(used)
+
+
+def remembered_code(keys: Iterable[tuple[str, str]] | None = None) -> dict[tuple[str, str], CodeType]:
+    """The compiled code of the given (name, source) pairs, or of every template compiled so far."""
+    if keys is None:
+        return dict(_code)
+    return {key: _code[key] for key in keys if key in _code}
+
+
+def remember_code(codes: Mapping[tuple[str, str], CodeType]) -> None:
+    """Take compiled code from a library snapshot: those templates are then not read or compiled again."""
+    _code.update(codes)
 
 
 def compile_condition(expression: str) -> Template:

@@ -13,7 +13,7 @@ from ..errors import display_path
 from ..gaps import count_by_severity, split_by_cause
 from ..library import PACKAGE_ROOT
 from ..models import GapWarning, Policy
-from ..templating import long_date, markdown_escape
+from ..templating import bytecode_cache, long_date, markdown_escape
 
 TEMPLATES_DIR = PACKAGE_ROOT / "templates"
 
@@ -21,8 +21,10 @@ TEMPLATES_DIR = PACKAGE_ROOT / "templates"
 @cache
 def _environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     # Our own templates, trusted; answers reach them only as values, escaped by `md`.
+    # Their compiled code is kept between runs beside the clause templates' (checked against the source).
     env = Environment(
         loader=FileSystemLoader(str(templates_dir)),
+        bytecode_cache=bytecode_cache(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,0 +1,256 @@
+"""What is kept between runs: the library snapshot, compiled templates and names.json.
+
+Behaviour only (no timings): a second load uses the snapshot, any edit to the
+library's files is seen, a damaged snapshot is ignored, a broken library is
+reported every time and never kept, and everything stays inside the cache folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BUILD_DATE, PROFILES, ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jinja2 import FileSystemBytecodeCache
+
+from policy_builder import _yaml, templating
+from policy_builder import library as library_module
+from policy_builder.assemble import build_policy
+from policy_builder.errors import LibraryError
+from policy_builder.library import load_library
+from policy_builder.profile import load_profile
+
+MARKER = "Zebramarkerone"  # a word the first clause of 01-purpose.yaml is given, to find in the policy
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh cache folder for this test: the process forgets the one it found before."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(templating.CACHE_ENV, str(folder))
+    monkeypatch.setattr(templating, "_folder", False)
+    monkeypatch.setattr(templating, "_cache", False)
+    monkeypatch.setattr(templating, "_code", {})
+    monkeypatch.setattr(templating, "_conditions", {})
+    return folder
+
+
+@pytest.fixture
+def clauses(tmp_path: Path) -> Path:
+    """A copy of the bundled library whose first clause text starts with MARKER."""
+    folder = tmp_path / "clauses"
+    shutil.copytree(ROOT / "clauses", folder)
+    path = folder / "01-purpose.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "    text: |\n" in text
+    path.write_text(text.replace("    text: |\n", f"    text: |\n      {MARKER}.\n", 1), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def yaml_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every YAML file the library loader parses, in order."""
+    reads: list[Path] = []
+    real = _yaml.load
+
+    def counting(path, *args, **kwargs):  # noqa: ANN001, ANN202 - same signature as _yaml.load
+        reads.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(_yaml, "load", counting)
+    return reads
+
+
+def snapshots(cache: Path) -> list[Path]:
+    return sorted((cache / "library").glob("*.snapshot"))
+
+
+def policy_text(library: library_module.Library) -> str:
+    answers = load_profile(
+        PROFILES / "example-council.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
+    )
+    policy = build_policy(library, answers)
+    return "\n".join(f"{c.id}: {c.text}" for c in policy.clauses)
+
+
+def test_second_load_comes_from_the_snapshot_and_builds_the_same_policy(cache, clauses, yaml_reads):
+    first = load_library(clauses)
+    assert any(p.name == "01-purpose.yaml" for p in yaml_reads)
+    assert len(snapshots(cache)) == 1
+    yaml_reads.clear()
+    second = load_library(clauses)
+    assert yaml_reads == []  # no YAML parsed: the snapshot was used
+    assert second.sections == first.sections
+    assert second.questionnaire == first.questionnaire
+    assert second.items == first.items and second.gap_rules == first.gap_rules
+    assert second.actions == first.actions and second.version == first.version
+    assert set(second.templates) == set(first.templates)
+    text = policy_text(second)
+    assert MARKER in text
+    assert text == policy_text(first)
+
+
+def test_a_changed_clause_text_is_seen_even_with_the_same_size_and_time(cache, clauses, yaml_reads):
+    assert MARKER in policy_text(load_library(clauses))
+    path = clauses / "01-purpose.yaml"
+    before = path.stat()
+    changed = MARKER.replace("one", "two")
+    path.write_text(path.read_text(encoding="utf-8").replace(MARKER, changed), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    yaml_reads.clear()
+    library = load_library(clauses)
+    assert yaml_reads  # read afresh
+    text = policy_text(library)
+    assert changed in text and MARKER not in text
+    assert len(snapshots(cache)) == 1  # the new snapshot replaced the old one
+
+
+def test_a_new_section_file_is_seen(cache, clauses):
+    before = load_library(clauses)
+    source = (clauses / "18-review.yaml").read_text(encoding="utf-8")
+    extra = source.replace("id: review", "id: review-extra", 1).replace("- id: review.", "- id: review-extra.")
+    (clauses / "19-extra.yaml").write_text(extra, encoding="utf-8")
+    after = load_library(clauses)
+    assert [s.id for s in after.sections] == [*(s.id for s in before.sections), "review-extra"]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "bad payload", "empty"])
+def test_a_damaged_snapshot_is_ignored_and_rebuilt(cache, clauses, yaml_reads, damage):
+    load_library(clauses)
+    [path] = snapshots(cache)
+    raw = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(os.urandom(4096))
+    elif damage == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:  # header, key and checksum all right, but the payload is not a library
+        head, key, _checksum, _payload = raw.split(b"\n", 3)
+        payload = b"\x80\x05not a pickle at all"
+        path.write_bytes(b"\n".join([head, key, hashlib.sha256(payload).hexdigest().encode(), payload]))
+    yaml_reads.clear()
+    library = load_library(clauses)
+    assert yaml_reads  # read afresh, no crash
+    assert MARKER in policy_text(library)
+    assert path.read_bytes() != b"" and path.read_bytes()[:30] == raw[:30]  # written again
+    yaml_reads.clear()
+    load_library(clauses)
+    assert yaml_reads == []
+
+
+def test_an_unreadable_cache_folder_only_means_no_snapshot(tmp_path, monkeypatch, clauses):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be", encoding="utf-8")
+    monkeypatch.setenv(templating.CACHE_ENV, str(blocker))
+    monkeypatch.setattr(templating, "_folder", False)
+    monkeypatch.setattr(templating, "_cache", False)
+    assert MARKER in policy_text(load_library(clauses))
+    assert MARKER in policy_text(load_library(clauses))
+
+
+def test_a_broken_library_is_reported_every_time_and_never_kept(cache, clauses):
+    load_library(clauses)  # a good snapshot of this folder exists
+    path = clauses / "01-purpose.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("sources: [BASW-PURPOSE,", "sources: [NO-SUCH-SOURCE,", 1),
+        encoding="utf-8",
+    )
+    messages = []
+    for _ in range(2):
+        with pytest.raises(LibraryError) as caught:
+            load_library(clauses)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert "01-purpose.yaml:" in messages[0] and "unknown source id(s) NO-SUCH-SOURCE" in messages[0]
+
+
+def test_a_library_with_an_unknown_name_is_not_kept(cache, clauses, yaml_reads):
+    path = clauses / "01-purpose.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(MARKER, "{{ organisation.nmae }}"), encoding="utf-8")
+    first = load_library(clauses)
+    assert first.problems and "organisation.nmae" in str(first.problems[0])
+    assert snapshots(cache) == []
+    yaml_reads.clear()
+    second = load_library(clauses)
+    assert yaml_reads  # read afresh
+    assert [str(p) for p in second.problems] == [str(p) for p in first.problems]
+    with pytest.raises(LibraryError, match="organisation.nmae"):
+        second.require_sound()
+
+
+def test_build_keeps_everything_inside_the_cache_folder(tmp_path):
+    """names.json, the snapshot and the compiled output templates all go inside $POLICY_BUILDER_CACHE."""
+    cache = tmp_path / "outer" / "cache"
+    env = {**os.environ, templating.CACHE_ENV: str(cache)}
+    outputs = []
+    for run in range(2):
+        out = tmp_path / f"out{run}"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "policy_builder",
+                "build",
+                str(PROFILES / "example-council.yaml"),
+                "--out",
+                str(out),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        outputs.append(sorted(out.glob("*.md")))
+    assert sorted(p.name for p in (tmp_path / "outer").iterdir()) == ["cache"]  # nothing beside the folder
+    assert (cache / "names.json").is_file()
+    assert len(snapshots(cache)) == 1
+    bytecode = FileSystemBytecodeCache(str(cache / "jinja"))
+    templates = ROOT / "templates"
+    for name in ("policy.md.j2", "practice-guide.md.j2", "sources-annex.md.j2"):
+        key = bytecode.get_cache_key(name, str(templates / name))
+        assert (cache / "jinja" / f"__jinja2_{key}.cache").is_file(), name
+    # The second run (snapshot, cached templates) wrote the same documents as the first, bar the manifest's date.
+    first, second = outputs
+    assert [p.name for p in first] == [p.name for p in second]
+    for a, b in zip(first, second, strict=True):
+        assert a.read_text(encoding="utf-8") == b.read_text(encoding="utf-8"), a.name
+
+
+def _escape_every_step(text: str) -> str:
+    """markdown_escape without its shortcut for plain text: every substitution, every time."""
+    import re
+
+    text = templating._CONTROL.sub("", str(text))
+    text = re.sub(r"\s*[\r\n]+\s*", " ", text)
+    text = templating._MD_SPECIAL.sub(r"\\\1", text)
+    text = re.sub(r"^(\s*\d+)([.)])(\s|$)", r"\1\\\2\3", text)
+    return re.sub(r"^(\s*)([-+=])", r"\1\\\2", text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.one_of(
+        st.text(), st.text(alphabet=st.sampled_from(list("aZ 9.)-+=\\`*_[]<>|#~&\r\n\t\x00\x0b\x1f\x85\u2028\ufffe")))
+    )
+)
+def test_the_plain_text_shortcut_escapes_exactly_as_every_step_would(text):
+    assert templating.markdown_escape(text) == _escape_every_step(text)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
+def test_a_snapshot_owned_by_someone_else_is_not_read(cache, clauses, yaml_reads):
+    load_library(clauses)
+    [path] = snapshots(cache)
+    os.chown(path, os.getuid() + 4242, -1)
+    yaml_reads.clear()
+    assert MARKER in policy_text(load_library(clauses))
+    assert yaml_reads  # read afresh
+    assert path.stat().st_uid == os.getuid()  # and replaced by this user's own
