@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template, TemplateError
 
@@ -25,6 +25,9 @@ from ..library import Library
 from ..models import MODALITIES, Policy
 from ..questionnaire import evaluate
 from ..templating import BlankAnswerError, compile_condition, compile_template
+
+if TYPE_CHECKING:
+    from .blocks import Block
 
 SUMMARY_FILE = "summary.yaml"
 LEAFLET_FILE = "leaflet.yaml"
@@ -382,15 +385,27 @@ def sample_leaflet_level(library: Library, context: Mapping[str, Any]) -> Readin
 # --- Markdown and reading level --------------------------------------------------------------
 
 
-def render_handout_markdown(handout: Handout) -> str:
+def handout_blocks(handout: Handout) -> list[Block]:
+    """The staff summary or leaflet as blocks (render/blocks.py), for the Markdown and the Word writer.
+
+    Markdown shows the marking and the draft line above the title; Word puts the
+    marking in the header and footer and the draft line under the title (the
+    one-page leaflet says DRAFT in its header only).
+    """
     from ..templating import markdown_escape
+    from .blocks import parse
 
     lines = []
-    if handout.marking:
-        lines += [f"**{handout.marking}**", ""]
-    if handout.draft:
-        lines += [f"**{draft_note(handout)}**", ""]
+    if handout.marking or handout.draft:
+        lines += ["<!-- markdown -->", ""]
+        if handout.marking:
+            lines += [f"**{handout.marking}**", ""]
+        if handout.draft:
+            lines += [f"**{draft_note(handout)}**", ""]
+        lines += ["<!-- end -->", ""]
     lines += [f"# {handout.title}", "", f"**{markdown_escape(handout.organisation)}**", ""]
+    if handout.draft and handout.kind != "leaflet":
+        lines += ["<!-- word -->", "", f"**{draft_note(handout)}**", "", "<!-- end -->", ""]
     previous = None
     for kind, text in handout.blocks:
         if kind == "heading":
@@ -403,8 +418,14 @@ def render_handout_markdown(handout: Handout) -> str:
             lines += [text, ""]
         previous = kind
     if handout.marking:
-        lines += [f"**{handout.marking}**", ""]
-    return "\n".join(lines).rstrip() + "\n"
+        lines += ["<!-- markdown -->", "", f"**{handout.marking}**", "", "<!-- end -->", ""]
+    return parse("\n".join(lines))
+
+
+def render_handout_markdown(handout: Handout) -> str:
+    from .blocks import to_markdown
+
+    return to_markdown(handout_blocks(handout))
 
 
 @dataclass(frozen=True)
