@@ -18,6 +18,7 @@ from policy_builder.errors import PolicyBuilderError
 from policy_builder.models import HistoryEntry
 from policy_builder.profile import load_profile
 from policy_builder.render.docx import Writer, clause_bookmark, open_template, render_docx
+from policy_builder.render.markdown import render_policy
 
 
 def png() -> bytes:
@@ -104,11 +105,13 @@ def test_docx_reopens_with_title_headings_and_numbered_clauses(example):
 
 def test_docx_cover_says_how_to_get_another_format(example):
     policy, document = example
-    formats = next(c for c in policy.clauses if c.id == "review.accessible-formats")
     cover = [p.text for p in document.paragraphs[:6]]
     statement = next(t for t in cover if "other formats" in t)
     assert "large print, easy read, audio or another language" in statement
-    assert f"policy owner (Principal Social Worker), as clause {formats.number} says" in statement
+    assert statement.endswith("contact the policy owner (Principal Social Worker).")
+    # One sentence from the template (templates/_parts.md.j2), the same on the Markdown policy's cover.
+    markdown = render_policy(policy)
+    assert statement in markdown[: markdown.index("## Document control")]
 
 
 def test_docx_document_control_table_and_marking(example):
