@@ -3,8 +3,9 @@
 Both are built from the same answers as the policy, from wording people
 maintain in clauses/summary.yaml (Do / Don't items, each pointing to a clause)
 and clauses/leaflet.yaml (plain-English blocks). Each becomes a Handout: a
-title and a list of heading, text and bullet blocks in Markdown, which this
-module writes as Markdown and render/docx.py writes as Word.
+title and a list of heading, text and bullet blocks in Markdown, which
+`handout_blocks` reads into the document model (render/blocks.py) that the
+Markdown writer here and render/docx/handouts.py write out.
 """
 
 from __future__ import annotations

@@ -89,8 +89,9 @@ class Writer:
         for item in block.items:
             base = "List Number" if item.ordered else "List Bullet"
             paragraph = self.paragraph(style=base if item.depth == 1 else f"{base} {min(item.depth, 3)}")
-            if item.number_list is not None and num_ids[item.number_list] is not None:
-                use_numbering(paragraph._p, num_ids[item.number_list])  # type: ignore[arg-type]
+            num_id = num_ids[item.number_list] if item.number_list is not None else None
+            if num_id is not None:
+                use_numbering(paragraph._p, num_id)
             self.runs(paragraph, item.runs)
 
     # paragraphs
