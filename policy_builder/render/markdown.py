@@ -88,7 +88,7 @@ _BUILT: deque[tuple[str, Policy, list[Block]]] = deque(maxlen=6)
 
 
 def _built(policy: Policy, template_name: str) -> list[Block]:
-    for name, built_for, blocks in _BUILT:
+    for name, built_for, blocks in tuple(_BUILT):  # a copy: the web app's threads may add meanwhile
         if name == template_name and built_for is policy:
             return blocks
     template = _environment().get_template(template_name)

@@ -59,7 +59,10 @@ class Writer:
             if block.only == "markdown":
                 continue
             if isinstance(block, b.Heading):
-                paragraph = self.paragraph(style="Title" if block.level == 1 else f"heading {block.level - 1}")
+                # '#' is the Title, '##' to '####' Heading 1 to 3; deeper headings (only in an employer's own
+                # wording) stay Heading 3, the deepest level every template has.
+                style = "Title" if block.level == 1 else f"heading {min(block.level - 1, 3)}"
+                paragraph = self.paragraph(style=style)
                 self.runs(paragraph, block.runs)
                 if block.bookmark:
                     self.bookmark(paragraph, block.bookmark)
