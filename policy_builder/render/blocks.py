@@ -24,17 +24,23 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore, inline, text_join
 from markdown_it.token import Token
 
 Only = Literal["word", "markdown"] | None
 
 # One parser for every document: CommonMark with tables (the annex, the gap report, the summary of
-# changes) and strikethrough (the summary of changes' removed words).
+# changes) and strikethrough (the summary of changes' removed words). The blocks are parsed at once,
+# the text inside them when the Word writer first asks for it (`Text.runs`), all of a document's text
+# together as markdown-it would: a Markdown-only build never pays for it.
 _md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+_block_md = MarkdownIt("commonmark").enable("table").enable("strikethrough").disable("inline")
 _DIRECTIVE = re.compile(r"^<!-- (word|markdown|end|bookmark: (\S+)|widths: ([\d ]+)) -->$")
 DELETED_STYLE = "Deleted Text"  # the character style of words struck through (summary of changes)
 
@@ -63,6 +69,49 @@ class Run:
     line_break: bool = False
 
 
+class _InlineText:
+    """The inline tokens of one parse, parsed together the first time any of them is needed."""
+
+    def __init__(self, tokens: list[Token], env: dict[str, Any]) -> None:
+        self.tokens: list[Token] | None = tokens
+        self.env = env
+
+    def parse(self) -> None:
+        if self.tokens is not None:
+            # The core rules markdown-it runs after the blocks (commonmark: inline, then text_join).
+            state = StateCore("", _md, self.env)
+            state.tokens = self.tokens
+            inline(state)
+            text_join(state)
+            self.tokens = None
+
+
+@dataclass(frozen=True)
+class Text:
+    """A block's inline Markdown (a paragraph, a heading, a list item, a table cell)."""
+
+    token: Token = field(repr=False, compare=False)  # markdown-it's inline token
+    pending: _InlineText = field(repr=False, compare=False)
+
+    @property
+    def source(self) -> str:
+        return self.token.content
+
+    @cached_property
+    def children(self) -> tuple[Token, ...]:
+        self.pending.parse()
+        return tuple(self.token.children or [])
+
+    @cached_property
+    def runs(self) -> tuple[Run, ...]:
+        return inline_runs(self.children)
+
+    @property
+    def plain(self) -> str:
+        """The words alone, as a table cell or a contents entry shows them."""
+        return "".join(c.content for c in self.children if c.type in ("text", "code_inline"))
+
+
 @dataclass(frozen=True)
 class Block:
     markdown: str = field(kw_only=True)  # the block as the Markdown document shows it
@@ -72,12 +121,8 @@ class Block:
 @dataclass(frozen=True)
 class Heading(Block):
     level: int  # 1 is the document title ('#'), 2 a section ('##'), 3 a clause ('###')
-    runs: tuple[Run, ...]
+    text: Text
     bookmark: str | None = None
-
-    @property
-    def text(self) -> str:
-        return plain(self.runs)
 
 
 @dataclass(frozen=True)
@@ -89,7 +134,7 @@ class Subtitle(Block):
 
 @dataclass(frozen=True)
 class Paragraph(Block):
-    runs: tuple[Run, ...]
+    text: Text
 
 
 @dataclass(frozen=True)
@@ -97,7 +142,7 @@ class ListItem:
     depth: int  # 1 for the outer list
     ordered: bool  # of the innermost list holding it
     number_list: int | None  # which ordered list of the block it counts in (each restarts at 1); outer lists only
-    runs: tuple[Run, ...]
+    text: Text
 
 
 @dataclass(frozen=True)
@@ -110,8 +155,8 @@ class ListBlock(Block):
 
 @dataclass(frozen=True)
 class Table(Block):
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    header: tuple[Text, ...]
+    rows: tuple[tuple[Text, ...], ...]
     widths: tuple[int, ...] | None = None  # percentages of the text width, from a `widths` line
 
 
@@ -120,21 +165,22 @@ class Contents(Block):
     """'## Contents' and its list: in Word a contents field linking to the headings it lists."""
 
     title: str
-    entries: tuple[tuple[str, str], ...]  # (heading text, bookmark)
+    headings: tuple[Heading, ...]  # the bookmarked headings it lists
+
+    @property
+    def entries(self) -> list[tuple[str, str]]:
+        """(heading text, bookmark) for each heading listed."""
+        return [(heading.text.plain, heading.bookmark or "") for heading in self.headings]
 
 
 @dataclass(frozen=True)
 class Quote(Block):
-    paragraphs: tuple[tuple[Run, ...], ...]
+    paragraphs: tuple[Text, ...]
 
 
 @dataclass(frozen=True)
 class Raw(Block):
     """Markdown that Word leaves out (code, rules, HTML)."""
-
-
-def plain(runs: tuple[Run, ...]) -> str:
-    return "".join(run.text for run in runs)
 
 
 def to_markdown(blocks: list[Block]) -> str:
@@ -145,7 +191,13 @@ def to_markdown(blocks: list[Block]) -> str:
 def parse(markdown: str) -> list[Block]:
     """Markdown (a template's output, a clause's text, a report) -> blocks."""
     lines = markdown.split("\n")
-    tokens = _md.parse(markdown)
+    env: dict[str, Any] = {}
+    tokens = _block_md.parse(markdown, env)
+    pending = _InlineText(tokens, env)
+
+    def text(token: Token) -> Text:
+        return Text(token, pending)
+
     blocks: list[Block] = []
     only: Only = None
     bookmark: str | None = None
@@ -172,29 +224,30 @@ def parse(markdown: str) -> list[Block]:
                 only = None if word == "end" else word  # type: ignore[assignment]
         elif kind == "heading_open":
             level = int(token.tag[1])
-            runs = inline_runs(tokens[index + 1])
+            title = text(tokens[index + 1])
             following = _next_list(tokens, end + 1)
-            if level == 2 and plain(runs) == "Contents" and following is not None:
+            if level == 2 and title.source == "Contents" and following is not None:
                 list_end = _closing(tokens, following)
                 blocks.append(Contents("Contents", (), markdown=source(token, tokens[following]), only=only))
                 index = list_end + 1
                 continue
-            blocks.append(Heading(level, runs, bookmark, markdown=source(token), only=only))
+            blocks.append(Heading(level, title, bookmark, markdown=source(token), only=only))
             bookmark = None
         elif kind == "paragraph_open":
-            runs = inline_runs(tokens[index + 1])
+            words = text(tokens[index + 1])
             after_title = bool(blocks) and isinstance(blocks[-1], Heading) and blocks[-1].level == 1
-            if after_title and _all_strong(tokens[index + 1]):
-                blocks.append(Subtitle(plain(runs), markdown=source(token), only=only))
+            subtitle = _all_strong(words) if after_title else None
+            if subtitle is not None:
+                blocks.append(Subtitle(subtitle, markdown=source(token), only=only))
             else:
-                blocks.append(Paragraph(runs, markdown=source(token), only=only))
+                blocks.append(Paragraph(words, markdown=source(token), only=only))
         elif kind in ("bullet_list_open", "ordered_list_open"):
-            blocks.append(_list(tokens[index : end + 1], source(token), only))
+            blocks.append(_list(tokens[index : end + 1], source(token), only, text))
         elif kind == "table_open":
-            blocks.append(_table(tokens[index : end + 1], source(token), widths, only))
+            blocks.append(_table(tokens[index : end + 1], source(token), widths, only, text))
             widths = None
         elif kind == "blockquote_open":
-            quoted = tuple(inline_runs(t) for t in tokens[index:end] if t.type == "inline")
+            quoted = tuple(text(t) for t in tokens[index:end] if t.type == "inline")
             blocks.append(Quote(quoted, markdown=source(token), only=only))
         else:  # code, a rule, other HTML: shown in Markdown only, as before
             blocks.append(Raw(markdown=source(token), only=only if only == "word" else "markdown"))
@@ -230,21 +283,21 @@ def _link_contents(blocks: list[Block]) -> list[Block]:
     result: list[Block] = []
     for position, block in enumerate(blocks):
         if isinstance(block, Contents):
-            entries = tuple(
-                (later.text, later.bookmark)
+            headings = tuple(
+                later
                 for later in blocks[position + 1 :]
                 if isinstance(later, Heading) and later.level == 2 and later.bookmark and later.only != "markdown"
             )
-            block = Contents(block.title, entries, markdown=block.markdown, only=block.only)
+            block = Contents(block.title, headings, markdown=block.markdown, only=block.only)
         result.append(block)
     return result
 
 
-def inline_runs(token: Token) -> tuple[Run, ...]:
-    """An inline token's text as runs: bold is Strong, italic Emphasis, struck-through DELETED_STYLE."""
+def inline_runs(children: tuple[Token, ...]) -> tuple[Run, ...]:
+    """Inline tokens as runs: bold is Strong, italic Emphasis, struck-through DELETED_STYLE."""
     runs: list[Run] = []
     bold = italic = struck = False
-    for child in token.children or []:
+    for child in children:
         kind = child.type
         if kind in ("strong_open", "strong_close"):
             bold = kind == "strong_open"
@@ -262,13 +315,20 @@ def inline_runs(token: Token) -> tuple[Run, ...]:
     return tuple(runs)
 
 
-def _all_strong(token: Token) -> bool:
-    """A paragraph that is one bold run ('**London Borough of Eastbrook**')."""
-    kinds = [c.type for c in token.children or [] if c.type != "text" or c.content]
-    return kinds == ["strong_open", "text", "strong_close"]
+def _all_strong(text: Text) -> str | None:
+    """The words of a paragraph that is one bold run ('**London Borough of Eastbrook**'), else None."""
+    if not text.source.startswith(("**", "__")):  # no need to parse the inline text to know
+        return None
+    # This one line parsed alone, so the rest of the document's text waits until Word needs it.
+    tokens = _md.parseInline(text.source)
+    children = tokens[0].children or [] if tokens else []
+    kinds = [c.type for c in children if c.type != "text" or c.content]
+    if kinds != ["strong_open", "text", "strong_close"]:
+        return None
+    return "".join(c.content for c in children if c.type == "text")
 
 
-def _list(tokens: list[Token], markdown: str, only: Only) -> ListBlock:
+def _list(tokens: list[Token], markdown: str, only: Only, text: Callable[[Token], Text]) -> ListBlock:
     items: list[ListItem] = []
     stack: list[tuple[bool, int | None]] = []  # (ordered, its number among the block's ordered lists)
     opened = 0
@@ -283,18 +343,20 @@ def _list(tokens: list[Token], markdown: str, only: Only) -> ListBlock:
         elif token.type == "inline":
             ordered, number_list = stack[-1]
             depth = len(stack)
-            items.append(ListItem(depth, ordered, number_list if depth == 1 else None, inline_runs(token)))
+            items.append(ListItem(depth, ordered, number_list if depth == 1 else None, text(token)))
     return ListBlock(tuple(items), opened, markdown=markdown, only=only)
 
 
-def _table(tokens: list[Token], markdown: str, widths: tuple[int, ...] | None, only: Only) -> Table:
-    rows: list[tuple[str, ...]] = []
-    row: list[str] = []
+def _table(
+    tokens: list[Token], markdown: str, widths: tuple[int, ...] | None, only: Only, text: Callable[[Token], Text]
+) -> Table:
+    rows: list[tuple[Text, ...]] = []
+    row: list[Text] = []
     for token in tokens:
         if token.type == "tr_open":
             row = []
         elif token.type == "tr_close":
             rows.append(tuple(row))
         elif token.type == "inline":
-            row.append("".join(c.content for c in token.children or [] if c.type in ("text", "code_inline")))
+            row.append(text(token))
     return Table(rows[0], tuple(rows[1:]), widths, markdown=markdown, only=only)

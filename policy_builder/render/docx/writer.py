@@ -63,23 +63,25 @@ class Writer:
                 # wording) stay Heading 3, the deepest level every template has.
                 style = "Title" if block.level == 1 else f"heading {min(block.level - 1, 3)}"
                 paragraph = self.paragraph(style=style)
-                self.runs(paragraph, block.runs)
+                self.runs(paragraph, block.text.runs)
                 if block.bookmark:
                     self.bookmark(paragraph, block.bookmark)
             elif isinstance(block, b.Subtitle):
                 self.paragraph(block.text, "Subtitle")
             elif isinstance(block, b.Paragraph):
-                self.runs(self.paragraph(), block.runs)
+                self.runs(self.paragraph(), block.text.runs)
             elif isinstance(block, b.ListBlock):
                 self.list(block)
             elif isinstance(block, b.Table):
-                self.table(block.header, block.rows, widths=list(block.widths) if block.widths else None)
+                rows = ([cell.plain for cell in row] for row in block.rows)
+                widths = list(block.widths) if block.widths else None
+                self.table([cell.plain for cell in block.header], rows, widths=widths)
             elif isinstance(block, b.Contents):
                 self.paragraph(block.title, "TOC Heading")  # the template starts it on a new page
-                self.contents(list(block.entries))
+                self.contents(block.entries)
             elif isinstance(block, b.Quote):
-                for runs in block.paragraphs:
-                    self.runs(self.paragraph(), runs)
+                for text in block.paragraphs:
+                    self.runs(self.paragraph(), text.runs)
             # Raw blocks (code, rules, HTML) stay out of the Word file.
 
     def markdown(self, text: str) -> None:
@@ -95,7 +97,7 @@ class Writer:
             num_id = num_ids[item.number_list] if item.number_list is not None else None
             if num_id is not None:
                 use_numbering(paragraph._p, num_id)
-            self.runs(paragraph, item.runs)
+            self.runs(paragraph, item.text.runs)
 
     # paragraphs
     def paragraph(self, text: str = "", style: str = "Normal") -> Paragraph:
