@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -75,15 +76,17 @@ class _InlineText:
     def __init__(self, tokens: list[Token], env: dict[str, Any]) -> None:
         self.tokens: list[Token] | None = tokens
         self.env = env
+        self._lock = threading.Lock()  # parsed once even if two of the web app's threads ask at once
 
     def parse(self) -> None:
-        if self.tokens is not None:
-            # The core rules markdown-it runs after the blocks (commonmark: inline, then text_join).
-            state = StateCore("", _md, self.env)
-            state.tokens = self.tokens
-            inline(state)
-            text_join(state)
-            self.tokens = None
+        with self._lock:
+            if self.tokens is not None:
+                # The core rules markdown-it runs after the blocks (commonmark: inline, then text_join).
+                state = StateCore("", _md, self.env)
+                state.tokens = self.tokens
+                inline(state)
+                text_join(state)
+                self.tokens = None
 
 
 @dataclass(frozen=True)
