@@ -89,7 +89,7 @@ class _InlineText:
                 self.tokens = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # equal only to itself: its token is markdown-it's, not a value
 class Text:
     """A block's inline Markdown (a paragraph, a heading, a list item, a table cell)."""
 
