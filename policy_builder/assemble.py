@@ -16,6 +16,7 @@ from .models import (
     CitedDocument,
     Clause,
     DraftStatus,
+    GuideRef,
     GuideSection,
     LibrarySection,
     LocalNote,
@@ -233,7 +234,8 @@ def build_policy(library: Library, answers: Answers) -> Policy:
 
         local_notes = apply_local(library, answers.local_entries, drafts, set(selected))
     guide = _number_guide(library, drafts, guide_drafts)
-    guide_numbers = {c.id: c.number for s in guide for c in s.clauses}
+    guide_clauses = [c for s in guide for c in s.clauses]
+    guide_numbers = {c.id: c.number for c in guide_clauses}
     rendered_sections: list[RenderedSection] = []
     cited: list[str] = []
     for section in library.sections:
@@ -250,8 +252,12 @@ def build_policy(library: Library, answers: Answers) -> Policy:
         )
         for clause in numbered:
             cited.extend(s for s in clause.sources if s not in cited)
+        pointed = {c.guide_ref for c in numbered if c.guide_ref}
+        guide_refs = tuple(GuideRef(g.number, g.title) for g in guide_clauses if g.number in pointed)
         rendered_sections.append(
-            RenderedSection(number=number, id=section.id, title=section.title, intro=intro, clauses=numbered)
+            RenderedSection(
+                number=number, id=section.id, title=section.title, intro=intro, clauses=numbered, guide_refs=guide_refs
+            )
         )
     everything = cited + [s for g in guide for c in g.clauses for s in c.sources]  # cite_documents keeps register order
     values = answers.values

@@ -248,12 +248,23 @@ class RenderedClause:
 
 
 @dataclass(frozen=True)
+class GuideRef:
+    """A guide paragraph a policy section points to: its number ("G5.1") and title."""
+
+    number: str
+    title: str
+
+
+@dataclass(frozen=True)
 class RenderedSection:
     number: int
     id: str
     title: str
     intro: str | None
     clauses: tuple[RenderedClause, ...]
+    # The guide paragraphs this section's clauses point to, each once, in guide order: the one
+    # "Practice guide: ..." line under the section heading.
+    guide_refs: tuple[GuideRef, ...] = ()
 
 
 @dataclass(frozen=True)

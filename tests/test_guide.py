@@ -98,7 +98,8 @@ def test_the_policy_takes_policy_clauses_only_and_the_guide_the_moved_ones(polic
     assert not [i for i in policy_ids if i.startswith("principles.")]
     assert [i for i in guide_ids if i.startswith("principles.")]
     text = render_policy(policy)
-    assert "Online closeness" not in text and "## 3. Principles" not in text
+    # Its heading is gone from the policy: only the section's pointer line names it.
+    assert not re.search(r"^#+ .*Online closeness", text, re.M) and "## 3. Principles" not in text
 
 
 def test_guide_sections_carry_the_policy_section_numbers(policy: Policy):
@@ -125,16 +126,34 @@ def test_guide_sections_carry_the_policy_section_numbers(policy: Policy):
     assert "## 1. Purpose" not in guide
 
 
-def test_the_policy_points_to_the_guide_clause(policy: Policy):
+def test_the_policy_points_to_the_guide_once_per_section(policy: Policy):
     pointing = next(c for c in policy.clauses if c.id == POINTING)
     moved = next(c for c in policy.guide_clauses if c.id == MOVED)
     assert pointing.guide_ref == moved.number
     text = render_policy(policy)
-    clause = text[text.index(f"### {pointing.number} ") :]
-    clause = clause[: clause.index("\n### ")]
-    assert clause.rstrip().endswith(f"*Why and how: practice guide, {moved.number}.*")
-    # One pointer line for each policy clause whose guide clause is in this guide.
-    assert text.count("Why and how: practice guide") == sum(1 for c in policy.clauses if c.guide_ref)
+    assert "Why and how: practice guide" not in text  # no pointer under each clause any more
+    guide_titles = {c.number: c.title for c in policy.guide_clauses}
+    pointer_lines = [line for line in text.splitlines() if line.startswith("*Practice guide: ")]
+    with_pointers = [s for s in policy.sections if any(c.guide_ref for c in s.clauses)]
+    assert with_pointers and len(pointer_lines) == len(with_pointers)
+    for section in policy.sections:
+        body = text[text.index(f"\n## {section.number}. {section.title}\n") :]
+        body = body[: body.index("\n### ")] if "\n### " in body else body
+        lines = [line for line in body.splitlines() if line.startswith("*Practice guide: ")]
+        numbers = list(dict.fromkeys(c.guide_ref for c in section.clauses if c.guide_ref))
+        if not numbers:
+            assert not lines  # no line for a section none of whose clauses points to the guide
+            continue
+        # One line, under the heading and before the first clause, naming each guide paragraph once, with its title.
+        assert len(lines) == 1
+        assert [n for n in re.findall(r"\bG\d+[A-Z]?\.\d+\b", lines[0])] == sorted(
+            numbers, key=list(guide_titles).index
+        )
+        for number in numbers:
+            assert f"{number} {guide_titles[number]}" in lines[0]
+    boundaries = next(s for s in policy.sections if s.id == "boundaries")
+    assert f"{moved.number} {moved.title}" in next(line for line in pointer_lines if moved.number in line)
+    assert [r.number for r in boundaries.guide_refs].count(moved.number) == 1
 
 
 def test_the_policy_ends_with_the_short_list_of_documents_and_no_item_ids(policy: Policy, guide_library: Library):

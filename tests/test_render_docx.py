@@ -17,7 +17,9 @@ from policy_builder.cli import main
 from policy_builder.errors import PolicyBuilderError
 from policy_builder.models import HistoryEntry
 from policy_builder.profile import load_profile
+from policy_builder.render.blocks import parse, to_markdown
 from policy_builder.render.docx import Writer, clause_bookmark, open_template, render_docx
+from policy_builder.render.markdown import render_policy
 
 
 def png() -> bytes:
@@ -104,11 +106,13 @@ def test_docx_reopens_with_title_headings_and_numbered_clauses(example):
 
 def test_docx_cover_says_how_to_get_another_format(example):
     policy, document = example
-    formats = next(c for c in policy.clauses if c.id == "review.accessible-formats")
     cover = [p.text for p in document.paragraphs[:6]]
     statement = next(t for t in cover if "other formats" in t)
     assert "large print, easy read, audio or another language" in statement
-    assert f"policy owner (Principal Social Worker), as clause {formats.number} says" in statement
+    assert statement.endswith("contact the policy owner (Principal Social Worker).")
+    # One sentence from the template (templates/_parts.md.j2), the same on the Markdown policy's cover.
+    markdown = render_policy(policy)
+    assert statement in markdown[: markdown.index("## Document control")]
 
 
 def test_docx_document_control_table_and_marking(example):
@@ -330,3 +334,51 @@ def test_a_missing_profile_template_names_the_profile_line(tmp_path):
     assert "Traceback" not in result.output
     result = CliRunner().invoke(main, ["build", str(path), "--out", str(tmp_path / "out"), "--format", "md"])
     assert result.exit_code == 0, result.output  # no Word file asked for: the template is not needed
+
+
+def test_section_pointer_to_the_guide_sits_under_the_section_heading(example):
+    policy, document = example
+    paragraphs = document.paragraphs
+    assert any(s.guide_refs for s in policy.sections)
+    for section in policy.sections:
+        index = next(
+            i
+            for i, p in enumerate(paragraphs)
+            if p.style.name == "Heading 1" and p.text == f"{section.number}. {section.title}"
+        )
+        after = paragraphs[index + 1]
+        if section.guide_refs:
+            assert after.text.startswith("Practice guide: ")
+            assert all(f"{ref.number} {ref.title}" in after.text for ref in section.guide_refs)
+            assert {run.style.name for run in after.runs} == {"Emphasis"}
+        else:
+            assert paragraphs[index + 1].style.name == "Heading 2" or not after.text.startswith("Practice guide")
+    assert not any("Why and how" in p.text for p in paragraphs)
+
+
+def test_blocks_marked_for_one_format_reach_only_its_writer():
+    blocks = parse(
+        "<!-- markdown -->\n**OFFICIAL**\n\n<!-- end -->\n# Title\n\n**Org**\n\n"
+        "<!-- word -->\nOnly in *Word*.\n\n<!-- end -->\n"
+        "<!-- bookmark: section.one -->\n## 1. One\n\n"
+        "<!-- widths: 25 75 -->\n| A | B |\n| --- | --- |\n| x | y |\n"
+    )
+    assert (
+        to_markdown(blocks)
+        == "**OFFICIAL**\n\n# Title\n\n**Org**\n\n## 1. One\n\n| A | B |\n| --- | --- |\n| x | y |\n"
+    )
+    writer = Writer(open_template())
+    writer.write(blocks)
+    document = writer.document
+    assert [(p.style.name, p.text) for p in document.paragraphs] == [
+        ("Title", "Title"),
+        ("Subtitle", "Org"),
+        ("Normal", "Only in Word."),
+        ("Heading 1", "1. One"),
+    ]
+    assert document.paragraphs[2].runs[1].style.name == "Emphasis"
+    heading = document.paragraphs[3]._p
+    assert heading.find(qn("w:bookmarkStart")).get(qn("w:name")) == clause_bookmark("section.one") == "section_one"
+    widths = [int(c.get(qn("w:w"))) for c in document.tables[0]._tbl.iter(qn("w:gridCol"))]
+    assert round(widths[1] / widths[0]) == 3
+    assert [c.text for c in document.tables[0].rows[1].cells] == ["x", "y"]

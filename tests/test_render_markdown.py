@@ -27,6 +27,19 @@ def test_example_council_matches_the_reviewed_golden_files(library):
     assert render_annex(policy) == GOLDEN_ANNEX.read_text(encoding="utf-8")
 
 
+def test_layout_lines_and_word_only_text_never_reach_the_markdown(library):
+    # A draft with open questions: its Word cover has lines of its own, its Markdown the list at the top.
+    answers = load_profile(
+        PROFILES / "small-charity-wales.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
+    )
+    policy = build_policy(library, answers)
+    assert policy.draft.open_questions
+    for text in (render_policy(policy), render_guide(policy), render_annex(policy)):
+        assert "<!--" not in text
+        assert "Update Field" not in text  # the note on the Word contents field
+    assert "see the list after the contents" not in render_policy(policy)
+
+
 def test_policy_has_title_control_table_sections_and_sources(library):
     text = render_policy(example_policy(library))
     lines = text.splitlines()

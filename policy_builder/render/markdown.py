@@ -1,8 +1,14 @@
-"""Policy and gap report as Markdown, through the Jinja2 templates in templates/."""
+"""The policy, practice guide and sources annex as blocks, and as Markdown; the gap report as Markdown.
+
+Each document's words come from its Jinja2 template in templates/; the
+template's Markdown is read once into blocks (render/blocks.py), which the
+Markdown writer here and the Word writer (render/docx/) write out.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +20,7 @@ from ..gaps import count_by_severity, split_by_cause
 from ..library import PACKAGE_ROOT
 from ..models import GapWarning, Policy
 from ..templating import bytecode_cache, long_date, markdown_escape
+from .blocks import Block, parse, to_markdown
 
 TEMPLATES_DIR = PACKAGE_ROOT / "templates"
 
@@ -46,26 +53,54 @@ def citations(policy: Policy) -> dict[str, list[str]]:
 
 
 def parts() -> Any:
-    """templates/_parts.md.j2 as a module: the sentences the Markdown and Word writers share."""
+    """templates/_parts.md.j2 as a module: the sentences the documents share."""
     return _environment().get_template("_parts.md.j2").module
 
 
+def policy_blocks(policy: Policy) -> list[Block]:
+    """The policy as blocks, for the Markdown and the Word writer alike."""
+    return _built(policy, "policy.md.j2")
+
+
+def guide_blocks(policy: Policy) -> list[Block]:
+    """The practice guide as blocks."""
+    return _built(policy, "practice-guide.md.j2")
+
+
+def annex_blocks(policy: Policy) -> list[Block]:
+    """The sources annex as blocks: every clause of policy and guide with the items it rests on, and their texts."""
+    return _built(policy, "sources-annex.md.j2")
+
+
 def render_policy(policy: Policy) -> str:
-    template = _environment().get_template("policy.md.j2")
-    return _tidy(template.render(policy=policy))
+    return to_markdown(policy_blocks(policy))
 
 
-def render_guide(policy: Policy, word: bool = False) -> str:
-    """The practice guide; `word`: the text for the Word file (marking in the header, title first)."""
-    template = _environment().get_template("practice-guide.md.j2")
-    return _tidy(template.render(policy=policy, word=word))
+def render_guide(policy: Policy) -> str:
+    return to_markdown(guide_blocks(policy))
 
 
-def render_annex(policy: Policy, word: bool = False) -> str:
-    """The sources annex: every clause of policy and guide with the items it rests on, and their texts."""
-    printed = {item.id for cited in policy.annex_sources for item in cited.items}
-    template = _environment().get_template("sources-annex.md.j2")
-    return _tidy(template.render(policy=policy, word=word, citations=citations(policy), printed=printed))
+def render_annex(policy: Policy) -> str:
+    return to_markdown(annex_blocks(policy))
+
+
+# The last documents built, by template and policy object: a build writes each document as Markdown and then
+# as Word, and builds it once. Held by identity (a Policy holds dicts, so it cannot be a dict key) and kept few.
+_BUILT: deque[tuple[str, Policy, list[Block]]] = deque(maxlen=6)
+
+
+def _built(policy: Policy, template_name: str) -> list[Block]:
+    for name, built_for, blocks in tuple(_BUILT):  # a copy: the web app's threads may add meanwhile
+        if name == template_name and built_for is policy:
+            return blocks
+    template = _environment().get_template(template_name)
+    context: dict[str, Any] = {"policy": policy}
+    if template_name == "sources-annex.md.j2":
+        context["citations"] = citations(policy)
+        context["printed"] = {item.id for cited in policy.annex_sources for item in cited.items}
+    blocks = parse(_tidy(template.render(**context)))
+    _BUILT.append((template_name, policy, blocks))
+    return blocks
 
 
 def render_gap_report(policy: Policy, warnings: list[GapWarning]) -> str:

@@ -3,8 +3,9 @@
 Both are built from the same answers as the policy, from wording people
 maintain in clauses/summary.yaml (Do / Don't items, each pointing to a clause)
 and clauses/leaflet.yaml (plain-English blocks). Each becomes a Handout: a
-title and a list of heading, text and bullet blocks in Markdown, which this
-module writes as Markdown and render/docx.py writes as Word.
+title and a list of heading, text and bullet blocks in Markdown, which
+`handout_blocks` reads into the document model (render/blocks.py) that the
+Markdown writer here and render/docx/handouts.py write out.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template, TemplateError
 
@@ -25,6 +26,9 @@ from ..library import Library
 from ..models import MODALITIES, Policy
 from ..questionnaire import evaluate
 from ..templating import BlankAnswerError, compile_condition, compile_template
+
+if TYPE_CHECKING:
+    from .blocks import Block
 
 SUMMARY_FILE = "summary.yaml"
 LEAFLET_FILE = "leaflet.yaml"
@@ -382,15 +386,27 @@ def sample_leaflet_level(library: Library, context: Mapping[str, Any]) -> Readin
 # --- Markdown and reading level --------------------------------------------------------------
 
 
-def render_handout_markdown(handout: Handout) -> str:
+def handout_blocks(handout: Handout) -> list[Block]:
+    """The staff summary or leaflet as blocks (render/blocks.py), for the Markdown and the Word writer.
+
+    Markdown shows the marking and the draft line above the title; Word puts the
+    marking in the header and footer and the draft line under the title (the
+    one-page leaflet says DRAFT in its header only).
+    """
     from ..templating import markdown_escape
+    from .blocks import parse
 
     lines = []
-    if handout.marking:
-        lines += [f"**{handout.marking}**", ""]
-    if handout.draft:
-        lines += [f"**{draft_note(handout)}**", ""]
+    if handout.marking or handout.draft:
+        lines += ["<!-- markdown -->", ""]
+        if handout.marking:
+            lines += [f"**{handout.marking}**", ""]
+        if handout.draft:
+            lines += [f"**{draft_note(handout)}**", ""]
+        lines += ["<!-- end -->", ""]
     lines += [f"# {handout.title}", "", f"**{markdown_escape(handout.organisation)}**", ""]
+    if handout.draft and handout.kind != "leaflet":
+        lines += ["<!-- word -->", "", f"**{draft_note(handout)}**", "", "<!-- end -->", ""]
     previous = None
     for kind, text in handout.blocks:
         if kind == "heading":
@@ -403,8 +419,14 @@ def render_handout_markdown(handout: Handout) -> str:
             lines += [text, ""]
         previous = kind
     if handout.marking:
-        lines += [f"**{handout.marking}**", ""]
-    return "\n".join(lines).rstrip() + "\n"
+        lines += ["<!-- markdown -->", "", f"**{handout.marking}**", "", "<!-- end -->", ""]
+    return parse("\n".join(lines))
+
+
+def render_handout_markdown(handout: Handout) -> str:
+    from .blocks import to_markdown
+
+    return to_markdown(handout_blocks(handout))
 
 
 @dataclass(frozen=True)

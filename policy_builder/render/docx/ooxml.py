@@ -1,0 +1,259 @@
+"""Word XML helpers: text Word can hold, bookmarks, fields, list numbering, properties, header and footer.
+
+Written with lxml where python-docx's own path is slow or has no API (fields,
+bookmarks, numbering restarts); nothing here knows what a policy is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from typing import TYPE_CHECKING, Any
+
+from docx.document import Document as DocxDocument
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.parts.numbering import NumberingPart
+from docx.styles.style import BaseStyle
+from docx.text.paragraph import Paragraph
+
+from ..blocks import bookmark_name
+
+if TYPE_CHECKING:
+    from .template import Styles
+
+# Characters XML 1.0 cannot hold (Word refuses a file that contains them), and DEL, which the
+# Markdown output leaves out too; the build names the answers that lost any (templating.unshowable_note).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_DIGIT_SPACE = re.compile(r"(?<=\d) (?=\d)")
+
+
+def clean(text: str) -> str:
+    """Text Word can hold; a phone number such as 020 8496 0000 is never split across lines."""
+    return _DIGIT_SPACE.sub("\u00a0", _XML_ILLEGAL.sub("", text))
+
+
+# --- bookmarks ------------------------------------------------------------------------------
+
+
+def clause_bookmark(clause_id: str) -> str:
+    """The Word bookmark for a clause id: 'messaging.keep-in-touch-only' -> 'messaging_keep_in_touch_only'."""
+    return bookmark_name(clause_id)
+
+
+def section_bookmark(section_id: str) -> str:
+    return bookmark_name(f"section.{section_id}")
+
+
+def add_bookmark(p: Any, bookmark_id: int, name: str) -> None:
+    """Wrap a paragraph's content (`p`, a w:p element) in a bookmark, so it can be linked to."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(bookmark_id))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(bookmark_id))
+    p_pr = p.find(qn("w:pPr"))
+    if p_pr is not None:
+        p_pr.addnext(start)
+    else:
+        p.insert(0, start)
+    p.append(end)
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+
+def field_char(parent: Any, kind: str, dirty: bool = False) -> None:
+    run = OxmlElement("w:r")
+    char = OxmlElement("w:fldChar")
+    char.set(qn("w:fldCharType"), kind)
+    if dirty:
+        char.set(qn("w:dirty"), "true")  # Word rebuilds a dirty field when it opens the file
+    run.append(char)
+    parent.append(run)
+
+
+def instruction(parent: Any, text: str) -> None:
+    run = OxmlElement("w:r")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = text
+    run.append(instr)
+    parent.append(run)
+
+
+def text_run(parent: Any, text: str) -> None:
+    run = OxmlElement("w:r")
+    t = OxmlElement("w:t")
+    t.set(qn("xml:space"), "preserve")
+    t.text = text
+    run.append(t)
+    parent.append(run)
+
+
+def simple_field(parent: Any, code: str, cached: str) -> None:
+    field_char(parent, "begin")
+    instruction(parent, f" {code} ")
+    field_char(parent, "separate")
+    text_run(parent, cached)
+    field_char(parent, "end")
+
+
+def page_x_of_y(paragraph: Paragraph) -> None:
+    paragraph.add_run("Page ")
+    simple_field(paragraph._p, "PAGE", "1")
+    paragraph.add_run(" of ")
+    simple_field(paragraph._p, "NUMPAGES", "1")
+
+
+def field_codes(element: Any) -> str:
+    codes = [t.text or "" for t in element.iter(qn("w:instrText"))]
+    codes += [f.get(qn("w:instr"), "") for f in element.iter(qn("w:fldSimple"))]
+    return " ".join(codes)
+
+
+# --- numbering ------------------------------------------------------------------------------
+
+
+def numbering(document: DocxDocument):  # type: ignore[no-untyped-def]
+    """The document's numbering definitions, creating the part if the template has none."""
+    part = document.part
+    try:
+        return part.part_related_by(RT.NUMBERING).element
+    except KeyError:
+        element = parse_xml(f"<w:numbering {nsdecls('w')}/>")
+        numbering_part = NumberingPart(PackURI("/word/numbering.xml"), CT.WML_NUMBERING, element, part.package)
+        part.relate_to(numbering_part, RT.NUMBERING)
+        return numbering_part.element
+
+
+class ListNumbering:
+    """Each numbered list restarts at 1 (python-docx shares one count by default)."""
+
+    def __init__(self, document: DocxDocument, style: Styles) -> None:
+        self.document = document
+        self.style = style
+        self._base: int | None | bool = False  # not looked up yet
+
+    def restart(self) -> int | None:
+        if self._base is False:
+            p_pr = self.style("List Number").element.pPr
+            num_pr = p_pr.numPr if p_pr is not None else None
+            self._base = num_pr.numId.val if num_pr is not None and num_pr.numId is not None else None
+        if self._base is None:
+            return None
+        definitions = numbering(self.document)
+        base = definitions.num_having_numId(self._base)
+        num = definitions.add_num(base.abstractNumId.val)
+        override = num.add_lvlOverride(ilvl=0)
+        override.add_startOverride(1)
+        return int(num.numId)
+
+
+def use_numbering(p: Any, num_id: int) -> None:
+    """Make a list paragraph (`p`, a w:p element) count in the numbering instance `num_id`."""
+    p_pr = p.get_or_add_pPr()
+    num_pr = p_pr.get_or_add_numPr()
+    num_pr.get_or_add_ilvl().val = 0
+    num_pr.get_or_add_numId().val = num_id
+
+
+# --- document properties, header and footer --------------------------------------------------
+
+
+def set_properties(
+    document: DocxDocument, *, title: str, subject: str, author: str, category: str, date: dt.date
+) -> None:
+    """Title, subject and language are what screen readers and search show first."""
+    props = document.core_properties
+    props.title = clean(title)
+    props.subject = clean(subject)
+    props.author = clean(author)
+    props.category = category
+    props.language = "en-GB"
+    props.keywords = "social media; social work; acceptable use"
+    props.comments = ""
+    props.last_modified_by = "policy-builder"
+    props.revision = 1
+    moment = dt.datetime(date.year, date.month, date.day, 9, 0, 0)
+    props.created = props.modified = moment
+    # Body text language: UK English for spell checking and screen readers.
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        document.styles.element.insert(0, defaults)
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = OxmlElement("w:rPrDefault")
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), "en-GB")
+
+
+def set_header_footer(
+    document: DocxDocument, style: Styles, marking: str | None, page_numbers: bool, *, draft: bool = False
+) -> None:
+    """Marking centred at the top and bottom of every page, 'Page X of Y' in the footer.
+
+    Added to whatever the template's header and footer already hold (a logo,
+    an address), in the template's Header and Footer styles.
+    """
+    section = document.sections[0]
+    headers, footers = [section.header], [section.footer]
+    if section.different_first_page_header_footer:
+        headers.append(section.first_page_header)
+        footers.append(section.first_page_footer)
+    if document.settings.odd_and_even_pages_header_footer:
+        headers.append(section.even_page_header)
+        footers.append(section.even_page_footer)
+    # A draft says so at the top of every page, beside the marking, so no printed page passes for the issued policy.
+    top = " - ".join(part for part in ("DRAFT" if draft else None, marking) if part)
+    for header in headers:
+        if top:
+            _line(header, style("header")).add_run(top)
+    for footer in footers:
+        if marking:
+            _line(footer, style("footer")).add_run(marking)
+        if page_numbers and "PAGE" not in field_codes(footer._element):
+            page_x_of_y(_line(footer, style("footer")))
+
+
+def _line(part, style: BaseStyle) -> Paragraph:  # type: ignore[no-untyped-def]
+    """An empty paragraph of the header or footer to write in, or a new one after its content."""
+    for paragraph in part.paragraphs:
+        p = paragraph._p
+        if not paragraph.text and not p.findall(f".//{qn('w:drawing')}") and not p.findall(f".//{qn('w:pict')}"):
+            if not p.findall(f".//{qn('w:fldChar')}") and not p.findall(f".//{qn('w:fldSimple')}"):
+                paragraph.style = style
+                return paragraph
+    return part.add_paragraph(style=style)
+
+
+# --- the package ----------------------------------------------------------------------------
+
+
+def attach_manifest(document: DocxDocument, manifest: dict[str, Any]) -> None:
+    """The build manifest as a custom XML part, added before saving (one zip pass, not two)."""
+    from docx.opc.part import Part
+
+    from ..docx_manifest import PART, manifest_xml
+
+    part = Part(PackURI("/" + PART), "application/xml", manifest_xml(manifest), document.part.package)
+    document.part.relate_to(part, RT.CUSTOM_XML)
+
+
+def to_bytes(document: DocxDocument) -> bytes:
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,191 @@
+"""The Word template a document is built on, and its styles.
+
+Each document is built on a reference template: the bundled
+templates/reference.docx (made by scripts/make_reference_docx.py) or the
+employer's own, via --reference-docx or `document.reference_docx`. The
+template's body is cleared and its styles, page set-up, headers and logo are
+kept. A style the employer's template lacks is copied in from the bundled one.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import zipfile
+from functools import cache
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
+from docx.styles.style import BaseStyle, StyleFactory
+
+from ...errors import PolicyBuilderError, display_path
+from ...library import PACKAGE_ROOT
+from .ooxml import numbering
+
+REFERENCE_DOCX = PACKAGE_ROOT / "templates" / "reference.docx"
+_TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
+_DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+
+
+# --- the template ---------------------------------------------------------------------------
+
+
+def open_template(reference_docx: Path | None = None) -> DocxDocument:
+    """The employer's (or the bundled) template, body cleared, styles and headers kept."""
+    path = Path(reference_docx) if reference_docx else REFERENCE_DOCX
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PolicyBuilderError(f"{display_path(path)}: Word template not found") from None
+    except OSError as exc:
+        raise PolicyBuilderError(f"{display_path(path)}: cannot read the Word template ({exc.strerror})") from None
+    try:
+        document = Document(io.BytesIO(_as_document(data, path)))
+    except PolicyBuilderError:
+        raise
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, SyntaxError) as exc:
+        # lxml's XMLSyntaxError is a SyntaxError; python-docx raises ValueError for other file types.
+        raise PolicyBuilderError(
+            f"{display_path(path)}: not a Word document or template that can be read ({_short_reason(exc)}); "
+            "open it in Word and save it as a Word Document (.docx) or Word Template (.dotx)"
+        ) from None
+    body = document.element.body
+    for element in list(body):
+        if element.tag != qn("w:sectPr"):  # keep the page set-up, headers and footers
+            body.remove(element)
+    return document
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(exc).split("\n")[0]
+    if isinstance(exc, zipfile.BadZipFile):
+        return "it is not a .docx file"
+    if "content type is" in text:
+        return "it is not a Word document"
+    return text[:80] or type(exc).__name__
+
+
+def _as_document(data: bytes, path: Path) -> bytes:
+    """A .dotx template is a .docx with another content type: rewrite it so python-docx opens it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        types = archive.read("[Content_Types].xml")
+        if b"macroEnabled" in types:
+            raise PolicyBuilderError(
+                f"{display_path(path)}: a macro-enabled Word file cannot be used as a template; "
+                "save it as a Word Document (.docx) or Word Template (.dotx)"
+            )
+        if _TEMPLATE_TYPE not in types:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in archive.infolist():
+                content = archive.read(info.filename)
+                if info.filename == "[Content_Types].xml":
+                    content = content.replace(_TEMPLATE_TYPE, _DOCUMENT_TYPE)
+                target.writestr(info, content)
+        return out.getvalue()
+
+
+@cache
+def _bundled_reference() -> DocxDocument:
+    return Document(str(REFERENCE_DOCX))
+
+
+class Styles:
+    """The styles the documents use, found by their built-in name; missing ones are copied from the bundle."""
+
+    def __init__(self, document: DocxDocument) -> None:
+        self.document = document
+        self._found: dict[str, BaseStyle] = {}
+
+    def __call__(self, name: str) -> BaseStyle:
+        key = name.lower()
+        if key not in self._found:
+            element = _style_element(self.document.styles.element, name)
+            if element is None:
+                element = self._copy_from_bundle(name)
+            self._found[key] = StyleFactory(element)
+        return self._found[key]
+
+    def id(self, name: str) -> str:
+        return self(name).style_id
+
+    def _copy_from_bundle(self, name: str):  # type: ignore[no-untyped-def]
+        source = _style_element(_bundled_reference().styles.element, name)
+        if source is None:  # pragma: no cover - the bundled template has every style the renderer names
+            raise PolicyBuilderError(
+                f"templates/reference.docx has no '{name}' style; run scripts/make_reference_docx.py"
+            )
+        target_styles = self.document.styles.element
+        element = copy.deepcopy(source)
+        based = element.find(qn("w:basedOn"))
+        if based is not None:
+            base_name = _style_name(_style_by_id(_bundled_reference().styles.element, based.get(qn("w:val"))))
+            based.set(qn("w:val"), self(base_name).style_id if base_name else "Normal")
+        for tag in ("w:link", "w:next"):
+            extra = element.find(qn(tag))
+            if extra is not None:
+                element.remove(extra)
+        if element.get(qn("w:default")):
+            del element.attrib[qn("w:default")]
+        run_properties = element.find(qn("w:rPr"))
+        if run_properties is not None:
+            # Keep bold or italic, but take the font, size and colour from the employer's own styles.
+            for tag in ("w:rFonts", "w:color", "w:sz", "w:szCs", "w:lang"):
+                found = run_properties.find(qn(tag))
+                if found is not None:
+                    run_properties.remove(found)
+        num_id = element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")
+        if num_id is not None:
+            num_id.set(qn("w:val"), str(self._copy_numbering(int(num_id.get(qn("w:val"))))))
+        style_id = element.get(qn("w:styleId"))
+        while _style_by_id(target_styles, style_id) is not None:
+            style_id += "1"
+        element.set(qn("w:styleId"), style_id)
+        target_styles.append(element)
+        return element
+
+    def _copy_numbering(self, num_id: int) -> int:
+        """Copy a list definition from the bundled template; the new numId."""
+        source = _bundled_reference().part.numbering_part.element
+        num = source.num_having_numId(num_id)
+        abstract_id = num.abstractNumId.val
+        abstract = next(
+            a for a in source.findall(qn("w:abstractNum")) if a.get(qn("w:abstractNumId")) == str(abstract_id)
+        )
+        target = numbering(self.document)
+        ids = [int(a.get(qn("w:abstractNumId"))) for a in target.findall(qn("w:abstractNum"))]
+        new_abstract = copy.deepcopy(abstract)
+        new_abstract.set(qn("w:abstractNumId"), str(max(ids, default=-1) + 1))
+        first_num = target.find(qn("w:num"))
+        if first_num is not None:
+            first_num.addprevious(new_abstract)  # all abstractNum elements come before the num elements
+        else:
+            target.append(new_abstract)
+        return int(target.add_num(int(new_abstract.get(qn("w:abstractNumId")))).numId)
+
+
+def _style_name(element) -> str | None:  # type: ignore[no-untyped-def]
+    if element is None:
+        return None
+    name = element.find(qn("w:name"))
+    return name.get(qn("w:val")) if name is not None else None
+
+
+def _style_element(styles, name: str):  # type: ignore[no-untyped-def]
+    """A style by its built-in name, ignoring case ('heading 1' is 'Heading 1' in Word's UI)."""
+    wanted = name.lower()
+    for element in styles.findall(qn("w:style")):
+        if (_style_name(element) or "").lower() == wanted:
+            return element
+    return None
+
+
+def _style_by_id(styles, style_id: str | None):  # type: ignore[no-untyped-def]
+    for element in styles.findall(qn("w:style")):
+        if element.get(qn("w:styleId")) == style_id:
+            return element
+    return None

@@ -1,0 +1,208 @@
+"""The Word writer: writes blocks (render/blocks.py) into a document as styled paragraphs and tables.
+
+Text gets only styles (Title, Heading 1-3, List Bullet, List Number, Strong,
+Table Grid ...), never direct formatting, so the employer's template decides
+how everything looks. Paragraphs, runs and tables are built with lxml: each
+costs the same whatever the document's length, so writing is linear in its
+size (python-docx's own add_paragraph and add_run re-read the body and the
+styles every time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from docx.document import Document as DocxDocument
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from lxml.etree import SubElement
+
+from .. import blocks as b
+from .ooxml import ListNumbering, add_bookmark, clean, field_char, instruction, text_run, use_numbering
+from .template import Styles
+
+_W_R, _W_RPR, _W_RSTYLE, _W_T, _W_VAL, _W_PPR, _W_PSTYLE, _W_BR = (
+    qn(tag) for tag in ("w:r", "w:rPr", "w:rStyle", "w:t", "w:val", "w:pPr", "w:pStyle", "w:br")
+)
+_XML_SPACE = qn("xml:space")
+
+
+class Writer:
+    """Adds styled blocks to a document; keeps the bookmark and list counters."""
+
+    def __init__(self, document: DocxDocument) -> None:
+        self.document = document
+        self.style = Styles(document)
+        self._bookmark_id = 0
+        self._lists = ListNumbering(document, self.style)
+        body = document.element.body
+        self._body = body
+        self._parent = document._body
+        # New content goes before the body's section properties, as python-docx puts it; found once,
+        # not for every paragraph (a search of the body's children, which made writing quadratic).
+        self._section_properties = body.sectPr
+        self._text_width: int | None = None
+
+    def _add(self, element: Any) -> None:
+        if self._section_properties is not None:
+            self._section_properties.addprevious(element)
+        else:
+            self._body.append(element)
+
+    # blocks
+    def write(self, blocks: Iterable[b.Block]) -> None:
+        """Write out a document's blocks, leaving out those only the Markdown file shows."""
+        for block in blocks:
+            if block.only == "markdown":
+                continue
+            if isinstance(block, b.Heading):
+                # '#' is the Title, '##' to '####' Heading 1 to 3; deeper headings (only in an employer's own
+                # wording) stay Heading 3, the deepest level every template has.
+                style = "Title" if block.level == 1 else f"heading {min(block.level - 1, 3)}"
+                paragraph = self.paragraph(style=style)
+                self.runs(paragraph, block.text.runs)
+                if block.bookmark:
+                    self.bookmark(paragraph, block.bookmark)
+            elif isinstance(block, b.Subtitle):
+                self.paragraph(block.text, "Subtitle")
+            elif isinstance(block, b.Paragraph):
+                self.runs(self.paragraph(), block.text.runs)
+            elif isinstance(block, b.ListBlock):
+                self.list(block)
+            elif isinstance(block, b.Table):
+                rows = ([cell.plain for cell in row] for row in block.rows)
+                widths = list(block.widths) if block.widths else None
+                self.table([cell.plain for cell in block.header], rows, widths=widths)
+            elif isinstance(block, b.Contents):
+                self.paragraph(block.title, "TOC Heading")  # the template starts it on a new page
+                self.contents(block.entries)
+            elif isinstance(block, b.Quote):
+                for text in block.paragraphs:
+                    self.runs(self.paragraph(), text.runs)
+            # Raw blocks (code, rules, HTML) stay out of the Word file.
+
+    def markdown(self, text: str) -> None:
+        """Markdown (paragraphs, lists, tables) written out through the block model."""
+        self.write(b.parse(text))
+
+    def list(self, block: b.ListBlock) -> None:
+        # Each ordered list gets its own numbering instance, so it starts at 1.
+        num_ids = [self._lists.restart() for _ in range(block.ordered_lists)]
+        for item in block.items:
+            base = "List Number" if item.ordered else "List Bullet"
+            paragraph = self.paragraph(style=base if item.depth == 1 else f"{base} {min(item.depth, 3)}")
+            num_id = num_ids[item.number_list] if item.number_list is not None else None
+            if num_id is not None:
+                use_numbering(paragraph._p, num_id)
+            self.runs(paragraph, item.text.runs)
+
+    # paragraphs
+    def paragraph(self, text: str = "", style: str = "Normal") -> Paragraph:
+        p = OxmlElement("w:p")
+        SubElement(SubElement(p, _W_PPR), _W_PSTYLE).set(_W_VAL, self.style.id(style))
+        self._add(p)
+        paragraph = Paragraph(p, self._parent)
+        if text:
+            self.run(paragraph, text)
+        return paragraph
+
+    def heading(self, text: str, level: int, bookmark: str | None = None) -> Paragraph:
+        """A heading: level 0 is the Title, 1-3 Heading 1-3."""
+        paragraph = self.paragraph(text, "Title" if level == 0 else f"heading {level}")
+        if bookmark:
+            self.bookmark(paragraph, bookmark)
+        return paragraph
+
+    def bookmark(self, paragraph: Paragraph, name: str) -> None:
+        self._bookmark_id += 1
+        add_bookmark(paragraph._p, self._bookmark_id, name)
+
+    def runs(self, paragraph: Paragraph, runs: Iterable[b.Run]) -> None:
+        for run in runs:
+            if run.line_break:
+                SubElement(SubElement(paragraph._p, _W_R), _W_BR)
+            else:
+                self.run(paragraph, run.text, run.style)
+
+    def run(self, paragraph: Paragraph, text: str, style: str | None = None) -> None:
+        # Built with lxml directly: python-docx's Run.text setter costs a third of a policy's render time.
+        r = SubElement(paragraph._p, _W_R)
+        if style:
+            SubElement(SubElement(r, _W_RPR), _W_RSTYLE).set(_W_VAL, self.style.id(style))
+        t = SubElement(r, _W_T)
+        t.set(_XML_SPACE, "preserve")
+        t.text = clean(text)
+
+    def table(self, header: Sequence[str], rows: Iterable[Iterable[str]], widths: list[int] | None = None) -> Table:
+        """A table whose first row is a real header row; `widths` are percentages of the text width.
+
+        Built with lxml, as python-docx would build it: its add_row and cell.text
+        cost half the render time of the sources annex's clause table.
+        """
+        if self._text_width is None:
+            section = self.document.sections[-1]
+            self._text_width = section.page_width - section.left_margin - section.right_margin
+        text_width = self._text_width
+        percents = widths or [100 / len(header)] * len(header)
+        twips = [str(int(text_width * percent / 100) // 635) for percent in percents]  # EMU -> twentieths of a point
+        tbl = OxmlElement("w:tbl")
+        tbl_pr = SubElement(tbl, qn("w:tblPr"))
+        SubElement(tbl_pr, qn("w:tblStyle")).set(_W_VAL, self.style.id("Table Grid"))
+        tbl_w = SubElement(tbl_pr, qn("w:tblW"))
+        tbl_w.set(qn("w:type"), "auto")
+        tbl_w.set(qn("w:w"), "0")
+        look = SubElement(tbl_pr, qn("w:tblLook"))
+        for name, value in (("firstColumn", "1"), ("firstRow", "1"), ("lastColumn", "0"), ("lastRow", "0")):
+            look.set(qn(f"w:{name}"), value)
+        look.set(qn("w:noHBand"), "0")
+        look.set(qn("w:noVBand"), "1")
+        look.set(_W_VAL, "04A0")
+        grid = SubElement(tbl, qn("w:tblGrid"))
+        for width in twips:
+            SubElement(grid, qn("w:gridCol")).set(qn("w:w"), width)
+        for index, cells in enumerate([header, *rows]):
+            tr = SubElement(tbl, qn("w:tr"))
+            if widths or index == 0:
+                tr_pr = SubElement(tr, qn("w:trPr"))
+                if widths:
+                    SubElement(tr_pr, qn("w:cantSplit"))  # a row is never split across two pages
+                if index == 0:
+                    # The header row: screen readers announce it and it repeats on each page.
+                    SubElement(tr_pr, qn("w:tblHeader")).set(_W_VAL, "true")
+            texts = list(cells)
+            if len(texts) != len(twips):
+                raise ValueError(f"a table row has {len(texts)} cells, the header {len(twips)}")
+            for text, width in zip(texts, twips, strict=True):
+                tc = SubElement(tr, qn("w:tc"))
+                tc_w = SubElement(SubElement(tc, qn("w:tcPr")), qn("w:tcW"))
+                tc_w.set(qn("w:type"), "dxa")
+                tc_w.set(qn("w:w"), width)
+                run = SubElement(SubElement(SubElement(tc, qn("w:p")), _W_R), _W_T)
+                run.set(_XML_SPACE, "preserve")
+                run.text = clean(text)
+        self._add(tbl)
+        return Table(tbl, self._parent)
+
+    # fields
+    def contents(self, entries: list[tuple[str, str]]) -> None:
+        """A real TOC field (Word rebuilds it, with page numbers), pre-filled with links to the sections.
+
+        The pre-filled entries carry no page numbers: they are not known until
+        the document is laid out, and a wrong number is worse than none.
+        """
+        for index, (text, bookmark) in enumerate(entries):
+            p = self.paragraph(style="toc 1")._p
+            if index == 0:
+                field_char(p, "begin", dirty=True)
+                instruction(p, ' TOC \\o "1-1" \\h \\z \\u ')
+                field_char(p, "separate")
+            link = OxmlElement("w:hyperlink")
+            link.set(qn("w:anchor"), bookmark)
+            link.set(qn("w:history"), "1")
+            text_run(link, clean(text))
+            p.append(link)
+            if index == len(entries) - 1:
+                field_char(p, "end")
