@@ -23,7 +23,7 @@ def body_words(markdown: str) -> int:
     """Words between the first numbered section and the list of documents, Markdown marks removed."""
     lines = markdown.splitlines()
     start = next(i for i, line in enumerate(lines) if re.match(r"^## 1\. ", line))
-    end = next((i for i, line in enumerate(lines) if line.startswith("## Documents this policy")), len(lines))
+    end = next((i for i, line in enumerate(lines) if re.match(r"^## (\d+\. )?Documents this policy", line)), len(lines))
     text = "\n".join(lines[start:end])
     text = re.sub(r"[#*_`>|]", " ", text)
     return len([w for w in text.split() if re.search(r"\w", w)])
