@@ -137,12 +137,16 @@ def test_surveillance_powers_follow_the_listing_not_the_type(texts, guides, nati
     else:
         assert "can authorise directed surveillance" not in guide
         assert "Covert surveillance must be authorised" not in text
-        assert "Only the public bodies listed in" in text
+        # The policy states the employer's position; the guide gives the law behind it.
+        assert "Only the public bodies listed in" in guide
+        assert "Only the public bodies listed in" not in text
         assert "magistrate" not in text
         if kind in PUBLIC:
-            assert "does not authorise it" in text
+            assert "does not authorise covert surveillance" in text
+            assert "does not authorise it" in guide
         else:
-            assert "is not one of them" in text
+            assert "cannot authorise covert surveillance" in text
+            assert "is not one of them" in guide
 
 
 def test_an_nhs_trust_that_confirms_its_listing_gets_the_listed_route(library, answers_for):
@@ -151,7 +155,10 @@ def test_an_nhs_trust_that_confirms_its_listing_gets_the_listed_route(library, a
         base_profile(), organisation__nation="england", organisation__type="nhs_trust", surveillance__powers="directed"
     )
     guide = " ".join(render_guide(build_policy(library, answers_for(profile))).split())
-    assert "Covert surveillance must be authorised in writing and in advance, under RIPA" in text
+    assert (
+        "Covert surveillance must be authorised in writing and in advance, by an officer named for this under RIPA"
+        in text
+    )
     assert "can authorise directed surveillance under the Regulation of Investigatory Powers Act 2000" in guide
     assert "covert human intelligence sources" not in guide.split("can authorise directed surveillance")[1][:40]
     assert "magistrate" not in text and "magistrate" not in guide
