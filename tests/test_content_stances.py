@@ -104,7 +104,7 @@ def test_sms_is_not_counted_among_the_approved_messaging_apps(library, answers_f
         " ".join(clause_text(policy, "messaging.approved-apps-only").split())
     )
     assert "SMS" not in clause_text(policy, "messaging.keep-in-touch-only")
-    assert "a text (SMS) is not one" in " ".join(clause_text(policy, "definitions.messaging").split())
+    assert "a phone call or text (SMS) is not one" in " ".join(clause_text(policy, "definitions.messaging").split())
 
 
 def test_some_or_unknown_work_phones_limit_messaging_to_staff_who_have_one(library, answers_for):
