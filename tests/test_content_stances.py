@@ -100,11 +100,11 @@ def test_messaging_not_allowed_still_allows_appointment_texts_from_a_work_phone(
 
 def test_sms_is_not_counted_among_the_approved_messaging_apps(library, answers_for):
     policy = build(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__apps=["whatsapp", "sms"])
-    assert "Staff must not message people who use services on any app other than WhatsApp, set up on a work phone" in (
+    assert "Staff must not message people who use services on any app other than WhatsApp." in (
         " ".join(clause_text(policy, "messaging.approved-apps-only").split())
     )
     assert "SMS" not in clause_text(policy, "messaging.keep-in-touch-only")
-    assert "Text messages (SMS) are not a messaging app" in clause_text(policy, "definitions.messaging")
+    assert "a phone call or text (SMS) is not one" in " ".join(clause_text(policy, "definitions.messaging").split())
 
 
 def test_some_or_unknown_work_phones_limit_messaging_to_staff_who_have_one(library, answers_for):

@@ -13,7 +13,7 @@ import pytest
 from conftest import base_profile, with_answers
 
 from policy_builder.assemble import build_policy
-from policy_builder.render.markdown import render_policy
+from policy_builder.render.markdown import render_guide, render_policy
 
 NATIONS = ("england", "wales", "scotland", "northern_ireland")
 TYPES = ("local_authority", "nhs_trust", "voluntary", "court_service", "independent_provider")
@@ -75,6 +75,26 @@ def texts(library, tmp_path_factory):
     return built
 
 
+@pytest.fixture(scope="module")
+def guides(library, tmp_path_factory):
+    """The practice guide for each combination: the tests an authorising officer applies live there."""
+    import yaml
+    from conftest import BUILD_DATE
+
+    from policy_builder.profile import load_profile
+
+    folder = tmp_path_factory.mktemp("guides")
+    built = {}
+    for nation, kind in COMBINATIONS:
+        profile = with_answers(base_profile(), organisation__nation=nation, organisation__type=kind)
+        profile["surveillance"].pop("powers", None)
+        path = folder / f"{nation}-{kind}.yaml"
+        path.write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
+        answers = load_profile(path, library.questionnaire, library.nations, build_date=BUILD_DATE)
+        built[nation, kind] = " ".join(render_guide(build_policy(library, answers)).split())
+    return built
+
+
 def test_eighteen_combinations_are_built(texts):
     assert len(texts) == 18
 
@@ -101,29 +121,47 @@ def test_regulator_surveillance_law_and_foi_of_the_nation(texts, nation: str, ki
 
 
 @pytest.mark.parametrize(("nation", "kind"), COMBINATIONS)
-def test_surveillance_powers_follow_the_listing_not_the_type(texts, nation: str, kind: str):
-    text = texts[nation, kind]
+def test_surveillance_powers_follow_the_listing_not_the_type(texts, guides, nation: str, kind: str):
+    text, guide = texts[nation, kind], guides[nation, kind]
     if kind == "local_authority":
-        # Councils are listed for both powers (RIPA Schedule 1 Part I; RIP(S)A section 8).
-        assert "may authorise directed surveillance and the use of covert human intelligence sources" in text
+        # Councils are listed for both powers (RIPA Schedule 1 Part I; RIP(S)A section 8). The policy
+        # states the rule (authorised in writing, in advance); the guide states the legal tests.
+        assert "Covert surveillance must be authorised in writing and in advance" in text
+        assert "can authorise directed surveillance and the use of covert human intelligence sources" in guide
+        assert "needed for a purpose the Act allows, and is in proportion" in guide
+        assert "in proportion to what it aims to achieve" not in text
         magistrate = nation in ("england", "wales")
-        assert ("takes effect only once a magistrate has approved it" in text) is magistrate
-        assert ("prison sentence of six months or more" in text) is magistrate
+        assert ("takes effect only once a magistrate has approved it" in guide) is magistrate
+        assert ("prison sentence of six months or more" in guide) is magistrate
+        assert "prison sentence" not in text
     else:
-        assert "may authorise directed surveillance" not in text
-        assert "Only the public bodies listed in" in text
+        assert "can authorise directed surveillance" not in guide
+        assert "Covert surveillance must be authorised" not in text
+        # The policy states the employer's position; the guide gives the law behind it.
+        assert "Only the public bodies listed in" in guide
+        assert "Only the public bodies listed in" not in text
         assert "magistrate" not in text
         if kind in PUBLIC:
-            assert "does not authorise it" in text
+            assert "does not authorise covert surveillance" in text
+            assert "does not authorise it" in guide
         else:
-            assert "is not one of them" in text
+            assert "cannot authorise covert surveillance" in text
+            assert "is not one of them" in guide
 
 
 def test_an_nhs_trust_that_confirms_its_listing_gets_the_listed_route(library, answers_for):
     text = policy_text(answers_for, library, "england", "nhs_trust", surveillance__powers="directed")
-    assert "may authorise directed surveillance under the Regulation of Investigatory Powers Act 2000" in text
-    assert "covert human intelligence sources" not in text.split("may authorise directed surveillance")[1][:40]
-    assert "magistrate" not in text
+    profile = with_answers(
+        base_profile(), organisation__nation="england", organisation__type="nhs_trust", surveillance__powers="directed"
+    )
+    guide = " ".join(render_guide(build_policy(library, answers_for(profile))).split())
+    assert (
+        "Covert surveillance must be authorised in writing and in advance, by an officer named for this under RIPA"
+        in text
+    )
+    assert "can authorise directed surveillance under the Regulation of Investigatory Powers Act 2000" in guide
+    assert "covert human intelligence sources" not in guide.split("can authorise directed surveillance")[1][:40]
+    assert "magistrate" not in text and "magistrate" not in guide
     # Directed surveillance only: a false identity can never be authorised.
     assert "There is no exception: using a false identity" in text
 
