@@ -38,7 +38,7 @@ PARAGRAPH_STYLES = {
     "Heading 1": (18, True, ACCENT, 14, 6, True),
     "Heading 2": (14, True, ACCENT, 10, 3, True),
     "Heading 3": (12, True, TEXT, 12, 4, True),
-    "TOC Heading": (18, True, ACCENT, 0, 8, True),
+    "TOC Heading": (18, True, ACCENT, 14, 6, True),
     "Header": (11, False, TEXT, 0, 0, False),
     "Footer": (11, False, TEXT, 0, 0, False),
     "List Bullet": (12, False, TEXT, 0, 4, False),
@@ -125,8 +125,9 @@ def main() -> None:
 
     for name, spec in PARAGRAPH_STYLES.items():
         style_paragraph(document, name, spec)
-    # The contents heading starts a new page after the cover.
-    styles["TOC Heading"].paragraph_format.page_break_before = True
+    # The contents follow the document control on the first page (no page break): a policy staff read
+    # in one sitting fits in 16 pages, and the cover is not left half empty.
+    styles["TOC Heading"].paragraph_format.page_break_before = False
     for name in ("Header", "Footer"):
         styles[name].paragraph_format.alignment = 1  # centred, as protective markings are
 
