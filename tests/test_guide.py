@@ -161,7 +161,11 @@ def test_the_policy_ends_with_the_short_list_of_documents_and_no_item_ids(policy
     last = re.findall(r"^## (\d+)\. (.+)$", text, re.M)[-1]
     assert last == (str(len(policy.sections) + 1), "Documents this policy rests on")
     documents = text[text.index("## " + last[0] + ". Documents") :]
-    assert "- *Social Media Protocol*, London Borough of Waltham Forest" in documents
+    guidance = next(line for line in documents.splitlines() if line.startswith("**Guidance:** "))
+    assert "*Social Media Protocol*, London Borough of Waltham Forest" in guidance
+    law = next(line for line in documents.splitlines() if line.startswith("**Law:** "))
+    assert "*Data Protection Act 2018 and the UK General Data Protection Regulation*" in law
+    assert "Established UK public-sector practice" not in documents  # sector practice: the annex only
     assert not [item for item in guide_library.items if re.search(rf"\b{re.escape(item)}\b", text)]
 
 

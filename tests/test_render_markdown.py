@@ -49,7 +49,7 @@ def test_policy_has_title_control_table_sections_and_sources(library):
     assert "## 1. Purpose and scope" in lines
     assert "### 1.1 " in text
     documents = text.split("Documents this policy rests on\n", 2)[-1]
-    assert "- *BASW Policy: Social Media*, British Association of Social Workers" in documents
+    assert "*BASW Policy: Social Media*, British Association of Social Workers" in documents
     assert "BASW-7" not in text  # item ids belong to the sources annex, not the policy
 
 
