@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import PROFILES, base_profile, with_answers
 
 from policy_builder.cli import main
+from policy_builder.interview import program
 from policy_builder.profile import load_profile, read_draft
 
 EXAMPLE = PROFILES / "example-council.yaml"
@@ -216,29 +217,37 @@ def test_review_can_go_back_to_a_whole_section(library, tmp_path):
     assert load_profile(path, library.questionnaire, library.nations)["training.refresher_months"] == 36
 
 
-def test_save_and_finish_later_then_resume(library, tmp_path):
+def test_save_keeps_a_draft_and_carries_on_then_resume(library, tmp_path):
     path = tmp_path / "later.yaml"
     organisation = [q.id for q in library.questionnaire.in_section("organisation")]
-    lines = [PERMISSIVE.get(qid, "") for qid in organisation] + ["!save"]
+    lines = [PERMISSIVE.get(qid, "") for qid in organisation] + ["!save", "Head of Service"]
     result = run(library, ["--save", path], "\n".join(lines) + "\n")
-    assert result.exit_code == 0, result.output
-    assert f"Carry on later with: policy-builder wizard --profile {path}" in flat(result.output)
-    draft = read_draft(path, library.questionnaire)
-    assert draft.given["organisation.name"] == "Cwm Family Support"
-    assert "document.owner" not in draft.given
-    build = CliRunner().invoke(main, ["build", str(path), "--out", str(tmp_path / "out")], obj={"library": library})
-    assert build.exit_code == 2 and "document.owner: an answer is required" in build.output
+    output = flat(result.output)
+    draft = tmp_path / "drafts" / "cwm-family-support.yaml"
+    assert f"Saved your answers so far as a draft: {draft}" in output
+    assert f"Carry on later with: {program()} wizard --profile {draft}" in output
+    # !save carried on: the same question was asked again and answered.
+    assert "Or carry on answering: Answer: Head of Service" in output
+    # The input then ran out: the answers, the owner too, stay in the draft; the profile is not written.
+    assert result.exit_code == 1
+    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in output
+    assert not path.exists()
+    saved = read_draft(draft, library.questionnaire)
+    assert saved.given["organisation.name"] == "Cwm Family Support"
+    assert saved.given["document.owner"] == "Head of Service"
+    assert draft.read_text(encoding="utf-8").startswith("# policy-builder draft")
 
-    # Resuming: the menu's default answers what is left, starting where it stopped.
-    resumed = run(library, ["--profile", path], "\nHead of Service\n" + "\n" * 80)
+    # Resuming the draft: the menu's default answers what is left; the profile goes where --save said.
+    resumed = run(library, ["--profile", draft], "\n" + "\n" * 80)
     assert resumed.exit_code == 0, resumed.output
     asked = asked_before_review(resumed.output)
-    assert asked[0] == "2.1"  # the owner: the first question not answered before
-    assert not [number for number in asked if number.startswith("1.")]
+    assert asked[0] == "2.2"  # the approver: the first question not answered before
     assert flat(prompt_of(library, "organisation.name")) not in before_review(resumed.output)
     answers = load_profile(path, library.questionnaire, library.nations)
     assert answers["organisation.name"] == "Cwm Family Support"
     assert answers["document.owner"] == "Head of Service"
+    assert not draft.exists() and not draft.parent.exists(), "a finished profile needs its draft no more"
+    assert "policy-builder draft" not in path.read_text(encoding="utf-8")
 
 
 def test_only_new_asks_what_is_missing_and_flags_what_no_longer_applies(library, tmp_path, write_profile):
@@ -294,13 +303,17 @@ def test_bad_answers_are_explained_and_asked_again(library, tmp_path):
     assert "An answer is needed here: text." in output  # Enter on a required question with no answer yet
     assert "'1/12/2026' is not a date written YYYY-MM-DD, such as 2026-12-01. Please try again." in output
     assert "'40' is not a whole number from 1 to 36. Please try again." in output
-    # The input ran out part-way: nothing is saved, and no traceback.
+    # The input ran out part-way: the profile is not written; the answers so far are kept as a draft.
     assert result.exit_code == 1
-    assert result.output.rstrip().endswith("Stopped: nothing was saved.")
+    draft = tmp_path / "drafts" / "testham-council.yaml"
+    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in output
     assert not save.exists()
+    kept = read_draft(draft, library.questionnaire).given
+    assert kept["organisation.name"] == "Testham Council" and kept["document.owner"] == "Head of Service"
 
 
-def test_question_mark_shows_the_guidance(library):
+def test_question_mark_shows_the_guidance(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     result = run(library, [], "Testham Council\n\n?\n")
     output = flat(result.output)
     assert "The guidance this question rests on:" in output
@@ -319,15 +332,44 @@ class InterruptedInput(io.BytesIO):
     read = read1
 
 
-def test_ctrl_c_saves_nothing_even_after_answers_changed(library, tmp_path):
+def test_ctrl_c_that_cannot_ask_keeps_a_draft_and_leaves_the_profile_alone(library, tmp_path):
     path = tmp_path / "council.yaml"
     original = EXAMPLE.read_text(encoding="utf-8")
     path.write_text(original, encoding="utf-8")
     result = run(library, ["--profile", path], InterruptedInput(b"2\nChanged Name\n"))
     assert result.exit_code == 1
-    assert "Stopped: nothing was saved." in result.output
+    draft = tmp_path / "drafts" / "council.yaml"
+    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in flat(result.output)
     assert "Traceback" not in result.output
-    assert path.read_text(encoding="utf-8") == original
+    assert path.read_text(encoding="utf-8") == original, "a finished profile is never overwritten by a draft"
+    assert read_draft(draft, library.questionnaire).given["organisation.name"] == "Changed Name"
+    text = draft.read_text(encoding="utf-8")
+    assert "# policy-builder draft of: council.yaml" in text
+    assert "# Example profile: an English London borough" in text, "the profile's comments are kept"
+
+    # Next time, the wizard offers the changes before the profile.
+    again = run(library, ["--profile", path], "\n1\n\n")
+    assert again.exit_code == 0, again.output
+    assert "Unfinished changes to" in flat(again.output) and "Carry on with those changes?" in again.output
+    assert load_profile(path, library.questionnaire, library.nations)["organisation.name"] == "Changed Name"
+    assert not draft.exists()
+
+
+def test_a_new_wizard_offers_the_drafts_left_unfinished(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = run(library, [], "Testham Council\n\n1\n1\n1\nn\n")  # section 1, then the input runs out
+    assert first.exit_code == 1
+    assert (tmp_path / "profiles/drafts/testham-council.yaml").is_file()
+    second = run(library, [], "1\n3\nHead of Service\n")
+    output = flat(second.output)
+    assert "Unfinished answers were saved earlier:" in output
+    assert "1 Testham Council (new, saved " in output and "2 Start a new policy" in output
+    assert "Loaded profiles/drafts/testham-council.yaml" in output
+    assert flat(prompt_of(library, "document.owner")) in output
+    assert (
+        read_draft(tmp_path / "profiles/drafts/testham-council.yaml", library.questionnaire).given["document.owner"]
+        == "Head of Service"
+    )
 
 
 # --- a real terminal ----------------------------------------------------------------------------------------
@@ -387,14 +429,16 @@ def test_a_person_in_a_real_terminal_finishes_a_partial_profile(tmp_path, write_
     assert saved["training"]["refresher_months"] == 24
 
 
-def test_ctrl_c_in_a_real_terminal_stops_calmly_and_no_color_is_honoured(tmp_path):
+def test_ctrl_c_in_a_real_terminal_asks_and_no_color_is_honoured(tmp_path):
     child = spawn(["wizard"], tmp_path, NO_COLOR="1")
     child.expect("What is the full legal name of your organisation")
     child.expect("Answer: ")
     child.sendline("Testham Council")
     child.expect(r"Answer \[Testham Council\]: ")
     child.sendintr()
-    child.expect("Stopped: nothing was saved.")
+    child.expect(r"Keep your answers so far as a draft, to carry on later\? \(y or n\) \[y\]: ")
+    child.sendline("n")
+    child.expect("Stopped: your answers were not kept.")
     child.expect(pexpect.EOF)
     child.close()
     log = child.logfile_read.getvalue()
@@ -402,6 +446,55 @@ def test_ctrl_c_in_a_real_terminal_stops_calmly_and_no_color_is_honoured(tmp_pat
     assert "Traceback" not in log
     assert not COLOUR.search(log)
     assert not (tmp_path / "profiles").exists()
+
+
+LEFT, UP = "\x1b[D", "\x1b[A"
+
+
+def test_a_manager_in_a_real_terminal_edits_with_arrow_keys_saves_and_keeps_the_draft_on_ctrl_c(tmp_path):
+    child = spawn(["wizard"], tmp_path)
+    child.expect("What is the full legal name of your organisation")
+    child.expect("Answer: ")
+    # A typo mended with the arrow keys, as in any shell: the keys move the cursor, they are not the answer.
+    child.send("Testham Council" + LEFT * 7 + "Borough ")
+    child.sendline("")
+    child.expect(r"Answer \[Testham Borough Council\]: ")
+    child.send(UP)  # the line typed before comes back, to change
+    child.sendline(LEFT * 24 + "\x01" + "\x0b" + "Testham")  # Ctrl-A, Ctrl-K: the line emptied, a short name typed
+    child.expect("In which UK nation")
+    child.expect("Number: ")
+    child.sendline("9")
+    child.expect("is not one of the options")
+    child.expect("Number: ")
+    child.sendline("1")
+    while True:  # the rest of section 1: the first option, or the answer offered
+        index = child.expect([r"Which role owns this policy\?", r"(Number|commas): $", r"\]: $"])
+        if index == 0:
+            break
+        child.sendline("1" if index == 1 else "")
+    child.expect("Answer: ")
+    child.sendline("!save")
+    child.expect("Saved your answers so far as a draft: profiles/drafts/testham.yaml")
+    child.expect("Or carry on answering:")
+    child.expect("Answer: ")
+    child.sendline("Principal Social Worker")
+    child.expect("Leave blank if it is still a draft")
+    child.expect("Answer: ")
+    child.sendintr()
+    child.expect(r"Keep your answers so far as a draft, to carry on later\? \(y or n\) \[y\]: ")
+    child.sendline("")
+    child.expect("Stopped. Your answers so far are kept as a draft: profiles/drafts/testham.yaml")
+    child.expect(r"Carry on with: .*policy-builder wizard --profile profiles/drafts/testham.yaml")
+    child.expect(pexpect.EOF)
+    child.close()
+    log = child.logfile_read.getvalue()
+    assert "Traceback" not in log
+    draft = yaml.safe_load((tmp_path / "profiles/drafts/testham.yaml").read_text(encoding="utf-8"))
+    assert draft["organisation"]["name"] == "Testham Borough Council"
+    assert draft["organisation"]["short_name"] == "Testham"
+    assert draft["organisation"]["nation"] == "england"
+    assert draft["document"]["owner"] == "Principal Social Worker", "the answer given after !save is kept too"
+    assert not list((tmp_path / "profiles").glob("*.yaml")), "no finished profile was written"
 
 
 @pytest.mark.parametrize("stance", ["strict", "permissive"])
