@@ -85,23 +85,28 @@ class Draft:
     built_gaps: list[GapWarning] = field(default_factory=list)
     leaflet_grade: float | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(12))  # names it in each form: tabs stay apart
+    sid: str = ""  # the browser it belongs to
+    file: Path | None = None  # the draft on disk (profiles/drafts/...), saved after every section
+    typed: dict[str, Any] = field(default_factory=dict)  # entries not yet valid, shown again until mended
 
 
 class Drafts:
-    """The answers of every browser using the app, in memory."""
+    """The answers of every browser using the app, in memory; a browser may have several, one per tab."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._drafts: OrderedDict[str, Draft] = OrderedDict()
+        self._drafts: OrderedDict[str, Draft] = OrderedDict()  # by token
         self._lock = threading.Lock()
 
-    def get(self, sid: str | None) -> Draft | None:
-        if not sid:
+    def get(self, token: str | None, sid: str | None = None) -> Draft | None:
+        if not token:
             return None
         with self._lock:
-            draft = self._drafts.get(sid)
-            if draft is not None:
-                self._drafts.move_to_end(sid)
+            draft = self._drafts.get(token)
+            if draft is None or (sid is not None and draft.sid != sid):
+                return None
+            self._drafts.move_to_end(token)
             return draft
 
     def folder(self, prefix: str) -> Path:
@@ -110,16 +115,19 @@ class Drafts:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=self.root))
 
     def start(self, sid: str, interview: Interview) -> Draft:
+        """A new set of answers for this browser. Others it has stay: another tab may still be on them."""
         with self._lock:
-            old = self._drafts.pop(sid, None)
-            if old is not None:
-                shutil.rmtree(old.folder, ignore_errors=True)
             while len(self._drafts) >= MAX_DRAFTS:
-                _, dropped = self._drafts.popitem(last=False)
+                _, dropped = self._drafts.popitem(last=False)  # its answers are on disk as a draft
                 shutil.rmtree(dropped.folder, ignore_errors=True)
-            draft = Draft(interview=interview, folder=self.folder("draft-"))
-            self._drafts[sid] = draft
+            draft = Draft(interview=interview, folder=self.folder("draft-"), sid=sid)
+            self._drafts[draft.token] = draft
             return draft
+
+    def with_file(self, sid: str, file: Path) -> Draft | None:
+        """This browser's answers already open from the draft ``file``."""
+        with self._lock:
+            return next((d for d in self._drafts.values() if d.sid == sid and d.file == file), None)
 
 
 def create_app(
@@ -148,7 +156,8 @@ def create_app(
     if temp_root is None:
         temp_root = tempfile.mkdtemp(prefix="policy-builder-serve-")
         atexit.register(shutil.rmtree, temp_root, True)
-    profiles = Path(profiles_dir)
+    # Absolute: send_file would read a relative path inside the package folder, not the working folder.
+    profiles = Path(profiles_dir).absolute()
     drafts = Drafts(Path(temp_root))
     sections = [s.id for s in library.questionnaire.sections]
 
@@ -186,7 +195,27 @@ def create_app(
         return {"csrf_token": _csrf_token, "section_url": _section_url, "field_id": field_id}
 
     def _draft() -> Draft | None:
-        return drafts.get(session.get("sid"))
+        """The answers this request is about: the form's own (its tab's), else the browser's latest."""
+        sid = session.get("sid")
+        if not sid:
+            return None
+        posted = request.form.get("draft") if request.method == "POST" else None
+        current = drafts.get(session.get("draft"), sid)
+        if posted and current is not None and posted != current.token:
+            other = drafts.get(posted, sid)
+            if other is not None:
+                # This tab's answers belong to another draft than the browser's latest: carry on with them,
+                # and say so, so a second tab never writes into (or silently replaces) the first one's answers.
+                session["draft"] = other.token
+                name = current.interview.answers.get("organisation.name")
+                other.notices.append(
+                    "You were working on other answers"
+                    + (f" (for {name})" if name else "")
+                    + " in another tab or window. This page carries on with its own answers; "
+                    "the other answers are kept as a draft, listed on the start page."
+                )
+                return other
+        return current
 
     def _need_draft() -> Draft:
         draft = _draft()
@@ -197,7 +226,44 @@ def create_app(
     def _new_draft(interview: Interview) -> Draft:
         sid = session.get("sid") or secrets.token_urlsafe(24)
         session["sid"] = sid
-        return drafts.start(sid, interview)
+        draft = drafts.start(sid, interview)
+        session["draft"] = draft.token
+        return draft
+
+    # --- drafts on disk: the answers survive a closed browser, a restart or a second tab -------------
+    def _keep_draft(draft: Draft) -> None:
+        """Save the answers so far to this draft's file in profiles/drafts (never over a finished profile)."""
+        from ..output import slugify
+        from ..profile import drafts_folder, new_draft_path, save_draft
+
+        interview = draft.interview
+        based_on = None
+        if draft.file is None:
+            stem = draft.target.stem if draft.target is not None else interview.slug()
+            draft.file = new_draft_path(drafts_folder(profiles), slugify(stem))
+            based_on = draft.based_on  # the first save keeps the profile's comments; later ones the draft's
+        answers = interview.profile_answers(final=False)
+        save_draft(draft.file, answers, interview.library.questionnaire, of=draft.target, based_on=based_on)
+
+    def _try_keep_draft(draft: Draft) -> None:
+        try:
+            _keep_draft(draft)
+        except (PolicyBuilderError, OSError) as exc:
+            draft.notices.append(f"Your answers could not be saved as a draft: {_period(str(exc))}")
+
+    def _drop_draft_file(draft: Draft) -> None:
+        if draft.file is not None:
+            draft.file.unlink(missing_ok=True)
+            try:
+                draft.file.parent.rmdir()  # only when empty
+            except OSError:
+                pass
+            draft.file = None
+
+    def _draft_files() -> list[Any]:
+        from ..profile import drafts_folder, list_drafts
+
+        return list_drafts(drafts_folder(profiles))
 
     def _build_date() -> dt.date:
         return build_date or dt.date.today()
@@ -216,6 +282,15 @@ def create_app(
                 draft_name=(draft.interview.answers.get("organisation.name") if draft else None),
                 resume=_resume_url(draft) if draft else None,
                 profiles=[(path, _organisation_name(path)) for path in _profile_files(profiles)],
+                waiting=[
+                    {
+                        "name": info.path.name,
+                        "organisation": info.organisation,
+                        "saved": info.saved,
+                        "of": info.of.name if info.of is not None and info.of.is_file() else None,
+                    }
+                    for info in _draft_files()
+                ],
                 profiles_dir=display_path(profiles),
                 errors=errors or [],
                 max_kb=MAX_UPLOAD_BYTES // 1024,
@@ -234,6 +309,40 @@ def create_app(
         draft = _new_draft(Interview(library, build_date=_build_date()))
         draft.origin = "new"
         return redirect(url_for("section", section_id=sections[0]))
+
+    @app.post("/start/draft")
+    def start_draft() -> Any:
+        """Carry on with answers saved as a draft (by this server or an earlier run)."""
+        name = request.form.get("draft_file", "")
+        files = {info.path.name: info for info in _draft_files()}
+        if name not in files:  # only a draft the start page listed
+            return _start_page([("draft-choice", "Select one of the unfinished sets of answers")], 400)
+        info = files[name]
+        sid = session.get("sid")
+        open_already = drafts.with_file(sid, info.path) if sid else None
+        if open_already is not None:
+            session["draft"] = open_already.token
+            return redirect(_resume_url(open_already))
+        try:
+            interview = Interview.from_profile(library, info.path, build_date=_build_date())
+        except ProfileError as exc:
+            return _start_page([("draft-choice", _plain_error(exc, info.path, name))], 400)
+        draft = _new_draft(interview)
+        draft.file = info.path
+        of = info.of
+        if of is not None and of.is_file() and of.resolve().parent == profiles.resolve():
+            # Changes to a saved profile: open on the review page, as the profile itself does.
+            draft.origin, draft.target, draft.based_on = "chosen", of, of
+            draft.reached = set(sections)
+            draft.notices.append(f"Your changes to {of.name}, saved {info.saved}, are back.")
+            return redirect(url_for("review"))
+        # A new policy: sections before the first one with a question still to answer count as done.
+        for section_id in sections:
+            if interview.unanswered(section_id):
+                break
+            draft.reached.add(section_id)
+        draft.notices.append(f"Your answers saved {info.saved} are back: carry on where you stopped.")
+        return redirect(_resume_url(draft))
 
     @app.post("/start/choose")
     def start_choose() -> Any:
@@ -313,20 +422,47 @@ def create_app(
         with draft.lock:
             interview = draft.interview
             given = _given(interview, section_id)
-            if request.form.get("action") == "save_later":
-                form = interview.read_section(section_id, given)
-                for qid, value in form.values.items():  # keep what is valid; the rest is asked again later
-                    if qid not in form.errors:
-                        interview.answer(qid, value)
-                draft.built = []
-                return _save(draft, final=False)
-            form = interview.take_section(section_id, given)
+            action = request.form.get("action")
+            form = interview.read_section(section_id, given)
+            _check_template(form)
+            # Keep every valid answer at once, and what was typed for the rest, whatever happens next:
+            # a mistake in one field, or going back a section, never loses what was typed in the others.
+            for qid, value in form.values.items():
+                if qid not in form.errors:
+                    interview.answer(qid, value)
+                    draft.typed.pop(qid, None)
+            for qid in form.errors:
+                draft.typed[qid] = given[qid]
+            draft.built = []  # the answers may have changed: the files built before no longer match them
+            _try_keep_draft(draft)
+            if action == "save_later":
+                return redirect(url_for("saved"))
+            if action == "previous":
+                index = sections.index(section_id)
+                return redirect(url_for("section", section_id=sections[index - 1]) if index else url_for("start"))
             if form.errors or form.follow_ups:
                 return _section_page(draft, section_id, form=form, given=given, from_review=from_review)
             draft.reached.add(section_id)
             draft.last_section = section_id
-            draft.built = []  # the answers may have changed: the files built before no longer match them
             return redirect(_next_page(draft, section_id, from_review))
+
+    def _check_template(form: SectionForm) -> None:
+        """The Word template is checked as soon as it is given, not after the last question."""
+        from ..interview import TEMPLATE_QUESTION, check_template
+        from ..questionnaire import AnswerError
+
+        value = form.values.get(TEMPLATE_QUESTION)
+        if not value or TEMPLATE_QUESTION in form.errors:
+            return
+        try:
+            form.values[TEMPLATE_QUESTION] = check_template(value, profile_dir=profiles)
+        except AnswerError as exc:
+            message = str(exc)
+            form.errors[TEMPLATE_QUESTION] = (
+                message[:1].upper()
+                + message[1:]
+                + f". A path is read from the profiles folder, {display_path(profiles)}"
+            )
 
     @app.post("/section/<section_id>/applies")
     def applies(section_id: str) -> Any:
@@ -377,6 +513,9 @@ def create_app(
             error = form.errors.get(question.id) if form else None
             if given is not None and question.id in given and question.id not in follow_ups:
                 value = given[question.id]  # what the person entered, mistakes included, to correct
+            elif question.id in draft.typed:
+                value = draft.typed[question.id]  # typed earlier, not yet valid: kept to correct
+                error = error or "Check this answer: it was not accepted last time"
             else:
                 value = form_value(question, shown.offered(question))
             fields.append(
@@ -407,6 +546,7 @@ def create_app(
             follow_ups=[f for f in fields if f["follow_up"]],
             from_review=from_review,
             previous=sections[number - 2] if number > 1 else None,
+            draft_token=draft.token,
             nav=_nav(draft, section_id),
             notices=_take_notices(draft),
             gaps=_gap_panel(draft),
@@ -443,6 +583,7 @@ def create_app(
                 notices=_take_notices(draft),
                 gaps=_gaps_view(interview.gaps()),
                 target=display_path(_target(draft)[0]),
+                draft_token=draft.token,
                 nav=_nav(draft, "review"),
             ),
             status,
@@ -459,6 +600,7 @@ def create_app(
                 return _review_page(draft, errors, 400)
             try:
                 saved = _write_profile(draft, final=True)
+                _drop_draft_file(draft)  # finished: the draft has done its work
                 _build(draft, saved)
             except PolicyBuilderError as exc:
                 return _review_page(draft, [("build", _period(str(exc)))], 400)
@@ -474,7 +616,7 @@ def create_app(
         paths = output_paths(out, result.policy.slug)
         draft.built = [(kind, paths[kind]) for kind in DOWNLOADS if paths[kind] in result.written]
         draft.downloads = {path.name: path for _, path in draft.built}
-        draft.downloads[saved.name] = saved
+        draft.downloads[saved.name] = saved.absolute()
         draft.built_gaps = result.warnings
         draft.leaflet_grade = result.leaflet_level.grade if result.leaflet_level else None
 
@@ -494,6 +636,7 @@ def create_app(
             leaflet_grade=draft.leaflet_grade,
             organisation=draft.interview.answers.get("organisation.name", ""),
             notices=_take_notices(draft),
+            command=_program(),
             nav=_nav(draft, "finish"),
         )
 
@@ -518,9 +661,12 @@ def create_app(
     @app.get("/saved")
     def saved() -> Any:
         draft = _need_draft()
+        from ..interview import program
+
         return render_template(
             "saved.html",
-            saved=display_path(draft.target) if draft.target else "",
+            saved=display_path(draft.file) if draft.file else "",
+            command=program(),
             left=len(draft.interview.unanswered()),
             notices=_take_notices(draft),
             next_section=next((q.section for q in draft.interview.unanswered()), None),
@@ -548,11 +694,14 @@ def create_app(
         path, taken = _target(draft)
         if path.resolve().parent != profiles.resolve():  # by construction; checked because answers must stay there
             raise PolicyBuilderError(f"{display_path(path)} is outside {display_path(profiles)}; nothing was saved")
+        from ..interview import program
+
         name = interview.answers.get("organisation.name") or "your organisation"
+        command = program()
         header = (
             f"Social media policy answers for {name}, written by the policy-builder browser wizard.\n"
-            f"Change them with: policy-builder serve (then choose {path.name}), or policy-builder wizard --profile {display_path(path)}\n"
-            f"Build the policy with: policy-builder build {display_path(path)}"
+            f"Change them with: {command} serve (then choose {path.name}), or {command} wizard --profile {display_path(path)}\n"
+            f"Build the policy with: {command} build {display_path(path)}"
         )
         library_ = interview.library
         save_profile(
@@ -569,13 +718,6 @@ def create_app(
         if taken:
             draft.notices.append(f"{taken}, so your answers are saved as {display_path(path)}.")
         return path
-
-    def _save(draft: Draft, *, final: bool) -> Any:
-        try:
-            _write_profile(draft, final=final)
-        except PolicyBuilderError as exc:
-            draft.notices.append(f"Your answers could not be saved: {_period(str(exc))}")
-        return redirect(url_for("saved"))
 
     # --- pieces of pages -------------------------------------------------------------------------
     def _nav(draft: Draft, current: str) -> list[dict[str, Any]]:
@@ -700,6 +842,12 @@ def _plain_error(exc: ProfileError, path: Path, name: str) -> str:
     where = name + (f", line {exc.line}" if exc.line else "")
     message = exc.message.replace(str(path), name)
     return f"{where}: {message[:1].upper()}{message[1:]}" + ("" if message.endswith(".") else ".")
+
+
+def _program() -> str:
+    from ..interview import program
+
+    return program()
 
 
 def _period(text: str) -> str:
