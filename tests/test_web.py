@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -873,23 +872,48 @@ def test_serve_prints_its_address_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert not (tmp_path / "answers").exists(), "nothing is written before answers are saved"
 
 
-def test_serve_on_a_port_in_use_is_a_one_line_error(tmp_path):
+def test_serve_on_a_port_in_use_falls_back_to_a_free_one_at_once(app):
     import socket
 
-    from click.testing import CliRunner
+    from policy_builder.web.app import _make_server
 
-    from policy_builder.cli import main
-
+    said: list[str] = []
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        started = time.monotonic()
-        result = CliRunner().invoke(main, ["serve", "--no-browser", "--port", str(port)])
-    assert result.exit_code == 2
-    assert result.output.strip().startswith(f"Error: --port {port}: cannot listen on 127.0.0.1:{port}")
-    assert len(result.output.strip().splitlines()) == 1
-    assert time.monotonic() - started < 30
+        server = _make_server(app, port, said.append)
+        try:
+            assert server.port != port and server.port > 0
+        finally:
+            server.server_close()
+    assert said == [f"Port {port} is in use (Address already in use), so policy-builder uses a free one."]
+
+
+def test_a_restart_gets_the_same_port_back_straight_away(app):
+    import socket
+    import threading
+
+    from policy_builder.web.app import _make_server
+
+    first = _make_server(app, 0)
+    port = first.port
+    thread = threading.Thread(target=first.serve_forever, daemon=True)
+    thread.start()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(b"GET /static/style.css HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        reply = b""
+        while chunk := client.recv(65536):  # read to the end: the server closes first, so its side lingers
+            reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200")
+    first.shutdown()
+    thread.join(5)
+    first.server_close()
+    second = _make_server(app, port, lambda line: pytest.fail(f"fell back: {line}"))
+    try:
+        assert second.port == port
+    finally:
+        second.server_close()
 
 
 def test_serve_help_lists_its_options():

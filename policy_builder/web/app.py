@@ -899,10 +899,17 @@ def serve(
     key = secrets.token_urlsafe(18)
     app = create_app(library, profiles_dir, temp_root=temp_root, access_key=key)
     try:
-        server = _make_server(app, port)
+        server = _make_server(app, port, echo)
         url = f"http://127.0.0.1:{server.port}/?key={key}"
         echo(f"policy-builder is running at {url}")
         echo(f"Profiles are saved in {display_path(profiles_dir)}/. Press Ctrl-C here to stop.")
+        waiting = _waiting_drafts(profiles_dir)
+        if waiting:
+            echo(
+                f"{waiting} unfinished set{'' if waiting == 1 else 's'} of answers in "
+                f"{display_path(Path(profiles_dir) / 'drafts')}/: the start page offers "
+                f"{'it' if waiting == 1 else 'them'}."
+            )
         if open_browser:
             threading.Timer(0.3, _open, (url, echo)).start()
         previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
@@ -911,30 +918,45 @@ def serve(
         finally:
             signal.signal(signal.SIGTERM, previous)
             server.server_close()
-        echo("\nStopped. Answers not saved into the profiles folder are gone; saved profiles are kept.")
+        echo(
+            f"\nStopped. Every section you saved is kept as a draft in {display_path(Path(profiles_dir) / 'drafts')}/: "
+            f"run {_program()} serve again to carry on."
+        )
     finally:
         shutil.rmtree(temp_root, ignore_errors=True)
+
+
+def _waiting_drafts(profiles_dir: Path) -> int:
+    from ..profile import drafts_folder, list_drafts
+
+    return len(list_drafts(drafts_folder(profiles_dir)))
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _make_server(app: Flask, port: int | None) -> Any:
-    """A threaded server on 127.0.0.1. The socket is bound here, so a port in use is our one-line error."""
-    candidates = [port] if port is not None else [DEFAULT_PORT, 0]
+def _make_server(app: Flask, port: int | None, echo: Callable[[str], None] | None = None) -> Any:
+    """A threaded server on 127.0.0.1; a port in use falls back at once to any free one (and says so)."""
+    wanted = DEFAULT_PORT if port is None else port
+    candidates = [wanted, 0] if wanted else [0]
     for index, candidate in enumerate(candidates):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if os.name == "posix":
+            # A restart can reuse the port at once instead of waiting out the last run's closed connections
+            # (on POSIX this never lets two servers listen on one port; on Windows it would, so not there).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", candidate))
             sock.listen(64)
         except OSError as exc:
             sock.close()
             if index + 1 < len(candidates):
-                continue  # the usual port is taken: any free one will do
+                if port is not None and echo is not None:
+                    echo(f"Port {candidate} is in use ({exc.strerror or 'busy'}), so policy-builder uses a free one.")
+                continue  # the port is taken: any free one will do
             raise PolicyBuilderError(
-                f"--port {candidate}: cannot listen on 127.0.0.1:{candidate} ({exc.strerror or 'in use'}); "
-                "choose another --port, or leave --port out to use any free one"
+                f"cannot listen on 127.0.0.1 ({exc.strerror or 'no free port'}); nothing was started"
             ) from None
         try:
             bound = sock.getsockname()[1]
