@@ -42,6 +42,13 @@ from .questionnaire import AnswerError, describe_allowed
 
 SAVE_LATER = "!save"
 GUIDANCE = "?"
+BACK = "back"
+
+
+class GoBack(Exception):
+    """The person typed back at the first question of a section: the previous section's last question is next."""
+
+
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 _QUESTION_NUMBER = re.compile(r"^(\d+)\.(\d+)$")
 
@@ -270,6 +277,7 @@ class Wizard:
         self.say("policy-builder wizard: your social media policy, question by question", "bold")
         self.say(
             "Press Enter to keep the answer shown in [brackets]. Type ? to see the guidance behind a question, "
+            f"{BACK} to go back to the question before, "
             f"{CLEAR} to leave an answer blank, or {SAVE_LATER} to save your answers so far. "
             "Your answers are saved as a draft after every section; Ctrl-C stops and asks whether to keep them.",
             "dim",
@@ -278,8 +286,7 @@ class Wizard:
     def interview_steps(self) -> None:
         interview = self.interview
         if self.loaded is None:
-            for section in interview.sections:
-                self.run_section(section.id)
+            self.run_sections()
             return
         total = sum(len(interview.applicable(s.id)) for s in interview.sections)
         missing = len(interview.unanswered())
@@ -311,8 +318,7 @@ class Wizard:
         if key == "missing":
             self.ask_unanswered()
         elif key == "all":
-            for section in interview.sections:
-                self.run_section(section.id)
+            self.run_sections()
 
     def ask_unanswered(self) -> None:
         interview = self.interview
@@ -323,27 +329,71 @@ class Wizard:
         for _ in range(len(interview.library.questionnaire.questions)):
             if not interview.unanswered():
                 break
-            for section in interview.sections:
-                self.run_section(section.id, only_unanswered=True)
+            self.run_sections(only_unanswered=True)
 
     # --- sections and questions --------------------------------------------------------------
-    def run_section(self, section_id: str, *, only_unanswered: bool = False, reached: list[str] | None = None) -> int:
-        """Ask a section's questions that apply, then show the gaps its answers raise; the number asked."""
+    def run_sections(self, *, only_unanswered: bool = False) -> None:
+        """Every section in turn; `back` at a section's first question goes to the one before."""
+        ids = [s.id for s in self.interview.sections]
+        index = 0
+        from_last = False
+        while index < len(ids):
+            try:
+                self.run_section(ids[index], only_unanswered=only_unanswered, from_last=from_last, leave_back=index > 0)
+            except GoBack:
+                index -= 1
+                from_last = True
+                continue
+            index += 1
+            from_last = False
+
+    def run_section(
+        self,
+        section_id: str,
+        *,
+        only_unanswered: bool = False,
+        reached: list[str] | None = None,
+        from_last: bool = False,
+        leave_back: bool = False,
+    ) -> int:
+        """Ask a section's questions that apply, then show the gaps its answers raise; the number asked.
+
+        ``from_last`` starts at its last question (the person went back to it);
+        ``leave_back`` lets `back` at its first question leave it for the section before (GoBack).
+        """
         interview = self.interview
         number = interview.section_number(section_id)
-        asked = 0
-        position = 0
-        for question in interview.library.questionnaire.in_section(section_id):
+        questions = list(interview.library.questionnaire.in_section(section_id))
+        asked_at: list[int] = []  # indexes of the questions asked, to go back through
+        index = 0
+        forced: int | None = None  # a question gone back to: asked even if answered
+        if from_last:
+            applying = [i for i, q in enumerate(questions) if interview.applies(q)]
+            index = forced = applying[-1] if applying else len(questions)
+        headed = False
+        while index < len(questions):
+            question = questions[index]
             # Judged afresh each time: an answer just given can bring a follow-up into play.
-            if not interview.applies(question):
+            if not interview.applies(question) or (
+                only_unanswered and interview.is_answered(question.id) and index != forced
+            ):
+                index += 1
                 continue
-            position += 1
-            if only_unanswered and interview.is_answered(question.id):
-                continue
-            if not asked:
+            if not headed:
                 self.heading(section_id)
-            self.ask_question(question, f"{number}.{position}")
-            asked += 1
+                headed = True
+            position = 1 + sum(1 for q in questions[:index] if interview.applies(q))
+            try:
+                self.ask_question(question, f"{number}.{position}", back=bool(asked_at) or leave_back)
+            except GoBack:
+                if not asked_at:
+                    raise
+                index = forced = asked_at.pop()
+                continue
+            asked_at.append(index)
+            index += 1
+            forced = None
+        asked = len(asked_at)
         if asked:
             self.keep_draft()
             self.show_section_gaps(section_id, reached)
@@ -353,7 +403,8 @@ class Wizard:
         self.console.print()
         self.console.rule(Text(self.interview.progress(section_id), style="bold cyan"), align="left", style="cyan")
 
-    def ask_question(self, question: Question, number: str) -> None:
+    def ask_question(self, question: Question, number: str, *, back: bool = False) -> None:
+        """Ask until a good answer; with ``back``, typing back raises GoBack to ask the question before."""
         interview = self.interview
         self.show_question(question, number)
         offered = interview.offered(question)
@@ -363,6 +414,11 @@ class Wizard:
             text = self.ask(label)
             if text == GUIDANCE:
                 self.show_guidance(question)
+                continue
+            if text.lower() == BACK:
+                if back:
+                    raise GoBack
+                self.warn("There is no question before this one here. Type an answer, or press Enter.")
                 continue
             if not text:
                 if offered is None and question.required:

@@ -3,6 +3,7 @@
 import io
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pexpect
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import PROFILES, base_profile, with_answers
+from conftest import PROFILES, ROOT, base_profile, with_answers
 
 from policy_builder.cli import main
 from policy_builder.interview import program
@@ -181,6 +182,53 @@ def test_default_save_path_is_profiles_slug_and_an_existing_file_is_not_replaced
     assert "profiles/northfield-trust.yaml already exists." in second.output
     assert "Saved profiles/northfield-trust-2.yaml." in second.output
     assert (tmp_path / "profiles/northfield-trust.yaml").read_text(encoding="utf-8") == before
+
+
+def test_back_goes_to_the_question_before_even_in_the_section_before(library, tmp_path):
+    save = tmp_path / "northfield.yaml"
+    ids = [qid for qid in library.questionnaire.questions if qid not in STRICT_SKIPPED]
+    lines = [STRICT.get(qid, "") for qid in ids] + [""]
+    owner = ids.index("document.owner")  # the first question of section 2
+    last_of_section_1 = ids[owner - 1]
+    lines[owner:owner] = ["back", "y"]  # back to section 1's last question, answered afresh, then on
+    lines[1:1] = ["back", "Northfield Mental Health Trust"]  # at 1.2: back to 1.1, to mend the name
+    result = run(library, ["--save", save], "\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    output = before_review(result.output)
+    assert output.count(flat(prompt_of(library, "organisation.name"))) == 2
+    assert output.count(flat(prompt_of(library, last_of_section_1))) == 2
+    answers = load_profile(save, library.questionnaire, library.nations)
+    assert answers["organisation.name"] == "Northfield Mental Health Trust"
+    assert answers[last_of_section_1] is True
+    assert answers["document.owner"] == "Head of Social Work"
+
+
+def test_back_at_the_very_first_question_says_there_is_none(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(library, [], "back\n")
+    assert "There is no question before this one here." in flat(result.output)
+
+
+def test_the_word_template_path_is_checked_when_typed(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "templates").mkdir()
+    shutil.copy(ROOT / "templates" / "reference.docx", tmp_path / "templates" / "house.docx")
+    (tmp_path / "notes.txt").write_text("not Word", encoding="utf-8")
+    (tmp_path / "broken.dotx").write_bytes(b"not a zip")
+    save = tmp_path / "answers" / "northfield.yaml"
+    ids = [qid for qid in library.questionnaire.questions if qid not in STRICT_SKIPPED]
+    lines = [STRICT.get(qid, "") for qid in ids] + [""]
+    at = ids.index("document.reference_docx")
+    lines[at : at + 1] = ["nowhere.docx", "notes.txt", "broken.dotx", "templates/house.docx"]
+    result = run(library, ["--save", save, "--build", "--out", tmp_path / "out"], "\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    output = flat(result.output)
+    assert "There is no file at 'nowhere.docx': check the spelling and the folder" in output
+    assert "'notes.txt' is not a Word file: choose a Word document (.docx) or template (.dotx)" in output
+    assert "'broken.dotx' cannot be used as the Word template: not a Word document or template" in output
+    saved = yaml.safe_load(save.read_text(encoding="utf-8"))
+    assert saved["document"]["reference_docx"] == "../templates/house.docx", "recorded from the profile's folder"
+    assert (tmp_path / "out" / "northfield-trust-social-media-policy.docx").is_file()
 
 
 # --- editing, resuming and updating a profile ------------------------------------------------------------
@@ -472,6 +520,12 @@ def test_a_manager_in_a_real_terminal_edits_with_arrow_keys_saves_and_keeps_the_
         if index == 0:
             break
         child.sendline("1" if index == 1 else "")
+    child.expect("Answer: ")
+    child.sendline("back")  # the first question of section 2: back to the last of section 1
+    child.expect(r"1\.\d+  ")
+    child.expect(r"\]: $")
+    child.sendline("")
+    child.expect("Which role owns this policy")
     child.expect("Answer: ")
     child.sendline("!save")
     child.expect("Saved your answers so far as a draft: profiles/drafts/testham.yaml")
