@@ -291,9 +291,14 @@ class Wizard:
         total = sum(len(interview.applicable(s.id)) for s in interview.sections)
         missing = len(interview.unanswered())
         self.say("")
+        if self.draft is not None and self.loaded == self.draft:
+            loaded = f"Your answers saved as a draft ({display_path(self.loaded)})"
+        else:
+            loaded = f"Loaded {display_path(self.loaded)}"
         self.say(
-            f"Loaded {display_path(self.loaded)}: {total - missing} of {total} questions answered"
-            + (f", {missing} still to answer." if missing else ".")
+            f"{loaded}: {total - missing} of {total} questions answered"
+            + (f", {missing} still to answer." if missing else "."),
+            wrap=False,
         )
         for flag in interview.flags:
             self.say(f"  Note: {flag.message}.", "yellow")

@@ -446,6 +446,41 @@ def test_the_word_template_is_checked_as_soon_as_it_is_given(me, profiles):
     )
 
 
+def send_with_file(me: Visitor, action: str, field: str, content: bytes, name: str) -> None:
+    """Send the form as shown, with a file chosen in its file field (as a browser sends it: multipart)."""
+    form = Form(me.page, action)
+    data: dict[str, Any] = {}
+    for key, value in form.fields:
+        data.setdefault(key, []).append(value)
+    data[field] = (io.BytesIO(content), name)
+    data["action"] = "continue"
+    response = me.client.post(action, data=data, content_type="multipart/form-data", follow_redirects=True)
+    me._seen(response)
+
+
+def test_the_word_template_can_be_chosen_from_the_computer(me, profiles):
+    answer_everything(me)
+    me.get("/section/document?from=review")
+    assert 'enctype="multipart/form-data"' in me.page and 'name="template_file"' in me.page
+    send_with_file(me, "/section/document", "template_file", b"not a zip", "Our Letterhead.dotx")
+    assert me.status == 400
+    summary = dict(error_summary(me.page))
+    assert summary["document-reference-docx"].startswith("'Our Letterhead.dotx' cannot be used as the Word template")
+    assert "template-" not in summary["document-reference-docx"], "the person's file name, not our copy"
+    assert not (profiles / "templates").exists(), "a file that fails the check is not kept"
+    send_with_file(me, "/section/document", "template_file", b"%PDF-1.4", "letterhead.pdf")
+    assert "'letterhead.pdf' is not a Word file" in dict(error_summary(me.page))["document-reference-docx"]
+    template = (ROOT / "templates" / "reference.docx").read_bytes()
+    send_with_file(me, "/section/document", "template_file", template, "Our Letterhead.docx")
+    assert me.url == "/review", error_summary(me.page)
+    assert (profiles / "templates" / "Our_Letterhead.docx").read_bytes() == template
+    assert "Your Word template Our Letterhead.docx is kept as" in me.text()
+    me.submit("/build")
+    assert me.url == "/finish"
+    saved = yaml.safe_load((profiles / "testshire.yaml").read_text(encoding="utf-8"))
+    assert saved["document"]["reference_docx"] == "templates/Our_Letterhead.docx"
+
+
 def finish_downloads(me: Visitor) -> dict[str, bytes]:
     """Every file the finish page offers, fetched by its link: name -> content."""
     assert me.url == "/finish"

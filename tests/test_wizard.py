@@ -412,7 +412,7 @@ def test_a_new_wizard_offers_the_drafts_left_unfinished(library, tmp_path, monke
     output = flat(second.output)
     assert "Unfinished answers were saved earlier:" in output
     assert "1 Testham Council (new, saved " in output and "2 Start a new policy" in output
-    assert "Loaded profiles/drafts/testham-council.yaml" in output
+    assert "Your answers saved as a draft (profiles/drafts/testham-council.yaml): 6 of " in output
     assert flat(prompt_of(library, "document.owner")) in output
     assert (
         read_draft(tmp_path / "profiles/drafts/testham-council.yaml", library.questionnaire).given["document.owner"]

@@ -44,6 +44,7 @@ from ..library import Library
 from ..models import GapWarning, Question
 
 MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
+MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a Word template with logos and fonts can be a few MB
 MAX_DRAFTS = 20  # browsers' answers kept in memory at once; the oldest goes first
 DEFAULT_PORT = 8765
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")
@@ -147,7 +148,7 @@ def create_app(
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # new each start: cookies from an earlier run no longer count
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        MAX_CONTENT_LENGTH=MAX_TEMPLATE_BYTES + 64 * 1024,  # a profile upload is held to MAX_UPLOAD_BYTES below
         SESSION_COOKIE_NAME="policy_builder_session",
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
@@ -375,6 +376,9 @@ def create_app(
         path = staging / (secure_filename(original) or "profile.yaml")
         try:
             upload.save(path)
+            if path.stat().st_size > MAX_UPLOAD_BYTES:  # the request may be bigger (for Word templates)
+                shutil.rmtree(staging, ignore_errors=True)
+                abort(413)
             interview = Interview.from_profile(library, path, build_date=_build_date())
         except ProfileError as exc:
             shutil.rmtree(staging, ignore_errors=True)
@@ -423,7 +427,10 @@ def create_app(
             interview = draft.interview
             given = _given(interview, section_id)
             action = request.form.get("action")
+            uploaded = _take_template_upload(given)
             form = interview.read_section(section_id, given)
+            if uploaded:
+                form.errors[TEMPLATE_FIELD] = uploaded
             _check_template(form)
             # Keep every valid answer at once, and what was typed for the rest, whatever happens next:
             # a mistake in one field, or going back a section, never loses what was typed in the others.
@@ -445,6 +452,49 @@ def create_app(
             draft.reached.add(section_id)
             draft.last_section = section_id
             return redirect(_next_page(draft, section_id, from_review))
+
+    def _take_template_upload(given: dict[str, Any]) -> str | None:
+        """A Word template uploaded on the page: checked, kept in profiles/templates, and given as the answer.
+
+        Returns what is wrong with it, in a sentence, or None. A file that fails
+        the check is never written into the profiles folder.
+        """
+        from ..interview import TEMPLATE_SUFFIXES, check_template
+        from ..questionnaire import AnswerError
+
+        upload = request.files.get("template_file")
+        if upload is None or not upload.filename or TEMPLATE_FIELD not in given:
+            return None
+        original = Path(upload.filename).name
+        if not original.lower().endswith(TEMPLATE_SUFFIXES):
+            return f"'{original}' is not a Word file: choose a Word document (.docx) or template (.dotx)"
+        data = upload.read(MAX_TEMPLATE_BYTES + 1)
+        if len(data) > MAX_TEMPLATE_BYTES:
+            return f"'{original}' is bigger than {MAX_TEMPLATE_BYTES // (1024 * 1024)} MB: choose the template itself"
+        staging = drafts.folder("template-")
+        try:
+            name = secure_filename(original) or "template" + Path(original).suffix.lower()
+            (staging / name).write_bytes(data)
+            try:
+                check_template(str(staging / name), profile_dir=staging)
+            except AnswerError as exc:
+                message = str(exc).replace(str(staging / name), original).replace(name, original)
+                return message[:1].upper() + message[1:]
+            folder = profiles / "templates"
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / name
+            number = 2
+            while target.exists() and target.read_bytes() != data:  # never over another file
+                target = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+                number += 1
+            shutil.move(staging / name, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        given[TEMPLATE_FIELD] = f"templates/{target.name}"
+        draft = _draft()
+        if draft is not None:
+            draft.notices.append(f"Your Word template {original} is kept as {display_path(target)}.")
+        return None
 
     def _check_template(form: SectionForm) -> None:
         """The Word template is checked as soon as it is given, not after the last question."""
@@ -797,6 +847,9 @@ def create_app(
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+
+TEMPLATE_FIELD = "document.reference_docx"
 
 
 def field_id(qid: str) -> str:
