@@ -334,6 +334,12 @@ def test_changing_an_answer_from_review_goes_back_to_review(me):
     answer_everything(me)
     me.get("/section/out_of_hours?from=review")
     assert "Back to your answers" in me.text()
+    # "Back to your answers" takes what was typed on the page with it.
+    me.section(
+        "out_of_hours", {"out_of_hours.emergency_route": "the Duty Team on 0300 000 0001"}, button="back_to_review"
+    )
+    assert me.url == "/review" and "the Duty Team on 0300 000 0001" in me.text()
+    me.get("/section/out_of_hours?from=review")
     me.section("out_of_hours", {"out_of_hours.emergency_route": "the Emergency Duty Team on 0300 123 4567"})
     assert me.url == "/review"
     assert "the Emergency Duty Team on 0300 123 4567" in me.text()
@@ -800,6 +806,7 @@ def test_with_an_access_key_only_a_browser_that_was_given_it_gets_in(library, pr
         assert response.status_code == 403
         assert "Open the address policy-builder printed" in response.get_data(as_text=True)
     assert stranger.get("/static/style.css").status_code == 200, "the refusal page keeps its style"
+    assert 'href="/"' not in stranger.get("/").get_data(as_text=True), "no start link that is refused again"
     owner = Visitor(app)
     owner.get("/?key=s3cret-key")
     assert owner.status == 200 and h1(owner.page) == "Write your social media policy"

@@ -444,6 +444,8 @@ def create_app(
             _try_keep_draft(draft)
             if action == "save_later":
                 return redirect(url_for("saved"))
+            if action == "back_to_review":
+                return redirect(url_for("review"))
             if action == "previous":
                 index = sections.index(section_id)
                 return redirect(url_for("section", section_id=sections[index - 1]) if index else url_for("start"))
