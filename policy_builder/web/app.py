@@ -216,6 +216,7 @@ def create_app(
                     "the other answers are kept as a draft, listed on the start page."
                 )
                 return other
+            abort(409)  # answers no longer held here: never let them land in another draft
         return current
 
     def _need_draft() -> Draft:
