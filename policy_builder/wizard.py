@@ -51,6 +51,8 @@ class GoBack(Exception):
 
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 _QUESTION_NUMBER = re.compile(r"^(\d+)\.(\d+)$")
+# Keys a terminal without line editing passes through as text (arrows, Home, Delete...): never part of an answer.
+_KEY_CODES = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|O.|.)?|[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass
@@ -671,7 +673,7 @@ class Wizard:
     # --- input and output ----------------------------------------------------------------------
     def ask(self, label: str) -> str:
         while True:
-            text = click.prompt(label, default="", show_default=False, prompt_suffix=": ").strip()
+            text = _KEY_CODES.sub("", click.prompt(label, default="", show_default=False, prompt_suffix=": ")).strip()
             if text.lower() == SAVE_LATER and not self.saving:
                 self.save_now()
                 continue

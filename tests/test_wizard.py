@@ -203,6 +203,15 @@ def test_back_goes_to_the_question_before_even_in_the_section_before(library, tm
     assert answers["document.owner"] == "Head of Social Work"
 
 
+def test_arrow_keys_from_a_terminal_without_line_editing_never_become_the_answer(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(library, [], "\x1b[ATestham\x1b[D\x1b[C Council\x1bOH\n\x1b[A\x1b[D\x1b[D\n")
+    assert "Answer [Testham Council]:" in result.output
+    draft = read_draft(tmp_path / "profiles/drafts/testham-council.yaml", library.questionnaire)
+    assert draft.given["organisation.name"] == "Testham Council"
+    assert draft.given["organisation.short_name"] == "Testham Council", "arrows then Enter keep the answer offered"
+
+
 def test_back_at_the_very_first_question_says_there_is_none(library, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run(library, [], "back\n")
