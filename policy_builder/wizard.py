@@ -660,10 +660,11 @@ class Wizard:
         return path
 
     def build(self) -> None:
-        from .build import build_profile
+        from .build import FORMATS, build_profile
 
         assert self.saved is not None
-        result = build_profile(self.interview.library, self.saved, self.options.out_dir)
+        # Every format, as the browser wizard builds: the staff summary and the leaflet come with the policy.
+        result = build_profile(self.interview.library, self.saved, self.options.out_dir, FORMATS)
         self.say("Built the policy:", "bold")
         for path in result.written:
             self.say(f"  {display_path(path)}")

@@ -160,7 +160,8 @@ def test_permissive_stance_asks_follow_ups_shows_gaps_per_section_and_builds(lib
     messaging_part = result.output.split("Section 5 of")[0].split("Section 4 of")[1]
     assert "no set way is named for those messages to reach the case record" in flat(messaging_part)
     assert "Built the policy:" in output
-    assert (tmp_path / "out" / "cwm-family-support-social-media-policy.docx").exists()
+    for name in ("social-media-policy.docx", "practice-guide.docx", "staff-summary.docx", "leaflet.docx"):
+        assert (tmp_path / "out" / f"cwm-family-support-{name}").exists(), name
     answers = load_profile(save, library.questionnaire, library.nations)
     assert answers["organisation.nation"] == "wales"
     assert answers["messaging.apps"] == ["whatsapp", "signal", "sms"]
