@@ -460,6 +460,11 @@ class Wizard:
         self.console.print(title)
         if question.help:
             self.console.print(Text(question.help, style="dim"))
+        if question.id == TEMPLATE_QUESTION:
+            self.say(
+                "Type the file's path from this folder, or drag the file into this window; it is checked at once.",
+                "dim",
+            )
         marker = "your answer" if answered else "default"
         if question.type in ("choice", "multi"):
             chosen = offered if isinstance(offered, list) else [offered]

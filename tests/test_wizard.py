@@ -506,6 +506,21 @@ def test_ctrl_c_in_a_real_terminal_asks_and_no_color_is_honoured(tmp_path):
     assert not (tmp_path / "profiles").exists()
 
 
+def test_closing_the_terminal_window_keeps_the_draft(tmp_path):
+    import signal
+
+    child = spawn(["wizard"], tmp_path)
+    child.expect("Answer: ")
+    child.sendline("Testham Council")
+    child.expect(r"Answer \[Testham Council\]: ")
+    child.kill(signal.SIGHUP)  # what closing the window sends
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 129, "stopped by the hang-up, not killed by it"
+    draft = yaml.safe_load((tmp_path / "profiles/drafts/testham-council.yaml").read_text(encoding="utf-8"))
+    assert draft["organisation"]["name"] == "Testham Council"
+
+
 LEFT, UP = "\x1b[D", "\x1b[A"
 
 
