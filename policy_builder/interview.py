@@ -12,6 +12,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import shlex
+import shutil
+import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +64,73 @@ class Flag:
     question: str | None  # question id (None when the key is not a question)
     key: str
     message: str
+
+
+def program() -> str:
+    """How to run policy-builder again, as a command that works when pasted into this terminal.
+
+    ``policy-builder`` when that name on PATH is the program running now;
+    otherwise the full path of the program in use (a virtual environment's
+    ``.venv/bin/policy-builder`` is usually not on PATH).
+    """
+    running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if running is None or running.name != "policy-builder":
+        # Run as `python -m policy_builder`, or from a test: the script installed beside this Python.
+        beside = Path(sys.executable).parent / "policy-builder"
+        if beside.is_file():
+            running = beside
+        else:
+            return f"{shlex.quote(sys.executable)} -m policy_builder"
+    found = shutil.which("policy-builder")
+    if found and Path(found).resolve() == running.resolve():
+        return "policy-builder"
+    return shlex.quote(str(running.absolute()))
+
+
+TEMPLATE_QUESTION = "document.reference_docx"
+TEMPLATE_SUFFIXES = (".docx", ".dotx")
+
+
+def check_template(text: str, *, profile_dir: Path, look_in: Sequence[Path] = ()) -> str:
+    """A Word template path, checked when it is typed; the path to record (relative to the profile's folder).
+
+    The build reads the template relative to the profile, so the check finds
+    the file as typed (from this folder, or from ``look_in``) and records where
+    it is as seen from ``profile_dir``. AnswerError says, in a sentence, what is wrong.
+    """
+    import os
+
+    from .errors import PolicyBuilderError
+    from .render.docx import open_template
+
+    typed = Path(text.strip().strip("'\"")).expanduser()
+    candidates = [typed] if typed.is_absolute() else [*(base / typed for base in look_in), profile_dir / typed]
+    found = next((path for path in candidates if path.is_file()), None)
+    if found is None:
+        if typed.suffix.lower() not in TEMPLATE_SUFFIXES:
+            raise AnswerError(
+                f"'{text}' is not a Word file: type the path of a Word document (.docx) or template (.dotx), "
+                f"or {CLEAR} for the standard layout"
+            )
+        raise AnswerError(
+            f"there is no file at '{text}': check the spelling and the folder, or type {CLEAR} for the standard layout"
+        )
+    if found.suffix.lower() not in TEMPLATE_SUFFIXES:
+        raise AnswerError(
+            f"'{text}' is not a Word file: choose a Word document (.docx) or template (.dotx), "
+            f"or type {CLEAR} for the standard layout"
+        )
+    if not os.access(found, os.R_OK):
+        raise AnswerError(f"'{text}' cannot be read: check you may open it, or type {CLEAR} for the standard layout")
+    try:
+        open_template(found)
+    except PolicyBuilderError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise AnswerError(f"'{text}' cannot be used as the Word template: {reason}") from None
+    try:
+        return Path(os.path.relpath(found.absolute(), profile_dir.absolute())).as_posix()
+    except ValueError:  # another drive (Windows): only the full path reaches it
+        return str(found.absolute())
 
 
 # --- reading typed answers -------------------------------------------------------------

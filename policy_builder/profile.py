@@ -290,17 +290,26 @@ def save_profile(
     as it was. ``based_on`` is the profile whose comments and layout to keep
     when saving it under a new name (by default, the file at ``path``).
     """
-    import yaml
-
-    from .errors import OutputError
     from .output import atomic_write
 
     path = Path(path)
     source = Path(based_on) if based_on is not None else path
-    existing = source.read_text(encoding="utf-8-sig") if source.is_file() else None
+    existing = _strip_draft_marks(source.read_text(encoding="utf-8-sig")) if source.is_file() else None
     text = dump_profile(
         answers, questionnaire, existing=existing, header=header, questionnaire_version=questionnaire_version
     )
+    given = _read_back(path, text, answers, questionnaire)
+    if complete:
+        resolve_answers(questionnaire, given, nations, path=path)
+    atomic_write(path, text)
+
+
+def _read_back(path: Path, text: str, answers: Mapping[str, Any], questionnaire: Questionnaire) -> dict[str, Any]:
+    """The answers ``text`` holds, read as the loader will read them; every answer must come back exactly."""
+    import yaml
+
+    from .errors import OutputError
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:  # pragma: no cover - ruamel writes valid YAML
@@ -311,9 +320,143 @@ def save_profile(
             raise OutputError(
                 f"{path}: {qid}: the answer {value!r} would be read back as {given.get(qid)!r}; nothing was saved"
             )
-    if complete:
-        resolve_answers(questionnaire, given, nations, path=path)
-    atomic_write(path, text)
+    return given
+
+
+# --- drafts: answers saved as they are given, so a closed window or a restart loses nothing ---------
+#
+# A draft is an ordinary (unfinished) profile in the `drafts` folder inside the profiles folder, one
+# file per draft, so it never lands on a finished profile and `profiles/*.yaml` never lists it. Its
+# first lines are comments that mark it as a draft and name the finished profile it is for; comments
+# keep it a profile every loader reads unchanged (no key the schema does not know).
+
+DRAFTS_FOLDER = "drafts"
+DRAFT_MARK = "# policy-builder draft"
+
+
+@dataclass
+class DraftFile:
+    """A draft on disk, as the start of a wizard offers it."""
+
+    path: Path
+    of: Path | None  # the finished profile these answers are for; None for a new policy not saved yet
+    saved: str  # when it was last saved, as written in the file ("2026-12-01 23:40")
+    organisation: str | None
+
+
+def drafts_folder(profiles_dir: str | Path) -> Path:
+    return Path(profiles_dir) / DRAFTS_FOLDER
+
+
+def draft_info(path: str | Path) -> DraftFile | None:
+    """The draft's marks, or None when the file is not a draft (or cannot be read)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            head = [handle.readline() for _ in range(3)]
+    except (OSError, UnicodeDecodeError):
+        return None
+    marks = [line.rstrip("\n") for line in head if line.startswith(DRAFT_MARK)]
+    if not marks:
+        return None
+    of: Path | None = None
+    saved = ""
+    for mark in marks:
+        if mark.startswith(DRAFT_MARK + " of: "):
+            named = Path(mark[len(DRAFT_MARK + " of: ") :].strip())
+            of = named if named.is_absolute() else path.parent.parent / named
+        elif ", saved " in mark:
+            saved = mark.split(", saved ", 1)[1].split(".", 1)[0].strip()
+    return DraftFile(path=path, of=of, saved=saved, organisation=_organisation(path))
+
+
+def list_drafts(folder: str | Path, *, of: Path | None = None) -> list[DraftFile]:
+    """The drafts in ``folder``, the most recently saved first (only those for ``of`` when given)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    files = [
+        p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")
+    ]
+    files.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    drafts = [info for info in map(draft_info, files) if info is not None]
+    if of is not None:
+        drafts = [d for d in drafts if d.of is not None and d.of.resolve() == Path(of).resolve()]
+    return drafts
+
+
+def new_draft_path(folder: str | Path, stem: str) -> Path:
+    """A draft file name nobody has: ``stem``.yaml, else ``stem``-2.yaml and so on, reserved by creating it."""
+    import os
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(1, 1000):
+        path = folder / (f"{stem}.yaml" if number == 1 else f"{stem}-{number}.yaml")
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"{folder}: too many drafts named {stem}")
+
+
+def save_draft(
+    path: str | Path,
+    answers: Mapping[str, Any],
+    questionnaire: Questionnaire,
+    *,
+    of: str | Path | None = None,
+    based_on: str | Path | None = None,
+    saved: dt.datetime | None = None,
+) -> None:
+    """Write the answers so far to the draft at ``path`` (atomically), marked as a draft of ``of``.
+
+    ``based_on`` is the profile whose comments and layout to keep (the profile
+    being changed); by default the draft itself.
+    """
+    from .output import atomic_write
+
+    path = Path(path)
+    source = Path(based_on) if based_on is not None else path
+    existing = _strip_draft_marks(source.read_text(encoding="utf-8-sig")) if source.is_file() else None
+    name = answers.get("organisation.name") or "a new policy"
+    text = dump_profile(
+        answers,
+        questionnaire,
+        existing=existing,
+        header=f"Social media policy answers for {name}, not finished yet.",
+    )
+    _read_back(path, text, answers, questionnaire)
+    when = (saved or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
+    marks = [f"{DRAFT_MARK}: unfinished answers, saved {when}. Carry on with policy-builder wizard or serve."]
+    if of is not None:
+        of = Path(of)
+        profiles = path.parent.parent
+        try:
+            named = str(of.absolute().relative_to(profiles.absolute()))
+        except ValueError:
+            named = str(of.absolute())
+        marks.append(f"{DRAFT_MARK} of: {named}")
+    atomic_write(path, "\n".join(marks) + "\n" + text)
+
+
+def _strip_draft_marks(text: str) -> str:
+    """A draft's text without its draft marks: what a finished profile made from it keeps."""
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith(DRAFT_MARK):
+        lines.pop(0)
+    return "".join(lines)
+
+
+def _organisation(path: Path) -> str | None:
+    try:
+        data = _yaml.load(path, ProfileError).data
+    except ProfileError:
+        return None
+    block = data.get("organisation") if isinstance(data, dict) else None
+    name = block.get("name") if isinstance(block, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def _round_trip() -> Any:

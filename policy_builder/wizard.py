@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,19 +25,34 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import display_path
-from .interview import CLEAR, Interview, describe_answer, parse_answer, typed_form
+from .interview import (
+    CLEAR,
+    TEMPLATE_QUESTION,
+    Interview,
+    check_template,
+    describe_answer,
+    parse_answer,
+    program,
+    typed_form,
+)
 from .library import Library
 from .models import GapWarning, Question
+from .profile import DraftFile, draft_info, drafts_folder, list_drafts, new_draft_path, save_draft
 from .questionnaire import AnswerError, describe_allowed
 
 SAVE_LATER = "!save"
 GUIDANCE = "?"
+BACK = "back"
+
+
+class GoBack(Exception):
+    """The person typed back at the first question of a section: the previous section's last question is next."""
+
+
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 _QUESTION_NUMBER = re.compile(r"^(\d+)\.(\d+)$")
-
-
-class SaveLater(Exception):
-    """The person typed !save: save what there is and stop."""
+# Keys a terminal without line editing passes through as text (arrows, Home, Delete...): never part of an answer.
+_KEY_CODES = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|O.|.)?|[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass
@@ -50,67 +67,240 @@ class WizardOptions:
 
 def run_wizard(library: Library, options: WizardOptions) -> int:
     """Run the wizard; the exit code: 0 saved, 1 stopped (end of input), 130 stopped by Ctrl-C."""
-    if options.profile is not None:
-        interview = Interview.from_profile(library, options.profile, build_date=options.build_date)
-    else:
-        interview = Interview(library, build_date=options.build_date or dt.date.today())
-    return Wizard(interview, options).run()
+    if sys.stdin.isatty():
+        try:
+            import readline  # noqa: F401 - line editing and arrow keys for input(), which click.prompt uses
+        except ImportError:  # pragma: no cover - Windows without pyreadline
+            pass
+    wizard = Wizard(library, options)
+    previous = None
+    if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGHUP, _hang_up)  # the terminal window closed: keep the draft
+    try:
+        return wizard.run()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGHUP, previous)
+
+
+class HangUp(Exception):
+    """The terminal went away (its window was closed)."""
+
+
+def _hang_up(signum: int, frame: object) -> None:
+    raise HangUp
 
 
 class Wizard:
-    def __init__(self, interview: Interview, options: WizardOptions) -> None:
-        self.interview = interview
+    def __init__(self, library: Library, options: WizardOptions) -> None:
+        self.library = library
         self.options = options
         self.console = Console(highlight=False, emoji=False, markup=False)
         self.saved: Path | None = None
         self.saving = False  # while choosing where to save, !save is just text
+        self.interview = Interview(library, build_date=options.build_date or dt.date.today())
+        # Drafts: the answers so far, saved after every section into <profiles folder>/drafts.
+        given = options.profile
+        self.resumed = draft_info(given) if given is not None else None  # --profile names a draft
+        self.editing = given if given is not None and self.resumed is None else None  # a finished profile
+        if options.save is not None:
+            self.folder = options.save.parent
+        elif self.resumed is not None and given is not None:
+            self.folder = given.parent.parent
+        elif given is not None:
+            self.folder = given.parent
+        else:
+            self.folder = Path("profiles")
+        self.loaded: Path | None = None  # the file whose answers were loaded (a profile or a draft)
+        self.draft: Path | None = None  # the draft file of this run, once there is one
+        self.draft_of: Path | None = None  # the finished profile a resumed draft is for
+        self.draft_before: bytes | None = None  # a resumed draft as it was: put back if the person says so
+        self.draft_created = False
+        self.kept: dict[str, object] = {}  # the answers as the draft last saved them
 
     # --- the whole run ----------------------------------------------------------------------
     def run(self) -> int:
         try:
-            try:
-                self.interview_steps()
-                self.review()
-                self.save(final=True)
-            except SaveLater:
-                self.save(final=False)
-                return 0
+            self.open()
+            self.interview_steps()
+            self.review()
+            self.save()
             if self.options.build:
                 self.build()
             return 0
-        except (click.Abort, EOFError):
-            self.stopped()
+        except (click.Abort, EOFError) as exc:
+            # click.prompt turns Ctrl-C into Abort too; the KeyboardInterrupt stays as its context.
+            self.stopped(interrupted=isinstance(exc.__context__, KeyboardInterrupt))
             return 1
         except KeyboardInterrupt:
-            self.stopped()
+            self.stopped(interrupted=True)
             return 130
+        except HangUp:
+            try:
+                self.stopped(interrupted=False)  # nobody to ask: the draft is kept
+            except OSError:
+                pass  # the terminal is gone: the message has nowhere to go, the draft is saved
+            return 129
 
-    def stopped(self) -> None:
+    def stopped(self, *, interrupted: bool) -> None:
         sys.stdout.flush()  # the unanswered prompt first, then the message on a line of its own
-        if self.saved is None:
-            click.echo("\nStopped: nothing was saved.", err=True)
-        else:
+        if self.saved is not None:
             click.echo(f"\nStopped: {display_path(self.saved)} was saved, but the policy was not built.", err=True)
+            return
+        changed = self.interview.answers != self.kept
+        if self.draft is None and not changed:
+            click.echo("\nStopped: nothing was saved.", err=True)
+            return
+        keep = True
+        if interrupted and sys.stdin.isatty():  # only a person at a terminal can be asked; else keep
+            click.echo("")
+            try:
+                text = click.prompt(
+                    "Keep your answers so far as a draft, to carry on later? (y or n)",
+                    default="y",
+                    prompt_suffix=": ",
+                )
+                keep = text.strip().lower() not in ("n", "no")
+            except (click.Abort, EOFError, KeyboardInterrupt):
+                keep = True
+        if keep:
+            try:
+                if changed or self.draft is None:
+                    self.keep_draft()
+            except Exception as exc:  # noqa: BLE001 - stopping must never end in a traceback
+                click.echo(f"\nStopped: your answers could not be kept as a draft ({exc}).", err=True)
+                return
+            assert self.draft is not None
+            click.echo(f"\nStopped. Your answers so far are kept as a draft: {display_path(self.draft)}", err=True)
+            click.echo(f"Carry on with: {self.resume_command()}", err=True)
+            return
+        self.discard_draft()
+        click.echo("\nStopped: your answers were not kept.", err=True)
 
-    def interview_steps(self) -> None:
+    def open(self) -> None:
+        """Load the profile or draft to carry on with; offer unfinished drafts first."""
+        options = self.options
+        build_date = options.build_date
+        if self.resumed is not None and options.profile is not None:
+            self.resume(self.resumed)
+            self.banner()
+            return
+        folder = drafts_folder(self.folder)
+        if self.editing is not None:
+            waiting = list_drafts(folder, of=self.editing)
+            if waiting:
+                self.banner()
+                draft = waiting[0]
+                self.say("")
+                self.say(
+                    f"Unfinished changes to {display_path(self.editing)} were saved {draft.saved} "
+                    f"in {display_path(draft.path)}.",
+                    "bold",
+                )
+                if self.ask("Carry on with those changes? (y or n) [y]").lower() not in ("n", "no"):
+                    self.resume(draft)
+                    return
+            self.interview = Interview.from_profile(self.library, self.editing, build_date=build_date)
+            self.loaded = self.editing
+            self.kept = dict(self.interview.answers)
+            if not waiting:
+                self.banner()
+            return
+        self.banner()
+        waiting = list_drafts(folder)
+        if not waiting:
+            return
+        shown = waiting[:9]
+        self.say("")
+        self.say("Unfinished answers were saved earlier:", "bold")
+        for number, draft in enumerate(shown, start=1):
+            self.option_line(number, self.draft_label(draft))
+        self.option_line(len(shown) + 1, "Start a new policy")
+        choice = self.menu("Number", len(shown) + 1, default=1)
+        if choice <= len(shown):
+            self.resume(shown[choice - 1])
+
+    def draft_label(self, draft: DraftFile) -> str:
+        name = draft.organisation or "A new policy, not named yet"
+        what = f"changes to {display_path(draft.of)}" if draft.of is not None and draft.of.is_file() else "new"
+        return f"{name} ({what}, saved {draft.saved}: {display_path(draft.path)})"
+
+    def resume(self, draft: DraftFile) -> None:
+        self.interview = Interview.from_profile(self.library, draft.path, build_date=self.options.build_date)
+        self.loaded = self.draft = draft.path
+        self.draft_of = draft.of
+        self.draft_before = draft.path.read_bytes()
+        self.kept = dict(self.interview.answers)
+
+    # --- drafts ---------------------------------------------------------------------------------
+    def target(self) -> Path | None:
+        """The finished profile these answers are for, when that is already known."""
+        return self.options.save or self.draft_of or self.editing
+
+    def keep_draft(self) -> None:
+        """Save the answers so far to this run's draft (making it on the first save)."""
         interview = self.interview
+        based_on: Path | None = None
+        if self.draft is None:
+            stem = self.editing.stem if self.editing is not None else interview.slug()
+            self.draft = new_draft_path(drafts_folder(self.folder), stem)
+            self.draft_created = True
+            based_on = self.editing  # the first save keeps the profile's comments; later ones the draft's
+        try:
+            save_draft(
+                self.draft,
+                interview.profile_answers(final=False),
+                self.library.questionnaire,
+                of=self.target(),
+                based_on=based_on,
+            )
+        except Exception:
+            if self.draft_created and self.draft.stat().st_size == 0:
+                self.draft.unlink()  # the name was reserved, nothing written
+                self.draft = None
+            raise
+        self.kept = dict(interview.answers)
+
+    def discard_draft(self) -> None:
+        if self.draft is None:
+            return
+        if self.draft_before is not None:
+            self.draft.write_bytes(self.draft_before)  # a resumed draft goes back to how it was
+        elif self.draft.exists():
+            self.draft.unlink()
+            _remove_if_empty(self.draft.parent)
+        self.draft = None
+
+    def resume_command(self) -> str:
+        assert self.draft is not None
+        return f"{program()} wizard --profile {_quoted(display_path(self.draft))}"
+
+    def banner(self) -> None:
         self.say("policy-builder wizard: your social media policy, question by question", "bold")
         self.say(
             "Press Enter to keep the answer shown in [brackets]. Type ? to see the guidance behind a question, "
-            f"{CLEAR} to leave an answer blank, or {SAVE_LATER} to save your answers so far and finish later. "
-            "Ctrl-C stops without saving.",
+            f"{BACK} to go back to the question before, "
+            f"{CLEAR} to leave an answer blank, or {SAVE_LATER} to save your answers so far. "
+            "Your answers are saved as a draft after every section; Ctrl-C stops and asks whether to keep them.",
             "dim",
         )
-        if self.options.profile is None:
-            for section in interview.sections:
-                self.run_section(section.id)
+
+    def interview_steps(self) -> None:
+        interview = self.interview
+        if self.loaded is None:
+            self.run_sections()
             return
         total = sum(len(interview.applicable(s.id)) for s in interview.sections)
         missing = len(interview.unanswered())
         self.say("")
+        if self.draft is not None and self.loaded == self.draft:
+            loaded = f"Your answers saved as a draft ({display_path(self.loaded)})"
+        else:
+            loaded = f"Loaded {display_path(self.loaded)}"
         self.say(
-            f"Loaded {display_path(self.options.profile)}: {total - missing} of {total} questions answered"
-            + (f", {missing} still to answer." if missing else ".")
+            f"{loaded}: {total - missing} of {total} questions answered"
+            + (f", {missing} still to answer." if missing else "."),
+            wrap=False,
         )
         for flag in interview.flags:
             self.say(f"  Note: {flag.message}.", "yellow")
@@ -135,8 +325,7 @@ class Wizard:
         if key == "missing":
             self.ask_unanswered()
         elif key == "all":
-            for section in interview.sections:
-                self.run_section(section.id)
+            self.run_sections()
 
     def ask_unanswered(self) -> None:
         interview = self.interview
@@ -147,28 +336,73 @@ class Wizard:
         for _ in range(len(interview.library.questionnaire.questions)):
             if not interview.unanswered():
                 break
-            for section in interview.sections:
-                self.run_section(section.id, only_unanswered=True)
+            self.run_sections(only_unanswered=True)
 
     # --- sections and questions --------------------------------------------------------------
-    def run_section(self, section_id: str, *, only_unanswered: bool = False, reached: list[str] | None = None) -> int:
-        """Ask a section's questions that apply, then show the gaps its answers raise; the number asked."""
+    def run_sections(self, *, only_unanswered: bool = False) -> None:
+        """Every section in turn; `back` at a section's first question goes to the one before."""
+        ids = [s.id for s in self.interview.sections]
+        index = 0
+        from_last = False
+        while index < len(ids):
+            try:
+                self.run_section(ids[index], only_unanswered=only_unanswered, from_last=from_last, leave_back=index > 0)
+            except GoBack:
+                index -= 1
+                from_last = True
+                continue
+            index += 1
+            from_last = False
+
+    def run_section(
+        self,
+        section_id: str,
+        *,
+        only_unanswered: bool = False,
+        reached: list[str] | None = None,
+        from_last: bool = False,
+        leave_back: bool = False,
+    ) -> int:
+        """Ask a section's questions that apply, then show the gaps its answers raise; the number asked.
+
+        ``from_last`` starts at its last question (the person went back to it);
+        ``leave_back`` lets `back` at its first question leave it for the section before (GoBack).
+        """
         interview = self.interview
         number = interview.section_number(section_id)
-        asked = 0
-        position = 0
-        for question in interview.library.questionnaire.in_section(section_id):
+        questions = list(interview.library.questionnaire.in_section(section_id))
+        asked_at: list[int] = []  # indexes of the questions asked, to go back through
+        index = 0
+        forced: int | None = None  # a question gone back to: asked even if answered
+        if from_last:
+            applying = [i for i, q in enumerate(questions) if interview.applies(q)]
+            index = forced = applying[-1] if applying else len(questions)
+        headed = False
+        while index < len(questions):
+            question = questions[index]
             # Judged afresh each time: an answer just given can bring a follow-up into play.
-            if not interview.applies(question):
+            if not interview.applies(question) or (
+                only_unanswered and interview.is_answered(question.id) and index != forced
+            ):
+                index += 1
                 continue
-            position += 1
-            if only_unanswered and interview.is_answered(question.id):
-                continue
-            if not asked:
+            if not headed:
                 self.heading(section_id)
-            self.ask_question(question, f"{number}.{position}")
-            asked += 1
+                headed = True
+            position = 1 + sum(1 for q in questions[:index] if interview.applies(q))
+            try:
+                self.ask_question(question, f"{number}.{position}", back=bool(asked_at) or leave_back)
+            except GoBack:
+                if not asked_at:
+                    raise
+                index = forced = asked_at.pop()
+                continue
+            asked_at.append(index)
+            index += 1
+            forced = None
+        asked = len(asked_at)
         if asked:
+            self.keep_draft()
             self.show_section_gaps(section_id, reached)
         return asked
 
@@ -176,7 +410,8 @@ class Wizard:
         self.console.print()
         self.console.rule(Text(self.interview.progress(section_id), style="bold cyan"), align="left", style="cyan")
 
-    def ask_question(self, question: Question, number: str) -> None:
+    def ask_question(self, question: Question, number: str, *, back: bool = False) -> None:
+        """Ask until a good answer; with ``back``, typing back raises GoBack to ask the question before."""
         interview = self.interview
         self.show_question(question, number)
         offered = interview.offered(question)
@@ -187,6 +422,11 @@ class Wizard:
             if text == GUIDANCE:
                 self.show_guidance(question)
                 continue
+            if text.lower() == BACK:
+                if back:
+                    raise GoBack
+                self.warn("There is no question before this one here. Type an answer, or press Enter.")
+                continue
             if not text:
                 if offered is None and question.required:
                     self.warn(f"An answer is needed here: {_needs(question)}.")
@@ -195,11 +435,18 @@ class Wizard:
             else:
                 try:
                     value = parse_answer(question, text)
+                    if question.id == TEMPLATE_QUESTION and value:
+                        value = check_template(value, profile_dir=self.profile_dir(), look_in=[Path.cwd()])
                 except AnswerError as exc:
                     self.warn(f"{_sentence(str(exc))} Please try again.")
                     continue
             interview.answer(question.id, value)
             return
+
+    def profile_dir(self) -> Path:
+        """The folder the finished profile will be saved in: a template path is recorded relative to it."""
+        target = self.target()
+        return target.parent if target is not None else self.folder
 
     def show_question(self, question: Question, number: str) -> None:
         offered = self.interview.offered(question)
@@ -213,6 +460,11 @@ class Wizard:
         self.console.print(title)
         if question.help:
             self.console.print(Text(question.help, style="dim"))
+        if question.id == TEMPLATE_QUESTION:
+            self.say(
+                "Type the file's path from this folder, or drag the file into this window; it is checked at once.",
+                "dim",
+            )
         marker = "your answer" if answered else "default"
         if question.type in ("choice", "multi"):
             chosen = offered if isinstance(offered, list) else [offered]
@@ -299,6 +551,7 @@ class Wizard:
                 if 1 <= index <= len(questions):
                     self.heading(section_id)
                     self.ask_question(questions[index - 1], text)
+                    self.keep_draft()
                     # A changed answer may bring follow-up questions into play: ask those too.
                     self.run_section(section_id, only_unanswered=True, reached=[s.id for s in interview.sections])
                     if not interview.unanswered(section_id):
@@ -344,52 +597,64 @@ class Wizard:
         return Text(f"{describe_answer(question, offered)} (not answered: the default)", style="dim")
 
     # --- saving and building -------------------------------------------------------------------------
-    def save(self, *, final: bool) -> None:
+    def save(self) -> None:
+        """Save the finished profile; the draft it came from is no longer needed."""
         from .profile import save_profile
 
         interview = self.interview
         self.saving = True
         path = self.save_path()
         name = interview.answers.get("organisation.name") or "your organisation"
+        command = program()
         header = (
             f"Social media policy answers for {name}, written by the policy-builder wizard.\n"
-            f"Change them with: policy-builder wizard --profile {display_path(path)}\n"
-            f"Build the policy with: policy-builder build {display_path(path)}"
+            f"Change them with: {command} wizard --profile {_quoted(display_path(path))}\n"
+            f"Build the policy with: {command} build {_quoted(display_path(path))}"
         )
         library = interview.library
         # The profile records the questionnaire version only once every question that applies has been seen.
-        seen_all = final and not interview.unanswered()
+        seen_all = not interview.unanswered()
+        original = self.editing or (self.draft_of if self.draft_of is not None and self.draft_of.is_file() else None)
         save_profile(
             path,
-            interview.profile_answers(final=final),
+            interview.profile_answers(final=True),
             library.questionnaire,
             library.nations,
-            complete=final,
+            complete=True,
             header=header,
             questionnaire_version=library.questionnaire.version if seen_all else None,
-            based_on=self.options.profile,
+            based_on=original,
         )
         self.saved = path
+        if self.draft is not None and self.draft.exists():
+            self.draft.unlink()  # finished: the draft has done its work
+            _remove_if_empty(self.draft.parent)
+            self.draft = None
         self.console.print()
-        if final:
-            self.say(f"Saved {display_path(path)}.", "bold green")
-            if not self.options.build:
-                self.say(f"Build the policy with: policy-builder build {display_path(path)}")
-            return
-        left = len(interview.unanswered())
+        self.say(f"Saved {display_path(path)}.", "bold green", wrap=False)
+        if not self.options.build:
+            self.say(f"Build the policy with: {command} build {_quoted(display_path(path))}", wrap=False)
+
+    def save_now(self) -> None:
+        """!save: keep the answers so far as a draft, then carry on with the question that was asked."""
+        self.keep_draft()
+        assert self.draft is not None
+        left = len(self.interview.unanswered())
+        self.console.print()
         self.say(
-            f"Saved your answers so far to {display_path(path)}"
+            f"Saved your answers so far as a draft: {display_path(self.draft)}"
             + (f"; {_plural(left, 'question')} still to answer." if left else "."),
             "bold green",
+            wrap=False,
         )
-        self.say(f"Carry on later with: policy-builder wizard --profile {display_path(path)}")
+        self.say(f"To stop now, press Ctrl-C. Carry on later with: {self.resume_command()}", wrap=False)
+        self.say("Or carry on answering:")
 
     def save_path(self) -> Path:
-        if self.options.save is not None:
-            return self.options.save
-        if self.options.profile is not None:
-            return self.options.profile
-        path = self.interview.default_save_path()
+        target = self.target()
+        if target is not None:
+            return target
+        path = self.folder / f"{self.interview.slug()}.yaml"
         while path.exists():
             self.console.print()
             self.say(f"{display_path(path)} already exists.", "yellow")
@@ -400,10 +665,11 @@ class Wizard:
         return path
 
     def build(self) -> None:
-        from .build import build_profile
+        from .build import FORMATS, build_profile
 
         assert self.saved is not None
-        result = build_profile(self.interview.library, self.saved, self.options.out_dir)
+        # Every format, as the browser wizard builds: the staff summary and the leaflet come with the policy.
+        result = build_profile(self.interview.library, self.saved, self.options.out_dir, FORMATS)
         self.say("Built the policy:", "bold")
         for path in result.written:
             self.say(f"  {display_path(path)}")
@@ -412,10 +678,12 @@ class Wizard:
 
     # --- input and output ----------------------------------------------------------------------
     def ask(self, label: str) -> str:
-        text = click.prompt(label, default="", show_default=False, prompt_suffix=": ").strip()
-        if text.lower() == SAVE_LATER and not self.saving:
-            raise SaveLater
-        return text
+        while True:
+            text = _KEY_CODES.sub("", click.prompt(label, default="", show_default=False, prompt_suffix=": ")).strip()
+            if text.lower() == SAVE_LATER and not self.saving:
+                self.save_now()
+                continue
+            return text
 
     def menu(self, label: str, count: int, *, default: int) -> int:
         while True:
@@ -426,8 +694,9 @@ class Wizard:
                 return int(text)
             self.warn(f"'{text}' is not one of the options: type a number from 1 to {count}.")
 
-    def say(self, text: str, style: str | None = None) -> None:
-        self.console.print(Text(text, style=style or ""))
+    def say(self, text: str, style: str | None = None, *, wrap: bool = True) -> None:
+        # wrap=False for lines with paths and commands: rich would fold a long path mid-name.
+        self.console.print(Text(text, style=style or ""), soft_wrap=not wrap)
 
     def warn(self, text: str) -> None:
         self.console.print(Text(text, style="red"))
@@ -456,6 +725,19 @@ def _sentence(text: str) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()  # only succeeds when empty: a drafts folder with nothing left goes
+    except OSError:
+        pass
 
 
 def _free_name(path: Path) -> Path:

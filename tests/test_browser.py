@@ -89,7 +89,13 @@ def browser(tmp_path) -> Iterator[object]:
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            # The finish page offers a dozen files: a person may download them all, one click each.
+            "profile.default_content_setting_values.automatic_downloads": 1,
+        },
     )
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
     driver.downloads = downloads  # type: ignore[attr-defined]
@@ -274,3 +280,100 @@ def test_a_manager_answers_in_the_browser_and_downloads_the_policy(site, browser
     assert "Corporate Parenting Board" in "\n".join(
         cell.text for table in document.tables for row in table.rows for cell in row.cells
     )
+
+
+class Server:
+    """policy-builder's app on 127.0.0.1 in a background thread, that can be stopped and started again."""
+
+    def __init__(self, make_app) -> None:
+        self.make_app = make_app
+        self.server = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        from werkzeug.serving import make_server
+
+        from policy_builder.web.app import QuietHandler
+
+        self.server = make_server("127.0.0.1", 0, self.make_app(), threaded=True, request_handler=QuietHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.thread.join(5)
+            self.server.server_close()
+            self.server = None
+
+
+def test_a_restart_mid_way_loses_nothing_and_every_download_works_with_default_options(
+    library, browser, tmp_path, monkeypatch
+):
+    from policy_builder.web import create_app
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # `policy-builder serve` with no options, started in this folder
+    runs = iter(range(10))
+    server = Server(lambda: create_app(library, build_date=BUILD_DATE, temp_root=tmp_path / f"run-{next(runs)}"))
+    me = Manager(browser, server.start())
+    try:
+        me.open("/")
+        me.press("Start a new policy")
+        me.type("organisation-name", "Testshire County Council")
+        me.type("organisation-short-name", "Testshire")
+        me.choose("England")
+        me.choose("Local authority (council)")
+        me.choose("Children and families")
+        me.press("Save and continue")
+
+        # A date that is not one: the other answers typed on the page survive the error and going back.
+        assert me.heading() == "The policy document"
+        me.type("document-owner", "Principal Social Worker")
+        me.type("document-approved-by", "Corporate Parenting Board")
+        me.type("document-effective-date", "not yet")
+        me.press("Save and continue")
+        assert "There is a problem" in me.text()
+        me.press("Previous section")
+        assert me.heading() == "Your organisation"
+        me.press("Save and continue")
+        assert me.heading() == "The policy document"
+        for field, value in (
+            ("document-owner", "Principal Social Worker"),
+            ("document-approved-by", "Corporate Parenting Board"),
+            ("document-effective-date", "not yet"),
+        ):
+            assert browser.find_element(me.by.ID, field).get_attribute("value") == value, field
+        me.type("document-effective-date", "2027-04-01")
+        me.press("Save and continue")
+        assert me.heading() == "Accounts, devices and photographs"
+        assert (work / "profiles" / "drafts" / "testshire.yaml").is_file()
+
+        # policy-builder is stopped and started again: the answers wait as a draft on the start page.
+        server.stop()
+        me.base = server.start()
+        me.open("/")
+        assert "Carry on with unfinished answers" in me.text() and "Testshire County Council" in me.text()
+        me.press("Open the answers chosen")
+        assert me.heading() == "Accounts, devices and photographs"
+        while me.heading() != "Check your answers":
+            me.press("Save and check your answers" if me.heading() == "Contacts" else "Save and continue")
+        assert "Corporate Parenting Board" in me.text() and "2027-04-01" in me.text()
+        me.press("Save and build my policy", seconds=60)
+        assert me.heading() == "Your policy is ready"
+
+        links = browser.find_elements(me.by.CSS_SELECTOR, "a.download-link")
+        names = [link.get_attribute("href").rsplit("/", 1)[1] for link in links]
+        assert len(names) == 12 and "testshire.yaml" in names
+        for link, name in zip(links, names, strict=True):
+            link.click()  # one at a time, as a person would
+            target = browser.downloads / name
+            me.wait_for(lambda t=target: t.is_file() and t.stat().st_size > 0, f"{name} to download", 15)
+        assert (browser.downloads / "testshire.yaml").read_bytes() == (
+            work / "profiles" / "testshire.yaml"
+        ).read_bytes()
+        assert sorted(p.name for p in (work / "profiles").iterdir()) == ["testshire.yaml"], "the draft is gone"
+    finally:
+        server.stop()

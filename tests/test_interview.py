@@ -471,3 +471,27 @@ def test_gaps_so_far_wait_for_every_section_a_rule_depends_on(library):
     assert "gap.no-emergency-route" in {w.id for w in interview.gaps_so_far(order[:5])}
     assert [w.id for w in interview.gaps_so_far(order)] == [w.id for w in interview.gaps()]
     assert interview.gaps_so_far([]) == []
+
+
+# --- commands printed for the person to run again -----------------------------------------------------
+
+
+def test_printed_commands_run_as_printed(tmp_path, monkeypatch):
+    import sys
+
+    from policy_builder.interview import program
+
+    bin_dir = tmp_path / "my venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    exe = bin_dir / "policy-builder"
+    exe.write_text("#!/bin/sh\n", encoding="utf-8")
+    exe.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(exe), "wizard"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert program() == f"'{exe}'", "not on PATH: the full path, quoted for the shell"
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    assert program() == "policy-builder", "on PATH: the short name works"
+    monkeypatch.chdir(bin_dir)
+    monkeypatch.setattr(sys, "argv", ["./policy-builder", "wizard"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert program() == f"'{exe}'", "started as ./policy-builder: the full path works from any folder"

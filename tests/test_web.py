@@ -10,10 +10,10 @@ import html
 import io
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -313,7 +313,7 @@ def test_answers_carry_across_pages_and_back(me):
     assert re.search(r'value="adults"\s+checked', me.page)
     assert "Previous section" not in me.page and "Start page" in me.page
     me.get("/section/document")
-    assert 'href="/section/organisation"' in me.page
+    assert 'form="section-form" name="action" value="previous">Previous section</button>' in me.page
 
 
 def test_review_lists_every_answer_with_change_links_and_refuses_to_build_while_one_is_missing(me):
@@ -334,6 +334,12 @@ def test_changing_an_answer_from_review_goes_back_to_review(me):
     answer_everything(me)
     me.get("/section/out_of_hours?from=review")
     assert "Back to your answers" in me.text()
+    # "Back to your answers" takes what was typed on the page with it.
+    me.section(
+        "out_of_hours", {"out_of_hours.emergency_route": "the Duty Team on 0300 000 0001"}, button="back_to_review"
+    )
+    assert me.url == "/review" and "the Duty Team on 0300 000 0001" in me.text()
+    me.get("/section/out_of_hours?from=review")
     me.section("out_of_hours", {"out_of_hours.emergency_route": "the Emergency Duty Team on 0300 123 4567"})
     assert me.url == "/review"
     assert "the Emergency Duty Team on 0300 123 4567" in me.text()
@@ -418,16 +424,230 @@ def test_a_name_already_taken_is_never_overwritten(me, profiles):
     assert "Answers saved as" in me.text() and "testshire-2.yaml" in me.text()
 
 
-def test_a_build_problem_is_shown_on_the_review_page_in_plain_english(me):
+def test_the_word_template_is_checked_as_soon_as_it_is_given(me, profiles):
+    answer_everything(me)
+    (profiles / "notes.txt").write_text("not Word", encoding="utf-8")
+    (profiles / "broken.docx").write_bytes(b"not a zip file")
+    shutil.copy(ROOT / "templates" / "reference.docx", profiles / "house-style.docx")
+    for typed, message in (
+        ("house-style.dotx", "There is no file at 'house-style.dotx'"),
+        ("notes.txt", "'notes.txt' is not a Word file"),
+        ("broken.docx", "'broken.docx' cannot be used as the Word template"),
+    ):
+        me.get("/section/document?from=review")
+        me.section("document", {"document.reference_docx": typed})
+        assert me.status == 400 and me.url == "/section/document", typed
+        summary = dict(error_summary(me.page))
+        assert summary["document-reference-docx"].startswith(message), summary
+        assert "profiles folder" in summary["document-reference-docx"]
+        assert f'value="{typed}"' in me.page, "what was typed stays, to correct"
+        assert "Traceback" not in me.page
+    me.section("document", {"document.reference_docx": "house-style.docx"})
+    assert me.url == "/review"
+    me.submit("/build")
+    assert me.url == "/finish", me.text()[:300]
+    assert (
+        yaml.safe_load((profiles / "testshire.yaml").read_text(encoding="utf-8"))["document"]["reference_docx"]
+        == "house-style.docx"
+    )
+
+
+def send_with_file(me: Visitor, action: str, field: str, content: bytes, name: str) -> None:
+    """Send the form as shown, with a file chosen in its file field (as a browser sends it: multipart)."""
+    form = Form(me.page, action)
+    data: dict[str, Any] = {}
+    for key, value in form.fields:
+        data.setdefault(key, []).append(value)
+    data[field] = (io.BytesIO(content), name)
+    data["action"] = "continue"
+    response = me.client.post(action, data=data, content_type="multipart/form-data", follow_redirects=True)
+    me._seen(response)
+
+
+def test_the_word_template_can_be_chosen_from_the_computer(me, profiles):
     answer_everything(me)
     me.get("/section/document?from=review")
-    me.section("document", {"document.reference_docx": "house-style.dotx"})
-    me.submit("/build")
+    assert 'enctype="multipart/form-data"' in me.page and 'name="template_file"' in me.page
+    send_with_file(me, "/section/document", "template_file", b"not a zip", "Our Letterhead.dotx")
     assert me.status == 400
-    summary = error_summary(me.page)
-    assert summary and summary[0][0] == "build"
-    assert "document.reference_docx: 'house-style.dotx' not found" in summary[0][1]
-    assert "Traceback" not in me.page
+    summary = dict(error_summary(me.page))
+    assert summary["document-reference-docx"].startswith("'Our Letterhead.dotx' cannot be used as the Word template")
+    assert "template-" not in summary["document-reference-docx"], "the person's file name, not our copy"
+    assert not (profiles / "templates").exists(), "a file that fails the check is not kept"
+    send_with_file(me, "/section/document", "template_file", b"%PDF-1.4", "letterhead.pdf")
+    assert "'letterhead.pdf' is not a Word file" in dict(error_summary(me.page))["document-reference-docx"]
+    template = (ROOT / "templates" / "reference.docx").read_bytes()
+    send_with_file(me, "/section/document", "template_file", template, "Our Letterhead.docx")
+    assert me.url == "/review", error_summary(me.page)
+    assert (profiles / "templates" / "Our_Letterhead.docx").read_bytes() == template
+    assert "Your Word template Our Letterhead.docx is kept as" in me.text()
+    me.submit("/build")
+    assert me.url == "/finish"
+    saved = yaml.safe_load((profiles / "testshire.yaml").read_text(encoding="utf-8"))
+    assert saved["document"]["reference_docx"] == "templates/Our_Letterhead.docx"
+
+
+def finish_downloads(me: Visitor) -> dict[str, bytes]:
+    """Every file the finish page offers, fetched by its link: name -> content."""
+    assert me.url == "/finish"
+    links = re.findall(r'href="(/download/[^"]+)"', me.page)
+    assert len(links) == 12 and "Your answers (the profile)" in me.text()
+    files = {}
+    for link in links:
+        response = me.client.get(link)
+        assert response.status_code == 200, (link, response.status_code)
+        assert "attachment" in response.headers["Content-Disposition"]
+        files[link.rsplit("/", 1)[1]] = response.data
+        assert response.data, link
+    return files
+
+
+@pytest.mark.parametrize("folder", [None, "answers", "absolute"])
+def test_every_download_on_the_finish_page_works_with_default_and_custom_profiles(
+    library, tmp_path, monkeypatch, folder
+):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # the folder a manager starts policy-builder in; the package is elsewhere
+    if folder is None:
+        app = create_app(library, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")  # serve's default
+        saved = work / "profiles"
+    elif folder == "answers":
+        app = create_app(library, "answers", build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
+        saved = work / "answers"
+    else:
+        saved = tmp_path / "elsewhere"
+        app = create_app(library, saved, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    me = Visitor(app)
+    me.get("/")
+    answer_everything(me)
+    me.submit("/build")
+    files = finish_downloads(me)
+    assert yaml.safe_load(files["testshire.yaml"])["organisation"]["name"] == "Testshire County Council"
+    assert files["testshire.yaml"] == (saved / "testshire.yaml").read_bytes()
+    for name, content in files.items():
+        if name.endswith(".docx"):
+            assert Document(io.BytesIO(content)).paragraphs, name
+    assert sorted(p.name for p in saved.iterdir()) == ["testshire.yaml"], "no draft is left once the policy is built"
+
+
+# --- nothing typed is lost ---------------------------------------------------------------------------------
+
+
+def test_a_bad_date_keeps_everything_else_typed_on_the_page_going_back_or_forward(me):
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    typed = {
+        "document.owner": "Head of Quality",
+        "document.approved_by": "Corporate Policy Board",
+        "document.version": "3.1",
+        "document.effective_date": "31 February",
+    }
+    me.section("document", typed)
+    assert me.status == 400
+    # "Previous section" sends the page too: nothing typed is lost by going back.
+    me.section("document", button="previous")
+    assert me.url == "/section/organisation"
+    me.get("/section/document")
+    for qid in ("document.owner", "document.approved_by", "document.version"):
+        assert f'value="{typed[qid]}"' in me.page, qid
+    assert 'value="31 February"' in me.page, "the date as typed, to correct"
+    assert "Check this answer" in me.text()
+    # Going back before any error: the page's answers go back too.
+    me.section("document", {"document.owner": "Head of Service", "document.effective_date": ""}, button="previous")
+    assert me.url == "/section/organisation"
+    me.get("/section/document")
+    assert 'value="Head of Service"' in me.page and 'value="Corporate Policy Board"' in me.page
+    me.section("document", {"document.effective_date": "2027-04-01"})
+    assert me.url == "/section/accounts_devices"
+    assert "Check this answer" not in me.text()
+
+
+# --- drafts --------------------------------------------------------------------------------------------------
+
+
+def test_every_section_is_saved_as_a_draft_that_survives_a_restart(library, me, profiles, tmp_path):
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    draft = profiles / "drafts" / "testshire.yaml"
+    assert draft.is_file(), "saved as soon as the section is answered"
+    text = draft.read_text(encoding="utf-8")
+    assert text.startswith("# policy-builder draft: unfinished answers, saved ")
+    assert yaml.safe_load(text)["organisation"]["name"] == "Testshire County Council"
+    me.section("document", {"document.owner": "Principal Social Worker"})
+    assert yaml.safe_load(draft.read_text(encoding="utf-8"))["document"]["owner"] == "Principal Social Worker"
+    assert not list(profiles.glob("*.yaml")), "no finished profile yet"
+
+    # policy-builder is restarted: a new app, a browser with no answers in memory.
+    again = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts-2")
+    later = Visitor(again)
+    later.get("/")
+    assert "Carry on with unfinished answers" in later.text()
+    assert "Testshire County Council Saved " in later.text()
+    later.submit("/start/draft")
+    assert later.url == "/section/accounts_devices", "opens where the answers stopped"
+    assert "Your answers saved " in later.text()
+    while later.url.startswith("/section/"):
+        later.section(later.url.rsplit("/", 1)[1])
+    later.submit("/build")
+    assert later.url == "/finish"
+    saved = load_profile(profiles / "testshire.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert saved.values["document.owner"] == "Principal Social Worker"
+    assert sorted(p.name for p in profiles.iterdir()) == ["testshire.yaml"], "the draft went once the policy was built"
+    assert "policy-builder draft" not in (profiles / "testshire.yaml").read_text(encoding="utf-8")
+
+
+def test_a_draft_of_a_saved_profile_never_touches_the_profile_until_it_is_built(me, profiles, library):
+    path = profiles / "eastbrook.yaml"
+    original = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    me.get("/")
+    me.submit("/start/choose", {"profile": "eastbrook.yaml"})
+    me.get("/section/messaging_video?from=review")
+    me.section("messaging_video", {"messaging.whatsapp": "permitted", "messaging.apps": ["whatsapp"]})
+    assert path.read_text(encoding="utf-8") == original
+    draft = profiles / "drafts" / "eastbrook.yaml"
+    assert "# policy-builder draft of: eastbrook.yaml" in draft.read_text(encoding="utf-8")
+    assert "# Example profile: an English London borough" in draft.read_text(encoding="utf-8")
+    other = Visitor(me.client.application)  # another browser, later
+    other.get("/")
+    assert "Changes to eastbrook.yaml, saved" in other.text()
+    other.submit("/start/draft")
+    assert other.url == "/review", "changes to a profile open on the review page, as the profile does"
+    assert "Permitted" in other.text() or "any work purpose" in other.text()
+    other.submit("/build")
+    assert other.url == "/finish", error_summary(other.page) or other.text()[:400]
+    assert "whatsapp: permitted" in path.read_text(encoding="utf-8")
+    assert path.read_text(encoding="utf-8").startswith("# Example profile: an English London borough")
+    assert not draft.exists()
+
+
+def test_a_second_tab_never_overwrites_the_first_tabs_answers(me, profiles):
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    assert me.url == "/section/document"
+    first_tab = me.page
+    second = Visitor(me.client.application)
+    second.client = me.client  # the same browser: the same cookie
+    second.get("/")
+    second.submit("/start/new")
+    second.section(
+        "organisation",
+        {**ORGANISATION, "organisation.name": "Otherford Council", "organisation.short_name": "Otherford"},
+    )
+    second.section("document", {"document.owner": "Otherford PSW"})
+    # Back in the first tab, its page still open: its answers go to its own draft, and it says so.
+    me.page = first_tab
+    me.section("document", {"document.owner": "Testshire PSW"})
+    assert me.url == "/section/accounts_devices"
+    assert "You were working on other answers (for Otherford Council) in another tab" in me.text()
+    testshire = yaml.safe_load((profiles / "drafts" / "testshire.yaml").read_text(encoding="utf-8"))
+    otherford = yaml.safe_load((profiles / "drafts" / "otherford.yaml").read_text(encoding="utf-8"))
+    assert testshire["organisation"]["name"] == "Testshire County Council"
+    assert testshire["document"]["owner"] == "Testshire PSW"
+    assert otherford["organisation"]["name"] == "Otherford Council"
+    assert otherford["document"]["owner"] == "Otherford PSW"
 
 
 def test_save_and_finish_later_then_carry_on(me, profiles, app):
@@ -436,19 +656,16 @@ def test_save_and_finish_later_then_carry_on(me, profiles, app):
     me.section("document", {"document.owner": ""}, button="save_later")
     assert me.url == "/saved"
     assert h1(me.page) == "Your answers are saved"
-    saved = profiles / "testshire.yaml"
-    assert saved.is_file()
+    assert not list(profiles.glob("*.yaml")), "a draft, never an unfinished profile among the finished ones"
+    draft = profiles / "drafts" / "testshire.yaml"
+    assert draft.is_file()
     assert "question" in me.text() and "still to answer" in me.text()
-    # Later, in another browser: choose the profile; the first unanswered question's section opens.
+    assert "Carry on with unfinished answers" in me.text()
+    # Later, in another browser: the start page offers the draft; it opens where the answers stop.
     later = Visitor(app)
     later.get("/")
-    later.submit("/start/choose", {"profile": "testshire.yaml"})
-    assert later.url == "/review"
-    assert re.search(r"Loaded testshire\.yaml: \d+ of \d+ questions answered, \d+ not answered yet\.", later.text())
-    assert "Testshire County Council" in later.text()
-    resume = re.search(r'href="([^"]+)">Go through the questions not answered yet', later.page).group(1)
-    assert resume == "/section/document", "carry on where the answers stop"
-    later.get(resume)
+    later.submit("/start/draft", {"draft_file": "testshire.yaml"})
+    assert later.url == "/section/document", "carry on where the answers stop"
     later.section("document", {"document.owner": "PSW"})
     assert later.url == "/section/accounts_devices"
 
@@ -589,6 +806,7 @@ def test_with_an_access_key_only_a_browser_that_was_given_it_gets_in(library, pr
         assert response.status_code == 403
         assert "Open the address policy-builder printed" in response.get_data(as_text=True)
     assert stranger.get("/static/style.css").status_code == 200, "the refusal page keeps its style"
+    assert 'href="/"' not in stranger.get("/").get_data(as_text=True), "no start link that is refused again"
     owner = Visitor(app)
     owner.get("/?key=s3cret-key")
     assert owner.status == 200 and h1(owner.page) == "Write your social media policy"
@@ -696,23 +914,48 @@ def test_serve_prints_its_address_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert not (tmp_path / "answers").exists(), "nothing is written before answers are saved"
 
 
-def test_serve_on_a_port_in_use_is_a_one_line_error(tmp_path):
+def test_serve_on_a_port_in_use_falls_back_to_a_free_one_at_once(app):
     import socket
 
-    from click.testing import CliRunner
+    from policy_builder.web.app import _make_server
 
-    from policy_builder.cli import main
-
+    said: list[str] = []
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        started = time.monotonic()
-        result = CliRunner().invoke(main, ["serve", "--no-browser", "--port", str(port)])
-    assert result.exit_code == 2
-    assert result.output.strip().startswith(f"Error: --port {port}: cannot listen on 127.0.0.1:{port}")
-    assert len(result.output.strip().splitlines()) == 1
-    assert time.monotonic() - started < 30
+        server = _make_server(app, port, said.append)
+        try:
+            assert server.port != port and server.port > 0
+        finally:
+            server.server_close()
+    assert said == [f"Port {port} is in use (Address already in use), so policy-builder uses a free one."]
+
+
+def test_a_restart_gets_the_same_port_back_straight_away(app):
+    import socket
+    import threading
+
+    from policy_builder.web.app import _make_server
+
+    first = _make_server(app, 0)
+    port = first.port
+    thread = threading.Thread(target=first.serve_forever, daemon=True)
+    thread.start()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(b"GET /static/style.css HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        reply = b""
+        while chunk := client.recv(65536):  # read to the end: the server closes first, so its side lingers
+            reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200")
+    first.shutdown()
+    thread.join(5)
+    first.server_close()
+    second = _make_server(app, port, lambda line: pytest.fail(f"fell back: {line}"))
+    try:
+        assert second.port == port
+    finally:
+        second.server_close()
 
 
 def test_serve_help_lists_its_options():

@@ -3,6 +3,7 @@
 import io
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,9 +11,10 @@ import pexpect
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import PROFILES, base_profile, with_answers
+from conftest import PROFILES, ROOT, base_profile, with_answers
 
 from policy_builder.cli import main
+from policy_builder.interview import program
 from policy_builder.profile import load_profile, read_draft
 
 EXAMPLE = PROFILES / "example-council.yaml"
@@ -158,7 +160,8 @@ def test_permissive_stance_asks_follow_ups_shows_gaps_per_section_and_builds(lib
     messaging_part = result.output.split("Section 5 of")[0].split("Section 4 of")[1]
     assert "no set way is named for those messages to reach the case record" in flat(messaging_part)
     assert "Built the policy:" in output
-    assert (tmp_path / "out" / "cwm-family-support-social-media-policy.docx").exists()
+    for name in ("social-media-policy.docx", "practice-guide.docx", "staff-summary.docx", "leaflet.docx"):
+        assert (tmp_path / "out" / f"cwm-family-support-{name}").exists(), name
     answers = load_profile(save, library.questionnaire, library.nations)
     assert answers["organisation.nation"] == "wales"
     assert answers["messaging.apps"] == ["whatsapp", "signal", "sms"]
@@ -180,6 +183,62 @@ def test_default_save_path_is_profiles_slug_and_an_existing_file_is_not_replaced
     assert "profiles/northfield-trust.yaml already exists." in second.output
     assert "Saved profiles/northfield-trust-2.yaml." in second.output
     assert (tmp_path / "profiles/northfield-trust.yaml").read_text(encoding="utf-8") == before
+
+
+def test_back_goes_to_the_question_before_even_in_the_section_before(library, tmp_path):
+    save = tmp_path / "northfield.yaml"
+    ids = [qid for qid in library.questionnaire.questions if qid not in STRICT_SKIPPED]
+    lines = [STRICT.get(qid, "") for qid in ids] + [""]
+    owner = ids.index("document.owner")  # the first question of section 2
+    last_of_section_1 = ids[owner - 1]
+    lines[owner:owner] = ["back", "y"]  # back to section 1's last question, answered afresh, then on
+    lines[1:1] = ["back", "Northfield Mental Health Trust"]  # at 1.2: back to 1.1, to mend the name
+    result = run(library, ["--save", save], "\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    output = before_review(result.output)
+    assert output.count(flat(prompt_of(library, "organisation.name"))) == 2
+    assert output.count(flat(prompt_of(library, last_of_section_1))) == 2
+    answers = load_profile(save, library.questionnaire, library.nations)
+    assert answers["organisation.name"] == "Northfield Mental Health Trust"
+    assert answers[last_of_section_1] is True
+    assert answers["document.owner"] == "Head of Social Work"
+
+
+def test_arrow_keys_from_a_terminal_without_line_editing_never_become_the_answer(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(library, [], "\x1b[ATestham\x1b[D\x1b[C Council\x1bOH\n\x1b[A\x1b[D\x1b[D\n")
+    assert "Answer [Testham Council]:" in result.output
+    draft = read_draft(tmp_path / "profiles/drafts/testham-council.yaml", library.questionnaire)
+    assert draft.given["organisation.name"] == "Testham Council"
+    assert draft.given["organisation.short_name"] == "Testham Council", "arrows then Enter keep the answer offered"
+
+
+def test_back_at_the_very_first_question_says_there_is_none(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(library, [], "back\n")
+    assert "There is no question before this one here." in flat(result.output)
+
+
+def test_the_word_template_path_is_checked_when_typed(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "templates").mkdir()
+    shutil.copy(ROOT / "templates" / "reference.docx", tmp_path / "templates" / "house.docx")
+    (tmp_path / "notes.txt").write_text("not Word", encoding="utf-8")
+    (tmp_path / "broken.dotx").write_bytes(b"not a zip")
+    save = tmp_path / "answers" / "northfield.yaml"
+    ids = [qid for qid in library.questionnaire.questions if qid not in STRICT_SKIPPED]
+    lines = [STRICT.get(qid, "") for qid in ids] + [""]
+    at = ids.index("document.reference_docx")
+    lines[at : at + 1] = ["nowhere.docx", "notes.txt", "broken.dotx", "templates/house.docx"]
+    result = run(library, ["--save", save, "--build", "--out", tmp_path / "out"], "\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    output = flat(result.output)
+    assert "There is no file at 'nowhere.docx': check the spelling and the folder" in output
+    assert "'notes.txt' is not a Word file: choose a Word document (.docx) or template (.dotx)" in output
+    assert "'broken.dotx' cannot be used as the Word template: not a Word document or template" in output
+    saved = yaml.safe_load(save.read_text(encoding="utf-8"))
+    assert saved["document"]["reference_docx"] == "../templates/house.docx", "recorded from the profile's folder"
+    assert (tmp_path / "out" / "northfield-trust-social-media-policy.docx").is_file()
 
 
 # --- editing, resuming and updating a profile ------------------------------------------------------------
@@ -216,29 +275,37 @@ def test_review_can_go_back_to_a_whole_section(library, tmp_path):
     assert load_profile(path, library.questionnaire, library.nations)["training.refresher_months"] == 36
 
 
-def test_save_and_finish_later_then_resume(library, tmp_path):
+def test_save_keeps_a_draft_and_carries_on_then_resume(library, tmp_path):
     path = tmp_path / "later.yaml"
     organisation = [q.id for q in library.questionnaire.in_section("organisation")]
-    lines = [PERMISSIVE.get(qid, "") for qid in organisation] + ["!save"]
+    lines = [PERMISSIVE.get(qid, "") for qid in organisation] + ["!save", "Head of Service"]
     result = run(library, ["--save", path], "\n".join(lines) + "\n")
-    assert result.exit_code == 0, result.output
-    assert f"Carry on later with: policy-builder wizard --profile {path}" in flat(result.output)
-    draft = read_draft(path, library.questionnaire)
-    assert draft.given["organisation.name"] == "Cwm Family Support"
-    assert "document.owner" not in draft.given
-    build = CliRunner().invoke(main, ["build", str(path), "--out", str(tmp_path / "out")], obj={"library": library})
-    assert build.exit_code == 2 and "document.owner: an answer is required" in build.output
+    output = flat(result.output)
+    draft = tmp_path / "drafts" / "cwm-family-support.yaml"
+    assert f"Saved your answers so far as a draft: {draft}" in output
+    assert f"Carry on later with: {program()} wizard --profile {draft}" in output
+    # !save carried on: the same question was asked again and answered.
+    assert "Or carry on answering: Answer: Head of Service" in output
+    # The input then ran out: the answers, the owner too, stay in the draft; the profile is not written.
+    assert result.exit_code == 1
+    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in output
+    assert not path.exists()
+    saved = read_draft(draft, library.questionnaire)
+    assert saved.given["organisation.name"] == "Cwm Family Support"
+    assert saved.given["document.owner"] == "Head of Service"
+    assert draft.read_text(encoding="utf-8").startswith("# policy-builder draft")
 
-    # Resuming: the menu's default answers what is left, starting where it stopped.
-    resumed = run(library, ["--profile", path], "\nHead of Service\n" + "\n" * 80)
+    # Resuming the draft: the menu's default answers what is left; the profile goes where --save said.
+    resumed = run(library, ["--profile", draft], "\n" + "\n" * 80)
     assert resumed.exit_code == 0, resumed.output
     asked = asked_before_review(resumed.output)
-    assert asked[0] == "2.1"  # the owner: the first question not answered before
-    assert not [number for number in asked if number.startswith("1.")]
+    assert asked[0] == "2.2"  # the approver: the first question not answered before
     assert flat(prompt_of(library, "organisation.name")) not in before_review(resumed.output)
     answers = load_profile(path, library.questionnaire, library.nations)
     assert answers["organisation.name"] == "Cwm Family Support"
     assert answers["document.owner"] == "Head of Service"
+    assert not draft.exists() and not draft.parent.exists(), "a finished profile needs its draft no more"
+    assert "policy-builder draft" not in path.read_text(encoding="utf-8")
 
 
 def test_only_new_asks_what_is_missing_and_flags_what_no_longer_applies(library, tmp_path, write_profile):
@@ -294,13 +361,17 @@ def test_bad_answers_are_explained_and_asked_again(library, tmp_path):
     assert "An answer is needed here: text." in output  # Enter on a required question with no answer yet
     assert "'1/12/2026' is not a date written YYYY-MM-DD, such as 2026-12-01. Please try again." in output
     assert "'40' is not a whole number from 1 to 36. Please try again." in output
-    # The input ran out part-way: nothing is saved, and no traceback.
+    # The input ran out part-way: the profile is not written; the answers so far are kept as a draft.
     assert result.exit_code == 1
-    assert result.output.rstrip().endswith("Stopped: nothing was saved.")
+    draft = tmp_path / "drafts" / "testham-council.yaml"
+    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in output
     assert not save.exists()
+    kept = read_draft(draft, library.questionnaire).given
+    assert kept["organisation.name"] == "Testham Council" and kept["document.owner"] == "Head of Service"
 
 
-def test_question_mark_shows_the_guidance(library):
+def test_question_mark_shows_the_guidance(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     result = run(library, [], "Testham Council\n\n?\n")
     output = flat(result.output)
     assert "The guidance this question rests on:" in output
@@ -319,15 +390,44 @@ class InterruptedInput(io.BytesIO):
     read = read1
 
 
-def test_ctrl_c_saves_nothing_even_after_answers_changed(library, tmp_path):
+def test_ctrl_c_that_cannot_ask_keeps_a_draft_and_leaves_the_profile_alone(library, tmp_path):
     path = tmp_path / "council.yaml"
     original = EXAMPLE.read_text(encoding="utf-8")
     path.write_text(original, encoding="utf-8")
     result = run(library, ["--profile", path], InterruptedInput(b"2\nChanged Name\n"))
     assert result.exit_code == 1
-    assert "Stopped: nothing was saved." in result.output
+    draft = tmp_path / "drafts" / "council.yaml"
+    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in flat(result.output)
     assert "Traceback" not in result.output
-    assert path.read_text(encoding="utf-8") == original
+    assert path.read_text(encoding="utf-8") == original, "a finished profile is never overwritten by a draft"
+    assert read_draft(draft, library.questionnaire).given["organisation.name"] == "Changed Name"
+    text = draft.read_text(encoding="utf-8")
+    assert "# policy-builder draft of: council.yaml" in text
+    assert "# Example profile: an English London borough" in text, "the profile's comments are kept"
+
+    # Next time, the wizard offers the changes before the profile.
+    again = run(library, ["--profile", path], "\n1\n\n")
+    assert again.exit_code == 0, again.output
+    assert "Unfinished changes to" in flat(again.output) and "Carry on with those changes?" in again.output
+    assert load_profile(path, library.questionnaire, library.nations)["organisation.name"] == "Changed Name"
+    assert not draft.exists()
+
+
+def test_a_new_wizard_offers_the_drafts_left_unfinished(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = run(library, [], "Testham Council\n\n1\n1\n1\nn\n")  # section 1, then the input runs out
+    assert first.exit_code == 1
+    assert (tmp_path / "profiles/drafts/testham-council.yaml").is_file()
+    second = run(library, [], "1\n3\nHead of Service\n")
+    output = flat(second.output)
+    assert "Unfinished answers were saved earlier:" in output
+    assert "1 Testham Council (new, saved " in output and "2 Start a new policy" in output
+    assert "Your answers saved as a draft (profiles/drafts/testham-council.yaml): 6 of " in output
+    assert flat(prompt_of(library, "document.owner")) in output
+    assert (
+        read_draft(tmp_path / "profiles/drafts/testham-council.yaml", library.questionnaire).given["document.owner"]
+        == "Head of Service"
+    )
 
 
 # --- a real terminal ----------------------------------------------------------------------------------------
@@ -387,14 +487,16 @@ def test_a_person_in_a_real_terminal_finishes_a_partial_profile(tmp_path, write_
     assert saved["training"]["refresher_months"] == 24
 
 
-def test_ctrl_c_in_a_real_terminal_stops_calmly_and_no_color_is_honoured(tmp_path):
+def test_ctrl_c_in_a_real_terminal_asks_and_no_color_is_honoured(tmp_path):
     child = spawn(["wizard"], tmp_path, NO_COLOR="1")
     child.expect("What is the full legal name of your organisation")
     child.expect("Answer: ")
     child.sendline("Testham Council")
     child.expect(r"Answer \[Testham Council\]: ")
     child.sendintr()
-    child.expect("Stopped: nothing was saved.")
+    child.expect(r"Keep your answers so far as a draft, to carry on later\? \(y or n\) \[y\]: ")
+    child.sendline("n")
+    child.expect("Stopped: your answers were not kept.")
     child.expect(pexpect.EOF)
     child.close()
     log = child.logfile_read.getvalue()
@@ -402,6 +504,76 @@ def test_ctrl_c_in_a_real_terminal_stops_calmly_and_no_color_is_honoured(tmp_pat
     assert "Traceback" not in log
     assert not COLOUR.search(log)
     assert not (tmp_path / "profiles").exists()
+
+
+def test_closing_the_terminal_window_keeps_the_draft(tmp_path):
+    import signal
+
+    child = spawn(["wizard"], tmp_path)
+    child.expect("Answer: ")
+    child.sendline("Testham Council")
+    child.expect(r"Answer \[Testham Council\]: ")
+    child.kill(signal.SIGHUP)  # what closing the window sends
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 129, "stopped by the hang-up, not killed by it"
+    draft = yaml.safe_load((tmp_path / "profiles/drafts/testham-council.yaml").read_text(encoding="utf-8"))
+    assert draft["organisation"]["name"] == "Testham Council"
+
+
+LEFT, UP = "\x1b[D", "\x1b[A"
+
+
+def test_a_manager_in_a_real_terminal_edits_with_arrow_keys_saves_and_keeps_the_draft_on_ctrl_c(tmp_path):
+    child = spawn(["wizard"], tmp_path)
+    child.expect("What is the full legal name of your organisation")
+    child.expect("Answer: ")
+    # A typo mended with the arrow keys, as in any shell: the keys move the cursor, they are not the answer.
+    child.send("Testham Council" + LEFT * 7 + "Borough ")
+    child.sendline("")
+    child.expect(r"Answer \[Testham Borough Council\]: ")
+    child.send(UP)  # the line typed before comes back, to change
+    child.sendline(LEFT * 24 + "\x01" + "\x0b" + "Testham")  # Ctrl-A, Ctrl-K: the line emptied, a short name typed
+    child.expect("In which UK nation")
+    child.expect("Number: ")
+    child.sendline("9")
+    child.expect("is not one of the options")
+    child.expect("Number: ")
+    child.sendline("1")
+    while True:  # the rest of section 1: the first option, or the answer offered
+        index = child.expect([r"Which role owns this policy\?", r"(Number|commas): $", r"\]: $"])
+        if index == 0:
+            break
+        child.sendline("1" if index == 1 else "")
+    child.expect("Answer: ")
+    child.sendline("back")  # the first question of section 2: back to the last of section 1
+    child.expect(r"1\.\d+  ")
+    child.expect(r"\]: $")
+    child.sendline("")
+    child.expect("Which role owns this policy")
+    child.expect("Answer: ")
+    child.sendline("!save")
+    child.expect("Saved your answers so far as a draft: profiles/drafts/testham.yaml")
+    child.expect("Or carry on answering:")
+    child.expect("Answer: ")
+    child.sendline("Principal Social Worker")
+    child.expect("Leave blank if it is still a draft")
+    child.expect("Answer: ")
+    child.sendintr()
+    child.expect(r"Keep your answers so far as a draft, to carry on later\? \(y or n\) \[y\]: ")
+    child.sendline("")
+    child.expect("Stopped. Your answers so far are kept as a draft: profiles/drafts/testham.yaml")
+    child.expect(r"Carry on with: .*policy-builder wizard --profile profiles/drafts/testham.yaml")
+    child.expect(pexpect.EOF)
+    child.close()
+    log = child.logfile_read.getvalue()
+    assert "Traceback" not in log
+    draft = yaml.safe_load((tmp_path / "profiles/drafts/testham.yaml").read_text(encoding="utf-8"))
+    assert draft["organisation"]["name"] == "Testham Borough Council"
+    assert draft["organisation"]["short_name"] == "Testham"
+    assert draft["organisation"]["nation"] == "england"
+    assert draft["document"]["owner"] == "Principal Social Worker", "the answer given after !save is kept too"
+    assert not list((tmp_path / "profiles").glob("*.yaml")), "no finished profile was written"
 
 
 @pytest.mark.parametrize("stance", ["strict", "permissive"])

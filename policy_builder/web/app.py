@@ -44,6 +44,7 @@ from ..library import Library
 from ..models import GapWarning, Question
 
 MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
+MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a Word template with logos and fonts can be a few MB
 MAX_DRAFTS = 20  # browsers' answers kept in memory at once; the oldest goes first
 DEFAULT_PORT = 8765
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")
@@ -85,23 +86,28 @@ class Draft:
     built_gaps: list[GapWarning] = field(default_factory=list)
     leaflet_grade: float | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(12))  # names it in each form: tabs stay apart
+    sid: str = ""  # the browser it belongs to
+    file: Path | None = None  # the draft on disk (profiles/drafts/...), saved after every section
+    typed: dict[str, Any] = field(default_factory=dict)  # entries not yet valid, shown again until mended
 
 
 class Drafts:
-    """The answers of every browser using the app, in memory."""
+    """The answers of every browser using the app, in memory; a browser may have several, one per tab."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._drafts: OrderedDict[str, Draft] = OrderedDict()
+        self._drafts: OrderedDict[str, Draft] = OrderedDict()  # by token
         self._lock = threading.Lock()
 
-    def get(self, sid: str | None) -> Draft | None:
-        if not sid:
+    def get(self, token: str | None, sid: str | None = None) -> Draft | None:
+        if not token:
             return None
         with self._lock:
-            draft = self._drafts.get(sid)
-            if draft is not None:
-                self._drafts.move_to_end(sid)
+            draft = self._drafts.get(token)
+            if draft is None or (sid is not None and draft.sid != sid):
+                return None
+            self._drafts.move_to_end(token)
             return draft
 
     def folder(self, prefix: str) -> Path:
@@ -110,16 +116,19 @@ class Drafts:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=self.root))
 
     def start(self, sid: str, interview: Interview) -> Draft:
+        """A new set of answers for this browser. Others it has stay: another tab may still be on them."""
         with self._lock:
-            old = self._drafts.pop(sid, None)
-            if old is not None:
-                shutil.rmtree(old.folder, ignore_errors=True)
             while len(self._drafts) >= MAX_DRAFTS:
-                _, dropped = self._drafts.popitem(last=False)
+                _, dropped = self._drafts.popitem(last=False)  # its answers are on disk as a draft
                 shutil.rmtree(dropped.folder, ignore_errors=True)
-            draft = Draft(interview=interview, folder=self.folder("draft-"))
-            self._drafts[sid] = draft
+            draft = Draft(interview=interview, folder=self.folder("draft-"), sid=sid)
+            self._drafts[draft.token] = draft
             return draft
+
+    def with_file(self, sid: str, file: Path) -> Draft | None:
+        """This browser's answers already open from the draft ``file``."""
+        with self._lock:
+            return next((d for d in self._drafts.values() if d.sid == sid and d.file == file), None)
 
 
 def create_app(
@@ -139,7 +148,7 @@ def create_app(
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # new each start: cookies from an earlier run no longer count
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        MAX_CONTENT_LENGTH=MAX_TEMPLATE_BYTES + 64 * 1024,  # a profile upload is held to MAX_UPLOAD_BYTES below
         SESSION_COOKIE_NAME="policy_builder_session",
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
@@ -148,7 +157,8 @@ def create_app(
     if temp_root is None:
         temp_root = tempfile.mkdtemp(prefix="policy-builder-serve-")
         atexit.register(shutil.rmtree, temp_root, True)
-    profiles = Path(profiles_dir)
+    # Absolute: send_file would read a relative path inside the package folder, not the working folder.
+    profiles = Path(profiles_dir).absolute()
     drafts = Drafts(Path(temp_root))
     sections = [s.id for s in library.questionnaire.sections]
 
@@ -186,7 +196,28 @@ def create_app(
         return {"csrf_token": _csrf_token, "section_url": _section_url, "field_id": field_id}
 
     def _draft() -> Draft | None:
-        return drafts.get(session.get("sid"))
+        """The answers this request is about: the form's own (its tab's), else the browser's latest."""
+        sid = session.get("sid")
+        if not sid:
+            return None
+        posted = request.form.get("draft") if request.method == "POST" else None
+        current = drafts.get(session.get("draft"), sid)
+        if posted and current is not None and posted != current.token:
+            other = drafts.get(posted, sid)
+            if other is not None:
+                # This tab's answers belong to another draft than the browser's latest: carry on with them,
+                # and say so, so a second tab never writes into (or silently replaces) the first one's answers.
+                session["draft"] = other.token
+                name = current.interview.answers.get("organisation.name")
+                other.notices.append(
+                    "You were working on other answers"
+                    + (f" (for {name})" if name else "")
+                    + " in another tab or window. This page carries on with its own answers; "
+                    "the other answers are kept as a draft, listed on the start page."
+                )
+                return other
+            abort(409)  # answers no longer held here: never let them land in another draft
+        return current
 
     def _need_draft() -> Draft:
         draft = _draft()
@@ -197,7 +228,44 @@ def create_app(
     def _new_draft(interview: Interview) -> Draft:
         sid = session.get("sid") or secrets.token_urlsafe(24)
         session["sid"] = sid
-        return drafts.start(sid, interview)
+        draft = drafts.start(sid, interview)
+        session["draft"] = draft.token
+        return draft
+
+    # --- drafts on disk: the answers survive a closed browser, a restart or a second tab -------------
+    def _keep_draft(draft: Draft) -> None:
+        """Save the answers so far to this draft's file in profiles/drafts (never over a finished profile)."""
+        from ..output import slugify
+        from ..profile import drafts_folder, new_draft_path, save_draft
+
+        interview = draft.interview
+        based_on = None
+        if draft.file is None:
+            stem = draft.target.stem if draft.target is not None else interview.slug()
+            draft.file = new_draft_path(drafts_folder(profiles), slugify(stem))
+            based_on = draft.based_on  # the first save keeps the profile's comments; later ones the draft's
+        answers = interview.profile_answers(final=False)
+        save_draft(draft.file, answers, interview.library.questionnaire, of=draft.target, based_on=based_on)
+
+    def _try_keep_draft(draft: Draft) -> None:
+        try:
+            _keep_draft(draft)
+        except (PolicyBuilderError, OSError) as exc:
+            draft.notices.append(f"Your answers could not be saved as a draft: {_period(str(exc))}")
+
+    def _drop_draft_file(draft: Draft) -> None:
+        if draft.file is not None:
+            draft.file.unlink(missing_ok=True)
+            try:
+                draft.file.parent.rmdir()  # only when empty
+            except OSError:
+                pass
+            draft.file = None
+
+    def _draft_files() -> list[Any]:
+        from ..profile import drafts_folder, list_drafts
+
+        return list_drafts(drafts_folder(profiles))
 
     def _build_date() -> dt.date:
         return build_date or dt.date.today()
@@ -216,6 +284,15 @@ def create_app(
                 draft_name=(draft.interview.answers.get("organisation.name") if draft else None),
                 resume=_resume_url(draft) if draft else None,
                 profiles=[(path, _organisation_name(path)) for path in _profile_files(profiles)],
+                waiting=[
+                    {
+                        "name": info.path.name,
+                        "organisation": info.organisation,
+                        "saved": info.saved,
+                        "of": info.of.name if info.of is not None and info.of.is_file() else None,
+                    }
+                    for info in _draft_files()
+                ],
                 profiles_dir=display_path(profiles),
                 errors=errors or [],
                 max_kb=MAX_UPLOAD_BYTES // 1024,
@@ -234,6 +311,40 @@ def create_app(
         draft = _new_draft(Interview(library, build_date=_build_date()))
         draft.origin = "new"
         return redirect(url_for("section", section_id=sections[0]))
+
+    @app.post("/start/draft")
+    def start_draft() -> Any:
+        """Carry on with answers saved as a draft (by this server or an earlier run)."""
+        name = request.form.get("draft_file", "")
+        files = {info.path.name: info for info in _draft_files()}
+        if name not in files:  # only a draft the start page listed
+            return _start_page([("draft-choice", "Select one of the unfinished sets of answers")], 400)
+        info = files[name]
+        sid = session.get("sid")
+        open_already = drafts.with_file(sid, info.path) if sid else None
+        if open_already is not None:
+            session["draft"] = open_already.token
+            return redirect(_resume_url(open_already))
+        try:
+            interview = Interview.from_profile(library, info.path, build_date=_build_date())
+        except ProfileError as exc:
+            return _start_page([("draft-choice", _plain_error(exc, info.path, name))], 400)
+        draft = _new_draft(interview)
+        draft.file = info.path
+        of = info.of
+        if of is not None and of.is_file() and of.resolve().parent == profiles.resolve():
+            # Changes to a saved profile: open on the review page, as the profile itself does.
+            draft.origin, draft.target, draft.based_on = "chosen", of, of
+            draft.reached = set(sections)
+            draft.notices.append(f"Your changes to {of.name}, saved {info.saved}, are back.")
+            return redirect(url_for("review"))
+        # A new policy: sections before the first one with a question still to answer count as done.
+        for section_id in sections:
+            if interview.unanswered(section_id):
+                break
+            draft.reached.add(section_id)
+        draft.notices.append(f"Your answers saved {info.saved} are back: carry on where you stopped.")
+        return redirect(_resume_url(draft))
 
     @app.post("/start/choose")
     def start_choose() -> Any:
@@ -266,6 +377,9 @@ def create_app(
         path = staging / (secure_filename(original) or "profile.yaml")
         try:
             upload.save(path)
+            if path.stat().st_size > MAX_UPLOAD_BYTES:  # the request may be bigger (for Word templates)
+                shutil.rmtree(staging, ignore_errors=True)
+                abort(413)
             interview = Interview.from_profile(library, path, build_date=_build_date())
         except ProfileError as exc:
             shutil.rmtree(staging, ignore_errors=True)
@@ -313,20 +427,95 @@ def create_app(
         with draft.lock:
             interview = draft.interview
             given = _given(interview, section_id)
-            if request.form.get("action") == "save_later":
-                form = interview.read_section(section_id, given)
-                for qid, value in form.values.items():  # keep what is valid; the rest is asked again later
-                    if qid not in form.errors:
-                        interview.answer(qid, value)
-                draft.built = []
-                return _save(draft, final=False)
-            form = interview.take_section(section_id, given)
+            action = request.form.get("action")
+            uploaded = _take_template_upload(given)
+            form = interview.read_section(section_id, given)
+            if uploaded:
+                form.errors[TEMPLATE_FIELD] = uploaded
+            _check_template(form)
+            # Keep every valid answer at once, and what was typed for the rest, whatever happens next:
+            # a mistake in one field, or going back a section, never loses what was typed in the others.
+            for qid, value in form.values.items():
+                if qid not in form.errors:
+                    interview.answer(qid, value)
+                    draft.typed.pop(qid, None)
+            for qid in form.errors:
+                draft.typed[qid] = given[qid]
+            draft.built = []  # the answers may have changed: the files built before no longer match them
+            _try_keep_draft(draft)
+            if action == "save_later":
+                return redirect(url_for("saved"))
+            if action == "back_to_review":
+                return redirect(url_for("review"))
+            if action == "previous":
+                index = sections.index(section_id)
+                return redirect(url_for("section", section_id=sections[index - 1]) if index else url_for("start"))
             if form.errors or form.follow_ups:
                 return _section_page(draft, section_id, form=form, given=given, from_review=from_review)
             draft.reached.add(section_id)
             draft.last_section = section_id
-            draft.built = []  # the answers may have changed: the files built before no longer match them
             return redirect(_next_page(draft, section_id, from_review))
+
+    def _take_template_upload(given: dict[str, Any]) -> str | None:
+        """A Word template uploaded on the page: checked, kept in profiles/templates, and given as the answer.
+
+        Returns what is wrong with it, in a sentence, or None. A file that fails
+        the check is never written into the profiles folder.
+        """
+        from ..interview import TEMPLATE_SUFFIXES, check_template
+        from ..questionnaire import AnswerError
+
+        upload = request.files.get("template_file")
+        if upload is None or not upload.filename or TEMPLATE_FIELD not in given:
+            return None
+        original = Path(upload.filename).name
+        if not original.lower().endswith(TEMPLATE_SUFFIXES):
+            return f"'{original}' is not a Word file: choose a Word document (.docx) or template (.dotx)"
+        data = upload.read(MAX_TEMPLATE_BYTES + 1)
+        if len(data) > MAX_TEMPLATE_BYTES:
+            return f"'{original}' is bigger than {MAX_TEMPLATE_BYTES // (1024 * 1024)} MB: choose the template itself"
+        staging = drafts.folder("template-")
+        try:
+            name = secure_filename(original) or "template" + Path(original).suffix.lower()
+            (staging / name).write_bytes(data)
+            try:
+                check_template(str(staging / name), profile_dir=staging)
+            except AnswerError as exc:
+                message = str(exc).replace(str(staging / name), original).replace(name, original)
+                return message[:1].upper() + message[1:]
+            folder = profiles / "templates"
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / name
+            number = 2
+            while target.exists() and target.read_bytes() != data:  # never over another file
+                target = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+                number += 1
+            shutil.move(staging / name, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        given[TEMPLATE_FIELD] = f"templates/{target.name}"
+        draft = _draft()
+        if draft is not None:
+            draft.notices.append(f"Your Word template {original} is kept as {display_path(target)}.")
+        return None
+
+    def _check_template(form: SectionForm) -> None:
+        """The Word template is checked as soon as it is given, not after the last question."""
+        from ..interview import TEMPLATE_QUESTION, check_template
+        from ..questionnaire import AnswerError
+
+        value = form.values.get(TEMPLATE_QUESTION)
+        if not value or TEMPLATE_QUESTION in form.errors:
+            return
+        try:
+            form.values[TEMPLATE_QUESTION] = check_template(value, profile_dir=profiles)
+        except AnswerError as exc:
+            message = str(exc)
+            form.errors[TEMPLATE_QUESTION] = (
+                message[:1].upper()
+                + message[1:]
+                + f". A path is read from the profiles folder, {display_path(profiles)}"
+            )
 
     @app.post("/section/<section_id>/applies")
     def applies(section_id: str) -> Any:
@@ -377,6 +566,9 @@ def create_app(
             error = form.errors.get(question.id) if form else None
             if given is not None and question.id in given and question.id not in follow_ups:
                 value = given[question.id]  # what the person entered, mistakes included, to correct
+            elif question.id in draft.typed:
+                value = draft.typed[question.id]  # typed earlier, not yet valid: kept to correct
+                error = error or "Check this answer: it was not accepted last time"
             else:
                 value = form_value(question, shown.offered(question))
             fields.append(
@@ -407,6 +599,7 @@ def create_app(
             follow_ups=[f for f in fields if f["follow_up"]],
             from_review=from_review,
             previous=sections[number - 2] if number > 1 else None,
+            draft_token=draft.token,
             nav=_nav(draft, section_id),
             notices=_take_notices(draft),
             gaps=_gap_panel(draft),
@@ -443,6 +636,7 @@ def create_app(
                 notices=_take_notices(draft),
                 gaps=_gaps_view(interview.gaps()),
                 target=display_path(_target(draft)[0]),
+                draft_token=draft.token,
                 nav=_nav(draft, "review"),
             ),
             status,
@@ -459,6 +653,7 @@ def create_app(
                 return _review_page(draft, errors, 400)
             try:
                 saved = _write_profile(draft, final=True)
+                _drop_draft_file(draft)  # finished: the draft has done its work
                 _build(draft, saved)
             except PolicyBuilderError as exc:
                 return _review_page(draft, [("build", _period(str(exc)))], 400)
@@ -474,7 +669,7 @@ def create_app(
         paths = output_paths(out, result.policy.slug)
         draft.built = [(kind, paths[kind]) for kind in DOWNLOADS if paths[kind] in result.written]
         draft.downloads = {path.name: path for _, path in draft.built}
-        draft.downloads[saved.name] = saved
+        draft.downloads[saved.name] = saved.absolute()
         draft.built_gaps = result.warnings
         draft.leaflet_grade = result.leaflet_level.grade if result.leaflet_level else None
 
@@ -494,6 +689,7 @@ def create_app(
             leaflet_grade=draft.leaflet_grade,
             organisation=draft.interview.answers.get("organisation.name", ""),
             notices=_take_notices(draft),
+            command=_program(),
             nav=_nav(draft, "finish"),
         )
 
@@ -518,9 +714,12 @@ def create_app(
     @app.get("/saved")
     def saved() -> Any:
         draft = _need_draft()
+        from ..interview import program
+
         return render_template(
             "saved.html",
-            saved=display_path(draft.target) if draft.target else "",
+            saved=display_path(draft.file) if draft.file else "",
+            command=program(),
             left=len(draft.interview.unanswered()),
             notices=_take_notices(draft),
             next_section=next((q.section for q in draft.interview.unanswered()), None),
@@ -548,11 +747,14 @@ def create_app(
         path, taken = _target(draft)
         if path.resolve().parent != profiles.resolve():  # by construction; checked because answers must stay there
             raise PolicyBuilderError(f"{display_path(path)} is outside {display_path(profiles)}; nothing was saved")
+        from ..interview import program
+
         name = interview.answers.get("organisation.name") or "your organisation"
+        command = program()
         header = (
             f"Social media policy answers for {name}, written by the policy-builder browser wizard.\n"
-            f"Change them with: policy-builder serve (then choose {path.name}), or policy-builder wizard --profile {display_path(path)}\n"
-            f"Build the policy with: policy-builder build {display_path(path)}"
+            f"Change them with: {command} serve (then choose {path.name}), or {command} wizard --profile {display_path(path)}\n"
+            f"Build the policy with: {command} build {display_path(path)}"
         )
         library_ = interview.library
         save_profile(
@@ -569,13 +771,6 @@ def create_app(
         if taken:
             draft.notices.append(f"{taken}, so your answers are saved as {display_path(path)}.")
         return path
-
-    def _save(draft: Draft, *, final: bool) -> Any:
-        try:
-            _write_profile(draft, final=final)
-        except PolicyBuilderError as exc:
-            draft.notices.append(f"Your answers could not be saved: {_period(str(exc))}")
-        return redirect(url_for("saved"))
 
     # --- pieces of pages -------------------------------------------------------------------------
     def _nav(draft: Draft, current: str) -> list[dict[str, Any]]:
@@ -657,6 +852,9 @@ def create_app(
 # --- helpers --------------------------------------------------------------------------------------
 
 
+TEMPLATE_FIELD = "document.reference_docx"
+
+
 def field_id(qid: str) -> str:
     """organisation.name -> organisation-name: an HTML id that needs no escaping in a selector."""
     return qid.replace(".", "-").replace("_", "-")
@@ -700,6 +898,12 @@ def _plain_error(exc: ProfileError, path: Path, name: str) -> str:
     where = name + (f", line {exc.line}" if exc.line else "")
     message = exc.message.replace(str(path), name)
     return f"{where}: {message[:1].upper()}{message[1:]}" + ("" if message.endswith(".") else ".")
+
+
+def _program() -> str:
+    from ..interview import program
+
+    return program()
 
 
 def _period(text: str) -> str:
@@ -751,10 +955,17 @@ def serve(
     key = secrets.token_urlsafe(18)
     app = create_app(library, profiles_dir, temp_root=temp_root, access_key=key)
     try:
-        server = _make_server(app, port)
+        server = _make_server(app, port, echo)
         url = f"http://127.0.0.1:{server.port}/?key={key}"
         echo(f"policy-builder is running at {url}")
         echo(f"Profiles are saved in {display_path(profiles_dir)}/. Press Ctrl-C here to stop.")
+        waiting = _waiting_drafts(profiles_dir)
+        if waiting:
+            echo(
+                f"{waiting} unfinished set{'' if waiting == 1 else 's'} of answers in "
+                f"{display_path(Path(profiles_dir) / 'drafts')}/: the start page offers "
+                f"{'it' if waiting == 1 else 'them'}."
+            )
         if open_browser:
             threading.Timer(0.3, _open, (url, echo)).start()
         previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
@@ -763,30 +974,45 @@ def serve(
         finally:
             signal.signal(signal.SIGTERM, previous)
             server.server_close()
-        echo("\nStopped. Answers not saved into the profiles folder are gone; saved profiles are kept.")
+        echo(
+            f"\nStopped. Every section you saved is kept as a draft in {display_path(Path(profiles_dir) / 'drafts')}/: "
+            f"run {_program()} serve again to carry on."
+        )
     finally:
         shutil.rmtree(temp_root, ignore_errors=True)
+
+
+def _waiting_drafts(profiles_dir: Path) -> int:
+    from ..profile import drafts_folder, list_drafts
+
+    return len(list_drafts(drafts_folder(profiles_dir)))
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _make_server(app: Flask, port: int | None) -> Any:
-    """A threaded server on 127.0.0.1. The socket is bound here, so a port in use is our one-line error."""
-    candidates = [port] if port is not None else [DEFAULT_PORT, 0]
+def _make_server(app: Flask, port: int | None, echo: Callable[[str], None] | None = None) -> Any:
+    """A threaded server on 127.0.0.1; a port in use falls back at once to any free one (and says so)."""
+    wanted = DEFAULT_PORT if port is None else port
+    candidates = [wanted, 0] if wanted else [0]
     for index, candidate in enumerate(candidates):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if os.name == "posix":
+            # A restart can reuse the port at once instead of waiting out the last run's closed connections
+            # (on POSIX this never lets two servers listen on one port; on Windows it would, so not there).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", candidate))
             sock.listen(64)
         except OSError as exc:
             sock.close()
             if index + 1 < len(candidates):
-                continue  # the usual port is taken: any free one will do
+                if port is not None and echo is not None:
+                    echo(f"Port {candidate} is in use ({exc.strerror or 'busy'}), so policy-builder uses a free one.")
+                continue  # the port is taken: any free one will do
             raise PolicyBuilderError(
-                f"--port {candidate}: cannot listen on 127.0.0.1:{candidate} ({exc.strerror or 'in use'}); "
-                "choose another --port, or leave --port out to use any free one"
+                f"cannot listen on 127.0.0.1 ({exc.strerror or 'no free port'}); nothing was started"
             ) from None
         try:
             bound = sock.getsockname()[1]
