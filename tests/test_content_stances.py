@@ -100,11 +100,22 @@ def test_messaging_not_allowed_still_allows_appointment_texts_from_a_work_phone(
 
 def test_sms_is_not_counted_among_the_approved_messaging_apps(library, answers_for):
     policy = build(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__apps=["whatsapp", "sms"])
-    assert "Staff must not message people who use services on any app other than WhatsApp." in (
+    assert "must not message people who use services on any app other than WhatsApp." in (
         " ".join(clause_text(policy, "messaging.approved-apps-only").split())
     )
     assert "SMS" not in clause_text(policy, "messaging.keep-in-touch-only")
-    assert "a phone call or text (SMS) is not one" in " ".join(clause_text(policy, "definitions.messaging").split())
+    definition = " ".join(clause_text(policy, "definitions.messaging").split())
+    # A video platform such as Teams is not a messaging app, so 8.x's bans on messaging apps never reach it.
+    assert "a phone call, text (SMS) or video platform is not one" in definition
+    assert "Teams" not in definition
+
+
+def test_approved_apps_rule_leaves_work_accounts_to_section_6(library, answers_for):
+    """Messages through an approved work account (section 6) are not a breach of the approved-apps rule."""
+    allowed = build(library, answers_for, accounts__dedicated="with_manager_approval")
+    assert clause_text(allowed, "messaging.approved-apps-only").split()[:4] == ["Apart", "from", "work", "accounts,"]
+    banned = build(library, answers_for, accounts__dedicated="not_allowed")
+    assert clause_text(banned, "messaging.approved-apps-only").split()[:3] == ["Staff", "must", "not"]
 
 
 def test_some_or_unknown_work_phones_limit_messaging_to_staff_who_have_one(library, answers_for):
@@ -304,3 +315,62 @@ def test_leaflet_never_asks_for_the_emergency_number_when_it_is_blank(library, a
     text = family_leaflet(library, policy)
     assert "ask us now" not in text
     assert "If someone is in danger right now, call 999." in text
+
+
+# --- issue 13 reviewers: the policy agrees with itself and the guide follows it ------------------
+
+
+def guide_text(policy, clause_id: str) -> str:
+    found = [c for c in policy.guide_clauses if c.id == clause_id]
+    assert found, f"{clause_id} is not in the guide"
+    return " ".join(found[0].text.split())
+
+
+def test_the_guide_saves_texts_the_way_the_policy_says(library, answers_for):
+    shots = build(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__record_method="screenshot")
+    assert "For a text, take a screenshot" in guide_text(shots, "messaging.saving-in-practice")
+    assert "copy it into a case note" not in guide_text(shots, "messaging.saving-in-practice")
+    by_hand = build(library, answers_for, messaging__whatsapp="keep_in_touch", messaging__record_method="none")
+    assert "must copy every message" in clause_text(by_hand, "messaging.saved-by-hand")
+    assert "For a text, copy it into a case note" in guide_text(by_hand, "messaging.saving-in-practice")
+    assert "screenshot" not in guide_text(by_hand, "messaging.saving-in-practice")
+
+
+def test_a_former_child_is_never_a_connection_while_under_18(library, answers_for):
+    policy = build(library, answers_for)
+    assert "and never while that person is under 18." in clause_text(policy, "boundaries.no-personal-connections")
+    adults = build(library, answers_for, organisation__services=["adults"])
+    assert "under 18" not in clause_text(adults, "boundaries.no-personal-connections")
+
+
+def test_students_are_in_scope_whenever_the_students_section_is(library, answers_for):
+    unknown = build(library, answers_for, unanswered=("students.placements",))
+    assert "students on placement" in clause_text(unknown, "purpose.who-it-applies-to")
+    assert any(c.id.startswith("students.") for c in unknown.clauses)
+    none = build(library, answers_for, students__placements=False)
+    assert "students" not in clause_text(none, "purpose.who-it-applies-to")
+
+
+def test_staff_are_held_to_the_workers_code_not_the_employers(library, answers_for):
+    scotland = build(library, answers_for, organisation__nation="scotland")
+    posting = clause_text(scotland, "personal-use.responsible-posting")
+    assert "would break the SSSC Code for Social Service Workers." in posting
+    assert "Employers" not in posting
+    assert clause_text(scotland, "principles.regulator").startswith("Registered staff must meet")
+
+
+def test_phone_only_video_lets_the_contact_live_on_the_work_phone(library, answers_for):
+    phones = build(library, answers_for, video__one_time_links=False, video__platforms=["whatsapp_video", "facetime"])
+    invitations = clause_text(phones, "video.no-one-time-links")
+    assert "browser" not in invitations
+    assert "anywhere but on the work phone" in invitations
+    platforms = clause_text(phones, "video.approved-platforms")
+    assert platforms.count("work phone") == 1
+    teams = build(library, answers_for, video__one_time_links=False, video__platforms=["teams"])
+    assert "should not add the person as a contact." in clause_text(teams, "video.no-one-time-links")
+
+
+def test_a_new_starter_knows_how_to_make_contact_before_the_work_phone_arrives(library, answers_for):
+    text = clause_text(build(library, answers_for, devices__work_phones="all"), "devices.work-phones-all")
+    assert "is given a work mobile phone" in text
+    assert "before it arrives, a team phone or landline" in text
