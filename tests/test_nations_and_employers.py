@@ -156,7 +156,7 @@ def test_an_nhs_trust_that_confirms_its_listing_gets_the_listed_route(library, a
     )
     guide = " ".join(render_guide(build_policy(library, answers_for(profile))).split())
     assert (
-        "Covert surveillance must be authorised in writing and in advance, by an officer named for this under RIPA"
+        "Covert surveillance must be authorised in writing and in advance, by an officer named under RIPA"
         in text
     )
     assert "can authorise directed surveillance under the Regulation of Investigatory Powers Act 2000" in guide
