@@ -182,8 +182,10 @@ def test_adults_only_service_has_no_parents_or_children_rules(library, answers_f
 
 def test_charity_and_court_service_get_no_council_only_text(library, answers_for):
     for employer in ("voluntary", "court_service"):
-        policy = build(library, answers_for, organisation__type=employer)
-        assert "Regulation of Investigatory Powers" not in clause_text(policy, "definitions.directed-surveillance")
+        policy = build(library, answers_for, organisation__type=employer, surveillance__powers="not_listed")
+        # An employer not listed for surveillance powers is never told its viewing can be directed surveillance.
+        assert "definitions.directed-surveillance" not in {c.id for c in policy.clauses}
+        assert "directed surveillance" not in "\n".join(c.text for c in policy.clauses if c.id.startswith("viewing."))
         assert "personal-use.political-posts" not in {c.id for c in policy.clauses}
         assert "politically restricted" not in clause_text(policy, "personal-use.private-life-safeguard")
     court = build(library, answers_for, organisation__type="court_service")
