@@ -375,4 +375,20 @@ def test_phone_only_video_lets_the_contact_live_on_the_work_phone(library, answe
 def test_a_new_starter_knows_how_to_make_contact_before_the_work_phone_arrives(library, answers_for):
     text = clause_text(build(library, answers_for, devices__work_phones="all"), "devices.work-phones-all")
     assert "is given a work mobile phone" in text
-    assert "before it arrives, a team phone or landline" in text
+    assert "until it arrives, that means the team's phone or an office landline" in text
+
+
+def test_out_of_hours_the_guide_does_not_ask_a_worker_to_reply_to_a_disclosure(library, answers_for):
+    # 10.x: no contact out of hours off the rota; the guide on disclosures by message must agree.
+    policy = build(library, answers_for, out_of_hours__contact="rota_only")
+    guide = next(c.text for c in policy.guide_clauses if c.id == "safeguarding-online.disclosure-by-message-guide")
+    route = policy.answers.values["out_of_hours.emergency_route"]
+    assert f"Out of hours the reply comes from {route}, not from you" in " ".join(guide.split())
+
+
+def test_a_public_page_is_viewing_and_messages_are_deleted_only_once_saved(library, answers_for):
+    policy = build(library, answers_for)
+    assert clause_text(policy, "viewing.not-open-source").startswith("Looking at a public page is viewing too.")
+    assert "never delete it before it is saved to the record" in " ".join(
+        clause_text(policy, "records.digital-contact-is-record").split()
+    )
