@@ -165,15 +165,31 @@ def use_numbering(p: Any, num_id: int) -> None:
 # --- document properties, header and footer --------------------------------------------------
 
 
+# Word's core properties (title, subject, author, ...) hold at most 255 characters; python-docx
+# refuses more, so a long organisation name would crash the build through the title.
+PROPERTY_LIMIT = 255
+
+
+def shorten_property(text: str, limit: int = PROPERTY_LIMIT) -> str:
+    """``text`` cut at a word boundary with an ellipsis when it is over ``limit``; the body keeps the full text."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:  # a single very long word is cut mid-word rather than losing half the title
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def set_properties(
     document: DocxDocument, *, title: str, subject: str, author: str, category: str, date: dt.date
 ) -> None:
     """Title, subject and language are what screen readers and search show first."""
     props = document.core_properties
-    props.title = clean(title)
-    props.subject = clean(subject)
-    props.author = clean(author)
-    props.category = category
+    props.title = shorten_property(clean(title))
+    props.subject = shorten_property(clean(subject))
+    props.author = shorten_property(clean(author))
+    props.category = shorten_property(category)
     props.language = "en-GB"
     props.keywords = "social media; social work; acceptable use"
     props.comments = ""

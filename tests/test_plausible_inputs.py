@@ -1,0 +1,151 @@
+"""Plausible input (issue 18): long names, odd numbers, typed answers kept as typed, never a traceback."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+from conftest import PROFILES
+
+from policy_builder.cli import main
+from policy_builder.library import Library
+
+EXAMPLE = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
+
+
+def run(*args: Any, library: Library) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], obj={"library": library})
+
+
+def one_error(result: Result) -> str:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+def with_line(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def test_a_long_organisation_name_builds_and_only_the_properties_are_shortened(library, tmp_path):
+    name = " ".join(["Royal Borough of Very Long Name and District Health and Care Partnership"] * 5)
+    assert len(name) > 300
+    profile = tmp_path / "long.yaml"
+    profile.write_text(with_line(EXAMPLE, "name: London Borough of Eastbrook", f"name: {name}"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("build", profile, "--out", out, "--format", "docx", library=library)
+    assert result.exit_code == 0, result.output
+    docx = next(out.glob("*-social-media-policy.docx"))
+    with zipfile.ZipFile(io.BytesIO(docx.read_bytes())) as z:
+        core = z.read("docProps/core.xml").decode("utf-8")
+        body = z.read("word/document.xml").decode("utf-8")
+
+    subject = re.search(r"<dc:subject>(.*?)</dc:subject>", core).group(1)
+    author = re.search(r"<dc:creator>(.*?)</dc:creator>", core).group(1)
+    assert len(subject) <= 255 and subject.startswith("Social Media and Digital Contact Policy for Royal Borough")
+    assert subject.endswith("Partnership…") or subject[:-1].split()[-1] in name.split(), subject
+    assert len(author) <= 255 and author.endswith("…") and not author[:-1].endswith(" ")
+    assert name.split()[-1] in body and name[:200] in body.replace("&amp;", "&")
+
+
+def test_shorten_property_cuts_at_a_word_and_leaves_short_text_alone():
+    from policy_builder.render.docx.ooxml import shorten_property
+
+    assert shorten_property("Short title") == "Short title"
+    long = "word " * 100
+    cut = shorten_property(long)
+    assert len(cut) <= 255 and cut.endswith("word…")
+
+
+def _profile_with(tmp_path: Path, old: str, new: str, name: str = "p.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(with_line(EXAMPLE, old, new), encoding="utf-8")
+    return path
+
+
+def _review_line() -> str:
+    line = next(row for row in EXAMPLE.splitlines() if row.strip().startswith("review_months:"))
+    return line
+
+
+def test_odd_numbers_for_a_number_question_are_a_located_line(library, tmp_path):
+    review = _review_line()
+    indent = review[: len(review) - len(review.lstrip())]
+    line_number = EXAMPLE.splitlines().index(review) + 1
+    for odd in ("'--5'", "'²'", "'١٢'", "'+-3'", "'1_2'", "0x1F"):
+        path = _profile_with(tmp_path, review, f"{indent}review_months: {odd}")
+        message = one_error(run("build", path, "--out", tmp_path / "out", library=library))
+        assert f"p.yaml:{line_number}: document.review_months:" in message, message
+        assert "is not a whole number from" in message, message
+        assert not (tmp_path / "out").exists()
+
+
+def test_a_number_question_still_reads_numbers(library, answers_for):
+    from conftest import base_profile
+
+    profile = base_profile()
+    profile["document"]["review_months"] = 18
+    assert answers_for(profile).values["document.review_months"] == 18
+    profile["document"]["review_months"] = "24"
+    assert answers_for(profile).values["document.review_months"] == 24
+
+
+def test_free_text_answers_are_kept_exactly_as_typed(library, tmp_path):
+    from policy_builder.profile import load_profile
+
+    text = with_line(EXAMPLE, 'version: "1.0"', "version: 1.10")
+    text = with_line(text, "owner: Principal Social Worker", "owner: 010")
+    text = with_line(text, "approved_by: Children's and Adults' Social Care Leadership Team", "approved_by: 1:20")
+    path = tmp_path / "typed.yaml"
+    path.write_text(text, encoding="utf-8")
+    answers = load_profile(path, library.questionnaire, library.nations)
+    assert answers.values["document.version"] == "1.10"
+    assert answers.values["document.owner"] == "010"
+    assert answers.values["document.approved_by"] == "1:20"
+    path.write_text(with_line(text, "owner: 010", "owner: 0x1F"), encoding="utf-8")
+    assert load_profile(path, library.questionnaire, library.nations).values["document.owner"] == "0x1F"
+
+
+def test_binary_and_other_tags_are_refused_with_the_line(library, tmp_path):
+    for tag in ("!!binary aGVsbG8=", "!!set {a, b}", "!!omap [a: 1]", "!!python/none ''"):
+        path = tmp_path / "tag.yaml"
+        path.write_text(with_line(EXAMPLE, "owner: Principal Social Worker", f"owner: {tag}"), encoding="utf-8")
+        line_number = path.read_text(encoding="utf-8").splitlines().index(f"  owner: {tag}") + 1
+        message = one_error(run("build", path, "--out", tmp_path / "out", library=library))
+        assert f"tag.yaml:{line_number}: " in message and "is not allowed" in message, message
+
+
+def test_a_lone_surrogate_in_a_local_clause_is_refused_before_anything_is_written(library, tmp_path):
+    for field, value in (
+        ("id", '"local.x\\ud800"'),
+        ("title", '"Our \\udc00 rule"'),
+        ("text", '"Staff \\ud83d must."'),
+    ):
+        entry = {"id": '"local.ours"', "title": '"Our rule"', "text": '"Staff must ask first."'}
+        entry[field] = value
+        local = "local:\n  - add_to: messaging\n" + "".join(f"    {k}: {v}\n" for k, v in entry.items())
+        path = tmp_path / "surrogate.yaml"
+        path.write_text(EXAMPLE.rstrip("\n") + "\n" + local, encoding="utf-8")
+        line_number = len(EXAMPLE.rstrip("\n").splitlines()) + 2 + list(entry).index(field)
+        out = tmp_path / f"out-{field}"
+        message = one_error(run("build", path, "--out", out, library=library))
+        assert f"surrogate.yaml:{line_number}: local: {field}" in message, message
+        assert "half of a character pair" in message, message
+        assert not out.exists() or not list(out.iterdir()), "a failed build wrote files"
+
+
+def test_a_very_long_reference_docx_path_is_a_located_line(library, tmp_path):
+    path = tmp_path / "ref.yaml"
+    long = "/tmp/" + "a" * 5000 + ".docx"
+    path.write_text(with_line(EXAMPLE, "  owner: ", f"  reference_docx: {long}\n  owner: "), encoding="utf-8")
+    message = one_error(run("build", path, "--out", tmp_path / "out", library=library))
+    assert "ref.yaml:" in message and "reference_docx" in message, message
+    assert len(message) < 600, message
