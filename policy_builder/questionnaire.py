@@ -292,8 +292,9 @@ def cast_answer(question: Question, value: Any) -> Any:
         return date
     if qtype == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                value = int(value)
+            # ASCII digits only: str.isdigit() also passes '²' and '--5'.lstrip('-'), which int() then refuses.
+            if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]{1,9}", value.strip()):
+                value = int(value.strip())
             else:
                 raise AnswerError(f"{_show(value)} is not {describe_allowed(question)}")
         if (question.minimum is not None and value < question.minimum) or (

@@ -76,16 +76,25 @@ def _review_line() -> str:
     return line
 
 
-def test_odd_numbers_for_a_number_question_are_a_located_line(library, tmp_path):
+def _assert_refused_for_review_months(library, tmp_path: Path, odds: tuple[str, ...]) -> None:
     review = _review_line()
     indent = review[: len(review) - len(review.lstrip())]
     line_number = EXAMPLE.splitlines().index(review) + 1
-    for odd in ("'--5'", "'²'", "'١٢'", "'+-3'", "'1_2'", "0x1F"):
+    for odd in odds:
         path = _profile_with(tmp_path, review, f"{indent}review_months: {odd}")
         message = one_error(run("build", path, "--out", tmp_path / "out", library=library))
         assert f"p.yaml:{line_number}: document.review_months:" in message, message
         assert "is not a whole number from" in message, message
         assert not (tmp_path / "out").exists()
+
+
+def test_odd_numbers_for_a_number_question_are_a_located_line(library, tmp_path):
+    _assert_refused_for_review_months(library, tmp_path, ("'--5'", "'²'", "'١٢'", "'+-3'", "'1_2'", "'99999999999999'"))
+
+
+def test_numbers_yaml_1_1_would_convert_are_refused_not_changed(library, tmp_path):
+    # YAML 1.1 reads these as 31, 12, 12 and 80 (sexagesimal): the user did not write those numbers.
+    _assert_refused_for_review_months(library, tmp_path, ("0x1F", "0o14", "1_2", "1:20", "12.0"))
 
 
 def test_a_number_question_still_reads_numbers(library, answers_for):
