@@ -27,6 +27,15 @@ class Document:
     data: Any
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
     block_scalars: set[tuple[Any, ...]] = field(default_factory=set)  # `|` or `>` text: starts on the next line
+    # The text as written of each unquoted value YAML 1.1 turned into a number or date (1.10 -> 1.1,
+    # 010 -> 8, 1:20 -> 80, 0x1F -> 31): a free-text answer must keep what the user typed.
+    plain_text: dict[tuple[Any, ...], str] = field(default_factory=dict)
+
+    def as_typed(self, value: Any, *keys: Any) -> Any:
+        """``value``, or the text as written when YAML read an unquoted number or date there."""
+        if isinstance(value, bool) or value is None:
+            return value
+        return self.plain_text.get(tuple(keys), value)
 
     def text_start(self, *keys: Any) -> int | None:
         """The line a text value's first line is on (the line after the key for `|` and `>` text)."""
@@ -167,6 +176,9 @@ def _line_of(text: str, index: int) -> str:
 
 _scalar_loader = yaml.SafeLoader("")
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+# The plain scalars; !!binary (bytes), !!set, !!omap and the rest would hand the tool values no answer can be.
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_CONVERTED_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
 
 
 def _construct(
@@ -211,6 +223,11 @@ def _construct(
         return items
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         doc.block_scalars.add(keys)
+    if node.tag not in _SCALAR_TAGS and not node.tag.startswith("tag:yaml.org,2002:python"):
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise error(doc.path, line, f"the tag {tag} is not allowed (only plain YAML values are)")
+    if node.tag in _CONVERTED_TAGS and node.style is None and keys:
+        doc.plain_text[keys] = node.value
     try:
         value = _scalar_loader.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
