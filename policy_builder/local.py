@@ -10,6 +10,7 @@ change, like a merge conflict.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from .versions import text_of_version
 if TYPE_CHECKING:
     from .library import Library
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _REPLACE_FIELDS = {"replace", "based_on_version", "reason", "title", "text"}
 _ADD_FIELDS = {"add_to", "after", "id", "title", "text", "reason"}
 
@@ -73,6 +75,14 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: _yaml.
     for key in ("replace", "add_to", "after", "id", "title", "text", "reason"):
         if key in raw and raw[key] is not None and not isinstance(raw[key], str):
             raise ProfileError(path, doc.line("local", index, key), f"local: {key} must be text")
+        half = _SURROGATE.search(raw[key]) if isinstance(raw.get(key), str) else None
+        if half:
+            # Only a "\ud800" escape makes one; no file can hold it, so the build would fail half-written.
+            raise ProfileError(
+                path,
+                doc.line("local", index, key),
+                f"local: {key}: U+{ord(half.group()):04X} is half of a character pair, not text; delete it",
+            )
     version = raw.get("based_on_version")
     if kind == "replace" and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
         raise ProfileError(
