@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,7 @@ def read_profile(doc: _yaml.Document, questionnaire: Questionnaire) -> RawProfil
         raise ProfileError(
             path, doc.line("schema"), f"schema: {schema!r} is not supported; this version reads schema: 1"
         )
-    written_for = data.get("questionnaire", "1.0")
+    written_for = doc.as_typed(data.get("questionnaire", "1.0"), "questionnaire")
     if not isinstance(written_for, (str, int, float)) or isinstance(written_for, bool):
         raise ProfileError(path, doc.line("questionnaire"), 'questionnaire: expected a version such as "1.0"')
     migrated = {**questionnaire.renamed, **{old: None for old in questionnaire.removed}}
@@ -80,6 +81,7 @@ def read_profile(doc: _yaml.Document, questionnaire: Questionnaire) -> RawProfil
         names = sorted(qid.split(".")[1] for qid in questionnaire.questions if qid.startswith(namespace + "."))
         for name, value in block.items():
             qid = f"{namespace}.{name}"
+            value = _as_typed(doc, questionnaire, qid, namespace, name, value)
             if qid in questionnaire.questions:
                 given[qid] = value
             elif qid in questionnaire.renamed:
@@ -97,6 +99,25 @@ def read_profile(doc: _yaml.Document, questionnaire: Questionnaire) -> RawProfil
                 )
     local = parse_local(doc)
     return RawProfile(given=given, questionnaire_version=str(written_for), notes=notes, local=local)
+
+
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
+
+
+def _as_typed(
+    doc: _yaml.Document, questionnaire: Questionnaire, qid: str, namespace: str, name: str, value: Any
+) -> Any:
+    """A free-text answer exactly as typed (version 1.10 stays "1.10", 010 stays "010"); a number answer
+    YAML 1.1 would convert from hex, octal, underscores or 1:20 kept as text, so it is refused, not changed."""
+    question = questionnaire.questions.get(questionnaire.renamed.get(qid, qid))
+    if question is None or isinstance(value, bool):
+        return value
+    if question.type == "text":
+        return doc.as_typed(value, namespace, name)
+    if question.type == "integer" and isinstance(value, int):
+        typed = doc.as_typed(value, namespace, name)
+        return value if not isinstance(typed, str) or _DECIMAL.fullmatch(typed) else typed
+    return value
 
 
 def flatten_profile(doc: _yaml.Document, questionnaire: Questionnaire) -> dict[str, Any]:
@@ -121,6 +142,7 @@ def load_profile(
         line_of=lambda qid: doc.line(*qid.split(".")),
         build_date=build_date,
     )
+    _check_reference_path(doc, answers.values.get("document.reference_docx"))
     answers.notes.extend(raw.notes)
     answers.local_entries = raw.local
     answers.profile_sha256 = hashlib.sha256(doc.path.read_bytes()).hexdigest()
@@ -130,6 +152,34 @@ def load_profile(
         if version_key(question.since) > version_key(raw.questionnaire_version) and qid not in raw.given
     ]
     return answers
+
+
+# What the file systems the tool runs on allow (Linux, macOS, Windows long paths); past these, looking
+# for the file fails with "File name too long" before any message can say which answer it was.
+MAX_PATH_PART_BYTES = 255
+MAX_PATH_BYTES = 4096
+
+
+def _check_reference_path(doc: _yaml.Document, given: Any) -> None:
+    """A reference template path no file system could hold is an answer error, with its line."""
+    if not isinstance(given, str) or not given:
+        return
+    parts = [part for part in given.replace("\\", "/").split("/") if part]
+    longest = max((len(part.encode("utf-8", "replace")) for part in parts), default=0)
+    size = len(given.encode("utf-8", "replace"))
+    if "\0" in given or longest > MAX_PATH_PART_BYTES or size > MAX_PATH_BYTES:
+        problem = (
+            "holds a NUL character"
+            if "\0" in given
+            else f"is {len(given)} characters long (a folder or file name may be at most {MAX_PATH_PART_BYTES}, "
+            f"a whole path {MAX_PATH_BYTES})"
+        )
+        raise ProfileError(
+            doc.path,
+            doc.line("document", "reference_docx"),
+            f"document.reference_docx: the path {problem}; give the path of a Word .docx or .dotx file, "
+            "relative to the profile",
+        )
 
 
 def _kind(value: Any) -> str:
@@ -185,7 +235,7 @@ def read_draft(path: str | Path, questionnaire: Questionnaire) -> ProfileDraft:
                         retired.append((f"{namespace}.{name}", doc.line(namespace, name)))
             else:
                 kept[namespace] = block
-        doc = _yaml.Document(path=doc.path, data=kept, lines=doc.lines)
+        doc = _yaml.Document(path=doc.path, data=kept, lines=doc.lines, plain_text=doc.plain_text)
     raw = read_profile(doc, questionnaire)
     lines = {qid: doc.line(*qid.split(".")) for qid in raw.given}
     return ProfileDraft(
