@@ -114,9 +114,11 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     suffix = path.suffix.lower()
     if suffix == ".json":
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            manifest = json.loads(_read_text(path))
+        except ValueError as exc:
             raise ManifestError(f"{display_path(path)}: not a policy-builder manifest ({exc})") from None
+        except RecursionError:
+            raise ManifestError(f"{display_path(path)}: not a policy-builder manifest (nested too deeply)") from None
     elif suffix == ".md":
         manifest = _from_markdown(path)
     elif suffix == ".docx":
@@ -129,14 +131,99 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         raise ManifestError(f"{display_path(path)}: expected a policy (.md or .docx) or a manifest (.json)")
     if not isinstance(manifest, dict) or manifest.get("manifest_version") != MANIFEST_VERSION:
         raise ManifestError(f"{display_path(path)}: not a policy-builder manifest (version {MANIFEST_VERSION})")
+    _validate(manifest, path)
     return manifest
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raw = path.read_bytes()
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ManifestError(f"{display_path(path)}:{line}: is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise ManifestError(f"{display_path(path)}: cannot read the file ({exc.strerror})") from None
+
+
+# What changes, check and build --previous read from a manifest: field -> (type, required).
+# Checked once here so a hand-edited or damaged manifest is one line naming the field, never a traceback.
+_TOP: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "built": (object, True),  # a real date: checked below
+    "organisation": (str, False),
+    "document": (dict, True),
+    "library": (dict, False),
+    "answers": (dict, False),
+    "clauses": (list, True),
+    "guide_clauses": (list, False),
+    "gaps": (list, False),
+    "history": (list, False),
+}
+_CLAUSE = {"id": str, "number": str, "title": str, "sha256": str}
+_GAP = {"id": str}
+_HISTORY = {"version": (str, int, float), "date": str, "summary": str}
+_KINDS = {dict: "a mapping", list: "a list", str: "text"}
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def _validate(manifest: dict[str, Any], path: Path) -> None:
+    """Every field the commands read back has the right type; raise ManifestError naming the first that does not."""
+
+    def fail(field: str, problem: str) -> None:
+        raise ManifestError(f"{display_path(path)}: {field}: {problem}; the manifest is damaged or was edited by hand")
+
+    def expect(value: Any, field: str, kind: type | tuple[type, ...]) -> None:
+        if isinstance(value, bool) or not isinstance(value, kind):
+            wanted = _KINDS.get(kind, "text") if isinstance(kind, type) else "text or a number"
+            fail(field, f"expected {wanted}, got {_kind_of(value)}")
+
+    def real_date(value: Any, field: str) -> None:
+        if not isinstance(value, str):
+            fail(field, f"expected a date written YYYY-MM-DD, got {_kind_of(value)}")
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            fail(field, f"{value[:40]!r} is not a real date written YYYY-MM-DD")
+
+    for key, (kind, required) in _TOP.items():
+        if key not in manifest:
+            if required:
+                fail(key, "missing")
+            continue
+        expect(manifest[key], key, kind)
+    real_date(manifest["built"], "built")
+    document = manifest["document"]
+    if "review_date" not in document:
+        fail("document.review_date", "missing")
+    real_date(document["review_date"], "document.review_date")
+    if document.get("effective_date") is not None:
+        real_date(document["effective_date"], "document.effective_date")
+    for listed, fields in (("clauses", _CLAUSE), ("guide_clauses", {"id": str}), ("gaps", _GAP), ("history", _HISTORY)):
+        for index, item in enumerate(manifest.get(listed, [])):
+            where = f"{listed}[{index}]"
+            expect(item, where, dict)
+            for name, kind in fields.items():
+                if name not in item:
+                    fail(f"{where}.{name}", "missing")
+                expect(item[name], f"{where}.{name}", kind)
+            if listed == "clauses" and item.get("text") is not None:
+                expect(item["text"], f"{where}.text", str)
+    if "library" in manifest and manifest["library"].get("version") is not None:
+        expect(manifest["library"]["version"], "library.version", str)
 
 
 _HEADING = re.compile(r"^#{2,3} (\d+\.\d+) ")
 
 
 def _from_markdown(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
     if not match:
         raise ManifestError(f"{display_path(path)}: this Markdown policy has no policy-builder front matter")

@@ -158,3 +158,66 @@ def test_a_very_long_reference_docx_path_is_a_located_line(library, tmp_path):
     message = one_error(run("build", path, "--out", tmp_path / "out", library=library))
     assert "ref.yaml:" in message and "reference_docx" in message, message
     assert len(message) < 600, message
+
+
+# --- manifests read back by changes, check and build --previous ------------------------------
+
+
+def _built_manifest(library, tmp_path: Path) -> Path:
+    out = tmp_path / "issued"
+    result = run("build", PROFILES / "example-council.yaml", "--out", out, "--format", "md", library=library)
+    assert result.exit_code in (0, 1), result.output
+    return next(out.glob("*-manifest.json"))
+
+
+def _mutated(manifest: Path, tmp_path: Path, name: str, change) -> Path:
+    import json
+
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_a_manifest_with_a_missing_or_mistyped_field_is_one_line_naming_the_field(library, tmp_path):
+    good = _built_manifest(library, tmp_path)
+    cases = {
+        "document-list": (lambda d: d.update(document=[]), "document: expected a mapping"),
+        "document-null": (lambda d: d.update(document=None), "document: expected a mapping"),
+        "clauses-text": (lambda d: d.update(clauses="all"), "clauses: expected a list"),
+        "clause-no-id": (lambda d: d["clauses"][2].pop("id"), "clauses[2].id: missing"),
+        "clause-no-sha": (lambda d: d["clauses"][0].pop("sha256"), "clauses[0].sha256: missing"),
+        "review-missing": (lambda d: d["document"].pop("review_date"), "document.review_date: missing"),
+        "review-impossible": (
+            lambda d: d["document"].update(review_date="2026-02-30"),
+            "document.review_date: '2026-02-30' is not a real date",
+        ),
+        "built-number": (lambda d: d.update(built=2026), "built: expected a date written YYYY-MM-DD"),
+        "answers-list": (lambda d: d.update(answers=[1]), "answers: expected a mapping"),
+        "gap-text": (lambda d: d.update(gaps=["x"]), "gaps[0]: expected a mapping"),
+        "history-no-summary": (
+            lambda d: d.update(history=[{"version": "1.0", "date": "2026-01-01"}]),
+            "history[0].summary: missing",
+        ),
+    }
+    for name, (change, expect) in cases.items():
+        bad = _mutated(good, tmp_path, name, change)
+        for args in (("changes", bad, good), ("changes", good, bad), ("check", bad)):
+            message = one_error(run(*args, library=library))
+            assert message.startswith(f"Error: {bad}: ") or f"{bad.name}: " in message, message
+            assert expect in message, (name, args[0], message)
+        out = tmp_path / f"out-{name}"
+        message = one_error(
+            run("build", PROFILES / "example-council.yaml", "--out", out, "--previous", bad, library=library)
+        )
+        assert expect in message, (name, "build --previous", message)
+
+
+def test_a_non_utf8_markdown_policy_and_deep_json_are_one_line(library, tmp_path):
+    latin = tmp_path / "latin.md"
+    latin.write_bytes(b"---\n{}\n---\n\nCaf\xe9\n")
+    assert "is not UTF-8 text" in one_error(run("check", latin, library=library))
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert "nested too deeply" in one_error(run("check", deep, library=library))
