@@ -185,6 +185,8 @@ def _validate(manifest: dict[str, Any], path: Path) -> None:
             fail(field, f"expected {wanted}, got {_kind_of(value)}")
 
     def real_date(value: Any, field: str) -> None:
+        if isinstance(value, dt.date):
+            return  # YAML front matter written by hand: normalised to text below
         if not isinstance(value, str):
             fail(field, f"expected a date written YYYY-MM-DD, got {_kind_of(value)}")
         try:
@@ -205,6 +207,11 @@ def _validate(manifest: dict[str, Any], path: Path) -> None:
     real_date(document["review_date"], "document.review_date")
     if document.get("effective_date") is not None:
         real_date(document["effective_date"], "document.effective_date")
+    # The commands read dates as text, as the tool writes them.
+    manifest["built"] = json_safe(manifest["built"])
+    for key in ("review_date", "effective_date"):
+        if key in document:
+            document[key] = json_safe(document[key])
     for listed, fields in (("clauses", _CLAUSE), ("guide_clauses", {"id": str}), ("gaps", _GAP), ("history", _HISTORY)):
         for index, item in enumerate(manifest.get(listed, [])):
             where = f"{listed}[{index}]"
@@ -232,10 +239,18 @@ def _from_markdown(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(match.group(1))
     except yaml.YAMLError as exc:
-        raise ManifestError(f"{display_path(path)}: its front matter is not valid YAML ({exc})") from None
+        problem = " ".join(str(exc).split())
+        raise ManifestError(f"{display_path(path)}: its front matter is not valid YAML ({problem})") from None
+    except RecursionError:
+        raise ManifestError(f"{display_path(path)}: its front matter is nested too deeply") from None
+    except ValueError as exc:  # an impossible date such as 2026-02-30, written unquoted
+        raise ManifestError(f"{display_path(path)}: its front matter holds an impossible value ({exc})") from None
     manifest = data.get(FRONT_MATTER_KEY) if isinstance(data, dict) else None
     if not isinstance(manifest, dict):
         raise ManifestError(f"{display_path(path)}: its front matter has no {FRONT_MATTER_KEY}")
+    if manifest.get("manifest_version") != MANIFEST_VERSION:
+        raise ManifestError(f"{display_path(path)}: not a policy-builder manifest (version {MANIFEST_VERSION})")
+    _validate(manifest, path)  # before the clause texts are filled in from the body, which reads each clause
     texts = clause_texts_from_markdown(text[match.end() :])
     for clause in manifest.get("clauses", []):
         clause["text"] = _without_pointer(texts.get(clause["number"], ""), clause.get("guide"))

@@ -221,3 +221,28 @@ def test_a_non_utf8_markdown_policy_and_deep_json_are_one_line(library, tmp_path
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     assert "nested too deeply" in one_error(run("check", deep, library=library))
+
+
+def test_markdown_front_matter_with_a_mistyped_field_is_one_line(library, tmp_path):
+    cases = {
+        "clauses-text": (
+            '{manifest_version: 1, built: "2026-01-01", document: {review_date: "2027-01-01"}, clauses: "x"}',
+            "clauses: expected a list",
+        ),
+        "clause-no-number": (
+            '{manifest_version: 1, built: "2026-01-01", document: {review_date: "2027-01-01"}, '
+            "clauses: [{id: a, title: b, sha256: c}]}",
+            "clauses[0].number: missing",
+        ),
+        "impossible-date": ("{manifest_version: 1, built: 2026-02-30, document: {}, clauses: []}", "impossible value"),
+        "date-unquoted": (
+            "{manifest_version: 1, built: 2026-01-01, document: {review_date: 2027-13-01}, clauses: []}",
+            "impossible value",
+        ),
+    }
+    for name, (front, expect) in cases.items():
+        path = tmp_path / f"{name}.md"
+        path.write_text(f"---\npolicy_builder_manifest: {front}\n---\n\n# Policy\n", encoding="utf-8")
+        for args in (("check", path), ("changes", path, path)):
+            message = one_error(run(*args, library=library))
+            assert f"{name}.md: " in message and expect in message, (name, message)
