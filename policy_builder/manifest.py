@@ -160,7 +160,7 @@ _TOP: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "history": (list, False),
 }
 _CLAUSE = {"id": str, "number": str, "title": str, "sha256": str}
-_GAP = {"id": str}
+_GAP = {"id": str, "severity": str, "message": str}
 _HISTORY = {"version": (str, int, float), "date": str, "summary": str}
 _KINDS = {dict: "a mapping", list: "a list", str: "text"}
 

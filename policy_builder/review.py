@@ -52,7 +52,7 @@ def _check_policy(library: Library, manifest: dict[str, Any], path: Path, today:
     if built_with != library.version:
         due = True
         lines.append(f"Built from clause library {built_with}; the current library is {library.version}.")
-    changed = changed_clauses(library, manifest)
+    changed = changed_clauses(library, manifest, path)
     if changed:
         due = True
         lines.append("Clauses that would change if the policy were rebuilt now:")
@@ -62,7 +62,7 @@ def _check_policy(library: Library, manifest: dict[str, Any], path: Path, today:
     return lines, due
 
 
-def changed_clauses(library: Library, manifest: dict[str, Any]) -> list[str]:
+def changed_clauses(library: Library, manifest: dict[str, Any], path: Path | None = None) -> list[str]:
     """Rebuild from the answers the policy recorded, and list the clauses whose text would differ."""
     from .assemble import build_policy
     from .changes import compare
@@ -71,7 +71,8 @@ def changed_clauses(library: Library, manifest: dict[str, Any]) -> list[str]:
 
     known = {qid: v for qid, v in manifest.get("answers", {}).items() if qid in library.questionnaire.questions}
     built = dt.date.fromisoformat(manifest["built"])
-    answers = resolve_answers(library.questionnaire, known, library.nations, build_date=built)
+    # The recorded answers are read like a profile's: a wrong one is an error naming the policy it came from.
+    answers = resolve_answers(library.questionnaire, known, library.nations, path=path, build_date=built)
     current = build_manifest(library, build_policy(library, answers), [])
     recorded = dict(manifest)
     recorded["clauses"] = [c for c in manifest.get("clauses", []) if not c.get("local")]

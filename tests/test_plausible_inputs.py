@@ -246,3 +246,10 @@ def test_markdown_front_matter_with_a_mistyped_field_is_one_line(library, tmp_pa
         for args in (("check", path), ("changes", path, path)):
             message = one_error(run(*args, library=library))
             assert f"{name}.md: " in message and expect in message, (name, message)
+
+
+def test_check_names_the_policy_when_a_recorded_answer_is_wrong(library, tmp_path):
+    good = _built_manifest(library, tmp_path)
+    bad = _mutated(good, tmp_path, "nation", lambda d: d["answers"].update({"organisation.nation": 5}))
+    message = one_error(run("check", bad, library=library))
+    assert message.startswith(f"Error: {bad}: organisation.nation: 5 is not one of england"), message
