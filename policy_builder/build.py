@@ -129,7 +129,7 @@ def reference_template(answers: Answers, override: str | Path | None = None) -> 
 
     if override is not None:
         path = Path(override).expanduser()
-        if not path.is_file():
+        if not _is_file(path):
             raise PolicyBuilderError(f"--reference-docx: {display_path(path)} not found")
         return path
     given = answers.values.get("document.reference_docx")
@@ -137,7 +137,7 @@ def reference_template(answers: Answers, override: str | Path | None = None) -> 
         return None
     base = answers.path.parent if answers.path else Path.cwd()
     path = base / Path(given).expanduser()
-    if not path.is_file():
+    if not _is_file(path):
         line = None
         if answers.path:
             from . import _yaml
@@ -150,6 +150,14 @@ def reference_template(answers: Answers, override: str | Path | None = None) -> 
             "give the path of a Word .docx or .dotx file, relative to the profile",
         )
     return path
+
+
+def _is_file(path: Path) -> bool:
+    """is_file() that says no, rather than raising, for a path the system cannot look up (too long, bad bytes)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def with_history(policy: Policy, manifest: dict[str, Any], old: dict[str, Any]) -> tuple[Policy, dict[str, Any]]:

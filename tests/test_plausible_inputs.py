@@ -253,3 +253,13 @@ def test_check_names_the_policy_when_a_recorded_answer_is_wrong(library, tmp_pat
     bad = _mutated(good, tmp_path, "nation", lambda d: d["answers"].update({"organisation.nation": 5}))
     message = one_error(run("check", bad, library=library))
     assert message.startswith(f"Error: {bad}: organisation.nation: 5 is not one of england"), message
+
+
+def test_a_very_long_reference_docx_option_is_one_line_not_a_traceback(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["build", str(PROFILES / "example-council.yaml"), "--out", str(tmp_path), "--reference-docx", "x" * 5000],
+    )
+    assert result.exit_code == 2
+    assert "--reference-docx:" in result.output and "not found" in result.output
+    assert "Traceback" not in result.output
