@@ -30,6 +30,7 @@ from .models import Answers, Choice, GapWarning, Question, QuestionSection
 from .output import slugify
 from .questionnaire import (
     BUILD_DATE,
+    DATE_YEARS,
     AnswerError,
     build_context,
     cast_answer,
@@ -46,6 +47,69 @@ YES = ("y", "yes", "true")
 NO = ("n", "no", "false")
 _SEPARATORS = re.compile(r"[,;\s]+")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
+
+# Dates as people write them (issue 17): ISO, UK day/month/year, or "1 April 2027".
+MONTHS = ("January February March April May June July August September October November December").split()
+_MONTH_BY_NAME = (
+    {name.lower(): n for n, name in enumerate(MONTHS, 1)}
+    | {name[:3].lower(): n for n, name in enumerate(MONTHS, 1)}
+    | {"sept": 9}
+)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_UK_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+_WORDS_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
+DATE_EXAMPLES = "1 April 2027, 01/04/2027 or 2027-04-01"
+
+
+def make_date(day: int, month: int, year: int) -> dt.date:
+    """A date from its parts; AnswerError names the impossible date in words ("30 February 2027 is not a date")."""
+    if not 1 <= month <= 12:
+        raise AnswerError(f"{month} is not a month: the month is a number from 1 to 12")
+    if not DATE_YEARS[0] <= year <= DATE_YEARS[1]:
+        # The questionnaire's range: outside it the year is a typo (0227 for 2027).
+        raise AnswerError(
+            f"{year} is not a year from {DATE_YEARS[0]} to {DATE_YEARS[1]}: enter it in full, such as 2027"
+        )
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise AnswerError(f"{day} {MONTHS[month - 1]} {year} is not a date") from None
+
+
+def parse_date_text(text: str) -> dt.date:
+    """A date typed as people write it: ``1 April 2027``, ``01/04/2027`` (day first, as in the UK) or ISO."""
+    text = text.strip()
+    if match := _ISO_DATE.match(text):
+        year, month, day = (int(part) for part in match.groups())
+        return make_date(day, month, year)
+    if match := _UK_DATE.match(text):
+        day, month, year = (int(part) for part in match.groups())
+        return make_date(day, month, year)
+    if match := _WORDS_DATE.match(text):
+        month = _MONTH_BY_NAME.get(match.group(2).lower())
+        if month is None:
+            raise AnswerError(f"'{match.group(2)}' is not a month: write it in full, such as April")
+        return make_date(int(match.group(1)), month, int(match.group(3)))
+    raise AnswerError(f"'{text}' is not a date: write it as {DATE_EXAMPLES}")
+
+
+def read_date_parts(parts: Mapping[str, str]) -> dt.date | None:
+    """GOV.UK's day / month / year fields -> a date (None when all three are blank)."""
+    day, month, year = (str(parts.get(key, "")).strip() for key in ("day", "month", "year"))
+    if not (day or month or year):
+        return None
+    missing = [name for name, part in (("day", day), ("month", month), ("year", year)) if not part]
+    if missing:
+        return_missing = " and a ".join(missing)
+        raise AnswerError(f"The date must include a {return_missing}")
+    if not (day.isdigit() and year.isdigit()):
+        raise AnswerError("Enter the date as numbers, for example 1 4 2027")
+    month_number = int(month) if month.isdigit() else _MONTH_BY_NAME.get(month.lower())
+    if month_number is None:
+        raise AnswerError(f"'{month}' is not a month: enter a number from 1 to 12")
+    if len(year) != 4:
+        raise AnswerError("The year must be 4 numbers, for example 2027")
+    return make_date(int(day), month_number, int(year))
 
 
 @dataclass(frozen=True)
@@ -175,10 +239,7 @@ def parse_answer(question: Question, text: str) -> Any:
                     chosen.append(choice.value)
         return cast_answer(question, chosen)  # in the order typed: the policy lists them in that order
     if qtype == "date":
-        try:
-            return cast_answer(question, text)
-        except AnswerError:
-            raise AnswerError(f"'{text}' is not a date written YYYY-MM-DD, such as 2026-12-01") from None
+        return cast_answer(question, parse_date_text(text).isoformat())
     if qtype == "integer":
         try:
             return cast_answer(question, int(text))
@@ -210,7 +271,7 @@ def _typing_hint(question: Question) -> str:
         "boolean": "y or n",
         "choice": f"a number from 1 to {len(question.choices)}",
         "multi": f"numbers from 1 to {len(question.choices)}, separated by commas",
-        "date": "a date written YYYY-MM-DD",
+        "date": f"a date, such as {DATE_EXAMPLES}",
         "integer": describe_allowed(question),
     }.get(question.type, "some text")
 
@@ -263,6 +324,16 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
     values ticked (kept in ``current``'s order, new ones after, so a profile's
     order survives an edit).
     """
+    if question.type == "date" and isinstance(raw, Mapping):
+        try:
+            date = read_date_parts(raw)
+        except AnswerError as exc:
+            raise AnswerError(_sentence(str(exc))) from None
+        if date is None:
+            if question.required:
+                raise AnswerError("Enter a date, for example 1 4 2027")
+            return None
+        return cast_answer(question, date.isoformat())
     if question.type == "multi":
         ticked = [raw] if isinstance(raw, str) else list(raw)
         ticked = list(dict.fromkeys(item.strip() for item in ticked if item.strip()))
@@ -289,11 +360,9 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
         return BOOLEAN_FIELD[text.lower()]
     if question.type == "date":
         try:
-            return cast_answer(question, text)
-        except AnswerError:
-            raise AnswerError(
-                f"Enter a real date written year-month-day, such as 2026-12-01 (you entered '{text}')"
-            ) from None
+            return cast_answer(question, parse_date_text(text).isoformat())
+        except AnswerError as exc:
+            raise AnswerError(_sentence(str(exc))) from None
     if question.type == "integer":
         try:
             return cast_answer(question, int(text))
@@ -305,10 +374,24 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
         raise AnswerError(str(exc)[:1].upper() + str(exc)[1:]) from None
 
 
-def form_value(question: Question, value: Any) -> str | list[str]:
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+def form_value(question: Question, value: Any) -> str | list[str] | dict[str, str]:
     """What a form field shows for ``value``: the inverse of read_form_answer."""
     if question.type == "multi":
         return list(value or [])
+    if question.type == "date":
+        # GOV.UK's three fields: day, month and year, as numbers without leading zeros.
+        if isinstance(value, dt.date):
+            return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+        if isinstance(value, str) and value:
+            try:
+                return form_value(question, parse_date_text(value))
+            except AnswerError:
+                pass
+        return {"day": "", "month": "", "year": ""}
     if value is None:
         return ""
     if question.type == "boolean":

@@ -707,7 +707,7 @@ def _label(question: Question) -> str:
         "choice": "Number",
         "multi": "Numbers, separated by commas",
         "boolean": "y or n",
-        "date": "Date (YYYY-MM-DD)",
+        "date": "Date, such as 1 April 2027",
         "integer": f"Number from {question.minimum} to {question.maximum}",
     }.get(question.type, "Answer")
 

@@ -9,7 +9,14 @@ from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 
 from policy_builder.assemble import build_policy
 from policy_builder.errors import ProfileError
-from policy_builder.interview import Interview, describe_answer, parse_answer, typed_form
+from policy_builder.interview import (
+    Interview,
+    describe_answer,
+    form_value,
+    parse_answer,
+    read_form_answer,
+    typed_form,
+)
 from policy_builder.profile import dump_profile, load_profile, read_draft, save_profile
 from policy_builder.questionnaire import AnswerError, cast_answer, resolve_answers
 
@@ -63,12 +70,50 @@ def test_multi_with_an_unknown_option(library):
     )
 
 
-def test_dates(library):
+def test_dates_as_people_write_them(library):
     question = q(library, "document.effective_date")
-    assert parse_answer(question, "2026-12-01") == dt.date(2026, 12, 1)
-    with pytest.raises(AnswerError) as info:
-        parse_answer(question, "1/12/2026")
-    assert str(info.value) == "'1/12/2026' is not a date written YYYY-MM-DD, such as 2026-12-01"
+    # ISO, UK day/month/year (1 April, not 4 January) and words all give the same date.
+    for typed in ("2027-04-01", "01/04/2027", "1/4/2027", "1 April 2027", "1st april 2027", "1 Apr 2027"):
+        assert parse_answer(question, typed) == dt.date(2027, 4, 1), typed
+    assert parse_answer(question, "13/04/2027") == dt.date(2027, 4, 13)
+
+
+def test_impossible_dates_are_named_in_words(library):
+    question = q(library, "document.effective_date")
+    cases = {
+        "30 February 2027": "30 February 2027 is not a date",
+        "30/02/2027": "30 February 2027 is not a date",
+        "2027-02-30": "30 February 2027 is not a date",
+        "29/02/2027": "29 February 2027 is not a date",
+        "01/13/2027": "13 is not a month: the month is a number from 1 to 12",
+        "1 Aprile 2027": "'Aprile' is not a month: write it in full, such as April",
+        "1 April 0227": "227 is not a year from 2000 to 2100: enter it in full, such as 2027",
+        "next week": "'next week' is not a date: write it as 1 April 2027, 01/04/2027 or 2027-04-01",
+    }
+    for typed, message in cases.items():
+        with pytest.raises(AnswerError) as info:
+            parse_answer(question, typed)
+        assert str(info.value) == message, typed
+    assert parse_answer(question, "29/02/2028") == dt.date(2028, 2, 29)  # a leap year
+
+
+def test_date_form_fields_day_month_year(library):
+    question = q(library, "document.effective_date")
+    assert read_form_answer(question, {"day": "1", "month": "4", "year": "2027"}) == dt.date(2027, 4, 1)
+    assert read_form_answer(question, {"day": "", "month": "", "year": ""}) is None  # optional: the build date
+    cases = {
+        ("30", "2", "2027"): "30 February 2027 is not a date",
+        ("1", "", "2027"): "The date must include a month",
+        ("", "4", ""): "The date must include a day and a year",
+        ("1", "14", "2027"): "14 is not a month: the month is a number from 1 to 12",
+        ("one", "4", "2027"): "Enter the date as numbers, for example 1 4 2027",
+        ("1", "4", "27"): "The year must be 4 numbers, for example 2027",
+    }
+    for (day, month, year), message in cases.items():
+        with pytest.raises(AnswerError) as info:
+            read_form_answer(question, {"day": day, "month": month, "year": year})
+        assert str(info.value) == message
+    assert form_value(question, dt.date(2027, 4, 1)) == {"day": "1", "month": "4", "year": "2027"}
 
 
 def test_numbers_within_their_range(library):
@@ -372,8 +417,8 @@ def test_form_multi_choice_keeps_the_profiles_order_and_adds_new_ticks_after(lib
         ("training.induction", "maybe", "Select yes or no"),
         (
             "document.effective_date",
-            "1/12/2026",
-            "Enter a real date written year-month-day, such as 2026-12-01 (you entered '1/12/2026')",
+            "31/11/2026",
+            "31 November 2026 is not a date",
         ),
         ("document.review_months", "99", "Enter a whole number from 1 to 36 (you entered '99')"),
         ("document.review_months", "ten", "Enter a whole number from 1 to 36 (you entered 'ten')"),

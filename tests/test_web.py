@@ -111,6 +111,11 @@ class Visitor:
         return self.submit(f"/section/{section_id}", changes, button)
 
 
+def date_fields(day: str, month: str, year: str, qid: str = "document.effective_date") -> dict[str, str]:
+    """GOV.UK's day / month / year fields for a date question, as the browser sends them."""
+    return {f"{qid}-day": day, f"{qid}-month": month, f"{qid}-year": year}
+
+
 def page_text(page: str) -> str:
     body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
@@ -235,15 +240,15 @@ def test_wrong_dates_numbers_and_options_say_what_to_enter(me):
     me.section("organisation", ORGANISATION)
     me.section(
         "document",
-        {"document.owner": "PSW", "document.effective_date": "1 December", "document.review_months": "forty"},
+        {"document.owner": "PSW", **date_fields("31", "11", "2026"), "document.review_months": "forty"},
     )
     assert me.status == 400
     messages = dict(error_summary(me.page))
-    assert messages["document-effective-date"].startswith(
-        "Enter a real date written year-month-day, such as 2026-12-01 (you entered '1 December')"
-    )
+    assert messages["document-effective-date"].startswith("31 November 2026 is not a date")
     assert messages["document-review-months"].startswith("Enter a whole number from 1 to 36 (you entered 'forty')")
-    me.section("document", {"document.effective_date": "2026-12-01", "document.review_months": "99"})
+    me.section("document", {**date_fields("1", "", "2026"), "document.review_months": "forty"})
+    assert dict(error_summary(me.page))["document-effective-date"].startswith("The date must include a month")
+    me.section("document", {**date_fields("1", "12", "2026"), "document.review_months": "99"})
     assert "Enter a whole number from 1 to 36 (you entered '99')" in me.text()
     me.section("document", {"document.review_months": "24", "document.protective_marking": "SECRET"})
     assert "'SECRET' is not one of the options: select from the list" in me.text()
@@ -542,7 +547,7 @@ def test_a_bad_date_keeps_everything_else_typed_on_the_page_going_back_or_forwar
         "document.owner": "Head of Quality",
         "document.approved_by": "Corporate Policy Board",
         "document.version": "3.1",
-        "document.effective_date": "31 February",
+        **date_fields("31", "2", "2027"),
     }
     me.section("document", typed)
     assert me.status == 400
@@ -552,14 +557,15 @@ def test_a_bad_date_keeps_everything_else_typed_on_the_page_going_back_or_forwar
     me.get("/section/document")
     for qid in ("document.owner", "document.approved_by", "document.version"):
         assert f'value="{typed[qid]}"' in me.page, qid
-    assert 'value="31 February"' in me.page, "the date as typed, to correct"
+    for part, value in (("day", "31"), ("month", "2"), ("year", "2027")):
+        assert re.search(rf'name="document.effective_date-{part}" value="{value}"', me.page), "the date as typed"
     assert "Check this answer" in me.text()
     # Going back before any error: the page's answers go back too.
-    me.section("document", {"document.owner": "Head of Service", "document.effective_date": ""}, button="previous")
+    me.section("document", {"document.owner": "Head of Service", **date_fields("", "", "")}, button="previous")
     assert me.url == "/section/organisation"
     me.get("/section/document")
     assert 'value="Head of Service"' in me.page and 'value="Corporate Policy Board"' in me.page
-    me.section("document", {"document.effective_date": "2027-04-01"})
+    me.section("document", date_fields("1", "4", "2027"))
     assert me.url == "/section/accounts_devices"
     assert "Check this answer" not in me.text()
 

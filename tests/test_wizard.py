@@ -352,14 +352,14 @@ def test_a_broken_profile_is_one_line_and_exit_2(library, write_profile):
 def test_bad_answers_are_explained_and_asked_again(library, tmp_path):
     save = tmp_path / "p.yaml"
     lines = ["Testham Council", "", "7", "1", "9", "1", "1,2", "maybe", "n"]  # section 1, with two bad answers
-    lines += ["", "Head of Service", "", "", "1/12/2026", "2026-12-01", "40", "12"]  # section 2
+    lines += ["", "Head of Service", "", "", "31/11/2026", "1 December 2026", "40", "12"]  # section 2
     result = run(library, ["--save", save], "\n".join(lines) + "\n")
     output = flat(result.output)
     assert "Number: 7 '7' is not one of the options: type a number from 1 to 4. Please try again. Number: 1" in output
     assert "'9' is not one of the options: type a number from 1 to 5. Please try again." in output
     assert "'maybe' is not yes or no: type y or n. Please try again." in output
     assert "An answer is needed here: text." in output  # Enter on a required question with no answer yet
-    assert "'1/12/2026' is not a date written YYYY-MM-DD, such as 2026-12-01. Please try again." in output
+    assert "31 November 2026 is not a date. Please try again." in output
     assert "'40' is not a whole number from 1 to 36. Please try again." in output
     # The input ran out part-way: the profile is not written; the answers so far are kept as a draft.
     assert result.exit_code == 1

@@ -535,6 +535,11 @@ def create_app(
             if question.id in asked:
                 if question.type == "multi":
                     given[question.id] = request.form.getlist(question.id)
+                elif question.type == "date" and f"{question.id}-day" in request.form:
+                    # GOV.UK's day / month / year fields, kept as typed so a mistake is shown to correct.
+                    given[question.id] = {
+                        part: request.form.get(f"{question.id}-{part}", "") for part in ("day", "month", "year")
+                    }
                 else:
                     given[question.id] = request.form.get(question.id, "")
         return given
