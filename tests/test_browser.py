@@ -372,7 +372,7 @@ def test_a_restart_mid_way_loses_nothing_and_every_download_works_with_default_o
 
         links = browser.find_elements(me.by.CSS_SELECTOR, "a.download-link")
         names = [link.get_attribute("href").rsplit("/", 1)[1] for link in links]
-        assert len(names) == 12 and "testshire.yaml" in names
+        assert len(names) == 13 and "testshire.yaml" in names
         for link, name in zip(links, names, strict=True):
             link.click()  # one at a time, as a person would
             target = browser.downloads / name

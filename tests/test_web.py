@@ -368,11 +368,14 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
         "The policy, in Word",
         "The practice guide, in Word",
         "The sources annex, in Word",
-        "The gap report",
+        "The gap report, in Word",
         "The staff summary, in Word",
         "Your answers (the profile)",
     ):
         assert title in me.text()
+    # The leaflet's reading level in words, not a formula's name.
+    assert re.search(r"The leaflet for people who use services is [a-z ]+ \(a reading age of about \d+\)", me.text())
+    assert "Flesch" not in me.text() and "grade" not in me.text()
     assert "right-click the contents list and choose Update Field" in me.text()
     links = re.findall(r'href="(/download/[^"]+)"', me.page)
     names = [link.rsplit("/", 1)[1] for link in links]
@@ -383,6 +386,7 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
         "testshire-practice-guide.md",
         "testshire-sources-annex.docx",
         "testshire-sources-annex.md",
+        "testshire-gap-report.docx",
         "testshire-gap-report.md",
         "testshire-staff-summary.docx",
         "testshire-staff-summary.md",
@@ -399,6 +403,9 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
     assert "Testshire County Council" in text
     report = me.client.get("/download/testshire-gap-report.md").get_data(as_text=True)
     assert "Testshire" in report
+    gap_word = Document(io.BytesIO(me.client.get("/download/testshire-gap-report.docx").data))
+    first_heading = report.splitlines()[0].lstrip("# ").strip()
+    assert first_heading in "\n".join(p.text for p in gap_word.paragraphs), "the same report, in Word"
     profile = me.client.get("/download/testshire.yaml").get_data(as_text=True)
     assert yaml.safe_load(profile)["organisation"]["name"] == "Testshire County Council"
     leaflet = Document(io.BytesIO(me.client.get("/download/testshire-leaflet.docx").data))
@@ -496,7 +503,7 @@ def finish_downloads(me: Visitor) -> dict[str, bytes]:
     """Every file the finish page offers, fetched by its link: name -> content."""
     assert me.url == "/finish"
     links = re.findall(r'href="(/download/[^"]+)"', me.page)
-    assert len(links) == 12 and "Your answers (the profile)" in me.text()
+    assert len(links) == 13 and "Your answers (the profile)" in me.text()
     files = {}
     for link in links:
         response = me.client.get(link)
@@ -978,3 +985,12 @@ def test_serve_help_lists_its_options():
 def test_the_cli_does_not_import_flask_until_serve_runs():
     code = "import sys, policy_builder.cli; assert 'flask' not in sys.modules, 'flask imported at start'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_reading_level_in_words():
+    from policy_builder.web.app import reading_in_words
+
+    assert reading_in_words(4.2) == "easy to read for most adults (a reading age of about 9)"
+    assert reading_in_words(7.4) == "fairly easy to read for most adults (a reading age of about 12)"
+    assert reading_in_words(10.0) == "needs a confident reader (a reading age of about 15)"
+    assert reading_in_words(14.0) == "hard to read for many adults (a reading age of about 19)"
