@@ -223,7 +223,10 @@ def parse_answer(question: Question, text: str) -> Any:
     if qtype == "choice":
         choice = _choice(question, text)
         if choice is None:
-            raise AnswerError(f"'{text}' is not one of the options: type a number from 1 to {len(question.choices)}")
+            raise AnswerError(
+                f"'{text}' is not one of the options. Choose one of: {choice_labels(question)} "
+                f"(type a number from 1 to {len(question.choices)})"
+            )
         return choice.value
     if qtype == "multi":
         chosen: list[str] = []
@@ -232,8 +235,9 @@ def parse_answer(question: Question, text: str) -> Any:
                 choice = _choice(question, token)
                 if choice is None:
                     raise AnswerError(
-                        f"'{token}' is not one of the options: type numbers from 1 to {len(question.choices)} "
-                        f"separated by commas, such as 1,{min(3, len(question.choices))}"
+                        f"'{token}' is not one of the options. Choose from: {choice_labels(question)} "
+                        f"(type numbers from 1 to {len(question.choices)} "
+                        f"separated by commas, such as 1,{min(3, len(question.choices))})"
                     )
                 if choice.value not in chosen:
                     chosen.append(choice.value)
@@ -246,6 +250,21 @@ def parse_answer(question: Question, text: str) -> Any:
         except (ValueError, AnswerError):
             raise AnswerError(f"'{text}' is not {describe_allowed(question)}") from None
     return cast_answer(question, text)
+
+
+def choice_labels(question: Question) -> str:
+    """The options as a manager reads them: "No, Yes to keep in touch, Yes for any work purpose"."""
+    labels = [choice.label for choice in question.choices]
+    # A label with a comma in it would run into the next one: semicolons keep them apart.
+    return ("; " if any("," in label for label in labels) else ", ").join(labels)
+
+
+def answer_problem(question: Question, raw: Any, exc: Exception) -> str:
+    """Why a profile's answer will not do, as a sentence naming the question and its options, never its id."""
+    if question.type in ("choice", "multi"):
+        shown = ", ".join(map(str, raw)) if isinstance(raw, list) else str(raw)
+        return f"the answer '{shown}' to “{question.prompt}” is not one of the options. Choose one of: {choice_labels(question)}"
+    return f"the answer to “{question.prompt}” will not do: {exc}"
 
 
 def _choice(question: Question, token: str) -> Choice | None:
@@ -341,7 +360,7 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
             raise AnswerError("Select at least one option")
         unknown = [item for item in ticked if item not in question.choice_values]
         if unknown:
-            raise AnswerError(f"'{unknown[0]}' is not one of the options: select from the list")
+            raise AnswerError(f"'{unknown[0]}' is not one of the options. Choose from: {choice_labels(question)}")
         kept = [item for item in (current or []) if item in ticked]
         return cast_answer(question, kept + [item for item in ticked if item not in kept])
     text = raw if isinstance(raw, str) else (raw[-1] if raw else "")
@@ -352,7 +371,7 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
         return None
     if question.type == "choice":
         if text not in question.choice_values:
-            raise AnswerError(f"'{text}' is not one of the options: select from the list")
+            raise AnswerError(f"'{text}' is not one of the options. Choose one of: {choice_labels(question)}")
         return text
     if question.type == "boolean":
         if text.lower() not in BOOLEAN_FIELD:
@@ -471,7 +490,9 @@ class Interview:
                 line = draft.lines.get(qid)
                 at = f"{where}:{line}" if line else where
                 interview.invalid[qid] = raw
-                interview.flags.append(Flag(qid, qid, f"{at}: {qid}: {exc}; you will be asked again"))
+                # Named by its question, not its id: a manager reads this (issue 17).
+                problem = answer_problem(question, raw, exc)
+                interview.flags.append(Flag(qid, qid, f"{at}: {problem}; you will be asked again"))
         return interview
 
     # --- the questionnaire's shape ---------------------------------------------------

@@ -20,6 +20,8 @@ from policy_builder.interview import (
 from policy_builder.profile import dump_profile, load_profile, read_draft, save_profile
 from policy_builder.questionnaire import AnswerError, cast_answer, resolve_answers
 
+# The options' labels, read by managers in place of the values a profile stores.
+WHATSAPP = "No, not at all; Yes, but only to keep in touch; Yes, for any work purpose the policy allows"
 ALL_PROFILES = sorted(PROFILES.glob("*.yaml"))
 
 
@@ -51,7 +53,7 @@ def test_choice_by_number_id_or_label(library):
 def test_choice_out_of_range_says_what_to_type(library):
     with pytest.raises(AnswerError) as info:
         parse_answer(q(library, "messaging.whatsapp"), "4")
-    assert str(info.value) == "'4' is not one of the options: type a number from 1 to 3"
+    assert str(info.value) == f"'4' is not one of the options. Choose one of: {WHATSAPP} (type a number from 1 to 3)"
 
 
 def test_multi_accepts_several_in_any_separator_in_the_order_typed(library):
@@ -66,7 +68,8 @@ def test_multi_with_an_unknown_option(library):
     with pytest.raises(AnswerError) as info:
         parse_answer(q(library, "organisation.services"), "1,9")
     assert str(info.value) == (
-        "'9' is not one of the options: type numbers from 1 to 2 separated by commas, such as 1,2"
+        "'9' is not one of the options. Choose from: Children and families, Adults "
+        "(type numbers from 1 to 2 separated by commas, such as 1,2)"
     )
 
 
@@ -208,8 +211,8 @@ def test_keys_that_are_not_questions_and_values_no_longer_allowed_are_flagged(li
     ), messages
     assert any(
         m.endswith(
-            ": messaging.whatsapp: 'sometimes' is not one of not_allowed, keep_in_touch, permitted; "
-            "you will be asked again"
+            ": the answer 'sometimes' to “May staff use WhatsApp or similar messaging apps with people who use services?” is not one of the options. "
+            f"Choose one of: {WHATSAPP}; you will be asked again"
         )
         for m in messages
     ), messages
@@ -412,8 +415,12 @@ def test_form_multi_choice_keeps_the_profiles_order_and_adds_new_ticks_after(lib
         ("organisation.nation", "", "Select an option"),
         ("organisation.services", [], "Select at least one option"),
         ("messaging.apps", [], "Select at least one option"),
-        ("messaging.whatsapp", "sometimes", "'sometimes' is not one of the options: select from the list"),
-        ("organisation.services", ["children", "pets"], "'pets' is not one of the options: select from the list"),
+        ("messaging.whatsapp", "sometimes", f"'sometimes' is not one of the options. Choose one of: {WHATSAPP}"),
+        (
+            "organisation.services",
+            ["children", "pets"],
+            "'pets' is not one of the options. Choose from: Children and families, Adults",
+        ),
         ("training.induction", "maybe", "Select yes or no"),
         (
             "document.effective_date",

@@ -251,7 +251,7 @@ def test_wrong_dates_numbers_and_options_say_what_to_enter(me):
     me.section("document", {**date_fields("1", "12", "2026"), "document.review_months": "99"})
     assert "Enter a whole number from 1 to 36 (you entered '99')" in me.text()
     me.section("document", {"document.review_months": "24", "document.protective_marking": "SECRET"})
-    assert "'SECRET' is not one of the options: select from the list" in me.text()
+    assert "'SECRET' is not one of the options. Choose one of: " in me.text()
     me.section("document", {"document.protective_marking": "OFFICIAL"})
     assert me.url == "/section/accounts_devices"
 

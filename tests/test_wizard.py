@@ -355,8 +355,12 @@ def test_bad_answers_are_explained_and_asked_again(library, tmp_path):
     lines += ["", "Head of Service", "", "", "31/11/2026", "1 December 2026", "40", "12"]  # section 2
     result = run(library, ["--save", save], "\n".join(lines) + "\n")
     output = flat(result.output)
-    assert "Number: 7 '7' is not one of the options: type a number from 1 to 4. Please try again. Number: 1" in output
-    assert "'9' is not one of the options: type a number from 1 to 5. Please try again." in output
+    assert (
+        "Number: 7 '7' is not one of the options. Choose one of: England, Wales, Scotland, Northern Ireland" in output
+    )
+    assert "(type a number from 1 to 4). Please try again. Number: 1" in output
+    assert "'9' is not one of the options. Choose one of: " in output
+    assert "(type a number from 1 to 5). Please try again." in output
     assert "'maybe' is not yes or no: type y or n. Please try again." in output
     assert "An answer is needed here: text." in output  # Enter on a required question with no answer yet
     assert "31 November 2026 is not a date. Please try again." in output
