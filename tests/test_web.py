@@ -994,3 +994,41 @@ def test_reading_level_in_words():
     assert reading_in_words(7.4) == "fairly easy to read for most adults (a reading age of about 12)"
     assert reading_in_words(10.0) == "needs a confident reader (a reading age of about 15)"
     assert reading_in_words(14.0) == "hard to read for many adults (a reading age of about 19)"
+
+
+def test_managers_never_see_a_question_id(me, library):
+    """Every page a manager reads, from the first section to the finish page, names questions in words."""
+    ids = set(library.questionnaire.questions)
+    seen: list[tuple[str, str]] = []
+
+    def look() -> None:
+        text = me.text()
+        seen.extend((me.url, qid) for qid in ids if re.search(rf"(?<![\w.]){re.escape(qid)}(?![\w.])", text))
+
+    answer_everything(me)
+    look()
+    me.get("/review")
+    look()
+    for section in library.questionnaire.sections:
+        me.get(f"/section/{section.id}")
+        look()
+    me.get("/review")
+    me.submit("/build")
+    assert me.url == "/finish"
+    look()
+    assert seen == []
+
+
+def test_an_uploaded_answer_that_will_not_do_is_explained_with_the_options_labels(me, library):
+    content = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
+    bad = re.sub(r"(?m)^(\s+whatsapp:) \S+$", r"\1 sometimes", content, count=1)
+    assert bad != content
+    upload(me, "from-a-colleague.yaml", bad.encode())
+    text = me.text()
+    labels = library.questionnaire.questions["messaging.whatsapp"].choices
+    assert (
+        "from-a-colleague.yaml:39: the answer 'sometimes' to “May staff use WhatsApp or similar messaging apps "
+        "with people who use services?” is not one of the options. Choose one of: "
+    ) in text
+    assert all(choice.label in text for choice in labels)
+    assert "messaging.whatsapp" not in text and "not_allowed" not in text
