@@ -420,6 +420,47 @@ def form_value(question: Question, value: Any) -> str | list[str] | dict[str, st
     return str(value)
 
 
+# About a minute for every 3 or 4 questions: an estimate, not a measurement. The basis: most questions
+# offer a suggested answer to read and check (15-20 seconds each), while names, routes and contacts are
+# typed or looked up, and reading the guidance behind a question takes longer.
+QUESTIONS_PER_MINUTE = (3, 4)
+# The first sections ask about the organisation and the document, which the person filling in knows.
+_KNOWN_SECTIONS = 2
+
+
+@dataclass(frozen=True)
+class Length:
+    """How long a new policy takes, said honestly on the first screen of both wizards."""
+
+    questions: int  # asked of a new policy, with every suggested answer kept
+    sections: int
+    minutes: tuple[int, int]  # about this many minutes, fewest to most
+    to_hand: list[str]  # the facts to look up first: prompts of questions answered in words
+
+    def sentence(self) -> str:
+        low, high = self.minutes
+        return (
+            f"There are about {self.questions} questions in {self.sections} sections, which take about "
+            f"{low} to {high} minutes (about a minute for every {QUESTIONS_PER_MINUTE[0]} or "
+            f"{QUESTIONS_PER_MINUTE[1]} questions). Most already have a suggested answer to check."
+        )
+
+
+def new_policy_length(library: Library) -> Length:
+    """Counted from the questionnaire, as a new policy asks it: never a number written into a page."""
+    interview = Interview(library)
+    asked = [question for section in interview.sections for question in interview.applicable(section.id)]
+    known = {section.id for section in interview.sections[:_KNOWN_SECTIONS]}
+    to_hand = [
+        question.prompt
+        for question in asked
+        if question.type == "text" and question.section not in known and not question.id.startswith("document.")
+    ]
+    count = len(asked)
+    minutes = (-(-count // QUESTIONS_PER_MINUTE[1]), -(-count // QUESTIONS_PER_MINUTE[0]))
+    return Length(questions=count, sections=len(interview.sections), minutes=minutes, to_hand=to_hand)
+
+
 @dataclass
 class SectionForm:
     """A section's answers read from a form all at once."""

@@ -547,3 +547,32 @@ def test_printed_commands_run_as_printed(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["./policy-builder", "wizard"])
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     assert program() == f"'{exe}'", "started as ./policy-builder: the full path works from any folder"
+
+
+def test_a_new_policys_length_is_counted_from_the_questionnaire(library):
+    from policy_builder.interview import new_policy_length
+
+    length = new_policy_length(library)
+    fresh = Interview(library, build_date=BUILD_DATE)
+    asked = [q for s in fresh.sections for q in fresh.applicable(s.id)]
+    assert length.questions == len(asked) and length.sections == len(library.questionnaire.sections)
+    assert length.minutes == (-(-len(asked) // 4), -(-len(asked) // 3))  # a minute for every 3 or 4 questions
+    assert f"There are about {len(asked)} questions in {length.sections} sections" in length.sentence()
+    # What to look up first: the record system, the emergency route, procedure names and contacts.
+    prompts = library.questionnaire.questions
+    for qid in ("messaging.record_system", "out_of_hours.emergency_route", "staff.code_of_conduct"):
+        assert prompts[qid].prompt in length.to_hand, qid
+    assert any(prompt == prompts["contacts.information_governance"].prompt for prompt in length.to_hand)
+    # Not what the person filling in knows already: their organisation's name, the policy's owner.
+    assert prompts["organisation.name"].prompt not in length.to_hand
+    assert prompts["document.owner"].prompt not in length.to_hand
+
+
+def test_a_questionnaire_with_fewer_questions_is_said_to_be_shorter(library):
+    from policy_builder.interview import new_policy_length
+
+    questionnaire = library.questionnaire
+    section = questionnaire.sections[-1].id
+    kept = {qid: q for qid, q in questionnaire.questions.items() if q.section != section}
+    smaller = dataclasses.replace(library, questionnaire=dataclasses.replace(questionnaire, questions=kept))
+    assert new_policy_length(smaller).questions < new_policy_length(library).questions

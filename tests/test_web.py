@@ -1032,3 +1032,18 @@ def test_an_uploaded_answer_that_will_not_do_is_explained_with_the_options_label
     ) in text
     assert all(choice.label in text for choice in labels)
     assert "messaging.whatsapp" not in text and "not_allowed" not in text
+
+
+def test_the_start_page_says_how_long_and_what_to_have_to_hand(me, library):
+    from policy_builder.interview import new_policy_length
+
+    length = new_policy_length(library)
+    me.get("/")
+    text = me.text()
+    low, high = length.minutes
+    assert f"There are about {length.questions} questions in {length.sections} sections" in text
+    assert f"which take about {low} to {high} minutes (about a minute for every 3 or 4 questions)" in text
+    assert "It helps to have these to hand before you start:" in text
+    for qid in ("messaging.record_system", "out_of_hours.emergency_route", "contacts.information_governance"):
+        assert library.questionnaire.questions[qid].prompt in text
+    assert "11 short sections" not in text

@@ -600,3 +600,16 @@ def test_saving_an_edited_profile_under_a_new_name_keeps_its_comments(library, t
     original = EXAMPLE.read_text(encoding="utf-8")
     assert new.read_text(encoding="utf-8") == original.replace("whatsapp: keep_in_touch", "whatsapp: permitted")
     assert EXAMPLE.read_text(encoding="utf-8") == original
+
+
+def test_the_first_screen_says_how_long_a_new_policy_takes(library, tmp_path):
+    from policy_builder.interview import new_policy_length
+
+    length = new_policy_length(library)
+    result = run(library, ["--save", tmp_path / "p.yaml"], "")
+    output = flat(result.output)
+    low, high = length.minutes
+    assert f"There are about {length.questions} questions in {length.sections} sections" in output
+    assert f"about {low} to {high} minutes" in output
+    assert "It helps to have these to hand:" in output
+    assert f"- {library.questionnaire.questions['out_of_hours.emergency_route'].prompt}" in output

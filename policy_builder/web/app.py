@@ -39,7 +39,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.utils import secure_filename
 
 from ..errors import PolicyBuilderError, ProfileError, display_path
-from ..interview import Interview, SectionForm, describe_answer, form_value
+from ..interview import Interview, SectionForm, describe_answer, form_value, new_policy_length
 from ..library import Library
 from ..models import GapWarning, Question
 
@@ -162,6 +162,7 @@ def create_app(
     profiles = Path(profiles_dir).absolute()
     drafts = Drafts(Path(temp_root))
     sections = [s.id for s in library.questionnaire.sections]
+    length = new_policy_length(library)  # said on the start page: counted once, from the questionnaire
 
     # --- safety: the host, the CSRF token, the headers ----------------------------------------------
     @app.before_request
@@ -297,6 +298,7 @@ def create_app(
                 profiles_dir=display_path(profiles),
                 errors=errors or [],
                 max_kb=MAX_UPLOAD_BYTES // 1024,
+                length=length,
             ),
             status,
         )
