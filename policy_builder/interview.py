@@ -325,7 +325,7 @@ def describe_answer(question: Question, value: Any) -> str:
     if question.type == "multi":
         return ", ".join(question.label_of(v) for v in value)
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"  # as a manager writes it; the profile keeps ISO
     return str(value)
 
 

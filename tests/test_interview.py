@@ -117,6 +117,7 @@ def test_date_form_fields_day_month_year(library):
             read_form_answer(question, {"day": day, "month": month, "year": year})
         assert str(info.value) == message
     assert form_value(question, dt.date(2027, 4, 1)) == {"day": "1", "month": "4", "year": "2027"}
+    assert describe_answer(question, dt.date(2027, 4, 1)) == "1 April 2027"  # the review screens, in words
 
 
 def test_numbers_within_their_range(library):
