@@ -30,6 +30,7 @@ from .models import Answers, Choice, GapWarning, Question, QuestionSection
 from .output import slugify
 from .questionnaire import (
     BUILD_DATE,
+    DATE_YEARS,
     AnswerError,
     build_context,
     cast_answer,
@@ -46,6 +47,69 @@ YES = ("y", "yes", "true")
 NO = ("n", "no", "false")
 _SEPARATORS = re.compile(r"[,;\s]+")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
+
+# Dates as people write them (issue 17): ISO, UK day/month/year, or "1 April 2027".
+MONTHS = ("January February March April May June July August September October November December").split()
+_MONTH_BY_NAME = (
+    {name.lower(): n for n, name in enumerate(MONTHS, 1)}
+    | {name[:3].lower(): n for n, name in enumerate(MONTHS, 1)}
+    | {"sept": 9}
+)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_UK_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+_WORDS_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
+DATE_EXAMPLES = "1 April 2027, 01/04/2027 or 2027-04-01"
+
+
+def make_date(day: int, month: int, year: int) -> dt.date:
+    """A date from its parts; AnswerError names the impossible date in words ("30 February 2027 is not a date")."""
+    if not 1 <= month <= 12:
+        raise AnswerError(f"{month} is not a month: the month is a number from 1 to 12")
+    if not DATE_YEARS[0] <= year <= DATE_YEARS[1]:
+        # The questionnaire's range: outside it the year is a typo (0227 for 2027).
+        raise AnswerError(
+            f"{year} is not a year from {DATE_YEARS[0]} to {DATE_YEARS[1]}: enter it in full, such as 2027"
+        )
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise AnswerError(f"{day} {MONTHS[month - 1]} {year} is not a date") from None
+
+
+def parse_date_text(text: str) -> dt.date:
+    """A date typed as people write it: ``1 April 2027``, ``01/04/2027`` (day first, as in the UK) or ISO."""
+    text = text.strip()
+    if match := _ISO_DATE.match(text):
+        year, month, day = (int(part) for part in match.groups())
+        return make_date(day, month, year)
+    if match := _UK_DATE.match(text):
+        day, month, year = (int(part) for part in match.groups())
+        return make_date(day, month, year)
+    if match := _WORDS_DATE.match(text):
+        month = _MONTH_BY_NAME.get(match.group(2).lower())
+        if month is None:
+            raise AnswerError(f"'{match.group(2)}' is not a month: write it in full, such as April")
+        return make_date(int(match.group(1)), month, int(match.group(3)))
+    raise AnswerError(f"'{text}' is not a date: write it as {DATE_EXAMPLES}")
+
+
+def read_date_parts(parts: Mapping[str, str]) -> dt.date | None:
+    """GOV.UK's day / month / year fields -> a date (None when all three are blank)."""
+    day, month, year = (str(parts.get(key, "")).strip() for key in ("day", "month", "year"))
+    if not (day or month or year):
+        return None
+    missing = [name for name, part in (("day", day), ("month", month), ("year", year)) if not part]
+    if missing:
+        return_missing = " and a ".join(missing)
+        raise AnswerError(f"The date must include a {return_missing}")
+    if not (day.isdigit() and year.isdigit()):
+        raise AnswerError("Enter the date as numbers, for example 1 4 2027")
+    month_number = int(month) if month.isdigit() else _MONTH_BY_NAME.get(month.lower())
+    if month_number is None:
+        raise AnswerError(f"'{month}' is not a month: enter a number from 1 to 12")
+    if len(year) != 4:
+        raise AnswerError("The year must be 4 numbers, for example 2027")
+    return make_date(int(day), month_number, int(year))
 
 
 @dataclass(frozen=True)
@@ -159,7 +223,10 @@ def parse_answer(question: Question, text: str) -> Any:
     if qtype == "choice":
         choice = _choice(question, text)
         if choice is None:
-            raise AnswerError(f"'{text}' is not one of the options: type a number from 1 to {len(question.choices)}")
+            raise AnswerError(
+                f"'{text}' is not one of the options. Choose one of: {choice_labels(question)} "
+                f"(type a number from 1 to {len(question.choices)})"
+            )
         return choice.value
     if qtype == "multi":
         chosen: list[str] = []
@@ -168,23 +235,36 @@ def parse_answer(question: Question, text: str) -> Any:
                 choice = _choice(question, token)
                 if choice is None:
                     raise AnswerError(
-                        f"'{token}' is not one of the options: type numbers from 1 to {len(question.choices)} "
-                        f"separated by commas, such as 1,{min(3, len(question.choices))}"
+                        f"'{token}' is not one of the options. Choose from: {choice_labels(question)} "
+                        f"(type numbers from 1 to {len(question.choices)} "
+                        f"separated by commas, such as 1,{min(3, len(question.choices))})"
                     )
                 if choice.value not in chosen:
                     chosen.append(choice.value)
         return cast_answer(question, chosen)  # in the order typed: the policy lists them in that order
     if qtype == "date":
-        try:
-            return cast_answer(question, text)
-        except AnswerError:
-            raise AnswerError(f"'{text}' is not a date written YYYY-MM-DD, such as 2026-12-01") from None
+        return cast_answer(question, parse_date_text(text).isoformat())
     if qtype == "integer":
         try:
             return cast_answer(question, int(text))
         except (ValueError, AnswerError):
             raise AnswerError(f"'{text}' is not {describe_allowed(question)}") from None
     return cast_answer(question, text)
+
+
+def choice_labels(question: Question) -> str:
+    """The options as a manager reads them: "No, Yes to keep in touch, Yes for any work purpose"."""
+    labels = [choice.label for choice in question.choices]
+    # A label with a comma in it would run into the next one: semicolons keep them apart.
+    return ("; " if any("," in label for label in labels) else ", ").join(labels)
+
+
+def answer_problem(question: Question, raw: Any, exc: Exception) -> str:
+    """Why a profile's answer will not do, as a sentence naming the question and its options, never its id."""
+    if question.type in ("choice", "multi"):
+        shown = ", ".join(map(str, raw)) if isinstance(raw, list) else str(raw)
+        return f"the answer '{shown}' to “{question.prompt}” is not one of the options. Choose one of: {choice_labels(question)}"
+    return f"the answer to “{question.prompt}” will not do: {exc}"
 
 
 def _choice(question: Question, token: str) -> Choice | None:
@@ -210,7 +290,7 @@ def _typing_hint(question: Question) -> str:
         "boolean": "y or n",
         "choice": f"a number from 1 to {len(question.choices)}",
         "multi": f"numbers from 1 to {len(question.choices)}, separated by commas",
-        "date": "a date written YYYY-MM-DD",
+        "date": f"a date, such as {DATE_EXAMPLES}",
         "integer": describe_allowed(question),
     }.get(question.type, "some text")
 
@@ -245,7 +325,7 @@ def describe_answer(question: Question, value: Any) -> str:
     if question.type == "multi":
         return ", ".join(question.label_of(v) for v in value)
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"  # as a manager writes it; the profile keeps ISO
     return str(value)
 
 
@@ -263,6 +343,16 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
     values ticked (kept in ``current``'s order, new ones after, so a profile's
     order survives an edit).
     """
+    if question.type == "date" and isinstance(raw, Mapping):
+        try:
+            date = read_date_parts(raw)
+        except AnswerError as exc:
+            raise AnswerError(_sentence(str(exc))) from None
+        if date is None:
+            if question.required:
+                raise AnswerError("Enter a date, for example 1 4 2027")
+            return None
+        return cast_answer(question, date.isoformat())
     if question.type == "multi":
         ticked = [raw] if isinstance(raw, str) else list(raw)
         ticked = list(dict.fromkeys(item.strip() for item in ticked if item.strip()))
@@ -270,7 +360,7 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
             raise AnswerError("Select at least one option")
         unknown = [item for item in ticked if item not in question.choice_values]
         if unknown:
-            raise AnswerError(f"'{unknown[0]}' is not one of the options: select from the list")
+            raise AnswerError(f"'{unknown[0]}' is not one of the options. Choose from: {choice_labels(question)}")
         kept = [item for item in (current or []) if item in ticked]
         return cast_answer(question, kept + [item for item in ticked if item not in kept])
     text = raw if isinstance(raw, str) else (raw[-1] if raw else "")
@@ -281,7 +371,7 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
         return None
     if question.type == "choice":
         if text not in question.choice_values:
-            raise AnswerError(f"'{text}' is not one of the options: select from the list")
+            raise AnswerError(f"'{text}' is not one of the options. Choose one of: {choice_labels(question)}")
         return text
     if question.type == "boolean":
         if text.lower() not in BOOLEAN_FIELD:
@@ -289,11 +379,9 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
         return BOOLEAN_FIELD[text.lower()]
     if question.type == "date":
         try:
-            return cast_answer(question, text)
-        except AnswerError:
-            raise AnswerError(
-                f"Enter a real date written year-month-day, such as 2026-12-01 (you entered '{text}')"
-            ) from None
+            return cast_answer(question, parse_date_text(text).isoformat())
+        except AnswerError as exc:
+            raise AnswerError(_sentence(str(exc))) from None
     if question.type == "integer":
         try:
             return cast_answer(question, int(text))
@@ -305,10 +393,24 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
         raise AnswerError(str(exc)[:1].upper() + str(exc)[1:]) from None
 
 
-def form_value(question: Question, value: Any) -> str | list[str]:
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+def form_value(question: Question, value: Any) -> str | list[str] | dict[str, str]:
     """What a form field shows for ``value``: the inverse of read_form_answer."""
     if question.type == "multi":
         return list(value or [])
+    if question.type == "date":
+        # GOV.UK's three fields: day, month and year, as numbers without leading zeros.
+        if isinstance(value, dt.date):
+            return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+        if isinstance(value, str) and value:
+            try:
+                return form_value(question, parse_date_text(value))
+            except AnswerError:
+                pass
+        return {"day": "", "month": "", "year": ""}
     if value is None:
         return ""
     if question.type == "boolean":
@@ -316,6 +418,47 @@ def form_value(question: Question, value: Any) -> str | list[str]:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+# About a minute for every 3 or 4 questions: an estimate, not a measurement. The basis: most questions
+# offer a suggested answer to read and check (15-20 seconds each), while names, routes and contacts are
+# typed or looked up, and reading the guidance behind a question takes longer.
+QUESTIONS_PER_MINUTE = (3, 4)
+# The first sections ask about the organisation and the document, which the person filling in knows.
+_KNOWN_SECTIONS = 2
+
+
+@dataclass(frozen=True)
+class Length:
+    """How long a new policy takes, said honestly on the first screen of both wizards."""
+
+    questions: int  # asked of a new policy, with every suggested answer kept
+    sections: int
+    minutes: tuple[int, int]  # about this many minutes, fewest to most
+    to_hand: list[str]  # the facts to look up first: prompts of questions answered in words
+
+    def sentence(self) -> str:
+        low, high = self.minutes
+        return (
+            f"There are about {self.questions} questions in {self.sections} sections, which take about "
+            f"{low} to {high} minutes (about a minute for every {QUESTIONS_PER_MINUTE[0]} or "
+            f"{QUESTIONS_PER_MINUTE[1]} questions). Most already have a suggested answer to check."
+        )
+
+
+def new_policy_length(library: Library) -> Length:
+    """Counted from the questionnaire, as a new policy asks it: never a number written into a page."""
+    interview = Interview(library)
+    asked = [question for section in interview.sections for question in interview.applicable(section.id)]
+    known = {section.id for section in interview.sections[:_KNOWN_SECTIONS]}
+    to_hand = [
+        question.prompt
+        for question in asked
+        if question.type == "text" and question.section not in known and not question.id.startswith("document.")
+    ]
+    count = len(asked)
+    minutes = (-(-count // QUESTIONS_PER_MINUTE[1]), -(-count // QUESTIONS_PER_MINUTE[0]))
+    return Length(questions=count, sections=len(interview.sections), minutes=minutes, to_hand=to_hand)
 
 
 @dataclass
@@ -388,7 +531,9 @@ class Interview:
                 line = draft.lines.get(qid)
                 at = f"{where}:{line}" if line else where
                 interview.invalid[qid] = raw
-                interview.flags.append(Flag(qid, qid, f"{at}: {qid}: {exc}; you will be asked again"))
+                # Named by its question, not its id: a manager reads this (issue 17).
+                problem = answer_problem(question, raw, exc)
+                interview.flags.append(Flag(qid, qid, f"{at}: {problem}; you will be asked again"))
         return interview
 
     # --- the questionnaire's shape ---------------------------------------------------

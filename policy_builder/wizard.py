@@ -31,6 +31,7 @@ from .interview import (
     Interview,
     check_template,
     describe_answer,
+    new_policy_length,
     parse_answer,
     program,
     typed_form,
@@ -284,6 +285,14 @@ class Wizard:
             "Your answers are saved as a draft after every section; Ctrl-C stops and asks whether to keep them.",
             "dim",
         )
+        if self.editing is None and self.resumed is None:
+            # A new policy: say how long it is and what to look up first, counted from the questionnaire.
+            length = new_policy_length(self.library)
+            self.say(length.sentence())
+            if length.to_hand:
+                self.say("It helps to have these to hand:")
+                for prompt in length.to_hand:
+                    self.say(f"  - {prompt}")
 
     def interview_steps(self) -> None:
         interview = self.interview
@@ -707,7 +716,7 @@ def _label(question: Question) -> str:
         "choice": "Number",
         "multi": "Numbers, separated by commas",
         "boolean": "y or n",
-        "date": "Date (YYYY-MM-DD)",
+        "date": "Date, such as 1 April 2027",
         "integer": f"Number from {question.minimum} to {question.maximum}",
     }.get(question.type, "Answer")
 

@@ -333,9 +333,12 @@ def test_a_restart_mid_way_loses_nothing_and_every_download_works_with_default_o
         assert me.heading() == "The policy document"
         me.type("document-owner", "Principal Social Worker")
         me.type("document-approved-by", "Corporate Parenting Board")
-        me.type("document-effective-date", "not yet")
+        # GOV.UK's day / month / year fields: an impossible date is named in words.
+        me.type("document-effective-date", "30")
+        me.type("document-effective-date-month", "2")
+        me.type("document-effective-date-year", "2027")
         me.press("Save and continue")
-        assert "There is a problem" in me.text()
+        assert "There is a problem" in me.text() and "30 February 2027 is not a date" in me.text()
         me.press("Previous section")
         assert me.heading() == "Your organisation"
         me.press("Save and continue")
@@ -343,10 +346,13 @@ def test_a_restart_mid_way_loses_nothing_and_every_download_works_with_default_o
         for field, value in (
             ("document-owner", "Principal Social Worker"),
             ("document-approved-by", "Corporate Parenting Board"),
-            ("document-effective-date", "not yet"),
+            ("document-effective-date", "30"),
+            ("document-effective-date-month", "2"),
+            ("document-effective-date-year", "2027"),
         ):
             assert browser.find_element(me.by.ID, field).get_attribute("value") == value, field
-        me.type("document-effective-date", "2027-04-01")
+        me.type("document-effective-date", "1")
+        me.type("document-effective-date-month", "4")
         me.press("Save and continue")
         assert me.heading() == "Accounts, devices and photographs"
         assert (work / "profiles" / "drafts" / "testshire.yaml").is_file()
@@ -360,13 +366,13 @@ def test_a_restart_mid_way_loses_nothing_and_every_download_works_with_default_o
         assert me.heading() == "Accounts, devices and photographs"
         while me.heading() != "Check your answers":
             me.press("Save and check your answers" if me.heading() == "Contacts" else "Save and continue")
-        assert "Corporate Parenting Board" in me.text() and "2027-04-01" in me.text()
+        assert "Corporate Parenting Board" in me.text() and "1 April 2027" in me.text()
         me.press("Save and build my policy", seconds=60)
         assert me.heading() == "Your policy is ready"
 
         links = browser.find_elements(me.by.CSS_SELECTOR, "a.download-link")
         names = [link.get_attribute("href").rsplit("/", 1)[1] for link in links]
-        assert len(names) == 12 and "testshire.yaml" in names
+        assert len(names) == 13 and "testshire.yaml" in names
         for link, name in zip(links, names, strict=True):
             link.click()  # one at a time, as a person would
             target = browser.downloads / name

@@ -9,10 +9,19 @@ from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 
 from policy_builder.assemble import build_policy
 from policy_builder.errors import ProfileError
-from policy_builder.interview import Interview, describe_answer, parse_answer, typed_form
+from policy_builder.interview import (
+    Interview,
+    describe_answer,
+    form_value,
+    parse_answer,
+    read_form_answer,
+    typed_form,
+)
 from policy_builder.profile import dump_profile, load_profile, read_draft, save_profile
 from policy_builder.questionnaire import AnswerError, cast_answer, resolve_answers
 
+# The options' labels, read by managers in place of the values a profile stores.
+WHATSAPP = "No, not at all; Yes, but only to keep in touch; Yes, for any work purpose the policy allows"
 ALL_PROFILES = sorted(PROFILES.glob("*.yaml"))
 
 
@@ -44,7 +53,7 @@ def test_choice_by_number_id_or_label(library):
 def test_choice_out_of_range_says_what_to_type(library):
     with pytest.raises(AnswerError) as info:
         parse_answer(q(library, "messaging.whatsapp"), "4")
-    assert str(info.value) == "'4' is not one of the options: type a number from 1 to 3"
+    assert str(info.value) == f"'4' is not one of the options. Choose one of: {WHATSAPP} (type a number from 1 to 3)"
 
 
 def test_multi_accepts_several_in_any_separator_in_the_order_typed(library):
@@ -59,16 +68,56 @@ def test_multi_with_an_unknown_option(library):
     with pytest.raises(AnswerError) as info:
         parse_answer(q(library, "organisation.services"), "1,9")
     assert str(info.value) == (
-        "'9' is not one of the options: type numbers from 1 to 2 separated by commas, such as 1,2"
+        "'9' is not one of the options. Choose from: Children and families, Adults "
+        "(type numbers from 1 to 2 separated by commas, such as 1,2)"
     )
 
 
-def test_dates(library):
+def test_dates_as_people_write_them(library):
     question = q(library, "document.effective_date")
-    assert parse_answer(question, "2026-12-01") == dt.date(2026, 12, 1)
-    with pytest.raises(AnswerError) as info:
-        parse_answer(question, "1/12/2026")
-    assert str(info.value) == "'1/12/2026' is not a date written YYYY-MM-DD, such as 2026-12-01"
+    # ISO, UK day/month/year (1 April, not 4 January) and words all give the same date.
+    for typed in ("2027-04-01", "01/04/2027", "1/4/2027", "1 April 2027", "1st april 2027", "1 Apr 2027"):
+        assert parse_answer(question, typed) == dt.date(2027, 4, 1), typed
+    assert parse_answer(question, "13/04/2027") == dt.date(2027, 4, 13)
+
+
+def test_impossible_dates_are_named_in_words(library):
+    question = q(library, "document.effective_date")
+    cases = {
+        "30 February 2027": "30 February 2027 is not a date",
+        "30/02/2027": "30 February 2027 is not a date",
+        "2027-02-30": "30 February 2027 is not a date",
+        "29/02/2027": "29 February 2027 is not a date",
+        "01/13/2027": "13 is not a month: the month is a number from 1 to 12",
+        "1 Aprile 2027": "'Aprile' is not a month: write it in full, such as April",
+        "1 April 0227": "227 is not a year from 2000 to 2100: enter it in full, such as 2027",
+        "next week": "'next week' is not a date: write it as 1 April 2027, 01/04/2027 or 2027-04-01",
+    }
+    for typed, message in cases.items():
+        with pytest.raises(AnswerError) as info:
+            parse_answer(question, typed)
+        assert str(info.value) == message, typed
+    assert parse_answer(question, "29/02/2028") == dt.date(2028, 2, 29)  # a leap year
+
+
+def test_date_form_fields_day_month_year(library):
+    question = q(library, "document.effective_date")
+    assert read_form_answer(question, {"day": "1", "month": "4", "year": "2027"}) == dt.date(2027, 4, 1)
+    assert read_form_answer(question, {"day": "", "month": "", "year": ""}) is None  # optional: the build date
+    cases = {
+        ("30", "2", "2027"): "30 February 2027 is not a date",
+        ("1", "", "2027"): "The date must include a month",
+        ("", "4", ""): "The date must include a day and a year",
+        ("1", "14", "2027"): "14 is not a month: the month is a number from 1 to 12",
+        ("one", "4", "2027"): "Enter the date as numbers, for example 1 4 2027",
+        ("1", "4", "27"): "The year must be 4 numbers, for example 2027",
+    }
+    for (day, month, year), message in cases.items():
+        with pytest.raises(AnswerError) as info:
+            read_form_answer(question, {"day": day, "month": month, "year": year})
+        assert str(info.value) == message
+    assert form_value(question, dt.date(2027, 4, 1)) == {"day": "1", "month": "4", "year": "2027"}
+    assert describe_answer(question, dt.date(2027, 4, 1)) == "1 April 2027"  # the review screens, in words
 
 
 def test_numbers_within_their_range(library):
@@ -163,8 +212,8 @@ def test_keys_that_are_not_questions_and_values_no_longer_allowed_are_flagged(li
     ), messages
     assert any(
         m.endswith(
-            ": messaging.whatsapp: 'sometimes' is not one of not_allowed, keep_in_touch, permitted; "
-            "you will be asked again"
+            ": the answer 'sometimes' to “May staff use WhatsApp or similar messaging apps with people who use services?” is not one of the options. "
+            f"Choose one of: {WHATSAPP}; you will be asked again"
         )
         for m in messages
     ), messages
@@ -367,13 +416,17 @@ def test_form_multi_choice_keeps_the_profiles_order_and_adds_new_ticks_after(lib
         ("organisation.nation", "", "Select an option"),
         ("organisation.services", [], "Select at least one option"),
         ("messaging.apps", [], "Select at least one option"),
-        ("messaging.whatsapp", "sometimes", "'sometimes' is not one of the options: select from the list"),
-        ("organisation.services", ["children", "pets"], "'pets' is not one of the options: select from the list"),
+        ("messaging.whatsapp", "sometimes", f"'sometimes' is not one of the options. Choose one of: {WHATSAPP}"),
+        (
+            "organisation.services",
+            ["children", "pets"],
+            "'pets' is not one of the options. Choose from: Children and families, Adults",
+        ),
         ("training.induction", "maybe", "Select yes or no"),
         (
             "document.effective_date",
-            "1/12/2026",
-            "Enter a real date written year-month-day, such as 2026-12-01 (you entered '1/12/2026')",
+            "31/11/2026",
+            "31 November 2026 is not a date",
         ),
         ("document.review_months", "99", "Enter a whole number from 1 to 36 (you entered '99')"),
         ("document.review_months", "ten", "Enter a whole number from 1 to 36 (you entered 'ten')"),
@@ -495,3 +548,32 @@ def test_printed_commands_run_as_printed(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["./policy-builder", "wizard"])
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     assert program() == f"'{exe}'", "started as ./policy-builder: the full path works from any folder"
+
+
+def test_a_new_policys_length_is_counted_from_the_questionnaire(library):
+    from policy_builder.interview import new_policy_length
+
+    length = new_policy_length(library)
+    fresh = Interview(library, build_date=BUILD_DATE)
+    asked = [q for s in fresh.sections for q in fresh.applicable(s.id)]
+    assert length.questions == len(asked) and length.sections == len(library.questionnaire.sections)
+    assert length.minutes == (-(-len(asked) // 4), -(-len(asked) // 3))  # a minute for every 3 or 4 questions
+    assert f"There are about {len(asked)} questions in {length.sections} sections" in length.sentence()
+    # What to look up first: the record system, the emergency route, procedure names and contacts.
+    prompts = library.questionnaire.questions
+    for qid in ("messaging.record_system", "out_of_hours.emergency_route", "staff.code_of_conduct"):
+        assert prompts[qid].prompt in length.to_hand, qid
+    assert any(prompt == prompts["contacts.information_governance"].prompt for prompt in length.to_hand)
+    # Not what the person filling in knows already: their organisation's name, the policy's owner.
+    assert prompts["organisation.name"].prompt not in length.to_hand
+    assert prompts["document.owner"].prompt not in length.to_hand
+
+
+def test_a_questionnaire_with_fewer_questions_is_said_to_be_shorter(library):
+    from policy_builder.interview import new_policy_length
+
+    questionnaire = library.questionnaire
+    section = questionnaire.sections[-1].id
+    kept = {qid: q for qid, q in questionnaire.questions.items() if q.section != section}
+    smaller = dataclasses.replace(library, questionnaire=dataclasses.replace(questionnaire, questions=kept))
+    assert new_policy_length(smaller).questions < new_policy_length(library).questions

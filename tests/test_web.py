@@ -111,6 +111,11 @@ class Visitor:
         return self.submit(f"/section/{section_id}", changes, button)
 
 
+def date_fields(day: str, month: str, year: str, qid: str = "document.effective_date") -> dict[str, str]:
+    """GOV.UK's day / month / year fields for a date question, as the browser sends them."""
+    return {f"{qid}-day": day, f"{qid}-month": month, f"{qid}-year": year}
+
+
 def page_text(page: str) -> str:
     body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
@@ -235,18 +240,18 @@ def test_wrong_dates_numbers_and_options_say_what_to_enter(me):
     me.section("organisation", ORGANISATION)
     me.section(
         "document",
-        {"document.owner": "PSW", "document.effective_date": "1 December", "document.review_months": "forty"},
+        {"document.owner": "PSW", **date_fields("31", "11", "2026"), "document.review_months": "forty"},
     )
     assert me.status == 400
     messages = dict(error_summary(me.page))
-    assert messages["document-effective-date"].startswith(
-        "Enter a real date written year-month-day, such as 2026-12-01 (you entered '1 December')"
-    )
+    assert messages["document-effective-date"].startswith("31 November 2026 is not a date")
     assert messages["document-review-months"].startswith("Enter a whole number from 1 to 36 (you entered 'forty')")
-    me.section("document", {"document.effective_date": "2026-12-01", "document.review_months": "99"})
+    me.section("document", {**date_fields("1", "", "2026"), "document.review_months": "forty"})
+    assert dict(error_summary(me.page))["document-effective-date"].startswith("The date must include a month")
+    me.section("document", {**date_fields("1", "12", "2026"), "document.review_months": "99"})
     assert "Enter a whole number from 1 to 36 (you entered '99')" in me.text()
     me.section("document", {"document.review_months": "24", "document.protective_marking": "SECRET"})
-    assert "'SECRET' is not one of the options: select from the list" in me.text()
+    assert "'SECRET' is not one of the options. Choose one of: " in me.text()
     me.section("document", {"document.protective_marking": "OFFICIAL"})
     assert me.url == "/section/accounts_devices"
 
@@ -363,11 +368,14 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
         "The policy, in Word",
         "The practice guide, in Word",
         "The sources annex, in Word",
-        "The gap report",
+        "The gap report, in Word",
         "The staff summary, in Word",
         "Your answers (the profile)",
     ):
         assert title in me.text()
+    # The leaflet's reading level in words, not a formula's name.
+    assert re.search(r"The leaflet for people who use services is [a-z ]+ \(a reading age of about \d+\)", me.text())
+    assert "Flesch" not in me.text() and "grade" not in me.text()
     assert "right-click the contents list and choose Update Field" in me.text()
     links = re.findall(r'href="(/download/[^"]+)"', me.page)
     names = [link.rsplit("/", 1)[1] for link in links]
@@ -378,6 +386,7 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
         "testshire-practice-guide.md",
         "testshire-sources-annex.docx",
         "testshire-sources-annex.md",
+        "testshire-gap-report.docx",
         "testshire-gap-report.md",
         "testshire-staff-summary.docx",
         "testshire-staff-summary.md",
@@ -394,6 +403,9 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
     assert "Testshire County Council" in text
     report = me.client.get("/download/testshire-gap-report.md").get_data(as_text=True)
     assert "Testshire" in report
+    gap_word = Document(io.BytesIO(me.client.get("/download/testshire-gap-report.docx").data))
+    first_heading = report.splitlines()[0].lstrip("# ").strip()
+    assert first_heading in "\n".join(p.text for p in gap_word.paragraphs), "the same report, in Word"
     profile = me.client.get("/download/testshire.yaml").get_data(as_text=True)
     assert yaml.safe_load(profile)["organisation"]["name"] == "Testshire County Council"
     leaflet = Document(io.BytesIO(me.client.get("/download/testshire-leaflet.docx").data))
@@ -491,7 +503,7 @@ def finish_downloads(me: Visitor) -> dict[str, bytes]:
     """Every file the finish page offers, fetched by its link: name -> content."""
     assert me.url == "/finish"
     links = re.findall(r'href="(/download/[^"]+)"', me.page)
-    assert len(links) == 12 and "Your answers (the profile)" in me.text()
+    assert len(links) == 13 and "Your answers (the profile)" in me.text()
     files = {}
     for link in links:
         response = me.client.get(link)
@@ -542,7 +554,7 @@ def test_a_bad_date_keeps_everything_else_typed_on_the_page_going_back_or_forwar
         "document.owner": "Head of Quality",
         "document.approved_by": "Corporate Policy Board",
         "document.version": "3.1",
-        "document.effective_date": "31 February",
+        **date_fields("31", "2", "2027"),
     }
     me.section("document", typed)
     assert me.status == 400
@@ -552,14 +564,15 @@ def test_a_bad_date_keeps_everything_else_typed_on_the_page_going_back_or_forwar
     me.get("/section/document")
     for qid in ("document.owner", "document.approved_by", "document.version"):
         assert f'value="{typed[qid]}"' in me.page, qid
-    assert 'value="31 February"' in me.page, "the date as typed, to correct"
+    for part, value in (("day", "31"), ("month", "2"), ("year", "2027")):
+        assert re.search(rf'name="document.effective_date-{part}" value="{value}"', me.page), "the date as typed"
     assert "Check this answer" in me.text()
     # Going back before any error: the page's answers go back too.
-    me.section("document", {"document.owner": "Head of Service", "document.effective_date": ""}, button="previous")
+    me.section("document", {"document.owner": "Head of Service", **date_fields("", "", "")}, button="previous")
     assert me.url == "/section/organisation"
     me.get("/section/document")
     assert 'value="Head of Service"' in me.page and 'value="Corporate Policy Board"' in me.page
-    me.section("document", {"document.effective_date": "2027-04-01"})
+    me.section("document", date_fields("1", "4", "2027"))
     assert me.url == "/section/accounts_devices"
     assert "Check this answer" not in me.text()
 
@@ -972,3 +985,65 @@ def test_serve_help_lists_its_options():
 def test_the_cli_does_not_import_flask_until_serve_runs():
     code = "import sys, policy_builder.cli; assert 'flask' not in sys.modules, 'flask imported at start'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_reading_level_in_words():
+    from policy_builder.web.app import reading_in_words
+
+    assert reading_in_words(4.2) == "easy to read for most adults (a reading age of about 9)"
+    assert reading_in_words(7.4) == "fairly easy to read for most adults (a reading age of about 12)"
+    assert reading_in_words(10.0) == "needs a confident reader (a reading age of about 15)"
+    assert reading_in_words(14.0) == "hard to read for many adults (a reading age of about 19)"
+
+
+def test_managers_never_see_a_question_id(me, library):
+    """Every page a manager reads, from the first section to the finish page, names questions in words."""
+    ids = set(library.questionnaire.questions)
+    seen: list[tuple[str, str]] = []
+
+    def look() -> None:
+        text = me.text()
+        seen.extend((me.url, qid) for qid in ids if re.search(rf"(?<![\w.]){re.escape(qid)}(?![\w.])", text))
+
+    answer_everything(me)
+    look()
+    me.get("/review")
+    look()
+    for section in library.questionnaire.sections:
+        me.get(f"/section/{section.id}")
+        look()
+    me.get("/review")
+    me.submit("/build")
+    assert me.url == "/finish"
+    look()
+    assert seen == []
+
+
+def test_an_uploaded_answer_that_will_not_do_is_explained_with_the_options_labels(me, library):
+    content = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
+    bad = re.sub(r"(?m)^(\s+whatsapp:) \S+$", r"\1 sometimes", content, count=1)
+    assert bad != content
+    upload(me, "from-a-colleague.yaml", bad.encode())
+    text = me.text()
+    labels = library.questionnaire.questions["messaging.whatsapp"].choices
+    assert (
+        "from-a-colleague.yaml:39: the answer 'sometimes' to “May staff use WhatsApp or similar messaging apps "
+        "with people who use services?” is not one of the options. Choose one of: "
+    ) in text
+    assert all(choice.label in text for choice in labels)
+    assert "messaging.whatsapp" not in text and "not_allowed" not in text
+
+
+def test_the_start_page_says_how_long_and_what_to_have_to_hand(me, library):
+    from policy_builder.interview import new_policy_length
+
+    length = new_policy_length(library)
+    me.get("/")
+    text = me.text()
+    low, high = length.minutes
+    assert f"There are about {length.questions} questions in {length.sections} sections" in text
+    assert f"which take about {low} to {high} minutes (about a minute for every 3 or 4 questions)" in text
+    assert "It helps to have these to hand before you start:" in text
+    for qid in ("messaging.record_system", "out_of_hours.emergency_route", "contacts.information_governance"):
+        assert library.questionnaire.questions[qid].prompt in text
+    assert "11 short sections" not in text

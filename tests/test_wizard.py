@@ -352,14 +352,18 @@ def test_a_broken_profile_is_one_line_and_exit_2(library, write_profile):
 def test_bad_answers_are_explained_and_asked_again(library, tmp_path):
     save = tmp_path / "p.yaml"
     lines = ["Testham Council", "", "7", "1", "9", "1", "1,2", "maybe", "n"]  # section 1, with two bad answers
-    lines += ["", "Head of Service", "", "", "1/12/2026", "2026-12-01", "40", "12"]  # section 2
+    lines += ["", "Head of Service", "", "", "31/11/2026", "1 December 2026", "40", "12"]  # section 2
     result = run(library, ["--save", save], "\n".join(lines) + "\n")
     output = flat(result.output)
-    assert "Number: 7 '7' is not one of the options: type a number from 1 to 4. Please try again. Number: 1" in output
-    assert "'9' is not one of the options: type a number from 1 to 5. Please try again." in output
+    assert (
+        "Number: 7 '7' is not one of the options. Choose one of: England, Wales, Scotland, Northern Ireland" in output
+    )
+    assert "(type a number from 1 to 4). Please try again. Number: 1" in output
+    assert "'9' is not one of the options. Choose one of: " in output
+    assert "(type a number from 1 to 5). Please try again." in output
     assert "'maybe' is not yes or no: type y or n. Please try again." in output
     assert "An answer is needed here: text." in output  # Enter on a required question with no answer yet
-    assert "'1/12/2026' is not a date written YYYY-MM-DD, such as 2026-12-01. Please try again." in output
+    assert "31 November 2026 is not a date. Please try again." in output
     assert "'40' is not a whole number from 1 to 36. Please try again." in output
     # The input ran out part-way: the profile is not written; the answers so far are kept as a draft.
     assert result.exit_code == 1
@@ -596,3 +600,16 @@ def test_saving_an_edited_profile_under_a_new_name_keeps_its_comments(library, t
     original = EXAMPLE.read_text(encoding="utf-8")
     assert new.read_text(encoding="utf-8") == original.replace("whatsapp: keep_in_touch", "whatsapp: permitted")
     assert EXAMPLE.read_text(encoding="utf-8") == original
+
+
+def test_the_first_screen_says_how_long_a_new_policy_takes(library, tmp_path):
+    from policy_builder.interview import new_policy_length
+
+    length = new_policy_length(library)
+    result = run(library, ["--save", tmp_path / "p.yaml"], "")
+    output = flat(result.output)
+    low, high = length.minutes
+    assert f"There are about {length.questions} questions in {length.sections} sections" in output
+    assert f"about {low} to {high} minutes" in output
+    assert "It helps to have these to hand:" in output
+    assert f"- {library.questionnaire.questions['out_of_hours.emergency_route'].prompt}" in output

@@ -39,7 +39,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.utils import secure_filename
 
 from ..errors import PolicyBuilderError, ProfileError, display_path
-from ..interview import Interview, SectionForm, describe_answer, form_value
+from ..interview import Interview, SectionForm, describe_answer, form_value, new_policy_length
 from ..library import Library
 from ..models import GapWarning, Question
 
@@ -59,6 +59,7 @@ DOWNLOADS = (
     "guide-md",
     "annex-docx",
     "annex-md",
+    "gaps-docx",
     "gaps",
     "summary-docx",
     "summary-md",
@@ -161,6 +162,7 @@ def create_app(
     profiles = Path(profiles_dir).absolute()
     drafts = Drafts(Path(temp_root))
     sections = [s.id for s in library.questionnaire.sections]
+    length = new_policy_length(library)  # said on the start page: counted once, from the questionnaire
 
     # --- safety: the host, the CSRF token, the headers ----------------------------------------------
     @app.before_request
@@ -296,6 +298,7 @@ def create_app(
                 profiles_dir=display_path(profiles),
                 errors=errors or [],
                 max_kb=MAX_UPLOAD_BYTES // 1024,
+                length=length,
             ),
             status,
         )
@@ -535,6 +538,11 @@ def create_app(
             if question.id in asked:
                 if question.type == "multi":
                     given[question.id] = request.form.getlist(question.id)
+                elif question.type == "date" and f"{question.id}-day" in request.form:
+                    # GOV.UK's day / month / year fields, kept as typed so a mistake is shown to correct.
+                    given[question.id] = {
+                        part: request.form.get(f"{question.id}-{part}", "") for part in ("day", "month", "year")
+                    }
                 else:
                     given[question.id] = request.form.get(question.id, "")
         return given
@@ -667,7 +675,22 @@ def create_app(
         shutil.rmtree(out, ignore_errors=True)
         result = build_profile(library, saved, out, FORMATS, build_date=build_date)
         paths = output_paths(out, result.policy.slug)
-        draft.built = [(kind, paths[kind]) for kind in DOWNLOADS if paths[kind] in result.written]
+        built = {kind: paths[kind] for kind in DOWNLOADS if kind in paths and paths[kind] in result.written}
+        if "gaps" in built:
+            # Managers open Word, not Markdown: the gap report is offered in Word too.
+            from ..render.docx import render_report_docx
+
+            gaps_docx = built["gaps"].with_suffix(".docx")
+            gaps_docx.write_bytes(
+                render_report_docx(
+                    built["gaps"].read_text(encoding="utf-8"),
+                    title="Gap report",
+                    author=str(draft.interview.answers.get("organisation.name") or ""),
+                    category="Gap report",
+                )
+            )
+            built["gaps-docx"] = gaps_docx
+        draft.built = [(kind, built[kind]) for kind in DOWNLOADS if kind in built]
         draft.downloads = {path.name: path for _, path in draft.built}
         draft.downloads[saved.name] = saved.absolute()
         draft.built_gaps = result.warnings
@@ -686,7 +709,7 @@ def create_app(
             profile={"name": profile.name, "size": _size(profile)},
             saved=display_path(profile),
             gaps=_gaps_view(draft.built_gaps),
-            leaflet_grade=draft.leaflet_grade,
+            leaflet_reading=reading_in_words(draft.leaflet_grade) if draft.leaflet_grade is not None else None,
             organisation=draft.interview.answers.get("organisation.name", ""),
             notices=_take_notices(draft),
             command=_program(),
@@ -898,6 +921,24 @@ def _plain_error(exc: ProfileError, path: Path, name: str) -> str:
     where = name + (f", line {exc.line}" if exc.line else "")
     message = exc.message.replace(str(path), name)
     return f"{where}: {message[:1].upper()}{message[1:]}" + ("" if message.endswith(".") else ".")
+
+
+def reading_in_words(grade: float) -> str:
+    """A Flesch-Kincaid grade as a manager would say it: who can read it easily, and the reading age.
+
+    The grade is a US school year; adding 5 gives a reading age in years (readability.py says so).
+    The bands follow common plain-English practice: about 9-11 is what most adults read with ease.
+    """
+    age = round(grade + 5)
+    if age <= 11:
+        ease = "easy to read for most adults"
+    elif age <= 13:
+        ease = "fairly easy to read for most adults"
+    elif age <= 16:
+        ease = "needs a confident reader"
+    else:
+        ease = "hard to read for many adults"
+    return f"{ease} (a reading age of about {age})"
 
 
 def _program() -> str:
