@@ -22,7 +22,7 @@ CLAIMS_FILE = "legal-claims.yaml"
 # Kinds of source document whose citation means a clause states law or a regulator's rule.
 LEGAL_KINDS = ("law", "code", "regulator")
 # Nation facts that are not statements of law (names, switches and item ids).
-NOT_LAW_FACTS = {"name", "standards_source"}
+NOT_LAW_FACTS = {"name", "standards_source", "safeguarding_procedures"}  # names and terms, not statements of law
 _FIELDS = {
     "claim",
     "nations",
