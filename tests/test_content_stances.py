@@ -392,3 +392,14 @@ def test_a_public_page_is_viewing_and_messages_are_deleted_only_once_saved(libra
     assert "never delete it before it is saved to the record" in " ".join(
         clause_text(policy, "records.digital-contact-is-record").split()
     )
+
+
+def test_scotland_names_its_child_and_adult_protection_procedures(library, answers_for):
+    scottish = build(library, answers_for, organisation__nation="scotland")
+    english = build(library, answers_for)
+    for policy, term, other in (
+        (scottish, "the child protection and adult support and protection procedures", "the safeguarding procedures"),
+        (english, "the safeguarding procedures", "adult support and protection"),
+    ):
+        words = " ".join(text_of(policy).split())
+        assert term in words and other not in words
