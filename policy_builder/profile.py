@@ -417,7 +417,7 @@ def draft_info(path: str | Path) -> DraftFile | None:
             of = named if named.is_absolute() else path.parent.parent / named
         elif ", saved " in mark:
             saved = mark.split(", saved ", 1)[1].split(".", 1)[0].strip()
-    return DraftFile(path=path, of=of, saved=saved, organisation=_organisation(path))
+    return DraftFile(path=path, of=of, saved=saved, organisation=organisation_name(path))
 
 
 def list_drafts(folder: str | Path, *, of: Path | None = None) -> list[DraftFile]:
@@ -499,7 +499,8 @@ def _strip_draft_marks(text: str) -> str:
     return "".join(lines)
 
 
-def _organisation(path: Path) -> str | None:
+def organisation_name(path: Path) -> str | None:
+    """The organisation a profile or draft is for, to tell them apart in a list (None if unreadable)."""
     try:
         data = _yaml.load(path, ProfileError).data
     except ProfileError:

@@ -278,6 +278,8 @@ def create_app(
         return _start_page()
 
     def _start_page(errors: list[tuple[str, str]] | None = None, status: int = 200) -> Any:
+        from ..profile import organisation_name
+
         draft = _draft()
         return (
             render_template(
@@ -285,7 +287,7 @@ def create_app(
                 draft=draft,
                 draft_name=(draft.interview.answers.get("organisation.name") if draft else None),
                 resume=_resume_url(draft) if draft else None,
-                profiles=[(path, _organisation_name(path)) for path in _profile_files(profiles)],
+                profiles=[(path, organisation_name(path)) for path in _profile_files(profiles)],
                 waiting=[
                     {
                         "name": info.path.name,
@@ -901,19 +903,6 @@ def _profile_files(profiles: Path) -> list[Path]:
     return sorted(
         p for p in profiles.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")
     )
-
-
-def _organisation_name(path: Path) -> str | None:
-    """The organisation a profile is for, to tell profiles apart on the start page (None if unreadable)."""
-    from .. import _yaml
-
-    try:
-        data = _yaml.load(path, ProfileError).data
-    except ProfileError:
-        return None
-    block = data.get("organisation") if isinstance(data, dict) else None
-    name = block.get("name") if isinstance(block, dict) else None
-    return name if isinstance(name, str) and name.strip() else None
 
 
 def _plain_error(exc: ProfileError, path: Path, name: str) -> str:
