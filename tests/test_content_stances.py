@@ -403,3 +403,12 @@ def test_scotland_names_its_child_and_adult_protection_procedures(library, answe
     ):
         words = " ".join(text_of(policy).split())
         assert term in words and other not in words
+
+
+def test_the_guide_explains_messaging_apps_only_where_the_policy_allows_them(library, answers_for):
+    guide_text = {}
+    for stance in ("not_allowed", "keep_in_touch"):
+        policy = build(library, answers_for, messaging__whatsapp=stance)
+        guide_text[stance] = next(c.text for c in policy.guide_clauses if c.id == "messaging.calls-and-texts-guide")
+    assert "messaging apps" not in guide_text["not_allowed"] and "group chat" not in guide_text["not_allowed"]
+    assert "Ordinary messaging apps show" in guide_text["keep_in_touch"]
