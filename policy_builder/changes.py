@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .templating import markdown_escape
@@ -283,3 +284,33 @@ def since_markdown(changes: Changes) -> str:
     for qid, before, after in changes.answers:
         items.append(f"- Changed the answer to `{qid}` from {show(before)} to {show(after)}.")
     return "\n".join(items) if items else "No changes to clauses or answers."
+
+
+def redline_author(changes: Changes) -> str:
+    """Whose revisions the redline's are: the clause library release the new policy was built from."""
+    version = changes.new.get("library", {}).get("version") or "unknown"
+    return f"Clause library {version}"
+
+
+def render_redline(changes: Changes, old: Path, new: Path, target: Path) -> bytes:
+    """The new policy's Word file with every change from the old one as a tracked change.
+
+    Made from the two Word files, so both must be .docx; each revision is authored as the new policy's
+    clause library release and dated the day the new policy was built."""
+    from .errors import PolicyBuilderError, display_path
+    from .render.docx.redline import RedlineError, render_redline_docx
+
+    if target.suffix.lower() != ".docx":
+        raise PolicyBuilderError(f"--redline: {display_path(target)} must end in .docx (it is a Word document)")
+    for path in (old, new):
+        if path.suffix.lower() != ".docx":
+            raise PolicyBuilderError(
+                f"--redline: {display_path(path)} is not a .docx; the redline is made from the two policies' "
+                "Word files (OLD and NEW as .docx)"
+            )
+    built = str(changes.new.get("built") or "")
+    date = f"{built}T00:00:00Z" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", built) else "1970-01-01T00:00:00Z"
+    try:
+        return render_redline_docx(old.read_bytes(), new.read_bytes(), redline_author(changes), date)
+    except RedlineError as exc:
+        raise PolicyBuilderError(f"--redline: {exc}") from None

@@ -532,9 +532,16 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write a summary of changes for approval: .md or .docx.",
 )
+@click.option(
+    "--redline",
+    "redline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the new policy with every change from the old one tracked (Word's w:ins / w:del), "
+    "for legal review: a .docx, from OLD and NEW as .docx.",
+)
 @click.pass_context
 @user_errors
-def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Path | None) -> None:
+def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Path | None, redline: Path | None) -> None:
     """Show what changed between two issued policies (.md, .docx or manifest .json)."""
     from .changes import compare, render_markdown, render_terminal
     from .errors import PolicyBuilderError, display_path
@@ -542,23 +549,29 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
     from .output import atomic_write
 
     result = compare(read_manifest(old), read_manifest(new))
+    if output is not None and output.suffix.lower() not in (".md", ".docx"):
+        raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
+    if redline is not None:
+        from .changes import render_redline
+
+        atomic_write(redline, render_redline(result, old, new, redline))
     if output is not None:
         summary = render_markdown(result)
         if output.suffix.lower() == ".md":
             atomic_write(output, summary)
-        elif output.suffix.lower() == ".docx":
+        else:
             from .render.docx import render_report_docx
 
             organisation = str(result.new.get("organisation") or "")
             atomic_write(output, render_report_docx(summary, title="Summary of changes", author=organisation))
-        else:
-            raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_terminal(result), nl=False)
         if output is not None:
             click.echo(f"Summary of changes written to {display_path(output)}")
+        if redline is not None:
+            click.echo(f"Tracked changes (redline) written to {display_path(redline)}")
 
 
 @main.command()

@@ -57,6 +57,14 @@ def _check_policy(library: Library, manifest: dict[str, Any], path: Path, today:
         due = True
         lines.append("Clauses that would change if the policy were rebuilt now:")
         lines.extend(f"  {line}" for line in changed)
+    asked = new_questions(library, manifest, path)
+    if asked:
+        due = True
+        lines.append(
+            "New questions since this policy was built (answer them with "
+            "'policy-builder wizard --profile PROFILE --only-new'):"
+        )
+        lines.extend(f"  {qid}: {library.questionnaire.questions[qid].prompt}" for qid in asked)
     if not due:
         lines.append("Not due for review.")
     return lines, due
@@ -86,6 +94,29 @@ def changed_clauses(library: Library, manifest: dict[str, Any], path: Path | Non
         for c in result.reworded
     ]
     return lines
+
+
+def new_questions(library: Library, manifest: dict[str, Any], path: Path | None = None) -> list[str]:
+    """Questions added since the policy's questionnaire that apply to its recorded answers: the ones
+    `wizard --only-new` asks. A manifest records every question its questionnaire had, so a question
+    it does not mention is new to it."""
+    from .questionnaire import build_context, evaluate, resolve_answers, version_key
+
+    recorded = manifest.get("answers", {})
+    written_for = manifest.get("library", {}).get("questionnaire_version")
+    questions = library.questionnaire.questions
+    fresh = [
+        qid
+        for qid, question in questions.items()
+        if qid not in recorded and (written_for is None or version_key(question.since) > version_key(written_for))
+    ]
+    if not fresh:
+        return []
+    known = {qid: v for qid, v in recorded.items() if qid in questions}
+    built = dt.date.fromisoformat(manifest["built"])
+    answers = resolve_answers(library.questionnaire, known, library.nations, path=path, build_date=built)
+    context = build_context(library.questionnaire, answers.values, library.nations, built)
+    return [qid for qid in fresh if not questions[qid].when or evaluate(questions[qid].when, context)]
 
 
 def nation_of(target: Path, library: Library) -> str | None:
