@@ -146,6 +146,13 @@ def _row_key(row: etree._Element) -> tuple:
     return tuple("\n".join(paragraph_text(p) for p in cell.iter(w("p"))) for cell in row.findall(w("tc")))
 
 
+def _bookmarks(block: etree._Element) -> set[str]:
+    """The names of the bookmarks a paragraph carries (a clause heading's is named after the clause)."""
+    if block.tag != w("p"):
+        return set()
+    return {b.get(w("name"), "") for b in block.iter(w("bookmarkStart"))} - {"", "_GoBack"}
+
+
 def _block_words(block: etree._Element) -> list[str]:
     if block.tag == w("p"):
         return paragraph_text(block).split()
@@ -207,11 +214,11 @@ def _merge_changed(
     yield from (_inserted_block(b, revisions) for b in new[j:])
 
 
-def _similarity(a: list[str], b: list[str], a_set: set[str], b_set: set[str]) -> float:
+def _similarity(a: list[str], b: list[str], a_set: set[str], b_set: set[str], bound: bool = True) -> float:
     if not a or not b:
         return 0.0
     # A cheap bound first: most pairs share too few words to be worth the real comparison.
-    if 2 * len(a_set & b_set) / (len(a_set) + len(b_set)) < SIMILAR:
+    if bound and 2 * len(a_set & b_set) / (len(a_set) + len(b_set)) < SIMILAR:
         return 0.0
     return difflib.SequenceMatcher(a=a, b=b, autojunk=False).ratio()
 
@@ -221,12 +228,21 @@ def _pairs(old: list[etree._Element], new: list[etree._Element]) -> list[tuple[i
     the pairing with the most similarity in all (a weighted longest common subsequence)."""
     old_words, new_words = [_block_words(b) for b in old], [_block_words(b) for b in new]
     old_sets, new_sets = [set(x) for x in old_words], [set(x) for x in new_words]
+    old_marks, new_marks = [_bookmarks(b) for b in old], [_bookmarks(b) for b in new]
 
     def score(i: int, j: int) -> float:
         if old[i].tag != new[j].tag:
             return 0.0
         if old[i].tag == w("tbl"):
             return 1.0  # tables in the same place are the same table, changed
+        if old_marks[i] or new_marks[j]:
+            # Clause and section headings carry a bookmark named after the clause: the same name is the
+            # same clause (renumbered or retitled); different names, or none, are different paragraphs,
+            # however alike ("No messaging apps" is not "No messaging apps on computers", and a
+            # heading is not the guide pointer that repeats its title).
+            if not old_marks[i] & new_marks[j]:
+                return 0.0
+            return max(SIMILAR, _similarity(old_words[i], new_words[j], old_sets[i], new_sets[j], bound=False))
         s = _similarity(old_words[i], new_words[j], old_sets[i], new_sets[j])
         return s if s >= SIMILAR else 0.0
 
@@ -369,7 +385,13 @@ def _changed_table(old: etree._Element, new: etree._Element, revisions: _Revisio
 def _changed_row(old: etree._Element, new: etree._Element, revisions: _Revisions) -> etree._Element:
     out = copy.deepcopy(new)
     for old_cell, cell in zip(old.findall(w("tc")), out.findall(w("tc")), strict=True):
-        merged = _merge_blocks(_blocks(old_cell), _blocks(cell), revisions)
+        old_blocks, new_blocks = _blocks(old_cell), _blocks(cell)
+        if [b.tag for b in old_blocks] == [b.tag for b in new_blocks] == [w("p")]:
+            # One paragraph each ("1.0" and "1.1"): changed in place, as a cell cannot lose its last paragraph.
+            if _block_key(old_blocks[0]) != _block_key(new_blocks[0]):
+                cell.replace(new_blocks[0], _changed_paragraph(old_blocks[0], new_blocks[0], revisions))
+            continue
+        merged = _merge_blocks(old_blocks, new_blocks, revisions)
         _keep_last_mark(merged)
         for child in _blocks(cell):
             cell.remove(child)
