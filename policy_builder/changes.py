@@ -81,6 +81,11 @@ class Changes:
     answers: list[tuple[str, Any, Any]] = field(default_factory=list)
     new_gaps: list[dict[str, Any]] = field(default_factory=list)
     resolved_gaps: list[dict[str, Any]] = field(default_factory=list)
+    # Questions the old issue's questionnaire did not have: their answers are first answers, not changes.
+    new_questions: set[str] = field(default_factory=set)
+
+    def before(self, qid: str, value: Any) -> str:
+        return "(new question)" if qid in self.new_questions else show(value)
 
     @property
     def empty(self) -> bool:
@@ -115,7 +120,9 @@ class Changes:
             "clauses_added": [clause(c) for c in self.added],
             "clauses_removed": [clause(c) for c in self.removed],
             "clauses_reworded": [clause(c) for c in self.reworded],
-            "answers_changed": [{"question": q, "old": o, "new": n} for q, o, n in self.answers],
+            "answers_changed": [
+                {"question": q, "old": o, "new": n, "new_question": q in self.new_questions} for q, o, n in self.answers
+            ],
             "gaps_new": self.new_gaps,
             "gaps_resolved": self.resolved_gaps,
         }
@@ -170,6 +177,8 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
         if cid not in new_clauses:
             changes.removed.append(ClauseChange(cid, o["title"], o["number"], None, old_version=o.get("version")))
     old_answers, new_answers = old.get("answers", {}), new.get("answers", {})
+    # A manifest records every question of its questionnaire, so one it lacks was added since.
+    changes.new_questions = {qid for qid in new_answers if old_answers and qid not in old_answers}
     for qid in [*new_answers, *[q for q in old_answers if q not in new_answers]]:
         before, after = old_answers.get(qid), new_answers.get(qid)
         if before != after:
@@ -224,7 +233,7 @@ def render_markdown(changes: Changes) -> str:
     if changes.answers:
         lines += ["## Answers changed", "", "| Question | Before | After |", "| --- | --- | --- |"]
         for qid, before, after in changes.answers:
-            lines.append(f"| `{qid}` | {_cell(show(before))} | {_cell(show(after))} |")
+            lines.append(f"| `{qid}` | {_cell(changes.before(qid, before))} | {_cell(show(after))} |")
         lines.append("")
     if changes.new_gaps:
         lines += ["## New gaps", ""]
@@ -257,7 +266,7 @@ def render_terminal(changes: Changes) -> str:
         out.append(f"  ~ {c.new_number} {c.title}")
         out.append(f"      {word_diff_terminal(c.old_text, c.new_text)}")
     for qid, before, after in changes.answers:
-        out.append(f"  answer {qid}: {show(before)} -> {show(after)}")
+        out.append(f"  answer {qid}: {changes.before(qid, before)} -> {show(after)}")
     for g in changes.new_gaps:
         out.append(f"  new gap [{g['severity']}]: {g['message']}")
     for g in changes.resolved_gaps:
@@ -282,7 +291,10 @@ def since_markdown(changes: Changes) -> str:
     for c in changes.reworded:
         items.append(f"- Reworded {c.new_number} {c.title}.")
     for qid, before, after in changes.answers:
-        items.append(f"- Changed the answer to `{qid}` from {show(before)} to {show(after)}.")
+        if qid in changes.new_questions:
+            items.append(f"- Answered the new question `{qid}`: {show(after)}.")
+        else:
+            items.append(f"- Changed the answer to `{qid}` from {show(before)} to {show(after)}.")
     return "\n".join(items) if items else "No changes to clauses or answers."
 
 

@@ -536,8 +536,8 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
     "--redline",
     "redline",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the new policy with every change from the old one tracked (Word's w:ins / w:del), "
-    "for legal review: a .docx, from OLD and NEW as .docx.",
+    help="Also write the new policy with every change from OLD shown as a Word tracked change, for legal "
+    "review (a .docx; OLD and NEW must be .docx).",
 )
 @click.pass_context
 @user_errors

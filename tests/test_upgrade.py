@@ -13,6 +13,7 @@ in LibreOffice, as a lawyer would open it.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -221,6 +222,7 @@ class Upgrade:
     redline: Path
     summary: Path
     check_new: str
+    changes_json: str
 
 
 @pytest.fixture(scope="module")
@@ -267,6 +269,7 @@ def upgrade(library, tmp_path_factory) -> Upgrade:
         redline=redline,
         summary=summary,
         check_new=run("check", new).output,
+        changes_json=run("changes", old, new, "--json").output,
     )
 
 
@@ -337,7 +340,7 @@ def test_build_previous_adds_the_version_history(upgrade, library):
     policy = text_only(texts(body(upgrade.new.read_bytes())))
     assert "Version history" in policy
     assert "Changes since version 1.0:" in policy
-    assert any(line.startswith("Changed the answer to surveillance.powers") for line in policy), "the new question"
+    assert "Answered the new question surveillance.powers: directed_and_chis." in policy
     # Rebuilt from today's library with every question answered, the new policy is not due for rebuilding.
     assert "Clauses that would change" not in upgrade.check_new
     assert "New questions" not in upgrade.check_new
@@ -346,6 +349,16 @@ def test_build_previous_adds_the_version_history(upgrade, library):
 def test_changes_writes_the_board_summary_and_the_redline(upgrade, library):
     assert "Summary of changes written to" in upgrade.changes
     assert "Tracked changes (redline) written to" in upgrade.changes
+    assert "answer surveillance.powers: (new question) -> directed_and_chis" in upgrade.changes
+    report = json.loads(upgrade.changes_json)
+    answered = {a["question"]: a for a in report["answers_changed"]}
+    assert answered["surveillance.powers"]["new_question"] is True
+    assert answered["document.version"] == {
+        "question": "document.version",
+        "old": "1.0",
+        "new": "1.1",
+        "new_question": False,
+    }
     summary = texts(body(upgrade.summary.read_bytes()))
     assert any("Summary of changes" in text for _style, text in summary)
     redline = upgrade.redline.read_bytes()
