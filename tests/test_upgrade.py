@@ -336,7 +336,7 @@ def test_build_previous_adds_the_version_history(upgrade, library):
     history = manifest["history"]
     assert [(h["version"], h["date"]) for h in history] == [("1.0", "2026-12-01"), ("1.1", "2027-01-04")]
     assert history[0]["summary"] == "Issued."
-    assert "clauses reworded" in history[1]["summary"] and "3 answers changed" in history[1]["summary"]
+    assert re.search(r"\d+ clauses reworded; \d+ answers changed", history[1]["summary"]), history[1]
     policy = text_only(texts(body(upgrade.new.read_bytes())))
     assert "Version history" in policy
     assert "Changes since version 1.0:" in policy
