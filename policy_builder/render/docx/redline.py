@@ -24,6 +24,7 @@ by `check` or `changes`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import io
 import re
@@ -410,13 +411,28 @@ def _changed_paragraph(old: etree._Element, new: etree._Element, revisions: _Rev
     matcher = difflib.SequenceMatcher(a=[t.key for t in old_tokens], b=[t.key for t in new_tokens], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            ops.extend(("=", t) for t in new_tokens[j1:j2])
+            for old_token, new_token in zip(old_tokens[i1:i2], new_tokens[j1:j2], strict=True):
+                ops.extend(_same_word(old_token, new_token))
             continue
         ops.extend(("-", t) for t in old_tokens[i1:i2])
         ops.extend(("+", t) for t in new_tokens[j1:j2])
     out.extend(_emit(ops, revisions))
     out.extend(copy.deepcopy(b) for b in ends)
     return out
+
+
+def _same_word(old: Token, new: Token) -> list[tuple[str, Token]]:
+    """A word in both issues; only the space after it may differ ("use" ending a title that went on
+    before), and then just that space is tracked, so rejecting gives back the old text exactly."""
+    if old.text == new.text or old.text is None or new.text is None:
+        return [("=", new)]
+    word = new.text.rstrip()
+    ops = [("=", dataclasses.replace(new, text=word))]
+    if old.text[len(word) :]:
+        ops.append(("-", dataclasses.replace(old, text=old.text[len(word) :])))
+    if new.text[len(word) :]:
+        ops.append(("+", dataclasses.replace(new, text=new.text[len(word) :])))
+    return ops
 
 
 def _record_style_change(p: etree._Element, old: etree._Element, revisions: _Revisions) -> None:
@@ -554,7 +570,8 @@ def _tokens(p: etree._Element) -> tuple[list[Token], list[etree._Element], list[
         props, where = _props_key(r_pr), _link_key(link)
         if isinstance(content, str):
             for word in _WORDS.findall(content):
-                tokens.append(Token(word, r_pr, link, key=("t", word, props, where)))
+                # Compared without the space after it: "use" ends one issue's title and goes on in the other's.
+                tokens.append(Token(word, r_pr, link, key=("t", word.rstrip() or word, props, where)))
         else:
             xml = etree.tostring(content, method="c14n")
             tokens.append(
@@ -575,7 +592,8 @@ def _emit(ops: list[tuple[str, Token]], revisions: _Revisions) -> list[etree._El
         link = token.link
         if op == "-" and link is not None and any(k.endswith("}id") for k in link.attrib):
             link = None  # removed words need no link, and the old file's relationship ids mean nothing here
-        if link is not open_link[0]:
+        # One link in both issues stays one w:hyperlink, whichever issue's words are inside it.
+        if (link is None) != (open_link[0] is None) or _link_key(link) != _link_key(open_link[0]):
             written = None
             if link is not None:
                 written = etree.Element(link.tag, attrib=dict(link.attrib))
