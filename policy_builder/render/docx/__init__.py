@@ -7,7 +7,8 @@ The only package (with render/docx_check.py) that touches Word XML:
 - writer.py: the Writer, which writes blocks (render/blocks.py) as styled paragraphs and tables;
 - layouts.py: the policy, the practice guide and the sources annex;
 - handouts.py: the staff summary and the leaflet;
-- reports.py: the summary of changes.
+- reports.py: the summary of changes;
+- redline.py: the new policy with every change from an old issue as a Word tracked change.
 """
 
 from __future__ import annotations
