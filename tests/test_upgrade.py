@@ -369,6 +369,8 @@ def test_changes_writes_the_board_summary_and_the_redline(upgrade, library):
     assert {m.get(w("date")) for m in marks} == {f"{built}T00:00:00Z"}
     names = zipfile.ZipFile(io.BytesIO(redline)).namelist()
     assert "customXml/policy-builder-manifest.xml" not in names, "a redline must not pass for an issued policy"
+    settings = etree.fromstring(zipfile.ZipFile(io.BytesIO(redline)).read("word/settings.xml"))
+    assert settings.find(w("trackRevisions")) is not None, "a reviewer's own edits are tracked too"
 
 
 def test_accepting_all_gives_the_new_policy_and_rejecting_all_the_old(upgrade):

@@ -663,6 +663,33 @@ def _append_text(run: etree._Element, text: str, deleted: bool) -> None:
 
 # --- the package --------------------------------------------------------------------------------
 
+SETTINGS = "word/settings.xml"
+# The settings that come before w:trackRevisions in Word's schema (CT_Settings is a sequence).
+_BEFORE_TRACKING = {
+    w(name)
+    for name in (
+        "writeProtection view zoom removePersonalInformation removeDateAndTime doNotDisplayPageBoundaries "
+        "displayBackgroundShape printPostScriptOverText printFractionalCharacterWidth printFormsData "
+        "embedTrueTypeFonts embedSystemFonts saveSubsetFonts saveFormsData mirrorMargins alignBordersAndEdges "
+        "bordersDoNotSurroundHeader bordersDoNotSurroundFooter gutterAtTop hideSpellingErrors "
+        "hideGrammaticalErrors activeWritingStyle proofState formsDesign attachedTemplate linkStyles "
+        "stylePaneFormatFilter stylePaneSortMethod documentType mailMerge revisionView"
+    ).split()
+}
+
+
+def _track_revisions(settings: bytes) -> bytes:
+    """Switch on Track Changes, so a reviewer's own edits to the redline are tracked too."""
+    root = etree.fromstring(settings)
+    if root.find(w("trackRevisions")) is not None:
+        return settings
+    at = 0
+    for index, child in enumerate(root):
+        if child.tag in _BEFORE_TRACKING:
+            at = index + 1
+    root.insert(at, etree.Element(w("trackRevisions")))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
 
 def _repackage(new_package: zipfile.ZipFile, document: bytes) -> bytes:
     out = io.BytesIO()
@@ -673,6 +700,8 @@ def _repackage(new_package: zipfile.ZipFile, document: bytes) -> bytes:
             data = new_package.read(item.filename)
             if item.filename == DOCUMENT:
                 data = document
+            elif item.filename == SETTINGS:
+                data = _track_revisions(data)
             elif item.filename == RELS:
                 data = re.sub(
                     rb"<Relationship [^>]*Target=\"\.\./" + re.escape(MANIFEST_PART.encode()) + rb"\"/>", b"", data
