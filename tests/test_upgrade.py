@@ -435,3 +435,25 @@ def test_the_redline_opens_in_libreoffice_with_its_changes_shown(upgrade):
     # A page as an image, for a person to look at (kept beside the PDF).
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "5", "-l", "5", str(pdf), str(folder / "page")], check=True)
     assert list(folder.glob("page*.png"))
+
+
+def test_a_redline_needs_word_files_and_says_so_in_one_line(upgrade, library):
+    markdown = upgrade.new.with_suffix(".md")
+    assert markdown.exists()
+    runner = CliRunner()
+    target = upgrade.folder / "not-written.docx"
+    result = runner.invoke(
+        main, ["changes", str(upgrade.old), str(markdown), "--redline", str(target)], obj={"library": library}
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: --redline: {markdown} is not a .docx; the redline is made from the two policies' Word files "
+        "(OLD and NEW as .docx)"
+    ]
+    assert not target.exists()
+    pdf = upgrade.folder / "redline.pdf"
+    result = runner.invoke(
+        main, ["changes", str(upgrade.old), str(upgrade.new), "--redline", str(pdf)], obj={"library": library}
+    )
+    assert result.exit_code == 2
+    assert "must end in .docx" in result.output and not pdf.exists()
