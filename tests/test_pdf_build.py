@@ -257,3 +257,29 @@ def test_check_and_changes_still_read_the_manifest_after_a_libreoffice_round_tri
     report = json.loads(changes.output)
     assert report["old"] == report["new"]  # the same issue, read from both files
     assert not report["clauses_added"] and not report["clauses_removed"] and not report["clauses_reworded"]
+
+
+def test_on_a_narrower_house_template_the_page_numbers_sit_at_its_margin(library, tmp_path):
+    """python-docx's own template: US Letter, 1 inch margins, no 'toc 1' of its own."""
+    Document().save(str(tmp_path / "house.docx"))
+    answers = load_profile(
+        PROFILES / "strict-trust.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
+    )
+    document = Document(io.BytesIO(render_docx(build_policy(library, answers), tmp_path / "house.docx")))
+    section = document.sections[0]
+    width = section.page_width - section.left_margin - section.right_margin
+    tabs = list(document.styles["toc 1"].paragraph_format.tab_stops)
+    assert [(tab.position, tab.alignment.name, tab.leader.name) for tab in tabs] == [(width, "RIGHT", "DOTS")]
+    needs_libreoffice()
+    build_profile(
+        library,
+        PROFILES / "strict-trust.yaml",
+        tmp_path / "out",
+        ["pdf"],
+        build_date=BUILD_DATE,
+        reference_docx=tmp_path / "house.docx",
+    )
+    pdf = next((tmp_path / "out").glob("*-social-media-policy.pdf"))
+    entries = [line for line in page_text(pdf, 1).splitlines() if "..." in line]
+    assert entries and all(re.search(r"\.{3,}\s*\d+$", line) for line in entries), entries
+    assert "Tagged:          yes" in pdfinfo(pdf)

@@ -251,13 +251,16 @@ class Writer:
     def _contents_tab(self) -> None:
         """A right-aligned, dotted tab stop at the margin in the 'toc 1' style, for the page numbers.
 
-        An employer's own 'toc 1' without one (Word adds its tabs to each entry, not to the
-        style) would put each number straight after its heading.
+        An employer's own 'toc 1' may have none (Word puts its tabs on each entry, not on the
+        style), which would put each number straight after its heading; a right tab beyond the
+        template's margin (the bundled style's 17 cm on a narrower page) would push it off the line.
         """
-        style = self.style("toc 1")
-        tabs = style.paragraph_format.tab_stops  # type: ignore[attr-defined]
-        if len(tabs):
-            return
+        tabs = self.style("toc 1").paragraph_format.tab_stops  # type: ignore[attr-defined]
         section = self.document.sections[-1]
         width = section.page_width - section.left_margin - section.right_margin
+        right = [tab for tab in tabs if tab.alignment == WD_TAB_ALIGNMENT.RIGHT]
+        if right and all(tab.position <= width for tab in right):
+            return
+        for tab in right:
+            tab._element.getparent().remove(tab._element)  # python-docx cannot move a tab stop
         tabs.add_tab_stop(Emu(width), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
