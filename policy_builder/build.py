@@ -138,12 +138,19 @@ def build_profile(
 
 def _lay_out(rendered: dict[str, bytes | str], *, pdf: bool, page_numbers: bool | None, keep_docx: bool) -> None:
     """Page numbers in the Word contents and, for ``pdf``, a PDF after each Word file (render/pdf.py)."""
+    from .errors import PolicyBuilderError
     from .render.pdf import page_numbers_wanted, publish
 
     word = {kind: data for kind, data in rendered.items() if kind.endswith("docx") and isinstance(data, bytes)}
     if not word or not (pdf or page_numbers_wanted(page_numbers)):
         return
-    documents, pdfs = publish(word, pdf=pdf)
+    if pdf:
+        documents, pdfs = publish(word, pdf=True)
+    else:
+        try:
+            documents, pdfs = publish(word, pdf=False)
+        except PolicyBuilderError:
+            return  # LibreOffice failed: the contents stay marked for Word to fill in on opening
     for kind in list(rendered):
         if kind in documents:
             rendered[kind] = documents[kind]

@@ -283,3 +283,25 @@ def test_on_a_narrower_house_template_the_page_numbers_sit_at_its_margin(library
     entries = [line for line in page_text(pdf, 1).splitlines() if "..." in line]
     assert entries and all(re.search(r"\.{3,}\s*\d+$", line) for line in entries), entries
     assert "Tagged:          yes" in pdfinfo(pdf)
+
+
+def test_a_libreoffice_that_fails_leaves_the_numbers_to_word_and_stops_a_pdf_build(library, tmp_path, monkeypatch):
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    fake = tools / "soffice"
+    fake.write_text("#!/bin/sh\necho 'Error: source file could not be loaded' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    result = build_profile(
+        library, PROFILES / "strict-trust.yaml", tmp_path / "docx", ["docx"], build_date=BUILD_DATE, page_numbers=True
+    )
+    policy = next(p for p in result.written if p.name.endswith("-social-media-policy.docx"))
+    with zipfile.ZipFile(policy) as package:
+        assert b'<w:updateFields w:val="true"/>' in package.read("word/settings.xml")
+    out = tmp_path / "pdf"
+    run = CliRunner().invoke(
+        main, ["build", str(PROFILES / "strict-trust.yaml"), "--out", str(out), "--format", "docx,pdf"]
+    )
+    assert run.exit_code == 2
+    assert "could not lay out a Word file to make its PDF: Error: source file could not be loaded" in run.output
+    assert not out.exists() or not any(out.iterdir())  # nothing half-written

@@ -18,10 +18,12 @@ so parallel builds, or a LibreOffice the user has open, never clash.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -102,21 +104,35 @@ def to_pdf(documents: dict[str, bytes], profile: Path | None = None) -> dict[str
             str(work / "pdf"),
             *map(str, sources),
         ]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=work)
-        except subprocess.TimeoutExpired:
-            raise PolicyBuilderError(f"LibreOffice took over {TIMEOUT} seconds to make the PDFs; try again") from None
+        done = _run(command, work)
         pdfs = {}
-        for (name, _), source in zip(documents.items(), sources, strict=True):
+        for name, source in zip(documents, sources, strict=True):
             pdf = work / "pdf" / f"{source.stem}.pdf"
             if not pdf.is_file():
                 reason = (done.stderr or done.stdout).strip().splitlines()
                 raise PolicyBuilderError(
-                    f"LibreOffice could not make the PDF of the {name}"
-                    + (f" ({reason[-1][:160]})" if reason else f" (exit status {done.returncode})")
+                    f"LibreOffice ({program}) could not lay out a Word file to make its PDF"
+                    + (f": {reason[-1][:160]}" if reason else f" (exit status {done.returncode})")
                 )
             pdfs[name] = pdf.read_bytes()
     return pdfs
+
+
+def _run(command: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run LibreOffice in a process group of its own, so a timeout stops soffice.bin too, not only its launcher."""
+    process = subprocess.Popen(
+        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise PolicyBuilderError(
+            f"LibreOffice took over {TIMEOUT} seconds to lay the documents out; try again"
+        ) from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def _typed(options: dict[str, bool]) -> dict[str, dict[str, str]]:
