@@ -127,6 +127,8 @@ class Writer:
 
     def heading(self, text: str, level: int, bookmark: str | None = None) -> Paragraph:
         """A heading: level 0 is the Title, 1-3 Heading 1-3."""
+        if level == 0:
+            self.outline_level("Title")
         paragraph = self.paragraph(text, "Title" if level == 0 else f"heading {level}")
         if bookmark:
             self.bookmark(paragraph, bookmark)
