@@ -18,8 +18,11 @@ from .profile import load_profile
 if TYPE_CHECKING:
     from .render.summary import ReadingLevel
 
-# md and docx: the policy, practice guide and sources annex; summary and leaflet: each as .md and .docx.
+# md and docx: the policy, practice guide and sources annex; summary and leaflet: each as .md and .docx;
+# pdf: each of those Word documents as a tagged PDF too (through LibreOffice, so not in FORMATS, which the
+# wizard and the web app build in full).
 FORMATS = ("md", "docx", "summary", "leaflet")
+ALL_FORMATS = (*FORMATS, "pdf")
 DEFAULT_FORMATS = ("md", "docx")
 
 
@@ -40,9 +43,9 @@ def parse_formats(text: str) -> list[str]:
     from .errors import PolicyBuilderError
 
     formats = [f.strip().lower() for f in text.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in ALL_FORMATS]
     if unknown or not formats:
-        raise PolicyBuilderError(f"--format: {', '.join(unknown) or 'nothing'} is not one of {', '.join(FORMATS)}")
+        raise PolicyBuilderError(f"--format: {', '.join(unknown) or 'nothing'} is not one of {', '.join(ALL_FORMATS)}")
     return formats
 
 
@@ -55,11 +58,14 @@ def build_profile(
     build_date: dt.date | None = None,
     previous: str | Path | None = None,
     reference_docx: str | Path | None = None,
+    page_numbers: bool | None = None,
 ) -> BuildResult:
     """Build one profile's policy and gap report into ``out_dir``.
 
     Everything is rendered in memory first, so a failure writes nothing and the
-    previous policy stays as it was.
+    previous policy stays as it was. ``page_numbers``: lay the Word files out
+    with LibreOffice to put page numbers in their contents (None: when
+    LibreOffice is installed; always for ``pdf``).
     """
     from .render.markdown import render_annex, render_gap_report, render_guide, render_policy
 
@@ -77,24 +83,31 @@ def build_profile(
     if previous is not None:
         policy, manifest = with_history(policy, manifest, read_manifest(previous))
     rendered: dict[str, bytes | str] = {}
-    word = {"docx", "summary", "leaflet"} & set(formats)  # the formats that write a Word file
+    pdf = "pdf" in formats
+    if pdf:
+        from .render.pdf import LibreOfficeMissing, soffice
+
+        if soffice() is None:  # before any work, and before anything is written
+            raise LibreOfficeMissing()
+    word = {"docx", "summary", "leaflet", "pdf"} & set(formats)  # the formats that need a Word file
     reference = reference_template(answers, reference_docx) if word else None
+    documents = "docx" in formats or pdf  # the policy, guide and annex in Word (written for docx)
     # md and docx each mean the three documents: the policy first, then the practice guide and the sources annex.
     if "md" in formats:
         rendered["md"] = front_matter(manifest) + render_policy(policy)
-    if "docx" in formats:
+    if documents:
         from .render.docx import render_docx
 
         rendered["docx"] = render_docx(policy, reference, manifest)
     if "md" in formats:
         rendered["guide-md"] = render_guide(policy)
-    if "docx" in formats:
+    if documents:
         from .render.docx import render_guide_docx
 
         rendered["guide-docx"] = render_guide_docx(policy, reference)
     if "md" in formats:
         rendered["annex-md"] = render_annex(policy)
-    if "docx" in formats:
+    if documents:
         from .render.docx import render_annex_docx
 
         rendered["annex-docx"] = render_annex_docx(policy, reference)
@@ -110,6 +123,7 @@ def build_profile(
                 rendered[f"{kind}-docx"] = render_handout_docx(built, reference)
                 if kind == "leaflet":
                     leaflet_level = reading_level(built)
+    _lay_out(rendered, pdf=pdf, page_numbers=page_numbers, keep_docx="docx" in formats)
     rendered["gaps"] = render_gap_report(policy, warnings)
     rendered["manifest"] = to_json(manifest)
     paths = output_paths(Path(out_dir), policy.slug)
@@ -120,6 +134,31 @@ def build_profile(
     return BuildResult(
         profile=Path(profile), policy=policy, warnings=warnings, written=written, leaflet_level=leaflet_level
     )
+
+
+def _lay_out(rendered: dict[str, bytes | str], *, pdf: bool, page_numbers: bool | None, keep_docx: bool) -> None:
+    """Page numbers in the Word contents and, for ``pdf``, a PDF after each Word file (render/pdf.py)."""
+    from .errors import PolicyBuilderError
+    from .render.pdf import page_numbers_wanted, publish
+
+    word = {kind: data for kind, data in rendered.items() if kind.endswith("docx") and isinstance(data, bytes)}
+    if not word or not (pdf or page_numbers_wanted(page_numbers)):
+        return
+    if pdf:
+        documents, pdfs = publish(word, pdf=True)
+    else:
+        try:
+            documents, pdfs = publish(word, pdf=False)
+        except PolicyBuilderError:
+            return  # LibreOffice failed: the contents stay marked for Word to fill in on opening
+    for kind in list(rendered):
+        if kind in documents:
+            rendered[kind] = documents[kind]
+        if kind in pdfs:
+            rendered[kind.replace("docx", "pdf")] = pdfs[kind]
+    if not keep_docx:  # pdf without docx: the policy, guide and annex in Word were only the way to the PDF
+        for kind in ("docx", "guide-docx", "annex-docx"):
+            rendered.pop(kind, None)
 
 
 def reference_template(answers: Answers, override: str | Path | None = None) -> Path | None:

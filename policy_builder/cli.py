@@ -100,7 +100,13 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
     "formats",
     default="md,docx",
     show_default=True,
-    help="Comma-separated: md, docx (the policy, practice guide and sources annex), summary (staff Do/Don't card), leaflet (for people who use services).",
+    help="Comma-separated: md, docx (the policy, practice guide and sources annex), summary (staff Do/Don't card), leaflet (for people who use services), pdf (each Word file as a tagged PDF too; needs LibreOffice).",
+)
+@click.option(
+    "--page-numbers/--no-page-numbers",
+    default=None,
+    help="Lay the Word files out with LibreOffice to put page numbers in their contents "
+    "(default: when LibreOffice is installed, unless POLICY_BUILDER_PAGE_NUMBERS=0; always with pdf).",
 )
 @click.option(
     "--reference-docx",
@@ -131,13 +137,19 @@ def build(
     strict: bool,
     jobs: int | None,
     previous: Path | None,
+    page_numbers: bool | None,
 ) -> None:
     """Build the policy, practice guide and sources annex (Markdown, Word), gap report and manifest for each PROFILE."""
     from .build import parse_formats
 
     wanted = parse_formats(formats)
+    if "pdf" in wanted:
+        from .render.pdf import LibreOfficeMissing, soffice
+
+        if soffice() is None:  # said once, not once for every profile
+            raise LibreOfficeMissing()
     library = _library(ctx)
-    options = {"previous": previous, "reference_docx": reference_docx}
+    options = {"previous": previous, "reference_docx": reference_docx, "page_numbers": page_numbers}
     job_count = _job_count(jobs, len(profiles))
     failures = 0
     high = 0

@@ -64,5 +64,10 @@ def output_paths(out_dir: Path, slug: str) -> dict[str, Path]:
         "summary-docx": out_dir / f"{slug}-staff-summary.docx",
         "leaflet-md": out_dir / f"{slug}-leaflet.md",
         "leaflet-docx": out_dir / f"{slug}-leaflet.docx",
+        "pdf": out_dir / f"{slug}-social-media-policy.pdf",
+        "guide-pdf": out_dir / f"{slug}-practice-guide.pdf",
+        "annex-pdf": out_dir / f"{slug}-sources-annex.pdf",
+        "summary-pdf": out_dir / f"{slug}-staff-summary.pdf",
+        "leaflet-pdf": out_dir / f"{slug}-leaflet.pdf",
         "manifest": out_dir / f"{slug}-manifest.json",
     }

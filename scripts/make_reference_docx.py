@@ -125,6 +125,15 @@ def main() -> None:
 
     for name, spec in PARAGRAPH_STYLES.items():
         style_paragraph(document, name, spec)
+    # The title and "Contents" are headings to a screen reader: outline level 1 makes a tagged PDF tag
+    # them so (H1). The contents field lists Heading 1 only, so neither joins the contents.
+    for name in ("Title", "TOC Heading"):
+        p_pr = styles[name].element.get_or_add_pPr()
+        level = p_pr.find(qn("w:outlineLvl"))
+        if level is None:
+            level = OxmlElement("w:outlineLvl")
+            p_pr.append(level)
+        level.set(qn("w:val"), "0")
     # The contents follow the document control on the first page (no page break): a policy staff read
     # in one sitting fits in 16 pages, and the cover is not left half empty.
     styles["TOC Heading"].paragraph_format.page_break_before = False

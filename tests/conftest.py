@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,11 @@ import yaml
 from policy_builder.library import Library, load_library
 from policy_builder.models import Answers
 from policy_builder.profile import load_profile
+
+# Builds leave the Word contents' page numbers to Word unless a test asks for them: laying each document out
+# with LibreOffice costs seconds a build (tests/test_pdf_build.py tests it). Set before any build runs, so
+# the web app's and the wizard's builds in subprocesses inherit it.
+os.environ.setdefault("POLICY_BUILDER_PAGE_NUMBERS", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "profiles"

@@ -41,9 +41,9 @@ def test_build_markdown_only(tmp_path):
 
 
 def test_unknown_format_is_a_usage_error(tmp_path):
-    result = run("build", EXAMPLE, "--out", str(tmp_path), "--format", "pdf")
+    result = run("build", EXAMPLE, "--out", str(tmp_path), "--format", "html")
     assert result.exit_code == 2
-    assert result.output == "Error: --format: pdf is not one of md, docx, summary, leaflet\n"
+    assert result.output == "Error: --format: html is not one of md, docx, summary, leaflet, pdf\n"
 
 
 def test_strict_exits_1_on_a_high_gap(tmp_path):

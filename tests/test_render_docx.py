@@ -142,12 +142,13 @@ def test_no_marking_leaves_the_header_empty_but_keeps_page_numbers(library, answ
     assert [p.text for p in section.footer.paragraphs] == ["Page 1 of 1"]
 
 
-def test_contents_is_a_toc_field_word_updates_with_links_and_a_note(example):
+def test_contents_is_a_toc_field_word_updates_with_links_and_no_note(example):
     policy, document = example
     body = document.element.body
     begin = body.find(f".//{qn('w:fldChar')}")
     assert begin.get(qn("w:fldCharType")) == "begin" and begin.get(qn("w:dirty")) == "true"
-    assert field_codes(body).split()[:3] == ["TOC", "\\o", '"1-1"']
+    # Heading 1 only: no \u switch, which would list the Title and "Contents" (outline level 1 for the tagged PDF).
+    assert field_codes(body).split() == ["TOC", "\\o", '"1-1"', "\\h", "\\z"]
     entries = [p for p in document.paragraphs if p.style.name == "toc 1"]
     assert [p._p.find(qn("w:hyperlink")).get(qn("w:anchor")) for p in entries][:2] == [
         "section_purpose",
@@ -157,7 +158,27 @@ def test_contents_is_a_toc_field_word_updates_with_links_and_a_note(example):
     assert {p._p.find(qn("w:hyperlink")).get(qn("w:anchor")) for p in entries} <= bookmarks
     texts = [p.text for p in document.paragraphs]
     assert texts[texts.index("Contents") + 1] == "1. Purpose and scope"
-    assert any("right-click it and choose Update Field" in t for t in texts)
+    # Nothing tells the reader to update a field: built without LibreOffice, Word is asked to fill in the
+    # page numbers when it opens the file (render/pdf.py fills them in when LibreOffice is installed).
+    assert not any("Update Field" in t or "F9" in t for t in texts)
+    assert document.settings.element.find(qn("w:updateFields")).get(qn("w:val")) == "true"
+
+
+def test_word_opens_it_in_its_current_mode_and_title_and_contents_are_outline_headings(example):
+    """compatibilityMode 15 (no "Compatibility Mode" in Word); Title and TOC Heading at outline level 1,
+    so LibreOffice's tagged PDF tags them as headings."""
+    policy, document = example
+    settings = document.settings.element
+    modes = [
+        s.get(qn("w:val")) for s in settings.iter(qn("w:compatSetting")) if s.get(qn("w:name")) == "compatibilityMode"
+    ]
+    assert modes == ["15"]
+    for name in ("Title", "TOC Heading"):
+        level = document.styles[name].element.pPr.find(qn("w:outlineLvl"))
+        assert level is not None and level.get(qn("w:val")) == "0", name
+    # The settings part keeps the schema's order: updateFields before compat, compat before rsids.
+    order = [child.tag.rsplit("}", 1)[1] for child in settings]
+    assert order.index("updateFields") < order.index("compat") < order.index("rsids")
 
 
 def test_every_clause_heading_has_a_bookmark_named_after_its_id(library, example):

@@ -14,7 +14,8 @@ import re
 import zipfile
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, unescape
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
 NAMESPACE = "urn:policy-builder:manifest:1"
 PART = "customXml/policy-builder-manifest.xml"
@@ -73,7 +74,9 @@ def read(path: str | Path) -> dict[str, Any] | None:
                 xml = package.read(name).decode("utf-8", errors="replace")
                 match = re.search(rf'<manifest xmlns="{re.escape(NAMESPACE)}">(.*)</manifest>', xml, flags=re.S)
                 if match:
-                    return json.loads(unescape(match.group(1)))
-    except (zipfile.BadZipFile, OSError, ValueError):
+                    # LibreOffice saves the part again with its quotes as &quot; (and may use character
+                    # references): an XML parser reads back whatever escaping the last program chose.
+                    return json.loads(ElementTree.fromstring(match.group(0)).text or "")
+    except (zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError):
         return None
     return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 from typing import TYPE_CHECKING, Any
 
 from docx.document import Document as DocxDocument
@@ -20,6 +21,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.parts.numbering import NumberingPart
 from docx.styles.style import BaseStyle
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from ..blocks import bookmark_name
 
@@ -259,6 +261,72 @@ def _line(part, style: BaseStyle) -> Paragraph:  # type: ignore[no-untyped-def]
 # --- the package ----------------------------------------------------------------------------
 
 
+# --- settings -----------------------------------------------------------------------------
+
+_WORD_URI = "http://schemas.microsoft.com/office/word"
+# Elements of w:settings that come after w:updateFields and w:compat, in the schema's order: Word refuses
+# (or repairs) a settings part whose children are out of order.
+_AFTER_UPDATE_FIELDS = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat")
+_AFTER_COMPAT = (
+    "docVars",
+    "rsids",
+    "mathPr",
+    "attachedSchema",
+    "themeFontLang",
+    "clrSchemeMapping",
+    "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures",
+    "forceUpgrade",
+    "captions",
+    "readModeInkLockDown",
+    "smartTagType",
+    "schemaLibrary",
+    "shapeDefaults",
+    "doNotEmbedSmartTags",
+    "decimalSymbol",
+    "listSeparator",
+)
+
+
+def _settings_child(settings: Any, tag: str, before: tuple[str, ...]) -> Any:
+    """The settings child `tag` (w:...), created in its place in the schema's order if missing."""
+    found = settings.find(qn(f"w:{tag}"))
+    if found is not None:
+        return found
+    element = OxmlElement(f"w:{tag}")
+    for child in settings:
+        if child.tag.rsplit("}", 1)[-1] in before:
+            child.addprevious(element)
+            return element
+    settings.append(element)
+    return element
+
+
+def set_compatibility_mode(document: DocxDocument, mode: int = 15) -> None:
+    """Word 2013 and later layout, so Word does not open the file in Compatibility Mode."""
+    compat = _settings_child(document.settings.element, "compat", _AFTER_COMPAT)
+    for setting in compat.findall(qn("w:compatSetting")):
+        if setting.get(qn("w:name")) == "compatibilityMode":
+            setting.set(qn("w:val"), str(mode))
+            return
+    setting = OxmlElement("w:compatSetting")
+    setting.set(qn("w:name"), "compatibilityMode")
+    setting.set(qn("w:uri"), _WORD_URI)
+    setting.set(qn("w:val"), str(mode))
+    compat.append(setting)
+
+
+def update_fields_on_open(document: DocxDocument) -> None:
+    """Ask Word to update the fields (the contents' page numbers) when it opens the file.
+
+    The fallback when the build could not lay the document out (no LibreOffice):
+    Word fills in the page numbers itself, after asking.
+    """
+    _settings_child(document.settings.element, "updateFields", _AFTER_UPDATE_FIELDS + _AFTER_COMPAT).set(
+        qn("w:val"), "true"
+    )
+
+
 def attach_manifest(document: DocxDocument, manifest: dict[str, Any]) -> None:
     """The build manifest as a custom XML part, added before saving (one zip pass, not two)."""
     from docx.opc.part import Part
@@ -273,3 +341,80 @@ def to_bytes(document: DocxDocument) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+# --- the contents' page numbers, once the document is laid out -------------------------------
+
+_DOCUMENT_PART = "word/document.xml"
+_SETTINGS_PART = "word/settings.xml"
+
+
+def contents_anchors(docx: bytes) -> list[str]:
+    """The bookmarks the contents field's entries link to, in order; empty when there is no contents."""
+    with zipfile.ZipFile(io.BytesIO(docx)) as package:
+        body = etree.fromstring(package.read(_DOCUMENT_PART))
+    return [link.get(qn("w:anchor")) for link in _contents_links(body)]
+
+
+def fill_contents(docx: bytes, pages: dict[str, int]) -> bytes:
+    """The .docx with each contents entry ending in a tab and its page number, as Word writes them.
+
+    Each number is a PAGEREF field to the entry's bookmark, so Word keeps it
+    right when the field is updated; the contents no longer asks to be updated
+    on opening. An entry whose page is not in `pages` is left without one.
+    """
+    source = zipfile.ZipFile(io.BytesIO(docx))
+    body = etree.fromstring(source.read(_DOCUMENT_PART))
+    links = _contents_links(body)
+    if not links:
+        return docx
+    for link in links:
+        for run in link.findall(qn("w:r"))[1:]:  # a number from an earlier filling
+            link.remove(run)
+        page = pages.get(link.get(qn("w:anchor")))
+        if page is None:
+            continue
+        tab = OxmlElement("w:r")
+        tab.append(OxmlElement("w:tab"))
+        link.append(tab)
+        simple_field(link, f"PAGEREF {link.get(qn('w:anchor'))} \\h", str(page))
+    complete = all(link.get(qn("w:anchor")) in pages for link in links)
+    for char in body.iter(qn("w:fldChar")):
+        if complete and char.get(qn("w:dirty")):
+            del char.attrib[qn("w:dirty")]  # nothing left for Word to fill in
+    settings = etree.fromstring(source.read(_SETTINGS_PART))
+    if complete:
+        for element in settings.findall(qn("w:updateFields")):
+            settings.remove(element)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if item.filename == _DOCUMENT_PART:
+                data = etree.tostring(body, xml_declaration=True, encoding="UTF-8", standalone=True)
+            elif item.filename == _SETTINGS_PART:
+                data = etree.tostring(settings, xml_declaration=True, encoding="UTF-8", standalone=True)
+            else:
+                data = source.read(item.filename)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def _contents_links(body: Any) -> list[Any]:
+    """The hyperlinks inside the TOC field: from the paragraph that begins it to the one that ends it."""
+    links: list[Any] = []
+    depth = 0  # fields open inside the TOC field (its entries' PAGEREF fields)
+    inside = False
+    for p in body.iter(qn("w:p")):
+        if not inside:
+            codes = " ".join(t.text or "" for t in p.iter(qn("w:instrText")))
+            if not re.match(r"\s*TOC\s", codes):
+                continue
+            inside = True
+        links.extend(p.iter(qn("w:hyperlink")))
+        for char in p.iter(qn("w:fldChar")):
+            kind = char.get(qn("w:fldCharType"))
+            depth += kind == "begin"
+            depth -= kind == "end"
+        if depth <= 0:
+            break
+    return [link for link in links if link.get(qn("w:anchor"))]

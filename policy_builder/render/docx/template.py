@@ -23,7 +23,7 @@ from docx.styles.style import BaseStyle, StyleFactory
 
 from ...errors import PolicyBuilderError, display_path
 from ...library import PACKAGE_ROOT
-from .ooxml import numbering
+from .ooxml import numbering, set_compatibility_mode
 
 REFERENCE_DOCX = PACKAGE_ROOT / "templates" / "reference.docx"
 _TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
@@ -56,6 +56,7 @@ def open_template(reference_docx: Path | None = None) -> DocxDocument:
     for element in list(body):
         if element.tag != qn("w:sectPr"):  # keep the page set-up, headers and footers
             body.remove(element)
+    set_compatibility_mode(document)
     return document
 
 

@@ -14,20 +14,33 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from docx.document import Document as DocxDocument
+from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.shared import Emu
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.etree import SubElement
 
 from .. import blocks as b
-from .ooxml import ListNumbering, add_bookmark, clean, field_char, instruction, text_run, use_numbering
+from .ooxml import (
+    ListNumbering,
+    add_bookmark,
+    clean,
+    field_char,
+    instruction,
+    text_run,
+    update_fields_on_open,
+    use_numbering,
+)
 from .template import Styles
 
 _W_R, _W_RPR, _W_RSTYLE, _W_T, _W_VAL, _W_PPR, _W_PSTYLE, _W_BR = (
     qn(tag) for tag in ("w:r", "w:rPr", "w:rStyle", "w:t", "w:val", "w:pPr", "w:pStyle", "w:br")
 )
 _XML_SPACE = qn("xml:space")
+# Children of w:pPr that come after w:outlineLvl in the schema's order.
+_AFTER_OUTLINE = {qn(f"w:{tag}") for tag in ("divId", "cnfStyle", "rPr", "sectPr", "pPrChange")}
 
 
 class Writer:
@@ -62,6 +75,8 @@ class Writer:
                 # '#' is the Title, '##' to '####' Heading 1 to 3; deeper headings (only in an employer's own
                 # wording) stay Heading 3, the deepest level every template has.
                 style = "Title" if block.level == 1 else f"heading {min(block.level - 1, 3)}"
+                if style == "Title":
+                    self.outline_level("Title")
                 paragraph = self.paragraph(style=style)
                 self.runs(paragraph, block.text.runs)
                 if block.bookmark:
@@ -77,7 +92,8 @@ class Writer:
                 widths = list(block.widths) if block.widths else None
                 self.table([cell.plain for cell in block.header], rows, widths=widths)
             elif isinstance(block, b.Contents):
-                self.paragraph(block.title, "TOC Heading")  # the template starts it on a new page
+                self.outline_level("TOC Heading")
+                self.paragraph(block.title, "TOC Heading")
                 self.contents(block.entries)
             elif isinstance(block, b.Quote):
                 for text in block.paragraphs:
@@ -111,10 +127,33 @@ class Writer:
 
     def heading(self, text: str, level: int, bookmark: str | None = None) -> Paragraph:
         """A heading: level 0 is the Title, 1-3 Heading 1-3."""
+        if level == 0:
+            self.outline_level("Title")
         paragraph = self.paragraph(text, "Title" if level == 0 else f"heading {level}")
         if bookmark:
             self.bookmark(paragraph, bookmark)
         return paragraph
+
+    def outline_level(self, style: str) -> None:
+        """Give the Title or TOC Heading style an outline level, so a tagged PDF tags it as a heading.
+
+        Word's own Title and TOC Heading have none (or "body text"), and LibreOffice tags a
+        paragraph as a heading by its outline level. Set on the style, never on a paragraph, and
+        only where the template gives none; the contents field lists Heading 1 only (no "u"
+        switch), so neither paragraph joins the contents.
+        """
+        p_pr = self.style(style).element.get_or_add_pPr()
+        level = p_pr.find(qn("w:outlineLvl"))
+        if level is not None and level.get(_W_VAL) != "9":
+            return
+        if level is None:
+            level = OxmlElement("w:outlineLvl")
+            after = next((child for child in p_pr if child.tag in _AFTER_OUTLINE), None)
+            if after is not None:
+                after.addprevious(level)
+            else:
+                p_pr.append(level)
+        level.set(_W_VAL, "0")
 
     def bookmark(self, paragraph: Paragraph, name: str) -> None:
         self._bookmark_id += 1
@@ -188,16 +227,20 @@ class Writer:
 
     # fields
     def contents(self, entries: list[tuple[str, str]]) -> None:
-        """A real TOC field (Word rebuilds it, with page numbers), pre-filled with links to the sections.
+        """A real TOC field (Word can rebuild it), pre-filled with links to the sections.
 
-        The pre-filled entries carry no page numbers: they are not known until
-        the document is laid out, and a wrong number is worse than none.
+        The entries carry no page numbers yet: they are not known until the
+        document is laid out, and a wrong number is worse than none. The build
+        adds them when LibreOffice can lay the document out (render/pdf.py,
+        ooxml.fill_contents); otherwise the field is marked for Word to update.
         """
+        self._contents_tab()
+        update_fields_on_open(self.document)
         for index, (text, bookmark) in enumerate(entries):
             p = self.paragraph(style="toc 1")._p
             if index == 0:
                 field_char(p, "begin", dirty=True)
-                instruction(p, ' TOC \\o "1-1" \\h \\z \\u ')
+                instruction(p, ' TOC \\o "1-1" \\h \\z ')
                 field_char(p, "separate")
             link = OxmlElement("w:hyperlink")
             link.set(qn("w:anchor"), bookmark)
@@ -206,3 +249,20 @@ class Writer:
             p.append(link)
             if index == len(entries) - 1:
                 field_char(p, "end")
+
+    def _contents_tab(self) -> None:
+        """A right-aligned, dotted tab stop at the margin in the 'toc 1' style, for the page numbers.
+
+        An employer's own 'toc 1' may have none (Word puts its tabs on each entry, not on the
+        style), which would put each number straight after its heading; a right tab beyond the
+        template's margin (the bundled style's 17 cm on a narrower page) would push it off the line.
+        """
+        tabs = self.style("toc 1").paragraph_format.tab_stops  # type: ignore[attr-defined]
+        section = self.document.sections[-1]
+        width = section.page_width - section.left_margin - section.right_margin
+        right = [tab for tab in tabs if tab.alignment == WD_TAB_ALIGNMENT.RIGHT]
+        if right and all(tab.position <= width for tab in right):
+            return
+        for tab in right:
+            tab._element.getparent().remove(tab._element)  # python-docx cannot move a tab stop
+        tabs.add_tab_stop(Emu(width), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
