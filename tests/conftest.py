@@ -23,6 +23,14 @@ def library() -> Library:
     return load_library(ROOT / "clauses")
 
 
+@pytest.fixture(scope="session")
+def bundled_lint(library: Library) -> tuple[list[str], list[str]]:
+    """(problems, notes) of the whole lint of the bundled library: the slowest check, run once a test run."""
+    from policy_builder.lint import lint_report
+
+    return lint_report(library)
+
+
 def copy_library(target: Path, *sections: str) -> Path:
     """A copy of the bundled library in ``target``; given section files (``"05-boundaries.yaml"``), only
     those sections, with every other file: a small library that loads and lints in a fraction of the time,
