@@ -364,9 +364,10 @@ def test_covering_set_holds_every_possible_pair_and_no_impossible_one(library: L
 def test_covering_set_is_quick_enough(library: Library):
     import time
 
-    started = time.perf_counter()
+    # Processor time, not the clock: on a shared machine other jobs' load made the clock time fail (6-7 s).
+    started = time.process_time()
     Linter(library).stances()
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
 
 
 # --- level and wording ------------------------------------------------------------------------------------
