@@ -15,11 +15,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/policy-builder build profiles/example-council.yaml --out out
 
+# pytest runs one worker per core (pytest-xdist), each taking whole test files, so a file's module fixtures
+# (the wheel in tests/test_install.py, the covering set of stances) are built once.
 test: $(VENV)/.installed
 	$(BIN)/ruff check policy_builder tests benchmarks
 	$(BIN)/ruff format --check policy_builder tests benchmarks
 	$(BIN)/policy-builder lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 # Regenerate the reviewed golden file after a deliberate change; read the diff before committing.
 golden: $(VENV)/.installed

@@ -48,13 +48,5 @@ class LibraryError(SourceError):
     """A clause, questionnaire, source or gap-rule file that is broken."""
 
 
-class LintError(PolicyBuilderError):
-    """The library loaded but breaks one or more of its own rules."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the clause library")
-
-
 class OutputError(PolicyBuilderError):
     """An output file could not be written."""

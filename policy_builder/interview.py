@@ -642,9 +642,6 @@ class Interview:
             return None
         return default_for(question, self.values(), self.build_date)
 
-    def parse(self, question: Question, text: str) -> Any:
-        return parse_answer(question, text)
-
     def answer(self, qid: str, value: Any) -> None:
         self.answers[qid] = cast_answer(self.question(qid), value)
         self.invalid.pop(qid, None)

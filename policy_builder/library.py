@@ -36,14 +36,25 @@ from .models import (
 from .questionnaire import _kind, load_questionnaire
 from .templating import compile_condition, compile_template, names_with_lines, unknown_name
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+def _data_root() -> Path:
+    """The folder holding clauses/ and templates/ (with templates/reference.docx).
+
+    An installed wheel carries them inside the package (pyproject.toml maps them in); a clone keeps
+    them at its top, beside the package, where people edit them (a clone installed with pip -e uses those).
+    """
+    package = Path(__file__).resolve().parent
+    return package if (package / "clauses").is_dir() else package.parent
+
+
+DATA_ROOT = _data_root()
 LIBRARY_ENV = "POLICY_BUILDER_LIBRARY"
 
 
 def default_library_dir() -> Path:
-    """clauses/ beside the package (a clone installed with pip -e), or $POLICY_BUILDER_LIBRARY."""
+    """$POLICY_BUILDER_LIBRARY, else the bundled clauses/ (the installed package's, or the clone's)."""
     override = os.environ.get(LIBRARY_ENV)
-    return Path(override) if override else PACKAGE_ROOT / "clauses"
+    return Path(override) if override else DATA_ROOT / "clauses"
 
 
 @dataclass
@@ -139,13 +150,9 @@ def _read_library(root: Path) -> Library:
     )
     library.actions = _load_actions(root / ACTIONS_FILE)
     seen: dict[str, Clause] = {}
-    section_ids: set[str] = set()
     for path in sorted(root.glob("[0-9]*.yaml")):
-        section = _load_section(path, library, seen)
-        if section.id in section_ids:
-            raise LibraryError(path, 1, f"section id '{section.id}' is used by another file")
-        section_ids.add(section.id)
-        library.sections.append(section)
+        # _load_section refuses a section id an earlier file already used, naming that file.
+        library.sections.append(_load_section(path, library, seen))
     gaps_path = root / "gaps.yaml"
     if gaps_path.exists():
         library.gap_rules = _load_gap_rules(gaps_path, library)

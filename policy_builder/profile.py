@@ -120,11 +120,6 @@ def _as_typed(
     return value
 
 
-def flatten_profile(doc: _yaml.Document, questionnaire: Questionnaire) -> dict[str, Any]:
-    """Nested profile mapping -> {question id: raw value}; unknown keys are errors."""
-    return read_profile(doc, questionnaire).given
-
-
 def load_profile(
     path: str | Path,
     questionnaire: Questionnaire,

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+<<<<<<< HEAD
 import os
+=======
+import shutil
+import signal
+>>>>>>> s4-pkg
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,38 @@ BUILD_DATE = dt.date(2026, 11, 21)
 @pytest.fixture(scope="session")
 def library() -> Library:
     return load_library(ROOT / "clauses")
+
+
+@pytest.fixture(scope="session")
+def bundled_lint(library: Library) -> tuple[list[str], list[str]]:
+    """(problems, notes) of the whole lint of the bundled library: the slowest check, run once a test run."""
+    from policy_builder.lint import lint_report
+
+    return lint_report(library)
+
+
+def copy_library(target: Path, *sections: str) -> Path:
+    """A copy of the bundled library in ``target``; given section files (``"05-boundaries.yaml"``), only
+    those sections, with every other file: a small library that loads and lints in a fraction of the time,
+    for a test of one check on one section."""
+    keep = set(sections)
+    shutil.copytree(
+        ROOT / "clauses",
+        target,
+        ignore=lambda _, names: [
+            n for n in names if keep and n[:1].isdigit() and n.endswith(".yaml") and n not in keep
+        ],
+    )
+    assert not keep or {p.name for p in target.glob("[0-9]*.yaml")} == keep, "no such section file"
+    return target
+
+
+def default_ctrl_c() -> None:
+    """For a child process's preexec_fn: Ctrl-C (SIGINT) handled the default way, as in a terminal.
+
+    A run started with SIGINT ignored (nohup, a background job) passes that on to its children,
+    and Python then never raises KeyboardInterrupt: a test that sends Ctrl-C would wait in vain."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def base_profile() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 
 from click.testing import CliRunner
 from conftest import PROFILES, ROOT, base_profile, with_answers
@@ -118,7 +119,16 @@ def test_questions_lists_every_question():
     assert "  messaging.whatsapp  (one of not_allowed, keep_in_touch, permitted; default: not_allowed)" in text
 
 
-def test_lint_passes_on_the_bundled_library():
+def test_lint_passes_on_the_bundled_library(library, bundled_lint, monkeypatch):
+    # The lint itself ran once for the whole test run (bundled_lint); here, what the command prints of it.
+    # (tests/test_install.py and `make test` run the real command end to end.)
+    from policy_builder import lint
+
+    def once(checked, checks):
+        assert checked.root == library.root and tuple(checks) == lint.CHECKS
+        return bundled_lint
+
+    monkeypatch.setattr(lint, "lint_report", once)
     result = run("lint")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -132,6 +142,23 @@ def test_lint_passes_on_the_bundled_library():
     # The rest are notes, not failures: clauses with no wording yet for an unanswered question
     # (see test_unanswered).
     assert all(line.startswith("Note: ") for line in lines[2:])
+
+
+def test_lint_runs_only_the_checks_asked_for_and_names_a_wrong_one(tmp_path):
+    library = tmp_path / "clauses"
+    shutil.copytree(ROOT / "clauses", library)
+    (library / "library.yaml").write_text('version: "9.9.9"\n', encoding="utf-8")  # no changelog entry for it
+    result = run("--library", str(library), "lint", "--only", "versions", "--only", "glued-words")
+    assert result.exit_code == 1
+    assert "no '## 9.9.9' entry for the library version" in result.output
+    assert "Rules: " not in result.output, "the rules check was not asked for"
+    (library / "library.yaml").write_text((ROOT / "clauses" / "library.yaml").read_text(encoding="utf-8"))
+    result = run("--library", str(library), "lint", "--only", "glued-words", "--only", "versions")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].endswith(" questions. Checked only: glued-words, versions.")
+    result = run("lint", "--only", "grups")
+    assert result.exit_code == 2
+    assert "Invalid value for --only: no check named grups; one of questionnaire, sections," in result.output
 
 
 def test_version_and_help():

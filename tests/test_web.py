@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import BUILD_DATE, PROFILES, ROOT
+from conftest import BUILD_DATE, PROFILES, ROOT, default_ctrl_c
 from docx import Document
 
 from policy_builder.profile import load_profile
@@ -906,6 +906,7 @@ def test_serve_prints_its_address_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=default_ctrl_c,
     )
     try:
         first = process.stdout.readline()
@@ -920,7 +921,11 @@ def test_serve_prints_its_address_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert "Open the address policy-builder printed" in refused.value.read().decode("utf-8")
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=10)
+        try:
+            out, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()  # Ctrl-C did not stop it: the assertions below say so, and no server is left running
+            out, err = process.communicate()
     assert process.returncode == 0, err
     assert "Stopped." in out
     assert "Traceback" not in err and err == ""

@@ -11,7 +11,7 @@ import pexpect
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import PROFILES, ROOT, base_profile, with_answers
+from conftest import PROFILES, ROOT, base_profile, default_ctrl_c, with_answers
 
 from policy_builder.cli import main
 from policy_builder.interview import program
@@ -437,25 +437,38 @@ def test_a_new_wizard_offers_the_drafts_left_unfinished(library, tmp_path, monke
 # --- a real terminal ----------------------------------------------------------------------------------------
 
 
-def spawn(args, cwd, **env):
-    exe = Path(sys.executable).parent / "policy-builder"
-    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS")}
-    environment.update(TERM="xterm-256color", **env)
-    child = pexpect.spawn(
-        str(exe),
-        list(map(str, args)),
-        cwd=str(cwd),
-        env=environment,
-        encoding="utf-8",
-        timeout=10,
-        dimensions=(40, 100),
-    )
-    child.logfile_read = io.StringIO()
-    child.delaybeforesend = 0.01
-    return child
+@pytest.fixture
+def spawn():
+    """Start policy-builder in a real terminal (pexpect); every child is closed after the test, pass or fail."""
+    children: list[pexpect.spawn] = []
+
+    def start(args, cwd, **env):
+        exe = Path(sys.executable).parent / "policy-builder"
+        environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS")}
+        environment.update(TERM="xterm-256color", **env)
+        child = pexpect.spawn(
+            str(exe),
+            list(map(str, args)),
+            cwd=str(cwd),
+            env=environment,
+            encoding="utf-8",
+            timeout=10,
+            dimensions=(40, 100),
+            preexec_fn=default_ctrl_c,
+        )
+        children.append(child)
+        child.logfile_read = io.StringIO()
+        child.delaybeforesend = 0.01
+        return child
+
+    try:
+        yield start
+    finally:
+        for child in children:
+            child.close(force=True)
 
 
-def test_a_person_in_a_real_terminal_finishes_a_partial_profile(tmp_path, write_profile):
+def test_a_person_in_a_real_terminal_finishes_a_partial_profile(tmp_path, write_profile, spawn):
     profile = base_profile()
     del profile["organisation"]["nation"]
     del profile["training"]["refresher_months"]
@@ -491,7 +504,7 @@ def test_a_person_in_a_real_terminal_finishes_a_partial_profile(tmp_path, write_
     assert saved["training"]["refresher_months"] == 24
 
 
-def test_ctrl_c_in_a_real_terminal_asks_and_no_color_is_honoured(tmp_path):
+def test_ctrl_c_in_a_real_terminal_asks_and_no_color_is_honoured(tmp_path, spawn):
     child = spawn(["wizard"], tmp_path, NO_COLOR="1")
     child.expect("What is the full legal name of your organisation")
     child.expect("Answer: ")
@@ -510,7 +523,7 @@ def test_ctrl_c_in_a_real_terminal_asks_and_no_color_is_honoured(tmp_path):
     assert not (tmp_path / "profiles").exists()
 
 
-def test_closing_the_terminal_window_keeps_the_draft(tmp_path):
+def test_closing_the_terminal_window_keeps_the_draft(tmp_path, spawn):
     import signal
 
     child = spawn(["wizard"], tmp_path)
@@ -528,7 +541,7 @@ def test_closing_the_terminal_window_keeps_the_draft(tmp_path):
 LEFT, UP = "\x1b[D", "\x1b[A"
 
 
-def test_a_manager_in_a_real_terminal_edits_with_arrow_keys_saves_and_keeps_the_draft_on_ctrl_c(tmp_path):
+def test_a_manager_in_a_real_terminal_edits_with_arrow_keys_saves_and_keeps_the_draft_on_ctrl_c(tmp_path, spawn):
     child = spawn(["wizard"], tmp_path)
     child.expect("What is the full legal name of your organisation")
     child.expect("Answer: ")

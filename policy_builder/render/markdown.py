@@ -17,12 +17,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..errors import display_path
 from ..gaps import count_by_severity, split_by_cause
-from ..library import PACKAGE_ROOT
+from ..library import DATA_ROOT
 from ..models import GapWarning, Policy
 from ..templating import bytecode_cache, long_date, markdown_escape
 from .blocks import Block, parse, to_markdown
 
-TEMPLATES_DIR = PACKAGE_ROOT / "templates"
+TEMPLATES_DIR = DATA_ROOT / "templates"
 
 
 @cache

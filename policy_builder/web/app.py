@@ -1065,11 +1065,4 @@ def _open(url: str, echo: Callable[[str], None]) -> None:
         echo(f"Open {url} in your web browser.")
 
 
-def free_port() -> int:
-    """A port nobody is listening on now (for tests)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 __all__ = ["create_app", "serve", "field_id", "MAX_UPLOAD_BYTES"]

@@ -22,10 +22,10 @@ from docx.oxml.ns import qn
 from docx.styles.style import BaseStyle, StyleFactory
 
 from ...errors import PolicyBuilderError, display_path
-from ...library import PACKAGE_ROOT
+from ...library import DATA_ROOT
 from .ooxml import numbering, set_compatibility_mode
 
-REFERENCE_DOCX = PACKAGE_ROOT / "templates" / "reference.docx"
+REFERENCE_DOCX = DATA_ROOT / "templates" / "reference.docx"
 _TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
 _DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
