@@ -1,12 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-<<<<<<< HEAD
 import os
-=======
 import shutil
 import signal
->>>>>>> s4-pkg
 from pathlib import Path
 from typing import Any
 
