@@ -42,6 +42,7 @@ from ..errors import PolicyBuilderError, ProfileError, display_path
 from ..interview import Interview, SectionForm, describe_answer, form_value, new_policy_length
 from ..library import Library
 from ..models import GapWarning, Question
+from ..preview import PLACEHOLDER, preview_section
 
 MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a Word template with logos and fonts can be a few MB
@@ -195,7 +196,12 @@ def create_app(
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {"csrf_token": _csrf_token, "section_url": _section_url, "field_id": field_id}
+        return {
+            "csrf_token": _csrf_token,
+            "section_url": _section_url,
+            "field_id": field_id,
+            "placeholder": PLACEHOLDER,
+        }
 
     def _draft() -> Draft | None:
         """The answers this request is about: the form's own (its tab's), else the browser's latest."""
@@ -571,6 +577,7 @@ def create_app(
         shown = interview.trying(form.values) if form is not None else interview
         applicable = {q.id for q in shown.applicable(section_id)}
         follow_ups = {q.id for q in form.follow_ups} if form else set()
+        previews = preview_section(shown, section_id)  # what each answer puts in the policy, from the library
         fields = []
         for question in interview.library.questionnaire.in_section(section_id):
             error = form.errors.get(question.id) if form else None
@@ -593,6 +600,7 @@ def create_app(
                     "invalid": interview.invalid.get(question.id),
                     "guidance": interview.guidance(question),
                     "default_note": _default_note(question),
+                    "preview": previews.get(question.id),
                 }
             )
         # The summary names the question too: "Enter an answer" alone would not say which.
