@@ -210,6 +210,7 @@ def _render_outcomes(interview: Interview, outcomes: Sequence[_Outcome]) -> None
     library = interview.library
     changed = frozenset(_changed_names(outcomes))
     everywhere = set.intersection(*(set(o.chosen) for o in outcomes)) if outcomes else set()
+    intros_everywhere = set.intersection(*(o.intros for o in outcomes)) if outcomes else set()
     sections = {s.id: s for s in library.sections}
     for outcome in outcomes:
         if outcome.context is None:
@@ -226,7 +227,9 @@ def _render_outcomes(interview: Interview, outcomes: Sequence[_Outcome]) -> None
             outcome.texts[key] = Passage(clause.title, plain_text(text), clause.document, whole=True)
         for section_id in outcome.intros:
             section = sections[section_id]
-            if not section.intro or not _depends(_names_of(section.intro, None), changed):
+            if not section.intro:
+                continue
+            if section_id in intros_everywhere and not _depends(_names_of(section.intro, None), changed):
                 continue
             try:
                 text = render_intro(library, section, outcome.context)
@@ -251,7 +254,8 @@ def _choice_preview(label: str, value: Any, index: int, outcomes: list[_Outcome]
     others = [o for i, o in enumerate(outcomes) if i != index]
     ranked: list[tuple[int, int, Passage]] = []  # (how many other choices word it otherwise, order, passage)
     for key, passage in mine.texts.items():
-        theirs = [o.texts.get(key) if key in o.chosen or key == CONTROL_KEY else None for o in others]
+        # Rendered in mine, so rendered in every outcome that has it (see _render_outcomes): missing is absent.
+        theirs = [o.texts.get(key) for o in others]
         differ = sum(1 for t in theirs if t is None or t.text != passage.text)
         if not differ:
             continue  # worded the same for every choice
