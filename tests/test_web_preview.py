@@ -79,3 +79,31 @@ def test_a_new_policy_shows_previews_on_every_page_with_a_placeholder_for_words(
     assert "[your answer]" in route and "until you give one" in route
     contact = by_choice(preview_block(me.page, "out_of_hours.contact"))
     assert len(contact) == 3 and len(set(contact.values())) == 3
+
+
+def test_the_previews_follow_the_answers_on_the_page_before_they_are_saved(library, tmp_path):
+    """wizard.js asks /applies as answers change: the previews come back worded for the page's answers."""
+    from test_web import ORGANISATION, Form
+
+    app = create_app(library, tmp_path / "profiles", build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
+    me = Visitor(app)
+    me.get("/")
+    me.submit("/start/new")
+    me.section("organisation", ORGANISATION)
+    me.get("/section/messaging_video")
+    data: dict[str, list[str]] = {}
+    for name, value in Form(me.page, "/section/messaging_video").fields:
+        data.setdefault(name, []).append(value)
+    data["asked"] = [*data["asked"], "messaging.apps"]
+    data["messaging.whatsapp"] = ["keep_in_touch"]
+    data["messaging.apps"] = ["whatsapp", "signal"]
+    reply = me.client.post("/section/messaging_video/applies", data=data).get_json()
+    whatsapp = by_choice(reply["previews"]["messaging.whatsapp"])
+    assert "(your answer now)" in whatsapp["Yes, but only to keep in touch"]
+    # The apps typed on the page name themselves in the sentence the follow-up brings in.
+    apps = by_choice(reply["previews"]["messaging.apps"])
+    assert "WhatsApp and Signal" in apps["Signal"] and "(your answer now)" in apps["Signal"]
+    # The record system typed, not yet saved, is in its sentence.
+    data["messaging.record_system"] = ["CareFirst"]
+    reply = me.client.post("/section/messaging_video/applies", data=data).get_json()
+    assert "CareFirst" in page_text(reply["previews"]["messaging.record_system"])

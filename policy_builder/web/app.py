@@ -33,7 +33,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    Flask,
+    abort,
+    get_template_attribute,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.utils import secure_filename
@@ -148,6 +159,7 @@ def create_app(
     the same computer can reach 127.0.0.1 but does not know the key.
     """
     app = Flask(__name__)
+    app.jinja_env.globals["placeholder"] = PLACEHOLDER  # the preview macro runs outside a request too
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # new each start: cookies from an earlier run no longer count
         MAX_CONTENT_LENGTH=MAX_TEMPLATE_BYTES + 64 * 1024,  # a profile upload is held to MAX_UPLOAD_BYTES below
@@ -196,12 +208,7 @@ def create_app(
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {
-            "csrf_token": _csrf_token,
-            "section_url": _section_url,
-            "field_id": field_id,
-            "placeholder": PLACEHOLDER,
-        }
+        return {"csrf_token": _csrf_token, "section_url": _section_url, "field_id": field_id}
 
     def _draft() -> Draft | None:
         """The answers this request is about: the form's own (its tab's), else the browser's latest."""
@@ -537,7 +544,14 @@ def create_app(
         with draft.lock:
             interview = draft.interview
             form = interview.read_section(section_id, _given(interview, section_id))
-            return jsonify(applies=[q.id for q in interview.trying(form.values).applicable(section_id)])
+            trial = interview.trying(form.values)
+            # The previews follow the answers on the page as they stand, so each says what it would bring in now.
+            macro = get_template_attribute("_macros.html", "preview")
+            previews = {
+                qid: str(macro({"q": trial.question(qid), "preview": p}))
+                for qid, p in preview_section(trial, section_id).items()
+            }
+            return jsonify(applies=[q.id for q in trial.applicable(section_id)], previews=previews)
 
     def _given(interview: Interview, section_id: str) -> dict[str, Any]:
         asked = set(request.form.getlist("asked"))
