@@ -228,10 +228,9 @@ def _build_one(profile: Path) -> _Outcome:
         say(f"  {display_path(path)}")
     if result.leaflet_level:
         level = result.leaflet_level
-        say(
-            f"Leaflet reading level: Flesch-Kincaid grade {level.grade:.1f} (reading age about {level.reading_age}), "
-            f"Flesch reading ease {level.reading_ease:.0f}."
-        )
+        from .readability import reading_in_words
+
+        say(f"The leaflet is {reading_in_words(level.grade)}.")  # in words: a manager reads this
     answers = result.answers
     if result.policy.draft.is_draft:
         say(printable(result.policy.draft.line()) + ".")

@@ -36,6 +36,7 @@ from .interview import (
     parse_answer,
     program,
     typed_form,
+    write_gap_report_docx,
 )
 from .library import Library
 from .models import GapWarning, Question
@@ -567,7 +568,8 @@ class Wizard:
             return
         self.say("These answers no longer apply and will be left out when you save:", "yellow")
         for qid in left_out:
-            self.say(f"  {qid}: {self.interview.question(qid).prompt}", "yellow")
+            shown = f"{qid}: " if self.options.show_ids else ""  # ids for power users only
+            self.say(f"  {shown}{self.interview.question(qid).prompt}", "yellow")
 
     # --- review -----------------------------------------------------------------------------------
     def review(self) -> None:
@@ -718,9 +720,19 @@ class Wizard:
         assert self.saved is not None
         # Every format, as the browser wizard builds: the staff summary and the leaflet come with the policy.
         result = build_profile(self.interview.library, self.saved, self.options.out_dir, FORMATS)
+        written = list(result.written)
+        report = next((path for path in written if path.name.endswith("-gap-report.md")), None)
+        if report is not None:
+            # The gap report in Word too, as the browser wizard offers it: managers open Word, not Markdown.
+            organisation = str(self.interview.answers.get("organisation.name") or "")
+            written.insert(written.index(report), write_gap_report_docx(report, organisation))
         self.say("Built the policy:", "bold")
-        for path in result.written:
-            self.say(f"  {display_path(path)}")
+        for path in written:
+            self.say(f"  {display_path(path)}", wrap=False)
+        if result.leaflet_level is not None:
+            from .readability import reading_in_words
+
+            self.say(f"The leaflet is {reading_in_words(result.leaflet_level.grade)}.")
         counts = {s: sum(1 for w in result.warnings if w.severity == s) for s in ("high", "medium", "low")}
         self.say(f"Gaps: {counts['high']} high, {counts['medium']} medium, {counts['low']} low (see the gap report).")
 

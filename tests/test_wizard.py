@@ -162,6 +162,12 @@ def test_permissive_stance_asks_follow_ups_shows_gaps_per_section_and_builds(lib
     assert "Built the policy:" in output
     for name in ("social-media-policy.docx", "practice-guide.docx", "staff-summary.docx", "leaflet.docx"):
         assert (tmp_path / "out" / f"cwm-family-support-{name}").exists(), name
+    # The gap report in Word too, as the browser offers it; the leaflet's reading level in words.
+    report = tmp_path / "out" / "cwm-family-support-gap-report.docx"
+    assert "cwm-family-support-gap-report.docx" in output
+    assert any("no set way is named" in p.text for p in __import__("docx").Document(report).paragraphs)
+    assert re.search(r"The leaflet is [a-z ]+ \(a reading age of about \d+\)\.", output)
+    assert "Flesch" not in output and "grade" not in output
     answers = load_profile(save, library.questionnaire, library.nations)
     assert answers["organisation.nation"] == "wales"
     assert answers["messaging.apps"] == ["whatsapp", "signal", "sms"]

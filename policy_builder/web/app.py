@@ -50,10 +50,18 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.utils import secure_filename
 
 from ..errors import PolicyBuilderError, ProfileError, display_path
-from ..interview import Interview, SectionForm, describe_answer, form_value, new_policy_length
+from ..interview import (
+    Interview,
+    SectionForm,
+    describe_answer,
+    form_value,
+    new_policy_length,
+    write_gap_report_docx,
+)
 from ..library import Library
 from ..models import GapWarning, Question
 from ..preview import PLACEHOLDER, preview_section
+from ..readability import reading_in_words
 
 MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a Word template with logos and fonts can be a few MB
@@ -702,18 +710,8 @@ def create_app(
         built = {kind: paths[kind] for kind in DOWNLOADS if kind in paths and paths[kind] in result.written}
         if "gaps" in built:
             # Managers open Word, not Markdown: the gap report is offered in Word too.
-            from ..render.docx import render_report_docx
-
-            gaps_docx = built["gaps"].with_suffix(".docx")
-            gaps_docx.write_bytes(
-                render_report_docx(
-                    built["gaps"].read_text(encoding="utf-8"),
-                    title="Gap report",
-                    author=str(draft.interview.answers.get("organisation.name") or ""),
-                    category="Gap report",
-                )
-            )
-            built["gaps-docx"] = gaps_docx
+            organisation = str(draft.interview.answers.get("organisation.name") or "")
+            built["gaps-docx"] = write_gap_report_docx(built["gaps"], organisation)
         draft.built = [(kind, built[kind]) for kind in DOWNLOADS if kind in built]
         draft.downloads = {path.name: path for _, path in draft.built}
         draft.downloads[saved.name] = saved.absolute()
@@ -932,24 +930,6 @@ def _plain_error(exc: ProfileError, path: Path, name: str) -> str:
     where = name + (f", line {exc.line}" if exc.line else "")
     message = exc.message.replace(str(path), name)
     return f"{where}: {message[:1].upper()}{message[1:]}" + ("" if message.endswith(".") else ".")
-
-
-def reading_in_words(grade: float) -> str:
-    """A Flesch-Kincaid grade as a manager would say it: who can read it easily, and the reading age.
-
-    The grade is a US school year; adding 5 gives a reading age in years (readability.py says so).
-    The bands follow common plain-English practice: about 9-11 is what most adults read with ease.
-    """
-    age = round(grade + 5)
-    if age <= 11:
-        ease = "easy to read for most adults"
-    elif age <= 13:
-        ease = "fairly easy to read for most adults"
-    elif age <= 16:
-        ease = "needs a confident reader"
-    else:
-        ease = "hard to read for many adults"
-    return f"{ease} (a reading age of about {age})"
 
 
 def _program() -> str:
