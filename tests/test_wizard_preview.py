@@ -156,3 +156,24 @@ def test_show_ids_shows_guidance_ids_to_power_users(library, tmp_path, monkeypat
         catch_exceptions=False,
     )
     assert "SWE-STANDARDS" in result.output
+
+
+def test_an_emergency_route_that_names_999_is_not_followed_by_a_second_999(library, answers_for):
+    """Issue 17 item 7: "...or 999 in an emergency for urgent concerns, or 999 in an emergency"."""
+    from policy_builder.render.summary import render_handout_markdown, staff_summary
+
+    route = "the Emergency Duty Team on 0300 123 4567, or 999 in an emergency for urgent concerns"
+    answers = answers_for(
+        with_answers(base_profile(), out_of_hours__emergency_route=route, accounts__dedicated="with_manager_approval")
+    )
+    policy = build_policy(library, answers)
+    texts = [plain_text(c.text) for s in policy.sections for c in s.clauses]
+    texts += [plain_text(c.text) for s in policy.guide for c in s.clauses]
+    texts.append(plain_text(render_handout_markdown(staff_summary(library, policy))))
+    sentences = [s for text in texts for s in re.split(r"(?<=[.;])\s+", text)]
+    assert any(route in s for s in sentences)
+    assert not [s for s in sentences if s.count("999") > 1]
+    # Without 999 in the answer, the policy adds it.
+    plain = build_policy(library, answers_for(base_profile()))
+    emergency = next(c for s in plain.sections for c in s.clauses if c.id == "out-of-hours.emergency-route")
+    assert "or 999 in an emergency" in emergency.text
