@@ -62,6 +62,7 @@ class ChoicePreview:
     passages: tuple[Passage, ...]
     more: int  # passages left out of ``passages`` to keep the preview short
     leaves_out: tuple[str, ...]  # titles of clauses other choices bring in and this one does not
+    left_out_more: int  # further titles, counted, not listed
     current: bool  # the answer given (or offered) now
 
 
@@ -121,7 +122,7 @@ def preview_question(interview: Interview, question: Question, typed: Any = None
     outcomes = [_outcome(interview, question, value), _outcome(interview, question, _other(question, value))]
     _render_outcomes(interview, outcomes)
     preview = _choice_preview("Your answer", value, 0, outcomes, current=True)
-    return QuestionPreview(question, (dataclasses.replace(preview, leaves_out=()),), in_words=True)
+    return QuestionPreview(question, (dataclasses.replace(preview, leaves_out=(), left_out_more=0),), in_words=True)
 
 
 def _with_required(interview: Interview, question: Question) -> Interview:
@@ -286,8 +287,8 @@ def _choice_preview(label: str, value: Any, index: int, outcomes: list[_Outcome]
         value=value,
         passages=tuple(passages[:MAX_PASSAGES]),
         more=max(0, len(passages) - MAX_PASSAGES),
-        leaves_out=tuple(leaves_out[:MAX_LEFT_OUT])
-        + ((f"{len(leaves_out) - MAX_LEFT_OUT} more",) if len(leaves_out) > MAX_LEFT_OUT else ()),
+        leaves_out=tuple(leaves_out[:MAX_LEFT_OUT]),
+        left_out_more=max(0, len(leaves_out) - MAX_LEFT_OUT),
         current=current,
     )
 
@@ -366,6 +367,18 @@ def _shorten(text: str, limit: int = MAX_CHARS) -> str:
     return cut + " …"
 
 
+def left_out_text(choice: ChoicePreview) -> str:
+    """'No messaging apps; Group chats (and 3 more)'."""
+    more = f" (and {choice.left_out_more} more)" if choice.left_out_more else ""
+    return "; ".join(choice.leaves_out) + more
+
+
+def passage_note(passage: Passage) -> str:
+    """' (practice guide, part)': where a passage is from, and whether it is only part of its clause."""
+    notes = (["practice guide"] if passage.document == "guide" else []) + ([] if passage.whole else ["part"])
+    return f" ({', '.join(notes)})" if notes else ""
+
+
 def as_lines(preview: QuestionPreview) -> list[tuple[str, str]]:
     """The preview as (kind, text) lines for a terminal: kind is choice, title, text or note."""
     lines: list[tuple[str, str]] = []
@@ -375,13 +388,12 @@ def as_lines(preview: QuestionPreview) -> list[tuple[str, str]]:
         if not choice.passages and not choice.leaves_out:
             lines.append(("note", "No change to the policy's wording."))
         for passage in choice.passages:
-            where = "" if passage.document == "policy" else " (practice guide)"
-            lines.append(("title", passage.title + where + ("" if passage.whole else " (part)")))
+            lines.append(("title", passage.title + passage_note(passage)))
             lines.append(("text", passage.text))
         if choice.more:
             lines.append(("note", f"and {choice.more} more passage{'s' if choice.more != 1 else ''}"))
         if choice.leaves_out:
-            lines.append(("note", "Leaves out: " + "; ".join(choice.leaves_out)))
+            lines.append(("note", f"Leaves out: {left_out_text(choice)}."))
     return lines
 
 

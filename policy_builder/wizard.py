@@ -500,8 +500,11 @@ class Wizard:
             self.say("The guidance this question rests on:", "bold")
             for item in guidance:
                 # The guidance item's id is a developer's word: shown only to power users (--show-ids).
-                line = Text(f"  {item.id}" if self.options.show_ids else "  -", style="cyan")
-                line.append(f" ({item.document}): ", style="dim")
+                if self.options.show_ids:
+                    line = Text(f"  {item.id}", style="cyan")
+                    line.append(f" ({item.document}): ", style="dim")
+                else:
+                    line = Text(f"  - {item.document}: ", style="dim")
                 line.append(item.summary)
                 self.console.print(line)
         self.show_preview(question)
@@ -539,7 +542,7 @@ class Wizard:
             elif kind == "text":
                 self.console.print(Padding(Text(text), (0, 0, 0, 6)))
             else:
-                self.console.print(Text(f"      {text}", style="dim"))
+                self.console.print(Padding(Text(text, style="dim"), (0, 0, 0, 6)))
 
     def show_section_gaps(self, section_id: str, reached: list[str] | None) -> None:
         warnings = self.interview.section_gaps(section_id, reached)

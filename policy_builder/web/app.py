@@ -60,7 +60,7 @@ from ..interview import (
 )
 from ..library import Library
 from ..models import GapWarning, Question
-from ..preview import PLACEHOLDER, preview_section
+from ..preview import PLACEHOLDER, left_out_text, passage_note, preview_section
 from ..readability import reading_in_words
 
 MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
@@ -167,7 +167,8 @@ def create_app(
     the same computer can reach 127.0.0.1 but does not know the key.
     """
     app = Flask(__name__)
-    app.jinja_env.globals["placeholder"] = PLACEHOLDER  # the preview macro runs outside a request too
+    # The preview macro runs outside a request too (the /applies reply), so these are globals.
+    app.jinja_env.globals.update(placeholder=PLACEHOLDER, passage_note=passage_note, left_out_text=left_out_text)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # new each start: cookies from an earlier run no longer count
         MAX_CONTENT_LENGTH=MAX_TEMPLATE_BYTES + 64 * 1024,  # a profile upload is held to MAX_UPLOAD_BYTES below
