@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 PLACEHOLDER = "[your answer]"  # stands for a blank answer in words, so the sentence that prints it can be shown
 NOT_YET = "[not answered yet]"  # stands for another required answer still to give
 MAX_CHARS = 320  # of one passage: a preview, not the policy
-MAX_PASSAGES = 4  # per choice; the rest are counted
+MAX_PASSAGES = 3  # per choice; the rest are counted
 MAX_LEFT_OUT = 5  # titles of clauses a choice leaves out
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“‘(\[])")
 # Differs from any real answer in words, but is not blank: `{% if answer %}` takes the same branch as the answer.
@@ -263,9 +263,10 @@ def _choice_preview(label: str, value: Any, index: int, outcomes: list[_Outcome]
         if any(t is None for t in theirs):
             ranked.append((differ, len(ranked), dataclasses.replace(passage, text=_shorten(passage.text))))
             continue
+        # Only the sentences no other choice has: wording two choices share says nothing about either.
         own = _sentences(passage.text)
-        shared = set.intersection(*(set(_sentences(t.text)) for t in theirs if t is not None))
-        differing = [s for s in own if s not in shared]
+        elsewhere = set().union(*(set(_sentences(t.text)) for t in theirs if t is not None))
+        differing = [s for s in own if s not in elsewhere]
         if differing:
             extract = dataclasses.replace(passage, text=_shorten(" ".join(differing)), whole=False)
             ranked.append((differ, len(ranked), extract))
