@@ -58,9 +58,13 @@
         holder.innerHTML = data.previews[id];
         var fresh = holder.querySelector("details[data-preview]");
         if (old && fresh) {
-          fresh.open = old.open;
-          old.parentNode.replaceChild(fresh, old);
-        } else if (old) {
+          // Only the words change: the summary the person may have focused (or opened) stays where it is.
+          var oldText = old.querySelector(".details-text");
+          var freshText = fresh.querySelector(".details-text");
+          if (oldText && freshText && oldText.innerHTML !== freshText.innerHTML) {
+            oldText.innerHTML = freshText.innerHTML;
+          }
+        } else if (old && !old.contains(document.activeElement)) {
           old.parentNode.removeChild(old);
         } else if (fresh) {
           var guidance = container.querySelector("details:not([data-preview])");
