@@ -326,7 +326,8 @@ def test_only_new_asks_what_is_missing_and_flags_what_no_longer_applies(library,
         output
     )
     assert "These answers no longer apply and will be left out when you save:" in output
-    assert "messaging.apps: Which messaging apps are approved?" in output
+    assert "Which messaging apps are approved?" in output
+    assert "messaging.apps:" not in output, "question ids are for power users (--show-ids)"
     asked = before_review(result.output)
     assert flat(prompt_of(library, "training.induction")) in asked
     assert flat(prompt_of(library, "messaging.whatsapp")) not in asked
