@@ -240,10 +240,9 @@ def _build_one(profile: Path) -> _Outcome:
         say(f"  {display_path(path)}")
     if result.leaflet_level:
         level = result.leaflet_level
-        say(
-            f"Leaflet reading level: Flesch-Kincaid grade {level.grade:.1f} (reading age about {level.reading_age}), "
-            f"Flesch reading ease {level.reading_ease:.0f}."
-        )
+        from .readability import reading_in_words
+
+        say(f"The leaflet is {reading_in_words(level.grade)}.")  # in words: a manager reads this
     answers = result.answers
     if result.policy.draft.is_draft:
         say(printable(result.policy.draft.line()) + ".")
@@ -646,6 +645,7 @@ def check(ctx: click.Context, target: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the policy files with --build.",
 )
+@click.option("--show-ids", is_flag=True, help="For power users: show question and guidance ids beside the words.")
 @click.pass_context
 @user_errors
 def wizard(
@@ -655,13 +655,16 @@ def wizard(
     only_new: bool,
     build_after: bool,
     out_dir: Path,
+    show_ids: bool,
 ) -> None:
     """Answer the questionnaire in the terminal, see the gaps, save a profile."""
     from .wizard import WizardOptions, run_wizard
 
     if only_new and profile_path is None:
         raise click.UsageError("--only-new needs --profile PATH: the profile whose unanswered questions to ask")
-    options = WizardOptions(profile=profile_path, save=save_path, only_new=only_new, build=build_after, out_dir=out_dir)
+    options = WizardOptions(
+        profile=profile_path, save=save_path, only_new=only_new, build=build_after, out_dir=out_dir, show_ids=show_ids
+    )
     code = run_wizard(_library(ctx), options)
     if code:
         sys.exit(code)

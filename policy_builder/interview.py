@@ -151,6 +151,19 @@ def program() -> str:
     return shlex.quote(str(running.absolute()))
 
 
+def write_gap_report_docx(markdown_path: Path, organisation: str) -> Path:
+    """The gap report in Word beside its Markdown (managers open Word): both wizards offer it."""
+    from .output import atomic_write
+    from .render.docx import render_report_docx
+
+    path = markdown_path.with_suffix(".docx")
+    content = render_report_docx(
+        markdown_path.read_text(encoding="utf-8"), title="Gap report", author=organisation, category="Gap report"
+    )
+    atomic_write(path, content)
+    return path
+
+
 TEMPLATE_QUESTION = "document.reference_docx"
 TEMPLATE_SUFFIXES = (".docx", ".dotx")
 

@@ -327,10 +327,12 @@ class Linter:
                 # by the group check) stops being built: the reading level waits for that fix.
                 level = None
             if level is not None and level.grade > MAX_LEAFLET_GRADE:
+                from .readability import reading_in_words
+
                 self.problems.append(
-                    f"{where(self.library.root / 'leaflet.yaml', None)}: reads at Flesch-Kincaid grade {level.grade:.1f} "
-                    f"for a sample employer; keep it at {MAX_LEAFLET_GRADE:.0f} or below (a reading age of 12) "
-                    "with shorter sentences and everyday words"
+                    f"{where(self.library.root / 'leaflet.yaml', None)}: for a sample employer the leaflet reads as "
+                    f"'{reading_in_words(level.grade)}' (Flesch-Kincaid grade {level.grade:.1f}); keep it to a reading "
+                    f"age of 12 or below (grade {MAX_LEAFLET_GRADE:.0f}) with shorter sentences and everyday words"
                 )
 
     def handout_rule_problems(self, entry: Any, at: str) -> list[str]:

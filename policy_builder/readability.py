@@ -92,3 +92,21 @@ def measure(library: Library) -> Readability:
             )
         )
     return Readability(results)
+
+
+def reading_in_words(grade: float) -> str:
+    """A Flesch-Kincaid grade as a manager would say it: who can read it easily, and the reading age.
+
+    The grade is a US school year; adding 5 gives a reading age in years (readability.py says so).
+    The bands follow common plain-English practice: about 9-11 is what most adults read with ease.
+    """
+    age = round(grade + 5)
+    if age <= 11:
+        ease = "easy to read for most adults"
+    elif age <= 13:
+        ease = "fairly easy to read for most adults"
+    elif age <= 16:
+        ease = "needs a confident reader"
+    else:
+        ease = "hard to read for many adults"
+    return f"{ease} (a reading age of about {age})"

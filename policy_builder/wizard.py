@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -35,6 +36,7 @@ from .interview import (
     parse_answer,
     program,
     typed_form,
+    write_gap_report_docx,
 )
 from .library import Library
 from .models import GapWarning, Question
@@ -64,6 +66,7 @@ class WizardOptions:
     build: bool = False
     out_dir: Path = Path("out")
     build_date: dt.date | None = None
+    show_ids: bool = False  # power users: question and guidance ids beside the words
 
 
 def run_wizard(library: Library, options: WizardOptions) -> int:
@@ -493,13 +496,53 @@ class Wizard:
             self.say(question.help)
         if not guidance:
             self.say("This question rests on no particular guidance: it fills in details of the document.", "dim")
+        else:
+            self.say("The guidance this question rests on:", "bold")
+            for item in guidance:
+                # The guidance item's id is a developer's word: shown only to power users (--show-ids).
+                if self.options.show_ids:
+                    line = Text(f"  {item.id}", style="cyan")
+                    line.append(f" ({item.document}): ", style="dim")
+                else:
+                    line = Text(f"  - {item.document}: ", style="dim")
+                line.append(item.summary)
+                self.console.print(line)
+        self.show_preview(question)
+
+    def show_preview(self, question: Question) -> None:
+        """What each answer puts in the policy, rendered from the library with the answers so far."""
+        from .preview import PLACEHOLDER, as_lines, preview_question
+
+        preview = preview_question(self.interview, question)
+        self.console.print()
+        if preview.empty:
+            self.say("This answer does not change the policy's wording.", "dim")
             return
-        self.say("The guidance this question rests on:", "bold")
-        for item in guidance:
-            line = Text(f"  {item.id}", style="cyan")
-            line.append(f" ({item.document}): ", style="dim")
-            line.append(item.summary)
-            self.console.print(line)
+        if preview.in_words:
+            blank = preview.choices[0].value == PLACEHOLDER
+            self.say(
+                "Where your answer appears in the policy"
+                + (f" (shown as {PLACEHOLDER} until you give one):" if blank else ":"),
+                "bold",
+            )
+        else:
+            self.say("What each answer puts in the policy, with your answers so far:", "bold")
+        numbers = {choice.label: index for index, choice in enumerate(preview.choices, start=1)}
+        for kind, text in as_lines(preview):
+            if kind == "choice":
+                label = text.removesuffix("  (your answer)")
+                number = numbers.get(label)
+                line = Text(f"  {number:>2}  " if number and question.type != "boolean" else "  ", style="cyan")
+                line.append(label, style="bold")
+                if text != label:
+                    line.append("  (your answer now)", style="green")
+                self.console.print(line)
+            elif kind == "title":
+                self.console.print(Text(f"      {text}:", style="bold"))
+            elif kind == "text":
+                self.console.print(Padding(Text(text), (0, 0, 0, 6)))
+            else:
+                self.console.print(Padding(Text(text, style="dim"), (0, 0, 0, 6)))
 
     def show_section_gaps(self, section_id: str, reached: list[str] | None) -> None:
         warnings = self.interview.section_gaps(section_id, reached)
@@ -528,7 +571,8 @@ class Wizard:
             return
         self.say("These answers no longer apply and will be left out when you save:", "yellow")
         for qid in left_out:
-            self.say(f"  {qid}: {self.interview.question(qid).prompt}", "yellow")
+            shown = f"{qid}: " if self.options.show_ids else ""  # ids for power users only
+            self.say(f"  {shown}{self.interview.question(qid).prompt}", "yellow")
 
     # --- review -----------------------------------------------------------------------------------
     def review(self) -> None:
@@ -679,9 +723,19 @@ class Wizard:
         assert self.saved is not None
         # Every format, as the browser wizard builds: the staff summary and the leaflet come with the policy.
         result = build_profile(self.interview.library, self.saved, self.options.out_dir, FORMATS)
+        written = list(result.written)
+        report = next((path for path in written if path.name.endswith("-gap-report.md")), None)
+        if report is not None:
+            # The gap report in Word too, as the browser wizard offers it: managers open Word, not Markdown.
+            organisation = str(self.interview.answers.get("organisation.name") or "")
+            written.insert(written.index(report), write_gap_report_docx(report, organisation))
         self.say("Built the policy:", "bold")
-        for path in result.written:
-            self.say(f"  {display_path(path)}")
+        for path in written:
+            self.say(f"  {display_path(path)}", wrap=False)
+        if result.leaflet_level is not None:
+            from .readability import reading_in_words
+
+            self.say(f"The leaflet is {reading_in_words(result.leaflet_level.grade)}.")
         counts = {s: sum(1 for w in result.warnings if w.severity == s) for s in ("high", "medium", "low")}
         self.say(f"Gaps: {counts['high']} high, {counts['medium']} medium, {counts['low']} low (see the gap report).")
 

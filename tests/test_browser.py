@@ -213,7 +213,9 @@ def test_a_manager_answers_in_the_browser_and_downloads_the_policy(site, browser
     assert me.focused().text == "Enter an answer: “What is the full legal name of your organisation?”"
     me.keys(Keys.ENTER)
     assert me.focused().get_attribute("id") == "organisation-name"
-    me.keys("Testshire County Council", Keys.TAB, "Testshire", Keys.TAB)
+    me.keys("Testshire County Council", Keys.TAB, Keys.TAB, "Testshire", Keys.TAB)
+    assert me.focused().text == "What this puts in the policy", "each question's preview is one Tab stop"
+    me.keys(Keys.TAB)
     assert me.focused().get_attribute("id") == "organisation-nation", "Tab reaches the first choice"
     assert me.focus_is_visible(), "the focused radio button is marked"
     me.keys(Keys.SPACE)

@@ -21,7 +21,7 @@ from policy_builder.profile import dump_profile, load_profile, read_draft, save_
 from policy_builder.questionnaire import AnswerError, cast_answer, resolve_answers
 
 # The options' labels, read by managers in place of the values a profile stores.
-WHATSAPP = "No, not at all; Yes, but only to keep in touch; Yes, for any work purpose the policy allows"
+WHATSAPP = "No, not at all; Yes, but only to keep in touch; Yes, for any work conversation, including assessments, plans and concerns"
 ALL_PROFILES = sorted(PROFILES.glob("*.yaml"))
 
 

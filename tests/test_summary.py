@@ -182,7 +182,9 @@ def test_build_writes_summary_and_leaflet_and_prints_the_reading_level(tmp_path)
     for name in ("staff-summary.md", "staff-summary.docx", "leaflet.md", "leaflet.docx"):
         assert (tmp_path / f"eastbrook-council-{name}").exists(), name
     assert not (tmp_path / "eastbrook-council-social-media-policy.docx").exists()
-    assert re.search(r"Leaflet reading level: Flesch-Kincaid grade \d\.\d \(reading age about \d+\)", result.output)
+    # In words, as a manager reads it: never "Flesch" or "grade".
+    assert re.search(r"The leaflet is [a-z ]+ \(a reading age of about \d+\)\.", result.output)
+    assert "Flesch" not in result.output and "grade" not in result.output
 
 
 # --- lint and loading ------------------------------------------------------------------------------
@@ -251,7 +253,9 @@ def test_lint_catches_a_leaflet_that_is_too_hard_to_read(library_copy):
     text = re.sub(r"(  - text: )(>-\n(?:      .*\n)+|.*\n)", lambda m: m.group(1) + hard + "\n", text)
     leaflet_file.write_text(text, encoding="utf-8")
     problems = handout_problems(library_copy)
-    assert any("leaflet.yaml: reads at Flesch-Kincaid grade" in p and "a reading age of 12" in p for p in problems)
+    assert any(
+        "leaflet.yaml: for a sample employer the leaflet reads as" in p and "a reading age of 12" in p for p in problems
+    )
 
 
 def test_a_broken_summary_file_is_a_clear_error_with_its_line(library_copy, library):

@@ -355,7 +355,7 @@ def test_changing_an_answer_from_review_goes_back_to_review(me):
 
 def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, library):
     answer_everything(me, {"messaging.whatsapp": "permitted"})
-    assert "Yes, for any work purpose the policy allows" in me.text()
+    assert "Yes, for any work conversation, including assessments, plans and concerns" in me.text()
     me.submit("/build")
     assert me.url == "/finish" and me.status == 200
     assert h1(me.page) == "Your policy is ready"

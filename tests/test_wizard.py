@@ -162,6 +162,12 @@ def test_permissive_stance_asks_follow_ups_shows_gaps_per_section_and_builds(lib
     assert "Built the policy:" in output
     for name in ("social-media-policy.docx", "practice-guide.docx", "staff-summary.docx", "leaflet.docx"):
         assert (tmp_path / "out" / f"cwm-family-support-{name}").exists(), name
+    # The gap report in Word too, as the browser offers it; the leaflet's reading level in words.
+    report = tmp_path / "out" / "cwm-family-support-gap-report.docx"
+    assert "cwm-family-support-gap-report.docx" in output
+    assert any("no set way is named" in p.text for p in __import__("docx").Document(report).paragraphs)
+    assert re.search(r"The leaflet is [a-z ]+ \(a reading age of about \d+\)\.", output)
+    assert "Flesch" not in output and "grade" not in output
     answers = load_profile(save, library.questionnaire, library.nations)
     assert answers["organisation.nation"] == "wales"
     assert answers["messaging.apps"] == ["whatsapp", "signal", "sms"]
@@ -320,7 +326,8 @@ def test_only_new_asks_what_is_missing_and_flags_what_no_longer_applies(library,
         output
     )
     assert "These answers no longer apply and will be left out when you save:" in output
-    assert "messaging.apps: Which messaging apps are approved?" in output
+    assert "Which messaging apps are approved?" in output
+    assert "messaging.apps:" not in output, "question ids are for power users (--show-ids)"
     asked = before_review(result.output)
     assert flat(prompt_of(library, "training.induction")) in asked
     assert flat(prompt_of(library, "messaging.whatsapp")) not in asked
@@ -379,7 +386,8 @@ def test_question_mark_shows_the_guidance(library, tmp_path, monkeypatch):
     result = run(library, [], "Testham Council\n\n?\n")
     output = flat(result.output)
     assert "The guidance this question rests on:" in output
-    assert "SWE-STANDARDS" in output
+    assert "Social Work England" in output  # the guidance, in words; its id only with --show-ids
+    assert "SWE-STANDARDS" not in output
 
 
 class InterruptedInput(io.BytesIO):

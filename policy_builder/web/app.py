@@ -33,15 +33,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    Flask,
+    abort,
+    get_template_attribute,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.utils import secure_filename
 
 from ..errors import PolicyBuilderError, ProfileError, display_path
-from ..interview import Interview, SectionForm, describe_answer, form_value, new_policy_length
+from ..interview import (
+    Interview,
+    SectionForm,
+    describe_answer,
+    form_value,
+    new_policy_length,
+    write_gap_report_docx,
+)
 from ..library import Library
 from ..models import GapWarning, Question
+from ..preview import PLACEHOLDER, left_out_text, passage_note, preview_section
+from ..readability import reading_in_words
 
 MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a Word template with logos and fonts can be a few MB
@@ -147,6 +167,8 @@ def create_app(
     the same computer can reach 127.0.0.1 but does not know the key.
     """
     app = Flask(__name__)
+    # The preview macro runs outside a request too (the /applies reply), so these are globals.
+    app.jinja_env.globals.update(placeholder=PLACEHOLDER, passage_note=passage_note, left_out_text=left_out_text)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # new each start: cookies from an earlier run no longer count
         MAX_CONTENT_LENGTH=MAX_TEMPLATE_BYTES + 64 * 1024,  # a profile upload is held to MAX_UPLOAD_BYTES below
@@ -531,7 +553,14 @@ def create_app(
         with draft.lock:
             interview = draft.interview
             form = interview.read_section(section_id, _given(interview, section_id))
-            return jsonify(applies=[q.id for q in interview.trying(form.values).applicable(section_id)])
+            trial = interview.trying(form.values)
+            # The previews follow the answers on the page as they stand, so each says what it would bring in now.
+            macro = get_template_attribute("_macros.html", "preview")
+            previews = {
+                qid: str(macro({"q": trial.question(qid), "preview": p}))
+                for qid, p in preview_section(trial, section_id).items()
+            }
+            return jsonify(applies=[q.id for q in trial.applicable(section_id)], previews=previews)
 
     def _given(interview: Interview, section_id: str) -> dict[str, Any]:
         asked = set(request.form.getlist("asked"))
@@ -571,6 +600,7 @@ def create_app(
         shown = interview.trying(form.values) if form is not None else interview
         applicable = {q.id for q in shown.applicable(section_id)}
         follow_ups = {q.id for q in form.follow_ups} if form else set()
+        previews = preview_section(shown, section_id)  # what each answer puts in the policy, from the library
         fields = []
         for question in interview.library.questionnaire.in_section(section_id):
             error = form.errors.get(question.id) if form else None
@@ -593,6 +623,7 @@ def create_app(
                     "invalid": interview.invalid.get(question.id),
                     "guidance": interview.guidance(question),
                     "default_note": _default_note(question),
+                    "preview": previews.get(question.id),
                 }
             )
         # The summary names the question too: "Enter an answer" alone would not say which.
@@ -680,18 +711,8 @@ def create_app(
         built = {kind: paths[kind] for kind in DOWNLOADS if kind in paths and paths[kind] in result.written}
         if "gaps" in built:
             # Managers open Word, not Markdown: the gap report is offered in Word too.
-            from ..render.docx import render_report_docx
-
-            gaps_docx = built["gaps"].with_suffix(".docx")
-            gaps_docx.write_bytes(
-                render_report_docx(
-                    built["gaps"].read_text(encoding="utf-8"),
-                    title="Gap report",
-                    author=str(draft.interview.answers.get("organisation.name") or ""),
-                    category="Gap report",
-                )
-            )
-            built["gaps-docx"] = gaps_docx
+            organisation = str(draft.interview.answers.get("organisation.name") or "")
+            built["gaps-docx"] = write_gap_report_docx(built["gaps"], organisation)
         draft.built = [(kind, built[kind]) for kind in DOWNLOADS if kind in built]
         draft.downloads = {path.name: path for _, path in draft.built}
         draft.downloads[saved.name] = saved.absolute()
@@ -910,24 +931,6 @@ def _plain_error(exc: ProfileError, path: Path, name: str) -> str:
     where = name + (f", line {exc.line}" if exc.line else "")
     message = exc.message.replace(str(path), name)
     return f"{where}: {message[:1].upper()}{message[1:]}" + ("" if message.endswith(".") else ".")
-
-
-def reading_in_words(grade: float) -> str:
-    """A Flesch-Kincaid grade as a manager would say it: who can read it easily, and the reading age.
-
-    The grade is a US school year; adding 5 gives a reading age in years (readability.py says so).
-    The bands follow common plain-English practice: about 9-11 is what most adults read with ease.
-    """
-    age = round(grade + 5)
-    if age <= 11:
-        ease = "easy to read for most adults"
-    elif age <= 13:
-        ease = "fairly easy to read for most adults"
-    elif age <= 16:
-        ease = "needs a confident reader"
-    else:
-        ease = "hard to read for many adults"
-    return f"{ease} (a reading age of about {age})"
 
 
 def _program() -> str:

@@ -49,6 +49,28 @@
       Array.prototype.forEach.call(form.querySelectorAll("[data-question]"), function (container) {
         if (setShown(container, !!applies[container.getAttribute("data-question")])) { added += 1; }
       });
+      // What each answer puts in the policy, worded afresh for the answers now on the page.
+      Object.keys(data.previews || {}).forEach(function (id) {
+        var container = form.querySelector('[data-question="' + id + '"]');
+        if (!container) { return; }
+        var old = container.querySelector("details[data-preview]");
+        var holder = document.createElement("div");
+        holder.innerHTML = data.previews[id];
+        var fresh = holder.querySelector("details[data-preview]");
+        if (old && fresh) {
+          // Only the words change: the summary the person may have focused (or opened) stays where it is.
+          var oldText = old.querySelector(".details-text");
+          var freshText = fresh.querySelector(".details-text");
+          if (oldText && freshText && oldText.innerHTML !== freshText.innerHTML) {
+            oldText.innerHTML = freshText.innerHTML;
+          }
+        } else if (old && !old.contains(document.activeElement)) {
+          old.parentNode.removeChild(old);
+        } else if (fresh) {
+          var guidance = container.querySelector("details:not([data-preview])");
+          container.insertBefore(fresh, guidance);
+        }
+      });
       if (live && added) {
         live.textContent = added + (added === 1 ? " more question has" : " more questions have") + " appeared below.";
       }
@@ -56,6 +78,7 @@
   }
 
   form.addEventListener("change", function (event) {
-    if (event.target && (event.target.type === "radio" || event.target.type === "checkbox")) { refresh(); }
+    // Choices at once; a typed answer when the person leaves the field (change fires then).
+    if (event.target && event.target.type !== "file") { refresh(); }
   });
 })();
