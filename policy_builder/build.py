@@ -11,7 +11,7 @@ from .assemble import build_policy, policy_context
 from .gaps import find_gaps
 from .library import Library
 from .manifest import build_manifest, front_matter, read_manifest, to_json
-from .models import Answers, GapWarning, HistoryEntry, Policy
+from .models import Answers, GapWarning, HistoryEntry, Policy, Questionnaire
 from .output import atomic_write, output_paths
 from .profile import load_profile
 
@@ -75,7 +75,7 @@ def build_profile(
         for entry, warning in zip(manifest["gaps"], warnings, strict=True)
     ]
     if previous is not None:
-        policy, manifest = with_history(policy, manifest, read_manifest(previous))
+        policy, manifest = with_history(policy, manifest, read_manifest(previous), library.questionnaire)
     rendered: dict[str, bytes | str] = {}
     word = {"docx", "summary", "leaflet"} & set(formats)  # the formats that write a Word file
     reference = reference_template(answers, reference_docx) if word else None
@@ -160,11 +160,13 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def with_history(policy: Policy, manifest: dict[str, Any], old: dict[str, Any]) -> tuple[Policy, dict[str, Any]]:
-    """Add the version history and a summary of changes since the previous issue."""
+def with_history(
+    policy: Policy, manifest: dict[str, Any], old: dict[str, Any], questionnaire: Questionnaire | None = None
+) -> tuple[Policy, dict[str, Any]]:
+    """Add the version history and a summary of changes since the previous issue (answers in words)."""
     from .changes import compare, history_summary, since_markdown
 
-    changes = compare(old, manifest)
+    changes = compare(old, manifest, questionnaire)
     earlier = [HistoryEntry(str(h["version"]), str(h["date"]), str(h["summary"])) for h in old.get("history", [])]
     if not earlier:
         old_doc = old.get("document", {})

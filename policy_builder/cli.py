@@ -541,7 +541,9 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
     from .manifest import read_manifest
     from .output import atomic_write
 
-    result = compare(read_manifest(old), read_manifest(new))
+    # The questionnaire turns changed answers into words for the written summary a board reads.
+    questionnaire = _library(ctx).questionnaire if output is not None else None
+    result = compare(read_manifest(old), read_manifest(new), questionnaire)
     if output is not None:
         summary = render_markdown(result)
         if output.suffix.lower() == ".md":
@@ -658,7 +660,7 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: 
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--kind",
-    type=click.Choice(["policy", "practice-guide", "sources-annex", "staff-summary", "leaflet"]),
+    type=click.Choice(["policy", "practice-guide", "sources-annex", "staff-summary", "leaflet", "summary-of-changes"]),
     help="What the file is (default: read from its properties).",
 )
 @user_errors

@@ -19,6 +19,7 @@ from ..errors import display_path
 from ..gaps import count_by_severity, split_by_cause
 from ..library import PACKAGE_ROOT
 from ..models import GapWarning, Policy
+from ..changes import words_date
 from ..templating import bytecode_cache, long_date, markdown_escape
 from .blocks import Block, parse, to_markdown
 
@@ -40,6 +41,7 @@ def _environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     )
     env.filters["md"] = markdown_escape
     env.filters["long_date"] = long_date
+    env.filters["words_date"] = words_date  # an ISO date from a manifest (version history) in words
     return env
 
 
