@@ -15,11 +15,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..changes import words_date
 from ..errors import display_path
 from ..gaps import count_by_severity, split_by_cause
 from ..library import PACKAGE_ROOT
 from ..models import GapWarning, Policy
-from ..changes import words_date
 from ..templating import bytecode_cache, long_date, markdown_escape
 from .blocks import Block, parse, to_markdown
 
