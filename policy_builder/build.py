@@ -30,10 +30,40 @@ class BuildResult:
     warnings: list[GapWarning]
     written: list[Path]
     leaflet_level: ReadingLevel | None = None  # how plain the leaflet is, when one was built
+    leaflet_pages: float | None = None  # about how many pages the Word leaflet fills on its template
 
     @property
     def answers(self) -> Answers:
         return self.policy.answers
+
+    @property
+    def date_warning(self) -> str | None:
+        """One line when the policy's dates are already past on the day it is built, else None."""
+        return date_warning(self.policy)
+
+
+def date_warning(policy: Policy) -> str | None:
+    """The next review already past (the policy is overdue as it is issued), or a draft's effective date
+    already past (a draft cannot have been in force): one line naming the dates and what to change.
+
+    An approved policy built after its effective date is a reprint, not a mistake, so says nothing."""
+    from .questionnaire import review_date
+    from .templating import long_date
+
+    values, today = policy.answers.values, policy.answers.build_date
+    effective = values.get("document.effective_date")
+    review = review_date(values, today)
+    problems = []
+    if effective is not None and effective < today and policy.draft.is_draft:
+        problems.append(f"this draft's effective date, {long_date(effective)}, is already past")
+    if review < today:
+        problems.append(f"its next review, {long_date(review)}, is already past")
+    if not problems:
+        return None
+    return (
+        f"Warning: {' and '.join(problems)} (built on {long_date(today)}); "
+        "set document.effective_date to the day the policy takes effect, or document.review_months."
+    )
 
 
 def parse_formats(text: str) -> list[str]:
@@ -99,6 +129,7 @@ def build_profile(
 
         rendered["annex-docx"] = render_annex_docx(policy, reference)
     leaflet_level = None
+    leaflet_pages = None
     if "summary" in formats or "leaflet" in formats:
         from .render.docx import render_handout_docx
         from .render.summary import leaflet, reading_level, render_handout_markdown, staff_summary
@@ -109,7 +140,10 @@ def build_profile(
                 rendered[f"{kind}-md"] = render_handout_markdown(built)
                 rendered[f"{kind}-docx"] = render_handout_docx(built, reference)
                 if kind == "leaflet":
+                    from .render.docx.handouts import estimate_pages
+
                     leaflet_level = reading_level(built)
+                    leaflet_pages = estimate_pages(rendered["leaflet-docx"])
     rendered["gaps"] = render_gap_report(policy, warnings)
     rendered["manifest"] = to_json(manifest)
     paths = output_paths(Path(out_dir), policy.slug)
@@ -118,7 +152,12 @@ def build_profile(
         atomic_write(paths[kind], content)
         written.append(paths[kind])
     return BuildResult(
-        profile=Path(profile), policy=policy, warnings=warnings, written=written, leaflet_level=leaflet_level
+        profile=Path(profile),
+        policy=policy,
+        warnings=warnings,
+        written=written,
+        leaflet_level=leaflet_level,
+        leaflet_pages=leaflet_pages,
     )
 
 

@@ -146,6 +146,8 @@ def build(
             click.echo()
         for line in outcome.lines:
             click.echo(line)
+        for line in outcome.warnings:
+            click.echo(line, err=True)
         for line in outcome.errors:
             click.echo(line, err=True)
         failures += outcome.failed
@@ -165,6 +167,7 @@ class _Outcome:
 
     lines: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # printed on stderr, but not errors
     failed: bool = False
     high: int = 0
 
@@ -235,6 +238,16 @@ def _build_one(profile: Path) -> _Outcome:
     answers = result.answers
     if result.policy.draft.is_draft:
         say(printable(result.policy.draft.line()) + ".")
+    if result.date_warning:
+        outcome.warnings.append(result.date_warning)
+    if result.leaflet_pages is not None:
+        from .render.docx.handouts import LEAFLET_MOST_PAGES
+
+        if result.leaflet_pages > LEAFLET_MOST_PAGES:
+            outcome.warnings.append(
+                "Warning: the Word leaflet may not fit on one page on this template (about "
+                f"{result.leaflet_pages:.1f} pages): check it in Word, or use a template with narrower margins."
+            )
     if answers.defaults_used:
         count = len(answers.defaults_used)
         say(f"Defaults used for {count} question{'s' if count != 1 else ''} left out (listed in the gap report).")

@@ -422,6 +422,7 @@ class _Look:
         styles = document.styles.element
         self.by_id = {e.get(qn("w:styleId")): e for e in styles.findall(qn("w:style"))}
         self.defaults = styles.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+        self.paragraph_defaults = styles.find(f"{qn('w:docDefaults')}/{qn('w:pPrDefault')}/{qn('w:pPr')}")
         self.default_paragraph = next(
             (
                 e.get(qn("w:styleId"))
