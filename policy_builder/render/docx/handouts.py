@@ -59,7 +59,12 @@ def handout_document(handout: Handout, reference_docx: Path | None = None) -> Do
     )
     # The one-page leaflet needs no page numbers; the staff card may run to two pages.
     set_header_footer(
-        document, writer.style, handout.marking, page_numbers=handout.kind != "leaflet", draft=handout.draft
+        document,
+        writer.style,
+        handout.marking,
+        page_numbers=handout.kind != "leaflet",
+        draft=handout.draft,
+        label=handout.footer_label,
     )
     blocks = handout_blocks(handout)
     if handout.kind == "leaflet":
