@@ -154,3 +154,11 @@ def test_smarten_curls_quotes_and_makes_spaced_hyphens_en_dashes():
 def test_word_files_use_curly_quotes(example_documents):
     text = all_text(example_documents["example-council"]["policy"])
     assert "\u2019" in text and "'" not in text and '"' not in text
+
+
+def test_leaflet_never_says_both_we_do_not_look_and_we_only_look(example_documents):
+    # The Welsh charity allows viewing with authorisation but has no authorisation process: nobody may look.
+    for profile in EXAMPLES:
+        text = all_text(example_documents[profile]["leaflet"])
+        assert not ("We do not look at your social media." in text and "We only look at your social media" in text)
+    assert "We do not look at your social media." in all_text(example_documents["small-charity-wales"]["leaflet"])
