@@ -36,6 +36,7 @@ CARD_STYLES = {
     "do": ("Card Do", "EAF4EC", "1E6B3A", 36),
     "dont": ("Card Don't", "FBEAEA", "A4262C", 12),
 }
+CARD_TEXT_WIDTH, CARD_MARGIN = Cm(17), Cm(2)
 LEAFLET_TYPE = Pt(14)  # large type: two points over the bundled template's body text
 LEAFLET_TITLE, LEAFLET_HEADING = Pt(22), Pt(16)
 LEAFLET_LINE_SPACING = 1.0  # single: 14pt type still reads openly, and the leaflet stays one page
@@ -71,6 +72,7 @@ def handout_document(handout: Handout, reference_docx: Path | None = None) -> Do
         _leaflet_look(document, writer)
         writer.write(blocks)
     else:
+        _card_page(document)
         _write_card(document, writer, blocks, handout.box_headings)
     return document
 
@@ -102,6 +104,19 @@ def _write_card(document: DocxDocument, writer: Writer, blocks: list[b.Block], b
             writer.write([block])
 
 
+def _card_page(document: DocxDocument) -> None:
+    """A card's page: the full 17cm line of an A4 page with 2cm margins, whatever the template's margins, so
+    each box fits a page and the card stays at two pages; the template's header and footer are kept."""
+    for section in document.sections:
+        width = section.page_width - section.left_margin - section.right_margin
+        if width < CARD_TEXT_WIDTH:
+            spare = max(0, (section.page_width - CARD_TEXT_WIDTH) // 2)
+            section.left_margin = section.right_margin = spare
+        for edge in ("top_margin", "bottom_margin"):
+            if getattr(section, edge) > CARD_MARGIN:
+                setattr(section, edge, CARD_MARGIN)
+
+
 def _card_style(document: DocxDocument, writer: Writer, kind: str) -> str:
     """The box style's name, added to the document unless the template has its own."""
     name, fill, border, weight = CARD_STYLES[kind]
@@ -122,7 +137,7 @@ def _card_style(document: DocxDocument, writer: Writer, kind: str) -> str:
                 f'<w:name w:val="{name}"/><w:basedOn w:val="{base}"/><w:qFormat/>'
                 f"<w:pPr><w:keepNext/><w:keepLines/><w:pBdr>{edges}</w:pBdr>"
                 f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>'
-                '<w:spacing w:before="0" w:after="60"/></w:pPr></w:style>'
+                '<w:spacing w:before="0" w:after="40" w:line="252" w:lineRule="auto"/></w:pPr></w:style>'
             )
         )
     return name
