@@ -124,7 +124,7 @@ def test_an_approved_policy_with_future_dates_builds_without_warning(tmp_path):
 def test_leaflet_gives_the_service_s_number_version_and_date(example_documents):
     text = all_text(example_documents["example-council"]["leaflet"])
     assert "To talk to us, call 020\u00a07946\u00a00123, Monday to Friday, 9am to 5pm." in text
-    assert "Eastbrook Council, version 1.0, 1 December 2026." in text
+    assert "Leaflet version 1.0, 1 December 2026." in text
     assert "How we keep in touch with you, version 1.0" in text  # the footer
 
 
