@@ -129,8 +129,11 @@ def _no_definitions(d):
 
 
 def _no_page_numbers(d):
-    footer = d.sections[0].footer
-    footer.paragraphs[1]._p.getparent().remove(footer.paragraphs[1]._p)
+    # The footer's one line without its PAGE and NUMPAGES fields.
+    line = d.sections[0].footer.paragraphs[0]._p
+    for run in list(line.iter(qn("w:r"))):
+        if run.find(qn("w:fldChar")) is not None or run.find(qn("w:instrText")) is not None:
+            line.remove(run)
 
 
 def _no_header_marking(d):

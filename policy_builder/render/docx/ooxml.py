@@ -255,7 +255,7 @@ def set_header_footer(
         line = _line(footer, style("footer"))
         line.alignment = WD_ALIGN_PARAGRAPH.CENTER
         if words:
-            line.add_run(words + (" \u2013 " if numbered else ""))
+            line.add_run(clean(words) + (" \u2013 " if numbered else ""))  # the version is typed by the employer
         if numbered:
             page_x_of_y(line)
 
