@@ -11,7 +11,7 @@ from .assemble import build_policy, policy_context
 from .gaps import find_gaps
 from .library import Library
 from .manifest import build_manifest, front_matter, read_manifest, to_json
-from .models import Answers, GapWarning, HistoryEntry, Policy
+from .models import Answers, GapWarning, HistoryEntry, Policy, Questionnaire
 from .output import atomic_write, output_paths
 from .profile import load_profile
 
@@ -33,10 +33,40 @@ class BuildResult:
     warnings: list[GapWarning]
     written: list[Path]
     leaflet_level: ReadingLevel | None = None  # how plain the leaflet is, when one was built
+    leaflet_pages: float | None = None  # about how many pages the Word leaflet fills on its template
 
     @property
     def answers(self) -> Answers:
         return self.policy.answers
+
+    @property
+    def date_warning(self) -> str | None:
+        """One line when the policy's dates are already past on the day it is built, else None."""
+        return date_warning(self.policy)
+
+
+def date_warning(policy: Policy) -> str | None:
+    """The next review already past (the policy is overdue as it is issued), or a draft's effective date
+    already past (a draft cannot have been in force): one line naming the dates and what to change.
+
+    An approved policy built after its effective date is a reprint, not a mistake, so says nothing."""
+    from .questionnaire import review_date
+    from .templating import long_date
+
+    values, today = policy.answers.values, policy.answers.build_date
+    effective = values.get("document.effective_date")
+    review = review_date(values, today)
+    problems = []
+    if effective is not None and effective < today and policy.draft.is_draft:
+        problems.append(f"this draft's effective date, {long_date(effective)}, is already past")
+    if review < today:
+        problems.append(f"its next review, {long_date(review)}, is already past")
+    if not problems:
+        return None
+    return (
+        f"Warning: {' and '.join(problems)} (built on {long_date(today)}); "
+        "set document.effective_date to the day the policy takes effect, or document.review_months."
+    )
 
 
 def parse_formats(text: str) -> list[str]:
@@ -81,7 +111,7 @@ def build_profile(
         for entry, warning in zip(manifest["gaps"], warnings, strict=True)
     ]
     if previous is not None:
-        policy, manifest = with_history(policy, manifest, read_manifest(previous))
+        policy, manifest = with_history(policy, manifest, read_manifest(previous), library.questionnaire)
     rendered: dict[str, bytes | str] = {}
     pdf = "pdf" in formats
     if pdf:
@@ -112,6 +142,7 @@ def build_profile(
 
         rendered["annex-docx"] = render_annex_docx(policy, reference)
     leaflet_level = None
+    leaflet_pages = None
     if "summary" in formats or "leaflet" in formats:
         from .render.docx import render_handout_docx
         from .render.summary import leaflet, reading_level, render_handout_markdown, staff_summary
@@ -122,7 +153,10 @@ def build_profile(
                 rendered[f"{kind}-md"] = render_handout_markdown(built)
                 rendered[f"{kind}-docx"] = render_handout_docx(built, reference)
                 if kind == "leaflet":
+                    from .render.docx.handouts import estimate_pages
+
                     leaflet_level = reading_level(built)
+                    leaflet_pages = estimate_pages(rendered["leaflet-docx"])
     _lay_out(rendered, pdf=pdf, page_numbers=page_numbers, keep_docx="docx" in formats)
     rendered["gaps"] = render_gap_report(policy, warnings)
     rendered["manifest"] = to_json(manifest)
@@ -132,7 +166,12 @@ def build_profile(
         atomic_write(paths[kind], content)
         written.append(paths[kind])
     return BuildResult(
-        profile=Path(profile), policy=policy, warnings=warnings, written=written, leaflet_level=leaflet_level
+        profile=Path(profile),
+        policy=policy,
+        warnings=warnings,
+        written=written,
+        leaflet_level=leaflet_level,
+        leaflet_pages=leaflet_pages,
     )
 
 
@@ -199,11 +238,13 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def with_history(policy: Policy, manifest: dict[str, Any], old: dict[str, Any]) -> tuple[Policy, dict[str, Any]]:
-    """Add the version history and a summary of changes since the previous issue."""
+def with_history(
+    policy: Policy, manifest: dict[str, Any], old: dict[str, Any], questionnaire: Questionnaire | None = None
+) -> tuple[Policy, dict[str, Any]]:
+    """Add the version history and a summary of changes since the previous issue (answers in words)."""
     from .changes import compare, history_summary, since_markdown
 
-    changes = compare(old, manifest)
+    changes = compare(old, manifest, questionnaire)
     earlier = [HistoryEntry(str(h["version"]), str(h["date"]), str(h["summary"])) for h in old.get("history", [])]
     if not earlier:
         old_doc = old.get("document", {})

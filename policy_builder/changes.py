@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .templating import markdown_escape
+
+if TYPE_CHECKING:
+    from .models import Questionnaire
 
 
 def _words(text: str) -> list[str]:
@@ -83,9 +87,8 @@ class Changes:
     resolved_gaps: list[dict[str, Any]] = field(default_factory=list)
     # Questions the old issue's questionnaire did not have: their answers are first answers, not changes.
     new_questions: set[str] = field(default_factory=set)
-
-    def before(self, qid: str, value: Any) -> str:
-        return "(new question)" if qid in self.new_questions else show(value)
+    # The questions, so readers see each changed answer in words: its question and the chosen labels.
+    questionnaire: Questionnaire | None = None
 
     @property
     def empty(self) -> bool:
@@ -141,8 +144,8 @@ def _issue(manifest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
-    changes = Changes(old=old, new=new)
+def compare(old: dict[str, Any], new: dict[str, Any], questionnaire: Questionnaire | None = None) -> Changes:
+    changes = Changes(old=old, new=new, questionnaire=questionnaire)
     old_clauses = {c["id"]: c for c in old.get("clauses", [])}
     new_clauses = {c["id"]: c for c in new.get("clauses", [])}
     for cid, c in new_clauses.items():
@@ -200,14 +203,47 @@ def show(value: Any) -> str:
     return str(value)
 
 
+def question_words(changes: Changes, qid: str) -> str:
+    """The question as readers see it (its prompt); the id only for a question no longer asked."""
+    question = changes.questionnaire.questions.get(qid) if changes.questionnaire else None
+    return question.prompt if question is not None else qid
+
+
+def answer_words(changes: Changes, qid: str, value: Any) -> str:
+    """An answer in words: a choice's label ("Yes, but only to keep in touch"), a date as 1 April 2027."""
+    question = changes.questionnaire.questions.get(qid) if changes.questionnaire else None
+    if value is None or value == "":
+        return "no answer"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        labels = [question.label_of(str(v)) if question else str(v) for v in value]
+        return ", ".join(labels) or "none"
+    if question is not None and question.choices:
+        return question.label_of(str(value))
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return words_date(value)
+    return str(value)
+
+
+def words_date(value: Any) -> str:
+    """An ISO date (as manifests hold them) in words: 2027-04-01 -> 1 April 2027; anything else as it is."""
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{day.day} {day:%B %Y}"
+
+
 def render_markdown(changes: Changes) -> str:
     """A summary of changes a board can approve."""
     old, new = _issue(changes.old), _issue(changes.new)
     lines = [
         f"# Summary of changes: {markdown_escape(str(new['organisation']))}",
         "",
-        f"Social Media and Digital Contact Policy, version {old['version']} ({old['built']}, clause library "
-        f"{old['library_version']}) to version {new['version']} ({new['built']}, clause library {new['library_version']}).",
+        f"Social Media and Digital Contact Policy, version {old['version']} ({words_date(old['built'])}, clause "
+        f"library {old['library_version']}) to version {new['version']} ({words_date(new['built'])}, clause library "
+        f"{new['library_version']}).",
         "",
         f"In short: {changes.summary_line()}.",
         "",
@@ -233,7 +269,12 @@ def render_markdown(changes: Changes) -> str:
     if changes.answers:
         lines += ["## Answers changed", "", "| Question | Before | After |", "| --- | --- | --- |"]
         for qid, before, after in changes.answers:
-            lines.append(f"| `{qid}` | {_cell(changes.before(qid, before))} | {_cell(show(after))} |")
+            cells = (
+                question_words(changes, qid),
+                "(new question)" if qid in changes.new_questions else answer_words(changes, qid, before),
+                answer_words(changes, qid, after),
+            )
+            lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
         lines.append("")
     if changes.new_gaps:
         lines += ["## New gaps", ""]
@@ -243,6 +284,12 @@ def render_markdown(changes: Changes) -> str:
         lines += ["## Gaps resolved", ""]
         lines += [f"- {g['severity']}: {g['message']}" for g in changes.resolved_gaps]
         lines.append("")
+    owner = (changes.new.get("answers") or {}).get("document.owner")
+    lines += [
+        "This summary is available in other formats, such as large print, on request"
+        + (f" to the policy owner ({markdown_escape(str(owner))})." if owner else "."),
+        "",
+    ]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -291,10 +338,14 @@ def since_markdown(changes: Changes) -> str:
     for c in changes.reworded:
         items.append(f"- Reworded {c.new_number} {c.title}.")
     for qid, before, after in changes.answers:
+        question = markdown_escape(question_words(changes, qid))
+        before_words, after_words = (markdown_escape(answer_words(changes, qid, v)) for v in (before, after))
         if qid in changes.new_questions:
-            items.append(f"- Answered the new question `{qid}`: {show(after)}.")
+            items.append(f"- Answered the new question \u201c{question}\u201d: \u201c{after_words}\u201d.")
         else:
-            items.append(f"- Changed the answer to `{qid}` from {show(before)} to {show(after)}.")
+            items.append(
+                f"- Changed the answer to \u201c{question}\u201d from \u201c{before_words}\u201d to \u201c{after_words}\u201d."
+            )
     return "\n".join(items) if items else "No changes to clauses or answers."
 
 

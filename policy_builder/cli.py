@@ -158,6 +158,8 @@ def build(
             click.echo()
         for line in outcome.lines:
             click.echo(line)
+        for line in outcome.warnings:
+            click.echo(line, err=True)
         for line in outcome.errors:
             click.echo(line, err=True)
         failures += outcome.failed
@@ -177,6 +179,7 @@ class _Outcome:
 
     lines: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # printed on stderr, but not errors
     failed: bool = False
     high: int = 0
 
@@ -246,6 +249,16 @@ def _build_one(profile: Path) -> _Outcome:
     answers = result.answers
     if result.policy.draft.is_draft:
         say(printable(result.policy.draft.line()) + ".")
+    if result.date_warning:
+        outcome.warnings.append(result.date_warning)
+    if result.leaflet_pages is not None:
+        from .render.docx.handouts import LEAFLET_MOST_PAGES
+
+        if result.leaflet_pages > LEAFLET_MOST_PAGES:
+            outcome.warnings.append(
+                "Warning: the Word leaflet may not fit on one page on this template (about "
+                f"{result.leaflet_pages:.1f} pages): check it in Word, or use a template with narrower margins."
+            )
     if answers.defaults_used:
         count = len(answers.defaults_used)
         say(f"Defaults used for {count} question{'s' if count != 1 else ''} left out (listed in the gap report).")
@@ -573,9 +586,11 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
     from .manifest import read_manifest
     from .output import atomic_write
 
-    result = compare(read_manifest(old), read_manifest(new))
     if output is not None and output.suffix.lower() not in (".md", ".docx"):
         raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
+    # The questionnaire turns changed answers into words for the written summary a board reads.
+    questionnaire = _library(ctx).questionnaire if output is not None else None
+    result = compare(read_manifest(old), read_manifest(new), questionnaire)
     if redline is not None:
         from .changes import render_redline
 
@@ -700,7 +715,7 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: 
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--kind",
-    type=click.Choice(["policy", "practice-guide", "sources-annex", "staff-summary", "leaflet"]),
+    type=click.Choice(["policy", "practice-guide", "sources-annex", "staff-summary", "leaflet", "summary-of-changes"]),
     help="What the file is (default: read from its properties).",
 )
 @user_errors

@@ -1,6 +1,8 @@
 """check-docx asserts the accessibility and structure points on the generated Word files, and catches each breach."""
 
 import io
+import struct
+import zlib
 
 import pytest
 from click.testing import CliRunner
@@ -8,7 +10,7 @@ from conftest import PROFILES
 from docx import Document
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import RGBColor
+from docx.shared import Pt, RGBColor
 
 from policy_builder.cli import main
 from policy_builder.errors import PolicyBuilderError
@@ -107,10 +109,10 @@ def _no_toc(d):
             instr.text = " PAGE "
 
 
-def _no_update_note(d):
-    for paragraph in d.paragraphs:
-        if "Update Field" in paragraph.text:
-            paragraph._p.getparent().remove(paragraph._p)
+def _update_note(d):
+    heading(d, "1. Purpose and scope").insert_paragraph_before(
+        "Right-click the contents and choose Update Field before you publish this policy."
+    )
 
 
 def _unmarked_clause(d):
@@ -127,8 +129,11 @@ def _no_definitions(d):
 
 
 def _no_page_numbers(d):
-    footer = d.sections[0].footer
-    footer.paragraphs[1]._p.getparent().remove(footer.paragraphs[1]._p)
+    # The footer's one line without its PAGE and NUMPAGES fields.
+    line = d.sections[0].footer.paragraphs[0]._p
+    for run in list(line.iter(qn("w:r"))):
+        if run.find(qn("w:fldChar")) is not None or run.find(qn("w:instrText")) is not None:
+            line.remove(run)
 
 
 def _no_header_marking(d):
@@ -157,7 +162,7 @@ def test_each_accessibility_breach_is_reported(built, change, message):
     [
         (_no_table_header, "table 1 has no header row marked to repeat"),
         (_no_toc, "no contents (a TOC field that Word updates)"),
-        (_no_update_note, "no note telling the reader to update fields"),
+        (_update_note, "the text tells the reader to update fields (Update Field, F9)"),
         (_unmarked_clause, "1 clause heading(s) have no bookmark to link to: ['1.1 What this policy is for']"),
         (_misnumbered_clause, "clauses are not numbered in order within their section"),
         (_no_definitions, "no Definitions section"),
@@ -205,7 +210,7 @@ def test_check_docx_command_reports_ok_problems_and_bad_files(built, tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["check-docx", str(good)])
     assert result.exit_code == 0
-    assert result.output.endswith("policy.docx: OK (policy, 26 checks passed)\n")
+    assert result.output.endswith("policy.docx: OK (policy, 31 checks passed)\n")
     result = runner.invoke(main, ["check-docx", str(good), str(bad)])
     assert result.exit_code == 1
     assert "bad.docx: the document title is not set in its properties (File > Info)" in result.output
@@ -217,3 +222,134 @@ def test_check_docx_command_reports_ok_problems_and_bad_files(built, tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().endswith("notes.docx: not a Word document (.docx) that can be read")
     assert "Traceback" not in result.output
+
+
+# --- what the text looks like: each planted defect of the issue is caught ---------------------------
+
+
+def _style(d, name):
+    return next(s for s in d.styles if s.name == name)
+
+
+def _small_grey_body_text(d):
+    # Body text in 8pt grey #999999 on white: 2.8:1.
+    normal = _style(d, "Normal")
+    normal.font.size = Pt(8)
+    normal.font.color.rgb = RGBColor(0x99, 0x99, 0x99)
+
+
+def _pale_headings(d):
+    # Heading 1 (18pt bold, so large text needing 3:1) in #B0B8C8 on white: about 1.9:1.
+    _style(d, "Heading 1").font.color.rgb = RGBColor(0xB0, 0xB8, 0xC8)
+
+
+def _grey_footer(d):
+    _style(d, "Footer").font.color.rgb = RGBColor(0xAA, 0xAA, 0xAA)
+
+
+def _tiny_footer(d):
+    _style(d, "Footer").font.size = Pt(7)
+
+
+def _dark_page(d):
+    # A dark page colour behind the template's dark text.
+    background = OxmlElement("w:background")
+    background.set(qn("w:color"), "1D3C6E")
+    d.element.insert(0, background)
+
+
+def _png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _image_without_alt_text(d):
+    d.add_paragraph().add_run().add_picture(io.BytesIO(_png()))
+
+
+def _logo_without_alt_text_in_header(d):
+    d.sections[0].header.paragraphs[0].add_run().add_picture(io.BytesIO(_png()))
+
+
+def _fake_heading(d):
+    paragraph = summary_heading(d).insert_paragraph_before("")
+    paragraph.add_run("What to do").bold = True
+
+
+def _typed_bullet(d):
+    summary_heading(d).insert_paragraph_before("• Lock your phone")
+
+
+def _typed_number(d):
+    summary_heading(d).insert_paragraph_before("1. Lock your phone")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_small_grey_body_text, "(Normal) #999999"),
+        (_small_grey_body_text, "#999999 on #FFFFFF, 2.8:1"),
+        (_small_grey_body_text, "text is smaller than 11pt"),
+        (_pale_headings, "'Do' (Heading1) #B0B8C8 on #FFFFFF, 2.0:1"),
+        (_grey_footer, "#AAAAAA on #FFFFFF, 2.3:1"),
+        (_tiny_footer, "in the footer at 7pt"),
+        (_dark_page, "on #1D3C6E"),
+        (_image_without_alt_text, "1 image(s) have no alternative text"),
+        (_logo_without_alt_text_in_header, "1 image(s) have no alternative text"),
+        (_fake_heading, "1 bold paragraph(s) look like headings but are not in a heading style: 'What to do'"),
+        (_typed_bullet, "1 paragraph(s) start with a typed bullet or number"),
+        (_typed_number, "'1. Lock your phone'"),
+    ],
+)
+def test_each_look_defect_is_reported(built, change, message):
+    assert message in problems_after(built["example-council"]["staff-summary"], change)
+
+
+def test_an_image_with_alt_text_passes(built):
+    def described(d):
+        _image_without_alt_text(d)
+        doc_pr = next(
+            d.element.body.iter("{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr")
+        )
+        doc_pr.set("descr", "The council's logo")
+
+    assert "alternative text" not in problems_after(built["example-council"]["staff-summary"], described)
+
+
+def test_contrast_ratio_matches_wcag():
+    from policy_builder.render.docx_check import contrast_ratio
+
+    assert round(contrast_ratio("000000", "FFFFFF"), 1) == 21.0
+    assert round(contrast_ratio("767676", "FFFFFF"), 2) == 4.54  # the lightest grey that passes on white
+    assert contrast_ratio("777777", "FFFFFF") < 4.5
+
+
+def test_the_summary_of_changes_passes(tmp_path):
+    from policy_builder.cli import main as cli
+
+    profile = PROFILES / "example-council.yaml"
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(profile.read_text(encoding="utf-8").replace("whatsapp: keep_in_touch", "whatsapp: permitted"))
+    runner = CliRunner()
+    for source, out in ((profile, "v1"), (changed, "v2")):
+        result = runner.invoke(cli, ["build", str(source), "--format", "docx", "--out", str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+    old, new = (next((tmp_path / out).glob("*-social-media-policy.docx")) for out in ("v1", "v2"))
+    summary = tmp_path / "summary.docx"
+    result = runner.invoke(cli, ["changes", str(old), str(new), "--output", str(summary)])
+    assert result.exit_code == 0, result.output
+    checked = check_docx(summary.read_bytes())
+    assert checked.kind == "summary-of-changes"
+    assert checked.problems == []
+    text = "\n".join(p.text for p in Document(str(summary)).paragraphs)
+    cells = " ".join(c.text for t in Document(str(summary)).tables for r in t.rows for c in r.cells)
+    assert "keep_in_touch" not in text + cells and "messaging.whatsapp" not in cells
+    assert "Yes, but only to keep in touch" in cells and "May staff use WhatsApp" in cells

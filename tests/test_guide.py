@@ -319,6 +319,6 @@ def test_a_draft_policys_guide_and_annex_say_draft(guide_library: Library, write
     assert guide.startswith("**OFFICIAL**\n\n**DRAFT: not for issue.** This guide goes with a draft policy.")
     data = render_annex_docx(policy)
     document = docx.Document(io.BytesIO(data))
-    assert "DRAFT - OFFICIAL" in " ".join(p.text for p in document.sections[0].header.paragraphs)
+    assert "DRAFT \u2013 OFFICIAL" in " ".join(p.text for p in document.sections[0].header.paragraphs)
     assert document.paragraphs[2].text.startswith("DRAFT: not for issue.")
     assert check_docx(data, "sources-annex").problems == []

@@ -86,7 +86,11 @@ def docx_text(data: bytes) -> list[str]:
         blocks.extend(cell.text for row in table.rows for cell in row.cells)
     for section in document.sections:
         blocks.extend(p.text for p in section.header.paragraphs + section.footer.paragraphs)
-    return [" ".join(b.split()) for b in blocks]
+    # Word sets typographer's quotes and dashes (render/typography.py): compare with the straight ones typed.
+    return [" ".join(b.split()).translate(STRAIGHTEN) for b in blocks]
+
+
+STRAIGHTEN = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2013": "-"})
 
 
 def build(tmp_path: Path, write_profile, text: str, *, suffix: str = "") -> tuple[str, str, bytes, str]:

@@ -224,9 +224,9 @@ def test_keys_that_are_not_questions_and_values_no_longer_allowed_are_flagged(li
 
 def test_questions_added_since_the_profile_was_written_are_marked_new(library, write_profile):
     questions = dict(library.questionnaire.questions)
-    questions["data.retention"] = dataclasses.replace(questions["data.retention"], since="1.2")
+    questions["data.retention"] = dataclasses.replace(questions["data.retention"], since="1.3")
     newer = dataclasses.replace(
-        library, questionnaire=dataclasses.replace(library.questionnaire, questions=questions, version="1.2")
+        library, questionnaire=dataclasses.replace(library.questionnaire, questions=questions, version="1.3")
     )
     interview = interview_for(newer, write_profile, base_profile())
     assert interview.is_new(questions["data.retention"])

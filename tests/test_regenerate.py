@@ -163,9 +163,9 @@ def test_version_history_and_summary_inside_the_new_policy(tmp_path, library_dir
     )
     markdown = v2.written[0].read_text(encoding="utf-8")
     assert "### Version history" in markdown
-    assert "| 1.0 | 2026-12-01 | Issued. |" in markdown
+    assert "| 1.0 | 1 December 2026 | Issued. |" in markdown  # dates in words; the manifest keeps ISO dates
     # The review clause names the review date, so it is reworded too.
-    assert "| 1.1 | 2027-03-01 | 1 clause added; 2 clauses reworded; 2 answers changed. |" in markdown
+    assert "| 1.1 | 1 March 2027 | 1 clause added; 2 clauses reworded; 2 answers changed. |" in markdown
     assert "Changes since version 1.0:" in markdown
     assert "- Reworded 5." in markdown and "People staff already know." in markdown
     from docx import Document
@@ -174,8 +174,8 @@ def test_version_history_and_summary_inside_the_new_policy(tmp_path, library_dir
     history = next(t for t in word.tables if t.rows[0].cells[0].text == "Version")
     assert [[c.text for c in row.cells] for row in history.rows] == [
         ["Version", "Date", "Summary"],
-        ["1.0", "2026-12-01", "Issued."],
-        ["1.1", "2027-03-01", "1 clause added; 2 clauses reworded; 2 answers changed."],
+        ["1.0", "1 December 2026", "Issued."],
+        ["1.1", "1 March 2027", "1 clause added; 2 clauses reworded; 2 answers changed."],
     ]
     body = "\n".join(p.text for p in word.paragraphs)
     assert "Changes since version 1.0:" in body and "Reworded 5." in body
@@ -278,10 +278,12 @@ def test_check_flags_policies_from_an_older_library_and_past_review(tmp_path, li
     assert charity.exit_code == 1 and "Review overdue" in charity.output
 
 
-def test_board_summary_shows_answers_as_typed_never_as_markdown(tmp_path):
+def test_board_summary_shows_answers_as_typed_never_as_markdown(tmp_path, library):
     from policy_builder.changes import compare, render_markdown
 
     old = {"organisation": "Acme", "document": {"version": "1"}, "answers": {"contacts.ripa": "a"}, "clauses": []}
     new = {**old, "answers": {"contacts.ripa": "**Legal** | <b>x</b>"}}
-    board = render_markdown(compare(old, new))
-    assert r"| `contacts.ripa` | a | \*\*Legal\*\* \| \<b\>x\</b\> |" in board
+    board = render_markdown(compare(old, new, library.questionnaire))
+    # The question in words (its prompt), never its id; the answers exactly as typed.
+    assert r"| Who coordinates surveillance authorisations? | a | \*\*Legal\*\* \| \<b\>x\</b\> |" in board
+    assert "contacts.ripa" not in board

@@ -10,6 +10,7 @@ import yaml
 from click.testing import CliRunner
 from conftest import BUILD_DATE, ROOT, base_profile, with_answers
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 
 from policy_builder.assemble import build_policy
@@ -20,6 +21,7 @@ from policy_builder.profile import load_profile
 from policy_builder.render.blocks import parse, to_markdown
 from policy_builder.render.docx import Writer, clause_bookmark, open_template, render_docx
 from policy_builder.render.markdown import render_policy
+from policy_builder.render.typography import smarten
 
 
 def png() -> bytes:
@@ -125,8 +127,11 @@ def test_docx_document_control_table_and_marking(example):
     assert table.rows[0]._tr.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
     section = document.sections[0]
     assert section.header.paragraphs[0].text == "OFFICIAL"
-    assert section.footer.paragraphs[0].text == "OFFICIAL"
-    assert section.footer.paragraphs[1].text == "Page 1 of 1"  # cached results of the PAGE and NUMPAGES fields
+    # One centred line: the title and version, the marking, and the cached results of the PAGE and NUMPAGES fields.
+    footer = section.footer.paragraphs[0]
+    assert footer.text == "Social Media and Digital Contact Policy, version 1.0 \u2013 OFFICIAL \u2013 Page 1 of 1"
+    assert footer.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert [p.text for p in section.footer.paragraphs if p.text] == [footer.text]
     assert field_codes(section.footer._element).split() == ["PAGE", "NUMPAGES"]
     props = document.core_properties
     assert props.title == "Social Media and Digital Contact Policy"
@@ -139,7 +144,9 @@ def test_no_marking_leaves_the_header_empty_but_keeps_page_numbers(library, answ
     _, document = reopen(library, answers_for, document__protective_marking="none")
     section = document.sections[0]
     assert "OFFICIAL" not in " ".join(p.text for p in section.header.paragraphs + section.footer.paragraphs)
-    assert [p.text for p in section.footer.paragraphs] == ["Page 1 of 1"]
+    assert [p.text for p in section.footer.paragraphs] == [
+        "Social Media and Digital Contact Policy, version 1.0 \u2013 Page 1 of 1"
+    ]
 
 
 def test_contents_is_a_toc_field_word_updates_with_links_and_no_note(example):
@@ -189,7 +196,7 @@ def test_every_clause_heading_has_a_bookmark_named_after_its_id(library, example
         if start is not None:
             marks[start.get(qn("w:name"))] = paragraph.text
     for clause in policy.clauses:
-        assert marks[clause_bookmark(clause.id)] == f"{clause.number} {clause.title}"
+        assert marks[clause_bookmark(clause.id)] == smarten(f"{clause.number} {clause.title}")
     assert marks["messaging_keep_in_touch_only"].endswith("Messaging apps for keeping in touch only")
     names = [clause_bookmark(c.id) for c in library.clauses]
     assert len(set(names)) == len(names) and max(map(len, names)) <= 40
@@ -255,7 +262,7 @@ def test_version_history_and_summary_of_changes_when_available(library, answers_
     assert ("Heading 2", "Version history") in texts and ("Heading 2", "Summary of changes") in texts
     history = document.tables[1]
     assert [c.text for c in history.rows[0].cells] == ["Version", "Date", "Summary"]
-    assert [c.text for c in history.rows[2].cells] == ["1.1", "2026-12-01", "Reworded 8.1."]
+    assert [c.text for c in history.rows[2].cells] == ["1.1", "1 December 2026", "Reworded 8.1."]  # dates in words
     assert history.rows[0]._tr.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None
 
 
@@ -365,12 +372,12 @@ def test_section_pointer_to_the_guide_sits_under_the_section_heading(example):
         index = next(
             i
             for i, p in enumerate(paragraphs)
-            if p.style.name == "Heading 1" and p.text == f"{section.number}. {section.title}"
+            if p.style.name == "Heading 1" and p.text == smarten(f"{section.number}. {section.title}")
         )
         after = paragraphs[index + 1]
         if section.guide_refs:
             assert after.text.startswith("Practice guide: ")
-            assert all(f"{ref.number} {ref.title}" in after.text for ref in section.guide_refs)
+            assert all(smarten(f"{ref.number} {ref.title}") in after.text for ref in section.guide_refs)
             assert {run.style.name for run in after.runs} == {"Emphasis"}
         else:
             assert paragraphs[index + 1].style.name == "Heading 2" or not after.text.startswith("Practice guide")

@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import BUILD_DATE, PROFILES, ROOT, base_profile, with_answers
 from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
 
 from policy_builder.assemble import build_policy
 from policy_builder.cli import main
@@ -104,7 +106,23 @@ def test_staff_summary_markdown_and_word(library, answers_for):
     assert [p.style.name for p in document.paragraphs[:2]] == ["Title", "Subtitle"]
     assert document.core_properties.category == "Staff summary"
     assert document.sections[0].header.paragraphs[0].text == "OFFICIAL"
-    assert sum(p.style.name == "List Bullet" for p in document.paragraphs) == sum(k == "bullet" for k, _ in card.blocks)
+    # Do and Don't items are boxes in their own styles (a real list: based on List Bullet), each box kept together.
+    styles = [p.style.name for p in document.paragraphs]
+    items = [text for k, text in card.blocks if k == "bullet"]
+    help_items = sum(k == "bullet" for k, _ in card.blocks[[t for _, t in card.blocks].index("Where to get help") :])
+    assert styles.count("Card Do") + styles.count("Card Don't") + styles.count("List Bullet") == len(items)
+    assert styles.count("List Bullet") == help_items
+    assert styles.count("Card Do") > 5 and styles.count("Card Don't") > 5
+    do_box = [p for p in document.paragraphs if p.style.name == "Card Do"]
+    assert document.styles["Card Do"].base_style.name == "List Bullet"
+    assert document.styles["Card Do"].paragraph_format.keep_with_next  # the box is kept together ...
+    assert do_box[-1].paragraph_format.keep_with_next is False  # ... and the page may break after it
+    assert document.styles["Card Do"].paragraph_format.keep_together  # an item is never split
+    shading = {
+        name: document.styles[name].element.pPr.find(qn("w:shd")).get(qn("w:fill"))
+        for name in ("Card Do", "Card Don't")
+    }
+    assert shading["Card Do"] != shading["Card Don't"]  # visibly different, besides the headings Do and Don't
 
 
 # --- leaflet --------------------------------------------------------------------------------------
@@ -159,8 +177,12 @@ def test_leaflet_word_file_has_no_marking_or_page_numbers(library, answers_for):
     assert document.core_properties.title == "How we keep in touch with you"
     assert document.core_properties.category == "Leaflet"
     section = document.sections[0]
-    assert not "".join(p.text for p in section.header.paragraphs + section.footer.paragraphs).strip()
+    assert not "".join(p.text for p in section.header.paragraphs).strip()
+    assert [p.text for p in section.footer.paragraphs if p.text] == ["How we keep in touch with you, version 1.0"]
     assert [p.style.name for p in document.paragraphs if p.text == "In an emergency"] == ["Heading 1"]
+    # Large type on short lines: body text 14pt, lines no longer than 17cm.
+    assert document.styles["Normal"].font.size == Pt(14) and document.styles["List Bullet"].font.size == Pt(14)
+    assert section.page_width - section.left_margin - section.right_margin <= Cm(17.01)
 
 
 # --- build and CLI ------------------------------------------------------------------------------

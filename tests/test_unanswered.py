@@ -45,7 +45,7 @@ def test_unanswered_fact_makes_the_policy_a_draft_in_markdown_and_word(library, 
 
     document = Document(io.BytesIO(render_docx(policy)))
     header = " ".join(p.text for p in document.sections[0].header.paragraphs)
-    assert header.startswith("DRAFT - OFFICIAL")
+    assert header.startswith("DRAFT \u2013 OFFICIAL")
     cover = [p.text for p in document.paragraphs[:8]]
     assert "DRAFT: not for issue." in cover
     assert "1 question is still to decide before it can be issued: see the list after the contents." in cover

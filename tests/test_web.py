@@ -1032,7 +1032,7 @@ def test_an_uploaded_answer_that_will_not_do_is_explained_with_the_options_label
     text = me.text()
     labels = library.questionnaire.questions["messaging.whatsapp"].choices
     assert (
-        "from-a-colleague.yaml:39: the answer 'sometimes' to “May staff use WhatsApp or similar messaging apps "
+        "from-a-colleague.yaml:40: the answer 'sometimes' to “May staff use WhatsApp or similar messaging apps "
         "with people who use services?” is not one of the options. Choose one of: "
     ) in text
     assert all(choice.label in text for choice in labels)

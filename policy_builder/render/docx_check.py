@@ -9,8 +9,16 @@ a duty) and the structure a policy needs, on the generated file itself:
 - table header rows marked (they repeat on each page and screen readers read them);
 - no empty paragraphs used for spacing; link text that says where it goes;
 - no colour or other direct formatting on text, so nothing is told by colour alone;
+- every piece of text, in the body, header and footer, in colours that contrast with what is behind
+  it (WCAG 2.2 AA, success criterion 1.4.3: 4.5:1, or 3:1 for large text of 18pt, or 14pt bold),
+  worked out from the styles, the table style, shading and the page colour, and no smaller than 11pt
+  (10pt in the header and footer);
+- alternative text on every image (or the image marked decorative);
+- headings in heading styles: a short paragraph that is all bold, in a body style, is a heading
+  only to the eye; lists as real lists, not "•" or "1." typed at the start of a paragraph;
+- no note to the reader about updating fields (Word or the build updates them);
 - a statement of how to get the document in another format;
-- for a policy: a contents field with a note to update it, numbered sections
+- for a policy: a contents field, numbered sections
   and clauses with a bookmark per clause, a document control table,
   definitions, the list of documents it rests on, and the marking and
   "Page X of Y" in the header and footer;
@@ -35,17 +43,24 @@ from docx.text.paragraph import Paragraph
 
 from ..errors import PolicyBuilderError
 
-KINDS = ("policy", "practice-guide", "sources-annex", "staff-summary", "leaflet")
+KINDS = ("policy", "practice-guide", "sources-annex", "staff-summary", "leaflet", "summary-of-changes")
 CATEGORY_KINDS = {
     "Policy": "policy",
     "Practice guide": "practice-guide",
     "Sources annex": "sources-annex",
     "Staff summary": "staff-summary",
     "Leaflet": "leaflet",
+    "Summary of changes": "summary-of-changes",
 }
 VAGUE_LINKS = {"click here", "here", "link", "this link", "read more", "more", "this page", "more information"}
 # Paragraph and run properties that only say which style or list an item is in.
-ALLOWED_PARAGRAPH_PROPERTIES = {"pStyle", "numPr", "rPr"}
+ALLOWED_PARAGRAPH_PROPERTIES = {
+    "pStyle",
+    "numPr",
+    "rPr",
+    "keepNext",
+    "keepLines",
+}  # keeping text together is layout, not look
 ALLOWED_RUN_PROPERTIES = {"rStyle"}
 COLOUR_PROPERTIES = {"color", "highlight", "shd"}
 _HEADING = re.compile(r"heading (\d)$", re.I)
@@ -87,7 +102,15 @@ def check_docx(data: bytes, kind: str | None = None, name: str = "document") -> 
     _check_empty_paragraphs(paragraphs, result)
     _check_links(document, result)
     _check_direct_formatting(document, result)
+    look = _Look(document)
+    _check_contrast_and_size(document, look, result)
+    _check_images(document, result)
+    _check_fake_headings_and_lists(paragraphs, look, styles, result)
     body = "\n".join(p.text for p in paragraphs)
+    result.check(
+        not re.search(r"\bUpdate Field\b|\bpress F9\b", body, re.I),
+        "the text tells the reader to update fields (Update Field, F9); update them before publishing instead",
+    )
     result.check(
         bool(re.search(r"\b(another|other) (format|formats|language)\b", body, re.I)),
         "no statement of how to get this document in another format (large print, easy read ...)",
@@ -233,8 +256,6 @@ def _check_policy(
     result.check(
         re.search(r"(^|\s)TOC\s", _field_codes(body)) is not None, "no contents (a TOC field that Word updates)"
     )
-    text = "\n".join(p.text for p in paragraphs)
-    result.check("Update Field" in text, "no note telling the reader to update fields (the contents list)")
 
     headings1 = [p.text for p, level in zip(paragraphs, levels, strict=True) if level == 1]
     numbered = [h for h in headings1 if re.match(r"\d+\. ", h)]
@@ -337,3 +358,275 @@ def _check_annex(
         "no table of the clauses and the items they rest on",
     )
     _check_header_footer(document, _control_rows(document), result)
+
+
+# --- what the text looks like: colour, background, size ------------------------------------------
+
+# Word's highlight colours, by name.
+HIGHLIGHTS = {
+    "black": "000000", "blue": "0000FF", "cyan": "00FFFF", "green": "00FF00", "magenta": "FF00FF",
+    "red": "FF0000", "yellow": "FFFF00", "white": "FFFFFF", "darkBlue": "000080", "darkCyan": "008080",
+    "darkGreen": "008000", "darkMagenta": "800080", "darkRed": "800000", "darkYellow": "808000",
+    "darkGray": "808080", "lightGray": "C0C0C0",
+}  # fmt: skip
+MIN_CONTRAST, MIN_CONTRAST_LARGE = 4.5, 3.0  # WCAG 2.2 AA, success criterion 1.4.3
+MIN_SIZE, MIN_SIZE_MARGINS = 11.0, 10.0  # points: body text; header and footer
+_TRUE = {None, "1", "true", "on"}
+
+
+@dataclass
+class _RunLook:
+    colour: str | None = None  # RRGGBB, or None for automatic (Word picks black or white)
+    background: str | None = None
+    size: float | None = None  # points
+    bold: bool = False
+
+
+def _hex(value: str | None) -> str | None:
+    if not value or value.lower() in ("auto", "none"):
+        return None
+    return value.upper() if re.fullmatch(r"[0-9A-Fa-f]{6}", value) else None
+
+
+def _apply_run_properties(look: _RunLook, r_pr) -> None:  # type: ignore[no-untyped-def]
+    """Overlay one w:rPr (from defaults, a style or the run itself) on `look`."""
+    if r_pr is None:
+        return
+    for child in r_pr:
+        name = _local(child)
+        value = child.get(qn("w:val"))
+        if name == "color":
+            look.colour = _hex(value)
+        elif name == "sz" and value and value.isdigit():
+            look.size = int(value) / 2
+        elif name == "b":
+            look.bold = value in _TRUE
+        elif name == "shd":
+            fill = _hex(child.get(qn("w:fill")))
+            if fill:
+                look.background = fill
+        elif name == "highlight" and value in HIGHLIGHTS:
+            look.background = HIGHLIGHTS[value]
+
+
+def _shading(element) -> str | None:  # type: ignore[no-untyped-def]
+    shd = element.find(qn("w:shd")) if element is not None else None
+    return _hex(shd.get(qn("w:fill"))) if shd is not None else None
+
+
+class _Look:
+    """Works out the colour, background and size of each run from the document's styles, as Word does:
+    document defaults, then the table style, the paragraph style, the character style and the run's own."""
+
+    def __init__(self, document: DocxDocument) -> None:
+        styles = document.styles.element
+        self.by_id = {e.get(qn("w:styleId")): e for e in styles.findall(qn("w:style"))}
+        self.defaults = styles.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+        self.paragraph_defaults = styles.find(f"{qn('w:docDefaults')}/{qn('w:pPrDefault')}/{qn('w:pPr')}")
+        self.default_paragraph = next(
+            (
+                e.get(qn("w:styleId"))
+                for e in styles.findall(qn("w:style"))
+                if e.get(qn("w:type")) == "paragraph" and e.get(qn("w:default")) in ("1", "true")
+            ),
+            None,
+        )
+        background = document.element.find(qn("w:background"))
+        self.page = _hex(background.get(qn("w:color"))) if background is not None else None
+        self.page = self.page or "FFFFFF"
+
+    def chain(self, style_id: str | None) -> list:  # type: ignore[type-arg]
+        """A style and the styles it is based on, the base first."""
+        chain, seen = [], set()
+        while style_id and style_id not in seen and style_id in self.by_id:
+            seen.add(style_id)
+            element = self.by_id[style_id]
+            chain.append(element)
+            based = element.find(qn("w:basedOn"))
+            style_id = based.get(qn("w:val")) if based is not None else None
+        return chain[::-1]
+
+    def run(self, r, paragraph, cell_shading: str | None, table_layers: list) -> _RunLook:  # type: ignore[no-untyped-def, type-arg]
+        look = _RunLook(background=self.page)
+        _apply_run_properties(look, self.defaults)
+        for layer in table_layers:  # the table style's run properties and shading (its header row's too)
+            _apply_run_properties(look, layer.find(qn("w:rPr")))
+            fill = _shading(layer.find(qn("w:tcPr")))
+            if fill:
+                look.background = fill
+        if cell_shading:
+            look.background = cell_shading
+        p_pr = paragraph.find(qn("w:pPr"))
+        style = p_pr.find(qn("w:pStyle")) if p_pr is not None else None
+        for element in self.chain(style.get(qn("w:val")) if style is not None else self.default_paragraph):
+            _apply_run_properties(look, element.find(qn("w:rPr")))
+            fill = _shading(element.find(qn("w:pPr")))
+            if fill:
+                look.background = fill
+        fill = _shading(p_pr)
+        if fill:
+            look.background = fill
+        r_pr = r.find(qn("w:rPr"))
+        r_style = r_pr.find(qn("w:rStyle")) if r_pr is not None else None
+        if r_style is not None:
+            for element in self.chain(r_style.get(qn("w:val"))):
+                _apply_run_properties(look, element.find(qn("w:rPr")))
+        _apply_run_properties(look, r_pr)
+        return look
+
+    def table_layers(self, tbl, first_row: bool) -> list:  # type: ignore[no-untyped-def, type-arg]
+        """The table style's whole-table formatting, then its header-row formatting for the first row."""
+        tbl_pr = tbl.find(qn("w:tblPr"))
+        style = tbl_pr.find(qn("w:tblStyle")) if tbl_pr is not None else None
+        layers = []
+        for element in self.chain(style.get(qn("w:val")) if style is not None else None):
+            layers.append(element)
+            if first_row:
+                layers += [c for c in element.findall(qn("w:tblStylePr")) if c.get(qn("w:type")) == "firstRow"]
+        # Whole-table layers apply before any header-row layer.
+        return [x for x in layers if _local(x) == "style"] + [x for x in layers if _local(x) == "tblStylePr"]
+
+
+def _luminance(colour: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """The WCAG contrast ratio of two RRGGBB colours, from 1 to 21."""
+    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _parts(document: DocxDocument) -> list[tuple[str, object]]:
+    """The body, then every header and footer part, each as (where, root element)."""
+    parts: list[tuple[str, object]] = [("body", document.element.body)]
+    for rel in document.part.rels.values():
+        if rel.reltype.endswith(("/header", "/footer")) and not rel.is_external:
+            parts.append((rel.reltype.rsplit("/", 1)[-1], rel.target_part.element))
+    return parts
+
+
+def _runs_with_looks(document: DocxDocument, look: _Look):  # type: ignore[no-untyped-def]
+    """(where, run text, paragraph style id, look) for every run that shows text."""
+    for where, root in _parts(document):
+        for p in root.iter(qn("w:p")):
+            cell_shading = None
+            layers: list = []  # type: ignore[type-arg]
+            tc = next((a for a in p.iterancestors(qn("w:tc"))), None)
+            if tc is not None:
+                cell_shading = _shading(tc.find(qn("w:tcPr")))
+                tr = tc.getparent()
+                tbl = tr.getparent()
+                first_row = tbl.find(qn("w:tr")) is tr
+                layers = look.table_layers(tbl, first_row)
+            p_pr = p.find(qn("w:pPr"))
+            style = p_pr.find(qn("w:pStyle")) if p_pr is not None else None
+            style_id = style.get(qn("w:val")) if style is not None else look.default_paragraph
+            for r in p.iter(qn("w:r")):
+                text = "".join(t.text or "" for t in r.findall(qn("w:t")))
+                if text.strip():
+                    yield where, text, style_id, look.run(r, p, cell_shading, layers)
+
+
+def _check_contrast_and_size(document: DocxDocument, look: _Look, result: CheckResult) -> None:
+    low: dict[tuple[str, str, str], tuple[float, str]] = {}
+    small: dict[tuple[str, float], str] = {}
+    for where, text, style_id, run in _runs_with_looks(document, look):
+        size = run.size if run.size is not None else 10.0  # Word's size when nothing sets one
+        background = run.background or "FFFFFF"
+        if run.colour is not None:  # automatic colour is black or white, whichever shows
+            large = size >= 18 or (run.bold and size >= 14)
+            ratio = contrast_ratio(run.colour, background)
+            if ratio < (MIN_CONTRAST_LARGE if large else MIN_CONTRAST):
+                low.setdefault((style_id or "", run.colour, background), (ratio, text.strip()))
+        limit = MIN_SIZE if where == "body" else MIN_SIZE_MARGINS
+        if size < limit:
+            small.setdefault((where, size), text.strip())
+    described = [
+        f"'{snippet[:30]}' ({style}) #{colour} on #{background}, {ratio:.1f}:1"
+        for (style, colour, background), (ratio, snippet) in low.items()
+    ]
+    result.check(
+        not low,
+        "text has too little contrast with its background (WCAG 2.2 AA: 4.5:1, 3:1 for 18pt or 14pt bold): "
+        + "; ".join(described[:3]),
+    )
+    described = [f"'{snippet[:30]}' in the {where} at {size:g}pt" for (where, size), snippet in small.items()]
+    result.check(
+        not small,
+        f"text is smaller than {MIN_SIZE:g}pt ({MIN_SIZE_MARGINS:g}pt in the header and footer): "
+        + "; ".join(described[:3]),
+    )
+
+
+_DECORATIVE = "decorative"
+
+
+def _check_images(document: DocxDocument, result: CheckResult) -> None:
+    """Every picture says what it shows (its alt text, Word's 'description'), unless marked decorative."""
+    missing = 0
+    wp_docpr = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+    for _, root in _parts(document):
+        for drawing in root.iter(qn("w:drawing")):
+            doc_pr = next(drawing.iter(wp_docpr), None)
+            described = doc_pr is not None and bool((doc_pr.get("descr") or doc_pr.get("title") or "").strip())
+            decorative = doc_pr is not None and any(
+                _local(e) == _DECORATIVE and e.get("val") in ("1", "true") for e in doc_pr.iter()
+            )
+            if not (described or decorative):
+                missing += 1
+        for shape in root.iter("{urn:schemas-microsoft-com:vml}shape"):
+            if (
+                shape.find("{urn:schemas-microsoft-com:vml}imagedata") is not None
+                and not (shape.get("alt") or "").strip()
+            ):
+                missing += 1
+    result.check(
+        not missing,
+        f"{missing} image(s) have no alternative text (right-click > View Alt Text), nor are marked decorative",
+    )
+
+
+_TYPED_LIST = re.compile(r"^\s*([•·▪‣◦●○■□*\-–—]|\d{1,2}[.)]|[a-z][.)]|\(\w{1,3}\))\s")
+_SENTENCE_END = (".", "!", "?", ":", ";", ",")
+
+
+def _all_bold(p, look: _Look) -> bool:  # type: ignore[no-untyped-def]
+    runs = [r for r in p.iter(qn("w:r")) if "".join(t.text or "" for t in r.findall(qn("w:t"))).strip()]
+    return bool(runs) and all(look.run(r, p, None, []).bold for r in runs)
+
+
+def _check_fake_headings_and_lists(
+    paragraphs: list[Paragraph], look: _Look, styles: _Styles, result: CheckResult
+) -> None:
+    fake_headings, typed_lists = [], []
+    for paragraph in paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        name = styles.name(paragraph).lower()
+        if styles.level(paragraph) is not None or name.startswith(("toc", "list", "caption", "header", "footer")):
+            continue
+        if name in ("subtitle", "tocheading", "toc heading"):
+            continue
+        p = paragraph._p
+        in_list = p.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None
+        if _TYPED_LIST.match(text) and not in_list:
+            typed_lists.append(text[:30])
+        elif len(text.split()) <= 12 and not text.endswith(_SENTENCE_END) and _all_bold(p, look):
+            fake_headings.append(text[:40])
+    result.check(
+        not fake_headings,
+        f"{len(fake_headings)} bold paragraph(s) look like headings but are not in a heading style: "
+        + ", ".join(repr(h) for h in fake_headings[:3]),
+    )
+    result.check(
+        not typed_lists,
+        f"{len(typed_lists)} paragraph(s) start with a typed bullet or number; use the List Bullet or List Number "
+        "style: " + ", ".join(repr(t) for t in typed_lists[:3]),
+    )

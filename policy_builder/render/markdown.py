@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..changes import words_date
 from ..errors import display_path
 from ..gaps import count_by_severity, split_by_cause
 from ..library import DATA_ROOT
@@ -40,6 +41,7 @@ def _environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     )
     env.filters["md"] = markdown_escape
     env.filters["long_date"] = long_date
+    env.filters["words_date"] = words_date  # an ISO date from a manifest (version history) in words
     return env
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -284,6 +284,14 @@ class Handout:
     blocks: tuple[tuple[str, str], ...]  # (heading | text | bullet, Markdown)
     date: dt.date
     draft: bool = False  # the policy it sums up is a draft: says so, so it is not handed out as issued
+    # The staff card's Do and Don't headings (heading text -> "do" | "dont"): in Word, the list under each is a box.
+    box_headings: Mapping[str, str] = field(default_factory=dict)
+    version: str = "1.0"  # the policy's version, shown in the Word footer
+    footer_title: str = ""  # the short name the Word footer gives it
+
+    @property
+    def footer_label(self) -> str:
+        return f"{self.footer_title or self.title}, version {self.version}"
 
     @property
     def subject(self) -> str:
@@ -355,6 +363,9 @@ def staff_summary(library: Library, policy: Policy) -> Handout:
         blocks=tuple(blocks),
         date=policy.answers.build_date,
         draft=policy.draft.is_draft,
+        box_headings={wording.headings[kind]: kind for kind in ITEM_KINDS},
+        version=str(policy.answers.values.get("document.version") or "1.0"),
+        footer_title="Quick guide for staff",
     )
 
 
@@ -375,6 +386,7 @@ def _leaflet(library: Library, context: Mapping[str, Any], organisation: str, da
         blocks=tuple(_render_blocks(wording.blocks, context, held)),
         date=date,
         draft=bool(context.get("draft")),
+        version=str((context.get("document") or {}).get("version") or "1.0"),
     )
 
 

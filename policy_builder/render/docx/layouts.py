@@ -61,6 +61,10 @@ def _document(
         category=category,
         date=policy.answers.build_date,
     )
-    set_header_footer(document, writer.style, policy.marking, page_numbers=True, draft=policy.draft.is_draft)
+    version = policy.answers.values.get("document.version") or "1.0"
+    label = f"{policy.title if category == POLICY_CATEGORY else category}, version {version}"
+    set_header_footer(
+        document, writer.style, policy.marking, page_numbers=True, draft=policy.draft.is_draft, label=label
+    )
     writer.write(blocks)
     return document

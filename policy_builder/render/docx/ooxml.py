@@ -13,6 +13,7 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from docx.document import Document as DocxDocument
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
@@ -220,9 +221,16 @@ def set_properties(
 
 
 def set_header_footer(
-    document: DocxDocument, style: Styles, marking: str | None, page_numbers: bool, *, draft: bool = False
+    document: DocxDocument,
+    style: Styles,
+    marking: str | None,
+    page_numbers: bool,
+    *,
+    draft: bool = False,
+    label: str | None = None,
 ) -> None:
-    """Marking centred at the top and bottom of every page, 'Page X of Y' in the footer.
+    """Marking at the top and bottom of every page; the footer one centred line: the document and its
+    version (`label`), the marking and 'Page X of Y'.
 
     Added to whatever the template's header and footer already hold (a logo,
     an address), in the template's Header and Footer styles.
@@ -236,15 +244,22 @@ def set_header_footer(
         headers.append(section.even_page_header)
         footers.append(section.even_page_footer)
     # A draft says so at the top of every page, beside the marking, so no printed page passes for the issued policy.
-    top = " - ".join(part for part in ("DRAFT" if draft else None, marking) if part)
+    top = " \u2013 ".join(part for part in ("DRAFT" if draft else None, marking) if part)
     for header in headers:
         if top:
             _line(header, style("header")).add_run(top)
     for footer in footers:
-        if marking:
-            _line(footer, style("footer")).add_run(marking)
-        if page_numbers and "PAGE" not in field_codes(footer._element):
-            page_x_of_y(_line(footer, style("footer")))
+        # One line, centred whatever the template's Footer style says (the footer is not body text).
+        words = " \u2013 ".join(part for part in (label, marking) if part)
+        numbered = page_numbers and "PAGE" not in field_codes(footer._element)
+        if not (words or numbered):
+            continue
+        line = _line(footer, style("footer"))
+        line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if words:
+            line.add_run(clean(words) + (" \u2013 " if numbered else ""))  # the version is typed by the employer
+        if numbered:
+            page_x_of_y(line)
 
 
 def _line(part, style: BaseStyle) -> Paragraph:  # type: ignore[no-untyped-def]

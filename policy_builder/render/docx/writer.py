@@ -23,6 +23,7 @@ from docx.text.paragraph import Paragraph
 from lxml.etree import SubElement
 
 from .. import blocks as b
+from ..typography import smarten, smarten_pieces
 from .ooxml import (
     ListNumbering,
     add_bookmark,
@@ -122,7 +123,7 @@ class Writer:
         self._add(p)
         paragraph = Paragraph(p, self._parent)
         if text:
-            self.run(paragraph, text)
+            self.run(paragraph, smarten(text))
         return paragraph
 
     def heading(self, text: str, level: int, bookmark: str | None = None) -> Paragraph:
@@ -160,11 +161,13 @@ class Writer:
         add_bookmark(paragraph._p, self._bookmark_id, name)
 
     def runs(self, paragraph: Paragraph, runs: Iterable[b.Run]) -> None:
-        for run in runs:
+        runs = list(runs)
+        texts = smarten_pieces([run.text for run in runs])  # curly quotes read across bold and plain runs
+        for run, text in zip(runs, texts, strict=True):
             if run.line_break:
                 SubElement(SubElement(paragraph._p, _W_R), _W_BR)
             else:
-                self.run(paragraph, run.text, run.style)
+                self.run(paragraph, text, run.style)
 
     def run(self, paragraph: Paragraph, text: str, style: str | None = None) -> None:
         # Built with lxml directly: python-docx's Run.text setter costs a third of a policy's render time.
@@ -221,7 +224,7 @@ class Writer:
                 tc_w.set(qn("w:w"), width)
                 run = SubElement(SubElement(SubElement(tc, qn("w:p")), _W_R), _W_T)
                 run.set(_XML_SPACE, "preserve")
-                run.text = clean(text)
+                run.text = clean(smarten(text))
         self._add(tbl)
         return Table(tbl, self._parent)
 
@@ -245,7 +248,7 @@ class Writer:
             link = OxmlElement("w:hyperlink")
             link.set(qn("w:anchor"), bookmark)
             link.set(qn("w:history"), "1")
-            text_run(link, clean(text))
+            text_run(link, clean(smarten(text)))
             p.append(link)
             if index == len(entries) - 1:
                 field_char(p, "end")
