@@ -90,6 +90,9 @@ class Changes:
     # The questions, so readers see each changed answer in words: its question and the chosen labels.
     questionnaire: Questionnaire | None = None
 
+    def before(self, qid: str, value: Any) -> str:
+        return "(new question)" if qid in self.new_questions else show(value)
+
     @property
     def empty(self) -> bool:
         return not (self.added or self.removed or self.reworded or self.answers or self.new_gaps or self.resolved_gaps)

@@ -71,7 +71,7 @@ def test_a_reissue_lists_changed_answers_in_words(library, tmp_path):
     text = all_text(next((tmp_path / "v2").glob("*-social-media-policy.docx")).read_bytes())
     assert (
         "Changed the answer to \u201cMay staff use WhatsApp or similar messaging apps with people who use services?\u201d"
-        " from \u201cYes, but only to keep in touch\u201d to \u201cYes, for any work purpose the policy allows\u201d."
+        " from \u201cYes, but only to keep in touch\u201d to \u201cYes, for any work conversation, including assessments, plans and concerns\u201d."
     ) in text
     assert "messaging.whatsapp" not in text and "keep_in_touch" not in text
     assert "1 December 2026" in text and not re.search(r"\b20\d\d-\d\d-\d\d\b", text)  # dates in words

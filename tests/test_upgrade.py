@@ -35,6 +35,7 @@ from policy_builder.manifest import read_manifest
 from policy_builder.profile import load_profile
 from policy_builder.render.docx import render_docx
 from policy_builder.render.docx.redline import render_redline_docx
+from policy_builder.render.typography import smarten
 
 FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
 OLD_POLICY = FIXTURES / "eastbrook-council-social-media-policy-1.0.0.docx"
@@ -340,7 +341,12 @@ def test_build_previous_adds_the_version_history(upgrade, library):
     policy = text_only(texts(body(upgrade.new.read_bytes())))
     assert "Version history" in policy
     assert "Changes since version 1.0:" in policy
-    assert "Answered the new question surveillance.powers: directed_and_chis." in policy
+    # In words, as readers see it: the question's prompt and the chosen label, never its id or raw value.
+    assert (
+        "Answered the new question \u201cWhich covert surveillance may your organisation authorise in law?\u201d: "
+        "\u201cDirected surveillance and covert human intelligence sources\u201d." in policy
+    )
+    assert not any("surveillance.powers" in line or "directed_and_chis" in line for line in policy)
     # Rebuilt from today's library with every question answered, the new policy is not due for rebuilding.
     assert "Clauses that would change" not in upgrade.check_new
     assert "New questions" not in upgrade.check_new
@@ -388,11 +394,11 @@ def test_clauses_that_came_and_went_are_whole_paragraphs(upgrade):
     deleted, inserted = whole_paragraphs(redline, "del"), whole_paragraphs(redline, "ins")
     for clause in manifest_old["clauses"]:
         if clause["id"] not in new_ids:
-            heading = f"{clause['number']} {clause['title']}"
+            heading = f"{clause['number']} {clause['title']}"  # the 1.0.0 policy has straight quotes
             assert heading in deleted, heading
     for clause in manifest_new["clauses"]:
         if clause["id"] not in old_ids:
-            heading = f"{clause['number']} {clause['title']}"
+            heading = smarten(f"{clause['number']} {clause['title']}")  # Word has curly quotes
             assert heading in inserted, heading
 
 
@@ -431,7 +437,7 @@ def test_the_redline_opens_in_libreoffice_with_its_changes_shown(upgrade):
     assert gone and came
     # LibreOffice shows tracked changes: deleted words are printed (struck through) beside inserted ones.
     assert all(flat(title) in text for title in gone), "deleted clauses are shown"
-    assert all(flat(title) in text for title in came), "inserted clauses are shown"
+    assert all(flat(smarten(title)) in text for title in came), "inserted clauses are shown"  # Word has curly quotes
     # A page as an image, for a person to look at (kept beside the PDF).
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "5", "-l", "5", str(pdf), str(folder / "page")], check=True)
     assert list(folder.glob("page*.png"))
