@@ -12,7 +12,7 @@ from .gaps import find_gaps
 from .library import Library
 from .manifest import build_manifest, front_matter, read_manifest, to_json
 from .models import Answers, GapWarning, HistoryEntry, Policy
-from .output import atomic_write, output_paths
+from .output import output_paths, write_set
 from .profile import load_profile
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ def build_profile(
 ) -> BuildResult:
     """Build one profile's policy and gap report into ``out_dir``.
 
-    Everything is rendered in memory first, so a failure writes nothing and the
-    previous policy stays as it was.
+    Everything is rendered in memory first, then written as one set (output.write_set),
+    so a failure at any point leaves the previous policy's files as they were.
     """
     from .render.markdown import render_annex, render_gap_report, render_guide, render_policy
 
@@ -113,10 +113,9 @@ def build_profile(
     rendered["gaps"] = render_gap_report(policy, warnings)
     rendered["manifest"] = to_json(manifest)
     paths = output_paths(Path(out_dir), policy.slug)
-    written = []
-    for kind, content in rendered.items():
-        atomic_write(paths[kind], content)
-        written.append(paths[kind])
+    # All or nothing: a failure while writing leaves the previous set of files exactly as it was.
+    write_set([(paths[kind], content) for kind, content in rendered.items()])
+    written = [paths[kind] for kind in rendered]
     return BuildResult(
         profile=Path(profile), policy=policy, warnings=warnings, written=written, leaflet_level=leaflet_level
     )
