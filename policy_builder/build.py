@@ -121,6 +121,38 @@ def build_profile(
     )
 
 
+def check_distinct_outputs(library: Library, profiles: list[Path] | tuple[Path, ...], out_dir: str | Path) -> None:
+    """Refuse, before anything is written, a batch in which two profiles would write the same files.
+
+    Each profile's files are named from its organisation.short_name; two with the same one (or one
+    profile given twice) would overwrite each other, and with --jobs could leave a mix of both. A
+    profile that does not load is skipped here: its own build reports it.
+    """
+    from .errors import PolicyBuilderError, display_path
+
+    if len(profiles) < 2:
+        return
+    owners: dict[str, Path] = {}
+    for profile in profiles:
+        try:
+            slug = load_profile(profile, library.questionnaire, library.nations).slug
+        except PolicyBuilderError:
+            continue
+        first = owners.setdefault(slug, profile)
+        if first is not profile:
+            twice = Path(first).resolve() == Path(profile).resolve()
+            same = "is given twice" if twice else f"has the same short name as {display_path(first)}"
+            fix = (
+                "give it once"
+                if twice
+                else "give each profile its own organisation.short_name, or build them into different --out folders"
+            )
+            raise PolicyBuilderError(
+                f"{display_path(profile)}: {same}, so both would write "
+                f"{display_path(output_paths(Path(out_dir), slug)['md'])} and the rest; {fix}; nothing was written"
+            )
+
+
 def reference_template(answers: Answers, override: str | Path | None = None) -> Path | None:
     """The Word template to build on: --reference-docx, else the profile's document.reference_docx
     (relative to the profile file), else None for the bundled templates/reference.docx."""
