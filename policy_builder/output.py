@@ -90,8 +90,8 @@ def _refuse_non_file(path: Path) -> None:
     """Refuse, before anything is written, an output path held by a folder or anything but a file."""
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # not there yet; a folder that cannot be made is reported when it is made
     except OSError as exc:
         raise OutputError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
     if stat.S_ISDIR(mode):
