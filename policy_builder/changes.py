@@ -146,7 +146,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
                     None,
                     c["number"],
                     new_version=c.get("version"),
-                    new_text=c.get("text", ""),
+                    new_text=c.get("text") or "",
                     local=c.get("local"),
                 )
             )
@@ -160,8 +160,8 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
                     c["number"],
                     old_version=o.get("version"),
                     new_version=c.get("version"),
-                    old_text=o.get("text", ""),
-                    new_text=c.get("text", ""),
+                    old_text=o.get("text") or "",
+                    new_text=c.get("text") or "",
                     local=c.get("local"),
                 )
             )

@@ -6,9 +6,11 @@ one line naming the file and the field, fast, and never a traceback or a hang.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -195,3 +197,57 @@ def test_yaml_front_matter_with_an_alias_bomb_is_refused(library, tmp_path):
     message = one_error(run("check", path, library=library))
     assert time.monotonic() - start < 5
     assert f"{path}:" in message and "YAML aliases (*name) are not allowed" in message, message
+
+
+def test_a_clause_whose_text_is_null_is_compared_not_a_traceback(library, issued, tmp_path):
+    manifest = _manifest(issued)
+    manifest["clauses"][0]["text"] = None
+    manifest["clauses"][0]["sha256"] = "changed"
+    path = tmp_path / "null-text.json"
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    result = run("changes", next(issued.glob("*-manifest.json")), path, library=library)
+    assert result.exit_code == 0, result.output
+    assert "1 clause reworded" in result.output
+
+
+# Values a damaged or hand-edited manifest might hold where another was written.
+_ODD = [None, [], {}, "x", 1, -1, 1.5, True, "2026-02-30", "\x1b[31m", "9" * 5000, [[[]]], {"a": {"b": []}}, 10**30]
+
+
+def _mutated(data: Any, rnd: random.Random) -> Any:
+    data = copy.deepcopy(data)
+    for _ in range(rnd.randint(1, 3)):
+        places: list[tuple[Any, Any]] = []
+        stack: list[tuple[Any, int]] = [(data, 0)]
+        while stack:
+            node, depth = stack.pop()
+            keys = list(node) if isinstance(node, dict) else range(min(len(node), 4)) if isinstance(node, list) else []
+            for key in keys:
+                places.append((node, key))
+                if depth < 4:
+                    stack.append((node[key], depth + 1))
+        parent, key = rnd.choice(places)
+        if isinstance(parent, dict) and rnd.random() < 0.3:
+            del parent[key]
+        else:
+            parent[key] = copy.deepcopy(rnd.choice(_ODD))
+    return data
+
+
+def test_mutated_manifests_give_exit_0_1_or_2_never_a_traceback(library, issued, tmp_path):
+    """MANIFEST_MUTATIONS=1000 for the issue's longer run (about 4 minutes); CI runs 40."""
+    good = next(issued.glob("*-manifest.json"))
+    base = json.loads(good.read_text(encoding="utf-8"))
+    rnd = random.Random(18)
+    bad = tmp_path / "mutated.json"
+    for _ in range(int(os.environ.get("MANIFEST_MUTATIONS", "40"))):
+        data = _mutated(base, rnd)
+        bad.write_text(json.dumps(data), encoding="utf-8")
+        for args in (("changes", good, bad), ("changes", bad, good, "--json"), ("check", bad)):
+            result = run(*args, library=library)
+            assert result.exception is None or isinstance(result.exception, SystemExit), (
+                args[0],
+                json.dumps(data)[:2000],
+                repr(result.exception),
+            )
+            assert result.exit_code in (0, 1, 2), result.output
