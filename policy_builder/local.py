@@ -99,12 +99,12 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: _yaml.
         )
     target = str(raw["replace"] if kind == "replace" else raw["add_to"])
     local_id = str(raw.get("id") or (f"local.{target}" if kind == "replace" else f"local.{target}.{index + 1}"))
-    if not _SAFE_ID.fullmatch(local_id):
-        shown = local_id if raw.get("id") else f"{local_id} (made from '{target}')"
+    # An id made from the target is safe once the target is found to be a library id (apply_local checks).
+    if raw.get("id") and not _SAFE_ID.fullmatch(local_id):
         raise ProfileError(
             path,
-            doc.line("local", index, "id" if raw.get("id") else ("replace" if kind == "replace" else "add_to")),
-            f"local: id {shown[:80]!r} is not allowed; use letters, digits, '.', '-' and '_' only, "
+            doc.line("local", index, "id"),
+            f"local: id {local_id[:80]!r} is not allowed; use letters, digits, '.', '-' and '_' only, "
             "starting with a letter (at most 80), such as local.welsh-replies",
         )
     return LocalEntry(
