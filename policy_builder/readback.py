@@ -34,6 +34,10 @@ MAX_PART_BYTES = 2 * MAX_MANIFEST_BYTES
 # Deflate manages about 1:1000 at best; JSON text compresses 1:5 to 1:20. A part that claims more than 1:200 is
 # a zip bomb, not a manifest.
 MAX_RATIO = 200
+# A policy .docx is about 70 KB, a house template with logos a few MB. Each member of a zip costs
+# memory as soon as it is opened (its directory entry is read into a Python object), so both are capped.
+MAX_DOCX_BYTES = 64 * MB
+MAX_ZIP_ENTRIES = 5000
 MAX_DEPTH = 32  # a manifest nests 4 deep (clauses[0].rules...), an answer 2
 
 
@@ -126,7 +130,10 @@ def read_zip_member(
     A member is refused by its declared size and ratio before it is inflated, and the inflating is
     capped, so neither a lying header nor a bomb costs more than ``limit`` bytes of memory.
     """
-    with open_regular(path, 256 * MB, "a Word document") as handle:
+    with open_regular(path, MAX_DOCX_BYTES, "a Word document") as handle:
+        entries = _declared_entries(handle)
+        if entries is not None and entries > MAX_ZIP_ENTRIES:
+            raise _fail(path, f"holds {entries} parts; a Word document has a few dozen (at most {MAX_ZIP_ENTRIES})")
         try:
             package = zipfile.ZipFile(handle)
         except (zipfile.BadZipFile, OSError, ValueError):
@@ -159,6 +166,26 @@ def read_zip_member(
                     raise _fail(path, f"{where} is over {_size(limit)}; a manifest is at most {_size(limit)}")
                 return name, data
     return None
+
+
+def _declared_entries(handle: BinaryIO) -> int | None:
+    """How many members a zip's end record says it holds, read before zipfile lists them all in memory.
+
+    None when there is no end record (zipfile then says it is not a zip). 0xFFFF means a ZIP64 count:
+    more than any Word document holds, so it is returned as is.
+    """
+    try:
+        size = handle.seek(0, os.SEEK_END)
+        start = max(0, size - 22 - 65535)  # the end record, after a comment of up to 64 KB
+        handle.seek(start)
+        tail = handle.read()
+        handle.seek(0)
+    except OSError:
+        return None
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    return int.from_bytes(tail[at + 10 : at + 12], "little")
 
 
 def field_name(keys: Iterable[Any]) -> str:

@@ -251,3 +251,12 @@ def test_mutated_manifests_give_exit_0_1_or_2_never_a_traceback(library, issued,
                 repr(result.exception),
             )
             assert result.exit_code in (0, 1, 2), result.output
+
+
+def test_a_zip_of_many_thousand_parts_is_refused_before_they_are_listed(library, tmp_path):
+    path = tmp_path / "many.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as package:
+        for index in range(6000):
+            package.writestr(f"p{index}", b"")
+    message = one_error(run("check", path, library=library))
+    assert message == f"Error: {path}: holds 6000 parts; a Word document has a few dozen (at most 5000)"
