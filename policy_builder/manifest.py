@@ -151,7 +151,10 @@ def _from_docx(path: Path) -> Any:
     if found is None:
         raise ManifestError(path, None, "this Word file has no policy-builder manifest inside it")
     name, raw = found
-    xml = raw.decode("utf-8", errors="replace")
+    try:
+        xml = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ManifestError(path, None, f"its part {name} is not UTF-8 text; the file is damaged") from None
     match = re.search(rf'<manifest xmlns="{re.escape(NAMESPACE)}">(.*)</manifest>', xml, flags=re.S)
     if match is None:
         raise ManifestError(path, None, "this Word file has no policy-builder manifest inside it")

@@ -260,3 +260,12 @@ def test_a_zip_of_many_thousand_parts_is_refused_before_they_are_listed(library,
             package.writestr(f"p{index}", b"")
     message = one_error(run("check", path, library=library))
     assert message == f"Error: {path}: holds 6000 parts; a Word document has a few dozen (at most 5000)"
+
+
+def test_a_manifest_part_that_is_not_utf8_is_named(library, issued, tmp_path):
+    bad = _docx_with_part(
+        issued, tmp_path, "latin.docx", b'<manifest xmlns="urn:policy-builder:manifest:1">\xe9</manifest>'
+    )
+    assert one_error(run("check", bad, library=library)) == (
+        f"Error: {bad}: its part {PART} is not UTF-8 text; the file is damaged"
+    )
