@@ -145,22 +145,23 @@ def _parse_json(text: str, path: Path, where: str = "") -> Any:
 
 
 def _from_docx(path: Path) -> Any:
-    from .render.docx_manifest import NAMESPACE, candidates
-
-    found = readback.read_zip_member(path, candidates)
-    if found is None:
-        raise ManifestError(path, None, "this Word file has no policy-builder manifest inside it")
-    name, raw = found
-    try:
-        xml = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ManifestError(path, None, f"its part {name} is not UTF-8 text; the file is damaged") from None
-    match = re.search(rf'<manifest xmlns="{re.escape(NAMESPACE)}">(.*)</manifest>', xml, flags=re.S)
-    if match is None:
-        raise ManifestError(path, None, "this Word file has no policy-builder manifest inside it")
+    """The manifest part: ours by name, or (after Word saved the file) one of its customXml items."""
     from xml.sax.saxutils import unescape
 
-    return _parse_json(unescape(match.group(1)), path, f"its part {name} is ")
+    from .render.docx_manifest import NAMESPACE, candidates
+
+    pattern = re.compile(rf'<manifest xmlns="{re.escape(NAMESPACE)}">(.*)</manifest>', flags=re.S)
+    for name, raw in readback.read_zip_members(path, candidates):
+        try:
+            xml = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if name != candidates([])[0]:
+                continue  # another program's custom XML, in another encoding: not ours
+            raise ManifestError(path, None, f"its part {name} is not UTF-8 text; the file is damaged") from None
+        match = pattern.search(xml)
+        if match is not None:
+            return _parse_json(unescape(match.group(1)), path, f"its part {name} is ")
+    raise ManifestError(path, None, "this Word file has no policy-builder manifest inside it")
 
 
 _TEXT = {"type": "string"}

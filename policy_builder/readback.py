@@ -18,7 +18,7 @@ import datetime as dt
 import os
 import stat
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -122,10 +122,10 @@ def read_text(path: Path, limit: int, what: str) -> str:
     return decode(path, read_bytes(path, limit, what))
 
 
-def read_zip_member(
+def read_zip_members(
     path: Path, choose: Callable[[list[str]], Iterable[str]], limit: int = MAX_PART_BYTES
-) -> tuple[str, bytes] | None:
-    """(name, bytes) of the first member ``choose`` picks from the names the zip at ``path``, or None when it holds none of them.
+) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of each member ``choose`` picks from the names in the zip at ``path``, in its order.
 
     A member is refused by its declared size and ratio before it is inflated, and the inflating is
     capped, so neither a lying header nor a bomb costs more than ``limit`` bytes of memory.
@@ -164,8 +164,7 @@ def read_zip_member(
                     raise _fail(path, f"{where} is encrypted") from None
                 if len(data) > limit:
                     raise _fail(path, f"{where} is over {_size(limit)}; a manifest is at most {_size(limit)}")
-                return name, data
-    return None
+                yield name, data
 
 
 def _declared_entries(handle: BinaryIO) -> int | None:

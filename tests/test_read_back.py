@@ -269,3 +269,21 @@ def test_a_manifest_part_that_is_not_utf8_is_named(library, issued, tmp_path):
     assert one_error(run("check", bad, library=library)) == (
         f"Error: {bad}: its part {PART} is not UTF-8 text; the file is damaged"
     )
+
+
+def test_after_word_renames_the_part_the_manifest_is_found_among_other_custom_xml(library, issued, tmp_path):
+    source = zipfile.ZipFile(io.BytesIO(_policy(issued, ".docx").read_bytes()))
+    path = tmp_path / "saved-by-word.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == PART:
+                target.writestr(
+                    "customXml/item90.xml", "<?xml version='1.0' encoding='latin-1'?><x>\xe9</x>".encode("latin-1")
+                )
+                target.writestr("customXml/item91.xml", data)
+            else:
+                target.writestr(item.filename, data)
+    result = run("changes", path, _policy(issued, ".docx"), library=library)
+    assert result.exit_code == 0, result.output
+    assert "no changes" in result.output
