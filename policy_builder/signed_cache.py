@@ -7,8 +7,9 @@ rewrote would run their code inside the next build, so (issue 18):
 - the folder and its sub-folders must belong to this user and be writable by no one else
   (checked by ``safe_folder``; otherwise the tool keeps no cache at all);
 - each file carries an HMAC-SHA256 over its contents and its name, keyed by a random per-user key
-  kept in the folder as ``key`` with mode 0600; a file without a valid signature is ignored
-  (and rebuilt), so rewriting a cache file, even with a matching source checksum, runs nothing;
+  kept in the folder as ``key`` with mode 0600 (a key others could read is replaced by a new one);
+  a file without a valid signature is ignored (and rebuilt), so rewriting a cache file, even with
+  a matching source checksum, runs nothing;
 - a file is read only if it is a regular file (not a link), owned by this user and writable by
   no one else.
 
@@ -60,20 +61,34 @@ def signing_key(folder: Path) -> bytes | None:
 
 
 def _load_or_make_key(path: Path) -> bytes | None:
+    key = _read_key(path)
+    if key is not None:
+        return key
+    if os.path.lexists(path):
+        # Readable by others, not ours, a link or damaged: not a secret any more. A new key makes
+        # every file signed with the old one worthless, so all of them are rebuilt.
+        try:
+            os.unlink(path)
+        except OSError:
+            return None
+    key = secrets.token_bytes(KEY_BYTES)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except FileExistsError:
-        key = read_private(path, limit=KEY_BYTES, private=True)
-        return key if key is not None and len(key) == KEY_BYTES else None
+        return _read_key(path)  # another run made it a moment ago
     except OSError:
         return None
-    key = secrets.token_bytes(KEY_BYTES)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(key)
     except OSError:
         return None
     return key
+
+
+def _read_key(path: Path) -> bytes | None:
+    key = read_private(path, limit=KEY_BYTES, private=True)
+    return key if key is not None and len(key) == KEY_BYTES else None
 
 
 def read_private(path: Path, limit: int = MAX_FILE_BYTES, *, private: bool = False) -> bytes | None:

@@ -121,9 +121,14 @@ def test_a_key_others_can_read_or_a_linked_cache_file_is_not_trusted(cache, monk
     assert signed_cache.read_private(link) is None
     path.chmod(0o666)
     assert signed_cache.load(cache, path) is None  # writable by others: not read
-    (cache / "key").chmod(0o644)
+    path.chmod(0o600)
+    assert signed_cache.load(cache, path) is not None
+    old_key = (cache / "key").read_bytes()
+    (cache / "key").chmod(0o644)  # others could have read it: no longer a secret
     forget(monkeypatch)
-    assert templating.cache_folder() is None
+    assert templating.cache_folder() == cache
+    assert (cache / "key").read_bytes() != old_key and ((cache / "key").stat().st_mode & 0o777) == 0o600
+    assert signed_cache.load(cache, path) is None  # signed with the old key: ignored, and rebuilt when used
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
