@@ -72,17 +72,25 @@ def _load_or_make_key(path: Path) -> bytes | None:
         except OSError:
             return None
     key = secrets.token_bytes(KEY_BYTES)
+    # Written whole under another name, then linked into place: another run never sees half a key,
+    # and of two runs making one at once, one key wins and both use it.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except FileExistsError:
-        return _read_key(path)  # another run made it a moment ago
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".key.", suffix=".tmp")  # mode 0600
     except OSError:
         return None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(key)
+        os.link(temp, path)
+    except FileExistsError:
+        return _read_key(path)
     except OSError:
         return None
+    finally:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
     return key
 
 
