@@ -106,7 +106,14 @@ def load(path: str | Path, error: type[SourceError] = SourceError, *, trusted: b
     message is the same.
     """
     path = Path(path)
-    text = read_text(path, error)
+    return loads(read_text(path, error), path, error, trusted=trusted)
+
+
+def loads(
+    text: str, path: Path, error: type[SourceError] = SourceError, *, trusted: bool = False, first_line: int = 1
+) -> Document:
+    """Like load, for text already read from ``path`` (front matter, say), starting on ``first_line`` of it."""
+    text = "\n" * (first_line - 1) + text  # so every line number is the file's
     if trusted and _CLoader is not None and _shallow(text):
         fast = None
         try:

@@ -12,7 +12,7 @@ from .gaps import find_gaps
 from .library import Library
 from .manifest import build_manifest, front_matter, read_manifest, to_json
 from .models import Answers, GapWarning, HistoryEntry, Policy, Questionnaire
-from .output import atomic_write, output_paths
+from .output import output_paths, write_set
 from .profile import load_profile
 
 if TYPE_CHECKING:
@@ -92,10 +92,10 @@ def build_profile(
 ) -> BuildResult:
     """Build one profile's policy and gap report into ``out_dir``.
 
-    Everything is rendered in memory first, so a failure writes nothing and the
-    previous policy stays as it was. ``page_numbers``: lay the Word files out
-    with LibreOffice to put page numbers in their contents (None: when
-    LibreOffice is installed; always for ``pdf``).
+    Everything is rendered in memory first, then written as one set (output.write_set),
+    so a failure at any point leaves the previous policy's files as they were.
+    ``page_numbers``: lay the Word files out with LibreOffice to put page numbers
+    in their contents (None: when LibreOffice is installed; always for ``pdf``).
     """
     from .render.markdown import render_annex, render_gap_report, render_guide, render_policy
 
@@ -161,10 +161,9 @@ def build_profile(
     rendered["gaps"] = render_gap_report(policy, warnings)
     rendered["manifest"] = to_json(manifest)
     paths = output_paths(Path(out_dir), policy.slug)
-    written = []
-    for kind, content in rendered.items():
-        atomic_write(paths[kind], content)
-        written.append(paths[kind])
+    # All or nothing: a failure while writing leaves the previous set of files exactly as it was.
+    write_set([(paths[kind], content) for kind, content in rendered.items()])
+    written = [paths[kind] for kind in rendered]
     return BuildResult(
         profile=Path(profile),
         policy=policy,
@@ -198,6 +197,38 @@ def _lay_out(rendered: dict[str, bytes | str], *, pdf: bool, page_numbers: bool 
     if not keep_docx:  # pdf without docx: the policy, guide and annex in Word were only the way to the PDF
         for kind in ("docx", "guide-docx", "annex-docx"):
             rendered.pop(kind, None)
+
+
+def check_distinct_outputs(library: Library, profiles: list[Path] | tuple[Path, ...], out_dir: str | Path) -> None:
+    """Refuse, before anything is written, a batch in which two profiles would write the same files.
+
+    Each profile's files are named from its organisation.short_name; two with the same one (or one
+    profile given twice) would overwrite each other, and with --jobs could leave a mix of both. A
+    profile that does not load is skipped here: its own build reports it.
+    """
+    from .errors import PolicyBuilderError, display_path
+
+    if len(profiles) < 2:
+        return
+    owners: dict[str, Path] = {}
+    for profile in profiles:
+        try:
+            slug = load_profile(profile, library.questionnaire, library.nations).slug
+        except PolicyBuilderError:
+            continue
+        first = owners.setdefault(slug, profile)
+        if first is not profile:
+            twice = Path(first).resolve() == Path(profile).resolve()
+            same = "is given twice" if twice else f"has the same short name as {display_path(first)}"
+            fix = (
+                "give it once"
+                if twice
+                else "give each profile its own organisation.short_name, or build them into different --out folders"
+            )
+            raise PolicyBuilderError(
+                f"{display_path(profile)}: {same}, so both would write "
+                f"{display_path(output_paths(Path(out_dir), slug)['md'])} and the rest; {fix}; nothing was written"
+            )
 
 
 def reference_template(answers: Answers, override: str | Path | None = None) -> Path | None:

@@ -160,7 +160,7 @@ def compare(old: dict[str, Any], new: dict[str, Any], questionnaire: Questionnai
                     None,
                     c["number"],
                     new_version=c.get("version"),
-                    new_text=c.get("text", ""),
+                    new_text=c.get("text") or "",
                     local=c.get("local"),
                 )
             )
@@ -174,8 +174,8 @@ def compare(old: dict[str, Any], new: dict[str, Any], questionnaire: Questionnai
                     c["number"],
                     old_version=o.get("version"),
                     new_version=c.get("version"),
-                    old_text=o.get("text", ""),
-                    new_text=c.get("text", ""),
+                    old_text=o.get("text") or "",
+                    new_text=c.get("text") or "",
                     local=c.get("local"),
                 )
             )
@@ -257,18 +257,23 @@ def render_markdown(changes: Changes) -> str:
         lines += ["## Clauses added", ""]
         for c in changes.added:
             marker = " (local wording)" if c.local else ""
-            lines.append(f"- {c.new_number} {markdown_escape(c.title)}{marker}")
+            lines.append(f"- {_md(c.new_number)} {_md(c.title)}{marker}")
         lines.append("")
     if changes.removed:
         lines += ["## Clauses removed", ""]
-        lines += [f"- {c.old_number} {c.title}" for c in changes.removed]
+        lines += [f"- {_md(c.old_number)} {_md(c.title)}" for c in changes.removed]
         lines.append("")
     if changes.reworded:
         lines += ["## Clauses reworded", "", "Removed words are ~~struck through~~; added words are in **bold**.", ""]
         for c in changes.reworded:
             number = c.new_number if c.old_number == c.new_number else f"{c.old_number} → {c.new_number}"
             version = f" (library version {c.old_version} → {c.new_version})" if c.old_version != c.new_version else ""
-            lines += [f"### {number} {c.title}{version}", "", word_diff_markdown(c.old_text, c.new_text), ""]
+            lines += [
+                f"### {_md(number)} {_md(c.title)}{version}",
+                "",
+                _no_html(word_diff_markdown(c.old_text, c.new_text)),
+                "",
+            ]
     if changes.answers:
         lines += ["## Answers changed", "", "| Question | Before | After |", "| --- | --- | --- |"]
         for qid, before, after in changes.answers:
@@ -281,11 +286,11 @@ def render_markdown(changes: Changes) -> str:
         lines.append("")
     if changes.new_gaps:
         lines += ["## New gaps", ""]
-        lines += [f"- **{g['severity']}**: {g['message']}" for g in changes.new_gaps]
+        lines += [f"- **{_md(g['severity'])}**: {_md(g['message'])}" for g in changes.new_gaps]
         lines.append("")
     if changes.resolved_gaps:
         lines += ["## Gaps resolved", ""]
-        lines += [f"- {g['severity']}: {g['message']}" for g in changes.resolved_gaps]
+        lines += [f"- {_md(g['severity'])}: {_md(g['message'])}" for g in changes.resolved_gaps]
         lines.append("")
     owner = (changes.new.get("answers") or {}).get("document.owner")
     lines += [
@@ -294,6 +299,23 @@ def render_markdown(changes: Changes) -> str:
         "",
     ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _md(text: object) -> str:
+    """Text read from a manifest (which a person may have edited): shown as typed, never as Markdown or HTML."""
+    return markdown_escape(str(text))
+
+
+def _code(text: str) -> str:
+    """A question id in a code span; a backtick in a hand-edited id must not end the span early."""
+    return f"`{str(text).replace('`', chr(39))}`"
+
+
+def _no_html(markdown: str) -> str:
+    """A word diff of clause texts keeps their Markdown, but raw HTML from a hand-edited manifest is shown as text."""
+    from .local import without_raw_html
+
+    return without_raw_html(markdown)
 
 
 def _cell(text: str) -> str:
@@ -335,11 +357,11 @@ def since_markdown(changes: Changes) -> str:
     """The short 'changes since' list that goes inside the new policy."""
     items = []
     for c in changes.added:
-        items.append(f"- Added {c.new_number} {c.title}.")
+        items.append(f"- Added {_md(c.new_number)} {_md(c.title)}.")
     for c in changes.removed:
-        items.append(f'- Removed the clause "{c.title}" (was {c.old_number}).')
+        items.append(f'- Removed the clause "{_md(c.title)}" (was {_md(c.old_number)}).')
     for c in changes.reworded:
-        items.append(f"- Reworded {c.new_number} {c.title}.")
+        items.append(f"- Reworded {_md(c.new_number)} {_md(c.title)}.")
     for qid, before, after in changes.answers:
         question = markdown_escape(question_words(changes, qid))
         before_words, after_words = (markdown_escape(answer_words(changes, qid, v)) for v in (before, after))

@@ -54,6 +54,15 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
+_UNESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(data: Any) -> str:
+    """JSON for the terminal or a pipe: JSON escapes C0 controls itself; C1 and bidirectional controls too."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return _UNESCAPED_BY_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def error_line(exc: Exception) -> str:
     return f"Error: {printable(str(exc))}"
 
@@ -140,7 +149,7 @@ def build(
     page_numbers: bool | None,
 ) -> None:
     """Build the policy, practice guide and sources annex (Markdown, Word), gap report and manifest for each PROFILE."""
-    from .build import parse_formats
+    from .build import check_distinct_outputs, parse_formats
 
     wanted = parse_formats(formats)
     if "pdf" in wanted:
@@ -149,6 +158,7 @@ def build(
         if soffice() is None:  # said once, not once for every profile
             raise LibreOfficeMissing()
     library = _library(ctx)
+    check_distinct_outputs(library, profiles, out_dir)  # a batch whose profiles would overwrite each other
     options = {"previous": previous, "reference_docx": reference_docx, "page_numbers": page_numbers}
     job_count = _job_count(jobs, len(profiles))
     failures = 0
@@ -157,11 +167,11 @@ def build(
         if index:
             click.echo()
         for line in outcome.lines:
-            click.echo(line)
+            click.echo(printable(line))  # names, titles and notes from the profile: never terminal codes
         for line in outcome.warnings:
-            click.echo(line, err=True)
+            click.echo(printable(line), err=True)
         for line in outcome.errors:
-            click.echo(line, err=True)
+            click.echo(printable(line), err=True)
         failures += outcome.failed
         high += outcome.high
     if failures:
@@ -347,7 +357,7 @@ def _open_point(warning: GapWarning) -> str:
 
 def _echo_gaps(warnings: list[GapWarning], name: str) -> None:
     for line in _gap_lines(warnings, name):
-        click.echo(line)
+        click.echo(printable(line))
 
 
 @main.command()
@@ -365,15 +375,16 @@ def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
     answers = load_profile(profile, library.questionnaire, library.nations)
     warnings = find_gaps(library, answers)
     if as_json:
-        click.echo(json.dumps([w.as_dict() for w in warnings], indent=2, ensure_ascii=False))
+        click.echo(json_text([w.as_dict() for w in warnings]))
         return
     _echo_gaps(warnings, answers.values["organisation.short_name"])
     for warning in warnings:
         click.echo(f"\n[{warning.severity}] {warning.id}")
-        click.echo(textwrap.fill(warning.message, 100, initial_indent="  ", subsequent_indent="  "))
-        click.echo(
-            textwrap.fill("Recommendation: " + warning.recommendation, 100, initial_indent="  ", subsequent_indent="  ")
-        )
+        # Messages can quote answers: shown, never run by the terminal.
+        message = printable(warning.message)
+        click.echo(textwrap.fill(message, 100, initial_indent="  ", subsequent_indent="  "))
+        recommendation = printable("Recommendation: " + warning.recommendation)
+        click.echo(textwrap.fill(recommendation, 100, initial_indent="  ", subsequent_indent="  "))
         click.echo(f"  Questions: {', '.join(warning.questions)}")
         click.echo(f"  Guidance: {', '.join(warning.sources)}")
 
@@ -605,9 +616,11 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
             organisation = str(result.new.get("organisation") or "")
             atomic_write(output, render_report_docx(summary, title="Summary of changes", author=organisation))
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(result.as_dict()))
     else:
-        click.echo(render_terminal(result), nl=False)
+        # Titles, names and text come from the files compared: shown, never run by the terminal.
+        for line in render_terminal(result).splitlines():
+            click.echo(printable(line))
         if output is not None:
             click.echo(f"Summary of changes written to {display_path(output)}")
         if redline is not None:
@@ -626,7 +639,7 @@ def check(ctx: click.Context, target: Path) -> None:
     library = _library(ctx)
     lines, due = check_target(library, target)
     for line in lines:
-        click.echo(line)
+        click.echo(printable(line))  # the policy's own titles and names
     # Not part of "due": the watch list says what may change next, so a reviewer knows what to look out for.
     watched = watch_lines(load_watch(library.root, set(library.nations)), dt.date.today(), nation_of(target, library))
     if watched:

@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError
 
-from . import _yaml, templating
+from . import _yaml, signed_cache, templating
 from .errors import LibraryError
 from .models import (
     LEVELS,
@@ -162,11 +162,10 @@ def _read_library(root: Path) -> Library:
 
 # --- snapshot between runs -------------------------------------------------------------
 #
-# A snapshot is a pickle. That is safe here only because the file is our own: written by this
-# tool, into the user's own cache folder, with mode 0600, and read back by the same user. Anyone
-# who can write that folder can already change what runs (the compiled templates beside it in
-# jinja/ are Python code objects, which Jinja itself stores with marshal and pickle). Pickle
-# keeps the dataclasses, dates and paths exactly as loaded, at about 3 ms to read. A checksum
+# A snapshot is a pickle, and unpickling runs code. That is safe here only because the file is our
+# own: written by this tool into the user's own cache folder (no one else may write it), with mode
+# 0600, signed with the user's key (signed_cache), and read back only when the signature holds.
+# Pickle keeps the dataclasses, dates and paths exactly as loaded, at about 3 ms to read. A checksum
 # catches a truncated or damaged file; any snapshot that cannot be read is ignored and rebuilt.
 
 SNAPSHOT_FORMAT = b"policy-builder library snapshot 1"
@@ -231,14 +230,10 @@ def _read_snapshot(root: Path, key: str) -> Library | None:
     path = _snapshot_path(root)
     if path is None:
         return None
-    try:
-        with path.open("rb") as handle:
-            # Only a file this user wrote: a cache folder shared with others (a $POLICY_BUILDER_CACHE
-            # in /tmp, say) must not let someone else's file be unpickled here.
-            if hasattr(os, "getuid") and os.fstat(handle.fileno()).st_uid != os.getuid():
-                return None
-            raw = handle.read()
-    except OSError:
+    # Only a file this user wrote, signed with this user's key (signed_cache): unpickling runs code, so a
+    # file someone else planted or rewrote, in a shared folder or not, is never loaded.
+    raw = signed_cache.load(path.parent.parent, path)
+    if raw is None:
         return None
     head, _, rest = raw.partition(b"\n")
     stored_key, _, rest = rest.partition(b"\n")
@@ -267,9 +262,7 @@ def _write_snapshot(library: Library, key: str, compiled: set[tuple[str, str]]) 
     import dataclasses
     import hashlib
     import marshal
-    import os
     import pickle
-    import tempfile
 
     path = _snapshot_path(library.root)
     if path is None:
@@ -288,21 +281,11 @@ def _write_snapshot(library: Library, key: str, compiled: set[tuple[str, str]]) 
         return
     data = b"\n".join([SNAPSHOT_FORMAT, key.encode(), hashlib.sha256(payload).hexdigest().encode(), payload])
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot.", suffix=".tmp")  # mode 0600
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
         return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)  # readers see the old snapshot or the new one, never half of one
-    except OSError:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        return
-    _prune_snapshots(path.parent)
+    if signed_cache.store(path.parent.parent, path, data):  # signed, 0600, replaced whole
+        _prune_snapshots(path.parent)
 
 
 def _prune_snapshots(folder: Path) -> None:

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from .library import Library
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A local clause id goes into bookmarks, an HTML comment in the Markdown, the manifest and the gap report:
+# letters, digits, dots, hyphens and underscores only, so it can break out of none of them.
+_SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,79}")
+# Raw HTML in local wording (<script>, <img onerror=...>, <!-- -->) is shown as text, not passed to a
+# Markdown viewer; only an autolink to a web or mail address keeps its angle brackets.
+_RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^\s<>]*>)")
 _REPLACE_FIELDS = {"replace", "based_on_version", "reason", "title", "text"}
 _ADD_FIELDS = {"add_to", "after", "id", "title", "text", "reason"}
 
@@ -40,6 +46,7 @@ class LocalEntry:
     local_id: str
     path: Path
     line: int | None
+    id_line: int | None = None  # the line of its `id:`, or of the entry when the id is made for it
 
 
 def parse_local(doc: _yaml.Document) -> list[LocalEntry]:
@@ -92,18 +99,32 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: _yaml.
         )
     target = str(raw["replace"] if kind == "replace" else raw["add_to"])
     local_id = str(raw.get("id") or (f"local.{target}" if kind == "replace" else f"local.{target}.{index + 1}"))
+    # An id made from the target is safe once the target is found to be a library id (apply_local checks).
+    if raw.get("id") and not _SAFE_ID.fullmatch(local_id):
+        raise ProfileError(
+            path,
+            doc.line("local", index, "id"),
+            f"local: id {local_id[:80]!r} is not allowed; use letters, digits, '.', '-' and '_' only, "
+            "starting with a letter (at most 80), such as local.welsh-replies",
+        )
     return LocalEntry(
         kind=kind,
         target=target,
         title=raw.get("title"),
-        text=str(raw["text"]).strip(),
+        text=without_raw_html(str(raw["text"]).strip()),
         reason=raw.get("reason"),
         based_on_version=version if kind == "replace" else None,
         after=raw.get("after"),
         local_id=local_id,
         path=path,
         line=line,
+        id_line=doc.line("local", index, "id") if raw.get("id") else line,
     )
+
+
+def without_raw_html(text: str) -> str:
+    """Local wording with raw HTML shown as text: '<' becomes '&lt;', which every Markdown reader prints as '<'."""
+    return _RAW_HTML.sub("&lt;", text)
 
 
 def apply_local(
@@ -118,6 +139,7 @@ def apply_local(
     notes: list[LocalNote] = []
     clause_ids = [c.id for c in library.clauses]
     section_ids = [s.id for s in library.sections]
+    _check_ids(entries, set(clause_ids) | set(section_ids))
     for entry in entries:
         if entry.kind == "replace":
             if entry.target not in clause_ids:
@@ -190,6 +212,32 @@ def apply_local(
                 ),
             )
     return notes
+
+
+def _check_ids(entries: list[LocalEntry], library_ids: set[str]) -> None:
+    """Each local clause's id is its own: not a library clause's or section's, nor another local entry's.
+
+    Two clauses with one id would share a bookmark in the Word file and an entry in the manifest, and
+    `changes` would compare the wrong clauses.
+    """
+    seen: dict[str, LocalEntry] = {}
+    for entry in entries:
+        if entry.kind == "add" and entry.local_id in library_ids:
+            raise ProfileError(
+                entry.path,
+                entry.id_line,
+                f"local: id '{entry.local_id}' is the id of a library clause or section; give your clause its "
+                f"own id, such as local.{entry.local_id}",
+            )
+        first = seen.get(entry.local_id)
+        if first is not None:
+            raise ProfileError(
+                entry.path,
+                entry.id_line,
+                f"local: id '{entry.local_id}' is used by another local entry (line {first.id_line}); "
+                "give each its own id",
+            )
+        seen[entry.local_id] = entry
 
 
 def _version_conflict(

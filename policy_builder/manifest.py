@@ -15,9 +15,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .errors import PolicyBuilderError, display_path
+from . import __version__, readback
+from .errors import display_path
 from .models import GapWarning, Policy
+from .readback import ReadBackError
 from .versions import text_hash
 
 if TYPE_CHECKING:  # only a type here: the build has loaded it already
@@ -102,159 +103,178 @@ def to_json(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
 
 
-class ManifestError(PolicyBuilderError):
-    pass
+ManifestError = ReadBackError  # the name the commands and tests know
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The manifest of an issued policy: a .json manifest, a .md policy or a .docx policy."""
+    """The manifest of an issued policy: a .json manifest, a .md policy or a .docx policy.
+
+    Everything goes through policy_builder.readback: a regular file, within its size, UTF-8, nested no
+    deeper than a manifest is, and matching MANIFEST_SCHEMA; otherwise one line naming the file and field.
+    """
     path = Path(path)
-    if not path.exists():
-        raise ManifestError(f"{display_path(path)}: file not found")
     suffix = path.suffix.lower()
     if suffix == ".json":
-        try:
-            manifest = json.loads(_read_text(path))
-        except ValueError as exc:
-            raise ManifestError(f"{display_path(path)}: not a policy-builder manifest ({exc})") from None
-        except RecursionError:
-            raise ManifestError(f"{display_path(path)}: not a policy-builder manifest (nested too deeply)") from None
+        manifest = _parse_json(readback.read_text(path, readback.MAX_MANIFEST_BYTES, "a manifest"), path)
     elif suffix == ".md":
-        manifest = _from_markdown(path)
+        return _from_markdown(path)
     elif suffix == ".docx":
-        from .render.docx_manifest import read as read_docx_manifest
-
-        manifest = read_docx_manifest(path)
-        if manifest is None:
-            raise ManifestError(f"{display_path(path)}: this Word file has no policy-builder manifest inside it")
+        manifest = _from_docx(path)
     else:
-        raise ManifestError(f"{display_path(path)}: expected a policy (.md or .docx) or a manifest (.json)")
+        readback.open_regular(path, readback.MAX_MANIFEST_BYTES, "a manifest").close()  # a missing file first
+        raise ManifestError(path, None, "expected a policy (.md or .docx) or a manifest (.json)")
+    return checked(manifest, path)
+
+
+def checked(manifest: Any, path: Path) -> dict[str, Any]:
+    """``manifest`` once it is shallow enough, has dates as text and matches the schema."""
+    manifest = readback.plain(manifest, path)
     if not isinstance(manifest, dict) or manifest.get("manifest_version") != MANIFEST_VERSION:
-        raise ManifestError(f"{display_path(path)}: not a policy-builder manifest (version {MANIFEST_VERSION})")
-    _validate(manifest, path)
+        raise ManifestError(path, None, f"not a policy-builder manifest (version {MANIFEST_VERSION})")
+    readback.validate(manifest, MANIFEST_SCHEMA, path, advice="; the manifest is damaged or was edited by hand")
     return manifest
 
 
-def _read_text(path: Path) -> str:
+def _parse_json(text: str, path: Path, where: str = "") -> Any:
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raw = path.read_bytes()
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ManifestError(f"{display_path(path)}:{line}: is not UTF-8 text; save it as UTF-8") from None
-    except OSError as exc:
-        raise ManifestError(f"{display_path(path)}: cannot read the file ({exc.strerror})") from None
+        return json.loads(text)
+    except ValueError as exc:
+        raise ManifestError(path, None, f"{where}not a policy-builder manifest ({exc})") from None
+    except RecursionError:
+        raise ManifestError(path, None, f"{where}not a policy-builder manifest (nested too deeply)") from None
 
 
-# What changes, check and build --previous read from a manifest: field -> (type, required).
-# Checked once here so a hand-edited or damaged manifest is one line naming the field, never a traceback.
-_TOP: dict[str, tuple[type | tuple[type, ...], bool]] = {
-    "built": (object, True),  # a real date: checked below
-    "organisation": (str, False),
-    "document": (dict, True),
-    "library": (dict, False),
-    "answers": (dict, False),
-    "clauses": (list, True),
-    "guide_clauses": (list, False),
-    "gaps": (list, False),
-    "history": (list, False),
-}
-_CLAUSE = {"id": str, "number": str, "title": str, "sha256": str}
-_GAP = {"id": str, "severity": str, "message": str}
-_HISTORY = {"version": (str, int, float), "date": str, "summary": str}
-_KINDS = {dict: "a mapping", list: "a list", str: "text"}
+def _from_docx(path: Path) -> Any:
+    """The manifest part: ours by name, or (after Word saved the file) one of its customXml items."""
+    # LibreOffice saves the part again with its quotes as &quot; (and may use character references), so
+    # every XML escape is undone, in one pass, not only the three saxutils knows.
+    from html import unescape
 
+    from .render.docx_manifest import NAMESPACE, candidates
 
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    return _KINDS.get(type(value), type(value).__name__)
-
-
-def _validate(manifest: dict[str, Any], path: Path) -> None:
-    """Every field the commands read back has the right type; raise ManifestError naming the first that does not."""
-
-    def fail(field: str, problem: str) -> None:
-        raise ManifestError(f"{display_path(path)}: {field}: {problem}; the manifest is damaged or was edited by hand")
-
-    def expect(value: Any, field: str, kind: type | tuple[type, ...]) -> None:
-        if isinstance(value, bool) or not isinstance(value, kind):
-            wanted = _KINDS.get(kind, "text") if isinstance(kind, type) else "text or a number"
-            fail(field, f"expected {wanted}, got {_kind_of(value)}")
-
-    def real_date(value: Any, field: str) -> None:
-        if isinstance(value, dt.date):
-            return  # YAML front matter written by hand: normalised to text below
-        if not isinstance(value, str):
-            fail(field, f"expected a date written YYYY-MM-DD, got {_kind_of(value)}")
+    pattern = re.compile(rf'<manifest xmlns="{re.escape(NAMESPACE)}">(.*)</manifest>', flags=re.S)
+    for name, raw in readback.read_zip_members(path, candidates):
         try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            fail(field, f"{value[:40]!r} is not a real date written YYYY-MM-DD")
+            xml = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if name != candidates([])[0]:
+                continue  # another program's custom XML, in another encoding: not ours
+            raise ManifestError(path, None, f"its part {name} is not UTF-8 text; the file is damaged") from None
+        match = pattern.search(xml)
+        if match is not None:
+            return _parse_json(unescape(match.group(1)), path, f"its part {name} is ")
+    raise ManifestError(path, None, "this Word file has no policy-builder manifest inside it")
 
-    for key, (kind, required) in _TOP.items():
-        if key not in manifest:
-            if required:
-                fail(key, "missing")
-            continue
-        expect(manifest[key], key, kind)
-    real_date(manifest["built"], "built")
-    document = manifest["document"]
-    if "review_date" not in document:
-        fail("document.review_date", "missing")
-    real_date(document["review_date"], "document.review_date")
-    if document.get("effective_date") is not None:
-        real_date(document["effective_date"], "document.effective_date")
-    # The commands read dates as text, as the tool writes them.
-    manifest["built"] = json_safe(manifest["built"])
-    for key in ("review_date", "effective_date"):
-        if key in document:
-            document[key] = json_safe(document[key])
-    for listed, fields in (("clauses", _CLAUSE), ("guide_clauses", {"id": str}), ("gaps", _GAP), ("history", _HISTORY)):
-        for index, item in enumerate(manifest.get(listed, [])):
-            where = f"{listed}[{index}]"
-            expect(item, where, dict)
-            for name, kind in fields.items():
-                if name not in item:
-                    fail(f"{where}.{name}", "missing")
-                expect(item[name], f"{where}.{name}", kind)
-            if listed == "clauses" and item.get("text") is not None:
-                expect(item["text"], f"{where}.text", str)
-    if "library" in manifest and manifest["library"].get("version") is not None:
-        expect(manifest["library"]["version"], "library.version", str)
+
+_TEXT = {"type": "string"}
+_DATE = {"type": "string", "format": "date"}
+_SCALAR = {"type": ["string", "number", "boolean", "null"]}
+# What changes, check and build --previous read from a manifest. Fields the tool writes but no command
+# reads back (tool, profile, draft_status...) may be anything; fields read back are typed.
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["manifest_version", "built", "document", "clauses"],
+    "properties": {
+        "manifest_version": {"const": MANIFEST_VERSION},
+        "built": _DATE,
+        "organisation": _TEXT,
+        "slug": _TEXT,
+        "document": {
+            "type": "object",
+            "required": ["review_date"],
+            "properties": {
+                "version": {"type": ["string", "number", "null"]},
+                "review_date": _DATE,
+                "effective_date": {**_DATE, "type": ["string", "null"]},
+            },
+        },
+        "library": {
+            "type": "object",
+            "properties": {"version": {"type": ["string", "null"]}, "questionnaire_version": _SCALAR},
+        },
+        "answers": {
+            "type": "object",
+            "maxProperties": 2000,
+            "additionalProperties": {
+                "anyOf": [_SCALAR, {"type": "array", "maxItems": 500, "items": _SCALAR}],
+            },
+        },
+        "clauses": {
+            "type": "array",
+            "maxItems": 20000,
+            "items": {
+                "type": "object",
+                "required": ["id", "number", "title", "sha256"],
+                "properties": {
+                    "id": _TEXT,
+                    "number": _TEXT,
+                    "title": _TEXT,
+                    "sha256": _TEXT,
+                    "version": {"type": ["integer", "null"]},
+                    "local": {"type": ["string", "null"]},
+                    "text": {"type": ["string", "null"]},
+                    "guide": {"type": ["string", "null"]},
+                },
+            },
+        },
+        "guide_clauses": {
+            "type": "array",
+            "items": {"type": "object", "required": ["id"], "properties": {"id": _TEXT}},
+        },
+        "gaps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "severity", "message"],
+                "properties": {"id": _TEXT, "severity": _TEXT, "message": _TEXT},
+            },
+        },
+        "history": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["version", "date", "summary"],
+                "properties": {"version": {"type": ["string", "number"]}, "date": _TEXT, "summary": _TEXT},
+            },
+        },
+    },
+}
 
 
 _HEADING = re.compile(r"^#{2,3} (\d+\.\d+) ")
 
 
 def _from_markdown(path: Path) -> dict[str, Any]:
-    text = _read_text(path)
+    text = readback.read_text(path, readback.MAX_MARKDOWN_BYTES, "a Markdown policy")
     match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
     if not match:
-        raise ManifestError(f"{display_path(path)}: this Markdown policy has no policy-builder front matter")
-    import yaml  # only reading an older policy's front matter needs it
-
-    try:
-        data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
-        problem = " ".join(str(exc).split())
-        raise ManifestError(f"{display_path(path)}: its front matter is not valid YAML ({problem})") from None
-    except RecursionError:
-        raise ManifestError(f"{display_path(path)}: its front matter is nested too deeply") from None
-    except ValueError as exc:  # an impossible date such as 2026-02-30, written unquoted
-        raise ManifestError(f"{display_path(path)}: its front matter holds an impossible value ({exc})") from None
+        raise ManifestError(path, None, "this Markdown policy has no policy-builder front matter")
+    data = _front_matter_data(match.group(1), path)
     manifest = data.get(FRONT_MATTER_KEY) if isinstance(data, dict) else None
     if not isinstance(manifest, dict):
-        raise ManifestError(f"{display_path(path)}: its front matter has no {FRONT_MATTER_KEY}")
-    if manifest.get("manifest_version") != MANIFEST_VERSION:
-        raise ManifestError(f"{display_path(path)}: not a policy-builder manifest (version {MANIFEST_VERSION})")
-    _validate(manifest, path)  # before the clause texts are filled in from the body, which reads each clause
+        raise ManifestError(path, None, f"its front matter has no {FRONT_MATTER_KEY}")
+    manifest = checked(manifest, path)  # before the clause texts are filled in from the body, which reads each clause
     texts = clause_texts_from_markdown(text[match.end() :])
     for clause in manifest.get("clauses", []):
         clause["text"] = _without_pointer(texts.get(clause["number"], ""), clause.get("guide"))
     return manifest
+
+
+def _front_matter_data(body: str, path: Path) -> Any:
+    """The front matter: JSON as the tool writes it (quick), else YAML as a person may have written it.
+
+    YAML goes through the profile loader's safe reader: no aliases (a billion laughs), no tags, no
+    duplicate keys, a depth limit, and messages with the line in the file (front matter starts on line 2).
+    """
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ManifestError(path, None, "its front matter is nested too deeply") from None
+    except ValueError:
+        pass
+    from . import _yaml
+
+    return _yaml.loads(body, path, ManifestError, first_line=2).data
 
 
 def _without_pointer(text: str, guide_number: str | None) -> str:

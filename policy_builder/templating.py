@@ -20,6 +20,8 @@ from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, TemplateS
 from jinja2.bccache import Bucket
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from . import signed_cache
+
 
 class ChoiceValue(str):
     """A choice answer: compares as its id, and knows its plain-English label."""
@@ -254,14 +256,15 @@ def _names_memo() -> dict[str, dict[str, int]]:
     if _names is None:
         _names = {}
         path = _names_file()
-        if path is not None and path.exists():
+        raw = signed_cache.load(path.parent, path) if path is not None else None
+        if raw is not None:
             import json
 
             try:
-                loaded = json.loads(path.read_text(encoding="utf-8"))
+                loaded = json.loads(raw)
                 if isinstance(loaded, dict):
                     _names = loaded
-            except (OSError, ValueError):
+            except ValueError:
                 pass
         import atexit
 
@@ -274,16 +277,8 @@ def _save_names() -> None:
     if not _names_dirty or path is None or _names is None:
         return
     import json
-    import os
-    import tempfile
 
-    try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".names.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(_names, handle)
-        os.replace(temp, path)
-    except OSError:
-        pass
+    signed_cache.store(path.parent, path, json.dumps(_names).encode("utf-8"))
 
 
 def _parse_names(source: str, *, expression: bool) -> dict[str, int]:
@@ -355,7 +350,8 @@ def referenced_names(source: str, *, expression: bool = False) -> set[str]:
 # simply recompiled. No cache folder (read-only home, say) just means no cache.
 #
 # The cache folder is $POLICY_BUILDER_CACHE, else ~/.cache/policy-builder; everything is kept
-# inside it: jinja/ (compiled templates), names.json (names each text uses), library/ (snapshots).
+# inside it: jinja/ (compiled templates), names.json (names each text uses), library/ (snapshots),
+# key (the per-user signing key). Every file in it is signed and checked (signed_cache).
 
 CACHE_ENV = "POLICY_BUILDER_CACHE"
 _conditions: dict[str, Template] = {}
@@ -367,14 +363,30 @@ _code: dict[tuple[str, str], CodeType] = {}
 _recording: list[set[tuple[str, str]]] = []
 
 
-class _QuietBytecodeCache(FileSystemBytecodeCache):
-    """A bytecode cache that cannot fail a build: a full disk only means the code is not kept."""
+class _SignedBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's bytecode cache, with every file signed (see signed_cache) and only this user's own read.
+
+    Compiled templates are Python code objects: a rewritten file would run on the next build, even
+    with the source checksum Jinja records left as it was. An unsigned or altered file is ignored and
+    the template compiled afresh. Writing cannot fail a build: a full disk only means nothing is kept.
+
+    Measured 2026-12-02 (CPU time of `build profiles/example-council.yaml --format md,docx`, medians
+    of 7 interleaved runs on a loaded 2-core machine): with the library snapshot warm, 1.13 s with
+    this cache and 1.27 s without (the output templates); after a library edit, when the snapshot
+    is rebuilt, 1.32 s with it and 2.13 s without (the ~350 clause templates). Worth keeping, signed.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(str(root / "jinja"))
+        self.root = root
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        data = signed_cache.load(self.root, Path(self._get_cache_filename(bucket)))
+        if data is not None:
+            bucket.bytecode_from_string(data)  # Jinja still checks its magic and the source checksum
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
+        signed_cache.store(self.root, Path(self._get_cache_filename(bucket)), bucket.bytecode_to_string())
 
 
 def cache_folder() -> Path | None:
@@ -388,10 +400,14 @@ def cache_folder() -> Path | None:
             or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policy-builder"
         )
         try:
-            (folder / "jinja").mkdir(parents=True, exist_ok=True)
-            _folder = folder if os.access(folder / "jinja", os.W_OK) else None
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            (folder / "jinja").mkdir(mode=0o700, exist_ok=True)
+            writable = os.access(folder / "jinja", os.W_OK)
         except OSError:
-            _folder = None
+            writable = False
+        # Code is read back from here: only a folder of this user's that no one else can write, with a key.
+        trusted = writable and all(signed_cache.safe_folder(f) for f in (folder, folder / "jinja"))
+        _folder = folder if trusted and signed_cache.signing_key(folder) is not None else None
     return _folder or None
 
 
@@ -400,7 +416,7 @@ def bytecode_cache() -> FileSystemBytecodeCache | None:
     global _cache
     if _cache is False:
         folder = cache_folder()
-        _cache = _QuietBytecodeCache(str(folder / "jinja")) if folder is not None else None
+        _cache = _SignedBytecodeCache(folder) if folder is not None else None
     return _cache or None
 
 

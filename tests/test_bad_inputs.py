@@ -271,7 +271,7 @@ def test_an_interrupted_write_leaves_the_previous_files_whole(tmp_path, library,
 
     monkeypatch.setattr("policy_builder.output.os.replace", disk_full)
     message = error_line(run("build", EXAMPLE, "--out", out, library=library))
-    assert message.endswith("cannot write (No space left on device)"), message
+    assert message.endswith("cannot write (No space left on device); the previous files are unchanged"), message
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary file left either
 
 

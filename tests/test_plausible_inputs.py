@@ -234,10 +234,14 @@ def test_markdown_front_matter_with_a_mistyped_field_is_one_line(library, tmp_pa
             "clauses: [{id: a, title: b, sha256: c}]}",
             "clauses[0].number: missing",
         ),
-        "impossible-date": ("{manifest_version: 1, built: 2026-02-30, document: {}, clauses: []}", "impossible value"),
+        # Hand-written YAML front matter: the message names the line in the file and the field.
+        "impossible-date": (
+            "{manifest_version: 1, built: 2026-02-30, document: {}, clauses: []}",
+            ":2: policy_builder_manifest.built: 2026-02-30 is not a real date",
+        ),
         "date-unquoted": (
             "{manifest_version: 1, built: 2026-01-01, document: {review_date: 2027-13-01}, clauses: []}",
-            "impossible value",
+            ":2: policy_builder_manifest.document.review_date: 2027-13-01 is not a real date",
         ),
     }
     for name, (front, expect) in cases.items():
@@ -245,7 +249,7 @@ def test_markdown_front_matter_with_a_mistyped_field_is_one_line(library, tmp_pa
         path.write_text(f"---\npolicy_builder_manifest: {front}\n---\n\n# Policy\n", encoding="utf-8")
         for args in (("check", path), ("changes", path, path)):
             message = one_error(run(*args, library=library))
-            assert f"{name}.md: " in message and expect in message, (name, message)
+            assert f"{name}.md" in message and expect in message, (name, message)
 
 
 def test_check_names_the_policy_when_a_recorded_answer_is_wrong(library, tmp_path):

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2 import FileSystemBytecodeCache
 
-from policy_builder import _yaml, templating
+from policy_builder import _yaml, signed_cache, templating
 from policy_builder import library as library_module
 from policy_builder.assemble import build_policy
 from policy_builder.errors import LibraryError
@@ -133,15 +133,17 @@ def test_a_damaged_snapshot_is_ignored_and_rebuilt(cache, clauses, yaml_reads, d
         path.write_bytes(raw[: len(raw) // 2])
     elif damage == "empty":
         path.write_bytes(b"")
-    else:  # header, key and checksum all right, but the payload is not a library
-        head, key, _checksum, _payload = raw.split(b"\n", 3)
+    else:  # signature, header, key and checksum all right, but the payload is not a library
+        head, key, _checksum, _payload = signed_cache.load(cache, path).split(b"\n", 3)
         payload = b"\x80\x05not a pickle at all"
-        path.write_bytes(b"\n".join([head, key, hashlib.sha256(payload).hexdigest().encode(), payload]))
+        inner = b"\n".join([head, key, hashlib.sha256(payload).hexdigest().encode(), payload])
+        path.write_bytes(signed_cache.seal(cache, "library/" + path.name, inner))
     yaml_reads.clear()
     library = load_library(clauses)
     assert yaml_reads  # read afresh, no crash
     assert MARKER in policy_text(library)
-    assert path.read_bytes() != b"" and path.read_bytes()[:30] == raw[:30]  # written again
+    again = signed_cache.load(cache, path)  # written again, signed
+    assert again is not None and again.startswith(library_module.SNAPSHOT_FORMAT)
     yaml_reads.clear()
     load_library(clauses)
     assert yaml_reads == []

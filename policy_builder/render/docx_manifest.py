@@ -12,9 +12,7 @@ import io
 import json
 import re
 import zipfile
-from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 NAMESPACE = "urn:policy-builder:manifest:1"
@@ -62,21 +60,9 @@ def _ensure_xml_content_type(types: str) -> str:
     return types.replace("</Types>", '<Default Extension="xml" ContentType="application/xml"/></Types>')
 
 
-def read(path: str | Path) -> dict[str, Any] | None:
-    """The embedded manifest, or None if the file has none."""
-    try:
-        with zipfile.ZipFile(path) as package:
-            names = package.namelist()
-            candidates = [PART] + [n for n in names if n.startswith("customXml/item")]
-            for name in candidates:
-                if name not in names:
-                    continue
-                xml = package.read(name).decode("utf-8", errors="replace")
-                match = re.search(rf'<manifest xmlns="{re.escape(NAMESPACE)}">(.*)</manifest>', xml, flags=re.S)
-                if match:
-                    # LibreOffice saves the part again with its quotes as &quot; (and may use character
-                    # references): an XML parser reads back whatever escaping the last program chose.
-                    return json.loads(ElementTree.fromstring(match.group(0)).text or "")
-    except (zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError):
-        return None
-    return None
+def candidates(names: list[str]) -> list[str]:
+    """The parts that may hold the manifest: ours, then Word's renamed customXml/itemN.xml (after a save in Word).
+
+    Reading and checking them is policy_builder.manifest.read_manifest's job (through readback).
+    """
+    return [PART] + [n for n in names if n.startswith("customXml/item") and not n.endswith(".rels")]
