@@ -86,9 +86,9 @@ def test_meeting_notes_bring_the_telling_rule_in_the_employers_words(library, an
     assert "to draft notes of meetings and to draft or summarise records, letters and reports." in text
     assert (
         "staff must tell the people present by explaining it at the start of the meeting and giving them our "
-        "leaflet and note in the record that they did." in text
+        "leaflet, use it only if everyone agrees, and note their answer in the record." in text
     )
-    assert "We will tell you first." in one_line(render_handout_markdown(leaflet(library, policy)))
+    assert "We will ask you first, and you can say no." in one_line(render_handout_markdown(leaflet(library, policy)))
 
 
 def test_the_guide_explains_the_automated_decision_safeguards(library, answers_for):
