@@ -62,9 +62,12 @@ def default_ctrl_c() -> None:
 
 
 def base_profile() -> dict[str, Any]:
-    """The example council's answers, with refresher training added so no gap is open: vary them in tests."""
+    """The example council's answers, with refresher training and the 2.0 approval and retention facts
+    added so no gap is open: vary them in tests."""
     profile = yaml.safe_load((PROFILES / "example-council.yaml").read_text(encoding="utf-8"))
     profile["training"]["refresher_months"] = 24
+    profile["document"].update(equality_assessment=True, staff_consulted=True)
+    profile.setdefault("data", {})["care_records_retention"] = True
     return profile
 
 

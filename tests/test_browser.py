@@ -257,6 +257,7 @@ def test_a_manager_answers_in_the_browser_and_downloads_the_policy(site, browser
         "Training and students",
         "Posting about work",
         "Data protection and support for people",
+        "AI tools",
         "Contacts",
     ):
         assert me.heading() == title

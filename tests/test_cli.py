@@ -111,7 +111,7 @@ def test_gaps_text_names_rule_and_recommendation():
 def test_questions_lists_every_question():
     result = run("questions", "--json")
     rows = json.loads(result.output)
-    assert len(rows) == 52
+    assert len(rows) == 60
     whatsapp = next(r for r in rows if r["id"] == "messaging.whatsapp")
     assert [c["value"] for c in whatsapp["choices"]] == ["not_allowed", "keep_in_touch", "permitted"]
     text = run("questions").output

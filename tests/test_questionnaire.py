@@ -13,7 +13,7 @@ def profile_v1_ids() -> list[str]:
 
 def test_every_question_of_profile_v1_is_in_the_questionnaire(library):
     ids = profile_v1_ids()
-    assert len(ids) == 52
+    assert len(ids) == 60
     assert sorted(ids) == sorted(library.questionnaire.questions)
 
 

@@ -300,7 +300,16 @@ def test_the_gap_panel_follows_each_section(me):
     start_new(me)
     assert "Gaps appear here after each section" in me.text()
     me.section("organisation", ORGANISATION)
-    me.section("document", {"document.owner": "PSW", "document.approved_by": ""})
+    me.section(
+        "document",
+        {
+            "document.owner": "PSW",
+            "document.approved_by": "",
+            # The 2.0.0 approval questions answered, so the approver is the one gap this section leaves.
+            "document.equality_assessment": "yes",
+            "document.staff_consulted": "yes",
+        },
+    )
     panel = me.text()[me.text().index("Gaps so far") :]
     assert "Your answers to “The policy document” leave 1 gap open, marked New." in panel
     assert "No approver is recorded" in panel

@@ -60,6 +60,10 @@ STRICT_SKIPPED = {
     "surveillance.record_viewing",
     "staff.harassment_policy_name",
     "comms.disclaimer_required",
+    "ai.tool_names",
+    "ai.uses",
+    "ai.dpia",
+    "ai.how_people_told",
 }
 PERMISSIVE = {
     "organisation.name": "Cwm Family Support",
@@ -81,6 +85,10 @@ PERMISSIVE = {
     "staff.harassment_support": "y",
     "staff.harassment_policy_name": "the Staff Safety Policy",
     "comms.disclaimer_required": "y",
+    "ai.tools": "2",
+    "ai.tool_names": "Magic Notes",
+    "ai.uses": "1,2",
+    "ai.dpia": "n",
 }
 
 
@@ -173,6 +181,8 @@ def test_permissive_stance_asks_follow_ups_shows_gaps_per_section_and_builds(lib
     assert answers["messaging.apps"] == ["whatsapp", "signal", "sms"]
     assert answers["messaging.auto_delete"] is True
     assert answers["surveillance.process_name"] == "the Safeguarding Viewing Procedure"
+    assert answers["ai.tools"] == "approved_only" and answers["ai.uses"] == ["meeting_notes", "drafting"]
+    assert flat(prompt_of(library, "ai.how_people_told")) in output
 
 
 def test_default_save_path_is_profiles_slug_and_an_existing_file_is_not_replaced_unasked(
@@ -359,7 +369,8 @@ def test_a_broken_profile_is_one_line_and_exit_2(library, write_profile):
 def test_bad_answers_are_explained_and_asked_again(library, tmp_path):
     save = tmp_path / "p.yaml"
     lines = ["Testham Council", "", "7", "1", "9", "1", "1,2", "maybe", "n"]  # section 1, with two bad answers
-    lines += ["", "Head of Service", "", "", "31/11/2026", "1 December 2026", "40", "12"]  # section 2
+    # section 2 (Enter leaves approver, the two 2.0.0 approval questions and version as they are)
+    lines += ["", "Head of Service", "", "", "", "", "31/11/2026", "1 December 2026", "40", "12"]
     result = run(library, ["--save", save], "\n".join(lines) + "\n")
     output = flat(result.output)
     assert (
