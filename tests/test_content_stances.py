@@ -91,7 +91,7 @@ def test_messaging_not_allowed_still_allows_appointment_texts_from_a_work_phone(
     assert "must not use text messages" not in whole
     assert "text messages" not in clause_text(policy, "messaging.not-allowed")
     calls = clause_text(policy, "messaging.calls-and-texts")
-    assert "text people who use services from their work phone for keep in touch conversations" in " ".join(
+    assert "text people who use services from their work phone for keep-in-touch conversations" in " ".join(
         calls.split()
     )
     assert "Staff must not use WhatsApp" in clause_text(policy, "messaging.not-allowed")

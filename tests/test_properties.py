@@ -270,7 +270,7 @@ def test_every_profile_builds_a_word_document_that_reopens(profile):
     document = docx.Document(io.BytesIO(files[".docx"]))
     paragraphs = [" ".join(p.text.split()) for p in document.paragraphs]
     name = result.policy.organisation
-    shown = " ".join(re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", name).split())
+    shown = smarten(" ".join(re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", name).split()))  # Word's quotes
     assert any(shown in p for p in paragraphs) or any(
         shown in " ".join(cell.text.split()) for table in document.tables for row in table.rows for cell in row.cells
     )

@@ -117,7 +117,11 @@ def texts(tree: etree._Element) -> list[tuple[str, str]]:
 
 
 def text_only(items: list[tuple[str, str]]) -> list[str]:
-    return [text for _style, text in items]
+    texts = [text for _style, text in items]
+    # Word never removes a body's last paragraph mark, so rejecting an inserted last paragraph leaves it empty.
+    while texts and texts[-1] == "":
+        texts.pop()
+    return texts
 
 
 def revisions(docx: bytes) -> list[etree._Element]:

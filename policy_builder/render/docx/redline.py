@@ -479,11 +479,13 @@ def _mark_paragraph(p: etree._Element, kind: str, revisions: _Revisions) -> None
 
 
 def _keep_last_mark(blocks: list[etree._Element]) -> None:
-    """The last paragraph of a body or cell keeps its mark: Word cannot delete it (its words still go)."""
+    """The last paragraph of a body or cell keeps its mark: Word can neither delete it nor, on rejecting an
+    inserted last paragraph, join it to a paragraph after it (there is none). Its words are still tracked."""
     if blocks and blocks[-1].tag == w("p"):
-        mark = blocks[-1].find(f"{w('pPr')}/{w('rPr')}/{w('del')}")
-        if mark is not None:
-            mark.getparent().remove(mark)
+        for kind in ("del", "ins"):
+            mark = blocks[-1].find(f"{w('pPr')}/{w('rPr')}/{w(kind)}")
+            if mark is not None:
+                mark.getparent().remove(mark)
 
 
 # --- words --------------------------------------------------------------------------------------
