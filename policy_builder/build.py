@@ -124,7 +124,7 @@ def build_profile(
                 if kind == "leaflet":
                     leaflet_level = reading_level(built)
     _lay_out(rendered, pdf=pdf, page_numbers=page_numbers, keep_docx="docx" in formats)
-    rendered["gaps"] = render_gap_report(policy, warnings)
+    rendered["gaps"] = render_gap_report(policy, warnings, library)
     rendered["manifest"] = to_json(manifest)
     paths = output_paths(Path(out_dir), policy.slug)
     written = []
