@@ -157,14 +157,14 @@ class GapWords:
         question = self.library.questionnaire.questions[qid]
         return describe_answer(question, self.answers.values.get(qid))
 
-    def guidance(self, warning: GapWarning) -> list[tuple[str, str]]:
-        """(document title, what its passages say) for the guidance a gap rests on, grouped by document as the
+    def guidance(self, warning: GapWarning) -> list[tuple[str, str, str]]:
+        """(document title, who published it, what its passages say) for the guidance a gap rests on, grouped by document as the
         sources annex groups them; another nation's law, or a law that does not bind this employer, left out."""
         values = self.answers.values
         cited = cite_documents(
             self.library, list(warning.sources), values["organisation.nation"], values.get("organisation.type")
         )
-        return [(c.document.title, " ".join(item.summary for item in c.items)) for c in cited]
+        return [(c.document.title, c.document.body, " ".join(item.summary for item in c.items)) for c in cited]
 
 
 def _tidy(text: str) -> str:
