@@ -158,8 +158,8 @@ class GapWords:
         return describe_answer(question, self.answers.values.get(qid))
 
     def guidance(self, warning: GapWarning) -> list[tuple[str, str, str]]:
-        """(document title, who published it, what its passages say) for the guidance a gap rests on, grouped by document as the
-        sources annex groups them; another nation's law, or a law that does not bind this employer, left out."""
+        """(document title, who issued it, what its passages say) for the guidance a gap rests on, by document as
+        the sources annex groups them; another nation's law, or a law that does not bind this employer, left out."""
         values = self.answers.values
         cited = cite_documents(
             self.library, list(warning.sources), values["organisation.nation"], values.get("organisation.type")
