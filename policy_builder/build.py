@@ -158,7 +158,7 @@ def build_profile(
                     leaflet_level = reading_level(built)
                     leaflet_pages = estimate_pages(rendered["leaflet-docx"])
     _lay_out(rendered, pdf=pdf, page_numbers=page_numbers, keep_docx="docx" in formats)
-    rendered["gaps"] = render_gap_report(policy, warnings)
+    rendered["gaps"] = render_gap_report(policy, warnings, library)
     rendered["manifest"] = to_json(manifest)
     paths = output_paths(Path(out_dir), policy.slug)
     # All or nothing: a failure while writing leaves the previous set of files exactly as it was.

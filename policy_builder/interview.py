@@ -40,6 +40,9 @@ from .questionnaire import (
     suggest,
     version_key,
 )
+
+# Re-exported for the wizards: the review screens and the gap report word answers alike.
+from .questionnaire import describe_answer as describe_answer
 from .templating import referenced_names
 
 CLEAR = "-"  # typed to leave an optional answer blank
@@ -322,23 +325,6 @@ def typed_form(question: Question, value: Any) -> str:
         )
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
-
-
-def describe_answer(question: Question, value: Any) -> str:
-    """An answer in plain English, as the review screen shows it."""
-    if value is None:
-        if question.default_from == BUILD_DATE:
-            return "(blank: the date the policy is built)"
-        return "(blank)"
-    if question.type == "boolean":
-        return "Yes" if value else "No"
-    if question.type == "choice":
-        return question.label_of(value)
-    if question.type == "multi":
-        return ", ".join(question.label_of(v) for v in value)
-    if isinstance(value, dt.date):
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"  # as a manager writes it; the profile keeps ISO
     return str(value)
 
 

@@ -334,6 +334,43 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+# --- questions and answers in words, as the wizards show them ----------------------------
+
+
+def describe_answer(question: Question, value: Any) -> str:
+    """An answer in plain English, as the review screens and the gap report show it."""
+    if value is None:
+        if question.default_from == BUILD_DATE:
+            return "(blank: the date the policy is built)"
+        return "(blank)"
+    if question.type == "boolean":
+        return "Yes" if value else "No"
+    if question.type == "choice":
+        return question.label_of(value)
+    if question.type == "multi":
+        return ", ".join(question.label_of(v) for v in value)
+    if isinstance(value, dt.date):
+        return f"{value.day} {value:%B %Y}"  # as a manager writes it; the profile keeps ISO
+    return str(value)
+
+
+def question_numbers(questionnaire: Questionnaire, context: Mapping[str, Any]) -> dict[str, str]:
+    """Each question that applies -> its number as the wizards show it: "6.2", the second question of section 6
+    that applies to these answers. A question that does not apply has no number."""
+    numbers: dict[str, str] = {}
+    for number, section in enumerate(questionnaire.sections, start=1):
+        position = 0
+        for question in questionnaire.in_section(section.id):
+            try:
+                applies = not question.when or evaluate(question.when, context)
+            except (TemplateError, TypeError, ValueError, AttributeError):
+                applies = False  # as the wizards judge it: only while an answer it names is missing
+            if applies:
+                position += 1
+                numbers[question.id] = f"{number}.{position}"
+    return numbers
+
+
 # --- resolving a whole set of answers -------------------------------------------------
 
 

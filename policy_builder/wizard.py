@@ -737,7 +737,12 @@ class Wizard:
 
             self.say(f"The leaflet is {reading_in_words(result.leaflet_level.grade)}.")
         counts = {s: sum(1 for w in result.warnings if w.severity == s) for s in ("high", "medium", "low")}
-        self.say(f"Gaps: {counts['high']} high, {counts['medium']} medium, {counts['low']} low (see the gap report).")
+        undecided = sum(1 for w in result.warnings if w.cause == "unanswered")
+        # Said as the gap report says it: points still to decide are not findings (issue 17).
+        still = f"; {undecided} of them only because a question is not answered yet" if undecided else ""
+        self.say(
+            f"Gaps: {counts['high']} high, {counts['medium']} medium, {counts['low']} low (see the gap report{still})."
+        )
 
     # --- input and output ----------------------------------------------------------------------
     def ask(self, label: str) -> str:

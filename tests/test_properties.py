@@ -172,7 +172,7 @@ def assemble(profile: dict[str, Any]) -> tuple[Policy, list[GapWarning], str, st
         answers = load_profile(path, LIBRARY.questionnaire, LIBRARY.nations, build_date=BUILD_DATE)
         policy = build_policy(LIBRARY, answers)
         warnings = find_gaps(LIBRARY, answers)
-        return policy, warnings, render_policy(policy), render_gap_report(policy, warnings)
+        return policy, warnings, render_policy(policy), render_gap_report(policy, warnings, LIBRARY)
 
 
 def _kind(name: str) -> str:

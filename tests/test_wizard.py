@@ -175,6 +175,10 @@ def test_permissive_stance_asks_follow_ups_shows_gaps_per_section_and_builds(lib
     assert "cwm-family-support-gap-report.docx" in output
     assert any("no set way is named" in p.text for p in __import__("docx").Document(report).paragraphs)
     assert re.search(r"The leaflet is [a-z ]+ \(a reading age of about \d+\)\.", output)
+    # Issue 17: no question, gap rule or guidance id anywhere the manager reads, nor in the gap report.
+    ids = [*library.questionnaire.questions, *(rule.id for rule in library.gap_rules), *library.items]
+    word = "\n".join(p.text for p in __import__("docx").Document(report).paragraphs)
+    assert [i for i in ids if i in result.output or i in word] == []
     assert "Flesch" not in output and "grade" not in output
     answers = load_profile(save, library.questionnaire, library.nations)
     assert answers["organisation.nation"] == "wales"

@@ -7,7 +7,6 @@ Markdown writer here and the Word writer (render/docx/) write out.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from functools import cache
 from pathlib import Path
@@ -15,11 +14,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..assemble import cite_documents
 from ..changes import words_date
 from ..errors import display_path
 from ..gaps import count_by_severity, split_by_cause
-from ..library import DATA_ROOT
-from ..models import GapWarning, Policy
+from ..library import DATA_ROOT, Library
+from ..models import Answers, GapWarning, Policy
+from ..questionnaire import build_context, describe_answer, question_numbers
 from ..templating import bytecode_cache, long_date, markdown_escape
 from .blocks import Block, parse, to_markdown
 
@@ -105,9 +106,11 @@ def _built(policy: Policy, template_name: str) -> list[Block]:
     return blocks
 
 
-def render_gap_report(policy: Policy, warnings: list[GapWarning]) -> str:
+def render_gap_report(policy: Policy, warnings: list[GapWarning], library: Library) -> str:
+    """The gap report, in a manager's words: each question by its number and prompt as the wizards show it,
+    answers by their labels, guidance by what it says. The ids stay in the manifest and `gaps --json`."""
     answers = policy.answers
-    defaults = [(qid, _show(answers.values[qid])) for qid in answers.defaults_used]
+    words = GapWords(library, answers)
     findings, open_points = split_by_cause(warnings)
     template = _environment().get_template("gap-report.md.j2")
     return _tidy(
@@ -117,8 +120,12 @@ def render_gap_report(policy: Policy, warnings: list[GapWarning]) -> str:
             warnings=findings,
             open_points=open_points,
             counts=count_by_severity(findings),
-            defaults=defaults,
-            not_applicable=answers.not_applicable,
+            defaults=[(words.question(qid), words.answer(qid)) for qid in answers.defaults_used],
+            not_applicable=[words.question(qid) for qid in answers.not_applicable],
+            # Only those these answers bring up: the wizard's --only-new asks no others.
+            new_questions=[words.question(qid) for qid in answers.new_questions if qid in words.numbers],
+            question=words.question,
+            guidance=words.guidance,
             local_notes=policy.local_notes,
             build_date=long_date(answers.build_date),
             profile=display_path(answers.path) if answers.path else "answers",
@@ -126,16 +133,40 @@ def render_gap_report(policy: Policy, warnings: list[GapWarning]) -> str:
     )
 
 
-def _show(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return ", ".join(value)
-    return str(value)
+class GapWords:
+    """Questions, answers and guidance as the gap report names them, for one set of answers."""
+
+    def __init__(self, library: Library, answers: Answers) -> None:
+        self.library = library
+        self.answers = answers
+        questionnaire = library.questionnaire
+        context = build_context(questionnaire, answers.values, library.nations, answers.build_date)
+        self.numbers = question_numbers(questionnaire, context)
+        self.section_numbers = {section.id: n for n, section in enumerate(questionnaire.sections, start=1)}
+
+    def question(self, qid: str) -> str:
+        """'6.2 Who authorises viewing ...?'; a question these answers do not bring up, by its section."""
+        question = self.library.questionnaire.questions.get(qid)
+        if question is None:  # no longer in the questionnaire (a renamed or removed question): only its id is left
+            return qid
+        if qid in self.numbers:
+            return f"{self.numbers[qid]} {question.prompt}"
+        number = self.section_numbers[question.section]
+        title = self.library.questionnaire.sections[number - 1].title
+        return f"{question.prompt} (section {number}, {title})"
+
+    def answer(self, qid: str) -> str:
+        question = self.library.questionnaire.questions[qid]
+        return describe_answer(question, self.answers.values.get(qid))
+
+    def guidance(self, warning: GapWarning) -> list[tuple[str, str, str]]:
+        """(document title, who issued it, what its passages say) for the guidance a gap rests on, by document as
+        the sources annex groups them; another nation's law, or a law that does not bind this employer, left out."""
+        values = self.answers.values
+        cited = cite_documents(
+            self.library, list(warning.sources), values["organisation.nation"], values.get("organisation.type")
+        )
+        return [(c.document.title, c.document.body, " ".join(item.summary for item in c.items)) for c in cited]
 
 
 def _tidy(text: str) -> str:

@@ -870,7 +870,9 @@ def create_app(
             ]
             items.append({"w": warning, "fresh": warning.id in fresh, "revisit": revisit})
         counts = {s: sum(1 for w in warnings if w.severity == s) for s in SEVERITY_ORDER}
-        return {"items": items, "counts": counts, "total": len(warnings)}
+        # Those that stand only because a question is not answered yet: the gap report's "Still to decide".
+        undecided = sum(1 for w in warnings if w.cause == "unanswered")
+        return {"items": items, "counts": counts, "total": len(warnings), "undecided": undecided}
 
     def _take_notices(draft: Draft) -> list[str]:
         notices, draft.notices = draft.notices, []
