@@ -47,7 +47,7 @@ NEW_CLAUSE = """
 
 @pytest.fixture
 def library_dirs(tmp_path: Path) -> tuple[Path, Path]:
-    """Library 1.1.0 as bundled, and 1.2.0 with one clause reworded (version V + 1) and one added."""
+    """Library 2.0.0 as bundled, and 2.1.0 with one clause reworded (version V + 1) and one added."""
     old = tmp_path / "library-1.0"
     shutil.copytree(ROOT / "clauses", old)
     new = tmp_path / "library-1.1"
@@ -60,9 +60,9 @@ def library_dirs(tmp_path: Path) -> tuple[Path, Path]:
     assert OLD_SENTENCE in block
     block = block.replace(OLD_SENTENCE, NEW_SENTENCE).replace(f"version: {V}", f"version: {V + 1}", 1)
     path.write_text(text[:start] + block + text[block_end:].rstrip("\n") + "\n" + NEW_CLAUSE, encoding="utf-8")
-    (new / "library.yaml").write_text('version: "1.2.0"\nreleased: 2027-02-01\n', encoding="utf-8")
+    (new / "library.yaml").write_text('version: "2.1.0"\nreleased: 2027-02-01\n', encoding="utf-8")
     changelog = new / "CHANGELOG.md"
-    changelog.write_text(changelog.read_text(encoding="utf-8") + "\n## 1.2.0 (2027-02-01)\n\nTest release.\n")
+    changelog.write_text(changelog.read_text(encoding="utf-8") + "\n## 2.1.0 (2027-02-01)\n\nTest release.\n")
     library = load_library(new)
     record(new, library.clauses, library.history)
     return old, new
@@ -99,7 +99,7 @@ def test_library_change_and_stance_change_are_reported_exactly(tmp_path, library
     result = CliRunner().invoke(main, ["changes", str(old_md), str(new_docx), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["old"]["library_version"] == "1.1.0" and report["new"]["library_version"] == "1.2.0"
+    assert report["old"]["library_version"] == "2.0.0" and report["new"]["library_version"] == "2.1.0"
     assert [c["id"] for c in report["clauses_added"]] == ["boundaries.gifts-online", "out-of-hours.by-judgement"]
     assert [c["id"] for c in report["clauses_removed"]] == ["out-of-hours.rota-only"]
     reworded = report["clauses_reworded"]
@@ -124,7 +124,7 @@ def test_terminal_and_board_summary(tmp_path, library_dirs):
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[1] == "Clause library 1.1.0 -> 1.2.0"
+    assert lines[1] == "Clause library 2.0.0 -> 2.1.0"
     assert lines[2] == "1 clause added; 1 clause reworded"
     # The number depends on how many boundaries clauses the policy prints.
     assert any(re.fullmatch(r"  \+ 5\.\d+ Gifts and favours offered online", line) for line in lines)
@@ -192,7 +192,7 @@ def test_manifest_is_embedded_in_both_outputs_and_written_beside_them(tmp_path):
     from_json = json.loads((tmp_path / "eastbrook-council-manifest.json").read_text())
     from_md = read_manifest(result.written[0])
     from_docx = read_manifest(result.written[1])
-    assert from_json["library"]["version"] == "1.1.0"
+    assert from_json["library"]["version"] == "2.0.0"
     assert from_json["profile"]["sha256"] and len(from_json["profile"]["sha256"]) == 64
     assert from_json["answers"]["messaging.record_system"] == "Mosaic"
     assert from_json["tool"]["name"] == "policy-builder"
@@ -271,7 +271,7 @@ def test_check_flags_policies_from_an_older_library_and_past_review(tmp_path, li
     assert "Not due for review." in ok.output.splitlines()
     due = CliRunner().invoke(main, ["--library", str(new_lib), "check", str(policy)])
     assert due.exit_code == 1
-    assert "Built from clause library 1.1.0; the current library is 1.2.0." in due.output
+    assert "Built from clause library 2.0.0; the current library is 2.1.0." in due.output
     assert re.search(r"  \+ 5\.\d+ Gifts and favours offered online \(new\)", due.output)
     assert f"People staff already know (version {V} -> {V + 1})" in due.output
     charity = CliRunner().invoke(main, ["check", str(ROOT / "profiles" / "small-charity-wales.yaml")])
