@@ -141,6 +141,28 @@ def test_leaflet_on_a_wide_margined_template_warns_it_may_not_fit_one_page(tmp_p
     assert "may not fit on one page" not in result.stderr  # the bundled template: one page
 
 
+def test_footer_stays_one_line_on_a_template_with_wider_margins(tmp_path):
+    """The bundled template's footer names the document, version, marking and page; where that cannot fit
+    one line (wider margins), the title goes and the version, marking and page stay."""
+    template = Document()
+    section = template.sections[0]
+    section.left_margin = section.right_margin = Cm(3.2)
+    template.save(str(tmp_path / "narrow.docx"))
+    profile = base_profile()
+    footers = {}
+    for name in ("bundled", "narrow"):
+        extra = ("--reference-docx", str(tmp_path / "narrow.docx")) if name == "narrow" else ()
+        folder = tmp_path / name
+        folder.mkdir()
+        assert build(folder, profile, "--format", "docx", *extra).exit_code == 0
+        policy = next((folder / "out").glob("*-social-media-policy.docx"))
+        footers[name] = [p.text for p in Document(str(policy)).sections[0].footer.paragraphs if p.text]
+    assert footers["bundled"] == [
+        "Social Media and Digital Contact Policy, version 1.0 \u2013 OFFICIAL \u2013 Page 1 of 1"
+    ]
+    assert footers["narrow"] == ["Version 1.0 \u2013 OFFICIAL \u2013 Page 1 of 1"]
+
+
 # --- typography ---------------------------------------------------------------------------------------
 
 

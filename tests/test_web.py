@@ -1080,7 +1080,9 @@ def test_no_question_rule_or_guidance_id_on_any_page_a_manager_reads(me, profile
     pages["finish"] = me.text()
     assert "Questions to revisit: How do messages reach the case record?" in pages["review"]
     # The finish page's count agrees with the gap report's: findings, and points still to decide.
-    still = re.search(r"(\d+) gaps? open.*?(\d+) of them stand only because a question is not answered yet", pages["finish"])
+    still = re.search(
+        r"(\d+) gaps? open.*?(\d+) of them stand only because a question is not answered yet", pages["finish"]
+    )
     assert still, pages["finish"][:600]
     report = re.search(r'href="(/download/[^"]+-gap-report)\.md"', me.page)
     assert report, "the finish page offers the gap report"

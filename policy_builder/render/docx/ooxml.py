@@ -248,6 +248,10 @@ def set_header_footer(
     for header in headers:
         if top:
             _line(header, style("header")).add_run(top)
+    if label and not _fits(document, style("footer"), f"{label} \u2013 {marking or ''} \u2013 Page 99 of 99"):
+        # On a template with wider margins or larger type the line would wrap: the version and marking
+        # are what a printed page must show; the title is on the cover and in the header's marking.
+        label = label.rpartition(", ")[2].capitalize() if ", " in label else label
     for footer in footers:
         # One line, centred whatever the template's Footer style says (the footer is not body text).
         words = " \u2013 ".join(part for part in (label, marking) if part)
@@ -260,6 +264,21 @@ def set_header_footer(
             line.add_run(clean(words) + (" \u2013 " if numbered else ""))  # the version is typed by the employer
         if numbered:
             page_x_of_y(line)
+
+
+def _fits(document: DocxDocument, style: BaseStyle, text: str) -> bool:
+    """Whether one line of ``text`` in ``style`` fits the text width. An estimate, as Word's own measure
+    needs the font: half an em a character is generous for the sans fonts templates use."""
+    section = document.sections[0]
+    if section.page_width is None or section.left_margin is None or section.right_margin is None:
+        return True
+    width = (section.page_width - section.left_margin - section.right_margin) / 12700  # EMU to points
+    size: float | None = None
+    current: BaseStyle | None = style
+    while current is not None and size is None:
+        size = current.font.size.pt if current.font.size is not None else None
+        current = current.base_style
+    return len(text) * (size or 11.0) * 0.5 <= width
 
 
 def _line(part, style: BaseStyle) -> Paragraph:  # type: ignore[no-untyped-def]
