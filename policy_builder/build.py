@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .assemble import build_policy, policy_context
 from .gaps import find_gaps
 from .library import Library
-from .manifest import build_manifest, front_matter, read_manifest, to_json
+from .manifest import build_manifest, end_matter, read_manifest, to_json
 from .models import Answers, GapWarning, HistoryEntry, Policy, Questionnaire
 from .output import output_paths, write_set
 from .profile import load_profile
@@ -103,7 +103,7 @@ def build_profile(
     policy = build_policy(library, answers)
     warnings = find_gaps(library, answers, policy_context(library, answers))
     manifest = build_manifest(library, policy, warnings)
-    # Whether this is a draft, and why, travels with the policy (front matter, Word part, manifest file).
+    # Whether this is a draft, and why, travels with the policy (Markdown comment, Word part, manifest file).
     manifest["draft"] = policy.draft.is_draft
     manifest["draft_status"] = policy.draft.as_dict()
     manifest["gaps"] = [
@@ -124,7 +124,7 @@ def build_profile(
     documents = "docx" in formats or pdf  # the policy, guide and annex in Word (written for docx)
     # md and docx each mean the three documents: the policy first, then the practice guide and the sources annex.
     if "md" in formats:
-        rendered["md"] = front_matter(manifest) + render_policy(policy)
+        rendered["md"] = render_policy(policy) + end_matter(manifest)
     if documents:
         from .render.docx import render_docx
 

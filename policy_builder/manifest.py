@@ -1,7 +1,7 @@
 """What went into an issued policy, recorded so any issue can be compared later.
 
 Every build writes the manifest beside the policy (`<slug>-manifest.json`)
-and embeds it in both outputs: YAML front matter in the Markdown, a custom XML
+and embeds it in both outputs: a closing comment in the Markdown, a custom XML
 part in the Word file. So a policy can be compared even if only the .docx
 survives. `clauses` are the policy's own (what `changes` and `check` compare);
 `guide_clauses` record what the practice guide held.
@@ -87,16 +87,36 @@ def build_manifest(library: Library, policy: Policy, warnings: list[GapWarning])
 
 
 def without_text(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The manifest for Markdown front matter: the clause text is the document itself."""
+    """The manifest for the Markdown policy: the clause text is the document itself."""
     slim = dict(manifest)
     slim["clauses"] = [{k: v for k, v in c.items() if k != "text"} for c in manifest["clauses"]]
     return slim
 
 
-def front_matter(manifest: dict[str, Any]) -> str:
-    # JSON is YAML, so any front-matter reader takes it; and it is far quicker to write than YAML.
+# The Markdown policy carries its manifest at its end, in an HTML comment that Markdown readers and
+# publishing systems do not show: a person reading the file meets the policy first, not 1,000 lines of data.
+# (Policies built before 2.0 carry it as front matter; both are read.)
+MANIFEST_COMMENT = "<!-- policy-builder manifest"
+_END_MATTER = re.compile(r"\n<!-- policy-builder manifest[^\n]*\n(.*?)\n-->\s*\Z", flags=re.S)
+
+
+def end_matter(manifest: dict[str, Any]) -> str:
+    """The manifest as the Markdown policy's last lines, in a comment. JSON, as it is far quicker to write
+    than YAML; "-->" can occur only inside its strings, where \\u003e keeps the comment closed."""
     body = json.dumps({FRONT_MATTER_KEY: without_text(manifest)}, indent=1, ensure_ascii=False)
-    return f"---\n{body}\n---\n\n"
+    body = body.replace("-->", "--\\u003e")
+    return f"\n{MANIFEST_COMMENT}: data for policy-builder changes and check, not part of the policy\n{body}\n-->\n"
+
+
+def split_markdown(text: str) -> tuple[str, str | None]:
+    """A Markdown policy's text without its manifest, and the manifest's source (None if it has none)."""
+    front = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
+    if front:
+        return text[front.end() :], front.group(1)
+    end = _END_MATTER.search(text)
+    if end:
+        return text[: end.start()] + "\n", end.group(1)
+    return text, None
 
 
 def to_json(manifest: dict[str, Any]) -> str:
@@ -246,15 +266,15 @@ _HEADING = re.compile(r"^#{2,3} (\d+\.\d+) ")
 
 def _from_markdown(path: Path) -> dict[str, Any]:
     text = readback.read_text(path, readback.MAX_MARKDOWN_BYTES, "a Markdown policy")
-    match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
-    if not match:
-        raise ManifestError(path, None, "this Markdown policy has no policy-builder front matter")
-    data = _front_matter_data(match.group(1), path)
+    body, source = split_markdown(text)
+    if source is None:
+        raise ManifestError(path, None, "this Markdown policy has no policy-builder manifest (at its end)")
+    data = _front_matter_data(source, path)
     manifest = data.get(FRONT_MATTER_KEY) if isinstance(data, dict) else None
     if not isinstance(manifest, dict):
-        raise ManifestError(path, None, f"its front matter has no {FRONT_MATTER_KEY}")
+        raise ManifestError(path, None, f"its manifest has no {FRONT_MATTER_KEY}")
     manifest = checked(manifest, path)  # before the clause texts are filled in from the body, which reads each clause
-    texts = clause_texts_from_markdown(text[match.end() :])
+    texts = clause_texts_from_markdown(body)
     for clause in manifest.get("clauses", []):
         clause["text"] = _without_pointer(texts.get(clause["number"], ""), clause.get("guide"))
     return manifest

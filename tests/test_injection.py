@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 
 from policy_builder.build import FORMATS
 from policy_builder.cli import main
+from policy_builder.manifest import split_markdown
 
 NASTY = [
     "{{ 7 * 7 }} {% if true %}yes{% endif %} {# hidden #} {{ organisation.name }}",
@@ -62,8 +63,7 @@ def expected(value: str) -> str:
 
 def markdown_text(source: str) -> list[str]:
     """Every block of the Markdown as plain text, as a CommonMark reader shows it."""
-    if source.startswith("---\n"):  # YAML front matter, not part of the document
-        source = source[source.index("\n---\n", 4) + 5 :]
+    source = split_markdown(source)[0]  # the manifest at its end is not part of the document
     blocks: list[str] = []
     for token in MarkdownIt("commonmark").enable("table").parse(source):
         assert token.type not in ("html_block", "html_inline"), token

@@ -14,7 +14,7 @@ from conftest import ROOT, base_profile
 from policy_builder.build import build_profile
 from policy_builder.cli import main
 from policy_builder.library import load_library
-from policy_builder.manifest import read_manifest
+from policy_builder.manifest import read_manifest, split_markdown
 from policy_builder.versions import record
 
 V1_DATE = dt.date(2026, 11, 21)
@@ -201,7 +201,38 @@ def test_manifest_is_embedded_in_both_outputs_and_written_beside_them(tmp_path):
             (c["id"], c["sha256"]) for c in from_json["clauses"]
         ]
     assert [c["text"] for c in from_md["clauses"]] == [c["text"] for c in from_json["clauses"]]
-    assert result.written[0].read_text().startswith('---\n{\n "policy_builder_manifest": {\n')
+    # The Markdown opens with the policy; its manifest is a comment at its end, which readers do not see.
+    markdown = result.written[0].read_text()
+    assert markdown.startswith("**OFFICIAL**\n\n# Social Media and Digital Contact Policy")
+    assert (
+        '\n<!-- policy-builder manifest: data for policy-builder changes and check, not part of the policy\n{\n "policy_builder_manifest": {\n'
+        in markdown
+    )
+    assert markdown.endswith("}\n-->\n")
+
+
+def test_a_markdown_policy_with_its_manifest_as_front_matter_is_still_read(tmp_path):
+    """Policies built before 2.0 carry the manifest as front matter; changes, check and --previous read both."""
+    result = build_profile(
+        load_library(ROOT / "clauses"), ROOT / "profiles" / "example-council.yaml", tmp_path, build_date=V1_DATE
+    )
+    markdown = result.written[0].read_text()
+    body, source = split_markdown(markdown)
+    old = tmp_path / "old.md"
+    old.write_text(f"---\n{source}\n---\n\n{body}", encoding="utf-8")
+    assert read_manifest(old)["clauses"] == read_manifest(result.written[0])["clauses"]
+
+
+def test_an_answer_with_a_comment_end_cannot_close_the_manifest_comment(tmp_path):
+    profile = yaml.safe_load((ROOT / "profiles" / "example-council.yaml").read_text())
+    profile["messaging"]["record_system"] = "Mosaic --> <script>x</script>"
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(profile), encoding="utf-8")
+    result = build_profile(load_library(ROOT / "clauses"), path, tmp_path / "out", build_date=V1_DATE)
+    markdown = result.written[0].read_text()
+    comment = markdown[markdown.index("<!-- policy-builder manifest") :]
+    assert comment.count("-->") == 1 and comment.endswith("-->\n")
+    assert read_manifest(result.written[0])["answers"]["messaging.record_system"] == "Mosaic --> <script>x</script>"
 
 
 def test_local_wording_is_kept_marked_and_warned_about_when_upstream_moves(tmp_path, library_dirs):
