@@ -155,3 +155,12 @@ def test_imessage_is_named_without_a_slash(library, answers_for):
     messaging = section(policy, 8)
     assert "iMessage" in messaging
     assert "FaceTime/iMessage" not in render_policy(policy)
+
+
+def test_a_new_ai_tool_or_use_reaches_the_privacy_notice_before_it_starts(library, answers_for):
+    records = section(build(library, answers_for, **APPROVED_AI, ai__uses=["drafting"]), 13)
+    assert (
+        "information governance approval first, and Eastbrook Council's privacy notice must tell people about it "
+        "before it starts." in records
+    )
+    assert "privacy notice" not in section(build(library, answers_for), 13)
