@@ -85,14 +85,15 @@ def test_meeting_notes_bring_the_telling_rule_in_the_employers_words(library, an
     text = section(policy, 13)
     assert "to draft notes of meetings and to draft or summarise records, letters and reports." in text
     assert (
-        "staff must tell the people present by explaining it at the start of the meeting and giving them our "
-        "leaflet, use it only if everyone agrees, and note their answer in the record." in text
+        "staff must tell everyone present how the tool will be used (how: by explaining it at the start of the "
+        "meeting and giving them our leaflet), use it only if everyone agrees, and note their answer in the record."
+        in text
     )
     assert "We will ask you first, and you can say no." in one_line(render_handout_markdown(leaflet(library, policy)))
 
 
 def test_the_guide_explains_the_automated_decision_safeguards(library, answers_for):
-    guide = one_line(render_guide(build(library, answers_for)))
+    guide = one_line(render_guide(build(library, answers_for, **APPROVED_AI)))
     assert "(UK GDPR Articles 22A to 22D)" in guide
     assert "AI tools do not make decisions about people at all." in guide
 

@@ -358,7 +358,11 @@ def test_staff_are_held_to_the_workers_code_not_the_employers(library, answers_f
     posting = clause_text(scotland, "personal-use.responsible-posting")
     assert "would break the SSSC Code for Social Service Workers." in posting
     assert "Employers" not in posting
-    assert clause_text(scotland, "principles.regulator").startswith("Registered staff must meet")
+    # The principles clause names the workers' code for staff and the employers' code as the employer's.
+    assert clause_text(scotland, "principles.regulator").startswith(
+        "Staff registered with the Scottish Social Services Council (SSSC) must meet the SSSC Code for Social "
+        "Service Workers online"
+    )
 
 
 def test_phone_only_video_lets_the_contact_live_on_the_work_phone(library, answers_for):

@@ -28,8 +28,8 @@ PUBLIC = {"local_authority", "nhs_trust", "court_service"}
 REGULATOR = {
     "england": "Social Work England's professional standards",
     "wales": "the Social Care Wales Code of Professional Practice for Social Care Workers",
-    "scotland": "the SSSC Codes of Practice for Social Service Workers and Employers",
-    "northern_ireland": "the NISCC Standards of Conduct and Practice for Social Workers",
+    "scotland": "the SSSC Code for Social Service Workers",
+    "northern_ireland": "the NISCC Standards of Conduct and Practice for Social Workers and for Social Care Workers",
 }
 FOI = {
     ("england", "local_authority"),
