@@ -210,6 +210,28 @@ def check_template(text: str, *, profile_dir: Path, look_in: Sequence[Path] = ()
         return str(found.absolute())
 
 
+def _written_for(path: str | Path, version: str, questionnaire: Any) -> str | None:
+    """The questionnaire version a loaded file's answers were written for; None for a brand-new policy.
+
+    A draft records no version of its own: a draft of changes to a profile was
+    written for that profile's version, and a draft of a new policy was started
+    on this questionnaire, so none of its questions is new to it (issue 17: a
+    new policy's resumed draft showed "(new question)").
+    """
+    from .errors import ProfileError
+    from .profile import draft_info, read_draft
+
+    info = draft_info(path)
+    if info is None:
+        return version
+    if info.of is not None and info.of.is_file():
+        try:
+            return read_draft(info.of, questionnaire).questionnaire_version
+        except ProfileError:
+            return version
+    return None
+
+
 # --- reading typed answers -------------------------------------------------------------
 
 
@@ -379,8 +401,12 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
     text = raw if isinstance(raw, str) else (raw[-1] if raw else "")
     text = text.strip()
     if not text:
+        if question.type in ("choice", "boolean"):
+            # Radio buttons cannot be unticked, so nothing ticked means the question was passed over, not
+            # answered "blank": ask for an answer, as the terminal does (issue 17: a section went "Done" with one).
+            raise AnswerError(choose_message(question))
         if question.required:
-            raise AnswerError("Select an option" if question.type in ("choice", "boolean") else "Enter an answer")
+            raise AnswerError("Enter an answer")
         return None
     if question.type == "choice":
         if text not in question.choice_values:
@@ -404,6 +430,11 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
         return cast_answer(question, text)
     except AnswerError as exc:
         raise AnswerError(str(exc)[:1].upper() + str(exc)[1:]) from None
+
+
+def choose_message(question: Question) -> str:
+    """What to do when a yes/no or choice question is passed over: "Choose Yes or No"."""
+    return "Choose Yes or No" if question.type == "boolean" else "Choose one of the options"
 
 
 def _sentence(message: str) -> str:
@@ -515,7 +546,7 @@ class Interview:
         questionnaire = library.questionnaire
         draft = read_draft(path, questionnaire)
         interview = cls(library=library, build_date=build_date or dt.date.today())
-        interview.profile_version = draft.questionnaire_version
+        interview.profile_version = _written_for(path, draft.questionnaire_version, questionnaire)
         where = display_path(draft.path)
         for key, line in draft.retired:
             at = f"{where}:{line}" if line else where

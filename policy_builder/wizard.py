@@ -31,6 +31,7 @@ from .interview import (
     TEMPLATE_QUESTION,
     Interview,
     check_template,
+    choose_message,
     describe_answer,
     new_policy_length,
     parse_answer,
@@ -67,6 +68,7 @@ class WizardOptions:
     out_dir: Path = Path("out")
     build_date: dt.date | None = None
     show_ids: bool = False  # power users: question and guidance ids beside the words
+    profiles: Path | None = None  # --profiles: where finished profiles and drafts go, as for serve
 
 
 def run_wizard(library: Library, options: WizardOptions) -> int:
@@ -109,6 +111,8 @@ class Wizard:
         self.editing = given if given is not None and self.resumed is None else None  # a finished profile
         if options.save is not None:
             self.folder = options.save.parent
+        elif options.profiles is not None:
+            self.folder = options.profiles
         elif self.resumed is not None and given is not None:
             self.folder = given.parent.parent
         elif given is not None:
@@ -442,6 +446,11 @@ class Wizard:
             if not text:
                 if offered is None and question.required:
                     self.warn(f"An answer is needed here: {_needs(question)}.")
+                    continue
+                if offered is None and question.type in ("boolean", "choice"):
+                    # No suggested answer to keep: Enter alone would pass the question over (issue 17).
+                    hint = "type y or n" if question.type == "boolean" else f"type a number from 1 to {len(question.choices)}"
+                    self.warn(f"{choose_message(question)}: {hint} ({CLEAR} leaves it undecided).")
                     continue
                 value = offered
             else:

@@ -111,6 +111,7 @@ class Draft:
     sid: str = ""  # the browser it belongs to
     file: Path | None = None  # the draft on disk (profiles/drafts/...), saved after every section
     typed: dict[str, Any] = field(default_factory=dict)  # entries not yet valid, shown again until mended
+    status: Any = None  # the built policy's DraftStatus: whether it is a draft, and why
 
 
 class Drafts:
@@ -717,6 +718,7 @@ def create_app(
         draft.downloads = {path.name: path for _, path in draft.built}
         draft.downloads[saved.name] = saved.absolute()
         draft.built_gaps = result.warnings
+        draft.status = result.policy.draft
         draft.leaflet_grade = result.leaflet_level.grade if result.leaflet_level else None
 
     @app.get("/finish")
@@ -732,6 +734,7 @@ def create_app(
             profile={"name": profile.name, "size": _size(profile)},
             saved=display_path(profile),
             gaps=_gaps_view(draft.built_gaps),
+            draft_note=draft_note(draft.status),
             leaflet_reading=reading_in_words(draft.leaflet_grade) if draft.leaflet_grade is not None else None,
             organisation=draft.interview.answers.get("organisation.name", ""),
             notices=_take_notices(draft),
@@ -904,6 +907,27 @@ TEMPLATE_FIELD = "document.reference_docx"
 def field_id(qid: str) -> str:
     """organisation.name -> organisation-name: an HTML id that needs no escaping in a selector."""
     return qid.replace(".", "-").replace("_", "-")
+
+
+def draft_note(status: Any) -> dict[str, Any] | None:
+    """Why the built policy is still a draft, in words (never "ready for approval" for a draft), or None."""
+    if status is None or not status.is_draft:
+        return None
+    count = len(status.open_questions)
+    if count:
+        summary = (
+            f"Draft: {count} question{'' if count == 1 else 's'} still to decide, listed in the gap report"
+            + " and below"
+            + (", and not yet approved." if status.unapproved else ".")
+        )
+        advice = "Decide " + ("it" if count == 1 else "them") + " and build again before sending it for approval."
+    else:
+        summary = "Draft: not yet approved."
+        advice = (
+            "Send it for approval; once it is approved, add who approved it to your answers "
+            "(“Which body or role approved this policy?”) and build again to remove the draft marking."
+        )
+    return {"summary": summary, "advice": advice, "questions": [q.prompt for q in status.open_questions]}
 
 
 def _csrf_token() -> str:
