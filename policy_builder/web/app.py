@@ -53,9 +53,11 @@ from ..errors import PolicyBuilderError, ProfileError, display_path
 from ..interview import (
     Interview,
     SectionForm,
+    count_questions,
     describe_answer,
     form_value,
     new_policy_length,
+    when_saved,
     write_gap_report_docx,
 )
 from ..library import Library
@@ -315,7 +317,7 @@ def create_app(
                     {
                         "name": info.path.name,
                         "organisation": info.organisation,
-                        "saved": info.saved,
+                        "saved": when_saved(info.saved),
                         "of": info.of.name if info.of is not None and info.of.is_file() else None,
                     }
                     for info in _draft_files()
@@ -364,14 +366,14 @@ def create_app(
             # Changes to a saved profile: open on the review page, as the profile itself does.
             draft.origin, draft.target, draft.based_on = "chosen", of, of
             draft.reached = set(sections)
-            draft.notices.append(f"Your changes to {of.name}, saved {info.saved}, are back.")
+            draft.notices.append(f"Your changes to {of.name}, saved {when_saved(info.saved)}, are back.")
             return redirect(url_for("review"))
         # A new policy: sections before the first one with a question still to answer count as done.
         for section_id in sections:
             if interview.unanswered(section_id):
                 break
             draft.reached.add(section_id)
-        draft.notices.append(f"Your answers saved {info.saved} are back: carry on where you stopped.")
+        draft.notices.append(f"Your answers saved {when_saved(info.saved)} are back: carry on where you stopped.")
         return redirect(_resume_url(draft))
 
     @app.post("/start/choose")
@@ -428,12 +430,8 @@ def create_app(
         """A loaded profile opens on the review page: every answer at a glance, each one a click from changing."""
         interview = draft.interview
         draft.reached = set(sections)  # a profile's answers are all there: every gap can be judged
-        total = sum(len(interview.applicable(s)) for s in sections)
-        missing = interview.unanswered()
-        draft.notices.append(
-            f"Loaded {name}: {total - len(missing)} of {total} questions answered"
-            + (f", {len(missing)} not answered yet." if missing else ".")
-        )
+        # The same count as the start page and the terminal: count_questions says what a question is.
+        draft.notices.append(f"Loaded {name}: {count_questions(interview).progress()}.")
         draft.notices.extend(_period(flag.message) for flag in interview.flags)  # they start with a file name
         return redirect(url_for("review"))
 
