@@ -547,9 +547,7 @@ class Length:
     def sentence(self) -> str:
         low, high = self.minutes
         more = (
-            ""
-            if self.most == self.questions
-            else f", up to {self.most} if your answers bring in follow-up questions"
+            "" if self.most == self.questions else f", up to {self.most} if your answers bring in follow-up questions"
         )
         return (
             f"There are {self.questions} questions in {self.sections} sections{more}: about "

@@ -31,7 +31,6 @@ from .interview import (
     TEMPLATE_QUESTION,
     Interview,
     check_template,
-    choose_message,
     count_questions,
     describe_answer,
     new_policy_length,
@@ -204,7 +203,9 @@ class Wizard:
                 self.banner()
                 draft = waiting[0]
                 self.say("")
-                self.say(f"Unfinished changes to {display_path(self.editing)} were saved {when_saved(draft.saved)}.", "bold")
+                self.say(
+                    f"Unfinished changes to {display_path(self.editing)} were saved {when_saved(draft.saved)}.", "bold"
+                )
                 if self.ask("Carry on with those changes? (y or n) [y]").lower() not in ("n", "no"):
                     self.resume(draft)
                     return
@@ -448,12 +449,15 @@ class Wizard:
                 if offered is None and question.required:
                     self.warn(f"An answer is needed here: {_needs(question)}.")
                     continue
-                if offered is None and question.type in ("boolean", "choice"):
-                    # No suggested answer to keep: Enter alone would pass the question over (issue 17).
-                    hint = "type y or n" if question.type == "boolean" else f"type a number from 1 to {len(question.choices)}"
-                    self.warn(f"{choose_message(question)}: {hint} ({CLEAR} leaves it undecided).")
-                    continue
                 value = offered
+                if offered is None and question.type in ("boolean", "choice"):
+                    # No suggested answer to keep: Enter leaves it undecided, and says so (issue 17: passed
+                    # over silently, the question showed later as "(blank)").
+                    self.say(
+                        "Left undecided: the policy stays a draft until you answer it "
+                        "(type back to answer it now, or change it on the review screen).",
+                        "yellow",
+                    )
             else:
                 try:
                     value = parse_answer(question, text)

@@ -414,7 +414,7 @@ def test_form_multi_choice_keeps_the_profiles_order_and_adds_new_ticks_after(lib
     [
         ("organisation.name", "  ", "Enter an answer"),
         ("organisation.nation", "", "Choose one of the options"),
-            ("students.placements", "", "Choose Yes or No"),
+        ("students.placements", "", "Choose Yes or No"),
         ("organisation.services", [], "Select at least one option"),
         ("messaging.apps", [], "Select at least one option"),
         ("messaging.whatsapp", "sometimes", f"'sometimes' is not one of the options. Choose one of: {WHATSAPP}"),
@@ -596,7 +596,9 @@ def test_one_count_of_questions_everywhere(library):
     shown = sum(len(fresh.applicable(s.id)) for s in fresh.sections)  # what the review lists
     assert counted.applies == shown and counted.answered == 0
     # Follow-ups of WhatsApp: with the suggested answer (not allowed) they are not asked, but could be.
-    follow_ups = [q for q in library.questionnaire.questions.values() if q.when == "messaging.whatsapp != 'not_allowed'"]
+    follow_ups = [
+        q for q in library.questionnaire.questions.values() if q.when == "messaging.whatsapp != 'not_allowed'"
+    ]
     assert len(follow_ups) >= 3
     if fresh.offered(fresh.question("messaging.whatsapp")) == "not_allowed":
         assert not any(fresh.applies(q) for q in follow_ups)
@@ -615,7 +617,8 @@ def test_a_passed_over_yes_or_no_question_is_not_a_blank_answer(library):
     interview = Interview(library, build_date=BUILD_DATE)
     section = interview.question("students.placements").section
     given = {
-        q.id: form_value(q, interview.offered(q)) or ("yes" if q.type == "boolean" else q.choice_values[0])
+        q.id: form_value(q, interview.offered(q))
+        or {"boolean": "yes", "choice": (q.choice_values or [""])[0]}.get(q.type, "12")
         for q in interview.applicable(section)
     }
     given["students.placements"] = ""

@@ -288,13 +288,16 @@ def test_save_keeps_a_draft_and_carries_on_then_resume(library, tmp_path):
     result = run(library, ["--save", path], "\n".join(lines) + "\n")
     output = flat(result.output)
     draft = tmp_path / "drafts" / "cwm-family-support.yaml"
-    assert f"Saved your answers so far as a draft: {draft}" in output
-    assert f"Carry on later with: {program()} wizard --profile {draft}" in output
+    assert "Saved your answers so far as a draft; " in output
+    assert f"Carry on later with this command: {program()} wizard --profile {draft}" in output
     # !save carried on: the same question was asked again and answered.
     assert "Or carry on answering: Answer: Head of Service" in output
     # The input then ran out: the answers, the owner too, stay in the draft; the profile is not written.
     assert result.exit_code == 1
-    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in output
+    assert (
+        f"Stopped. Your answers so far are kept as a draft. Carry on with this command: {program()} wizard --profile {draft}"
+        in output
+    )
     assert not path.exists()
     saved = read_draft(draft, library.questionnaire)
     assert saved.given["organisation.name"] == "Cwm Family Support"
@@ -375,7 +378,10 @@ def test_bad_answers_are_explained_and_asked_again(library, tmp_path):
     # The input ran out part-way: the profile is not written; the answers so far are kept as a draft.
     assert result.exit_code == 1
     draft = tmp_path / "drafts" / "testham-council.yaml"
-    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in output
+    assert (
+        f"Stopped. Your answers so far are kept as a draft. Carry on with this command: {program()} wizard --profile {draft}"
+        in output
+    )
     assert not save.exists()
     kept = read_draft(draft, library.questionnaire).given
     assert kept["organisation.name"] == "Testham Council" and kept["document.owner"] == "Head of Service"
@@ -409,7 +415,7 @@ def test_ctrl_c_that_cannot_ask_keeps_a_draft_and_leaves_the_profile_alone(libra
     result = run(library, ["--profile", path], InterruptedInput(b"2\nChanged Name\n"))
     assert result.exit_code == 1
     draft = tmp_path / "drafts" / "council.yaml"
-    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in flat(result.output)
+    assert f"kept as a draft. Carry on with this command: {program()} wizard --profile {draft}" in flat(result.output)
     assert "Traceback" not in result.output
     assert path.read_text(encoding="utf-8") == original, "a finished profile is never overwritten by a draft"
     assert read_draft(draft, library.questionnaire).given["organisation.name"] == "Changed Name"
@@ -433,8 +439,11 @@ def test_a_new_wizard_offers_the_drafts_left_unfinished(library, tmp_path, monke
     second = run(library, [], "1\n3\nHead of Service\n")
     output = flat(second.output)
     assert "Unfinished answers were saved earlier:" in output
-    assert "1 Testham Council (new, saved " in output and "2 Start a new policy" in output
-    assert "Your answers saved as a draft (profiles/drafts/testham-council.yaml): 6 of " in output
+    # The draft by name and time in words, never its file (issue 17).
+    assert "1 Testham Council (a new policy, saved today at " in output and "2 Start a new policy" in output
+    assert "profiles/drafts" not in output.split("Start a new policy")[0]
+    assert "Your answers saved as a draft: 6 of " in output
+    assert "(new question)" not in output, "nothing is new in a draft started on this questionnaire"
     assert flat(prompt_of(library, "document.owner")) in output
     assert (
         read_draft(tmp_path / "profiles/drafts/testham-council.yaml", library.questionnaire).given["document.owner"]
@@ -578,7 +587,7 @@ def test_a_manager_in_a_real_terminal_edits_with_arrow_keys_saves_and_keeps_the_
     child.expect("Which role owns this policy")
     child.expect("Answer: ")
     child.sendline("!save")
-    child.expect("Saved your answers so far as a draft: profiles/drafts/testham.yaml")
+    child.expect("Saved your answers so far as a draft")
     child.expect("Or carry on answering:")
     child.expect("Answer: ")
     child.sendline("Principal Social Worker")
@@ -587,8 +596,8 @@ def test_a_manager_in_a_real_terminal_edits_with_arrow_keys_saves_and_keeps_the_
     child.sendintr()
     child.expect(r"Keep your answers so far as a draft, to carry on later\? \(y or n\) \[y\]: ")
     child.sendline("")
-    child.expect("Stopped. Your answers so far are kept as a draft: profiles/drafts/testham.yaml")
-    child.expect(r"Carry on with: .*policy-builder wizard --profile profiles/drafts/testham.yaml")
+    child.expect("Stopped. Your answers so far are kept as a draft. Carry on with this command:")
+    child.expect(r"\n  \S*policy-builder wizard --profile profiles/drafts/testham.yaml")  # whole, on its own line
     child.expect(pexpect.EOF)
     child.close()
     log = child.logfile_read.getvalue()
