@@ -332,6 +332,22 @@ def test_the_applies_endpoint_says_which_questions_apply_as_answers_change(me):
     assert "messaging.apps" not in applies and "messaging.whatsapp" in applies
 
 
+def test_an_answer_changed_on_the_page_is_in_the_draft_before_the_page_is_sent(me, profiles):
+    """Issue 17: "Nothing is lost" holds for an answer given but not yet sent with Save and continue."""
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    draft = profiles / "drafts" / "testshire.yaml"
+    token = me.csrf()
+    data = {"csrf_token": token, "asked": ["document.owner"], "document.owner": "Head of Practice"}
+    assert me.client.post("/section/document/applies", data=data).status_code == 200
+    assert yaml.safe_load(draft.read_text(encoding="utf-8"))["document"]["owner"] == "Head of Practice"
+    # Answers left as offered are not answered for the person: only what they changed.
+    assert "review_months" not in (yaml.safe_load(draft.read_text(encoding="utf-8"))["document"] or {})
+    me.get("/")
+    assert "saved as a draft on this computer as you answer" in me.text()
+    assert "are lost" not in me.text()
+
+
 def test_the_gap_panel_follows_each_section(me):
     start_new(me)
     assert "Gaps appear here after each section" in me.text()

@@ -552,6 +552,20 @@ def create_app(
         with draft.lock:
             interview = draft.interview
             form = interview.read_section(section_id, _given(interview, section_id))
+            # Each answer changed on the page is kept in the draft at once, so an answer given but not yet
+            # "saved and continued" survives a closed tab or a stop (issue 17). Answers left as offered stay
+            # unanswered until the page is sent, as they would without script.
+            changed = {
+                qid: value
+                for qid, value in form.values.items()
+                if qid not in form.errors and value != interview.offered(interview.question(qid))
+            }
+            if changed:
+                for qid, value in changed.items():
+                    interview.answer(qid, value)
+                    draft.typed.pop(qid, None)
+                draft.built = []  # the files built before no longer match the answers
+                _try_keep_draft(draft)
             trial = interview.trying(form.values)
             # The previews follow the answers on the page as they stand, so each says what it would bring in now.
             macro = get_template_attribute("_macros.html", "preview")
