@@ -639,7 +639,7 @@ def test_the_first_screen_says_how_long_a_new_policy_takes(library, tmp_path):
     result = run(library, ["--save", tmp_path / "p.yaml"], "")
     output = flat(result.output)
     low, high = length.minutes
-    assert f"There are about {length.questions} questions in {length.sections} sections" in output
+    assert f"There are {length.questions} questions in {length.sections} sections, up to {length.most} " in output
     assert f"about {low} to {high} minutes" in output
     assert "It helps to have these to hand:" in output
     assert f"- {library.questionnaire.questions['out_of_hours.emergency_route'].prompt}" in output
