@@ -344,7 +344,7 @@ def test_an_answer_changed_on_the_page_is_in_the_draft_before_the_page_is_sent(m
     # Answers left as offered are not answered for the person: only what they changed.
     assert "review_months" not in (yaml.safe_load(draft.read_text(encoding="utf-8"))["document"] or {})
     me.get("/")
-    assert "saved as a draft on this computer as you answer" in me.text()
+    assert "they are saved as a draft on this computer as you answer" in me.text()
     assert "are lost" not in me.text()
 
 

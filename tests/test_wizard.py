@@ -643,3 +643,36 @@ def test_the_first_screen_says_how_long_a_new_policy_takes(library, tmp_path):
     assert f"about {low} to {high} minutes" in output
     assert "It helps to have these to hand:" in output
     assert f"- {library.questionnaire.questions['out_of_hours.emergency_route'].prompt}" in output
+
+
+def test_wizard_profiles_option_puts_profiles_and_drafts_there(library, tmp_path, monkeypatch):
+    """Issue 17: `wizard --profiles DIR`, as `serve --profiles DIR`."""
+    monkeypatch.chdir(tmp_path)
+    result = run(library, ["--profiles", "team"], "Testham Council\n\n1\n1\n1\nn\n")  # section 1, then input ends
+    assert result.exit_code == 1
+    assert (tmp_path / "team/drafts/testham-council.yaml").is_file()
+    assert not (tmp_path / "profiles").exists()
+    again = run(library, ["--profiles", "team"], "1\n")
+    assert "Unfinished answers were saved earlier:" in flat(again.output)
+
+
+def test_times_are_said_in_words():
+    import datetime as dt
+
+    from policy_builder.interview import when_saved
+
+    now = dt.datetime(2026, 12, 2, 16, 0)
+    assert when_saved("2026-12-02 03:18", now) == "today at 3:18am"
+    assert when_saved("2026-12-01 15:18", now) == "yesterday at 3:18pm"
+    assert when_saved("2026-04-01 12:05", now) == "on 1 April at 12:05pm"
+    assert when_saved("2025-04-01 00:05", now) == "on 1 April 2025 at 12:05am"
+    assert when_saved("soon", now) == "soon"
+
+
+def test_enter_on_a_yes_or_no_question_without_a_suggested_answer_says_it_is_left_undecided(library, tmp_path):
+    """Issue 17: passed over silently, the question showed later as "(blank)"."""
+    stance = {**STRICT, "students.placements": ""}
+    result = run(library, ["--save", tmp_path / "p.yaml"], "\n".join(script(library, stance, STRICT_SKIPPED)) + "\n")
+    output = flat(result.output)
+    placements = output.split("Do you host social work students on placement?", 1)[1]
+    assert placements.split("y or n:", 1)[1].lstrip().startswith("Left undecided: the policy stays a draft")

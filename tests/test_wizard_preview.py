@@ -201,7 +201,11 @@ def test_an_unanswered_answer_in_words_is_a_stand_in_never_a_default_that_reads_
     from policy_builder.preview import answer_to
 
     interview = Interview(library, build_date=BUILD_DATE).trying(
-        {"organisation.nation": "england", "organisation.type": "nhs_trust", "accounts.dedicated": "organisation_managed"}
+        {
+            "organisation.nation": "england",
+            "organisation.type": "nhs_trust",
+            "accounts.dedicated": "organisation_managed",
+        }
     )
     preview = preview_question(interview, library.questionnaire.questions["accounts.monitoring_hours"])
     words = " ".join(p.text for c in preview.choices for p in c.passages)

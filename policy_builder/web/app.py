@@ -560,7 +560,9 @@ def create_app(
                 for qid, value in form.values.items()
                 if qid not in form.errors and value != interview.offered(interview.question(qid))
             }
-            if changed:
+            # Only once the draft has a file (the first section sent): it is named by the short name, which
+            # the first page is still being typed into.
+            if changed and draft.file is not None:
                 for qid, value in changed.items():
                     interview.answer(qid, value)
                     draft.typed.pop(qid, None)
