@@ -1148,3 +1148,11 @@ def test_the_finish_page_says_why_a_draft_is_a_draft(me):
     assert "students.placements" not in note["summary"] + note["advice"]
     only = draft_note(DraftStatus(unapproved=True))
     assert only["summary"] == "Draft: not yet approved." and "approved" in only["advice"]
+
+
+def test_a_list_in_a_preview_is_shown_as_lines(me):
+    """Issue 17: bullet lists ran together on one line ("• religious belief • political opinion • …")."""
+    start_new(me)
+    previews = re.findall(r'(?s)<p class="preview-passage">(.*?)</p>', me.page)
+    assert any("<br>• " in p for p in previews)
+    assert not any(re.search(r"[^>\s] ?• ", p) for p in previews), "a list item never follows text on its line"
