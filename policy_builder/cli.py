@@ -674,6 +674,13 @@ def check(ctx: click.Context, target: Path) -> None:
     help="Folder for the policy files with --build.",
 )
 @click.option("--show-ids", is_flag=True, help="For power users: show question and guidance ids beside the words.")
+@click.option(
+    "--profiles",
+    "profiles_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder finished profiles are saved into and drafts kept in (its drafts/ folder), as for serve "
+    "(default: the --profile file's folder, else profiles).",
+)
 @click.pass_context
 @user_errors
 def wizard(
@@ -684,6 +691,7 @@ def wizard(
     build_after: bool,
     out_dir: Path,
     show_ids: bool,
+    profiles_dir: Path | None,
 ) -> None:
     """Answer the questionnaire in the terminal, see the gaps, save a profile."""
     from .wizard import WizardOptions, run_wizard
@@ -691,7 +699,13 @@ def wizard(
     if only_new and profile_path is None:
         raise click.UsageError("--only-new needs --profile PATH: the profile whose unanswered questions to ask")
     options = WizardOptions(
-        profile=profile_path, save=save_path, only_new=only_new, build=build_after, out_dir=out_dir, show_ids=show_ids
+        profile=profile_path,
+        save=save_path,
+        only_new=only_new,
+        build=build_after,
+        out_dir=out_dir,
+        show_ids=show_ids,
+        profiles=profiles_dir,
     )
     code = run_wizard(_library(ctx), options)
     if code:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import re
 import shlex
 import shutil
@@ -37,6 +38,7 @@ from .questionnaire import (
     default_for,
     describe_allowed,
     evaluate,
+    sample_answers,
     suggest,
     version_key,
 )
@@ -113,6 +115,27 @@ def read_date_parts(parts: Mapping[str, str]) -> dt.date | None:
     if len(year) != 4:
         raise AnswerError("The year must be 4 numbers, for example 2027")
     return make_date(int(day), month_number, int(year))
+
+
+def when_saved(saved: str, now: dt.datetime | None = None) -> str:
+    """A draft's "2026-12-02 15:18" as a manager says it: "today at 3:18pm", "yesterday at 9:05am", "on 1 April at 3:18pm".
+
+    Anything else (a hand-edited mark) is shown as it is.
+    """
+    try:
+        when = dt.datetime.strptime(saved.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        return saved
+    now = now or dt.datetime.now()
+    hour = when.hour % 12 or 12
+    clock = f"{hour}:{when.minute:02d}{'am' if when.hour < 12 else 'pm'}"
+    days = (now.date() - when.date()).days
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"yesterday at {clock}"
+    year = "" if when.year == now.year else f" {when.year}"
+    return f"on {when.day} {MONTHS[when.month - 1]}{year} at {clock}"
 
 
 @dataclass(frozen=True)
@@ -211,6 +234,28 @@ def check_template(text: str, *, profile_dir: Path, look_in: Sequence[Path] = ()
         return Path(os.path.relpath(found.absolute(), profile_dir.absolute())).as_posix()
     except ValueError:  # another drive (Windows): only the full path reaches it
         return str(found.absolute())
+
+
+def _written_for(path: str | Path, version: str, questionnaire: Any) -> str | None:
+    """The questionnaire version a loaded file's answers were written for; None for a brand-new policy.
+
+    A draft records no version of its own: a draft of changes to a profile was
+    written for that profile's version, and a draft of a new policy was started
+    on this questionnaire, so none of its questions is new to it (issue 17: a
+    new policy's resumed draft showed "(new question)").
+    """
+    from .errors import ProfileError
+    from .profile import draft_info, read_draft
+
+    info = draft_info(path)
+    if info is None:
+        return version
+    if info.of is not None and info.of.is_file():
+        try:
+            return read_draft(info.of, questionnaire).questionnaire_version
+        except ProfileError:
+            return version
+    return None
 
 
 # --- reading typed answers -------------------------------------------------------------
@@ -365,8 +410,12 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
     text = raw if isinstance(raw, str) else (raw[-1] if raw else "")
     text = text.strip()
     if not text:
+        if question.type in ("choice", "boolean"):
+            # Radio buttons cannot be unticked, so nothing ticked means the question was passed over, not
+            # answered "blank": ask for an answer, as the terminal does (issue 17: a section went "Done" with one).
+            raise AnswerError(choose_message(question))
         if question.required:
-            raise AnswerError("Select an option" if question.type in ("choice", "boolean") else "Enter an answer")
+            raise AnswerError("Enter an answer")
         return None
     if question.type == "choice":
         if text not in question.choice_values:
@@ -390,6 +439,11 @@ def read_form_answer(question: Question, raw: str | Sequence[str], current: Any 
         return cast_answer(question, text)
     except AnswerError as exc:
         raise AnswerError(str(exc)[:1].upper() + str(exc)[1:]) from None
+
+
+def choose_message(question: Question) -> str:
+    """What to do when a yes/no or choice question is passed over: "Choose Yes or No"."""
+    return "Choose Yes or No" if question.type == "boolean" else "Choose one of the options"
 
 
 def _sentence(message: str) -> str:
@@ -428,18 +482,61 @@ _KNOWN_SECTIONS = 2
 
 
 @dataclass(frozen=True)
+class QuestionCount:
+    """How many questions a manager is asked: one definition for every number either wizard shows.
+
+    A question counts when the manager is shown it: it applies (its `when`
+    holds) given the answers so far, with the suggested answer standing for
+    each one not yet given. Answers still to give can bring follow-up
+    questions in or take them out, so ``most`` is how many could apply once
+    they are given (equal to ``applies`` when the answers so far settle it:
+    the nation and type of employer, say).
+    """
+
+    applies: int  # shown with the answers so far (suggested answers for the rest)
+    most: int  # the most that could be shown, whatever the answers still to give
+    answered: int  # of those that apply, how many are answered
+
+    def total(self) -> str:
+        """'48 questions', or 'up to 51 questions' while answers to come can add follow-ups."""
+        return f"{self.applies} questions" if self.most == self.applies else f"up to {self.most} questions"
+
+    def progress(self) -> str:
+        """'29 of 48 questions answered' (and how many follow-ups answers to come may add)."""
+        text = f"{self.answered} of {self.applies} questions answered"
+        if self.most > self.applies:
+            extra = self.most - self.applies
+            text += f" (your answers still to come may add up to {extra} follow-up question{'' if extra == 1 else 's'})"
+        return text
+
+
+def count_questions(interview: Interview) -> QuestionCount:
+    """The question count for these answers (see QuestionCount for what counts)."""
+    questions = interview.library.questionnaire.questions.values()
+    context = interview._when_context()
+    applies = [q for q in questions if interview.applies(q, context)]
+    most = len(applies) + sum(1 for q in questions if not interview.applies(q, context) and interview.could_apply(q))
+    answered = sum(1 for q in applies if q.id in interview.answers)
+    return QuestionCount(applies=len(applies), most=most, answered=answered)
+
+
+@dataclass(frozen=True)
 class Length:
     """How long a new policy takes, said honestly on the first screen of both wizards."""
 
     questions: int  # asked of a new policy, with every suggested answer kept
+    most: int  # the most a new policy can be asked (follow-ups that some answers bring in)
     sections: int
     minutes: tuple[int, int]  # about this many minutes, fewest to most
     to_hand: list[str]  # the facts to look up first: prompts of questions answered in words
 
     def sentence(self) -> str:
         low, high = self.minutes
+        more = (
+            "" if self.most == self.questions else f", up to {self.most} if your answers bring in follow-up questions"
+        )
         return (
-            f"There are about {self.questions} questions in {self.sections} sections, which take about "
+            f"There are {self.questions} questions in {self.sections} sections{more}: about "
             f"{low} to {high} minutes (about a minute for every {QUESTIONS_PER_MINUTE[0]} or "
             f"{QUESTIONS_PER_MINUTE[1]} questions). Most already have a suggested answer to check."
         )
@@ -449,15 +546,21 @@ def new_policy_length(library: Library) -> Length:
     """Counted from the questionnaire, as a new policy asks it: never a number written into a page."""
     interview = Interview(library)
     asked = [question for section in interview.sections for question in interview.applicable(section.id)]
+    counted = count_questions(interview)
     known = {section.id for section in interview.sections[:_KNOWN_SECTIONS]}
     to_hand = [
         question.prompt
         for question in asked
         if question.type == "text" and question.section not in known and not question.id.startswith("document.")
     ]
-    count = len(asked)
-    minutes = (-(-count // QUESTIONS_PER_MINUTE[1]), -(-count // QUESTIONS_PER_MINUTE[0]))
-    return Length(questions=count, sections=len(interview.sections), minutes=minutes, to_hand=to_hand)
+    minutes = (-(-counted.applies // QUESTIONS_PER_MINUTE[1]), -(-counted.most // QUESTIONS_PER_MINUTE[0]))
+    return Length(
+        questions=counted.applies,
+        most=counted.most,
+        sections=len(interview.sections),
+        minutes=minutes,
+        to_hand=to_hand,
+    )
 
 
 @dataclass
@@ -501,7 +604,7 @@ class Interview:
         questionnaire = library.questionnaire
         draft = read_draft(path, questionnaire)
         interview = cls(library=library, build_date=build_date or dt.date.today())
-        interview.profile_version = draft.questionnaire_version
+        interview.profile_version = _written_for(path, draft.questionnaire_version, questionnaire)
         where = display_path(draft.path)
         for key, line in draft.retired:
             at = f"{where}:{line}" if line else where
@@ -595,6 +698,36 @@ class Interview:
             return False
         return version_key(question.since) > version_key(self.profile_version)
 
+    def could_apply(self, question: Question, limit: int = 512) -> bool:
+        """Whether some answers to the questions still open would bring ``question`` into play.
+
+        Tries every answer worth trying (sample_answers) to the unanswered
+        questions its `when` names (the nation for names such as nation.*);
+        a follow-up of a follow-up is covered, as the trial sets both.
+        """
+        if not question.when:
+            return True
+        questions = self.library.questionnaire.questions
+        open_ids: list[str] = []
+        for name in referenced_names(question.when, expression=True):
+            for qid in [name, *DERIVED_FROM.get(name.split(".")[0], [])]:
+                if qid in questions and qid not in self.answers and qid not in open_ids:
+                    open_ids.append(qid)
+        # A `when` naming another follow-up: what brings that one in counts too.
+        for qid in list(open_ids):
+            other = questions[qid]
+            if other.when:
+                for name in referenced_names(other.when, expression=True):
+                    if name in questions and name not in self.answers and name not in open_ids:
+                        open_ids.append(name)
+        options = [sample_answers(questions[qid]) for qid in open_ids]
+        for count, combo in enumerate(itertools.product(*options)):
+            if count >= limit:
+                return True  # too many to try: say it could, so "up to" never undercounts
+            if self.trying(dict(zip(open_ids, combo, strict=True))).applies(question):
+                return True
+        return False
+
     def not_applicable(self) -> list[str]:
         """Answered questions whose `when` is now false: their answers are left out when saved."""
         context = self._when_context()
@@ -646,12 +779,24 @@ class Interview:
         self.invalid.pop(qid, None)
 
     def guidance(self, question: Question) -> list[Guidance]:
+        """The guidance a question rests on, for this employer's nation and type once they are answered.
+
+        An English council is not shown the Scottish surveillance act (issue 17):
+        a document or passage marked for some nations (or employer types) is
+        left out elsewhere, as the Sources appendix leaves it out.
+        """
+        nation = self.answers.get("organisation.nation")
+        employer = self.answers.get("organisation.type")
         result = []
         for item_id in question.sources:
             item = self.library.items.get(item_id)
             if item is None:
                 continue
             document = self.library.documents.get(item.document)
+            if nation and item.nations and nation not in item.nations:
+                continue
+            if document is not None and nation and not document.applies_in(nation, employer):
+                continue
             result.append(Guidance(item_id, item.summary, document.title if document else item.document))
         return result
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .interview import Interview
 
 PLACEHOLDER = "[your answer]"  # stands for a blank answer in words, so the sentence that prints it can be shown
-NOT_YET = "[not answered yet]"  # stands for another required answer still to give
+MAX_PROMPT = 48  # characters of a question's prompt in the stand-in for its answer
 MAX_CHARS = 320  # of one passage: a preview, not the policy
 MAX_PASSAGES = 3  # per choice; the rest are counted
 MAX_LEFT_OUT = 5  # titles of clauses a choice leaves out
@@ -125,15 +125,32 @@ def preview_question(interview: Interview, question: Question, typed: Any = None
     return QuestionPreview(question, (dataclasses.replace(preview, leaves_out=(), left_out_more=0),), in_words=True)
 
 
-def _with_required(interview: Interview, question: Question) -> Interview:
-    """The answers so far, with a stand-in for each required answer still missing (the wording needs one).
+def answer_to(question: Question) -> str:
+    """'[your answer to: Where should emergencies and safeguarding …]': stands for an answer in words not given yet."""
+    prompt = question.prompt.rstrip("?").strip()
+    if len(prompt) > MAX_PROMPT:
+        prompt = prompt[:MAX_PROMPT].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    return f"[your answer to: {prompt}]"
 
-    A required name reads NOT_YET; a required choice takes its first option,
-    as the questionnaire lists them, until the person chooses.
+
+def _with_required(interview: Interview, question: Question) -> Interview:
+    """The answers so far, with a stand-in for each answer the wording needs that is still missing.
+
+    An answer in words not given yet reads "[your answer to: <its question>]",
+    never a clause's fallback or a default that would read as a fact about
+    the employer (issue 17: "emergencies go to the local out-of-hours social
+    care service" before the route was given, and for an NHS trust); one
+    left blank on purpose keeps the policy's own wording. A required choice
+    takes its first option, as the questionnaire lists them, until the person chooses.
     """
     stand_ins: dict[str, Any] = {}
     for other in interview.library.questionnaire.questions.values():
-        if not other.required or other.id == question.id or interview.answers.get(other.id) is not None:
+        if other.id == question.id:
+            continue
+        if other.type == "text" and other.id not in interview.answers and not other.default_from:
+            stand_ins[other.id] = answer_to(other)
+            continue
+        if not other.required or interview.answers.get(other.id) is not None:
             continue
         if other.type == "choice":
             stand_ins[other.id] = other.choice_values[0]
@@ -141,8 +158,6 @@ def _with_required(interview: Interview, question: Question) -> Interview:
             stand_ins[other.id] = list(other.choice_values)
         elif other.type == "boolean":
             stand_ins[other.id] = False
-        elif other.type == "text":
-            stand_ins[other.id] = NOT_YET
     return interview.trying(stand_ins) if stand_ins else interview
 
 
@@ -268,7 +283,7 @@ def _choice_preview(label: str, value: Any, index: int, outcomes: list[_Outcome]
         elsewhere = set().union(*(set(_sentences(t.text)) for t in theirs if t is not None))
         differing = [s for s in own if s not in elsewhere]
         if differing:
-            extract = dataclasses.replace(passage, text=_shorten(" ".join(differing)), whole=False)
+            extract = dataclasses.replace(passage, text=_shorten(join_parts(differing)), whole=False)
             ranked.append((differ, len(ranked), extract))
     # The policy before the practice guide (the question is about the policy), then the wording most
     # particular to this choice (that no other choice has) first, in policy order.
@@ -343,7 +358,17 @@ def plain_text(markdown: str) -> str:
         elif isinstance(block, Table):
             for row in (block.header, *block.rows):
                 parts.append(" | ".join(_words(cell.children) for cell in row))
-    return " ".join(p for p in parts if p).strip()
+    return join_parts([p for p in parts if p])
+
+
+def join_parts(parts: Sequence[str]) -> str:
+    """Sentences and list items as one text: a list item on a line of its own, so a list never runs into a line."""
+    text = ""
+    for part in parts:
+        if text:
+            text += "\n" if part.startswith("• ") or text.rsplit("\n", 1)[-1].startswith("• ") else " "
+        text += part
+    return text.strip()
 
 
 def _words(children: Sequence[Any]) -> str:
@@ -357,15 +382,43 @@ def _words(children: Sequence[Any]) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?:^|\s)(?=• )|" + _SENTENCE_END.pattern, text) if s and s.strip()]
+    return [s.strip() for s in re.split(r"\n|(?:^|\s)(?=• )|" + _SENTENCE_END.pattern, text) if s and s.strip()]
 
 
 def _shorten(text: str, limit: int = MAX_CHARS) -> str:
+    """At most ``limit`` characters, cut only between list items or words, with "…" where it was cut."""
     text = text.replace(_OTHER_TEXT, "…")
     if len(text) <= limit:
         return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + " …"
+    lines = text.split("\n")
+    kept: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        if used + len(line) <= limit:
+            kept.append(line)
+            used += len(line) + 1
+            continue
+        if not kept or (not line.startswith("• ") and limit - used > 40):
+            # Room for some of it: cut at a word (a list item is left whole or out, never half-told).
+            room = max(limit - used, 40)
+            kept.append(line[:room].rsplit(" ", 1)[0].rstrip(",;:") + " …")
+        else:
+            left = len(lines) - index
+            kept.append(f"… and {left} more" if line.startswith("• ") else "…")
+        break
+    return "\n".join(kept)
+
+
+def first_sentences(text: str, count: int = 2, limit: int = 200) -> str:
+    """The opening of a passage: its first ``count`` sentences or list items, shortened to ``limit``."""
+    pieces = _sentences(text)
+    if len(pieces) <= count and len(text) <= limit:
+        return text
+    shown = join_parts(pieces[:count])
+    short = _shorten(shown, limit)
+    if len(pieces) > count and not short.endswith("…") and not short.endswith("more"):
+        short += "\n…" if shown.rsplit("\n", 1)[-1].startswith("• ") else " …"
+    return short
 
 
 def left_out_text(choice: ChoicePreview) -> str:
@@ -380,21 +433,34 @@ def passage_note(passage: Passage) -> str:
     return f" ({', '.join(notes)})" if notes else ""
 
 
-def as_lines(preview: QuestionPreview) -> list[tuple[str, str]]:
-    """The preview as (kind, text) lines for a terminal: kind is choice, title, text or note."""
+BRIEF_PASSAGES = 1  # per choice in a brief preview (the terminal's ?): the rest are counted
+
+
+def as_lines(preview: QuestionPreview, *, brief: bool = False) -> list[tuple[str, str]]:
+    """The preview as (kind, text) lines for a terminal: kind is choice, title, text, note or gap.
+
+    ``brief`` keeps each choice to its first passage's opening sentences (the
+    rest counted), so four nations' wording fits a screen; a list item is a
+    line of its own ("text" may hold several lines).
+    """
     lines: list[tuple[str, str]] = []
-    for choice in preview.choices:
+    for number, choice in enumerate(preview.choices):
+        if number and not preview.in_words:
+            lines.append(("gap", ""))  # a blank line: each choice's wording (and what it leaves out) stays under it
         if not preview.in_words:
             lines.append(("choice", choice.label + ("  (your answer)" if choice.current else "")))
         if not choice.passages and not choice.leaves_out:
             lines.append(("note", "No change to the policy's wording."))
-        for passage in choice.passages:
+        passages = choice.passages[:BRIEF_PASSAGES] if brief else choice.passages
+        for passage in passages:
             lines.append(("title", passage.title + passage_note(passage)))
-            lines.append(("text", passage.text))
-        if choice.more:
-            lines.append(("note", f"and {choice.more} more passage{'s' if choice.more != 1 else ''}"))
+            lines.append(("text", first_sentences(passage.text) if brief else passage.text))
+        more = choice.more + len(choice.passages) - len(passages)
+        if more:
+            lines.append(("note", f"and {more} more passage{'s' if more != 1 else ''}"))
         if choice.leaves_out:
-            lines.append(("note", f"Leaves out: {left_out_text(choice)}."))
+            what = "This answer leaves out" if not preview.in_words else "Leaves out"
+            lines.append(("note", f"{what}: {left_out_text(choice)}."))
     return lines
 
 

@@ -31,11 +31,13 @@ from .interview import (
     TEMPLATE_QUESTION,
     Interview,
     check_template,
+    count_questions,
     describe_answer,
     new_policy_length,
     parse_answer,
     program,
     typed_form,
+    when_saved,
     write_gap_report_docx,
 )
 from .library import Library
@@ -45,6 +47,8 @@ from .questionnaire import AnswerError, describe_allowed
 
 SAVE_LATER = "!save"
 GUIDANCE = "?"
+MORE_GUIDANCE = "??"  # the whole preview, however long
+SCREEN_LINES = 36  # a brief preview fits about a screen (40 lines, less the question and the prompt)
 BACK = "back"
 
 
@@ -67,6 +71,7 @@ class WizardOptions:
     out_dir: Path = Path("out")
     build_date: dt.date | None = None
     show_ids: bool = False  # power users: question and guidance ids beside the words
+    profiles: Path | None = None  # --profiles: where finished profiles and drafts go, as for serve
 
 
 def run_wizard(library: Library, options: WizardOptions) -> int:
@@ -109,6 +114,8 @@ class Wizard:
         self.editing = given if given is not None and self.resumed is None else None  # a finished profile
         if options.save is not None:
             self.folder = options.save.parent
+        elif options.profiles is not None:
+            self.folder = options.profiles
         elif self.resumed is not None and given is not None:
             self.folder = given.parent.parent
         elif given is not None:
@@ -175,8 +182,8 @@ class Wizard:
                 click.echo(f"\nStopped: your answers could not be kept as a draft ({exc}).", err=True)
                 return
             assert self.draft is not None
-            click.echo(f"\nStopped. Your answers so far are kept as a draft: {display_path(self.draft)}", err=True)
-            click.echo(f"Carry on with: {self.resume_command()}", err=True)
+            click.echo("\nStopped. Your answers so far are kept as a draft. Carry on with this command:", err=True)
+            click.echo(f"  {self.resume_command()}", err=True)  # on a line of its own: never split by other words
             return
         self.discard_draft()
         click.echo("\nStopped: your answers were not kept.", err=True)
@@ -197,9 +204,7 @@ class Wizard:
                 draft = waiting[0]
                 self.say("")
                 self.say(
-                    f"Unfinished changes to {display_path(self.editing)} were saved {draft.saved} "
-                    f"in {display_path(draft.path)}.",
-                    "bold",
+                    f"Unfinished changes to {display_path(self.editing)} were saved {when_saved(draft.saved)}.", "bold"
                 )
                 if self.ask("Carry on with those changes? (y or n) [y]").lower() not in ("n", "no"):
                     self.resume(draft)
@@ -226,8 +231,11 @@ class Wizard:
 
     def draft_label(self, draft: DraftFile) -> str:
         name = draft.organisation or "A new policy, not named yet"
-        what = f"changes to {display_path(draft.of)}" if draft.of is not None and draft.of.is_file() else "new"
-        return f"{name} ({what}, saved {draft.saved}: {display_path(draft.path)})"
+        changes = draft.of is not None and draft.of.is_file()
+        what = f"changes to {draft.of.name}" if changes and draft.of is not None else "a new policy"
+        # The file's path is a power user's detail (--show-ids); a manager knows the draft by name and time.
+        where = f": {display_path(draft.path)}" if self.options.show_ids else ""
+        return f"{name} ({what}, saved {when_saved(draft.saved)}{where})"
 
     def resume(self, draft: DraftFile) -> None:
         self.interview = Interview.from_profile(self.library, draft.path, build_date=self.options.build_date)
@@ -282,7 +290,8 @@ class Wizard:
     def banner(self) -> None:
         self.say("policy-builder wizard: your social media policy, question by question", "bold")
         self.say(
-            "Press Enter to keep the answer shown in [brackets]. Type ? to see the guidance behind a question, "
+            "Press Enter to keep the answer shown in [brackets]. Type ? to see the guidance behind a question "
+            "and what each answer puts in the policy, "
             f"{BACK} to go back to the question before, "
             f"{CLEAR} to leave an answer blank, or {SAVE_LATER} to save your answers so far. "
             "Your answers are saved as a draft after every section; Ctrl-C stops and asks whether to keep them.",
@@ -302,18 +311,15 @@ class Wizard:
         if self.loaded is None:
             self.run_sections()
             return
-        total = sum(len(interview.applicable(s.id)) for s in interview.sections)
         missing = len(interview.unanswered())
         self.say("")
         if self.draft is not None and self.loaded == self.draft:
-            loaded = f"Your answers saved as a draft ({display_path(self.loaded)})"
+            shown = f" ({display_path(self.loaded)})" if self.options.show_ids else ""
+            loaded = f"Your answers saved as a draft{shown}"
         else:
             loaded = f"Loaded {display_path(self.loaded)}"
-        self.say(
-            f"{loaded}: {total - missing} of {total} questions answered"
-            + (f", {missing} still to answer." if missing else "."),
-            wrap=False,
-        )
+        # The same count as the start screen and the review: count_questions says what a question is.
+        self.say(f"{loaded}: {count_questions(interview).progress()}.")
         for flag in interview.flags:
             self.say(f"  Note: {flag.message}.", "yellow")
         self.show_not_applicable()
@@ -431,8 +437,8 @@ class Wizard:
         label = _label(question) + (f" [{shown}]" if shown else "")
         while True:
             text = self.ask(label)
-            if text == GUIDANCE:
-                self.show_guidance(question)
+            if text in (GUIDANCE, MORE_GUIDANCE):
+                self.show_guidance(question, full=text == MORE_GUIDANCE)
                 continue
             if text.lower() == BACK:
                 if back:
@@ -444,6 +450,14 @@ class Wizard:
                     self.warn(f"An answer is needed here: {_needs(question)}.")
                     continue
                 value = offered
+                if offered is None and question.type in ("boolean", "choice"):
+                    # No suggested answer to keep: Enter leaves it undecided, and says so (issue 17: passed
+                    # over silently, the question showed later as "(blank)").
+                    self.say(
+                        "Left undecided: the policy stays a draft until you answer it "
+                        "(type back to answer it now, or change it on the review screen).",
+                        "yellow",
+                    )
             else:
                 try:
                     value = parse_answer(question, text)
@@ -490,7 +504,7 @@ class Wizard:
             line.append(f"  ({marker})", style="green")
         self.console.print(line)
 
-    def show_guidance(self, question: Question) -> None:
+    def show_guidance(self, question: Question, *, full: bool = False) -> None:
         guidance = self.interview.guidance(question)
         if question.help:
             self.say(question.help)
@@ -507,10 +521,15 @@ class Wizard:
                     line = Text(f"  - {item.document}: ", style="dim")
                 line.append(item.summary)
                 self.console.print(line)
-        self.show_preview(question)
+        self.show_preview(question, full=full)
 
-    def show_preview(self, question: Question) -> None:
-        """What each answer puts in the policy, rendered from the library with the answers so far."""
+    def show_preview(self, question: Question, *, full: bool = False) -> None:
+        """What each answer puts in the policy, rendered from the library with the answers so far.
+
+        Brief unless ``full`` (typed ??): each choice's first passage, opening
+        sentences only, and the whole cut to about a screen (issue 17: the four
+        nations' wording scrolled far past a 40-line terminal).
+        """
         from .preview import PLACEHOLDER, as_lines, preview_question
 
         preview = preview_question(self.interview, question)
@@ -528,8 +547,18 @@ class Wizard:
         else:
             self.say("What each answer puts in the policy, with your answers so far:", "bold")
         numbers = {choice.label: index for index, choice in enumerate(preview.choices, start=1)}
-        for kind, text in as_lines(preview):
-            if kind == "choice":
+        lines = as_lines(preview, brief=not full)
+        width = max(self.console.width - 6, 20)
+        budget = SCREEN_LINES
+        for kind, text in lines:
+            height = sum(1 + len(part) // width for part in text.split("\n"))
+            if not full and budget < height:
+                self.say(f"Shortened to fit the screen: type {MORE_GUIDANCE} to see all of it.", "dim")
+                return
+            budget -= height
+            if kind == "gap":
+                self.console.print()
+            elif kind == "choice":
                 label = text.removesuffix("  (your answer)")
                 number = numbers.get(label)
                 line = Text(f"  {number:>2}  " if number and question.type != "boolean" else "  ", style="cyan")
@@ -543,6 +572,8 @@ class Wizard:
                 self.console.print(Padding(Text(text), (0, 0, 0, 6)))
             else:
                 self.console.print(Padding(Text(text, style="dim"), (0, 0, 0, 6)))
+        if not full and lines != as_lines(preview):
+            self.say(f"Shortened: type {MORE_GUIDANCE} to see all of it.", "dim")
 
     def show_section_gaps(self, section_id: str, reached: list[str] | None) -> None:
         warnings = self.interview.section_gaps(section_id, reached)
@@ -581,10 +612,13 @@ class Wizard:
         while True:
             self.show_review()
             self.console.print()
-            text = self.ask(
-                f"Press Enter to save, or type a section number (1-{count}) or a question number (such as 4.2) "
-                "to change answers"
+            # The explanation is word-wrapped by rich; the prompt itself is short, as the terminal folds a
+            # long prompt mid-word (issue 17: "to change an / swers").
+            self.say(
+                f"Press Enter to save. To change answers, type a section number (1 to {count}) "
+                "or a question number (such as 4.2)."
             )
+            text = self.ask("Enter, or a number")
             if not text:
                 missing = interview.missing_required()
                 if not missing:
@@ -686,7 +720,8 @@ class Wizard:
         self.console.print()
         self.say(f"Saved {display_path(path)}.", "bold green", wrap=False)
         if not self.options.build:
-            self.say(f"Build the policy with: {command} build {_quoted(display_path(path))}", wrap=False)
+            self.say("Build the policy with this command:")
+            self.command(f"{command} build {_quoted(display_path(path))}")
 
     def save_now(self) -> None:
         """!save: keep the answers so far as a draft, then carry on with the question that was asked."""
@@ -695,12 +730,12 @@ class Wizard:
         left = len(self.interview.unanswered())
         self.console.print()
         self.say(
-            f"Saved your answers so far as a draft: {display_path(self.draft)}"
+            "Saved your answers so far as a draft"
             + (f"; {_plural(left, 'question')} still to answer." if left else "."),
             "bold green",
-            wrap=False,
         )
-        self.say(f"To stop now, press Ctrl-C. Carry on later with: {self.resume_command()}", wrap=False)
+        self.say("To stop now, press Ctrl-C. Carry on later with this command:")
+        self.command(self.resume_command())
         self.say("Or carry on answering:")
 
     def save_path(self) -> Path:
@@ -761,6 +796,11 @@ class Wizard:
             if text.isdigit() and 1 <= int(text) <= count:
                 return int(text)
             self.warn(f"'{text}' is not one of the options: type a number from 1 to {count}.")
+
+    def command(self, text: str) -> None:
+        """A command to copy, on a line of its own: never folded at a word by rich (the terminal may only
+        continue it on the next line when it is wider than the window)."""
+        self.console.print(Text("  " + text), soft_wrap=True)
 
     def say(self, text: str, style: str | None = None, *, wrap: bool = True) -> None:
         # wrap=False for lines with paths and commands: rich would fold a long path mid-name.

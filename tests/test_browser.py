@@ -136,7 +136,27 @@ class Manager:
         field.send_keys(text)
 
     def press(self, button: str, seconds: float = 20) -> None:
-        """Press a button that sends a form, and wait until the next page has loaded."""
+        """Press a button that sends a form, and wait until the next page has loaded.
+
+        Before "Save and continue", a yes/no or choice question the page leaves unticked (one with no
+        suggested answer, which must be answered) is answered No, or its first option, as a manager would.
+        """
+        if button.startswith("Save and") and button != "Save and build my policy":
+            self.driver.execute_script(
+                """
+                var groups = {};
+                document.querySelectorAll('input[type=radio]').forEach(function (input) {
+                  if (input.disabled || input.offsetParent === null) { return; }
+                  (groups[input.name] = groups[input.name] || []).push(input);
+                });
+                Object.keys(groups).forEach(function (name) {
+                  var inputs = groups[name];
+                  if (inputs.some(function (i) { return i.checked; })) { return; }
+                  var no = inputs.filter(function (i) { return i.value === 'no'; })[0] || inputs[0];
+                  no.click();
+                });
+                """
+            )
         self.driver.execute_script("window.policyBuilderOldPage = true;")  # gone once a new page replaces this one
         self.driver.find_element(self.by.XPATH, f"//button[normalize-space()={_quote(button)}]").click()
         self.wait_for(self._new_page_loaded, f"the page after pressing '{button}'", seconds)

@@ -413,7 +413,8 @@ def test_form_multi_choice_keeps_the_profiles_order_and_adds_new_ticks_after(lib
     ("qid", "raw", "message"),
     [
         ("organisation.name", "  ", "Enter an answer"),
-        ("organisation.nation", "", "Select an option"),
+        ("organisation.nation", "", "Choose one of the options"),
+        ("students.placements", "", "Choose Yes or No"),
         ("organisation.services", [], "Select at least one option"),
         ("messaging.apps", [], "Select at least one option"),
         ("messaging.whatsapp", "sometimes", f"'sometimes' is not one of the options. Choose one of: {WHATSAPP}"),
@@ -557,8 +558,15 @@ def test_a_new_policys_length_is_counted_from_the_questionnaire(library):
     fresh = Interview(library, build_date=BUILD_DATE)
     asked = [q for s in fresh.sections for q in fresh.applicable(s.id)]
     assert length.questions == len(asked) and length.sections == len(library.questionnaire.sections)
-    assert length.minutes == (-(-len(asked) // 4), -(-len(asked) // 3))  # a minute for every 3 or 4 questions
-    assert f"There are about {len(asked)} questions in {length.sections} sections" in length.sentence()
+    # A minute for every 3 or 4 questions: the fewest asked at 4 a minute, the most that can be asked at 3.
+    assert length.minutes == (-(-len(asked) // 4), -(-length.most // 3))
+    assert length.most > length.questions, "follow-up questions some answers bring in"
+    assert length.most <= len(library.questionnaire.questions)
+    assert (
+        f"There are {len(asked)} questions in {length.sections} sections, up to {length.most} "
+        "if your answers bring in follow-up questions"
+    ) in length.sentence()
+    assert "about 4" not in length.sentence().split(":")[0]
     # What to look up first: the record system, the emergency route, procedure names and contacts.
     prompts = library.questionnaire.questions
     for qid in ("messaging.record_system", "out_of_hours.emergency_route", "staff.code_of_conduct"):
@@ -577,3 +585,43 @@ def test_a_questionnaire_with_fewer_questions_is_said_to_be_shorter(library):
     kept = {qid: q for qid, q in questionnaire.questions.items() if q.section != section}
     smaller = dataclasses.replace(library, questionnaire=dataclasses.replace(questionnaire, questions=kept))
     assert new_policy_length(smaller).questions < new_policy_length(library).questions
+
+
+def test_one_count_of_questions_everywhere(library):
+    """Issue 17: the start screen, the loaded message and the review count the same questions."""
+    from policy_builder.interview import count_questions
+
+    fresh = Interview(library, build_date=BUILD_DATE)
+    counted = count_questions(fresh)
+    shown = sum(len(fresh.applicable(s.id)) for s in fresh.sections)  # what the review lists
+    assert counted.applies == shown and counted.answered == 0
+    # Follow-ups of WhatsApp: with the suggested answer (not allowed) they are not asked, but could be.
+    follow_ups = [
+        q for q in library.questionnaire.questions.values() if q.when == "messaging.whatsapp != 'not_allowed'"
+    ]
+    assert len(follow_ups) >= 3
+    if fresh.offered(fresh.question("messaging.whatsapp")) == "not_allowed":
+        assert not any(fresh.applies(q) for q in follow_ups)
+    assert all(fresh.could_apply(q) for q in follow_ups)
+    # Once WhatsApp is answered "not allowed", they can no longer apply, and "up to" shrinks.
+    settled = fresh.trying({"messaging.whatsapp": "not_allowed"})
+    assert not any(settled.could_apply(q) for q in follow_ups)
+    assert count_questions(settled).most <= counted.most - len(follow_ups)
+    assert count_questions(settled).answered == 1
+    text = count_questions(settled).progress()
+    assert text.startswith(f"1 of {count_questions(settled).applies} questions answered")
+
+
+def test_a_passed_over_yes_or_no_question_is_not_a_blank_answer(library):
+    """Issue 17: 'Do you host social work students on placement?' left unticked must not pass as answered."""
+    interview = Interview(library, build_date=BUILD_DATE)
+    section = interview.question("students.placements").section
+    given = {
+        q.id: form_value(q, interview.offered(q))
+        or {"boolean": "yes", "choice": (q.choice_values or [""])[0]}.get(q.type, "12")
+        for q in interview.applicable(section)
+    }
+    given["students.placements"] = ""
+    form = interview.take_section(section, given)
+    assert form.errors == {"students.placements": "Choose Yes or No"}
+    assert "students.placements" not in interview.answers

@@ -41,6 +41,7 @@ class Form(HTMLParser):
         self.inside = False
         self.fields: list[tuple[str, str]] = []
         self.buttons: list[tuple[str, str]] = []
+        self.radios: dict[str, list[str]] = {}  # every radio group on the form: name -> values
         self.feed(page)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -51,6 +52,8 @@ class Form(HTMLParser):
             return
         if tag == "input" and a.get("name"):
             kind = a.get("type", "text")
+            if kind == "radio":
+                self.radios.setdefault(a["name"], []).append(a.get("value") or "")
             if kind in ("radio", "checkbox") and "checked" not in a:
                 return
             if kind != "file":
@@ -87,12 +90,28 @@ class Visitor:
         assert match, "the page has a form with a CSRF token"
         return match.group(1)
 
-    def submit(self, action: str, changes: dict[str, Any] | None = None, button: str | None = None, **kwargs: Any):
-        """Send the form whose action is ``action`` as the page shows it, with ``changes`` (None removes a field)."""
+    def submit(
+        self,
+        action: str,
+        changes: dict[str, Any] | None = None,
+        button: str | None = None,
+        *,
+        undecided: str | None = None,
+        **kwargs: Any,
+    ):
+        """Send the form whose action is ``action`` as the page shows it, with ``changes`` (None removes a field).
+
+        ``undecided``: the option to tick in a yes/no group the page leaves unticked (a question with no
+        suggested answer must be answered; a choice group gets its first option), unless ``changes`` says otherwise.
+        """
         form = Form(self.page, action)
         data: dict[str, list[str]] = {}
         for name, value in form.fields:
             data.setdefault(name, []).append(value)
+        if undecided is not None:
+            for name, values in form.radios.items():
+                if name not in data and values:
+                    data[name] = [undecided if undecided in values else values[0]]  # a choice: its first option
         for name, value in (changes or {}).items():
             if value is None:
                 data.pop(name, None)
@@ -107,8 +126,15 @@ class Visitor:
     def text(self) -> str:
         return page_text(self.page)
 
-    def section(self, section_id: str, changes: dict[str, Any] | None = None, button: str = "continue"):
-        return self.submit(f"/section/{section_id}", changes, button)
+    def section(
+        self,
+        section_id: str,
+        changes: dict[str, Any] | None = None,
+        button: str = "continue",
+        undecided: str | None = "no",
+    ):
+        """A section's form sent as shown, a yes/no question with no suggested answer answered ``undecided``."""
+        return self.submit(f"/section/{section_id}", changes, button, undecided=undecided)
 
 
 def date_fields(day: str, month: str, year: str, qid: str = "document.effective_date") -> dict[str, str]:
@@ -180,6 +206,16 @@ def answer_everything(me: Visitor, messaging: dict[str, Any] | None = None) -> N
     assert me.url == "/review"
 
 
+def answer_everything_before(me: Visitor, stop: str) -> None:
+    """A new policy answered as suggested up to the section ``stop``, which is left open."""
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    me.section("document", {"document.owner": "Principal Social Worker"})
+    while me.url != f"/section/{stop}":
+        me.section(me.url.rsplit("/", 1)[1])
+        assert me.status == 200, me.text()[:500]
+
+
 # --- the start page -------------------------------------------------------------------------------------
 
 
@@ -217,7 +253,7 @@ def test_every_field_has_a_label_and_choice_groups_a_legend(me, library):
 
 def test_missing_answers_are_listed_at_the_top_and_beside_each_field(me):
     start_new(me)
-    me.section("organisation", {"organisation.name": "", "organisation.short_name": "Keep me"})
+    me.section("organisation", {"organisation.name": "", "organisation.short_name": "Keep me"}, undecided=None)
     assert me.status == 400
     assert me.page.count('class="error-message"') == 4
     summary = error_summary(me.page)
@@ -296,6 +332,22 @@ def test_the_applies_endpoint_says_which_questions_apply_as_answers_change(me):
     assert "messaging.apps" not in applies and "messaging.whatsapp" in applies
 
 
+def test_an_answer_changed_on_the_page_is_in_the_draft_before_the_page_is_sent(me, profiles):
+    """Issue 17: "Nothing is lost" holds for an answer given but not yet sent with Save and continue."""
+    start_new(me)
+    me.section("organisation", ORGANISATION)
+    draft = profiles / "drafts" / "testshire.yaml"
+    token = me.csrf()
+    data = {"csrf_token": token, "asked": ["document.owner"], "document.owner": "Head of Practice"}
+    assert me.client.post("/section/document/applies", data=data).status_code == 200
+    assert yaml.safe_load(draft.read_text(encoding="utf-8"))["document"]["owner"] == "Head of Practice"
+    # Answers left as offered are not answered for the person: only what they changed.
+    assert "review_months" not in (yaml.safe_load(draft.read_text(encoding="utf-8"))["document"] or {})
+    me.get("/")
+    assert "they are saved as a draft on this computer as you answer" in me.text()
+    assert "are lost" not in me.text()
+
+
 def test_the_gap_panel_follows_each_section(me):
     start_new(me)
     assert "Gaps appear here after each section" in me.text()
@@ -368,6 +420,9 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
     me.submit("/build")
     assert me.url == "/finish" and me.status == 200
     assert h1(me.page) == "Your policy is ready"
+    # Nobody approved it yet: it is a draft and says why, never "ready to send for approval" (issue 17).
+    assert "Ready to send for approval" not in me.text()
+    assert "Draft: not yet approved." in me.text() or "Draft: " in me.text()
     saved = profiles / "testshire.yaml"
     assert sorted(p.name for p in profiles.iterdir()) == ["testshire.yaml"], "only the profile, only here"
     answers = load_profile(saved, library.questionnaire, library.nations, build_date=BUILD_DATE)
@@ -606,10 +661,12 @@ def test_every_section_is_saved_as_a_draft_that_survives_a_restart(library, me, 
     later = Visitor(again)
     later.get("/")
     assert "Carry on with unfinished answers" in later.text()
-    assert "Testshire County Council Saved " in later.text()
+    # When, in words a manager uses (issue 17), never "2026-12-02 03:21".
+    assert "Testshire County Council Saved today at " in later.text()
     later.submit("/start/draft")
     assert later.url == "/section/accounts_devices", "opens where the answers stopped"
-    assert "Your answers saved " in later.text()
+    assert "Your answers saved today at " in later.text()
+    assert not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", later.text())
     while later.url.startswith("/section/"):
         later.section(later.url.rsplit("/", 1)[1])
     later.submit("/build")
@@ -1055,8 +1112,9 @@ def test_the_start_page_says_how_long_and_what_to_have_to_hand(me, library):
     me.get("/")
     text = me.text()
     low, high = length.minutes
-    assert f"There are about {length.questions} questions in {length.sections} sections" in text
-    assert f"which take about {low} to {high} minutes (about a minute for every 3 or 4 questions)" in text
+    # Counted as the terminal and the review count (count_questions): what applies now, up to what can.
+    assert f"There are {length.questions} questions in {length.sections} sections, up to {length.most} " in text
+    assert f"about {low} to {high} minutes (about a minute for every 3 or 4 questions)" in text
     assert "It helps to have these to hand before you start:" in text
     for qid in ("messaging.record_system", "out_of_hours.emergency_route", "contacts.information_governance"):
         assert library.questionnaire.questions[qid].prompt in text
@@ -1094,3 +1152,49 @@ def test_no_question_rule_or_guidance_id_on_any_page_a_manager_reads(me, profile
     for page, text in pages.items():
         shown = [identifier for identifier in ids if identifier in text.replace("\\", "")]
         assert shown == [], (page, shown)
+
+
+def test_a_yes_or_no_question_left_unticked_must_be_answered(me):
+    """Issue 17: "Do you host social work students on placement?" left blank went "Done", shown as (blank)."""
+    answer_everything_before(me, "training_students")
+    me.section("training_students", {"training.induction": "yes"}, undecided=None)
+    assert me.status == 400
+    summary = dict(error_summary(me.page))
+    assert summary["students-placements"] == "Choose Yes or No: “Do you host social work students on placement?”"
+    assert re.search(
+        r'name="training.induction"[^>]*value="yes"[^>]*checked|value="yes"[^>]*name="training.induction"[^>]*checked',
+        me.page,
+    ), "the page's other answers are kept"
+    me.section("training_students", {"students.placements": "no"})
+    assert me.status == 200 and me.url != "/section/training_students"
+
+
+def test_the_finish_page_says_why_a_draft_is_a_draft(me):
+    from policy_builder.models import DraftStatus, OpenQuestion
+    from policy_builder.web.app import draft_note
+
+    assert draft_note(DraftStatus()) is None, "approved and complete: no draft note"
+    note = draft_note(
+        DraftStatus(
+            unapproved=True,
+            open_questions=(
+                OpenQuestion(id="students.placements", prompt="Do you host social work students on placement?"),
+            ),
+        )
+    )
+    assert (
+        note["summary"]
+        == "Draft: 1 question still to decide, listed in the gap report and below, and not yet approved."
+    )
+    assert note["questions"] == ["Do you host social work students on placement?"]
+    assert "students.placements" not in note["summary"] + note["advice"]
+    only = draft_note(DraftStatus(unapproved=True))
+    assert only["summary"] == "Draft: not yet approved." and "approved" in only["advice"]
+
+
+def test_a_list_in_a_preview_is_shown_as_lines(me):
+    """Issue 17: bullet lists ran together on one line ("• religious belief • political opinion • …")."""
+    start_new(me)
+    previews = re.findall(r'(?s)<p class="preview-passage">(.*?)</p>', me.page)
+    assert any("<br>• " in p for p in previews)
+    assert not any(re.search(r"[^>\s] ?• ", p) for p in previews), "a list item never follows text on its line"

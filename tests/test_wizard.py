@@ -302,13 +302,16 @@ def test_save_keeps_a_draft_and_carries_on_then_resume(library, tmp_path):
     result = run(library, ["--save", path], "\n".join(lines) + "\n")
     output = flat(result.output)
     draft = tmp_path / "drafts" / "cwm-family-support.yaml"
-    assert f"Saved your answers so far as a draft: {draft}" in output
-    assert f"Carry on later with: {program()} wizard --profile {draft}" in output
+    assert "Saved your answers so far as a draft; " in output
+    assert f"Carry on later with this command: {program()} wizard --profile {draft}" in output
     # !save carried on: the same question was asked again and answered.
     assert "Or carry on answering: Answer: Head of Service" in output
     # The input then ran out: the answers, the owner too, stay in the draft; the profile is not written.
     assert result.exit_code == 1
-    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in output
+    assert (
+        f"Stopped. Your answers so far are kept as a draft. Carry on with this command: {program()} wizard --profile {draft}"
+        in output
+    )
     assert not path.exists()
     saved = read_draft(draft, library.questionnaire)
     assert saved.given["organisation.name"] == "Cwm Family Support"
@@ -390,7 +393,10 @@ def test_bad_answers_are_explained_and_asked_again(library, tmp_path):
     # The input ran out part-way: the profile is not written; the answers so far are kept as a draft.
     assert result.exit_code == 1
     draft = tmp_path / "drafts" / "testham-council.yaml"
-    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in output
+    assert (
+        f"Stopped. Your answers so far are kept as a draft. Carry on with this command: {program()} wizard --profile {draft}"
+        in output
+    )
     assert not save.exists()
     kept = read_draft(draft, library.questionnaire).given
     assert kept["organisation.name"] == "Testham Council" and kept["document.owner"] == "Head of Service"
@@ -424,7 +430,7 @@ def test_ctrl_c_that_cannot_ask_keeps_a_draft_and_leaves_the_profile_alone(libra
     result = run(library, ["--profile", path], InterruptedInput(b"2\nChanged Name\n"))
     assert result.exit_code == 1
     draft = tmp_path / "drafts" / "council.yaml"
-    assert f"Stopped. Your answers so far are kept as a draft: {draft}" in flat(result.output)
+    assert f"kept as a draft. Carry on with this command: {program()} wizard --profile {draft}" in flat(result.output)
     assert "Traceback" not in result.output
     assert path.read_text(encoding="utf-8") == original, "a finished profile is never overwritten by a draft"
     assert read_draft(draft, library.questionnaire).given["organisation.name"] == "Changed Name"
@@ -448,8 +454,11 @@ def test_a_new_wizard_offers_the_drafts_left_unfinished(library, tmp_path, monke
     second = run(library, [], "1\n3\nHead of Service\n")
     output = flat(second.output)
     assert "Unfinished answers were saved earlier:" in output
-    assert "1 Testham Council (new, saved " in output and "2 Start a new policy" in output
-    assert "Your answers saved as a draft (profiles/drafts/testham-council.yaml): 6 of " in output
+    # The draft by name and time in words, never its file (issue 17).
+    assert "1 Testham Council (a new policy, saved today at " in output and "2 Start a new policy" in output
+    assert "profiles/drafts" not in output.split("Start a new policy")[0]
+    assert "Your answers saved as a draft: 6 of " in output
+    assert "(new question)" not in output, "nothing is new in a draft started on this questionnaire"
     assert flat(prompt_of(library, "document.owner")) in output
     assert (
         read_draft(tmp_path / "profiles/drafts/testham-council.yaml", library.questionnaire).given["document.owner"]
@@ -593,7 +602,7 @@ def test_a_manager_in_a_real_terminal_edits_with_arrow_keys_saves_and_keeps_the_
     child.expect("Which role owns this policy")
     child.expect("Answer: ")
     child.sendline("!save")
-    child.expect("Saved your answers so far as a draft: profiles/drafts/testham.yaml")
+    child.expect("Saved your answers so far as a draft")
     child.expect("Or carry on answering:")
     child.expect("Answer: ")
     child.sendline("Principal Social Worker")
@@ -602,8 +611,8 @@ def test_a_manager_in_a_real_terminal_edits_with_arrow_keys_saves_and_keeps_the_
     child.sendintr()
     child.expect(r"Keep your answers so far as a draft, to carry on later\? \(y or n\) \[y\]: ")
     child.sendline("")
-    child.expect("Stopped. Your answers so far are kept as a draft: profiles/drafts/testham.yaml")
-    child.expect(r"Carry on with: .*policy-builder wizard --profile profiles/drafts/testham.yaml")
+    child.expect("Stopped. Your answers so far are kept as a draft. Carry on with this command:")
+    child.expect(r"\n  \S*policy-builder wizard --profile profiles/drafts/testham.yaml")  # whole, on its own line
     child.expect(pexpect.EOF)
     child.close()
     log = child.logfile_read.getvalue()
@@ -645,7 +654,40 @@ def test_the_first_screen_says_how_long_a_new_policy_takes(library, tmp_path):
     result = run(library, ["--save", tmp_path / "p.yaml"], "")
     output = flat(result.output)
     low, high = length.minutes
-    assert f"There are about {length.questions} questions in {length.sections} sections" in output
+    assert f"There are {length.questions} questions in {length.sections} sections, up to {length.most} " in output
     assert f"about {low} to {high} minutes" in output
     assert "It helps to have these to hand:" in output
     assert f"- {library.questionnaire.questions['out_of_hours.emergency_route'].prompt}" in output
+
+
+def test_wizard_profiles_option_puts_profiles_and_drafts_there(library, tmp_path, monkeypatch):
+    """Issue 17: `wizard --profiles DIR`, as `serve --profiles DIR`."""
+    monkeypatch.chdir(tmp_path)
+    result = run(library, ["--profiles", "team"], "Testham Council\n\n1\n1\n1\nn\n")  # section 1, then input ends
+    assert result.exit_code == 1
+    assert (tmp_path / "team/drafts/testham-council.yaml").is_file()
+    assert not (tmp_path / "profiles").exists()
+    again = run(library, ["--profiles", "team"], "1\n")
+    assert "Unfinished answers were saved earlier:" in flat(again.output)
+
+
+def test_times_are_said_in_words():
+    import datetime as dt
+
+    from policy_builder.interview import when_saved
+
+    now = dt.datetime(2026, 12, 2, 16, 0)
+    assert when_saved("2026-12-02 03:18", now) == "today at 3:18am"
+    assert when_saved("2026-12-01 15:18", now) == "yesterday at 3:18pm"
+    assert when_saved("2026-04-01 12:05", now) == "on 1 April at 12:05pm"
+    assert when_saved("2025-04-01 00:05", now) == "on 1 April 2025 at 12:05am"
+    assert when_saved("soon", now) == "soon"
+
+
+def test_enter_on_a_yes_or_no_question_without_a_suggested_answer_says_it_is_left_undecided(library, tmp_path):
+    """Issue 17: passed over silently, the question showed later as "(blank)"."""
+    stance = {**STRICT, "students.placements": ""}
+    result = run(library, ["--save", tmp_path / "p.yaml"], "\n".join(script(library, stance, STRICT_SKIPPED)) + "\n")
+    output = flat(result.output)
+    placements = output.split("Do you host social work students on placement?", 1)[1]
+    assert placements.split("y or n:", 1)[1].lstrip().startswith("Left undecided: the policy stays a draft")

@@ -177,3 +177,80 @@ def test_an_emergency_route_that_names_999_is_not_followed_by_a_second_999(libra
     plain = build_policy(library, answers_for(base_profile()))
     emergency = next(c for s in plain.sections for c in s.clauses if c.id == "out-of-hours.emergency-route")
     assert "or 999 in an emergency" in emergency.text
+
+
+# --- issue 17: what a fresh-eyes manager trial found -------------------------------------------------------
+
+
+def test_a_list_is_shown_as_lines_and_cut_only_between_items():
+    from policy_builder.preview import _shorten, first_sentences
+
+    text = plain_text("Staff must not post about:\n\n- religious belief\n- political opinion\n- sexual orientation\n")
+    assert text == "Staff must not post about:\n• religious belief\n• political opinion\n• sexual orientation"
+    cut = _shorten(text, 60)
+    assert cut.split("\n")[:2] == ["Staff must not post about:", "• religious belief"]
+    assert cut.endswith("… and 2 more") or cut.endswith("… and 1 more")
+    assert all(line.startswith(("Staff", "• ", "…")) for line in cut.split("\n")), "never half an item"
+    long = "word " * 100
+    assert _shorten(long.strip(), 50).endswith(" …") and "wor …" not in _shorten(long.strip(), 50)
+    assert first_sentences("One. Two. Three. Four.") == "One. Two. …"
+
+
+def test_an_unanswered_answer_in_words_is_a_stand_in_never_a_default_that_reads_as_fact(library):
+    """Issue 17: 'emergencies go to the local out-of-hours social care service' before the route was given."""
+    from policy_builder.preview import answer_to
+
+    interview = Interview(library, build_date=BUILD_DATE).trying(
+        {
+            "organisation.nation": "england",
+            "organisation.type": "nhs_trust",
+            "accounts.dedicated": "organisation_managed",
+        }
+    )
+    preview = preview_question(interview, library.questionnaire.questions["accounts.monitoring_hours"])
+    words = " ".join(p.text for c in preview.choices for p in c.passages)
+    route = library.questionnaire.questions["out_of_hours.emergency_route"]
+    assert answer_to(route) in words
+    assert answer_to(route).startswith("[your answer to: Where should emergencies")
+    assert "out-of-hours social care service" not in words
+    # Once given, the answer itself is shown.
+    given = interview.trying({"out_of_hours.emergency_route": "the trust's crisis line"})
+    words = " ".join(p.text for c in preview_question(given, route_question(library)).choices for p in c.passages)
+    assert "the trust's crisis line" in words
+
+
+def route_question(library):
+    return library.questionnaire.questions["accounts.monitoring_hours"]
+
+
+def test_guidance_is_for_this_employers_nation(library):
+    """Issue 17: an English council was shown the Scottish surveillance act."""
+    question = library.questionnaire.questions["surveillance.powers"]
+    fresh = Interview(library, build_date=BUILD_DATE)
+    english = fresh.trying({"organisation.nation": "england", "organisation.type": "local_authority"})
+    scottish = fresh.trying({"organisation.nation": "scotland", "organisation.type": "local_authority"})
+    assert "LAW-RIPSA-SURVEILLANCE" not in [g.id for g in english.guidance(question)]
+    assert "LAW-RIPSA-SURVEILLANCE" in [g.id for g in scottish.guidance(question)]
+    assert "LAW-RIPSA-SURVEILLANCE" in [g.id for g in fresh.guidance(question)], "nation not known yet: all"
+
+
+def test_the_terminal_preview_of_the_nation_fits_a_screen_and_double_question_mark_shows_all(library, tmp_path):
+    """Issue 17: on 1.3 the four nations' wording scrolled far past a 40-line terminal."""
+    typed = "Testham Council\n\n?\n??\n"
+    result = CliRunner().invoke(
+        main,
+        ["wizard", "--save", str(tmp_path / "p.yaml")],
+        input=typed,
+        obj={"library": library},
+        catch_exceptions=False,
+        env={"COLUMNS": "100"},
+    )
+    output = result.output
+    nation = library.questionnaire.questions["organisation.nation"].prompt
+    after = output.split(nation, 1)[1]
+    brief, full = after.split("Number: ?", 1)[1].split("Number: ??", 1)
+    assert len(brief.strip().splitlines()) <= 40, brief
+    assert "??" in brief, "says how to see the rest"
+    assert len(full.strip().splitlines()) > len(brief.strip().splitlines())
+    # Each choice's wording sits under it, with a blank line before the next choice.
+    assert "\n\n     2  " in brief or "\n\n   2  " in brief

@@ -53,9 +53,11 @@ from ..errors import PolicyBuilderError, ProfileError, display_path
 from ..interview import (
     Interview,
     SectionForm,
+    count_questions,
     describe_answer,
     form_value,
     new_policy_length,
+    when_saved,
     write_gap_report_docx,
 )
 from ..library import Library
@@ -111,6 +113,7 @@ class Draft:
     sid: str = ""  # the browser it belongs to
     file: Path | None = None  # the draft on disk (profiles/drafts/...), saved after every section
     typed: dict[str, Any] = field(default_factory=dict)  # entries not yet valid, shown again until mended
+    status: Any = None  # the built policy's DraftStatus: whether it is a draft, and why
 
 
 class Drafts:
@@ -314,7 +317,7 @@ def create_app(
                     {
                         "name": info.path.name,
                         "organisation": info.organisation,
-                        "saved": info.saved,
+                        "saved": when_saved(info.saved),
                         "of": info.of.name if info.of is not None and info.of.is_file() else None,
                     }
                     for info in _draft_files()
@@ -363,14 +366,14 @@ def create_app(
             # Changes to a saved profile: open on the review page, as the profile itself does.
             draft.origin, draft.target, draft.based_on = "chosen", of, of
             draft.reached = set(sections)
-            draft.notices.append(f"Your changes to {of.name}, saved {info.saved}, are back.")
+            draft.notices.append(f"Your changes to {of.name}, saved {when_saved(info.saved)}, are back.")
             return redirect(url_for("review"))
         # A new policy: sections before the first one with a question still to answer count as done.
         for section_id in sections:
             if interview.unanswered(section_id):
                 break
             draft.reached.add(section_id)
-        draft.notices.append(f"Your answers saved {info.saved} are back: carry on where you stopped.")
+        draft.notices.append(f"Your answers saved {when_saved(info.saved)} are back: carry on where you stopped.")
         return redirect(_resume_url(draft))
 
     @app.post("/start/choose")
@@ -427,12 +430,8 @@ def create_app(
         """A loaded profile opens on the review page: every answer at a glance, each one a click from changing."""
         interview = draft.interview
         draft.reached = set(sections)  # a profile's answers are all there: every gap can be judged
-        total = sum(len(interview.applicable(s)) for s in sections)
-        missing = interview.unanswered()
-        draft.notices.append(
-            f"Loaded {name}: {total - len(missing)} of {total} questions answered"
-            + (f", {len(missing)} not answered yet." if missing else ".")
-        )
+        # The same count as the start page and the terminal: count_questions says what a question is.
+        draft.notices.append(f"Loaded {name}: {count_questions(interview).progress()}.")
         draft.notices.extend(_period(flag.message) for flag in interview.flags)  # they start with a file name
         return redirect(url_for("review"))
 
@@ -553,6 +552,22 @@ def create_app(
         with draft.lock:
             interview = draft.interview
             form = interview.read_section(section_id, _given(interview, section_id))
+            # Each answer changed on the page is kept in the draft at once, so an answer given but not yet
+            # "saved and continued" survives a closed tab or a stop (issue 17). Answers left as offered stay
+            # unanswered until the page is sent, as they would without script.
+            changed = {
+                qid: value
+                for qid, value in form.values.items()
+                if qid not in form.errors and value != interview.offered(interview.question(qid))
+            }
+            # Only once the draft has a file (the first section sent): it is named by the short name, which
+            # the first page is still being typed into.
+            if changed and draft.file is not None:
+                for qid, value in changed.items():
+                    interview.answer(qid, value)
+                    draft.typed.pop(qid, None)
+                draft.built = []  # the files built before no longer match the answers
+                _try_keep_draft(draft)
             trial = interview.trying(form.values)
             # The previews follow the answers on the page as they stand, so each says what it would bring in now.
             macro = get_template_attribute("_macros.html", "preview")
@@ -717,6 +732,7 @@ def create_app(
         draft.downloads = {path.name: path for _, path in draft.built}
         draft.downloads[saved.name] = saved.absolute()
         draft.built_gaps = result.warnings
+        draft.status = result.policy.draft
         draft.leaflet_grade = result.leaflet_level.grade if result.leaflet_level else None
 
     @app.get("/finish")
@@ -732,6 +748,7 @@ def create_app(
             profile={"name": profile.name, "size": _size(profile)},
             saved=display_path(profile),
             gaps=_gaps_view(draft.built_gaps),
+            draft_note=draft_note(draft.status),
             leaflet_reading=reading_in_words(draft.leaflet_grade) if draft.leaflet_grade is not None else None,
             organisation=draft.interview.answers.get("organisation.name", ""),
             notices=_take_notices(draft),
@@ -906,6 +923,27 @@ TEMPLATE_FIELD = "document.reference_docx"
 def field_id(qid: str) -> str:
     """organisation.name -> organisation-name: an HTML id that needs no escaping in a selector."""
     return qid.replace(".", "-").replace("_", "-")
+
+
+def draft_note(status: Any) -> dict[str, Any] | None:
+    """Why the built policy is still a draft, in words (never "ready for approval" for a draft), or None."""
+    if status is None or not status.is_draft:
+        return None
+    count = len(status.open_questions)
+    if count:
+        summary = (
+            f"Draft: {count} question{'' if count == 1 else 's'} still to decide, listed in the gap report"
+            + " and below"
+            + (", and not yet approved." if status.unapproved else ".")
+        )
+        advice = "Decide " + ("it" if count == 1 else "them") + " and build again before sending it for approval."
+    else:
+        summary = "Draft: not yet approved."
+        advice = (
+            "Send it for approval; once it is approved, add who approved it to your answers "
+            "(“Which body or role approved this policy?”) and build again to remove the draft marking."
+        )
+    return {"summary": summary, "advice": advice, "questions": [q.prompt for q in status.open_questions]}
 
 
 def _csrf_token() -> str:
