@@ -500,7 +500,8 @@ def resolve_answers(
         if values.get(qid) is None:
             # Unanswered or left blank: the documented default (a blank short name is the full name).
             values[qid] = default_for(question, values, build_date)
-            if not question.required and not can_be_unanswered(question):
+            # A blank default (no Word template) puts nothing in the policy: not reported as a default used.
+            if not question.required and not can_be_unanswered(question) and values[qid] is not None:
                 defaults_used.append(qid)
     # `when` decides which answers count; a question that does not apply keeps its default.
     context = build_context(questionnaire, values, nations, build_date)

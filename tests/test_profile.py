@@ -1,5 +1,6 @@
 import pytest
-from conftest import BUILD_DATE, base_profile, with_answers
+import yaml
+from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 
 from policy_builder.errors import ProfileError
 from policy_builder.profile import load_profile
@@ -91,3 +92,16 @@ def test_bundled_example_profiles_load(library):
 
     for path in sorted(PROFILES.glob("*.yaml")):
         load(library, path)
+
+
+def test_a_blank_word_template_is_not_reported_as_a_default_used(library, tmp_path):
+    """Issue 17's trial: leaving the optional Word template blank on purpose read as a mistake in the gap
+    report's "Defaults used". A blank default puts nothing in the policy, so it is not listed."""
+    profile = yaml.safe_load((PROFILES / "example-council.yaml").read_text(encoding="utf-8"))
+    profile["document"].pop("reference_docx", None)
+    profile["document"].pop("review_months", None)
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(profile), encoding="utf-8")
+    answers = load_profile(path, library.questionnaire, library.nations)
+    assert "document.reference_docx" not in answers.defaults_used
+    assert "document.review_months" in answers.defaults_used  # a default that is printed is still listed

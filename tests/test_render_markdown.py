@@ -96,7 +96,7 @@ def test_gap_report_lists_warnings_with_recommendations_and_defaults(library, an
     assert "### 10.5 Are people offered a choice of technology, and a way to get the service without it?" in still
     assert "### 10.4 Do you give people who use your services accessible advice on staying safe online?" in still
     # A default by its question's number and wording, and in words.
-    assert "| 2.5 How many months until the policy is reviewed? | 12 |" in report
+    assert "| 2.7 How many months until the policy is reviewed? | 12 |" in report
     assert "Do you give people who use your services accessible advice on staying safe online? | No" not in report
     for hidden in ("messaging.record_method", "support.online_safety_advice", "gap.", "LBWF-IG-RECORD", "Rule:"):
         assert hidden not in report, hidden
