@@ -141,6 +141,11 @@ _ROLE_NOUNS = frozenset(
 )
 
 
+def mentions(value: Any, number: str) -> bool:
+    """Whether an answer names a number on its own: '999' is in 'or call 999', not in '028 9504 9999'."""
+    return value is not None and re.search(rf"(?<!\d){re.escape(number)}(?!\d)", str(value)) is not None
+
+
 def with_article(value: Any, start: bool = False) -> str:
     """'Communications Team' -> 'the Communications Team' (or 'The ...' at the start of a sentence)."""
     if value is None:
@@ -216,6 +221,7 @@ def make_environment() -> ImmutableSandboxedEnvironment:
     env.filters["or_list"] = or_list
     env.filters["long_date"] = long_date
     env.filters["the"] = with_article
+    env.filters["mentions"] = mentions
     return env
 
 

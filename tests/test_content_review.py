@@ -164,3 +164,12 @@ def test_a_new_ai_tool_or_use_reaches_the_privacy_notice_before_it_starts(librar
         "before it starts." in records
     )
     assert "privacy notice" not in section(build(library, answers_for), 13)
+
+
+def test_an_emergency_number_ending_in_9999_still_gets_999_added(library, answers_for):
+    """The review: the NI trust's route "028 9504 9999" contains "999", so 999 was left out of 10.x."""
+    policy = build(library, answers_for, out_of_hours__emergency_route="the Regional Service on 028 9504 9999")
+    text = one_line(render_policy(policy))
+    assert "the Regional Service on 028 9504 9999, or 999 in an emergency" in text
+    named = build(library, answers_for, out_of_hours__emergency_route="the duty team, or 999 in an emergency")
+    assert "999 in an emergency, or 999" not in one_line(render_policy(named))
