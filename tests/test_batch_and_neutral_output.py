@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 
 from policy_builder.cli import main
 from policy_builder.library import Library
+from policy_builder.manifest import split_markdown
 
 EXAMPLE = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
 # What must never reach a terminal from a file: C0 controls but newline, DEL, C1 controls (0x9b is CSI).
@@ -123,7 +124,8 @@ def test_raw_html_in_local_wording_is_text_in_markdown_and_word(library, tmp_pat
     out = tmp_path / "out"
     result = run("build", path, "--out", out, library=library)
     assert result.exit_code in (0, 1), result.output
-    markdown = next(out.glob("*-social-media-policy.md")).read_text(encoding="utf-8")
+    # The policy as readers see it: the manifest comment at its end is data, checked by its own test.
+    markdown = split_markdown(next(out.glob("*-social-media-policy.md")).read_text(encoding="utf-8"))[0]
     assert "<script>" not in markdown and "<img" not in markdown and "<!-- hidden" not in markdown
     tokens = MarkdownIt("commonmark").parse(markdown)
     shown = "".join(
