@@ -277,7 +277,15 @@ def _build_one(profile: Path) -> _Outcome:
     for note in answers.notes:
         say(f"Note: {note}.")
     if answers.new_questions:
-        say(f"New questions since this profile was written (defaults used): {', '.join(answers.new_questions)}")
+        import shlex
+
+        from .interview import program  # only here: the wizard's module costs a batch build time
+
+        say(
+            f"New questions since this profile was written (at their defaults, or still to decide; "
+            f"{program()} wizard --profile {shlex.quote(display_path(Path(profile)))} --only-new asks just these): "
+            f"{', '.join(answers.new_questions)}"
+        )
     for local_note in result.policy.local_notes:
         say(f"Local wording: {local_note.message}.")
         if local_note.upstream_change:

@@ -14,7 +14,7 @@ from . import _yaml
 from .errors import ProfileError
 from .local import LocalEntry, parse_local
 from .models import Answers, Questionnaire
-from .questionnaire import resolve_answers, suggest, version_key
+from .questionnaire import build_context, evaluate, resolve_answers, suggest, version_key
 
 SCHEMA_VERSION = 1
 RESERVED_KEYS = ("schema", "questionnaire", "local")
@@ -141,10 +141,15 @@ def load_profile(
     answers.notes.extend(raw.notes)
     answers.local_entries = raw.local
     answers.profile_sha256 = hashlib.sha256(doc.path.read_bytes()).hexdigest()
+    # New since the profile was written, and asked of this stance: a follow-up whose `when` is false
+    # (the AI questions where AI is not allowed) is not news to the employer.
+    context = build_context(questionnaire, answers.values, nations, answers.build_date)
     answers.new_questions = [
         qid
         for qid, question in questionnaire.questions.items()
-        if version_key(question.since) > version_key(raw.questionnaire_version) and qid not in raw.given
+        if version_key(question.since) > version_key(raw.questionnaire_version)
+        and qid not in raw.given
+        and (not question.when or evaluate(question.when, context))
     ]
     return answers
 

@@ -258,3 +258,15 @@ def test_bundled_profiles_build_and_are_told_about_the_new_questions(library, pa
     assert "records.ai-not-allowed" in chosen(policy)
     open_questions = {q for w in find_gaps(library, answers) for q in w.unanswered}
     assert "document.equality_assessment" in open_questions
+
+
+def test_build_lists_only_the_new_questions_this_stance_is_asked(tmp_path):
+    """The AI follow-ups are not news where AI is not allowed; the line says how to answer the new ones."""
+    from click.testing import CliRunner
+
+    from policy_builder.cli import main
+
+    result = CliRunner().invoke(main, ["build", str(PROFILES / "example-council.yaml"), "--out", str(tmp_path)])
+    line = next(line for line in result.output.splitlines() if line.startswith("New questions since"))
+    assert "ai.tools" in line and "--only-new" in line
+    assert "ai.dpia" not in line and "ai.tool_names" not in line
