@@ -288,7 +288,8 @@ def test_a_manager_answers_in_the_browser_and_downloads_the_policy(site, browser
     assert "Yes, but only to keep in touch" in review and "WhatsApp, Signal" in review
     me.shot("review")
     me.press("Save and build my policy", seconds=60)
-    assert me.heading() == "Your policy is ready"
+    assert me.heading() == "Your draft policy is ready"  # a draft until approved and every question decided
+    assert "Draft:" in me.text()
     me.shot("finish")
     assert (profiles / "testshire.yaml").is_file(), "the profile is saved by slug in the profiles folder"
     browser.find_element(me.by.PARTIAL_LINK_TEXT, "The policy, in Word").click()
@@ -391,7 +392,7 @@ def test_a_restart_mid_way_loses_nothing_and_every_download_works_with_default_o
             me.press("Save and check your answers" if me.heading() == "Contacts" else "Save and continue")
         assert "Corporate Parenting Board" in me.text() and "1 April 2027" in me.text()
         me.press("Save and build my policy", seconds=60)
-        assert me.heading() == "Your policy is ready"
+        assert me.heading() == "Your draft policy is ready" and "Draft:" in me.text()
 
         links = browser.find_elements(me.by.CSS_SELECTOR, "a.download-link")
         names = [link.get_attribute("href").rsplit("/", 1)[1] for link in links]

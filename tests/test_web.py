@@ -419,7 +419,7 @@ def test_a_new_policy_is_saved_by_slug_built_and_downloaded(me, profiles, librar
     assert "Yes, for any work conversation, including assessments, plans and concerns" in me.text()
     me.submit("/build")
     assert me.url == "/finish" and me.status == 200
-    assert h1(me.page) == "Your policy is ready"
+    assert h1(me.page) == "Your draft policy is ready"  # nobody has approved it yet
     # Nobody approved it yet: it is a draft and says why, never "ready to send for approval" (issue 17).
     assert "Ready to send for approval" not in me.text()
     assert "Draft: not yet approved." in me.text() or "Draft: " in me.text()
