@@ -756,15 +756,14 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: 
 @user_errors
 def check_docx(files: tuple[Path, ...], kind: str | None) -> None:
     """Check Word files are accessible and structured for publishing; exit 1 if not."""
-    from .errors import PolicyBuilderError, display_path
+    from .errors import display_path
+    from .readback import read_word_package
     from .render.docx_check import check_docx as check
 
     failed = False
     for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise PolicyBuilderError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
+        # Not trusted: a FIFO, a huge file or a zip bomb is refused before python-docx inflates its parts.
+        data = read_word_package(path)
         result = check(data, kind, name=display_path(path))
         if result.problems:
             failed = True

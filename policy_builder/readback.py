@@ -15,6 +15,7 @@ problem is one line naming the file and the field, before any memory or time is 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import stat
 import zipfile
@@ -165,6 +166,32 @@ def read_zip_members(
                 if len(data) > limit:
                     raise _fail(path, f"{where} is over {_size(limit)}; a manifest is at most {_size(limit)}")
                 yield name, data
+
+
+def read_word_package(path: Path) -> bytes:
+    """A whole .docx to check, refused before any part is inflated if it is not a regular file, is over
+    MAX_DOCX_BYTES, lists more than MAX_ZIP_ENTRIES parts, or holds a part that says it inflates past
+    MAX_DOCX_BYTES or more than MAX_RATIO times (python-docx inflates every part it opens)."""
+    data = read_bytes(path, MAX_DOCX_BYTES, "a Word document")
+    handle = io.BytesIO(data)
+    entries = _declared_entries(handle)
+    if entries is not None and entries > MAX_ZIP_ENTRIES:
+        raise _fail(path, f"holds {entries} parts; a Word document has a few dozen (at most {MAX_ZIP_ENTRIES})")
+    try:
+        with zipfile.ZipFile(handle) as package:
+            for info in package.infolist():
+                where = f"its part {info.filename}"
+                if info.file_size > MAX_DOCX_BYTES:
+                    raise _fail(path, f"{where} says it is {_size(info.file_size)}; at most {_size(MAX_DOCX_BYTES)}")
+                if info.file_size > MB and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                    raise _fail(
+                        path,
+                        f"{where} would inflate {info.file_size // max(info.compress_size, 1)} times "
+                        f"(at most {MAX_RATIO}); the file is damaged or made to exhaust memory",
+                    )
+    except (zipfile.BadZipFile, OSError, ValueError):
+        pass  # not a zip at all: check-docx's own reader says so in its words
+    return data
 
 
 def _declared_entries(handle: BinaryIO) -> int | None:

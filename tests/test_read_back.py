@@ -287,3 +287,26 @@ def test_after_word_renames_the_part_the_manifest_is_found_among_other_custom_xm
     result = run("changes", path, _policy(issued, ".docx"), library=library)
     assert result.exit_code == 0, result.output
     assert "no changes" in result.output
+
+
+def test_check_docx_refuses_a_fifo_and_a_zip_bomb_before_inflating(tmp_path):
+    """check-docx reads Word files handed to it through the same limits: a FIFO returns at once, and a part
+    that says it inflates 1,000 times is refused before python-docx opens it (issue 18)."""
+    import os
+    import zipfile
+
+    from click.testing import CliRunner
+
+    from policy_builder.cli import main
+
+    fifo = tmp_path / "pipe.docx"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(main, ["check-docx", str(fifo)])
+    assert result.exit_code == 2 and "pipe.docx" in result.output and "Traceback" not in result.output
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("word/document.xml", b"\0" * (20 * 1024 * 1024))
+    result = CliRunner().invoke(main, ["check-docx", str(bomb)])
+    assert result.exit_code == 2, result.output
+    assert "word/document.xml would inflate" in result.output and len(result.output.strip().splitlines()) == 1
