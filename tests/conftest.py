@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner, Result
 
+from policy_builder.cli import main
 from policy_builder.library import Library, load_library
 from policy_builder.models import Answers
 from policy_builder.profile import load_profile
@@ -120,3 +122,37 @@ def example_documents(library: Library) -> dict[str, dict[str, bytes]]:
             "leaflet": render_handout_docx(leaflet(library, policy)),
         }
     return documents
+
+
+# --- the command line, as the CLI tests drive it ---------------------------------------------
+def run(*args: Any, library: Library) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], obj={"library": library})
+
+
+def one_error(result: Result) -> str:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)[:300]
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+# --- policies built from answers, as the content tests read them ----------------------------------
+
+APPROVED_AI = {
+    "ai__tools": "approved_only",
+    "ai__tool_names": "Microsoft 365 Copilot and Magic Notes",
+    "ai__dpia": True,
+}
+
+
+def build_with(library: Library, answers_for: Any, **answers: Any) -> Any:
+    """The policy for the base profile with these answers (question ids with '__' for the dot)."""
+    from policy_builder.assemble import build_policy
+
+    return build_policy(library, answers_for(with_answers(base_profile(), **answers)))
+
+
+def one_line(markdown: str) -> str:
+    return " ".join(markdown.split())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
+from conftest import APPROVED_AI, BUILD_DATE, PROFILES, base_profile, build_with, one_line, with_answers
 
 from policy_builder.assemble import build_policy
 from policy_builder.gaps import find_gaps
@@ -15,20 +15,6 @@ from policy_builder.models import Policy
 from policy_builder.profile import load_profile
 from policy_builder.render.markdown import render_guide, render_policy
 from policy_builder.render.summary import leaflet, render_handout_markdown, staff_summary
-
-APPROVED_AI = {
-    "ai__tools": "approved_only",
-    "ai__tool_names": "Microsoft 365 Copilot and Magic Notes",
-    "ai__dpia": True,
-}
-
-
-def build(library, answers_for, **answers) -> Policy:
-    return build_policy(library, answers_for(with_answers(base_profile(), **answers)))
-
-
-def one_line(markdown: str) -> str:
-    return " ".join(markdown.split())
 
 
 def chosen(policy: Policy) -> set[str]:
@@ -47,7 +33,7 @@ def section(policy: Policy, number: int) -> str:
 
 
 def test_without_an_answer_ai_tools_are_not_allowed(library, answers_for):
-    policy = build(library, answers_for)
+    policy = build_with(library, answers_for)
     ids = chosen(policy)
     assert "records.ai-not-allowed" in ids
     assert not ids & {"records.ai-approved-tools", "records.ai-worker-owns-record", "records.ai-meetings"}
@@ -57,7 +43,7 @@ def test_without_an_answer_ai_tools_are_not_allowed(library, answers_for):
 
 
 def test_approved_tools_for_drafting_only(library, answers_for):
-    policy = build(library, answers_for, **APPROVED_AI, ai__uses=["drafting"])
+    policy = build_with(library, answers_for, **APPROVED_AI, ai__uses=["drafting"])
     ids = chosen(policy)
     assert {"records.ai-approved-tools", "records.ai-worker-owns-record"} <= ids
     assert not ids & {"records.ai-not-allowed", "records.ai-meetings"}
@@ -74,7 +60,7 @@ def test_approved_tools_for_drafting_only(library, answers_for):
 
 
 def test_meeting_notes_bring_the_telling_rule_in_the_employers_words(library, answers_for):
-    policy = build(
+    policy = build_with(
         library,
         answers_for,
         **APPROVED_AI,
@@ -93,7 +79,7 @@ def test_meeting_notes_bring_the_telling_rule_in_the_employers_words(library, an
 
 
 def test_the_guide_explains_the_automated_decision_safeguards(library, answers_for):
-    guide = one_line(render_guide(build(library, answers_for, **APPROVED_AI)))
+    guide = one_line(render_guide(build_with(library, answers_for, **APPROVED_AI)))
     assert "(UK GDPR Articles 22A to 22D)" in guide
     assert "AI tools do not make decisions about people at all." in guide
 
@@ -117,7 +103,7 @@ LAW = {
 @pytest.mark.parametrize("nation", sorted(OFFENCES))
 def test_online_offences_are_those_of_the_nation(library, answers_for, nation):
     kind = "nhs_trust" if nation == "northern_ireland" else "local_authority"
-    policy = build(library, answers_for, organisation__nation=nation, organisation__type=kind)
+    policy = build_with(library, answers_for, organisation__nation=nation, organisation__type=kind)
     text = section(policy, 14)
     for words in OFFENCES[nation]:
         assert words in text
@@ -135,7 +121,7 @@ def test_online_offences_are_those_of_the_nation(library, answers_for, nation):
 
 
 def test_recorded_meetings_and_posted_details(library, answers_for):
-    text = section(build(library, answers_for), 14)
+    text = section(build_with(library, answers_for), 14)
     assert "Staff who are abused, threatened, named or filmed online because of their work" in text
     assert "Staff should act in every meeting as though it is being recorded" in text
     assert (
@@ -159,7 +145,7 @@ def test_recorded_meetings_and_posted_details(library, answers_for):
     ],
 )
 def test_family_court_reporting_only_where_pd12r_applies(library, answers_for, nation, kind, services, printed):
-    policy = build(
+    policy = build_with(
         library,
         answers_for,
         organisation__nation=nation,
@@ -178,13 +164,13 @@ def test_family_court_reporting_only_where_pd12r_applies(library, answers_for, n
 
 
 def test_app_settings_and_group_owners_only_where_apps_are_allowed(library, answers_for):
-    allowed = build(library, answers_for)
+    allowed = build_with(library, answers_for)
     assert "messaging.app-set-up-and-groups" in chosen(allowed)
     text = section(allowed, 8)
     assert "check each approved app's encryption and privacy settings before staff use it" in text
     assert "review its members every three months and remove anyone who leaves their role at once" in text
     assert "reprimanded two public bodies" in one_line(render_guide(allowed))
-    banned = build(library, answers_for, messaging__whatsapp="not_allowed")
+    banned = build_with(library, answers_for, messaging__whatsapp="not_allowed")
     assert "messaging.app-set-up-and-groups" not in chosen(banned)
     assert "reprimanded two public bodies" not in one_line(render_guide(banned))
 
@@ -193,13 +179,13 @@ def test_app_settings_and_group_owners_only_where_apps_are_allowed(library, answ
 
 
 def test_only_scotland_states_the_looked_after_minimum(library, answers_for):
-    scotland = section(build(library, answers_for, organisation__nation="scotland"), 13)
+    scotland = section(build_with(library, answers_for, organisation__nation="scotland"), 13)
     assert "A looked-after child's case record, with any messages saved to it, must be kept until the " in scotland
     assert "100th birthday, or for 25 years after their death if they die before 18." in scotland
     for nation in ("england", "wales"):
-        assert "100th birthday" not in section(build(library, answers_for, organisation__nation=nation), 13)
+        assert "100th birthday" not in section(build_with(library, answers_for, organisation__nation=nation), 13)
     # A Scottish charity does not hold the council's case record.
-    charity = build(library, answers_for, organisation__nation="scotland", organisation__type="voluntary")
+    charity = build_with(library, answers_for, organisation__nation="scotland", organisation__type="voluntary")
     assert "100th birthday" not in section(charity, 13)
 
 

@@ -7,34 +7,17 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import docx
-from click.testing import CliRunner, Result
-from conftest import PROFILES
+from conftest import PROFILES, one_error, run
 from markdown_it import MarkdownIt
 
-from policy_builder.cli import main
-from policy_builder.library import Library
 from policy_builder.manifest import split_markdown
 
 EXAMPLE = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
 # What must never reach a terminal from a file: C0 controls but newline, DEL, C1 controls (0x9b is CSI).
 TERMINAL_CODES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 RAW_TAG = re.compile(r"(?<!\\)<(?:script|img|b)\b")  # a tag a Markdown viewer would pass on; "\<b" is text
-
-
-def run(*args: Any, library: Library) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], obj={"library": library})
-
-
-def one_error(result: Result) -> str:
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)[:300]
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, result.output
-    return errors[0]
 
 
 def profile(tmp_path: Path, name: str, local: str = "", *, short_name: str | None = None) -> Path:

@@ -6,25 +6,10 @@ from __future__ import annotations
 
 import re
 
-from conftest import base_profile, with_answers
+from conftest import APPROVED_AI, build_with, one_line
 
-from policy_builder.assemble import build_policy
 from policy_builder.models import Policy
 from policy_builder.render.markdown import render_guide, render_policy
-
-APPROVED_AI = {
-    "ai__tools": "approved_only",
-    "ai__tool_names": "Microsoft 365 Copilot and Magic Notes",
-    "ai__dpia": True,
-}
-
-
-def build(library, answers_for, **answers) -> Policy:
-    return build_policy(library, answers_for(with_answers(base_profile(), **answers)))
-
-
-def one_line(markdown: str) -> str:
-    return " ".join(markdown.split())
 
 
 def section(policy: Policy, number: int) -> str:
@@ -43,7 +28,7 @@ def guide(policy: Policy) -> str:
 
 
 def test_where_ai_is_not_allowed_the_guide_explains_the_ban_and_coaches_nobody(library, answers_for):
-    policy = build(library, answers_for)
+    policy = build_with(library, answers_for)
     text = guide(policy)
     assert "AI tools are not allowed with information about people because they get things wrong" in text
     assert "Read every draft" not in text
@@ -56,7 +41,7 @@ def test_where_ai_is_not_allowed_the_guide_explains_the_ban_and_coaches_nobody(l
 
 
 def test_approved_tools_rest_on_a_processor_contract_not_on_a_promise_of_control(library, answers_for):
-    text = guide(build(library, answers_for, **APPROVED_AI, ai__uses=["drafting"]))
+    text = guide(build_with(library, answers_for, **APPROVED_AI, ai__uses=["drafting"]))
     assert "Read every draft against your own memory and notes" in text
     assert (
         "Approved tools are used under a contract that lets the provider use the information only on Eastbrook "
@@ -66,7 +51,7 @@ def test_approved_tools_rest_on_a_processor_contract_not_on_a_promise_of_control
 
 
 def test_drafting_only_ai_speaks_of_no_recordings_and_keeps_meeting_ai_off(library, answers_for):
-    policy = build(library, answers_for, **APPROVED_AI, ai__uses=["drafting"])
+    policy = build_with(library, answers_for, **APPROVED_AI, ai__uses=["drafting"])
     records = section(policy, 13)
     assert "AI drafts must be deleted once the approved record is saved in Mosaic." in records
     assert "Recordings" not in records and "transcripts" not in records
@@ -74,7 +59,7 @@ def test_drafting_only_ai_speaks_of_no_recordings_and_keeps_meeting_ai_off(libra
 
 
 def test_ai_meeting_notes_allow_recording_and_transcription_with_agreement(library, answers_for):
-    policy = build(library, answers_for, **APPROVED_AI, ai__uses=["meeting_notes", "drafting"])
+    policy = build_with(library, answers_for, **APPROVED_AI, ai__uses=["meeting_notes", "drafting"])
     video = section(policy, 9)
     assert "must not record or transcribe a call without everyone's agreement, and should check" in video
     assert "turned off" not in video
@@ -82,7 +67,7 @@ def test_ai_meeting_notes_allow_recording_and_transcription_with_agreement(libra
 
 
 def test_how_people_are_told_reads_well_whatever_the_answers_grammar(library, answers_for):
-    policy = build(
+    policy = build_with(
         library,
         answers_for,
         **APPROVED_AI,
@@ -99,7 +84,7 @@ def test_how_people_are_told_reads_well_whatever_the_answers_grammar(library, an
 
 
 def test_keeping_evidence_about_yourself_is_not_viewing_and_goes_to_the_incident_record(library, answers_for):
-    policy = build(library, answers_for, surveillance__viewing="not_allowed")
+    policy = build_with(library, answers_for, surveillance__viewing="not_allowed")
     safety = section(policy, 14)
     assert "taken on a work device and saved to the incident record, not to the record of the person" in safety
     assert "Looking at content about yourself to report it is not viewing under section 11." in safety
@@ -109,7 +94,7 @@ def test_keeping_evidence_about_yourself_is_not_viewing_and_goes_to_the_incident
 
 
 def test_a_single_look_and_any_further_viewing_both_need_the_manager(library, answers_for):
-    policy = build(library, answers_for, surveillance__viewing="one_off_safeguarding")
+    policy = build_with(library, answers_for, surveillance__viewing="one_off_safeguarding")
     viewing = section(policy, 11)
     assert "once their manager has agreed" in viewing
     assert "Before any viewing, staff must ask their manager. For viewing beyond a single look, the manager" in viewing
@@ -120,19 +105,19 @@ def test_a_single_look_and_any_further_viewing_both_need_the_manager(library, an
 
 
 def test_scottish_staff_meet_the_workers_code_and_the_employer_follows_its_own(library, answers_for):
-    principles = section(build(library, answers_for, organisation__nation="scotland"), 3)
+    principles = section(build_with(library, answers_for, organisation__nation="scotland"), 3)
     assert "must meet the SSSC Code for Social Service Workers online as well as offline" in principles
     assert "follows the SSSC Code for Employers of Social Service Workers" in principles
     assert "Codes of Practice for Social Service Workers and Employers" not in principles
 
 
 def test_northern_ireland_names_the_social_care_workers_standards_too(library, answers_for):
-    principles = section(build(library, answers_for, organisation__nation="northern_ireland"), 3)
+    principles = section(build_with(library, answers_for, organisation__nation="northern_ireland"), 3)
     assert "the NISCC Standards of Conduct and Practice for Social Workers and for Social Care Workers" in principles
 
 
 def test_other_registrants_meet_their_own_regulators_code(library, answers_for):
-    principles = section(build(library, answers_for, organisation__type="nhs_trust"), 3)
+    principles = section(build_with(library, answers_for, organisation__type="nhs_trust"), 3)
     assert "Staff registered with Social Work England must meet Social Work England's professional standards" in (
         principles
     )
@@ -144,32 +129,32 @@ def test_other_registrants_meet_their_own_regulators_code(library, answers_for):
 
 
 def test_induction_comes_before_work_use_as_section_1_says(library, answers_for):
-    policy = build(library, answers_for, training__induction=False)
+    policy = build_with(library, answers_for, training__induction=False)
     text = section(policy, 16)
     assert "before they use social media or messaging for work" in text
     assert "first month" not in text
 
 
 def test_imessage_is_named_without_a_slash(library, answers_for):
-    policy = build(library, answers_for, messaging__apps=["whatsapp", "facetime"])
+    policy = build_with(library, answers_for, messaging__apps=["whatsapp", "facetime"])
     messaging = section(policy, 8)
     assert "iMessage" in messaging
     assert "FaceTime/iMessage" not in render_policy(policy)
 
 
 def test_a_new_ai_tool_or_use_reaches_the_privacy_notice_before_it_starts(library, answers_for):
-    records = section(build(library, answers_for, **APPROVED_AI, ai__uses=["drafting"]), 13)
+    records = section(build_with(library, answers_for, **APPROVED_AI, ai__uses=["drafting"]), 13)
     assert (
         "information governance approval first, and Eastbrook Council's privacy notice must tell people about it "
         "before it starts." in records
     )
-    assert "privacy notice" not in section(build(library, answers_for), 13)
+    assert "privacy notice" not in section(build_with(library, answers_for), 13)
 
 
 def test_an_emergency_number_ending_in_9999_still_gets_999_added(library, answers_for):
     """The review: the NI trust's route "028 9504 9999" contains "999", so 999 was left out of 10.x."""
-    policy = build(library, answers_for, out_of_hours__emergency_route="the Regional Service on 028 9504 9999")
+    policy = build_with(library, answers_for, out_of_hours__emergency_route="the Regional Service on 028 9504 9999")
     text = one_line(render_policy(policy))
     assert "the Regional Service on 028 9504 9999, or 999 in an emergency" in text
-    named = build(library, answers_for, out_of_hours__emergency_route="the duty team, or 999 in an emergency")
+    named = build_with(library, answers_for, out_of_hours__emergency_route="the duty team, or 999 in an emergency")
     assert "999 in an emergency, or 999" not in one_line(render_policy(named))

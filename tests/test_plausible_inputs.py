@@ -6,28 +6,13 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
 
-from click.testing import CliRunner, Result
-from conftest import PROFILES
+from click.testing import CliRunner
+from conftest import PROFILES, one_error, run
 
 from policy_builder.cli import main
-from policy_builder.library import Library
 
 EXAMPLE = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
-
-
-def run(*args: Any, library: Library) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], obj={"library": library})
-
-
-def one_error(result: Result) -> str:
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)[:300]
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, result.output
-    return errors[0]
 
 
 def with_line(text: str, old: str, new: str) -> str:

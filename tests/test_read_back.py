@@ -19,26 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from conftest import PROFILES
+from click.testing import CliRunner
+from conftest import PROFILES, one_error, run
 
 from policy_builder.cli import main
 from policy_builder.library import Library
 from policy_builder.manifest import ManifestError, read_manifest
 from policy_builder.render.docx_manifest import PART, embed
-
-
-def run(*args: Any, library: Library) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], obj={"library": library})
-
-
-def one_error(result: Result) -> str:
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)[:300]
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, result.output
-    return errors[0]
 
 
 @pytest.fixture(scope="module")
@@ -294,10 +281,6 @@ def test_check_docx_refuses_a_fifo_and_a_zip_bomb_before_inflating(tmp_path):
     that says it inflates 1,000 times is refused before python-docx opens it (issue 18)."""
     import os
     import zipfile
-
-    from click.testing import CliRunner
-
-    from policy_builder.cli import main
 
     fifo = tmp_path / "pipe.docx"
     os.mkfifo(fifo)

@@ -80,22 +80,22 @@ def field_char(parent: Any, kind: str, dirty: bool = False) -> None:
     parent.append(run)
 
 
-def instruction(parent: Any, text: str) -> None:
+def _run_of(parent: Any, tag: str, text: str) -> None:
+    """A run holding one w:t or w:instrText, spaces kept."""
     run = OxmlElement("w:r")
-    instr = OxmlElement("w:instrText")
-    instr.set(qn("xml:space"), "preserve")
-    instr.text = text
-    run.append(instr)
+    element = OxmlElement(tag)
+    element.set(qn("xml:space"), "preserve")
+    element.text = text
+    run.append(element)
     parent.append(run)
+
+
+def instruction(parent: Any, text: str) -> None:
+    _run_of(parent, "w:instrText", text)
 
 
 def text_run(parent: Any, text: str) -> None:
-    run = OxmlElement("w:r")
-    t = OxmlElement("w:t")
-    t.set(qn("xml:space"), "preserve")
-    t.text = text
-    run.append(t)
-    parent.append(run)
+    _run_of(parent, "w:t", text)
 
 
 def simple_field(parent: Any, code: str, cached: str) -> None:
