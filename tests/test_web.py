@@ -1148,6 +1148,10 @@ def test_no_question_rule_or_guidance_id_on_any_page_a_manager_reads(me, profile
     gap_word = Document(io.BytesIO(me.client.get(report.group(1) + ".docx").data))
     pages["gap report in Word"] = "\n".join(p.text for p in gap_word.paragraphs)
     assert "15 gaps found in the answers given" in pages["gap report"]
+    # The finish page's counts agree with the report: findings plus points still to decide.
+    still_section = pages["gap report"].split("## Still to decide", 1)[1].split("\n## ", 1)[0]
+    open_points = len(re.findall(r"^### ", still_section, flags=re.M))
+    assert (int(still.group(1)), int(still.group(2))) == (15 + open_points, open_points), still.group(0)
     assert "### 4.5 How do messages reach the case record?" in pages["gap report"]
     for page, text in pages.items():
         shown = [identifier for identifier in ids if identifier in text.replace("\\", "")]
