@@ -199,7 +199,7 @@ def run_with_peak_memory(command: list[str]) -> tuple[float, int]:
 
 def generate_profiles(folder: Path, count: int, seed: int = 2026) -> list[Path]:
     """Valid profiles over the whole questionnaire, with random stances."""
-    from policy_builder.library import load_library
+    from policy_builder.content.library import load_library
 
     questionnaire = load_library(ROOT / "clauses").questionnaire
     rng = random.Random(seed)

@@ -17,20 +17,20 @@ __version__ = "0.1.0"
 
 # Lazy exports keep `policy-builder --help` fast: nothing heavy loads until used.
 _EXPORTS = {
-    "load_library": "library",
-    "Library": "library",
-    "load_profile": "profile",
-    "build_policy": "assemble",
-    "find_gaps": "gaps",
+    "load_library": "content.library",
+    "Library": "content.library",
+    "load_profile": "pipeline.profile",
+    "build_policy": "pipeline.assemble",
+    "find_gaps": "pipeline.gaps",
     "build_profile": "build",
-    "lint_library": "lint",
+    "lint_library": "checks.lint",
     "render_policy": "render.markdown",
     "render_gap_report": "render.markdown",
     "render_docx": "render.docx",
-    "PolicyBuilderError": "errors",
-    "SourceError": "errors",
-    "ProfileError": "errors",
-    "LibraryError": "errors",
+    "PolicyBuilderError": "core.errors",
+    "SourceError": "core.errors",
+    "ProfileError": "core.errors",
+    "LibraryError": "core.errors",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

@@ -7,16 +7,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .assemble import build_policy, policy_context
-from .gaps import find_gaps
-from .library import Library
-from .manifest import build_manifest, end_matter, read_manifest, to_json
-from .models import Answers, GapWarning, HistoryEntry, Policy, Questionnaire
-from .output import output_paths, write_set
-from .profile import load_profile
+from policy_builder.content.library import Library
+from policy_builder.content.models import Answers, GapWarning, HistoryEntry, Policy, Questionnaire
+from policy_builder.core.output import output_paths, write_set
+from policy_builder.pipeline.assemble import build_policy, policy_context
+from policy_builder.pipeline.gaps import find_gaps
+from policy_builder.pipeline.profile import load_profile
+from policy_builder.regen.manifest import build_manifest, end_matter, read_manifest, to_json
 
 if TYPE_CHECKING:
-    from .render.summary import ReadingLevel
+    from policy_builder.render.summary import ReadingLevel
 
 # md and docx: the policy, practice guide and sources annex; summary and leaflet: each as .md and .docx;
 # pdf: each of those Word documents as a tagged PDF too (through LibreOffice, so not in FORMATS, which the
@@ -50,8 +50,8 @@ def date_warning(policy: Policy) -> str | None:
     already past (a draft cannot have been in force): one line naming the dates and what to change.
 
     An approved policy built after its effective date is a reprint, not a mistake, so says nothing."""
-    from .questionnaire import review_date
-    from .templating import long_date
+    from policy_builder.content.questionnaire import review_date
+    from policy_builder.core.templating import long_date
 
     values, today = policy.answers.values, policy.answers.build_date
     effective = values.get("document.effective_date")
@@ -70,7 +70,7 @@ def date_warning(policy: Policy) -> str | None:
 
 
 def parse_formats(text: str) -> list[str]:
-    from .errors import PolicyBuilderError
+    from policy_builder.core.errors import PolicyBuilderError
 
     formats = [f.strip().lower() for f in text.split(",") if f.strip()]
     unknown = [f for f in formats if f not in ALL_FORMATS]
@@ -97,7 +97,7 @@ def build_profile(
     ``page_numbers``: lay the Word files out with LibreOffice to put page numbers
     in their contents (None: when LibreOffice is installed; always for ``pdf``).
     """
-    from .render.markdown import render_annex, render_gap_report, render_guide, render_policy
+    from policy_builder.render.markdown import render_annex, render_gap_report, render_guide, render_policy
 
     answers = load_profile(profile, library.questionnaire, library.nations, build_date=build_date)
     policy = build_policy(library, answers)
@@ -115,7 +115,7 @@ def build_profile(
     rendered: dict[str, bytes | str] = {}
     pdf = "pdf" in formats
     if pdf:
-        from .render.pdf import LibreOfficeMissing, soffice
+        from policy_builder.render.pdf import LibreOfficeMissing, soffice
 
         if soffice() is None:  # before any work, and before anything is written
             raise LibreOfficeMissing()
@@ -126,26 +126,26 @@ def build_profile(
     if "md" in formats:
         rendered["md"] = render_policy(policy) + end_matter(manifest)
     if documents:
-        from .render.docx import render_docx
+        from policy_builder.render.docx import render_docx
 
         rendered["docx"] = render_docx(policy, reference, manifest)
     if "md" in formats:
         rendered["guide-md"] = render_guide(policy)
     if documents:
-        from .render.docx import render_guide_docx
+        from policy_builder.render.docx import render_guide_docx
 
         rendered["guide-docx"] = render_guide_docx(policy, reference)
     if "md" in formats:
         rendered["annex-md"] = render_annex(policy)
     if documents:
-        from .render.docx import render_annex_docx
+        from policy_builder.render.docx import render_annex_docx
 
         rendered["annex-docx"] = render_annex_docx(policy, reference)
     leaflet_level = None
     leaflet_pages = None
     if "summary" in formats or "leaflet" in formats:
-        from .render.docx import render_handout_docx
-        from .render.summary import leaflet, reading_level, render_handout_markdown, staff_summary
+        from policy_builder.render.docx import render_handout_docx
+        from policy_builder.render.summary import leaflet, reading_level, render_handout_markdown, staff_summary
 
         for kind, handout in (("summary", staff_summary), ("leaflet", leaflet)):
             if kind in formats:
@@ -153,7 +153,7 @@ def build_profile(
                 rendered[f"{kind}-md"] = render_handout_markdown(built)
                 rendered[f"{kind}-docx"] = render_handout_docx(built, reference)
                 if kind == "leaflet":
-                    from .render.docx.handouts import estimate_pages
+                    from policy_builder.render.docx.handouts import estimate_pages
 
                     leaflet_level = reading_level(built)
                     leaflet_pages = estimate_pages(rendered["leaflet-docx"])
@@ -176,8 +176,8 @@ def build_profile(
 
 def _lay_out(rendered: dict[str, bytes | str], *, pdf: bool, page_numbers: bool | None, keep_docx: bool) -> None:
     """Page numbers in the Word contents and, for ``pdf``, a PDF after each Word file (render/pdf.py)."""
-    from .errors import PolicyBuilderError
-    from .render.pdf import page_numbers_wanted, publish
+    from policy_builder.core.errors import PolicyBuilderError
+    from policy_builder.render.pdf import page_numbers_wanted, publish
 
     word = {kind: data for kind, data in rendered.items() if kind.endswith("docx") and isinstance(data, bytes)}
     if not word or not (pdf or page_numbers_wanted(page_numbers)):
@@ -206,7 +206,7 @@ def check_distinct_outputs(library: Library, profiles: list[Path] | tuple[Path, 
     profile given twice) would overwrite each other, and with --jobs could leave a mix of both. A
     profile that does not load is skipped here: its own build reports it.
     """
-    from .errors import PolicyBuilderError, display_path
+    from policy_builder.core.errors import PolicyBuilderError, display_path
 
     if len(profiles) < 2:
         return
@@ -234,7 +234,7 @@ def check_distinct_outputs(library: Library, profiles: list[Path] | tuple[Path, 
 def reference_template(answers: Answers, override: str | Path | None = None) -> Path | None:
     """The Word template to build on: --reference-docx, else the profile's document.reference_docx
     (relative to the profile file), else None for the bundled templates/reference.docx."""
-    from .errors import PolicyBuilderError, ProfileError, display_path
+    from policy_builder.core.errors import PolicyBuilderError, ProfileError, display_path
 
     if override is not None:
         path = Path(override).expanduser()
@@ -249,9 +249,9 @@ def reference_template(answers: Answers, override: str | Path | None = None) -> 
     if not _is_file(path):
         line = None
         if answers.path:
-            from . import _yaml
+            from policy_builder.core import yamlio
 
-            line = _yaml.load(answers.path, ProfileError).line("document", "reference_docx")
+            line = yamlio.load(answers.path, ProfileError).line("document", "reference_docx")
         raise ProfileError(
             answers.path,
             line,
@@ -273,7 +273,7 @@ def with_history(
     policy: Policy, manifest: dict[str, Any], old: dict[str, Any], questionnaire: Questionnaire | None = None
 ) -> tuple[Policy, dict[str, Any]]:
     """Add the version history and a summary of changes since the previous issue (answers in words)."""
-    from .changes import compare, history_summary, since_markdown
+    from policy_builder.regen.changes import compare, history_summary, since_markdown
 
     changes = compare(old, manifest, questionnaire)
     earlier = [HistoryEntry(str(h["version"]), str(h["date"]), str(h["summary"])) for h in old.get("history", [])]

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from . import __version__
+from policy_builder import __version__
 
 if TYPE_CHECKING:
-    from .library import Library
-    from .models import GapWarning
+    from policy_builder.content.library import Library
+    from policy_builder.content.models import GapWarning
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +34,7 @@ def user_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .errors import PolicyBuilderError
+        from policy_builder.core.errors import PolicyBuilderError
 
         try:
             return func(*args, **kwargs)
@@ -68,7 +68,7 @@ def error_line(exc: Exception) -> str:
 
 
 def _library(ctx: click.Context) -> Library:
-    from .library import load_library
+    from policy_builder.content.library import load_library
 
     obj = ctx.ensure_object(dict)
     if "library" not in obj:
@@ -149,11 +149,11 @@ def build(
     page_numbers: bool | None,
 ) -> None:
     """Build the policy, practice guide and sources annex (Markdown, Word), gap report and manifest for each PROFILE."""
-    from .build import check_distinct_outputs, parse_formats
+    from policy_builder.build import check_distinct_outputs, parse_formats
 
     wanted = parse_formats(formats)
     if "pdf" in wanted:
-        from .render.pdf import LibreOfficeMissing, soffice
+        from policy_builder.render.pdf import LibreOfficeMissing, soffice
 
         if soffice() is None:  # said once, not once for every profile
             raise LibreOfficeMissing()
@@ -235,8 +235,8 @@ def _build_all(
 
 
 def _build_one(profile: Path) -> _Outcome:
-    from .build import build_profile
-    from .errors import PolicyBuilderError, display_path
+    from policy_builder.build import build_profile
+    from policy_builder.core.errors import PolicyBuilderError, display_path
 
     outcome = _Outcome()
     say = outcome.lines.append
@@ -253,7 +253,7 @@ def _build_one(profile: Path) -> _Outcome:
         say(f"  {display_path(path)}")
     if result.leaflet_level:
         level = result.leaflet_level
-        from .readability import reading_in_words
+        from policy_builder.render.plain import reading_in_words
 
         say(f"The leaflet is {reading_in_words(level.grade)}.")  # in words: a manager reads this
     answers = result.answers
@@ -262,7 +262,7 @@ def _build_one(profile: Path) -> _Outcome:
     if result.date_warning:
         outcome.warnings.append(result.date_warning)
     if result.leaflet_pages is not None:
-        from .render.docx.handouts import LEAFLET_MOST_PAGES
+        from policy_builder.render.docx.handouts import LEAFLET_MOST_PAGES
 
         if result.leaflet_pages > LEAFLET_MOST_PAGES:
             outcome.warnings.append(
@@ -279,7 +279,7 @@ def _build_one(profile: Path) -> _Outcome:
     if answers.new_questions:
         import shlex
 
-        from .interview import program  # only here: the wizard's module costs a batch build time
+        from policy_builder.interview.session import program  # only here: the wizard's module costs a batch build time
 
         say(
             f"New questions since this profile was written (at their defaults, or still to decide; "
@@ -326,12 +326,12 @@ _builds_since_trim = 0
 
 
 def _gap_lines(warnings: list[GapWarning], name: str) -> list[str]:
-    from .gaps import count_by_severity
+    from policy_builder.pipeline.gaps import count_by_severity
 
     name = printable(name)  # the employer's own text, shown in a terminal
     if not warnings:
         return [f"No gaps found for {name}."]
-    from .gaps import split_by_cause
+    from policy_builder.pipeline.gaps import split_by_cause
 
     findings, open_points = split_by_cause(warnings)
     counts = count_by_severity(findings)
@@ -375,8 +375,8 @@ def _echo_gaps(warnings: list[GapWarning], name: str) -> None:
 @user_errors
 def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
     """List the gap warnings PROFILE's answers raise."""
-    from .gaps import find_gaps
-    from .profile import load_profile
+    from policy_builder.pipeline.gaps import find_gaps
+    from policy_builder.pipeline.profile import load_profile
 
     library = _library(ctx)
     library.require_sound()
@@ -403,8 +403,8 @@ def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
 @user_errors
 def questions(ctx: click.Context, as_json: bool) -> None:
     """List the questionnaire: every question id, its type and allowed answers."""
-    from .library import default_library_dir
-    from .questionnaire import describe_allowed, load_questionnaire
+    from policy_builder.content.library import default_library_dir
+    from policy_builder.content.questionnaire import describe_allowed, load_questionnaire
 
     library_dir = ctx.ensure_object(dict).get("library_dir") or default_library_dir()
     questionnaire = load_questionnaire(Path(library_dir) / "questionnaire.yaml")
@@ -472,7 +472,7 @@ def _show_default(value: Any) -> str:
 @user_errors
 def lint(ctx: click.Context, record: bool, only: tuple[str, ...]) -> None:
     """Check the clause library: ids, names, sources, templates, groups, coverage, versions."""
-    from .lint import CHECKS, lint_report
+    from policy_builder.checks.lint import CHECKS, lint_report
 
     unknown = sorted(set(only) - set(CHECKS))
     if unknown:
@@ -482,7 +482,7 @@ def lint(ctx: click.Context, record: bool, only: tuple[str, ...]) -> None:
 
     library = _library(ctx)
     if record:
-        from .versions import record as record_versions
+        from policy_builder.content.versions import record as record_versions
 
         recorded = record_versions(library.root, library.clauses, library.history)
         click.echo(f"Recorded {len(recorded)} new clause version{'s' if len(recorded) != 1 else ''}.")
@@ -511,8 +511,8 @@ def lint(ctx: click.Context, record: bool, only: tuple[str, ...]) -> None:
 @user_errors
 def claims(ctx: click.Context, output: Path | None) -> None:
     """Show the register of legal claims: each statement of law, where it is printed, its source and check date."""
-    from .claims import check_claims, load_claims, render_claims_markdown
-    from .output import atomic_write
+    from policy_builder.checks.claims import check_claims, load_claims, render_claims_markdown
+    from policy_builder.core.output import atomic_write
 
     library = _library(ctx)
     register = load_claims(library)
@@ -535,13 +535,14 @@ def claims(ctx: click.Context, output: Path | None) -> None:
 @user_errors
 def coverage(ctx: click.Context, as_json: bool) -> None:
     """Show which clauses cite each guidance item, and what is uncovered."""
-    from .coverage import coverage as compute
-    from .readability import measure
-    from .watch import load_watch, watch_lines
+    from policy_builder.checks.coverage import coverage as compute
+    from policy_builder.checks.lint import sample_context
+    from policy_builder.checks.readability import measure
+    from policy_builder.checks.watch import load_watch, watch_lines
 
     library = _library(ctx)
     report = compute(library)
-    readability = measure(library)
+    readability = measure(library, sample_context(library))
     watched = load_watch(library.root, set(library.nations))
     if as_json:
         watch = [
@@ -600,10 +601,10 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
 @user_errors
 def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Path | None, redline: Path | None) -> None:
     """Show what changed between two issued policies (.md, .docx or manifest .json)."""
-    from .changes import compare, render_markdown, render_terminal
-    from .errors import PolicyBuilderError, display_path
-    from .manifest import read_manifest
-    from .output import atomic_write
+    from policy_builder.core.errors import PolicyBuilderError, display_path
+    from policy_builder.core.output import atomic_write
+    from policy_builder.regen.changes import compare, render_markdown, render_terminal
+    from policy_builder.regen.manifest import read_manifest
 
     if output is not None and output.suffix.lower() not in (".md", ".docx"):
         raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
@@ -611,7 +612,7 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
     questionnaire = _library(ctx).questionnaire if output is not None else None
     result = compare(read_manifest(old), read_manifest(new), questionnaire)
     if redline is not None:
-        from .changes import render_redline
+        from policy_builder.regen.changes import render_redline
 
         atomic_write(redline, render_redline(result, old, new, redline))
     if output is not None:
@@ -619,7 +620,7 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
         if output.suffix.lower() == ".md":
             atomic_write(output, summary)
         else:
-            from .render.docx import render_report_docx
+            from policy_builder.render.docx import render_report_docx
 
             organisation = str(result.new.get("organisation") or "")
             atomic_write(output, render_report_docx(summary, title="Summary of changes", author=organisation))
@@ -641,8 +642,8 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
 @user_errors
 def check(ctx: click.Context, target: Path) -> None:
     """Exit 1 if a policy (or profile) is past its review date or built from an older library."""
-    from .review import check_target, nation_of
-    from .watch import load_watch, watch_lines
+    from policy_builder.checks.watch import load_watch, watch_lines
+    from policy_builder.regen.review import check_target, nation_of
 
     library = _library(ctx)
     lines, due = check_target(library, target)
@@ -702,7 +703,7 @@ def wizard(
     profiles_dir: Path | None,
 ) -> None:
     """Answer the questionnaire in the terminal, see the gaps, save a profile."""
-    from .wizard import WizardOptions, run_wizard
+    from policy_builder.interview.terminal import WizardOptions, run_wizard
 
     if only_new and profile_path is None:
         raise click.UsageError("--only-new needs --profile PATH: the profile whose unanswered questions to ask")
@@ -739,7 +740,7 @@ def wizard(
 @user_errors
 def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: Path) -> None:
     """Answer the questionnaire in your web browser, on this computer only, and download the policy."""
-    from .web import serve as run_server
+    from policy_builder.web import serve as run_server
 
     library = _library(ctx)
     library.require_sound()
@@ -756,9 +757,9 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: 
 @user_errors
 def check_docx(files: tuple[Path, ...], kind: str | None) -> None:
     """Check Word files are accessible and structured for publishing; exit 1 if not."""
-    from .errors import display_path
-    from .readback import read_word_package
-    from .render.docx_check import check_docx as check
+    from policy_builder.checks.docx_check import check_docx as check
+    from policy_builder.core.errors import display_path
+    from policy_builder.regen.readback import read_word_package
 
     failed = False
     for path in files:

@@ -12,8 +12,8 @@ import re
 import sys
 from pathlib import Path
 
-from policy_builder.library import load_library
-from policy_builder.versions import clause_hash
+from policy_builder.content.library import load_library
+from policy_builder.content.versions import clause_hash
 
 
 def main() -> None:

@@ -32,11 +32,11 @@ import atheris
 with atheris.instrument_imports():
     import yaml  # instrumented so coverage guides the fuzzer through the parser
 
-    from policy_builder.assemble import build_policy
     from policy_builder.cli import error_line
-    from policy_builder.errors import PolicyBuilderError
-    from policy_builder.library import load_library
-    from policy_builder.profile import load_profile
+    from policy_builder.content.library import load_library
+    from policy_builder.core.errors import PolicyBuilderError
+    from policy_builder.pipeline.assemble import build_policy
+    from policy_builder.pipeline.profile import load_profile
     from policy_builder.render.markdown import render_policy
 
 ROOT = Path(__file__).resolve().parent.parent

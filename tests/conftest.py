@@ -12,9 +12,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from policy_builder.cli import main
-from policy_builder.library import Library, load_library
-from policy_builder.models import Answers
-from policy_builder.profile import load_profile
+from policy_builder.content.library import Library, load_library
+from policy_builder.content.models import Answers
+from policy_builder.pipeline.profile import load_profile
 
 # Builds leave the Word contents' page numbers to Word unless a test asks for them: laying each document out
 # with LibreOffice costs seconds a build (tests/test_pdf_build.py tests it). Set before any build runs, so
@@ -34,7 +34,7 @@ def library() -> Library:
 @pytest.fixture(scope="session")
 def bundled_lint(library: Library) -> tuple[list[str], list[str]]:
     """(problems, notes) of the whole lint of the bundled library: the slowest check, run once a test run."""
-    from policy_builder.lint import lint_report
+    from policy_builder.checks.lint import lint_report
 
     return lint_report(library)
 
@@ -106,7 +106,7 @@ def answers_for(library: Library, write_profile):
 def example_documents(library: Library) -> dict[str, dict[str, bytes]]:
     """Each bundled profile's Word files (policy, practice guide, sources annex, staff summary, leaflet),
     built once for the whole run."""
-    from policy_builder.assemble import build_policy
+    from policy_builder.pipeline.assemble import build_policy
     from policy_builder.render.docx import render_annex_docx, render_docx, render_guide_docx, render_handout_docx
     from policy_builder.render.summary import leaflet, staff_summary
 
@@ -149,7 +149,7 @@ APPROVED_AI = {
 
 def build_with(library: Library, answers_for: Any, **answers: Any) -> Any:
     """The policy for the base profile with these answers (question ids with '__' for the dot)."""
-    from policy_builder.assemble import build_policy
+    from policy_builder.pipeline.assemble import build_policy
 
     return build_policy(library, answers_for(with_answers(base_profile(), **answers)))
 

@@ -15,9 +15,9 @@ BUILD_DATE = dt.date(2026, 11, 21)
 
 def example_documents() -> dict[Path, str]:
     """Each golden file -> the text the example council's build gives it now."""
-    from policy_builder.assemble import build_policy
-    from policy_builder.library import load_library
-    from policy_builder.profile import load_profile
+    from policy_builder.content.library import load_library
+    from policy_builder.pipeline.assemble import build_policy
+    from policy_builder.pipeline.profile import load_profile
     from policy_builder.render.markdown import render_annex, render_guide, render_policy
 
     library = load_library(ROOT / "clauses")

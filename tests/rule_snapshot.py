@@ -25,10 +25,10 @@ Rulings = dict[str, dict[str, dict[str, list[str]]]]
 
 def profile_rulings(profile: Path, library: object = None) -> dict[str, dict[str, list[str]]]:
     """action -> modality -> clause ids, for the policy this profile builds today."""
-    from policy_builder.assemble import build_policy, policy_context
-    from policy_builder.library import Library, load_library
-    from policy_builder.profile import load_profile
-    from policy_builder.rules import rules_in_force
+    from policy_builder.content.library import Library, load_library
+    from policy_builder.pipeline.assemble import build_policy, policy_context
+    from policy_builder.pipeline.profile import load_profile
+    from policy_builder.pipeline.rules import rules_in_force
 
     lib = library if isinstance(library, Library) else load_library(ROOT / "clauses")
     answers = load_profile(profile, lib.questionnaire, lib.nations, build_date=BUILD_DATE)
@@ -67,7 +67,7 @@ def snapshot_text(data: dict) -> str:
 
 
 def write_snapshot() -> None:
-    from policy_builder.library import load_library
+    from policy_builder.content.library import load_library
 
     library = load_library(ROOT / "clauses")
     data = {

@@ -9,10 +9,10 @@ import re
 import pytest
 from conftest import APPROVED_AI, BUILD_DATE, PROFILES, base_profile, build_with, one_line, with_answers
 
-from policy_builder.assemble import build_policy
-from policy_builder.gaps import find_gaps
-from policy_builder.models import Policy
-from policy_builder.profile import load_profile
+from policy_builder.content.models import Policy
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.gaps import find_gaps
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.markdown import render_guide, render_policy
 from policy_builder.render.summary import leaflet, render_handout_markdown, staff_summary
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import base_profile, with_answers
 
-from policy_builder.assemble import build_policy
+from policy_builder.pipeline.assemble import build_policy
 
 STANCE_GROUPS = [
     ("accounts-stance", "accounts__dedicated", ["not_allowed", "with_manager_approval", "organisation_managed"]),
@@ -160,7 +160,7 @@ def test_sources_appendix_lists_only_cited_items(library, answers_for):
 
 
 def test_a_lowercase_short_name_is_capitalised_at_the_start_of_a_sentence(library, answers_for):
-    from policy_builder.assemble import capitalise_name_at_sentence_start as capitalise
+    from policy_builder.pipeline.assemble import capitalise_name_at_sentence_start as capitalise
 
     assert capitalise("Ask first. the Council decides.", "the Council") == "Ask first. The Council decides."
     assert capitalise("the Council decides at the Council.", "the Council") == "The Council decides at the Council."
@@ -182,7 +182,7 @@ NATION_PROFILES = {
 def test_one_bundled_profile_per_nation_builds_with_the_right_regulator_and_law(library, name):
     from conftest import BUILD_DATE, PROFILES
 
-    from policy_builder.profile import load_profile
+    from policy_builder.pipeline.profile import load_profile
     from policy_builder.render.markdown import render_policy
 
     answers = load_profile(PROFILES / name, library.questionnaire, library.nations, build_date=BUILD_DATE)

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import PROFILES
 
-from policy_builder import output
 from policy_builder.cli import main
-from policy_builder.library import Library
+from policy_builder.content.library import Library
+from policy_builder.core import output
 
 EXAMPLE = PROFILES / "example-council.yaml"
 

@@ -19,8 +19,8 @@ from click.testing import CliRunner, Result
 from conftest import PROFILES, ROOT
 
 from policy_builder.cli import main
-from policy_builder.errors import display_path
-from policy_builder.library import Library
+from policy_builder.content.library import Library
+from policy_builder.core.errors import display_path
 
 BAD = Path(__file__).resolve().parent / "bad_inputs"
 PROFILE_CASES = sorted((BAD / "profiles").glob("*.yaml"))
@@ -269,7 +269,7 @@ def test_an_interrupted_write_leaves_the_previous_files_whole(tmp_path, library,
     def disk_full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("policy_builder.output.os.replace", disk_full)
+    monkeypatch.setattr("policy_builder.core.output.os.replace", disk_full)
     message = error_line(run("build", EXAMPLE, "--out", out, library=library))
     assert message.endswith("cannot write (No space left on device); the previous files are unchanged"), message
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary file left either
@@ -284,8 +284,8 @@ def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, library):
 
 def test_loading_keeps_nothing_behind(tmp_path):
     """The loader used to cache every YAML node it read: a long-running process grew by ~80 KB a build."""
-    from policy_builder import _yaml
-    from policy_builder.errors import ProfileError
+    from policy_builder.core import yamlio as _yaml
+    from policy_builder.core.errors import ProfileError
 
     _yaml.load(EXAMPLE, ProfileError)
     with pytest.raises(ProfileError):

@@ -12,7 +12,7 @@ import docx
 from conftest import PROFILES, one_error, run
 from markdown_it import MarkdownIt
 
-from policy_builder.manifest import split_markdown
+from policy_builder.regen.manifest import split_markdown
 
 EXAMPLE = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
 # What must never reach a terminal from a file: C0 controls but newline, DEL, C1 controls (0x9b is CSI).

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from policy_builder.claims import check_claims, load_claims, render_claims_markdown
-from policy_builder.library import load_library
+from policy_builder.checks.claims import check_claims, load_claims, render_claims_markdown
+from policy_builder.content.library import load_library
 
 
 def test_register_covers_the_library(library):
@@ -67,7 +67,7 @@ def test_a_nation_fact_without_a_claim_fails(tmp_path: Path):
     ],
 )
 def test_unconfirmed_or_undated_claims_are_refused(tmp_path: Path, field: str, value: str, message: str):
-    from policy_builder.errors import LibraryError
+    from policy_builder.core.errors import LibraryError
 
     root = copy_library(tmp_path)
     claims = root / "legal-claims.yaml"
@@ -79,7 +79,7 @@ def test_unconfirmed_or_undated_claims_are_refused(tmp_path: Path, field: str, v
 
 
 def test_a_block_tag_ending_a_line_of_text_is_caught_before_words_run_together(tmp_path: Path):
-    from policy_builder.lint import Linter
+    from policy_builder.checks.lint import Linter
 
     root = copy_library(tmp_path)
     review = root / "18-review.yaml"

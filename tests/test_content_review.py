@@ -8,7 +8,7 @@ import re
 
 from conftest import APPROVED_AI, build_with, one_line
 
-from policy_builder.models import Policy
+from policy_builder.content.models import Policy
 from policy_builder.render.markdown import render_guide, render_policy
 
 

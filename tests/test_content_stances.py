@@ -10,7 +10,7 @@ from typing import Any
 
 from conftest import base_profile, with_answers
 
-from policy_builder.assemble import build_policy
+from policy_builder.pipeline.assemble import build_policy
 from policy_builder.render.summary import leaflet, render_handout_markdown, staff_summary
 
 

@@ -4,9 +4,9 @@ import yaml
 from click.testing import CliRunner
 from conftest import ROOT
 
+from policy_builder.checks.coverage import coverage
 from policy_builder.cli import main
-from policy_builder.coverage import coverage
-from policy_builder.readability import plain_sentences
+from policy_builder.render.plain import plain_sentences
 
 
 def shared_item_ids() -> list[str]:

@@ -12,9 +12,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
+from policy_builder.checks.docx_check import check_docx
 from policy_builder.cli import main
-from policy_builder.errors import PolicyBuilderError
-from policy_builder.render.docx_check import check_docx
+from policy_builder.core.errors import PolicyBuilderError
 
 EXAMPLES = sorted(PROFILES.glob("*.yaml"))
 
@@ -325,7 +325,7 @@ def test_an_image_with_alt_text_passes(built):
 
 
 def test_contrast_ratio_matches_wcag():
-    from policy_builder.render.docx_check import contrast_ratio
+    from policy_builder.checks.docx_check import contrast_ratio
 
     assert round(contrast_ratio("000000", "FFFFFF"), 1) == 21.0
     assert round(contrast_ratio("767676", "FFFFFF"), 2) == 4.54  # the lightest grey that passes on white

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from conftest import base_profile, with_answers
 
-from policy_builder.gaps import find_gaps
+from policy_builder.pipeline.gaps import find_gaps
 
 # rule id -> answers (on top of the example council, which raises no gap) that open the gap
 OPENS_GAP = {
@@ -131,7 +131,7 @@ def test_baseline_raises_no_gap(library, answers_for):
 def test_bundled_example_council_shows_one_gap_for_the_demo(library):
     from conftest import BUILD_DATE, PROFILES
 
-    from policy_builder.profile import load_profile
+    from policy_builder.pipeline.profile import load_profile
 
     answers = load_profile(
         PROFILES / "example-council.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
@@ -194,7 +194,7 @@ def test_warnings_come_most_severe_first_with_everything_a_reader_needs(library,
 def test_the_welsh_charity_raises_many_gaps(library):
     from conftest import BUILD_DATE, PROFILES
 
-    from policy_builder.profile import load_profile
+    from policy_builder.pipeline.profile import load_profile
 
     answers = load_profile(
         PROFILES / "small-charity-wales.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
@@ -211,7 +211,7 @@ def test_the_welsh_charity_raises_many_gaps(library):
 def test_the_strict_trust_raises_no_messaging_gaps(library):
     from conftest import BUILD_DATE, PROFILES
 
-    from policy_builder.profile import load_profile
+    from policy_builder.pipeline.profile import load_profile
 
     answers = load_profile(
         PROFILES / "strict-trust.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import BUILD_DATE, PROFILES, ROOT
 
-from policy_builder.assemble import build_policy
-from policy_builder.errors import LibraryError
-from policy_builder.library import Library, load_library
-from policy_builder.models import Policy
-from policy_builder.profile import load_profile
+from policy_builder.content.library import Library, load_library
+from policy_builder.content.models import Policy
+from policy_builder.core.errors import LibraryError
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.markdown import render_annex, render_guide, render_policy
 
 MOVED = "boundaries.online-closeness"
@@ -199,8 +199,8 @@ def test_an_item_only_the_guide_cites_is_still_in_the_annex_but_not_the_policys_
 
 
 def test_build_writes_six_documents_that_pass_check_docx(guide_root: Path, tmp_path: Path):
+    from policy_builder.checks.docx_check import check_docx
     from policy_builder.cli import main
-    from policy_builder.render.docx_check import check_docx
 
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["--library", str(guide_root), "build", str(EXAMPLE), "--out", str(out)])
@@ -249,7 +249,7 @@ def test_guide_docx_has_numbered_bookmarked_paragraphs_and_the_marking(policy: P
 
 def test_manifest_read_back_from_markdown_leaves_the_pointer_out(guide_root: Path, tmp_path: Path):
     from policy_builder.build import build_profile
-    from policy_builder.manifest import read_manifest
+    from policy_builder.regen.manifest import read_manifest
 
     library = load_library(guide_root)
     result = build_profile(library, EXAMPLE, tmp_path, ["md"], build_date=BUILD_DATE)
@@ -259,7 +259,7 @@ def test_manifest_read_back_from_markdown_leaves_the_pointer_out(guide_root: Pat
 
 
 def test_coverage_says_which_document_cites_each_item(guide_library: Library):
-    from policy_builder.coverage import coverage
+    from policy_builder.checks.coverage import coverage
 
     report = coverage(guide_library)
     assert report.cited_by["SWE-PROXIMITY"] == "both" or report.cited_by["SWE-PROXIMITY"] == "guide"
@@ -306,8 +306,8 @@ def test_a_draft_policys_guide_and_annex_say_draft(guide_library: Library, write
     import docx
     from conftest import base_profile
 
+    from policy_builder.checks.docx_check import check_docx
     from policy_builder.render.docx import render_annex_docx
-    from policy_builder.render.docx_check import check_docx
 
     profile = base_profile()
     profile["document"].pop("approved_by", None)

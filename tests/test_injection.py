@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from policy_builder.build import FORMATS
 from policy_builder.cli import main
-from policy_builder.manifest import split_markdown
+from policy_builder.regen.manifest import split_markdown
 
 NASTY = [
     "{{ 7 * 7 }} {% if true %}yes{% endif %} {# hidden #} {{ organisation.name }}",

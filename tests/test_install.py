@@ -113,7 +113,7 @@ def user_env() -> dict[str, str]:
 
 def test_installed_package_finds_its_own_library_not_the_clone(installed, tmp_path, user_env):
     code = (
-        "import policy_builder, policy_builder.library as l; "
+        "import policy_builder, policy_builder.content.library as l; "
         "print(policy_builder.__file__); print(l.default_library_dir()); print(l.DATA_ROOT)"
     )
     where = run([str(installed / "python"), "-c", code], tmp_path, user_env).splitlines()

@@ -7,9 +7,9 @@ import pytest
 import yaml
 from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 
-from policy_builder.assemble import build_policy
-from policy_builder.errors import ProfileError
-from policy_builder.interview import (
+from policy_builder.content.questionnaire import AnswerError, cast_answer, resolve_answers
+from policy_builder.core.errors import ProfileError
+from policy_builder.interview.session import (
     Interview,
     describe_answer,
     form_value,
@@ -17,8 +17,8 @@ from policy_builder.interview import (
     read_form_answer,
     typed_form,
 )
-from policy_builder.profile import dump_profile, load_profile, read_draft, save_profile
-from policy_builder.questionnaire import AnswerError, cast_answer, resolve_answers
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import dump_profile, load_profile, read_draft, save_profile
 
 # The options' labels, read by managers in place of the values a profile stores.
 WHATSAPP = "No, not at all; Yes, but only to keep in touch; Yes, for any work conversation, including assessments, plans and concerns"
@@ -277,7 +277,7 @@ def test_a_gap_waits_for_every_section_it_depends_on(library):
 
 
 def test_all_gaps_match_the_build_for_a_complete_profile(library):
-    from policy_builder.gaps import find_gaps
+    from policy_builder.pipeline.gaps import find_gaps
 
     path = PROFILES / "small-charity-wales.yaml"
     interview = Interview.from_profile(library, path, build_date=BUILD_DATE)
@@ -386,7 +386,7 @@ def test_a_profile_that_cannot_build_is_not_written_over_the_old_one(library, tm
 
 
 def test_form_answers_are_read_by_type(library):
-    from policy_builder.interview import read_form_answer
+    from policy_builder.interview.session import read_form_answer
 
     assert read_form_answer(q(library, "messaging.whatsapp"), "permitted") == "permitted"
     assert read_form_answer(q(library, "training.induction"), "yes") is True
@@ -398,7 +398,7 @@ def test_form_answers_are_read_by_type(library):
 
 
 def test_form_multi_choice_keeps_the_profiles_order_and_adds_new_ticks_after(library):
-    from policy_builder.interview import read_form_answer
+    from policy_builder.interview.session import read_form_answer
 
     apps = q(library, "messaging.apps")
     # A browser sends ticked boxes in page order; the profile said [sms, whatsapp] and its order survives.
@@ -434,7 +434,7 @@ def test_form_multi_choice_keeps_the_profiles_order_and_adds_new_ticks_after(lib
     ],
 )
 def test_form_answers_that_will_not_do_say_what_to_enter(library, qid, raw, message):
-    from policy_builder.interview import read_form_answer
+    from policy_builder.interview.session import read_form_answer
 
     with pytest.raises(AnswerError) as info:
         read_form_answer(q(library, qid), raw)
@@ -442,7 +442,7 @@ def test_form_answers_that_will_not_do_say_what_to_enter(library, qid, raw, mess
 
 
 def test_form_value_is_the_inverse_of_reading_a_form(library):
-    from policy_builder.interview import form_value, read_form_answer
+    from policy_builder.interview.session import form_value, read_form_answer
 
     for qid, value in [
         ("training.induction", True),
@@ -533,7 +533,7 @@ def test_gaps_so_far_wait_for_every_section_a_rule_depends_on(library):
 def test_printed_commands_run_as_printed(tmp_path, monkeypatch):
     import sys
 
-    from policy_builder.interview import program
+    from policy_builder.interview.session import program
 
     bin_dir = tmp_path / "my venv" / "bin"
     bin_dir.mkdir(parents=True)
@@ -552,7 +552,7 @@ def test_printed_commands_run_as_printed(tmp_path, monkeypatch):
 
 
 def test_a_new_policys_length_is_counted_from_the_questionnaire(library):
-    from policy_builder.interview import new_policy_length
+    from policy_builder.interview.session import new_policy_length
 
     length = new_policy_length(library)
     fresh = Interview(library, build_date=BUILD_DATE)
@@ -578,7 +578,7 @@ def test_a_new_policys_length_is_counted_from_the_questionnaire(library):
 
 
 def test_a_questionnaire_with_fewer_questions_is_said_to_be_shorter(library):
-    from policy_builder.interview import new_policy_length
+    from policy_builder.interview.session import new_policy_length
 
     questionnaire = library.questionnaire
     section = questionnaire.sections[-1].id
@@ -589,7 +589,7 @@ def test_a_questionnaire_with_fewer_questions_is_said_to_be_shorter(library):
 
 def test_one_count_of_questions_everywhere(library):
     """Issue 17: the start screen, the loaded message and the review count the same questions."""
-    from policy_builder.interview import count_questions
+    from policy_builder.interview.session import count_questions
 
     fresh = Interview(library, build_date=BUILD_DATE)
     counted = count_questions(fresh)

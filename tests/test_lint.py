@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from conftest import copy_library
 
-from policy_builder.errors import LibraryError
-from policy_builder.library import load_library
-from policy_builder.lint import lint_library
+from policy_builder.checks.lint import lint_library
+from policy_builder.content.library import load_library
+from policy_builder.core.errors import LibraryError
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_jinja_syntax_error_names_the_line(tmp_path):
 
 
 def test_lint_runs_every_check_by_default_and_names_a_wrong_one(library):
-    from policy_builder.lint import CHECKS, Linter
+    from policy_builder.checks.lint import CHECKS, Linter
 
     # run() calls check_<name> for each name in CHECKS ("sections" once per section): a new check method
     # missing from CHECKS would never run.

@@ -12,7 +12,7 @@ import re
 import pytest
 from conftest import base_profile, with_answers
 
-from policy_builder.assemble import build_policy
+from policy_builder.pipeline.assemble import build_policy
 from policy_builder.render.markdown import render_guide, render_policy
 
 NATIONS = ("england", "wales", "scotland", "northern_ireland")
@@ -61,7 +61,7 @@ def texts(library, tmp_path_factory):
     import yaml
     from conftest import BUILD_DATE
 
-    from policy_builder.profile import load_profile
+    from policy_builder.pipeline.profile import load_profile
 
     folder = tmp_path_factory.mktemp("combinations")
     built = {}
@@ -81,7 +81,7 @@ def guides(library, tmp_path_factory):
     import yaml
     from conftest import BUILD_DATE
 
-    from policy_builder.profile import load_profile
+    from policy_builder.pipeline.profile import load_profile
 
     folder = tmp_path_factory.mktemp("guides")
     built = {}

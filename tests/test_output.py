@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from policy_builder.errors import OutputError
-from policy_builder.output import atomic_write, output_paths, slugify
+from policy_builder.core.errors import OutputError
+from policy_builder.core.output import atomic_write, output_paths, slugify
 
 
 def test_slug_is_safe_and_readable():

@@ -18,8 +18,8 @@ from conftest import BUILD_DATE, PROFILES
 from docx import Document
 from docx.oxml.ns import qn
 
-from policy_builder.assemble import build_policy
-from policy_builder.profile import load_profile
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.docx import render_docx
 
 EXAMPLES = sorted(PROFILES.glob("*.yaml"))

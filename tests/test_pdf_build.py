@@ -23,10 +23,10 @@ from conftest import BUILD_DATE, PROFILES
 from docx import Document
 from docx.oxml.ns import qn
 
-from policy_builder.assemble import build_policy
 from policy_builder.build import build_profile
 from policy_builder.cli import main
-from policy_builder.profile import load_profile
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.docx import render_docx
 from policy_builder.render.docx.ooxml import contents_anchors, fill_contents
 from policy_builder.render.pdf import bookmark_pages, pdf_destinations

@@ -93,7 +93,7 @@ def test_a_number_question_still_reads_numbers(library, answers_for):
 
 
 def test_free_text_answers_are_kept_exactly_as_typed(library, tmp_path):
-    from policy_builder.profile import load_profile
+    from policy_builder.pipeline.profile import load_profile
 
     text = with_line(EXAMPLE, 'version: "1.0"', "version: 1.10")
     text = with_line(text, "owner: Principal Social Worker", "owner: 010")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from policy_builder.assemble import build_policy, policy_context, select_clauses
-from policy_builder.library import Library
-from policy_builder.profile import load_profile
-from policy_builder.rules import rules_in_force
+from policy_builder.content.library import Library
+from policy_builder.pipeline.assemble import build_policy, policy_context, select_clauses
+from policy_builder.pipeline.profile import load_profile
+from policy_builder.pipeline.rules import rules_in_force
 
 PROFILES = sorted((ROOT / "profiles").glob("*.yaml"))
 

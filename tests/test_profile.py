@@ -2,8 +2,8 @@ import pytest
 import yaml
 from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 
-from policy_builder.errors import ProfileError
-from policy_builder.profile import load_profile
+from policy_builder.core.errors import ProfileError
+from policy_builder.pipeline.profile import load_profile
 
 
 def load(library, path):

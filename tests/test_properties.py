@@ -36,16 +36,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from policy_builder.assemble import build_policy
 from policy_builder.build import build_profile
-from policy_builder.gaps import find_gaps
-from policy_builder.library import Library, load_library
-from policy_builder.models import GapWarning, Policy, Question
-from policy_builder.profile import load_profile
-from policy_builder.questionnaire import DATE_YEARS, build_context, evaluate
+from policy_builder.content.library import Library, load_library
+from policy_builder.content.models import GapWarning, Policy, Question
+from policy_builder.content.questionnaire import DATE_YEARS, build_context, evaluate
+from policy_builder.core.templating import markdown_escape
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.gaps import find_gaps
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.markdown import render_gap_report, render_policy
 from policy_builder.render.typography import smarten
-from policy_builder.templating import markdown_escape
 
 CI = bool(os.environ.get("CI"))
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES") or (80 if CI else 30))

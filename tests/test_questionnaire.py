@@ -3,7 +3,7 @@ import re
 import pytest
 from conftest import ROOT
 
-from policy_builder.questionnaire import AnswerError, cast_answer, review_date
+from policy_builder.content.questionnaire import AnswerError, cast_answer, review_date
 
 
 def profile_v1_ids() -> list[str]:

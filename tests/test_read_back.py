@@ -23,8 +23,8 @@ from click.testing import CliRunner
 from conftest import PROFILES, one_error, run
 
 from policy_builder.cli import main
-from policy_builder.library import Library
-from policy_builder.manifest import ManifestError, read_manifest
+from policy_builder.content.library import Library
+from policy_builder.regen.manifest import ManifestError, read_manifest
 from policy_builder.render.docx_manifest import PART, embed
 
 

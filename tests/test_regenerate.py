@@ -13,9 +13,9 @@ from conftest import ROOT, base_profile
 
 from policy_builder.build import build_profile
 from policy_builder.cli import main
-from policy_builder.library import load_library
-from policy_builder.manifest import read_manifest, split_markdown
-from policy_builder.versions import record
+from policy_builder.content.library import load_library
+from policy_builder.content.versions import record
+from policy_builder.regen.manifest import read_manifest, split_markdown
 
 V1_DATE = dt.date(2026, 11, 21)
 V2_DATE = dt.date(2027, 3, 1)
@@ -310,7 +310,7 @@ def test_check_flags_policies_from_an_older_library_and_past_review(tmp_path, li
 
 
 def test_board_summary_shows_answers_as_typed_never_as_markdown(tmp_path, library):
-    from policy_builder.changes import compare, render_markdown
+    from policy_builder.regen.changes import compare, render_markdown
 
     old = {"organisation": "Acme", "document": {"version": "1"}, "answers": {"contacts.ripa": "a"}, "clauses": []}
     new = {**old, "answers": {"contacts.ripa": "**Legal** | <b>x</b>"}}

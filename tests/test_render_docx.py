@@ -13,11 +13,11 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 
-from policy_builder.assemble import build_policy
 from policy_builder.cli import main
-from policy_builder.errors import PolicyBuilderError
-from policy_builder.models import HistoryEntry
-from policy_builder.profile import load_profile
+from policy_builder.content.models import HistoryEntry
+from policy_builder.core.errors import PolicyBuilderError
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.blocks import parse, to_markdown
 from policy_builder.render.docx import Writer, clause_bookmark, open_template, render_docx
 from policy_builder.render.markdown import render_policy

@@ -5,12 +5,12 @@ import yaml
 from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 from docx import Document
 
-from policy_builder.assemble import build_policy
 from policy_builder.build import build_profile
-from policy_builder.gaps import find_gaps
-from policy_builder.interview import Interview, write_gap_report_docx
-from policy_builder.profile import load_profile
-from policy_builder.questionnaire import build_context, question_numbers
+from policy_builder.content.questionnaire import build_context, question_numbers
+from policy_builder.interview.session import Interview, write_gap_report_docx
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.gaps import find_gaps
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.markdown import render_annex, render_gap_report, render_guide, render_policy
 from policy_builder.render.typography import smarten
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from rule_snapshot import CHANGES, SNAPSHOT, Rulings, all_rulings
 
-from policy_builder.library import Library
+from policy_builder.content.library import Library
 
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 MODALITIES = ("must", "must_not", "should", "should_not", "may")
@@ -199,7 +199,7 @@ def test_a_rule_taken_out_of_a_library_copy_is_reported_for_each_profile(baselin
 
     from conftest import ROOT
 
-    from policy_builder.library import load_library
+    from policy_builder.content.library import load_library
 
     copy = tmp_path / "clauses"
     shutil.copytree(ROOT / "clauses", copy)

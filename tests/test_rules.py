@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from conftest import BUILD_DATE, ROOT, base_profile, with_answers
 
-from policy_builder.assemble import build_policy
-from policy_builder.errors import LibraryError
-from policy_builder.library import Library, load_library
-from policy_builder.lint import Linter
-from policy_builder.models import Rule
-from policy_builder.profile import load_profile
+from policy_builder.checks.lint import Linter
+from policy_builder.content.library import Library, load_library
+from policy_builder.content.models import Rule
+from policy_builder.core.errors import LibraryError
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import load_profile
+from policy_builder.pipeline.rules import level_problems, wording_problems
 from policy_builder.render.summary import leaflet, staff_summary
-from policy_builder.rules import level_problems, wording_problems
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ import pytest
 from conftest import ROOT
 from jinja2.bccache import Bucket
 
-from policy_builder import signed_cache, templating
-from policy_builder.library import load_library
+from policy_builder.content.library import load_library
+from policy_builder.core import signed_cache, templating
 
 SOURCE = "Staff must ask {{ 'first' }}."
 

@@ -7,10 +7,10 @@ import pytest
 import yaml
 from conftest import BUILD_DATE, PROFILES, ROOT
 
-from policy_builder.assemble import build_policy
-from policy_builder.profile import load_profile
+from policy_builder.core.templating import markdown_escape
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.markdown import render_annex
-from policy_builder.templating import markdown_escape
 
 SHARED_ITEMS = ROOT.parent / "shared" / "guidance" / "source-items.yaml"
 
@@ -42,8 +42,8 @@ def test_sources_annex_prints_each_cited_summary_whole(library, name: str):
 
 
 def test_a_summary_cut_short_is_refused(tmp_path: Path):
-    from policy_builder.errors import LibraryError
-    from policy_builder.library import load_library
+    from policy_builder.content.library import load_library
+    from policy_builder.core.errors import LibraryError
 
     library = tmp_path / "clauses"
     library.mkdir()

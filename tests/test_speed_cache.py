@@ -20,12 +20,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2 import FileSystemBytecodeCache
 
-from policy_builder import _yaml, signed_cache, templating
-from policy_builder import library as library_module
-from policy_builder.assemble import build_policy
-from policy_builder.errors import LibraryError
-from policy_builder.library import load_library
-from policy_builder.profile import load_profile
+from policy_builder.content import library as library_module
+from policy_builder.content.library import load_library
+from policy_builder.core import signed_cache, templating
+from policy_builder.core import yamlio as _yaml
+from policy_builder.core.errors import LibraryError
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import load_profile
 
 MARKER = "Zebramarkerone"  # a word the first clause of 01-purpose.yaml is given, to find in the policy
 

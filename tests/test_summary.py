@@ -12,12 +12,12 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from policy_builder.assemble import build_policy
+from policy_builder.checks.lint import Linter, lint_library
 from policy_builder.cli import main
-from policy_builder.errors import LibraryError
-from policy_builder.library import load_library
-from policy_builder.lint import Linter, lint_library
-from policy_builder.profile import load_profile
+from policy_builder.content.library import load_library
+from policy_builder.core.errors import LibraryError
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.docx import render_handout_docx
 from policy_builder.render.summary import (
     MAX_LEAFLET_GRADE,

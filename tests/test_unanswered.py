@@ -7,10 +7,10 @@ from click.testing import CliRunner
 from conftest import base_profile, with_answers
 from docx import Document
 
-from policy_builder.assemble import build_policy
+from policy_builder.checks.lint import lint_report
 from policy_builder.cli import main
-from policy_builder.gaps import find_gaps
-from policy_builder.lint import lint_report
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.gaps import find_gaps
 from policy_builder.render.docx import render_docx
 from policy_builder.render.markdown import render_gap_report, render_policy
 
@@ -186,7 +186,7 @@ def test_lint_samples_unanswered_facts_and_names_clauses_held_open(library, bund
         ),
         encoding="utf-8",
     )
-    from policy_builder.library import load_library
+    from policy_builder.content.library import load_library
 
     problems, notes = lint_report(load_library(root), checks=["groups"])  # the check that holds groups open
     assert any("group 'work-phones'" in note and "devices.work_phones=None" in note for note in notes), notes

@@ -27,11 +27,11 @@ from click.testing import CliRunner
 from conftest import BUILD_DATE, ROOT, base_profile, with_answers
 from lxml import etree
 
-from policy_builder.assemble import build_policy
 from policy_builder.cli import main
-from policy_builder.library import Library
-from policy_builder.manifest import read_manifest
-from policy_builder.profile import load_profile
+from policy_builder.content.library import Library
+from policy_builder.pipeline.assemble import build_policy
+from policy_builder.pipeline.profile import load_profile
+from policy_builder.regen.manifest import read_manifest
 from policy_builder.render.docx import render_docx
 from policy_builder.render.docx.redline import render_redline_docx
 from policy_builder.render.pdf import to_pdf

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import BUILD_DATE, ROOT, base_profile
 
+from policy_builder.checks.lint import lint_library
 from policy_builder.cli import main
-from policy_builder.library import load_library
-from policy_builder.lint import lint_library
-from policy_builder.profile import load_profile
+from policy_builder.content.library import load_library
+from policy_builder.pipeline.profile import load_profile
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import PROFILES, ROOT
 
+from policy_builder.checks.watch import load_watch, watch_lines
 from policy_builder.cli import main
-from policy_builder.errors import LibraryError
-from policy_builder.watch import load_watch, watch_lines
+from policy_builder.core.errors import LibraryError
 
 NATIONS = {"england", "wales", "scotland", "northern_ireland"}
 

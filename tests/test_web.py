@@ -25,7 +25,7 @@ import yaml
 from conftest import BUILD_DATE, PROFILES, ROOT, default_ctrl_c
 from docx import Document
 
-from policy_builder.profile import load_profile
+from policy_builder.pipeline.profile import load_profile
 from policy_builder.web import create_app
 from policy_builder.web.app import MAX_UPLOAD_BYTES
 
@@ -938,7 +938,7 @@ def test_unknown_pages_and_sections_are_plain_404_pages(me):
 
 
 def test_an_unexpected_failure_is_a_friendly_page_not_a_traceback(me, monkeypatch, caplog):
-    from policy_builder.interview import Interview
+    from policy_builder.interview.session import Interview
 
     start_new(me)
 
@@ -1106,7 +1106,7 @@ def test_an_uploaded_answer_that_will_not_do_is_explained_with_the_options_label
 
 
 def test_the_start_page_says_how_long_and_what_to_have_to_hand(me, library):
-    from policy_builder.interview import new_policy_length
+    from policy_builder.interview.session import new_policy_length
 
     length = new_policy_length(library)
     me.get("/")
@@ -1174,7 +1174,7 @@ def test_a_yes_or_no_question_left_unticked_must_be_answered(me):
 
 
 def test_the_finish_page_says_why_a_draft_is_a_draft(me):
-    from policy_builder.models import DraftStatus, OpenQuestion
+    from policy_builder.content.models import DraftStatus, OpenQuestion
     from policy_builder.web.app import draft_note
 
     assert draft_note(DraftStatus()) is None, "approved and complete: no draft note"

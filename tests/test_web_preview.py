@@ -8,8 +8,8 @@ import time
 from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 from test_web import Visitor, page_text
 
-from policy_builder.assemble import build_policy
-from policy_builder.preview import plain_text
+from policy_builder.interview.preview import plain_text
+from policy_builder.pipeline.assemble import build_policy
 from policy_builder.web import create_app
 
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from conftest import PROFILES, ROOT, base_profile, default_ctrl_c, with_answers
 
 from policy_builder.cli import main
-from policy_builder.interview import program
-from policy_builder.profile import load_profile, read_draft
+from policy_builder.interview.session import program
+from policy_builder.pipeline.profile import load_profile, read_draft
 
 EXAMPLE = PROFILES / "example-council.yaml"
 ANSI = re.compile(r"\x1b\[")
@@ -648,7 +648,7 @@ def test_saving_an_edited_profile_under_a_new_name_keeps_its_comments(library, t
 
 
 def test_the_first_screen_says_how_long_a_new_policy_takes(library, tmp_path):
-    from policy_builder.interview import new_policy_length
+    from policy_builder.interview.session import new_policy_length
 
     length = new_policy_length(library)
     result = run(library, ["--save", tmp_path / "p.yaml"], "")
@@ -674,7 +674,7 @@ def test_wizard_profiles_option_puts_profiles_and_drafts_there(library, tmp_path
 def test_times_are_said_in_words():
     import datetime as dt
 
-    from policy_builder.interview import when_saved
+    from policy_builder.interview.session import when_saved
 
     now = dt.datetime(2026, 12, 2, 16, 0)
     assert when_saved("2026-12-02 03:18", now) == "today at 3:18am"

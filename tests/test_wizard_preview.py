@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 
-import policy_builder.preview as preview_module
-from policy_builder.assemble import build_policy
 from policy_builder.cli import main
-from policy_builder.interview import Interview
-from policy_builder.preview import PLACEHOLDER, plain_text, preview_question, preview_section
+from policy_builder.interview import preview as preview_module
+from policy_builder.interview.preview import PLACEHOLDER, plain_text, preview_question, preview_section
+from policy_builder.interview.session import Interview
+from policy_builder.pipeline.assemble import build_policy
 
 EXAMPLE = PROFILES / "example-council.yaml"
 MARKDOWN_SOURCE = re.compile(r"\*\*|\{\{|\{%|\\[\[\]*_]|\]\(")
@@ -183,7 +183,7 @@ def test_an_emergency_route_that_names_999_is_not_followed_by_a_second_999(libra
 
 
 def test_a_list_is_shown_as_lines_and_cut_only_between_items():
-    from policy_builder.preview import _shorten, first_sentences
+    from policy_builder.interview.preview import _shorten, first_sentences
 
     text = plain_text("Staff must not post about:\n\n- religious belief\n- political opinion\n- sexual orientation\n")
     assert text == "Staff must not post about:\n• religious belief\n• political opinion\n• sexual orientation"
@@ -198,7 +198,7 @@ def test_a_list_is_shown_as_lines_and_cut_only_between_items():
 
 def test_an_unanswered_answer_in_words_is_a_stand_in_never_a_default_that_reads_as_fact(library):
     """Issue 17: 'emergencies go to the local out-of-hours social care service' before the route was given."""
-    from policy_builder.preview import answer_to
+    from policy_builder.interview.preview import answer_to
 
     interview = Interview(library, build_date=BUILD_DATE).trying(
         {

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from policy_builder import _yaml
-from policy_builder.errors import SourceError
+from policy_builder.core import yamlio as _yaml
+from policy_builder.core.errors import SourceError
 
 
 def write(tmp_path: Path, text: str | bytes) -> Path:

@@ -63,6 +63,6 @@ def _ensure_xml_content_type(types: str) -> str:
 def candidates(names: list[str]) -> list[str]:
     """The parts that may hold the manifest: ours, then Word's renamed customXml/itemN.xml (after a save in Word).
 
-    Reading and checking them is policy_builder.manifest.read_manifest's job (through readback).
+    Reading and checking them is policy_builder.regen.manifest.read_manifest's job (through readback).
     """
     return [PART] + [n for n in names if n.startswith("customXml/item") and not n.endswith(".rels")]

@@ -14,15 +14,15 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ..assemble import cite_documents
-from ..changes import words_date
-from ..errors import display_path
-from ..gaps import count_by_severity, split_by_cause
-from ..library import DATA_ROOT, Library
-from ..models import Answers, GapWarning, Policy
-from ..questionnaire import build_context, describe_answer, question_numbers
-from ..templating import bytecode_cache, long_date, markdown_escape
-from .blocks import Block, parse, to_markdown
+from policy_builder.content.library import DATA_ROOT, Library
+from policy_builder.content.models import Answers, GapWarning, Policy
+from policy_builder.content.questionnaire import build_context, describe_answer, question_numbers
+from policy_builder.core.errors import display_path
+from policy_builder.core.templating import bytecode_cache, long_date, markdown_escape
+from policy_builder.pipeline.assemble import cite_documents
+from policy_builder.pipeline.gaps import count_by_severity, split_by_cause
+from policy_builder.render.blocks import Block, parse, to_markdown
+from policy_builder.render.plain import words_date
 
 TEMPLATES_DIR = DATA_ROOT / "templates"
 

@@ -28,8 +28,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import PolicyBuilderError
-from .docx.ooxml import contents_anchors, fill_contents
+from policy_builder.core.errors import PolicyBuilderError
+from policy_builder.render.docx.ooxml import contents_anchors, fill_contents
 
 PACKAGE = "libreoffice-writer-nogui"
 TIMEOUT = 300  # seconds for one LibreOffice run; a policy takes a few

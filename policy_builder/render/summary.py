@@ -19,16 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template, TemplateError
 
-from .. import _yaml
-from ..assemble import capitalise_name_at_sentence_start, policy_context
-from ..errors import LibraryError
-from ..library import Library
-from ..models import MODALITIES, Policy
-from ..questionnaire import evaluate
-from ..templating import BlankAnswerError, compile_condition, compile_template
+from policy_builder.content.library import Library
+from policy_builder.content.models import MODALITIES, Policy
+from policy_builder.content.questionnaire import evaluate
+from policy_builder.core import yamlio
+from policy_builder.core.errors import LibraryError
+from policy_builder.core.templating import BlankAnswerError, compile_condition, compile_template
+from policy_builder.pipeline.assemble import capitalise_name_at_sentence_start, policy_context
 
 if TYPE_CHECKING:
-    from .blocks import Block
+    from policy_builder.render.blocks import Block
 
 SUMMARY_FILE = "summary.yaml"
 LEAFLET_FILE = "leaflet.yaml"
@@ -124,7 +124,7 @@ def _stamp(path: Path) -> int:
 
 @cache
 def _load_summary(path: Path, _stamp: int) -> SummaryWording:
-    doc = _yaml.load(path, LibraryError, trusted=True)
+    doc = yamlio.load(path, LibraryError, trusted=True)
     data = _mapping(doc, {"title", "headings", "intro", "items", "help"}, "title, headings, intro, items and help")
     headings = data.get("headings") or {}
     if not isinstance(headings, dict) or set(headings) != set(ITEM_KINDS):
@@ -173,7 +173,7 @@ def _load_summary(path: Path, _stamp: int) -> SummaryWording:
 
 @cache
 def _load_leaflet(path: Path, _stamp: int) -> LeafletWording:
-    doc = _yaml.load(path, LibraryError, trusted=True)
+    doc = yamlio.load(path, LibraryError, trusted=True)
     data = _mapping(doc, {"title", "blocks"}, "title and blocks")
     return LeafletWording(
         path=path,
@@ -182,7 +182,7 @@ def _load_leaflet(path: Path, _stamp: int) -> LeafletWording:
     )
 
 
-def _mapping(doc: _yaml.Document, allowed: set[str], what: str) -> dict[str, Any]:
+def _mapping(doc: yamlio.Document, allowed: set[str], what: str) -> dict[str, Any]:
     if not isinstance(doc.data, dict):
         raise LibraryError(doc.path, doc.line(), f"expected a mapping with {what}")
     unknown = set(doc.data) - allowed
@@ -192,7 +192,7 @@ def _mapping(doc: _yaml.Document, allowed: set[str], what: str) -> dict[str, Any
     return doc.data
 
 
-def _blocks(doc: _yaml.Document, key: str, *, required: bool) -> tuple[Block, ...]:
+def _blocks(doc: yamlio.Document, key: str, *, required: bool) -> tuple[Block, ...]:
     raw_blocks = doc.data.get(key)
     if raw_blocks is None and not required:
         return ()
@@ -329,7 +329,7 @@ def held_rules(
 ) -> set[tuple[str, str]]:
     """(action, modality) of every rule in force: in the clauses `clause_ids` (a built policy's), or in
     the clauses these answers choose."""
-    from ..rules import policy_rules, rules_in_force
+    from policy_builder.pipeline.rules import policy_rules, rules_in_force
 
     if clause_ids is None:
         return policy_rules(library, context)
@@ -405,8 +405,8 @@ def handout_blocks(handout: Handout) -> list[Block]:
     marking in the header and footer and the draft line under the title (the
     one-page leaflet says DRAFT in its header only).
     """
-    from ..templating import markdown_escape
-    from .blocks import parse
+    from policy_builder.core.templating import markdown_escape
+    from policy_builder.render.blocks import parse
 
     lines = []
     if handout.marking or handout.draft:
@@ -436,7 +436,7 @@ def handout_blocks(handout: Handout) -> list[Block]:
 
 
 def render_handout_markdown(handout: Handout) -> str:
-    from .blocks import to_markdown
+    from policy_builder.render.blocks import to_markdown
 
     return to_markdown(handout_blocks(handout))
 
@@ -455,7 +455,7 @@ def reading_level(handout: Handout) -> ReadingLevel:
     """How hard the handout's sentences are to read (its headings are not sentences, so are left out)."""
     import textstat
 
-    from ..readability import plain_sentences
+    from policy_builder.render.plain import plain_sentences
 
     paragraphs = []
     for kind, text in handout.blocks:

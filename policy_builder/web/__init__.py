@@ -5,6 +5,6 @@ shared with the terminal wizard; this package only shows pages and keeps each
 browser's answers until they are saved into the profiles folder.
 """
 
-from .app import create_app, serve
+from policy_builder.web.app import create_app, serve
 
 __all__ = ["create_app", "serve"]

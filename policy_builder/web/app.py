@@ -49,8 +49,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.utils import secure_filename
 
-from ..errors import PolicyBuilderError, ProfileError, display_path
-from ..interview import (
+from policy_builder.content.library import Library
+from policy_builder.content.models import GapWarning, Question
+from policy_builder.core.errors import PolicyBuilderError, ProfileError, display_path
+from policy_builder.interview.preview import PLACEHOLDER, left_out_text, passage_note, preview_section
+from policy_builder.interview.session import (
     Interview,
     SectionForm,
     count_questions,
@@ -60,10 +63,7 @@ from ..interview import (
     when_saved,
     write_gap_report_docx,
 )
-from ..library import Library
-from ..models import GapWarning, Question
-from ..preview import PLACEHOLDER, left_out_text, passage_note, preview_section
-from ..readability import reading_in_words
+from policy_builder.render.plain import reading_in_words
 
 MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a Word template with logos and fonts can be a few MB
@@ -262,8 +262,8 @@ def create_app(
     # --- drafts on disk: the answers survive a closed browser, a restart or a second tab -------------
     def _keep_draft(draft: Draft) -> None:
         """Save the answers so far to this draft's file in profiles/drafts (never over a finished profile)."""
-        from ..output import slugify
-        from ..profile import drafts_folder, new_draft_path, save_draft
+        from policy_builder.core.output import slugify
+        from policy_builder.pipeline.profile import drafts_folder, new_draft_path, save_draft
 
         interview = draft.interview
         based_on = None
@@ -290,7 +290,7 @@ def create_app(
             draft.file = None
 
     def _draft_files() -> list[Any]:
-        from ..profile import drafts_folder, list_drafts
+        from policy_builder.pipeline.profile import drafts_folder, list_drafts
 
         return list_drafts(drafts_folder(profiles))
 
@@ -303,7 +303,7 @@ def create_app(
         return _start_page()
 
     def _start_page(errors: list[tuple[str, str]] | None = None, status: int = 200) -> Any:
-        from ..profile import organisation_name
+        from policy_builder.pipeline.profile import organisation_name
 
         draft = _draft()
         return (
@@ -488,8 +488,8 @@ def create_app(
         Returns what is wrong with it, in a sentence, or None. A file that fails
         the check is never written into the profiles folder.
         """
-        from ..interview import TEMPLATE_SUFFIXES, check_template
-        from ..questionnaire import AnswerError
+        from policy_builder.content.questionnaire import AnswerError
+        from policy_builder.interview.session import TEMPLATE_SUFFIXES, check_template
 
         upload = request.files.get("template_file")
         if upload is None or not upload.filename or TEMPLATE_FIELD not in given:
@@ -527,8 +527,8 @@ def create_app(
 
     def _check_template(form: SectionForm) -> None:
         """The Word template is checked as soon as it is given, not after the last question."""
-        from ..interview import TEMPLATE_QUESTION, check_template
-        from ..questionnaire import AnswerError
+        from policy_builder.content.questionnaire import AnswerError
+        from policy_builder.interview.session import TEMPLATE_QUESTION, check_template
 
         value = form.values.get(TEMPLATE_QUESTION)
         if not value or TEMPLATE_QUESTION in form.errors:
@@ -716,8 +716,8 @@ def create_app(
             return redirect(url_for("finish"))
 
     def _build(draft: Draft, saved: Path) -> None:
-        from ..build import build_profile
-        from ..output import output_paths
+        from policy_builder.build import build_profile
+        from policy_builder.core.output import output_paths
 
         out = draft.folder / "built"
         shutil.rmtree(out, ignore_errors=True)
@@ -777,7 +777,7 @@ def create_app(
     @app.get("/saved")
     def saved() -> Any:
         draft = _need_draft()
-        from ..interview import program
+        from policy_builder.interview.session import program
 
         return render_template(
             "saved.html",
@@ -804,13 +804,13 @@ def create_app(
         return path, taken
 
     def _write_profile(draft: Draft, *, final: bool) -> Path:
-        from ..profile import save_profile
+        from policy_builder.pipeline.profile import save_profile
 
         interview = draft.interview
         path, taken = _target(draft)
         if path.resolve().parent != profiles.resolve():  # by construction; checked because answers must stay there
             raise PolicyBuilderError(f"{display_path(path)} is outside {display_path(profiles)}; nothing was saved")
-        from ..interview import program
+        from policy_builder.interview.session import program
 
         name = interview.answers.get("organisation.name") or "your organisation"
         command = program()
@@ -974,7 +974,7 @@ def _plain_error(exc: ProfileError, path: Path, name: str) -> str:
 
 
 def _program() -> str:
-    from ..interview import program
+    from policy_builder.interview.session import program
 
     return program()
 
@@ -1056,7 +1056,7 @@ def serve(
 
 
 def _waiting_drafts(profiles_dir: Path) -> int:
-    from ..profile import drafts_folder, list_drafts
+    from policy_builder.pipeline.profile import drafts_folder, list_drafts
 
     return len(list_drafts(drafts_folder(profiles_dir)))
 

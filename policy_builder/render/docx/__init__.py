@@ -13,9 +13,9 @@ The only package (with render/docx_check.py) that touches Word XML:
 
 from __future__ import annotations
 
-from .handouts import HANDOUT_CATEGORIES, handout_document, render_handout_docx
-from .layouts import policy_document, render_annex_docx, render_docx, render_guide_docx
-from .ooxml import (
+from policy_builder.render.docx.handouts import HANDOUT_CATEGORIES, handout_document, render_handout_docx
+from policy_builder.render.docx.layouts import policy_document, render_annex_docx, render_docx, render_guide_docx
+from policy_builder.render.docx.ooxml import (
     attach_manifest,
     clause_bookmark,
     clean,
@@ -24,9 +24,9 @@ from .ooxml import (
     set_properties,
     to_bytes,
 )
-from .reports import render_report_docx
-from .template import REFERENCE_DOCX, Styles, open_template
-from .writer import Writer
+from policy_builder.render.docx.reports import render_report_docx
+from policy_builder.render.docx.template import REFERENCE_DOCX, Styles, open_template
+from policy_builder.render.docx.writer import Writer
 
 __all__ = [
     "HANDOUT_CATEGORIES",

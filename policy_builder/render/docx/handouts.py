@@ -22,11 +22,11 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
 from lxml.etree import SubElement
 
-from .. import blocks as b
-from ..summary import Handout, handout_blocks
-from .ooxml import set_header_footer, set_properties, to_bytes
-from .template import open_template
-from .writer import Writer
+from policy_builder.render import blocks as b
+from policy_builder.render.docx.ooxml import set_header_footer, set_properties, to_bytes
+from policy_builder.render.docx.template import open_template
+from policy_builder.render.docx.writer import Writer
+from policy_builder.render.summary import Handout, handout_blocks
 
 HANDOUT_CATEGORIES = {"staff-summary": "Staff summary", "leaflet": "Leaflet"}
 
@@ -179,10 +179,10 @@ def estimate_pages(data: bytes) -> float:
     An estimate (no layout engine: Arial's average letter is about half the type size wide), good
     enough to tell a one-page leaflet from one that spills onto a second page on an employer's template.
     """
-    from ..docx_check import _Look
+    from policy_builder.render.docx.look import Look
 
     document = Document(io.BytesIO(data))
-    look = _Look(document)
+    look = Look(document)
     section = document.sections[0]
     text_width = (section.page_width - section.left_margin - section.right_margin) / 12700  # EMU -> points
     text_height = (section.page_height - section.top_margin - section.bottom_margin) / 12700

@@ -13,12 +13,12 @@ from typing import Any
 
 from docx.document import Document as DocxDocument
 
-from ...models import Policy
-from ..blocks import Block
-from ..markdown import annex_blocks, guide_blocks, policy_blocks
-from .ooxml import attach_manifest, set_header_footer, set_properties, to_bytes
-from .template import open_template
-from .writer import Writer
+from policy_builder.content.models import Policy
+from policy_builder.render.blocks import Block
+from policy_builder.render.docx.ooxml import attach_manifest, set_header_footer, set_properties, to_bytes
+from policy_builder.render.docx.template import open_template
+from policy_builder.render.docx.writer import Writer
+from policy_builder.render.markdown import annex_blocks, guide_blocks, policy_blocks
 
 POLICY_CATEGORY = "Policy"
 GUIDE_CATEGORY = "Practice guide"

@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -24,10 +24,14 @@ from docx.styles.style import BaseStyle
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from ..blocks import bookmark_name
+from policy_builder.render.blocks import bookmark_name
 
-if TYPE_CHECKING:
-    from .template import Styles
+
+class Styles(Protocol):
+    """Finds a style by its built-in name (template.Styles; a protocol here so this low layer needs no template)."""
+
+    def __call__(self, name: str) -> BaseStyle: ...
+
 
 # Characters XML 1.0 cannot hold (Word refuses a file that contains them), and DEL, which the
 # Markdown output leaves out too; the build names the answers that lost any (templating.unshowable_note).
@@ -365,7 +369,7 @@ def attach_manifest(document: DocxDocument, manifest: dict[str, Any]) -> None:
     """The build manifest as a custom XML part, added before saving (one zip pass, not two)."""
     from docx.opc.part import Part
 
-    from ..docx_manifest import PART, manifest_xml
+    from policy_builder.render.docx_manifest import PART, manifest_xml
 
     part = Part(PackURI("/" + PART), "application/xml", manifest_xml(manifest), document.part.package)
     document.part.relate_to(part, RT.CUSTOM_XML)

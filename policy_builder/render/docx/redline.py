@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..docx_manifest import PART as MANIFEST_PART
-from ..docx_manifest import RELS
+from policy_builder.render.docx_manifest import PART as MANIFEST_PART
+from policy_builder.render.docx_manifest import RELS
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 DOCUMENT = "word/document.xml"

@@ -7,10 +7,10 @@ import datetime as dt
 from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
 
-from ..blocks import DELETED_STYLE, parse
-from .ooxml import set_properties, to_bytes
-from .template import open_template
-from .writer import Writer
+from policy_builder.render.blocks import DELETED_STYLE, parse
+from policy_builder.render.docx.ooxml import set_properties, to_bytes
+from policy_builder.render.docx.template import open_template
+from policy_builder.render.docx.writer import Writer
 
 
 def render_report_docx(markdown: str, title: str, author: str, category: str = "Summary of changes") -> bytes:

@@ -21,9 +21,9 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.styles.style import BaseStyle, StyleFactory
 
-from ...errors import PolicyBuilderError, display_path
-from ...library import DATA_ROOT
-from .ooxml import numbering, set_compatibility_mode
+from policy_builder.content.library import DATA_ROOT
+from policy_builder.core.errors import PolicyBuilderError, display_path
+from policy_builder.render.docx.ooxml import numbering, set_compatibility_mode
 
 REFERENCE_DOCX = DATA_ROOT / "templates" / "reference.docx"
 _TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"

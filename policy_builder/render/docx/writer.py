@@ -22,9 +22,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.etree import SubElement
 
-from .. import blocks as b
-from ..typography import smarten, smarten_pieces
-from .ooxml import (
+from policy_builder.render import blocks as b
+from policy_builder.render.docx.ooxml import (
     ListNumbering,
     add_bookmark,
     clean,
@@ -34,7 +33,8 @@ from .ooxml import (
     update_fields_on_open,
     use_numbering,
 )
-from .template import Styles
+from policy_builder.render.docx.template import Styles
+from policy_builder.render.typography import smarten, smarten_pieces
 
 _W_R, _W_RPR, _W_RSTYLE, _W_T, _W_VAL, _W_PPR, _W_PSTYLE, _W_BR = (
     qn(tag) for tag in ("w:r", "w:rPr", "w:rStyle", "w:t", "w:val", "w:pPr", "w:pStyle", "w:br")

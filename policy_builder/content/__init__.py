@@ -1,0 +1,1 @@
+"""The content people maintain, loaded and checked: questionnaire, clause library, local clauses, version history."""

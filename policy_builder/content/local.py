@@ -1,0 +1,264 @@
+"""An employer's own wording, kept in its profile under `local:`.
+
+Two kinds of entry: extra clauses for a section, and replacement wording for a
+library clause (with a reason and the library version it was written
+against). Local wording is the employer's Markdown: it is never run as a
+template. When the library clause a replacement is based on moves to a newer
+version, the build keeps the local wording and warns, showing the upstream
+change, like a merge conflict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policy_builder.content.models import LocalNote, RenderedClause
+from policy_builder.content.versions import text_of_version
+from policy_builder.core import yamlio
+from policy_builder.core.errors import ProfileError
+
+if TYPE_CHECKING:
+    from policy_builder.content.library import Library
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A local clause id goes into bookmarks, an HTML comment in the Markdown, the manifest and the gap report:
+# letters, digits, dots, hyphens and underscores only, so it can break out of none of them.
+_SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,79}")
+# Raw HTML in local wording (<script>, <img onerror=...>, <!-- -->) is shown as text, not passed to a
+# Markdown viewer; only an autolink to a web or mail address keeps its angle brackets.
+_RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^\s<>]*>)")
+_REPLACE_FIELDS = {"replace", "based_on_version", "reason", "title", "text"}
+_ADD_FIELDS = {"add_to", "after", "id", "title", "text", "reason"}
+
+
+@dataclass(frozen=True)
+class LocalEntry:
+    kind: str  # "replace" or "add"
+    target: str  # the replaced clause id, or the section id added to
+    title: str | None
+    text: str
+    reason: str | None
+    based_on_version: int | None
+    after: str | None
+    local_id: str
+    path: Path
+    line: int | None
+    id_line: int | None = None  # the line of its `id:`, or of the entry when the id is made for it
+
+
+def parse_local(doc: yamlio.Document) -> list[LocalEntry]:
+    data = doc.data.get("local") if isinstance(doc.data, dict) else None
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise ProfileError(
+            doc.path, doc.line("local"), "local: expected a list of entries, each starting '- replace:' or '- add_to:'"
+        )
+    entries = []
+    for index, raw in enumerate(data):
+        line = doc.line("local", index)
+        entries.append(_parse_entry(raw, doc.path, line, index, doc))
+    return entries
+
+
+def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio.Document) -> LocalEntry:
+    if not isinstance(raw, dict) or not ("replace" in raw or "add_to" in raw):
+        raise ProfileError(path, line, "local: each entry needs 'replace: <clause id>' or 'add_to: <section id>'")
+    kind = "replace" if "replace" in raw else "add"
+    allowed = _REPLACE_FIELDS if kind == "replace" else _ADD_FIELDS
+    unknown = sorted(str(k) for k in raw if k not in allowed)
+    if unknown:
+        raise ProfileError(
+            path, line, f"local: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+    for key in ("text",) + (("reason", "based_on_version") if kind == "replace" else ("title",)):
+        if raw.get(key) in (None, ""):
+            raise ProfileError(
+                path, line, f"local: '{key}' is required for a '{'replace' if kind == 'replace' else 'add_to'}' entry"
+            )
+    for key in ("replace", "add_to", "after", "id", "title", "text", "reason"):
+        if key in raw and raw[key] is not None and not isinstance(raw[key], str):
+            raise ProfileError(path, doc.line("local", index, key), f"local: {key} must be text")
+        half = _SURROGATE.search(raw[key]) if isinstance(raw.get(key), str) else None
+        if half:
+            # Only a "\ud800" escape makes one; no file can hold it, so the build would fail half-written.
+            raise ProfileError(
+                path,
+                doc.line("local", index, key),
+                f"local: {key}: U+{ord(half.group()):04X} is half of a character pair, not text; delete it",
+            )
+    version = raw.get("based_on_version")
+    if kind == "replace" and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+        raise ProfileError(
+            path,
+            doc.line("local", index, "based_on_version"),
+            "local: based_on_version must be the library clause's version number, such as 1",
+        )
+    target = str(raw["replace"] if kind == "replace" else raw["add_to"])
+    local_id = str(raw.get("id") or (f"local.{target}" if kind == "replace" else f"local.{target}.{index + 1}"))
+    # An id made from the target is safe once the target is found to be a library id (apply_local checks).
+    if raw.get("id") and not _SAFE_ID.fullmatch(local_id):
+        raise ProfileError(
+            path,
+            doc.line("local", index, "id"),
+            f"local: id {local_id[:80]!r} is not allowed; use letters, digits, '.', '-' and '_' only, "
+            "starting with a letter (at most 80), such as local.welsh-replies",
+        )
+    return LocalEntry(
+        kind=kind,
+        target=target,
+        title=raw.get("title"),
+        text=without_raw_html(str(raw["text"]).strip()),
+        reason=raw.get("reason"),
+        based_on_version=version if kind == "replace" else None,
+        after=raw.get("after"),
+        local_id=local_id,
+        path=path,
+        line=line,
+        id_line=doc.line("local", index, "id") if raw.get("id") else line,
+    )
+
+
+def without_raw_html(text: str) -> str:
+    """Local wording with raw HTML shown as text: '<' becomes '&lt;', which every Markdown reader prints as '<'."""
+    return _RAW_HTML.sub("&lt;", text)
+
+
+def apply_local(
+    library: Library,
+    entries: list[LocalEntry],
+    drafts: dict[str, list[RenderedClause]],
+    sections_in_use: set[str],
+) -> list[LocalNote]:
+    """Put the employer's wording into the drafted sections; return what the build must say."""
+    from policy_builder.content.questionnaire import suggest
+
+    notes: list[LocalNote] = []
+    clause_ids = [c.id for c in library.clauses]
+    section_ids = [s.id for s in library.sections]
+    _check_ids(entries, set(clause_ids) | set(section_ids))
+    for entry in entries:
+        if entry.kind == "replace":
+            if entry.target not in clause_ids:
+                raise ProfileError(
+                    entry.path,
+                    entry.line,
+                    f"local: replace names unknown clause '{entry.target}'{suggest(entry.target, clause_ids)}; "
+                    "see 'policy-builder coverage' for clause ids",
+                )
+            clause = library.clause(entry.target)
+            drafted = next(
+                ((sid, i) for sid, items in drafts.items() for i, c in enumerate(items) if c.id == entry.target), None
+            )
+            if drafted is None:
+                notes.append(
+                    LocalNote(
+                        entry.local_id,
+                        clause.id,
+                        f"your local wording for {clause.id} is not used: that clause does not apply to these answers",
+                    )
+                )
+                continue
+            section_id, index = drafted
+            original = drafts[section_id][index]
+            drafts[section_id][index] = replace(
+                original,
+                title=entry.title or original.title,
+                text=entry.text,
+                local="replaced",
+                local_reason=entry.reason,
+            )
+            assert entry.based_on_version is not None
+            if clause.version != entry.based_on_version:
+                notes.append(_version_conflict(library, entry, clause.id, clause.version, clause.title, clause.text))
+        else:
+            if entry.target not in section_ids:
+                raise ProfileError(
+                    entry.path,
+                    entry.line,
+                    f"local: add_to names unknown section '{entry.target}'{suggest(entry.target, section_ids)}; "
+                    f"sections: {', '.join(section_ids)}",
+                )
+            items = drafts[entry.target]
+            position = len(items)
+            if entry.after:
+                found = [i for i, c in enumerate(items) if c.id == entry.after]
+                if found:
+                    position = found[0] + 1
+                else:
+                    notes.append(
+                        LocalNote(
+                            entry.local_id,
+                            entry.after,
+                            f"your local clause '{entry.title}' was to follow {entry.after}, which is not in this "
+                            "policy; it is placed at the end of its section",
+                        )
+                    )
+            items.insert(
+                position,
+                RenderedClause(
+                    number="",
+                    id=entry.local_id,
+                    title=str(entry.title),
+                    text=entry.text,
+                    level="note",
+                    sources=(),
+                    version=1,
+                    local="added",
+                    local_reason=entry.reason,
+                ),
+            )
+    return notes
+
+
+def _check_ids(entries: list[LocalEntry], library_ids: set[str]) -> None:
+    """Each local clause's id is its own: not a library clause's or section's, nor another local entry's.
+
+    Two clauses with one id would share a bookmark in the Word file and an entry in the manifest, and
+    `changes` would compare the wrong clauses.
+    """
+    seen: dict[str, LocalEntry] = {}
+    for entry in entries:
+        if entry.kind == "add" and entry.local_id in library_ids:
+            raise ProfileError(
+                entry.path,
+                entry.id_line,
+                f"local: id '{entry.local_id}' is the id of a library clause or section; give your clause its "
+                f"own id, such as local.{entry.local_id}",
+            )
+        first = seen.get(entry.local_id)
+        if first is not None:
+            raise ProfileError(
+                entry.path,
+                entry.id_line,
+                f"local: id '{entry.local_id}' is used by another local entry (line {first.id_line}); "
+                "give each its own id",
+            )
+        seen[entry.local_id] = entry
+
+
+def _version_conflict(
+    library: Library, entry: LocalEntry, clause_id: str, current: int, title: str, text: str
+) -> LocalNote:
+    from policy_builder.core.worddiff import word_diff_markdown
+
+    based_on = library.history and text_of_version(library.history, clause_id, entry.based_on_version or 0)
+    if not based_on:
+        return LocalNote(
+            entry.local_id,
+            clause_id,
+            f"your local wording for {clause_id} says it is based on version {entry.based_on_version}, but the "
+            f"library has no such version (it is now version {current}); check the wording and set "
+            f"based_on_version: {current}",
+        )
+    return LocalNote(
+        entry.local_id,
+        clause_id,
+        f"your local wording for {clause_id} is based on version {entry.based_on_version}; the library's clause is "
+        f"now version {current}. Your wording is kept: review the upstream change below, update your wording if "
+        f"needed, then set based_on_version: {current}",
+        upstream_change=word_diff_markdown(str(based_on["text"]), text),
+    )

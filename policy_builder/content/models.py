@@ -1,0 +1,370 @@
+"""Typed models passed between the pipeline stages. Frozen where they can be."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SEVERITIES = ("high", "medium", "low")
+LEVELS = ("must", "should", "may", "note")
+QUESTION_TYPES = ("text", "choice", "multi", "boolean", "date", "integer")
+# What a clause's rule says about an action (clauses/actions.yaml). The first three
+# require or allow it, the last two forbid it: one policy must never hold both kinds.
+MODALITIES = ("must", "must_not", "should", "should_not", "may")
+ALLOWING = frozenset({"must", "should", "may"})
+FORBIDDING = frozenset({"must_not", "should_not"})
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    section: str
+    type: str
+    prompt: str
+    help: str
+    sources: tuple[str, ...] = ()
+    required: bool = False
+    default: Any = None
+    default_from: str | None = None
+    # Another question's answer -> this question's default, e.g. a council's surveillance powers;
+    # any other answer keeps `default`.
+    default_by: tuple[str, tuple[tuple[str, Any], ...]] | None = None
+    choices: tuple[Choice, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    when: str | None = None
+    line: int | None = None
+    since: str = "1.0"
+
+    @property
+    def choice_values(self) -> list[str]:
+        return [c.value for c in self.choices]
+
+    def label_of(self, value: str) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label
+        return str(value)
+
+
+@dataclass(frozen=True)
+class QuestionSection:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    path: Path
+    sections: tuple[QuestionSection, ...]
+    questions: dict[str, Question]
+    version: str = "1.0"
+    renamed: dict[str, str] = field(default_factory=dict)  # old question id -> new id
+    removed: dict[str, str] = field(default_factory=dict)  # old question id -> reason
+
+    def in_section(self, section_id: str) -> list[Question]:
+        return [q for q in self.questions.values() if q.section == section_id]
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    id: str
+    title: str
+    body: str
+    edition: str
+    kind: str
+    nations: tuple[str, ...] = ()  # empty: applies in every UK nation
+    employer_types: tuple[str, ...] = ()  # empty: applies to every kind of employer
+
+    def applies_in(self, nation: str, employer_type: str | None = None) -> bool:
+        if employer_type and self.employer_types and employer_type not in self.employer_types:
+            return False
+        return not self.nations or nation in self.nations
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    id: str
+    document: str
+    summary: str
+    # A guidance passage that speaks of one nation's law (the Waltham Forest protocol's RIPA court
+    # approval, the Equality Act 2010): left out of other nations' Sources appendix.
+    nations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Action:
+    """One entry of clauses/actions.yaml: a thing a rule can require, allow or forbid."""
+
+    id: str
+    description: str
+    section: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A clause's rule: `modality` (must, must_not, ...) applied to `action`, when `when` holds."""
+
+    action: str
+    modality: str
+    when: str | None = None
+    line: int | None = None
+    # A cross-reference: this rule restates, as a reminder, the rule of the clause with this id,
+    # which must be in the same policy and rule the same way (lint checks; see rules.duplicates).
+    see: str | None = None
+
+    @property
+    def allows(self) -> bool:
+        return self.modality in ALLOWING
+
+    @property
+    def forbids(self) -> bool:
+        return self.modality in FORBIDDING
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    title: str
+    text: str
+    level: str
+    sources: tuple[str, ...]
+    version: int
+    updated: dt.date | None
+    section: str
+    path: Path
+    line: int | None
+    when: str | None = None
+    group: str | None = None
+    rules: tuple[Rule, ...] = ()
+    # "policy" (a rule staff follow) or "guide" (the why and the how, printed in the practice guide).
+    document: str = "policy"
+    guide: str | None = None  # a policy clause's pointer to the guide clause that explains it
+
+
+@dataclass(frozen=True)
+class LibrarySection:
+    id: str
+    title: str
+    path: Path
+    clauses: tuple[Clause, ...]
+    intro: str | None = None
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class GapRule:
+    id: str
+    when: str
+    severity: str
+    message: str
+    recommendation: str
+    questions: tuple[str, ...]
+    sources: tuple[str, ...]
+    path: Path
+    line: int | None
+
+
+GAP_CAUSES = ("answer", "unanswered")
+
+
+@dataclass(frozen=True)
+class GapWarning:
+    id: str
+    severity: str
+    message: str
+    recommendation: str
+    questions: tuple[str, ...]
+    sources: tuple[str, ...]
+    # "answer": the answers given raise it; "unanswered": it stands only because
+    # the questions in `unanswered` are not answered yet (a point still to decide).
+    cause: str = "answer"
+    unanswered: tuple[str, ...] = ()
+    prompts: tuple[str, ...] = ()  # the questions in `unanswered`, as the questionnaire asks them
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "severity": self.severity,
+            "cause": self.cause,
+            "unanswered": list(self.unanswered),
+            "unanswered_prompts": list(self.prompts),
+            "message": self.message,
+            "recommendation": self.recommendation,
+            "questions": list(self.questions),
+            "sources": list(self.sources),
+        }
+
+
+@dataclass
+class Answers:
+    """A profile's answers resolved against the questionnaire."""
+
+    path: Path | None
+    values: dict[str, Any]
+    defaults_used: list[str] = field(default_factory=list)
+    not_applicable: list[str] = field(default_factory=list)  # answered, but their `when` is false
+    build_date: dt.date = field(default_factory=dt.date.today)
+    notes: list[str] = field(default_factory=list)  # migrations, new questions: said by the build
+    new_questions: list[str] = field(default_factory=list)  # added since the profile's questionnaire version
+    local_entries: list[Any] = field(default_factory=list)  # the profile's `local:` wording (local.LocalEntry)
+    # Questions of fact that apply but have no answer and no default: the value is None ("not answered yet").
+    unanswered: list[str] = field(default_factory=list)
+    profile_sha256: str | None = None
+
+    def __getitem__(self, question_id: str) -> Any:
+        return self.values[question_id]
+
+    @property
+    def slug(self) -> str:
+        from policy_builder.core.output import slugify
+
+        return slugify(self.values["organisation.short_name"] or self.values["organisation.name"])
+
+
+@dataclass(frozen=True)
+class RenderedClause:
+    number: str
+    id: str
+    title: str
+    text: str  # Markdown, answers already escaped
+    level: str
+    sources: tuple[str, ...]
+    version: int = 1
+    local: str | None = None  # "added" or "replaced": the employer's own wording
+    local_reason: str | None = None
+    # A policy clause's pointer: the number ("G4.1") of the guide clause that explains it, when that
+    # clause is in this employer's practice guide.
+    guide_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class GuideRef:
+    """A guide paragraph a policy section points to: its number ("G5.1") and title."""
+
+    number: str
+    title: str
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    number: int
+    id: str
+    title: str
+    intro: str | None
+    clauses: tuple[RenderedClause, ...]
+    # The guide paragraphs this section's clauses point to, each once, in guide order: the one
+    # "Practice guide: ..." line under the section heading.
+    guide_refs: tuple[GuideRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class GuideSection:
+    """A section of the practice guide: the policy section's number, or for a library section
+    with guide clauses only, the number of the policy section before it and a letter ("3A")."""
+
+    number: str
+    id: str
+    title: str
+    clauses: tuple[RenderedClause, ...]  # numbered "G<number>.<n>"
+
+
+@dataclass(frozen=True)
+class CitedDocument:
+    document: SourceDocument
+    items: tuple[SourceItem, ...]
+
+
+@dataclass(frozen=True)
+class LocalNote:
+    """Something the build must say about the employer's local wording."""
+
+    local_id: str
+    clause_id: str | None
+    message: str
+    upstream_change: str | None = None  # Markdown word diff of the library clause since the local wording was written
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: str
+    date: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    id: str
+    prompt: str
+
+
+@dataclass(frozen=True)
+class DraftStatus:
+    """Why a policy is still a draft: nobody has approved it, or questions that change its text are open."""
+
+    unapproved: bool = False
+    open_questions: tuple[OpenQuestion, ...] = ()
+
+    @property
+    def is_draft(self) -> bool:
+        return self.unapproved or bool(self.open_questions)
+
+    def reasons(self) -> list[str]:
+        """Each reason as a plain-English phrase, for the cover, the build and the manifest."""
+        reasons = []
+        if self.open_questions:
+            count = len(self.open_questions)
+            listed = ", ".join(f"{q.id} ({q.prompt})" for q in self.open_questions)
+            reasons.append(f"{count} question{'s' if count != 1 else ''} still to decide: {listed}")
+        if self.unapproved:
+            reasons.append("not yet approved (no approver recorded in document.approved_by)")
+        return reasons
+
+    def line(self) -> str:
+        """One line for the terminal: 'DRAFT: 2 questions still to decide: ...; not yet approved (...)'."""
+        return "DRAFT: " + "; ".join(self.reasons()) if self.is_draft else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "draft": self.is_draft,
+            "unapproved": self.unapproved,
+            "open_questions": [{"id": q.id, "prompt": q.prompt} for q in self.open_questions],
+        }
+
+
+@dataclass(frozen=True)
+class Policy:
+    title: str
+    organisation: str
+    short_name: str
+    slug: str
+    marking: str | None
+    document_control: tuple[tuple[str, str], ...]
+    sections: tuple[RenderedSection, ...]
+    sources: tuple[CitedDocument, ...]  # what the policy's own clauses rest on: its short list of documents
+    answers: Answers
+    local_notes: tuple[LocalNote, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()  # earlier issues, oldest first, then this one
+    changes_since: str | None = None  # Markdown summary of changes since the previous issue
+    draft: DraftStatus = field(default_factory=DraftStatus)
+    guide: tuple[GuideSection, ...] = ()  # the practice guide built from the same answers
+    # What the policy and the guide rest on, for the sources annex (items filtered as `sources` is).
+    annex_sources: tuple[CitedDocument, ...] = ()
+
+    @property
+    def clauses(self) -> list[RenderedClause]:
+        """The policy's clauses (never the guide's)."""
+        return [c for s in self.sections for c in s.clauses]
+
+    @property
+    def guide_clauses(self) -> list[RenderedClause]:
+        return [c for s in self.guide for c in s.clauses]

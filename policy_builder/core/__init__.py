@@ -1,0 +1,1 @@
+"""Foundations every other package uses: the error hierarchy, safe YAML, atomic output, signed caches, Jinja."""

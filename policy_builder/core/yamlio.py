@@ -1,0 +1,265 @@
+"""Safe YAML loading that keeps line numbers for messages.
+
+PyYAML's safe loader forgets where values came from and lets a repeated key
+silently win. We compose the node tree ourselves so every mapping key keeps its
+line, and a duplicate key is an error a person sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from policy_builder.core.errors import SourceError
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # profiles and clause files are a few KB
+MAX_DEPTH = 40
+
+
+@dataclass
+class Document:
+    """Plain Python data plus the line of every key path, for messages."""
+
+    path: Path
+    data: Any
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    block_scalars: set[tuple[Any, ...]] = field(default_factory=set)  # `|` or `>` text: starts on the next line
+    # The text as written of each unquoted value YAML 1.1 turned into a number or date (1.10 -> 1.1,
+    # 010 -> 8, 1:20 -> 80, 0x1F -> 31): a free-text answer must keep what the user typed.
+    plain_text: dict[tuple[Any, ...], str] = field(default_factory=dict)
+
+    def as_typed(self, value: Any, *keys: Any) -> Any:
+        """``value``, or the text as written when YAML read an unquoted number or date there."""
+        if isinstance(value, bool) or value is None:
+            return value
+        return self.plain_text.get(tuple(keys), value)
+
+    def text_start(self, *keys: Any) -> int | None:
+        """The line a text value's first line is on (the line after the key for `|` and `>` text)."""
+        line = self.line(*keys)
+        return line + 1 if line is not None and tuple(keys) in self.block_scalars else line
+
+    def line(self, *keys: Any) -> int | None:
+        """The line of the deepest known prefix of ``keys``."""
+        for end in range(len(keys), -1, -1):
+            line = self.lines.get(tuple(keys[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+def read_text(path: Path, error: type[SourceError] = SourceError) -> str:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise error(path, None, "file not found") from None
+    except OSError as exc:
+        raise error(path, None, f"cannot read the file ({exc.strerror})") from None
+    if path.is_dir():
+        raise error(path, None, "is a folder, not a YAML file")
+    if size > MAX_FILE_BYTES:
+        raise error(path, None, f"file is {size // 1024} KB; the most allowed is {MAX_FILE_BYTES // 1024} KB")
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise error(path, None, "is UTF-16 text; save it as UTF-8")
+    if b"\x00" in raw:
+        raise error(path, None, "is a binary file, not YAML text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(path, line, "is not UTF-8 text; save it as UTF-8") from None
+
+
+# libyaml's composer recurses in C with no depth check (thousands of levels crash the process),
+# so it only reads trusted library files whose nesting libyaml's parser, which does not recurse,
+# has measured first; profiles always take the pure-Python path.
+_CLoader = getattr(yaml, "CSafeLoader", None)
+_STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _shallow(text: str) -> bool:
+    """True when the text parses and no collection is nested more than MAX_DEPTH deep."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_CLoader):
+            if isinstance(event, _STARTS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return False
+            elif isinstance(event, _ENDS):
+                depth -= 1
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+def load(path: str | Path, error: type[SourceError] = SourceError, *, trusted: bool = False) -> Document:
+    """Load one YAML file safely, keeping key lines; errors name path and line.
+
+    ``trusted`` (the clause library) composes with libyaml when it is available,
+    about ten times faster; any problem is re-read the pure-Python way so the
+    message is the same.
+    """
+    path = Path(path)
+    return loads(read_text(path, error), path, error, trusted=trusted)
+
+
+def loads(
+    text: str, path: Path, error: type[SourceError] = SourceError, *, trusted: bool = False, first_line: int = 1
+) -> Document:
+    """Like load, for text already read from ``path`` (front matter, say), starting on ``first_line`` of it."""
+    text = "\n" * (first_line - 1) + text  # so every line number is the file's
+    if trusted and _CLoader is not None and _shallow(text):
+        fast = None
+        try:
+            fast = _CLoader(text)
+            node = fast.get_single_node()
+        except (yaml.YAMLError, RecursionError):
+            node = None
+        else:
+            doc = Document(path=path, data=None)
+            if node is not None:
+                doc.data = _construct(node, (), doc, error, 0, set())
+            return doc
+        finally:
+            if fast is not None:
+                fast.dispose()
+    loader = None
+    try:
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        line, problem = _explain(exc, text)
+        raise error(path, line, f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        # A control character typed or pasted into the file; PyYAML's own message spans lines.
+        line = text.count("\n", 0, exc.position) + 1
+        raise error(path, line, f"character U+{exc.character:04X} is not allowed in YAML; delete it") from None
+    except yaml.YAMLError as exc:
+        raise error(path, None, "YAML syntax error: " + " ".join(str(exc).split())) from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively; thousands of levels exhaust the stack.
+        line = loader.line + 1 if loader else None
+        raise error(path, line, f"nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    doc = Document(path=path, data=None)
+    if node is None:
+        return doc
+    doc.data = _construct(node, (), doc, error, 0, set())
+    return doc
+
+
+def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
+    """PyYAML's parser wording -> (line, what a person should do)."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = exc.problem or exc.context or "invalid YAML"
+    context = exc.context or ""
+    context_line = exc.context_mark.line + 1 if exc.context_mark else line
+    if "\t" in problem or (mark and "\t" in _line_of(text, mark.line)):
+        return line, "a tab character is not allowed for indenting YAML; use spaces"
+    if context == "expected a single document in the stream":
+        return line, "the file must hold one YAML document; remove the second '---'"
+    if context.startswith("while parsing a flow sequence"):
+        return line, f"the list opened with '[' on line {context_line} is not closed with ']'"
+    if context.startswith("while parsing a flow mapping"):
+        return line, f"the mapping opened with '{{' on line {context_line} is not closed with '}}'"
+    if context.startswith("while scanning a quoted scalar"):
+        return line, f"the quotation mark opened on line {context_line} is not closed"
+    return line, " ".join(problem.split())
+
+
+def _line_of(text: str, index: int) -> str:
+    lines = text.splitlines()
+    return lines[index] if 0 <= index < len(lines) else ""
+
+
+_scalar_loader = yaml.SafeLoader("")
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+# The plain scalars; !!binary (bytes), !!set, !!omap and the rest would hand the tool values no answer can be.
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_CONVERTED_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+
+
+def _construct(
+    node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: type[SourceError], depth: int, seen: set[int]
+) -> Any:
+    line = node.start_mark.line + 1
+    doc.lines.setdefault(keys, line)
+    if depth > MAX_DEPTH:
+        raise error(doc.path, line, f"nested more than {MAX_DEPTH} levels deep")
+    # An alias is the same node met twice; nine nested aliases of nine items make a billion values.
+    if id(node) in seen:
+        # The node's own line is the anchor's; the alias is under the nearest key.
+        named = [i for i, k in enumerate(keys, 1) if not isinstance(k, int)]
+        where = doc.lines.get(keys[: named[-1]]) if named else line
+        raise error(doc.path, where, "YAML aliases (*name) are not allowed; write the value out in full")
+    seen.add(id(node))
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        raise error(doc.path, line, f"the tag {node.tag} is not allowed (only plain YAML values are)")
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise error(doc.path, key_node.start_mark.line + 1, "YAML merge keys (<<) are not allowed")
+            key = _construct(key_node, keys, doc, error, depth + 1, seen)
+            if isinstance(key, (list, dict)):
+                raise error(doc.path, key_node.start_mark.line + 1, "a key must be plain text")
+            if key in result:
+                first = doc.lines.get((*keys, key))
+                raise error(
+                    doc.path,
+                    key_node.start_mark.line + 1,
+                    f"'{_dotted(keys, key)}' appears twice (first on line {first}); keep one",
+                )
+            doc.lines[(*keys, key)] = key_node.start_mark.line + 1
+            result[key] = _construct(value_node, (*keys, key), doc, error, depth + 1, seen)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            doc.lines[(*keys, index)] = item.start_mark.line + 1
+            items.append(_construct(item, (*keys, index), doc, error, depth + 1, seen))
+        return items
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        doc.block_scalars.add(keys)
+    if node.tag not in _SCALAR_TAGS and not node.tag.startswith("tag:yaml.org,2002:python"):
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise error(doc.path, line, f"the tag {tag} is not allowed (only plain YAML values are)")
+    if node.tag in _CONVERTED_TAGS and node.style is None and keys:
+        doc.plain_text[keys] = node.value
+    try:
+        value = _scalar_loader.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:
+        problem = exc.problem or "value cannot be read"
+        if node.tag.startswith("tag:yaml.org,2002:python") or "could not determine a constructor" in problem:
+            problem = f"the tag {node.tag} is not allowed (only plain YAML values are)"
+        raise error(doc.path, line, problem) from None
+    except ValueError as exc:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            where = "".join(f"{k}." for k in keys if not isinstance(k, int))[:-1]
+            prefix = f"{where}: " if where else ""
+            raise error(
+                doc.path, line, f"{prefix}{node.value} is not a real date ({exc}); write a date as YYYY-MM-DD"
+            ) from None
+        raise error(doc.path, line, f"value cannot be read: {exc}") from None
+    finally:
+        # The constructor caches every node it builds; this loader lives as long as the process, so forget them.
+        _scalar_loader.constructed_objects.clear()
+        _scalar_loader.recursive_objects.clear()
+    return value
+
+
+def _dotted(keys: tuple[Any, ...], key: Any) -> str:
+    return ".".join(str(k) for k in (*keys, key) if not isinstance(k, int))
+
+
+def dump(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,1 @@
+"""The questionnaire as an interview: answers so far, previews of each choice, and the terminal wizard."""
