@@ -200,8 +200,8 @@ def test_the_set_has_every_class() -> None:
 def test_answers_apply_to_the_stance(path: Path) -> None:
     """Each answer is one the questionnaire asks of that employer: the engine's own resolution casts
     it and reports it as not applicable when its question's `when` is false for the other answers."""
-    from policy_builder.library import load_library
-    from policy_builder.questionnaire import resolve_answers
+    from policy_builder.content.library import load_library
+    from policy_builder.content.questionnaire import resolve_answers
 
     library = load_library()
     data = load(path)
