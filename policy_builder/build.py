@@ -247,14 +247,9 @@ def reference_template(answers: Answers, override: str | Path | None = None) -> 
     base = answers.path.parent if answers.path else Path.cwd()
     path = base / Path(given).expanduser()
     if not _is_file(path):
-        line = None
-        if answers.path:
-            from policy_builder.core import yamlio
-
-            line = yamlio.load(answers.path, ProfileError).line("document", "reference_docx")
         raise ProfileError(
             answers.path,
-            line,
+            answers.lines.get("document.reference_docx"),
             f"document.reference_docx: '{given}' not found (looked for {display_path(path)}); "
             "give the path of a Word .docx or .dotx file, relative to the profile",
         )

@@ -220,6 +220,7 @@ class Answers:
     # Questions of fact that apply but have no answer and no default: the value is None ("not answered yet").
     unanswered: list[str] = field(default_factory=list)
     profile_sha256: str | None = None
+    lines: dict[str, int | None] = field(default_factory=dict)  # question id -> its line in the profile, for messages
 
     def __getitem__(self, question_id: str) -> Any:
         return self.values[question_id]

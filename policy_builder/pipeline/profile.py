@@ -140,6 +140,7 @@ def load_profile(
     _check_reference_path(doc, answers.values.get("document.reference_docx"))
     answers.notes.extend(raw.notes)
     answers.local_entries = raw.local
+    answers.lines = {qid: doc.line(*qid.split(".")) for qid in raw.given}
     answers.profile_sha256 = hashlib.sha256(doc.path.read_bytes()).hexdigest()
     # New since the profile was written, and asked of this stance: a follow-up whose `when` is false
     # (the AI questions where AI is not allowed) is not news to the employer.
