@@ -18,7 +18,8 @@ from policy_builder.interview.session import (
     typed_form,
 )
 from policy_builder.pipeline.assemble import build_policy
-from policy_builder.pipeline.profile import dump_profile, load_profile, read_draft, save_profile
+from policy_builder.pipeline.profile import load_profile
+from policy_builder.pipeline.profile_edit import dump_profile, read_draft, save_profile
 
 # The options' labels, read by managers in place of the values a profile stores.
 WHATSAPP = "No, not at all; Yes, but only to keep in touch; Yes, for any work conversation, including assessments, plans and concerns"

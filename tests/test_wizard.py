@@ -15,7 +15,8 @@ from conftest import PROFILES, ROOT, base_profile, default_ctrl_c, with_answers
 
 from policy_builder.cli import main
 from policy_builder.interview.session import program
-from policy_builder.pipeline.profile import load_profile, read_draft
+from policy_builder.pipeline.profile import load_profile
+from policy_builder.pipeline.profile_edit import read_draft
 
 EXAMPLE = PROFILES / "example-council.yaml"
 ANSI = re.compile(r"\x1b\[")

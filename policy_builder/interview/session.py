@@ -245,7 +245,7 @@ def _written_for(path: str | Path, version: str, questionnaire: Any) -> str | No
     new policy's resumed draft showed "(new question)").
     """
     from policy_builder.core.errors import ProfileError
-    from policy_builder.pipeline.profile import draft_info, read_draft
+    from policy_builder.pipeline.profile_edit import draft_info, read_draft
 
     info = draft_info(path)
     if info is None:
@@ -599,7 +599,7 @@ class Interview:
     @classmethod
     def from_profile(cls, library: Library, path: str | Path, *, build_date: dt.date | None = None) -> Interview:
         """Resume or edit a profile: unfinished ones, and ones written for an older questionnaire, load too."""
-        from policy_builder.pipeline.profile import read_draft
+        from policy_builder.pipeline.profile_edit import read_draft
 
         questionnaire = library.questionnaire
         draft = read_draft(path, questionnaire)

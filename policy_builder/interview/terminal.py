@@ -43,7 +43,7 @@ from policy_builder.interview.session import (
     when_saved,
     write_gap_report_docx,
 )
-from policy_builder.pipeline.profile import (
+from policy_builder.pipeline.profile_edit import (
     DraftFile,
     draft_info,
     drafts_folder,
@@ -693,7 +693,7 @@ class Wizard:
     # --- saving and building -------------------------------------------------------------------------
     def save(self) -> None:
         """Save the finished profile; the draft it came from is no longer needed."""
-        from policy_builder.pipeline.profile import save_profile
+        from policy_builder.pipeline.profile_edit import save_profile
 
         interview = self.interview
         self.saving = True

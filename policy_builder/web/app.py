@@ -263,7 +263,7 @@ def create_app(
     def _keep_draft(draft: Draft) -> None:
         """Save the answers so far to this draft's file in profiles/drafts (never over a finished profile)."""
         from policy_builder.core.output import slugify
-        from policy_builder.pipeline.profile import drafts_folder, new_draft_path, save_draft
+        from policy_builder.pipeline.profile_edit import drafts_folder, new_draft_path, save_draft
 
         interview = draft.interview
         based_on = None
@@ -290,7 +290,7 @@ def create_app(
             draft.file = None
 
     def _draft_files() -> list[Any]:
-        from policy_builder.pipeline.profile import drafts_folder, list_drafts
+        from policy_builder.pipeline.profile_edit import drafts_folder, list_drafts
 
         return list_drafts(drafts_folder(profiles))
 
@@ -303,7 +303,7 @@ def create_app(
         return _start_page()
 
     def _start_page(errors: list[tuple[str, str]] | None = None, status: int = 200) -> Any:
-        from policy_builder.pipeline.profile import organisation_name
+        from policy_builder.pipeline.profile_edit import organisation_name
 
         draft = _draft()
         return (
@@ -804,7 +804,7 @@ def create_app(
         return path, taken
 
     def _write_profile(draft: Draft, *, final: bool) -> Path:
-        from policy_builder.pipeline.profile import save_profile
+        from policy_builder.pipeline.profile_edit import save_profile
 
         interview = draft.interview
         path, taken = _target(draft)
@@ -1056,7 +1056,7 @@ def serve(
 
 
 def _waiting_drafts(profiles_dir: Path) -> int:
-    from policy_builder.pipeline.profile import drafts_folder, list_drafts
+    from policy_builder.pipeline.profile_edit import drafts_folder, list_drafts
 
     return len(list_drafts(drafts_folder(profiles_dir)))
 
