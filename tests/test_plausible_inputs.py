@@ -252,3 +252,21 @@ def test_a_very_long_reference_docx_option_is_one_line_not_a_traceback(tmp_path)
     assert result.exit_code == 2
     assert "--reference-docx:" in result.output and "not found" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_date_is_only_yyyy_mm_dd_and_a_quoted_true_is_told_to_drop_the_quotes(library, tmp_path):
+    """A week date or a date with a time is not silently turned into a day; 'true' in quotes is text."""
+    lines = EXAMPLE.splitlines()
+    date_line = next(row for row in lines if row.strip().startswith("effective_date:"))
+    indent = date_line[: len(date_line) - len(date_line.lstrip())]
+    number = lines.index(date_line) + 1
+    for odd in ("2026-W49", "'20261201'", "'2026-12-01T10:00:00+14:00'"):
+        path = _profile_with(tmp_path, date_line, f"{indent}effective_date: {odd}")
+        message = one_error(run("build", path, "--out", tmp_path / "out", library=library))
+        assert f"p.yaml:{number}: document.effective_date:" in message, message
+    flag = next(row for row in lines if row.strip().startswith("fostering_adoption:"))
+    indent = flag[: len(flag) - len(flag.lstrip())]
+    path = _profile_with(tmp_path, flag, f"{indent}fostering_adoption: 'true'")
+    message = one_error(run("build", path, "--out", tmp_path / "out", library=library))
+    assert "write true or false without quotes" in message, message
+    assert not (tmp_path / "out").exists()

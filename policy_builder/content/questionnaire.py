@@ -279,6 +279,8 @@ def cast_answer(question: Question, value: Any) -> Any:
         return seen
     if qtype == "boolean":
         if not isinstance(value, bool):
+            if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "y", "n"):
+                raise AnswerError(f"{_show(value)} is text here; write true or false without quotes")
             raise AnswerError(f"{_show(value)} is not true or false")
         return value
     if qtype == "date":
@@ -287,7 +289,8 @@ def cast_answer(question: Question, value: Any) -> Any:
             date = value.date()
         elif isinstance(value, dt.date):
             date = value
-        elif isinstance(value, str):
+        elif isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+            # Only YYYY-MM-DD (docs/profile-v1.md): fromisoformat would also take 2026-W49 and 20261201 as a day.
             try:
                 date = dt.date.fromisoformat(value.strip())
             except ValueError:
