@@ -153,12 +153,12 @@ def build_profile(
             if kind in formats:
                 built = handout(library, policy)
                 rendered[f"{kind}-md"] = render_handout_markdown(built)
-                rendered[f"{kind}-docx"] = render_handout_docx(built, reference)
+                word_file = rendered[f"{kind}-docx"] = render_handout_docx(built, reference)
                 if kind == "leaflet":
                     from policy_builder.render.docx.handouts import estimate_pages
 
                     leaflet_level = reading_level(built)
-                    leaflet_pages = estimate_pages(rendered["leaflet-docx"])
+                    leaflet_pages = estimate_pages(word_file)
     _lay_out(rendered, pdf=pdf, page_numbers=page_numbers, keep_docx="docx" in formats)
     rendered["gaps"] = render_gap_report(policy, warnings, library)
     rendered["manifest"] = to_json(manifest)
