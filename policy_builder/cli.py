@@ -16,7 +16,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -27,14 +27,15 @@ if TYPE_CHECKING:
     from policy_builder.content.library import Library
     from policy_builder.content.models import GapWarning, Questionnaire
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def user_errors(func: F) -> F:
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     """PolicyBuilderError -> one line on stderr and exit 2; never a traceback."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from policy_builder.core.errors import PolicyBuilderError
 
         try:
@@ -43,7 +44,7 @@ def user_errors(func: F) -> F:
             click.echo(error_line(exc), err=True)
             sys.exit(2)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 # Control characters and bidirectional overrides from a file's contents must not drive the terminal
