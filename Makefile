@@ -20,6 +20,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check policy_builder tests benchmarks
 	$(BIN)/ruff format --check policy_builder tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/policy-builder lint
 	$(BIN)/pytest -q -n auto --dist loadfile
 

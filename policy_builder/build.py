@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -151,12 +153,12 @@ def build_profile(
             if kind in formats:
                 built = handout(library, policy)
                 rendered[f"{kind}-md"] = render_handout_markdown(built)
-                rendered[f"{kind}-docx"] = render_handout_docx(built, reference)
+                word_file = rendered[f"{kind}-docx"] = render_handout_docx(built, reference)
                 if kind == "leaflet":
                     from policy_builder.render.docx.handouts import estimate_pages
 
                     leaflet_level = reading_level(built)
-                    leaflet_pages = estimate_pages(rendered["leaflet-docx"])
+                    leaflet_pages = estimate_pages(word_file)
     _lay_out(rendered, pdf=pdf, page_numbers=page_numbers, keep_docx="docx" in formats)
     rendered["gaps"] = render_gap_report(policy, warnings, library)
     rendered["manifest"] = to_json(manifest)
@@ -172,6 +174,140 @@ def build_profile(
         leaflet_level=leaflet_level,
         leaflet_pages=leaflet_pages,
     )
+
+
+@dataclass
+class BatchItem:
+    """One profile of a batch: what it built, or the message of the error that stopped it.
+
+    It crosses back from a worker process, so it carries the error's one-line message rather than
+    the exception (a located error cannot be rebuilt from its pickled arguments)."""
+
+    profile: Path
+    result: BuildResult | None = None
+    error: str | None = None  # str(PolicyBuilderError): the line the user reads
+
+
+def default_jobs(profiles: int) -> int:
+    """Processes for a batch of this many profiles when the caller does not say."""
+    import os
+
+    # Starting workers costs more than it saves for a handful of profiles.
+    return min(os.cpu_count() or 1, profiles) if profiles >= 8 else 1
+
+
+def build_many(
+    library: Library,
+    profiles: Sequence[str | Path],
+    out_dir: str | Path,
+    formats: list[str] | tuple[str, ...] = DEFAULT_FORMATS,
+    *,
+    jobs: int | None = None,
+    build_date: dt.date | None = None,
+    previous: str | Path | None = None,
+    reference_docx: str | Path | None = None,
+    page_numbers: bool | None = None,
+) -> Iterator[BatchItem]:
+    """Build every profile into ``out_dir``: one `BatchItem` each, in the order given.
+
+    A batch whose profiles would overwrite each other's files is refused here, before anything is
+    built. A profile that fails does not stop the others: its item carries the error. ``jobs``:
+    processes to build in (default: one per core for eight profiles or more, else one).
+    """
+    paths = [Path(profile) for profile in profiles]
+    check_distinct_outputs(library, paths, out_dir)
+    batch = _Batch(
+        library,
+        Path(out_dir),
+        tuple(formats),
+        {
+            "build_date": build_date,
+            "previous": previous,
+            "reference_docx": reference_docx,
+            "page_numbers": page_numbers,
+        },
+    )
+    count = max(1, jobs) if jobs is not None else default_jobs(len(paths))
+    return _run_batch(batch, paths, count)
+
+
+@dataclass
+class _Batch:
+    """What every build of a batch shares; each worker process holds its own copy."""
+
+    library: Library
+    out_dir: Path
+    formats: tuple[str, ...]
+    options: dict[str, Any]
+    builds: int = field(default=0)  # builds since memory was last handed back (per process)
+
+    def build(self, profile: Path) -> BatchItem:
+        from policy_builder.core.errors import PolicyBuilderError
+
+        try:
+            result = build_profile(self.library, profile, self.out_dir, self.formats, **self.options)
+        except PolicyBuilderError as exc:
+            return BatchItem(profile, error=str(exc))
+        self.builds += 1
+        if self.builds >= 4:
+            self.builds = 0
+            _release_memory()
+        return BatchItem(profile, result)
+
+
+def _run_batch(batch: _Batch, profiles: list[Path], jobs: int) -> Iterator[BatchItem]:
+    if jobs <= 1:
+        yield from map(batch.build, profiles)
+        return
+    import multiprocessing
+
+    # fork: workers inherit the loaded, compiled library (passed to the initializer, never pickled)
+    # instead of loading it again; each result is pickled back.
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker, initargs=(batch,)) as pool:
+        yield from pool.imap(_build_in_worker, profiles)
+        pool.close()
+        pool.join()
+
+
+# Set only inside a worker process, by its initializer: Pool.imap can hand a worker a function and an
+# argument, not the batch it belongs to.
+_worker_batch: _Batch | None = None
+
+
+def _start_worker(batch: _Batch) -> None:
+    global _worker_batch
+    _worker_batch = batch
+
+
+def _build_in_worker(profile: Path) -> BatchItem:
+    assert _worker_batch is not None, "a batch worker builds only after _start_worker"
+    return _worker_batch.build(profile)
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system between builds of a batch.
+
+    Each Word document frees a few MB of lxml memory in pieces glibc keeps; over a
+    batch of hundreds that reads as growth (96 MB after 16 builds, 39 MB once trimmed).
+    """
+    import gc
+
+    gc.collect()  # python-docx's element proxies sit in reference cycles; collect them first
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None on a system without it."""
+    try:
+        import ctypes
+
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
 
 
 def _lay_out(rendered: dict[str, bytes | str], *, pdf: bool, page_numbers: bool | None, keep_docx: bool) -> None:

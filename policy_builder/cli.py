@@ -13,27 +13,29 @@ import json
 import re
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
 from policy_builder import __version__
 
 if TYPE_CHECKING:
+    from policy_builder.build import BuildResult
     from policy_builder.content.library import Library
-    from policy_builder.content.models import GapWarning
+    from policy_builder.content.models import GapWarning, Questionnaire
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def user_errors(func: F) -> F:
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     """PolicyBuilderError -> one line on stderr and exit 2; never a traceback."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from policy_builder.core.errors import PolicyBuilderError
 
         try:
@@ -42,7 +44,7 @@ def user_errors(func: F) -> F:
             click.echo(error_line(exc), err=True)
             sys.exit(2)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 # Control characters and bidirectional overrides from a file's contents must not drive the terminal
@@ -67,13 +69,40 @@ def error_line(exc: Exception) -> str:
     return f"Error: {printable(str(exc))}"
 
 
-def _library(ctx: click.Context) -> Library:
-    from policy_builder.content.library import load_library
+@dataclass
+class CliContext:
+    """What every command shares through click's ``ctx.obj``: where the library is, and the library once loaded.
 
-    obj = ctx.ensure_object(dict)
-    if "library" not in obj:
-        obj["library"] = load_library(obj.get("library_dir"))
-    return obj["library"]
+    A caller that has loaded a library already (a test, a program driving the CLI) passes
+    ``obj=CliContext(library=...)`` and no command reads it again."""
+
+    library_dir: Path | None = None
+    loaded: Library | None = None
+
+    def library(self) -> Library:
+        """The clause library, loaded on first use (from ``library_dir``, else the bundled one)."""
+        if self.loaded is None:
+            from policy_builder.content.library import load_library
+
+            self.loaded = load_library(self.library_dir)
+        return self.loaded
+
+    def questionnaire(self) -> Questionnaire:
+        """The questions alone: read without the rest of the library when it is not loaded (`questions` stays fast)."""
+        if self.loaded is not None:
+            return self.loaded.questionnaire
+        from policy_builder.content.library import default_library_dir
+        from policy_builder.content.questionnaire import load_questionnaire
+
+        return load_questionnaire((self.library_dir or default_library_dir()) / "questionnaire.yaml")
+
+
+def cli_context(ctx: click.Context) -> CliContext:
+    """The typed ``ctx.obj`` (set up by `main` before any command runs)."""
+    obj = ctx.find_object(CliContext)
+    if obj is None:  # a command invoked on its own, without the group
+        obj = ctx.ensure_object(CliContext)
+    return obj
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,7 +120,14 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
 
     Start with `policy-builder build profiles/example-council.yaml`.
     """
-    ctx.ensure_object(dict)["library_dir"] = library_dir
+    given = ctx.obj
+    if isinstance(given, CliContext):
+        if library_dir is not None:
+            given.library_dir = library_dir
+    else:
+        # Older callers hand in {"library": <loaded Library>}; anything else is replaced.
+        loaded = given.get("library") if isinstance(given, dict) else None
+        ctx.obj = CliContext(library_dir, loaded)
 
 
 @main.command()
@@ -149,7 +185,7 @@ def build(
     page_numbers: bool | None,
 ) -> None:
     """Build the policy, practice guide and sources annex (Markdown, Word), gap report and manifest for each PROFILE."""
-    from policy_builder.build import check_distinct_outputs, parse_formats
+    from policy_builder.build import build_many, parse_formats
 
     wanted = parse_formats(formats)
     if "pdf" in wanted:
@@ -157,23 +193,35 @@ def build(
 
         if soffice() is None:  # said once, not once for every profile
             raise LibreOfficeMissing()
-    library = _library(ctx)
-    check_distinct_outputs(library, profiles, out_dir)  # a batch whose profiles would overwrite each other
-    options = {"previous": previous, "reference_docx": reference_docx, "page_numbers": page_numbers}
-    job_count = _job_count(jobs, len(profiles))
+    items = build_many(
+        cli_context(ctx).library(),
+        profiles,
+        out_dir,
+        wanted,
+        jobs=jobs,
+        previous=previous,
+        reference_docx=reference_docx,
+        page_numbers=page_numbers,
+    )
+    if len(profiles) > 1 and sys.stderr.isatty():
+        with click.progressbar(items, length=len(profiles), label="Building", file=sys.stderr) as bar:
+            done = list(bar)  # printed after the bar, so its line is not split by what a build prints
+        items = iter(done)
     failures = 0
     high = 0
-    for index, outcome in enumerate(_build_all(library, profiles, out_dir, wanted, options, job_count)):
+    for index, item in enumerate(items):
         if index:
             click.echo()
-        for line in outcome.lines:
+        if item.result is None:
+            click.echo(printable(f"Error: {item.error}"), err=True)
+            failures += 1
+            continue
+        lines, warnings = _report_lines(item.result)
+        for line in lines:
             click.echo(printable(line))  # names, titles and notes from the profile: never terminal codes
-        for line in outcome.warnings:
+        for line in warnings:
             click.echo(printable(line), err=True)
-        for line in outcome.errors:
-            click.echo(printable(line), err=True)
-        failures += outcome.failed
-        high += outcome.high
+        high += sum(1 for w in item.result.warnings if w.severity == "high")
     if failures:
         if len(profiles) > 1:
             click.echo(f"\n{failures} of {len(profiles)} profiles failed.", err=True)
@@ -183,71 +231,14 @@ def build(
         sys.exit(1)
 
 
-@dataclass
-class _Outcome:
-    """What building one profile prints: built in a worker, printed in order by the parent."""
+def _report_lines(result: BuildResult) -> tuple[list[str], list[str]]:
+    """What building one profile prints: lines for stdout, and warnings for stderr."""
+    from policy_builder.core.errors import display_path
 
-    lines: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # printed on stderr, but not errors
-    failed: bool = False
-    high: int = 0
-
-
-def _job_count(jobs: int | None, profiles: int) -> int:
-    import os
-
-    if jobs is not None:
-        return max(1, jobs)
-    # Starting workers costs more than it saves for a handful of profiles.
-    return min(os.cpu_count() or 1, profiles) if profiles >= 8 else 1
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _build_all(
-    library: Library, profiles: tuple[Path, ...], out_dir: Path, formats: list[str], options: dict[str, Any], jobs: int
-) -> Iterator[_Outcome]:
-    """Build every profile, across `jobs` processes when there are many; outcomes in profile order."""
-    _WORKER.update(library=library, out_dir=out_dir, formats=formats, options=options)
-    show_progress = len(profiles) > 1 and sys.stderr.isatty()
-    if jobs <= 1:
-        outcomes: Iterator[_Outcome] = map(_build_one, profiles)
-        pool = None
-    else:
-        import multiprocessing
-
-        # fork: workers inherit the loaded, compiled library instead of loading it again.
-        pool = multiprocessing.get_context("fork").Pool(jobs)
-        outcomes = pool.imap(_build_one, profiles)
-    try:
-        if show_progress:
-            with click.progressbar(outcomes, length=len(profiles), label="Building", file=sys.stderr) as bar:
-                results = list(bar)
-            yield from results
-        else:
-            yield from outcomes
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-
-
-def _build_one(profile: Path) -> _Outcome:
-    from policy_builder.build import build_profile
-    from policy_builder.core.errors import PolicyBuilderError, display_path
-
-    outcome = _Outcome()
-    say = outcome.lines.append
-    try:
-        result = build_profile(
-            _WORKER["library"], profile, _WORKER["out_dir"], _WORKER["formats"], **_WORKER["options"]
-        )
-    except PolicyBuilderError as exc:
-        outcome.errors.append(error_line(exc))
-        outcome.failed = True
-        return outcome
+    lines: list[str] = []
+    warnings: list[str] = []
+    say = lines.append
+    profile = result.profile
     say(f"Built {display_path(profile)}:")
     for path in result.written:
         say(f"  {display_path(path)}")
@@ -260,12 +251,12 @@ def _build_one(profile: Path) -> _Outcome:
     if result.policy.draft.is_draft:
         say(printable(result.policy.draft.line()) + ".")
     if result.date_warning:
-        outcome.warnings.append(result.date_warning)
+        warnings.append(result.date_warning)
     if result.leaflet_pages is not None:
         from policy_builder.render.docx.handouts import LEAFLET_MOST_PAGES
 
         if result.leaflet_pages > LEAFLET_MOST_PAGES:
-            outcome.warnings.append(
+            warnings.append(
                 "Warning: the Word leaflet may not fit on one page on this template (about "
                 f"{result.leaflet_pages:.1f} pages): check it in Word, or use a template with narrower margins."
             )
@@ -290,39 +281,8 @@ def _build_one(profile: Path) -> _Outcome:
         say(f"Local wording: {local_note.message}.")
         if local_note.upstream_change:
             say(f"  Upstream change: {local_note.upstream_change}")
-    outcome.lines.extend(_gap_lines(result.warnings, result.policy.short_name))
-    outcome.high = sum(1 for w in result.warnings if w.severity == "high")
-    _release_memory()
-    return outcome
-
-
-def _release_memory() -> None:
-    """Hand freed memory back to the system between builds.
-
-    Each Word document frees a few MB of lxml memory in pieces glibc keeps; over a
-    batch of hundreds that reads as growth (96 MB after 16 builds, 39 MB once trimmed).
-    """
-    global _trim, _builds_since_trim
-    _builds_since_trim += 1
-    if _builds_since_trim < 4:
-        return
-    _builds_since_trim = 0
-    import gc
-
-    gc.collect()  # python-docx's element proxies sit in reference cycles; collect them first
-    if _trim is None:
-        try:
-            import ctypes
-
-            _trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _trim = False
-    if _trim:
-        _trim(0)
-
-
-_trim: Any = None
-_builds_since_trim = 0
+    lines.extend(_gap_lines(result.warnings, result.policy.short_name))
+    return lines, warnings
 
 
 def _gap_lines(warnings: list[GapWarning], name: str) -> list[str]:
@@ -378,7 +338,7 @@ def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
     from policy_builder.pipeline.gaps import find_gaps
     from policy_builder.pipeline.profile import load_profile
 
-    library = _library(ctx)
+    library = cli_context(ctx).library()
     library.require_sound()
     answers = load_profile(profile, library.questionnaire, library.nations)
     warnings = find_gaps(library, answers)
@@ -403,11 +363,9 @@ def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
 @user_errors
 def questions(ctx: click.Context, as_json: bool) -> None:
     """List the questionnaire: every question id, its type and allowed answers."""
-    from policy_builder.content.library import default_library_dir
-    from policy_builder.content.questionnaire import describe_allowed, load_questionnaire
+    from policy_builder.content.questionnaire import describe_allowed
 
-    library_dir = ctx.ensure_object(dict).get("library_dir") or default_library_dir()
-    questionnaire = load_questionnaire(Path(library_dir) / "questionnaire.yaml")
+    questionnaire = cli_context(ctx).questionnaire()
     if as_json:
         rows = []
         for q in questionnaire.questions.values():
@@ -480,7 +438,7 @@ def lint(ctx: click.Context, record: bool, only: tuple[str, ...]) -> None:
             f"no check named {', '.join(unknown)}; one of {', '.join(CHECKS)}", param_hint="--only"
         )
 
-    library = _library(ctx)
+    library = cli_context(ctx).library()
     if record:
         from policy_builder.content.versions import record as record_versions
 
@@ -514,7 +472,7 @@ def claims(ctx: click.Context, output: Path | None) -> None:
     from policy_builder.checks.claims import check_claims, load_claims, render_claims_markdown
     from policy_builder.core.output import atomic_write
 
-    library = _library(ctx)
+    library = cli_context(ctx).library()
     register = load_claims(library)
     text = render_claims_markdown(library, register)
     if output:
@@ -540,7 +498,7 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
     from policy_builder.checks.readability import measure
     from policy_builder.checks.watch import load_watch, watch_lines
 
-    library = _library(ctx)
+    library = cli_context(ctx).library()
     report = compute(library)
     readability = measure(library, sample_context(library))
     watched = load_watch(library.root, set(library.nations))
@@ -609,7 +567,7 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
     if output is not None and output.suffix.lower() not in (".md", ".docx"):
         raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
     # The questionnaire turns changed answers into words for the written summary a board reads.
-    questionnaire = _library(ctx).questionnaire if output is not None else None
+    questionnaire = cli_context(ctx).library().questionnaire if output is not None else None
     result = compare(read_manifest(old), read_manifest(new), questionnaire)
     if redline is not None:
         from policy_builder.regen.changes import render_redline
@@ -645,7 +603,7 @@ def check(ctx: click.Context, target: Path) -> None:
     from policy_builder.checks.watch import load_watch, watch_lines
     from policy_builder.regen.review import check_target, nation_of
 
-    library = _library(ctx)
+    library = cli_context(ctx).library()
     lines, due = check_target(library, target)
     for line in lines:
         click.echo(printable(line))  # the policy's own titles and names
@@ -716,7 +674,7 @@ def wizard(
         show_ids=show_ids,
         profiles=profiles_dir,
     )
-    code = run_wizard(_library(ctx), options)
+    code = run_wizard(cli_context(ctx).library(), options)
     if code:
         sys.exit(code)
 
@@ -742,7 +700,7 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: 
     """Answer the questionnaire in your web browser, on this computer only, and download the policy."""
     from policy_builder.web import serve as run_server
 
-    library = _library(ctx)
+    library = cli_context(ctx).library()
     library.require_sound()
     run_server(library, profiles_dir, port=port, open_browser=not no_browser, echo=click.echo)
 

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import docx
+import pytest
 from conftest import PROFILES, one_error, run
 from markdown_it import MarkdownIt
 
@@ -53,6 +54,30 @@ def test_profiles_with_their_own_short_names_still_build_together(library, tmp_p
     result = run("build", *paths, "--out", out, "--format", "md", library=library)
     assert result.exit_code in (0, 1), result.output
     assert {p.name.split("-")[0] for p in out.glob("*-manifest.json")} == {"eastbrook", "westbrook"}
+
+
+def test_build_many_builds_each_profile_in_order_and_a_failure_does_not_stop_the_rest(library, tmp_path):
+    from policy_builder.build import build_many
+    from policy_builder.core.errors import PolicyBuilderError
+
+    good = [profile(tmp_path, "a.yaml"), profile(tmp_path, "b.yaml", short_name="Westbrook Council")]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("organisation: [\n", encoding="utf-8")
+    given = [good[0], bad, good[1]]
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        items = list(build_many(library, given, out, ["md"], jobs=jobs))
+        assert [item.profile for item in items] == given
+        assert items[1].result is None and items[1].error is not None and str(bad.name) in items[1].error
+        for item, slug in ((items[0], "eastbrook"), (items[2], "westbrook")):
+            assert item.error is None and item.result is not None
+            assert item.result.policy.slug.startswith(slug)
+            assert all(path.exists() and path.parent == out for path in item.result.written)
+        assert {p.name.split("-")[0] for p in out.glob("*-manifest.json")} == {"eastbrook", "westbrook"}
+    # Refused as it is called, before any profile is built: a batch that would overwrite itself.
+    with pytest.raises(PolicyBuilderError, match="has the same short name as"):
+        build_many(library, [good[0], profile(tmp_path, "c.yaml")], tmp_path / "never", ["md"])
+    assert not (tmp_path / "never").exists()
 
 
 # --- local clause ids ---------------------------------------------------------------------

@@ -182,3 +182,28 @@ def test_parallel_build_prints_the_same_as_serial(tmp_path):
     for name in (p.name for p in (tmp_path / "a").iterdir()):
         if name.endswith("-policy.md"):
             assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()
+
+
+def test_commands_use_the_library_given_in_the_typed_context_and_load_none_themselves(library, monkeypatch):
+    import policy_builder.content.library as library_module
+    import policy_builder.content.questionnaire as questionnaire_module
+    from policy_builder.cli import CliContext
+
+    def no_loading(*args: object) -> None:
+        raise AssertionError("a command loaded the library again")
+
+    monkeypatch.setattr(library_module, "load_library", no_loading)
+    monkeypatch.setattr(questionnaire_module, "load_questionnaire", no_loading)
+    given = CliContext(loaded=library)
+    gaps = CliRunner().invoke(main, ["gaps", EXAMPLE, "--json"], obj=given, catch_exceptions=False)
+    assert gaps.exit_code == 0 and isinstance(json.loads(gaps.output), list)
+    questions = CliRunner().invoke(main, ["questions", "--json"], obj=given, catch_exceptions=False)
+    assert {q["id"] for q in json.loads(questions.output)} == set(library.questionnaire.questions)
+    assert given.loaded is library
+
+
+def test_library_option_reaches_the_typed_context(tmp_path):
+    missing = tmp_path / "no-library"
+    result = CliRunner().invoke(main, ["--library", str(missing), "gaps", EXAMPLE])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {missing}: clause library folder not found"

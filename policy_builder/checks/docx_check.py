@@ -33,16 +33,19 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.opc.exceptions import PackageNotFoundError
+from docx.opc.part import XmlPart
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from policy_builder.core.errors import PolicyBuilderError
-from policy_builder.render.docx.look import Look, contrast_ratio, local_name, shading
+from policy_builder.render.docx.look import Look, RunLook, contrast_ratio, local_name, shading
 
 KINDS = ("policy", "practice-guide", "sources-annex", "staff-summary", "leaflet", "summary-of-changes")
 CATEGORY_KINDS = {
@@ -240,7 +243,7 @@ def _check_direct_formatting(document: DocxDocument, result: CheckResult) -> Non
     )
 
 
-def _field_codes(element) -> str:  # type: ignore[no-untyped-def]
+def _field_codes(element: etree._Element) -> str:
     codes = [t.text or "" for t in element.iter(qn("w:instrText"))]
     codes += [f.get(qn("w:instr"), "") for f in element.iter(qn("w:fldSimple"))]
     return " ".join(codes)
@@ -363,28 +366,30 @@ MIN_CONTRAST, MIN_CONTRAST_LARGE = 4.5, 3.0  # WCAG 2.2 AA, success criterion 1.
 MIN_SIZE, MIN_SIZE_MARGINS = 11.0, 10.0  # points: body text; header and footer
 
 
-def _parts(document: DocxDocument) -> list[tuple[str, object]]:
+def _parts(document: DocxDocument) -> list[tuple[str, etree._Element]]:
     """The body, then every header and footer part, each as (where, root element)."""
-    parts: list[tuple[str, object]] = [("body", document.element.body)]
+    parts: list[tuple[str, etree._Element]] = [("body", document.element.body)]
     for rel in document.part.rels.values():
         if rel.reltype.endswith(("/header", "/footer")) and not rel.is_external:
-            parts.append((rel.reltype.rsplit("/", 1)[-1], rel.target_part.element))
+            target = rel.target_part
+            if isinstance(target, XmlPart):  # python-docx reads a header or footer of the right type as XML
+                parts.append((rel.reltype.rsplit("/", 1)[-1], target.element))
     return parts
 
 
-def _runs_with_looks(document: DocxDocument, look: Look):  # type: ignore[no-untyped-def]
+def _runs_with_looks(document: DocxDocument, look: Look) -> Iterator[tuple[str, str, str | None, RunLook]]:
     """(where, run text, paragraph style id, look) for every run that shows text."""
     for where, root in _parts(document):
         for p in root.iter(qn("w:p")):
             cell_shading = None
-            layers: list = []  # type: ignore[type-arg]
+            layers: list[etree._Element] = []
             tc = next((a for a in p.iterancestors(qn("w:tc"))), None)
             if tc is not None:
                 cell_shading = shading(tc.find(qn("w:tcPr")))
                 tr = tc.getparent()
-                tbl = tr.getparent()
-                first_row = tbl.find(qn("w:tr")) is tr
-                layers = look.table_layers(tbl, first_row)
+                tbl = tr.getparent() if tr is not None else None
+                if tbl is not None:  # a cell outside a row of a table is not in a file Word wrote
+                    layers = look.table_layers(tbl, tbl.find(qn("w:tr")) is tr)
             p_pr = p.find(qn("w:pPr"))
             style = p_pr.find(qn("w:pStyle")) if p_pr is not None else None
             style_id = style.get(qn("w:val")) if style is not None else look.default_paragraph
@@ -457,7 +462,7 @@ _TYPED_LIST = re.compile(r"^\s*([•·▪‣◦●○■□*\-–—]|\d{1,2}[.)
 _SENTENCE_END = (".", "!", "?", ":", ";", ",")
 
 
-def _all_bold(p, look: Look) -> bool:  # type: ignore[no-untyped-def]
+def _all_bold(p: etree._Element, look: Look) -> bool:
     runs = [r for r in p.iter(qn("w:r")) if "".join(t.text or "" for t in r.findall(qn("w:t"))).strip()]
     return bool(runs) and all(look.run(r, p, None, []).bold for r in runs)
 

@@ -638,7 +638,7 @@ class Linter:
         # The clauses some `see:` points to: whether each is in a stance's policy is asked only of these.
         placed = {clause.id: (section, clause) for section in self.library.sections for clause in section.clauses}
         targets = {rule.see for _, clause in stating for rule in clause.rules if rule.see in placed}
-        seen: set[tuple[str, str, str]] = set()
+        seen: set[tuple[str, ...]] = set()  # contradictions (action, allowing, forbidding) and ("duplicate", ...)
         found = 0
         for values in stances:
             context = self.context(values)
@@ -658,10 +658,10 @@ class Linter:
                 found += 1
                 self.problems.append(self.describe_contradiction(contradiction, values))
             for duplicate in duplicates(in_force):
-                key = (duplicate.action, *sorted((duplicate.first.clause.id, duplicate.second.clause.id)))
-                if ("duplicate", *key) in seen:
+                pair = ("duplicate", duplicate.action, *sorted((duplicate.first.clause.id, duplicate.second.clause.id)))
+                if pair in seen:
                     continue
-                seen.add(("duplicate", *key))
+                seen.add(pair)
                 self.duplicates.append(
                     self.describe_duplicate(duplicate.action, duplicate.first, duplicate.second, values)
                 )

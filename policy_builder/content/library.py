@@ -537,9 +537,9 @@ def _check_expression(expression: Any, path: Path, line: int | None, what: str) 
         raise LibraryError(
             path, line, f"{what}: when must be an expression such as messaging.whatsapp == 'keep_in_touch'"
         )
-    expression = str(expression)
+    text = str(expression)
     try:
-        compile_condition(expression)
+        compile_condition(text)
     except TemplateError as exc:
         raise LibraryError(
             path,
@@ -547,7 +547,7 @@ def _check_expression(expression: Any, path: Path, line: int | None, what: str) 
             f"{what}: when: cannot be read as a condition ({exc}); write one such as"
             " messaging.whatsapp == 'keep_in_touch' (== compares; and, or, not combine)",
         ) from None
-    return expression
+    return text
 
 
 def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> LibrarySection:
@@ -593,9 +593,9 @@ def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> Libr
     for index, raw in enumerate(raw_clauses):
         clause = _load_clause(raw, path, doc, index, section_id, library)
         if clause.id in seen:
-            other = seen[clause.id]
+            first = seen[clause.id]
             raise LibraryError(
-                path, clause.line, f"clause id '{clause.id}' is already used at {other.path.name}:{other.line}"
+                path, clause.line, f"clause id '{clause.id}' is already used at {first.path.name}:{first.line}"
             )
         seen[clause.id] = clause
         clauses.append(clause)

@@ -9,7 +9,7 @@ import stat
 import tempfile
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from policy_builder.core.errors import OutputError, display_path
@@ -139,7 +139,7 @@ def _swap_in(staging: Path, targets: list[Path]) -> None:
     _sync_folder(targets[0].parent)
 
 
-def _quietly(action, *args) -> None:  # type: ignore[no-untyped-def]
+def _quietly(action: Callable[..., object], *args: Path) -> None:
     try:
         action(*args)
     except OSError:

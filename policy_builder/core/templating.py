@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import CodeType
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.bccache import Bucket
@@ -34,7 +34,7 @@ class ChoiceValue(str):
         return obj
 
 
-class MultiValue(list):
+class MultiValue(list[str]):
     """A multi-choice answer: a list of ids that also knows their labels."""
 
     labels: list[str]
@@ -291,12 +291,13 @@ def _parse_names(source: str, *, expression: bool) -> dict[str, int]:
     tree = ENV.parse("{{ " + source + " }}") if expression else ENV.parse(source)
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     found: dict[str, int] = {}
-    for node in tree.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.ctx == "load" and node.node.name not in local:
-            found.setdefault(f"{node.node.name}.{node.attr}", node.lineno)
-    for node in tree.find_all(nodes.Name):
-        if node.ctx == "load" and node.name not in local:
-            found.setdefault(node.name, node.lineno)
+    for attribute in tree.find_all(nodes.Getattr):
+        owner = attribute.node
+        if isinstance(owner, nodes.Name) and owner.ctx == "load" and owner.name not in local:
+            found.setdefault(f"{owner.name}.{attribute.attr}", attribute.lineno)
+    for name in tree.find_all(nodes.Name):
+        if name.ctx == "load" and name.name not in local:
+            found.setdefault(name.name, name.lineno)
     return dict(sorted(found.items(), key=lambda item: item[1]))
 
 
@@ -339,12 +340,12 @@ def referenced_names(source: str, *, expression: bool = False) -> set[str]:
         tree = ENV.parse(source)
     names: set[str] = set()
     locally_assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-    for node in tree.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.ctx == "load":
-            names.add(f"{node.node.name}.{node.attr}")
-    for node in tree.find_all(nodes.Name):
-        if node.ctx == "load" and node.name not in locally_assigned:
-            names.add(node.name)
+    for attribute in tree.find_all(nodes.Getattr):
+        if isinstance(attribute.node, nodes.Name) and attribute.node.ctx == "load":
+            names.add(f"{attribute.node.name}.{attribute.attr}")
+    for name in tree.find_all(nodes.Name):
+        if name.ctx == "load" and name.name not in locally_assigned:
+            names.add(name.name)
     return names
 
 
@@ -361,8 +362,8 @@ def referenced_names(source: str, *, expression: bool = False) -> set[str]:
 
 CACHE_ENV = "POLICY_BUILDER_CACHE"
 _conditions: dict[str, Template] = {}
-_cache: FileSystemBytecodeCache | None | bool = False  # False: not looked up yet
-_folder: Path | None | bool = False  # False: not looked up yet
+_cache: FileSystemBytecodeCache | None | Literal[False] = False  # False: not looked up yet
+_folder: Path | None | Literal[False] = False  # False: not looked up yet
 # Compiled code by (template name, source), for this process: filled as templates are compiled,
 # or all at once from a library snapshot (remember_code), so a template is compiled at most once.
 _code: dict[tuple[str, str], CodeType] = {}

@@ -77,7 +77,7 @@ def read_text(path: Path, error: type[SourceError] = SourceError) -> str:
 # libyaml's composer recurses in C with no depth check (thousands of levels crash the process),
 # so it only reads trusted library files whose nesting libyaml's parser, which does not recurse,
 # has measured first; profiles always take the pure-Python path.
-_CLoader = getattr(yaml, "CSafeLoader", None)
+_CLoader: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
 _STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
@@ -86,7 +86,7 @@ def _shallow(text: str) -> bool:
     """True when the text parses and no collection is nested more than MAX_DEPTH deep."""
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=_CLoader):
+        for event in yaml.parse(text, Loader=_CLoader or yaml.SafeLoader):
             if isinstance(event, _STARTS):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -213,22 +213,23 @@ def _construct(
             if isinstance(key, (list, dict)):
                 raise error(doc.path, key_node.start_mark.line + 1, "a key must be plain text")
             if key in result:
-                first = doc.lines.get((*keys, key))
+                first = doc.lines.get(keys + (key,))
                 raise error(
                     doc.path,
                     key_node.start_mark.line + 1,
                     f"'{_dotted(keys, key)}' appears twice (first on line {first}); keep one",
                 )
-            doc.lines[(*keys, key)] = key_node.start_mark.line + 1
-            result[key] = _construct(value_node, (*keys, key), doc, error, depth + 1, seen)
+            doc.lines[keys + (key,)] = key_node.start_mark.line + 1
+            result[key] = _construct(value_node, keys + (key,), doc, error, depth + 1, seen)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
-            doc.lines[(*keys, index)] = item.start_mark.line + 1
-            items.append(_construct(item, (*keys, index), doc, error, depth + 1, seen))
+            doc.lines[keys + (index,)] = item.start_mark.line + 1
+            items.append(_construct(item, keys + (index,), doc, error, depth + 1, seen))
         return items
-    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+    assert isinstance(node, yaml.ScalarNode)  # the composer makes mappings, sequences and scalars only
+    if node.style in ("|", ">"):
         doc.block_scalars.add(keys)
     if node.tag not in _SCALAR_TAGS and not node.tag.startswith("tag:yaml.org,2002:python"):
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")

@@ -107,7 +107,7 @@ def preview_question(interview: Interview, question: Question, typed: Any = None
         return QuestionPreview(question, choices, in_words=False)
     if question.type == "multi":
         base = list(current or [])
-        choices = []
+        ticks: list[ChoicePreview] = []
         for option in question.choices:
             ticked = [*base, option.value] if option.value not in base else base
             unticked = [v for v in base if v != option.value] or [
@@ -115,8 +115,8 @@ def preview_question(interview: Interview, question: Question, typed: Any = None
             ]
             outcomes = [_outcome(interview, question, ticked), _outcome(interview, question, unticked)]
             _render_outcomes(interview, outcomes)
-            choices.append(_choice_preview(option.label, option.value, 0, outcomes, current=option.value in base))
-        return QuestionPreview(question, tuple(choices), in_words=False)
+            ticks.append(_choice_preview(option.label, option.value, 0, outcomes, current=option.value in base))
+        return QuestionPreview(question, tuple(ticks), in_words=False)
     value = current if current not in (None, "") else _placeholder(interview, question)
     outcomes = [_outcome(interview, question, value), _outcome(interview, question, _other(question, value))]
     _render_outcomes(interview, outcomes)

@@ -91,10 +91,10 @@ def parse_date_text(text: str) -> dt.date:
         day, month, year = (int(part) for part in match.groups())
         return make_date(day, month, year)
     if match := _WORDS_DATE.match(text):
-        month = _MONTH_BY_NAME.get(match.group(2).lower())
-        if month is None:
+        named = _MONTH_BY_NAME.get(match.group(2).lower())
+        if named is None:
             raise AnswerError(f"'{match.group(2)}' is not a month: write it in full, such as April")
-        return make_date(int(match.group(1)), month, int(match.group(3)))
+        return make_date(int(match.group(1)), named, int(match.group(3)))
     raise AnswerError(f"'{text}' is not a date: write it as {DATE_EXAMPLES}")
 
 

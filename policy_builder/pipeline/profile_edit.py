@@ -360,7 +360,7 @@ def _same(current: Any, value: Any) -> bool:
         return isinstance(current, list) and list(current) == value
     if isinstance(current, dt.datetime) or isinstance(value, dt.datetime):
         return type(current) is type(value) and current == value
-    return current == value
+    return bool(current == value)
 
 
 def _yaml_value(value: Any) -> Any:

@@ -96,7 +96,7 @@ def contradictions(in_force: Iterable[InForce]) -> list[Contradiction]:
     by_action: dict[str, list[InForce]] = {}
     for entry in in_force:
         by_action.setdefault(entry.rule.action, []).append(entry)
-    found = []
+    found: list[Contradiction] = []
     for action, entries in by_action.items():
         allowing = [e for e in entries if e.rule.allows]
         forbidding = [e for e in entries if e.rule.forbids]

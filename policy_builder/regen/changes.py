@@ -64,7 +64,12 @@ class Changes:
 
     def as_dict(self) -> dict[str, Any]:
         def clause(c: ClauseChange) -> dict[str, Any]:
-            data = {"id": c.id, "title": c.title, "old_number": c.old_number, "new_number": c.new_number}
+            data: dict[str, Any] = {
+                "id": c.id,
+                "title": c.title,
+                "old_number": c.old_number,
+                "new_number": c.new_number,
+            }
             if c.old_text or c.new_text:
                 data.update(
                     old_version=c.old_version,

@@ -316,7 +316,8 @@ def validate(data: Any, schema: dict[str, Any], path: Path, *, advice: str = "")
         if error.schema.get("format") == "date":
             problem = f"expected a date written YYYY-MM-DD, got {_kind_of(error.instance)}"
         else:
-            wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+            value = error.validator_value
+            wanted = [str(w) for w in value] if isinstance(value, list) else [str(value)]
             problem = f"expected {' or '.join(_WANTED.get(w, w) for w in wanted)}, got {_kind_of(error.instance)}"
     elif error.validator == "format":
         problem = f"{str(error.instance)[:40]!r} is not a real date written YYYY-MM-DD"

@@ -116,7 +116,7 @@ def new_questions(library: Library, manifest: dict[str, Any], path: Path | None 
     built = dt.date.fromisoformat(manifest["built"])
     answers = resolve_answers(library.questionnaire, known, library.nations, path=path, build_date=built)
     context = build_context(library.questionnaire, answers.values, library.nations, built)
-    return [qid for qid in fresh if not questions[qid].when or evaluate(questions[qid].when, context)]
+    return [qid for qid in fresh if not (when := questions[qid].when) or evaluate(when, context)]
 
 
 def nation_of(target: Path, library: Library) -> str | None:

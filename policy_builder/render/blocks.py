@@ -224,7 +224,7 @@ def parse(markdown: str) -> list[Block]:
             elif sizes:
                 widths = tuple(int(size) for size in sizes.split())
             else:
-                only = None if word == "end" else word  # type: ignore[assignment]
+                only = "word" if word == "word" else "markdown" if word == "markdown" else None  # None: "end"
         elif kind == "heading_open":
             level = int(token.tag[1])
             title = text(tokens[index + 1])

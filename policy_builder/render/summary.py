@@ -28,7 +28,8 @@ from policy_builder.core.templating import BlankAnswerError, compile_condition, 
 from policy_builder.pipeline.assemble import capitalise_name_at_sentence_start, policy_context
 
 if TYPE_CHECKING:
-    from policy_builder.render.blocks import Block
+    # The document model's block, not the wording's Block below.
+    from policy_builder.render.blocks import Block as DocumentBlock
 
 SUMMARY_FILE = "summary.yaml"
 LEAFLET_FILE = "leaflet.yaml"
@@ -398,7 +399,7 @@ def sample_leaflet_level(library: Library, context: Mapping[str, Any]) -> Readin
 # --- Markdown and reading level --------------------------------------------------------------
 
 
-def handout_blocks(handout: Handout) -> list[Block]:
+def handout_blocks(handout: Handout) -> list[DocumentBlock]:
     """The staff summary or leaflet as blocks (render/blocks.py), for the Markdown and the Word writer.
 
     Markdown shows the marking and the draft line above the title; Word puts the

@@ -954,7 +954,9 @@ def _csrf_token() -> str:
 
 
 def _section_url(section_id: str, qid: str | None = None, *, from_review: bool = False) -> str:
-    url = url_for("section", section_id=section_id, **({"from": "review"} if from_review else {}))
+    # Any: "from" is a query value, which url_for's own keyword parameters (_external, ...) must not be checked against.
+    query: dict[str, Any] = {"from": "review"} if from_review else {}
+    url = url_for("section", section_id=section_id, **query)
     return url + (f"#{field_id(qid)}" if qid else "")
 
 

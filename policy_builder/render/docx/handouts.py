@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Emu, Pt
+from lxml import etree
 from lxml.etree import SubElement
 
 from policy_builder.render import blocks as b
-from policy_builder.render.docx.ooxml import set_header_footer, set_properties, to_bytes
+from policy_builder.render.docx.look import Look
+from policy_builder.render.docx.ooxml import page, set_header_footer, set_properties, to_bytes
 from policy_builder.render.docx.template import open_template
 from policy_builder.render.docx.writer import Writer
 from policy_builder.render.summary import Handout, handout_blocks
@@ -84,7 +87,7 @@ def render_handout_docx(handout: Handout, reference_docx: Path | None = None) ->
 # --- the staff card ------------------------------------------------------------------------------
 
 
-def _write_card(document: DocxDocument, writer: Writer, blocks: list[b.Block], box_headings: dict[str, str]) -> None:
+def _write_card(document: DocxDocument, writer: Writer, blocks: list[b.Block], box_headings: Mapping[str, str]) -> None:
     """The blocks, with the list under each Do / Don't heading written as that heading's box."""
     box: str | None = None
     for block in blocks:
@@ -97,7 +100,7 @@ def _write_card(document: DocxDocument, writer: Writer, blocks: list[b.Block], b
                 writer.runs(paragraph, item.text.runs)
                 if index == len(block.items) - 1:
                     # The box's last item lets the page break after it; the rest keep with the next item.
-                    keep = SubElement(paragraph._p.find(qn("w:pPr")), qn("w:keepNext"))
+                    keep = SubElement(paragraph._p.get_or_add_pPr(), qn("w:keepNext"))
                     keep.set(qn("w:val"), "0")
             box = None
         else:
@@ -108,13 +111,14 @@ def _card_page(document: DocxDocument) -> None:
     """A card's page: the full 17cm line of an A4 page with 2cm margins, whatever the template's margins, so
     each box fits a page and the card stays at two pages; the template's header and footer are kept."""
     for section in document.sections:
-        width = section.page_width - section.left_margin - section.right_margin
-        if width < CARD_TEXT_WIDTH:
-            spare = max(0, (section.page_width - CARD_TEXT_WIDTH) // 2)
+        size = page(section)
+        if size.text_width < CARD_TEXT_WIDTH:
+            spare = Emu(max(0, (size.width - CARD_TEXT_WIDTH) // 2))
             section.left_margin = section.right_margin = spare
-        for edge in ("top_margin", "bottom_margin"):
-            if getattr(section, edge) > CARD_MARGIN:
-                setattr(section, edge, CARD_MARGIN)
+        if size.top > CARD_MARGIN:
+            section.top_margin = CARD_MARGIN
+        if size.bottom > CARD_MARGIN:
+            section.bottom_margin = CARD_MARGIN
 
 
 def _card_style(document: DocxDocument, writer: Writer, kind: str) -> str:
@@ -150,15 +154,15 @@ def _leaflet_look(document: DocxDocument, writer: Writer) -> None:
     """Large type on short lines, on one page, whatever the template: body text at least 14pt, lines at
     most 17cm, the title and headings no bigger than a one-page leaflet needs, lines a little closer."""
     for name in ("Normal", "List Bullet"):
-        font = writer.style(name).font
+        font = writer.style.paragraph(name).font
         if font.size is None or font.size < LEAFLET_TYPE:
             font.size = LEAFLET_TYPE
     for name, largest in (("Title", LEAFLET_TITLE), ("heading 1", LEAFLET_HEADING)):
-        font = writer.style(name).font
+        font = writer.style.paragraph(name).font
         if font.size is None or font.size > largest:
             font.size = largest
     for name in ("Normal", "List Bullet", "heading 1", "Title", "Subtitle"):
-        paragraph_format = writer.style(name).paragraph_format
+        paragraph_format = writer.style.paragraph(name).paragraph_format
         paragraph_format.line_spacing = LEAFLET_LINE_SPACING
         if name == "heading 1":
             paragraph_format.space_before = Pt(10)
@@ -166,11 +170,11 @@ def _leaflet_look(document: DocxDocument, writer: Writer) -> None:
         elif name in ("Title", "Subtitle"):
             paragraph_format.space_after = Pt(8)
     for section in document.sections:
-        width = section.page_width - section.left_margin - section.right_margin
-        if width > LEAFLET_TEXT_WIDTH:
-            extra = (width - LEAFLET_TEXT_WIDTH) // 2
-            section.left_margin += extra
-            section.right_margin += extra
+        size = page(section)
+        if size.text_width > LEAFLET_TEXT_WIDTH:
+            extra = (size.text_width - LEAFLET_TEXT_WIDTH) // 2
+            section.left_margin = Emu(size.left + extra)
+            section.right_margin = Emu(size.right + extra)
 
 
 def estimate_pages(data: bytes) -> float:
@@ -179,13 +183,11 @@ def estimate_pages(data: bytes) -> float:
     An estimate (no layout engine: Arial's average letter is about half the type size wide), good
     enough to tell a one-page leaflet from one that spills onto a second page on an employer's template.
     """
-    from policy_builder.render.docx.look import Look
-
     document = Document(io.BytesIO(data))
     look = Look(document)
-    section = document.sections[0]
-    text_width = (section.page_width - section.left_margin - section.right_margin) / 12700  # EMU -> points
-    text_height = (section.page_height - section.top_margin - section.bottom_margin) / 12700
+    setup = page(document.sections[0])
+    text_width = setup.text_width / 12700  # EMU -> points
+    text_height = setup.text_height / 12700
     used = 0.0
     for p in document.element.body.iter(qn("w:p")):
         runs = [r for r in p.iter(qn("w:r")) if any((t.text or "").strip() for t in r.findall(qn("w:t")))]
@@ -201,7 +203,7 @@ def estimate_pages(data: bytes) -> float:
     return used / text_height
 
 
-def _is_list(p, look) -> bool:  # type: ignore[no-untyped-def]
+def _is_list(p: etree._Element, look: Look) -> bool:
     p_pr = p.find(qn("w:pPr"))
     style = p_pr.find(qn("w:pStyle")) if p_pr is not None else None
     return any(
@@ -210,7 +212,7 @@ def _is_list(p, look) -> bool:  # type: ignore[no-untyped-def]
     )
 
 
-def _spacing(p, look) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+def _spacing(p: etree._Element, look: Look) -> tuple[float, float, float]:
     """Space before and after the paragraph in points, and its line spacing (1 for single), from the
     document defaults, its style chain and its own properties."""
     before = after = 0.0

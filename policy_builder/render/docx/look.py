@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 from docx.document import Document as DocxDocument
 from docx.oxml.ns import qn
+from lxml import etree
 
 
-def local_name(element) -> str:  # type: ignore[no-untyped-def]
-    return element.tag.rsplit("}", 1)[-1]
+def local_name(element: etree._Element) -> str:
+    return str(element.tag).rsplit("}", 1)[-1]
 
 
 # --- what the text looks like: colour, background, size ------------------------------------------
@@ -42,7 +43,7 @@ def hex_colour(value: str | None) -> str | None:
     return value.upper() if re.fullmatch(r"[0-9A-Fa-f]{6}", value) else None
 
 
-def apply_run_properties(look: RunLook, r_pr) -> None:  # type: ignore[no-untyped-def]
+def apply_run_properties(look: RunLook, r_pr: etree._Element | None) -> None:
     """Overlay one w:rPr (from defaults, a style or the run itself) on `look`."""
     if r_pr is None:
         return
@@ -63,7 +64,7 @@ def apply_run_properties(look: RunLook, r_pr) -> None:  # type: ignore[no-untype
             look.background = HIGHLIGHTS[value]
 
 
-def shading(element) -> str | None:  # type: ignore[no-untyped-def]
+def shading(element: etree._Element | None) -> str | None:
     shd = element.find(qn("w:shd")) if element is not None else None
     return hex_colour(shd.get(qn("w:fill"))) if shd is not None else None
 
@@ -89,9 +90,10 @@ class Look:
         self.page = hex_colour(background.get(qn("w:color"))) if background is not None else None
         self.page = self.page or "FFFFFF"
 
-    def chain(self, style_id: str | None) -> list:  # type: ignore[type-arg]
+    def chain(self, style_id: str | None) -> list[etree._Element]:
         """A style and the styles it is based on, the base first."""
-        chain, seen = [], set()
+        chain: list[etree._Element] = []
+        seen: set[str] = set()
         while style_id and style_id not in seen and style_id in self.by_id:
             seen.add(style_id)
             element = self.by_id[style_id]
@@ -100,7 +102,13 @@ class Look:
             style_id = based.get(qn("w:val")) if based is not None else None
         return chain[::-1]
 
-    def run(self, r, paragraph, cell_shading: str | None, table_layers: list) -> RunLook:  # type: ignore[no-untyped-def, type-arg]
+    def run(
+        self,
+        r: etree._Element,
+        paragraph: etree._Element,
+        cell_shading: str | None,
+        table_layers: list[etree._Element],
+    ) -> RunLook:
         look = RunLook(background=self.page)
         apply_run_properties(look, self.defaults)
         for layer in table_layers:  # the table style's run properties and shading (its header row's too)
@@ -128,7 +136,7 @@ class Look:
         apply_run_properties(look, r_pr)
         return look
 
-    def table_layers(self, tbl, first_row: bool) -> list:  # type: ignore[no-untyped-def, type-arg]
+    def table_layers(self, tbl: etree._Element, first_row: bool) -> list[etree._Element]:
         """The table style's whole-table formatting, then its header-row formatting for the first row."""
         tbl_pr = tbl.find(qn("w:tblPr"))
         style = tbl_pr.find(qn("w:tblStyle")) if tbl_pr is not None else None

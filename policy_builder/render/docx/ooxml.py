@@ -10,8 +10,10 @@ import datetime as dt
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from docx.blkcntnr import BlockItemContainer
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import CONTENT_TYPE as CT
@@ -19,11 +21,14 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
+from docx.oxml.numbering import CT_Numbering
 from docx.parts.numbering import NumberingPart
-from docx.styles.style import BaseStyle
+from docx.section import Section
+from docx.styles.style import BaseStyle, ParagraphStyle
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from policy_builder.core.errors import PolicyBuilderError
 from policy_builder.render.blocks import bookmark_name
 
 
@@ -31,6 +36,8 @@ class Styles(Protocol):
     """Finds a style by its built-in name (template.Styles; a protocol here so this low layer needs no template)."""
 
     def __call__(self, name: str) -> BaseStyle: ...
+
+    def paragraph(self, name: str) -> ParagraphStyle: ...
 
 
 # Characters XML 1.0 cannot hold (Word refuses a file that contains them), and DEL, which the
@@ -123,19 +130,63 @@ def field_codes(element: Any) -> str:
     return " ".join(codes)
 
 
+# --- the page -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """A section's page size and margins, in EMU."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+
+    @property
+    def text_width(self) -> int:
+        return self.width - self.left - self.right
+
+    @property
+    def text_height(self) -> int:
+        return self.height - self.top - self.bottom
+
+
+def page(section: Section) -> Page:
+    """The section's page set-up; python-docx gives None for what the file leaves out, which nothing here can
+    lay text out on."""
+    width, height = section.page_width, section.page_height
+    left, right, top, bottom = section.left_margin, section.right_margin, section.top_margin, section.bottom_margin
+    if width is None or height is None or left is None or right is None or top is None or bottom is None:
+        raise PolicyBuilderError(
+            "the Word template's page set-up gives no page size or margins; open it in Word, "
+            "set the size and margins (Layout), and save it"
+        )
+    return Page(width, height, left, right, top, bottom)
+
+
 # --- numbering ------------------------------------------------------------------------------
 
 
-def numbering(document: DocxDocument):  # type: ignore[no-untyped-def]
+def numbering(document: DocxDocument) -> CT_Numbering:
     """The document's numbering definitions, creating the part if the template has none."""
     part = document.part
     try:
-        return part.part_related_by(RT.NUMBERING).element
+        related = part.part_related_by(RT.NUMBERING)
     except KeyError:
         element = parse_xml(f"<w:numbering {nsdecls('w')}/>")
-        numbering_part = NumberingPart(PackURI("/word/numbering.xml"), CT.WML_NUMBERING, element, part.package)
-        part.relate_to(numbering_part, RT.NUMBERING)
-        return numbering_part.element
+        related = NumberingPart(PackURI("/word/numbering.xml"), CT.WML_NUMBERING, element, part.package)
+        part.relate_to(related, RT.NUMBERING)
+    # python-docx reads a part of the numbering type as a NumberingPart of <w:numbering>; a template whose
+    # numbering relationship points at anything else cannot hold lists.
+    definitions = related.element if isinstance(related, NumberingPart) else None
+    if not isinstance(definitions, CT_Numbering):
+        raise PolicyBuilderError(
+            f"the Word template's list numbering ({related.partname}) is not a numbering part; "
+            "open the template in Word and save it again"
+        )
+    return definitions
 
 
 class ListNumbering:
@@ -251,8 +302,8 @@ def set_header_footer(
     top = " \u2013 ".join(part for part in ("DRAFT" if draft else None, marking) if part)
     for header in headers:
         if top:
-            _line(header, style("header")).add_run(top)
-    if label and not _fits(document, style("footer"), f"{label} \u2013 {marking or ''} \u2013 Page 99 of 99"):
+            _line(header, style.paragraph("header")).add_run(top)
+    if label and not _fits(document, style.paragraph("footer"), f"{label} \u2013 {marking or ''} \u2013 Page 99 of 99"):
         # On a template with wider margins or larger type the line would wrap: the version and marking
         # are what a printed page must show; the title is on the cover and in the header's marking.
         label = label.rpartition(", ")[2].capitalize() if ", " in label else label
@@ -262,7 +313,7 @@ def set_header_footer(
         numbered = page_numbers and "PAGE" not in field_codes(footer._element)
         if not (words or numbered):
             continue
-        line = _line(footer, style("footer"))
+        line = _line(footer, style.paragraph("footer"))
         line.alignment = WD_ALIGN_PARAGRAPH.CENTER
         if words:
             line.add_run(clean(words) + (" \u2013 " if numbered else ""))  # the version is typed by the employer
@@ -270,7 +321,7 @@ def set_header_footer(
             page_x_of_y(line)
 
 
-def _fits(document: DocxDocument, style: BaseStyle, text: str) -> bool:
+def _fits(document: DocxDocument, style: ParagraphStyle, text: str) -> bool:
     """Whether one line of ``text`` in ``style`` fits the text width. An estimate, as Word's own measure
     needs the font: half an em a character is generous for the sans fonts templates use."""
     section = document.sections[0]
@@ -278,14 +329,14 @@ def _fits(document: DocxDocument, style: BaseStyle, text: str) -> bool:
         return True
     width = (section.page_width - section.left_margin - section.right_margin) / 12700  # EMU to points
     size: float | None = None
-    current: BaseStyle | None = style
+    current: ParagraphStyle | None = style
     while current is not None and size is None:
         size = current.font.size.pt if current.font.size is not None else None
         current = current.base_style
     return len(text) * (size or 11.0) * 0.5 <= width
 
 
-def _line(part, style: BaseStyle) -> Paragraph:  # type: ignore[no-untyped-def]
+def _line(part: BlockItemContainer, style: ParagraphStyle) -> Paragraph:
     """An empty paragraph of the header or footer to write in, or a new one after its content."""
     for paragraph in part.paragraphs:
         p = paragraph._p

@@ -29,7 +29,7 @@ import difflib
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -108,7 +108,9 @@ def _blocks(container: etree._Element) -> list[etree._Element]:
 
 
 def _max_id(root: etree._Element) -> int:
-    ids = [int(v) for v in root.xpath("//@w:id", namespaces={"w": W_NS}) if str(v).lstrip("-").isdigit()]
+    found = root.xpath("//@w:id", namespaces={"w": W_NS})
+    values = found if isinstance(found, list) else []  # an attribute path gives a list of strings
+    ids = [int(v) for v in values if isinstance(v, str) and v.lstrip("-").isdigit()]
     return max(ids, default=0)
 
 
@@ -118,9 +120,19 @@ def paragraph_text(p: etree._Element) -> str:
     for node in p.iter(w("t"), w("tab"), w("del")):
         if node.tag == w("t") and not _inside(node, w("del"), p):
             parts.append(node.text or "")
-        elif node.tag == w("tab") and node.getparent().tag == w("r") and not _inside(node, w("del"), p):
+        elif node.tag == w("tab") and _parent_tag(node) == w("r") and not _inside(node, w("del"), p):
             parts.append("\t")
     return "".join(parts)
+
+
+def _parent_tag(node: etree._Element) -> str | None:
+    parent = node.getparent()
+    return str(parent.tag) if parent is not None else None
+
+
+def _attributes(element: etree._Element) -> dict[str, str]:
+    """An element's attributes by name (lxml gives str; its stubs allow bytes too)."""
+    return {str(name): str(value) for name, value in element.attrib.items()}
 
 
 def _inside(node: etree._Element, tag: str, stop: etree._Element) -> bool:
@@ -271,8 +283,9 @@ def _pairs(old: list[etree._Element], new: list[etree._Element]) -> list[tuple[i
     return pairs
 
 
-def _greedy_pairs(n: int, m: int, score) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
-    pairs, j = [], 0
+def _greedy_pairs(n: int, m: int, score: Callable[[int, int], float]) -> list[tuple[int, int]]:
+    pairs: list[tuple[int, int]] = []
+    j = 0
     for i in range(n):
         candidates = [(score(i, k), k) for k in range(j, min(m, j + WINDOW))]
         s, k = max(candidates, default=(0.0, -1))
@@ -439,7 +452,8 @@ def _record_style_change(p: etree._Element, old: etree._Element, revisions: _Rev
     """w:pPrChange: the paragraph's old style, so rejecting the change restores it."""
     p_pr = p.find(w("pPr"))
     assert p_pr is not None  # _new_paragraph always gives one
-    old_pr = copy.deepcopy(old.find(w("pPr"))) if old.find(w("pPr")) is not None else etree.Element(w("pPr"))
+    found = old.find(w("pPr"))
+    old_pr = copy.deepcopy(found) if found is not None else etree.Element(w("pPr"))
     for child in old_pr.findall(w("rPr")) + old_pr.findall(w("sectPr")) + old_pr.findall(w("pPrChange")):
         old_pr.remove(child)
     change = revisions.mark("pPrChange")
@@ -483,9 +497,10 @@ def _keep_last_mark(blocks: list[etree._Element]) -> None:
     inserted last paragraph, join it to a paragraph after it (there is none). Its words are still tracked."""
     if blocks and blocks[-1].tag == w("p"):
         for kind in ("del", "ins"):
-            mark = blocks[-1].find(f"{w('pPr')}/{w('rPr')}/{w(kind)}")
-            if mark is not None:
-                mark.getparent().remove(mark)
+            r_pr = blocks[-1].find(f"{w('pPr')}/{w('rPr')}")
+            mark = r_pr.find(w(kind)) if r_pr is not None else None
+            if r_pr is not None and mark is not None:
+                r_pr.remove(mark)
 
 
 # --- words --------------------------------------------------------------------------------------
@@ -514,7 +529,7 @@ def _link_key(link: etree._Element | None) -> tuple:
     if link is None:
         return ()
     # A link's relationship id differs between files; its anchor (a bookmark) is what it points at.
-    return tuple(sorted((k, v) for k, v in link.attrib.items() if not k.endswith("}id")))
+    return tuple(sorted((k, v) for k, v in _attributes(link).items() if not k.endswith("}id")))
 
 
 def _tokens(p: etree._Element) -> tuple[list[Token], list[etree._Element], list[etree._Element]]:
@@ -542,7 +557,7 @@ def _tokens(p: etree._Element) -> tuple[list[Token], list[etree._Element], list[
             elif child.tag == w("bookmarkEnd"):
                 ends.append(child)
             elif child.tag == w("hyperlink"):
-                shell = etree.Element(child.tag, attrib=dict(child.attrib))
+                shell = etree.Element(child.tag, attrib=_attributes(child))
                 runs(child, shell)
             elif child.tag == w("ins"):
                 runs(child, link)  # a file that already holds revisions: its insertions count as text
@@ -592,13 +607,13 @@ def _emit(ops: list[tuple[str, Token]], revisions: _Revisions) -> list[etree._El
 
     for op, token in ops:
         link = token.link
-        if op == "-" and link is not None and any(k.endswith("}id") for k in link.attrib):
+        if op == "-" and link is not None and any(k.endswith("}id") for k in _attributes(link)):
             link = None  # removed words need no link, and the old file's relationship ids mean nothing here
         # One link in both issues stays one w:hyperlink, whichever issue's words are inside it.
         if (link is None) != (open_link[0] is None) or _link_key(link) != _link_key(open_link[0]):
             written = None
             if link is not None:
-                written = etree.Element(link.tag, attrib=dict(link.attrib))
+                written = etree.Element(link.tag, attrib=_attributes(link))
                 out.append(written)
             open_link = (link, written)
             open_change, open_run = ("", None, None), (None, b"", None)
@@ -614,6 +629,7 @@ def _emit(ops: list[tuple[str, Token]], revisions: _Revisions) -> list[etree._El
         if token.loose:
             # Paragraph-level content that is not a run (a field, a content control): copied as it is
             # when kept or added; removed ones are left out, as there is no run to mark deleted.
+            assert token.element is not None  # _tokens gives every loose piece its element
             if op != "-":
                 (holder if holder is not None else _Appender(out)).append(copy.deepcopy(token.element))
             open_run = (None, b"", None)
@@ -624,16 +640,16 @@ def _emit(ops: list[tuple[str, Token]], revisions: _Revisions) -> list[etree._El
                 run.append(copy.deepcopy(token.run_props))
             (holder if holder is not None else _Appender(out)).append(run)
             open_run = (run, props, holder)
-        run = open_run[0]
-        assert run is not None
+        current = open_run[0]
+        assert current is not None  # set just above when there was none
         if token.text is not None:
-            _append_text(run, token.text, deleted=op == "-")
+            _append_text(current, token.text, deleted=op == "-")
         else:
             assert token.element is not None
             element = copy.deepcopy(token.element)
             if op == "-" and element.tag == w("instrText"):
                 element.tag = w("delInstrText")
-            run.append(element)
+            current.append(element)
     return out
 
 

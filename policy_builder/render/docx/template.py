@@ -19,7 +19,9 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
-from docx.styles.style import BaseStyle, StyleFactory
+from docx.oxml.styles import CT_Style
+from docx.styles.style import BaseStyle, ParagraphStyle, StyleFactory
+from lxml import etree
 
 from policy_builder.content.library import DATA_ROOT
 from policy_builder.core.errors import PolicyBuilderError, display_path
@@ -114,7 +116,17 @@ class Styles:
     def id(self, name: str) -> str:
         return self(name).style_id
 
-    def _copy_from_bundle(self, name: str):  # type: ignore[no-untyped-def]
+    def paragraph(self, name: str) -> ParagraphStyle:
+        """A paragraph style (one whose font and spacing are set): the template must not define it as another type."""
+        style = self(name)
+        if not isinstance(style, ParagraphStyle):
+            raise PolicyBuilderError(
+                f"the Word template's '{name}' style is not a paragraph style; "
+                "rename it in the template, or delete it so the bundled one is used"
+            )
+        return style
+
+    def _copy_from_bundle(self, name: str) -> CT_Style:
         source = _style_element(_bundled_reference().styles.element, name)
         if source is None:  # pragma: no cover - the bundled template has every style the renderer names
             raise PolicyBuilderError(
@@ -140,9 +152,10 @@ class Styles:
                 if found is not None:
                     run_properties.remove(found)
         num_id = element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")
-        if num_id is not None:
-            num_id.set(qn("w:val"), str(self._copy_numbering(int(num_id.get(qn("w:val"))))))
-        style_id = element.get(qn("w:styleId"))
+        bundled_list = num_id.get(qn("w:val"), "") if num_id is not None else ""
+        if num_id is not None and bundled_list.isdigit():
+            num_id.set(qn("w:val"), str(self._copy_numbering(int(bundled_list))))
+        style_id = element.get(qn("w:styleId")) or name.replace(" ", "")
         while _style_by_id(target_styles, style_id) is not None:
             style_id += "1"
         element.set(qn("w:styleId"), style_id)
@@ -158,34 +171,37 @@ class Styles:
             a for a in source.findall(qn("w:abstractNum")) if a.get(qn("w:abstractNumId")) == str(abstract_id)
         )
         target = numbering(self.document)
-        ids = [int(a.get(qn("w:abstractNumId"))) for a in target.findall(qn("w:abstractNum"))]
+        # An employer's definition whose id is not a number cannot clash with the new one's.
+        ids = [int(v) for a in target.findall(qn("w:abstractNum")) if (v := a.get(qn("w:abstractNumId"), "")).isdigit()]
+        new_id = max(ids, default=-1) + 1
         new_abstract = copy.deepcopy(abstract)
-        new_abstract.set(qn("w:abstractNumId"), str(max(ids, default=-1) + 1))
+        new_abstract.set(qn("w:abstractNumId"), str(new_id))
         first_num = target.find(qn("w:num"))
         if first_num is not None:
             first_num.addprevious(new_abstract)  # all abstractNum elements come before the num elements
         else:
             target.append(new_abstract)
-        return int(target.add_num(int(new_abstract.get(qn("w:abstractNumId")))).numId)
+        return int(target.add_num(new_id).numId)
 
 
-def _style_name(element) -> str | None:  # type: ignore[no-untyped-def]
+def _style_name(element: etree._Element | None) -> str | None:
     if element is None:
         return None
     name = element.find(qn("w:name"))
     return name.get(qn("w:val")) if name is not None else None
 
 
-def _style_element(styles, name: str):  # type: ignore[no-untyped-def]
+def _style_element(styles: etree._Element, name: str) -> CT_Style | None:
     """A style by its built-in name, ignoring case ('heading 1' is 'Heading 1' in Word's UI)."""
     wanted = name.lower()
     for element in styles.findall(qn("w:style")):
-        if (_style_name(element) or "").lower() == wanted:
+        # python-docx parses every w:style as a CT_Style; the check tells the type checker so.
+        if isinstance(element, CT_Style) and (_style_name(element) or "").lower() == wanted:
             return element
     return None
 
 
-def _style_by_id(styles, style_id: str | None):  # type: ignore[no-untyped-def]
+def _style_by_id(styles: etree._Element, style_id: str | None) -> etree._Element | None:
     for element in styles.findall(qn("w:style")):
         if element.get(qn("w:styleId")) == style_id:
             return element

@@ -17,6 +17,8 @@ from docx.document import Document as DocxDocument
 from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.table import CT_Tbl
+from docx.oxml.text.paragraph import CT_P
 from docx.shared import Emu
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -29,6 +31,7 @@ from policy_builder.render.docx.ooxml import (
     clean,
     field_char,
     instruction,
+    page,
     text_run,
     update_fields_on_open,
     use_numbering,
@@ -119,6 +122,7 @@ class Writer:
     # paragraphs
     def paragraph(self, text: str = "", style: str = "Normal") -> Paragraph:
         p = OxmlElement("w:p")
+        assert isinstance(p, CT_P)  # python-docx makes each tag it knows its own class
         SubElement(SubElement(p, _W_PPR), _W_PSTYLE).set(_W_VAL, self.style.id(style))
         self._add(p)
         paragraph = Paragraph(p, self._parent)
@@ -178,19 +182,19 @@ class Writer:
         t.set(_XML_SPACE, "preserve")
         t.text = clean(text)
 
-    def table(self, header: Sequence[str], rows: Iterable[Iterable[str]], widths: list[int] | None = None) -> Table:
+    def table(self, header: Sequence[str], rows: Iterable[Iterable[str]], widths: Sequence[int] | None = None) -> Table:
         """A table whose first row is a real header row; `widths` are percentages of the text width.
 
         Built with lxml, as python-docx would build it: its add_row and cell.text
         cost half the render time of the sources annex's clause table.
         """
         if self._text_width is None:
-            section = self.document.sections[-1]
-            self._text_width = section.page_width - section.left_margin - section.right_margin
+            self._text_width = page(self.document.sections[-1]).text_width
         text_width = self._text_width
-        percents = widths or [100 / len(header)] * len(header)
+        percents: Sequence[float] = widths or [100 / len(header)] * len(header)
         twips = [str(int(text_width * percent / 100) // 635) for percent in percents]  # EMU -> twentieths of a point
         tbl = OxmlElement("w:tbl")
+        assert isinstance(tbl, CT_Tbl)  # python-docx makes each tag it knows its own class
         tbl_pr = SubElement(tbl, qn("w:tblPr"))
         SubElement(tbl_pr, qn("w:tblStyle")).set(_W_VAL, self.style.id("Table Grid"))
         tbl_w = SubElement(tbl_pr, qn("w:tblW"))
@@ -229,7 +233,7 @@ class Writer:
         return Table(tbl, self._parent)
 
     # fields
-    def contents(self, entries: list[tuple[str, str]]) -> None:
+    def contents(self, entries: Sequence[tuple[str, str]]) -> None:
         """A real TOC field (Word can rebuild it), pre-filled with links to the sections.
 
         The entries carry no page numbers yet: they are not known until the
@@ -260,9 +264,8 @@ class Writer:
         style), which would put each number straight after its heading; a right tab beyond the
         template's margin (the bundled style's 17 cm on a narrower page) would push it off the line.
         """
-        tabs = self.style("toc 1").paragraph_format.tab_stops  # type: ignore[attr-defined]
-        section = self.document.sections[-1]
-        width = section.page_width - section.left_margin - section.right_margin
+        tabs = self.style.paragraph("toc 1").paragraph_format.tab_stops
+        width = page(self.document.sections[-1]).text_width
         right = [tab for tab in tabs if tab.alignment == WD_TAB_ALIGNMENT.RIGHT]
         if right and all(tab.position <= width for tab in right):
             return
