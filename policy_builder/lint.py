@@ -118,6 +118,8 @@ class Linter:
         # Clauses a build holds open ("still to decide") when a question of fact is unanswered,
         # because they have no wording for None yet: not failures, but work for the clause's owner.
         self.held_open: list[str] = []
+        self._outcomes: dict[tuple[str, tuple[str, ...]], bool | TemplateError] = {}  # see outcome()
+        self._reads: dict[str, tuple[str, ...]] = {}  # see answers_read()
 
     # --- names ---------------------------------------------------------------------
     def unknown_names(self, names: Iterable[str]) -> list[str]:
@@ -224,10 +226,12 @@ class Linter:
 
     def normalise(self, values: dict[str, Any]) -> dict[str, Any]:
         """Apply question `when`s as a real profile would: a question that does not apply keeps its default."""
-        context = build_context(self.library.questionnaire, values, self.library.nations, LINT_DATE)
+        # One pass reads the answers as they were when it started (its conditions see one context).
+        before = dict(values)
+        context = functools.cache(functools.partial(self.context, before))
         changed = False
         for qid, question in self.questions.items():
-            if question.when and not evaluate(question.when, context):
+            if question.when and not self.known(question.when, before, context):
                 default = default_for(question, values, LINT_DATE)
                 if values[qid] != default:
                     values[qid] = default
@@ -637,10 +641,6 @@ class Linter:
         targets = {rule.see for _, clause in stating for rule in clause.rules if rule.see in placed}
         seen: set[tuple[str, str, str]] = set()
         found = 0
-        # A condition reads a few answers, and most of the stances share them: its value is kept for each
-        # combination of the answers it reads, so the ~1,100 stances cost a few hundred evaluations, not ~75,000.
-        self._outcomes: dict[tuple[str, tuple[str, ...]], bool | TemplateError] = {}
-        self._reads: dict[str, tuple[str, ...]] = {}
         # Stances whose policies hold the same rules (and put the same `see:` targets in) find the same problems,
         # already reported for the first of them: each such policy is checked once.
         checked: set[tuple[Any, ...]] = set()
@@ -715,14 +715,7 @@ class Linter:
         if expression is None:
             return True
         if expression not in memo:
-            key = (expression, self.answers_read(expression, values))
-            outcome = self._outcomes.get(key)
-            if outcome is None:
-                try:
-                    outcome = evaluate(expression, context())
-                except TemplateError as exc:
-                    outcome = exc
-                self._outcomes[key] = outcome
+            outcome = self.outcome(expression, values, context)
             if isinstance(outcome, bool):
                 memo[expression] = outcome
             else:
@@ -735,6 +728,30 @@ class Linter:
                         stance = f"{values['organisation.nation']}, {values['organisation.type']}"
                         self.problems.append(f"{problem} for stance {stance}: {exc}")
         return memo[expression]
+
+    def outcome(
+        self, expression: str, values: dict[str, Any], context: Callable[[], dict[str, Any]]
+    ) -> bool | TemplateError:
+        """A condition's value for these answers, or the error it raises. A condition reads a few answers, and
+        lint meets the same few again and again (~1,100 stances, every combination normalised): its value is
+        kept for each combination of the answers it reads (answers_read), so most are looked up, not evaluated.
+        ``context`` builds the answers' context, only if needed."""
+        key = (expression, self.answers_read(expression, values))
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            try:
+                outcome = evaluate(expression, context())
+            except TemplateError as exc:
+                outcome = exc
+            self._outcomes[key] = outcome
+        return outcome
+
+    def known(self, expression: str, values: dict[str, Any], context: Callable[[], dict[str, Any]]) -> bool:
+        """outcome(), raising the condition's error as evaluating it would."""
+        outcome = self.outcome(expression, values, context)
+        if isinstance(outcome, bool):
+            return outcome
+        raise outcome
 
     def answers_read(self, expression: str, values: dict[str, Any]) -> tuple[str, ...]:
         """The answers a condition can read in a stance, as text: two stances that agree on them give the
