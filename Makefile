@@ -15,14 +15,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/policy-builder build profiles/example-council.yaml --out out
 
-# pytest runs one worker per core (pytest-xdist), each taking whole test files, so a file's module fixtures
-# (the wheel in tests/test_install.py, the covering set of stances) are built once.
+# pytest runs one worker per core (pytest-xdist) and hands out tests one by one, so both workers finish
+# together; a file whose module fixtures cost seconds (the wheel in tests/test_install.py, LibreOffice's PDFs,
+# the covering set of stances) is marked xdist_group and stays on one worker, so they are built once.
+# Python writes its compiled files even where the environment says not to: without them every process
+# (each worker, each `policy-builder` a test starts) compiles the tests and the package again.
 test: $(VENV)/.installed
 	$(BIN)/ruff check policy_builder tests benchmarks
 	$(BIN)/ruff format --check policy_builder tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/policy-builder lint
-	$(BIN)/pytest -q -n auto --dist loadfile
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -q -n auto --dist loadgroup
 
 # Regenerate the reviewed golden file after a deliberate change; read the diff before committing.
 golden: $(VENV)/.installed

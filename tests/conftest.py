@@ -26,6 +26,41 @@ PROFILES = ROOT / "profiles"
 BUILD_DATE = dt.date(2026, 11, 21)
 
 
+# --- which worker runs which test (make test: pytest -n auto --dist loadgroup) ---------------------------
+# Tests are handed out one by one, so the two workers finish together (whole files made one worker wait
+# on test_web.py while the other sat idle). These files stay whole on one worker, because their module
+# fixtures cost seconds and would otherwise be built on both: the wheel and its virtual environment,
+# LibreOffice's PDFs, the covering set of stances, the upgrade fixtures, the eighteen employers' policies.
+# (xdist's own loadgroup reads xdist_group marks by renaming test ids, which pytest 9 no longer allows.)
+ONE_WORKER = frozenset(
+    {
+        "test_install.py",
+        "test_pdf.py",
+        "test_pdf_build.py",
+        "test_rules.py",
+        "test_upgrade.py",
+        "test_nations_and_employers.py",
+    }
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneByOne(LoadScopeScheduling):
+        """Each test its own unit of work, except the files in ONE_WORKER (one unit each, handed out first:
+        xdist sends the units with the most tests first)."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if path.rsplit("/", 1)[-1] in ONE_WORKER else nodeid
+
+    return OneByOne(config, log)
+
+
 @pytest.fixture(scope="session")
 def library() -> Library:
     return load_library(ROOT / "clauses")

@@ -9,15 +9,16 @@ combination, and every name a condition or text uses is a real question.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import yaml
-from jinja2 import TemplateError
+from jinja2 import TemplateError, nodes
 
 from policy_builder.content.library import Library
 from policy_builder.content.models import Clause, LibrarySection, Question
@@ -31,7 +32,7 @@ from policy_builder.content.questionnaire import (
     evaluate,
 )
 from policy_builder.core.errors import display_path
-from policy_builder.core.templating import BlankAnswerError, referenced_names
+from policy_builder.core.templating import ENV, BlankAnswerError, referenced_names
 from policy_builder.pipeline.rules import Contradiction, InForce
 
 MAX_COMBINATIONS = 20000
@@ -121,6 +122,8 @@ class Linter:
         # Clauses a build holds open ("still to decide") when a question of fact is unanswered,
         # because they have no wording for None yet: not failures, but work for the clause's owner.
         self.held_open: list[str] = []
+        self._outcomes: dict[tuple[str, tuple[str, ...]], bool | TemplateError] = {}  # see outcome()
+        self._reads: dict[str, tuple[str, ...]] = {}  # see answers_read()
 
     # --- names ---------------------------------------------------------------------
     def unknown_names(self, names: Iterable[str]) -> list[str]:
@@ -227,10 +230,12 @@ class Linter:
 
     def normalise(self, values: dict[str, Any]) -> dict[str, Any]:
         """Apply question `when`s as a real profile would: a question that does not apply keeps its default."""
-        context = build_context(self.library.questionnaire, values, self.library.nations, LINT_DATE)
+        # One pass reads the answers as they were when it started (its conditions see one context).
+        before = dict(values)
+        context = functools.cache(functools.partial(self.context, before))
         changed = False
         for qid, question in self.questions.items():
-            if question.when and not evaluate(question.when, context):
+            if question.when and not self.known(question.when, before, context):
                 default = default_for(question, values, LINT_DATE)
                 if values[qid] != default:
                     values[qid] = default
@@ -640,16 +645,36 @@ class Linter:
         targets = {rule.see for _, clause in stating for rule in clause.rules if rule.see in placed}
         seen: set[tuple[str, ...]] = set()  # contradictions (action, allowing, forbidding) and ("duplicate", ...)
         found = 0
+        # Stances whose policies hold the same rules (and put the same `see:` targets in) find the same problems,
+        # already reported for the first of them: each such policy is checked once.
+        checked: set[tuple[Any, ...]] = set()
         for values in stances:
-            context = self.context(values)
+            # The stance's context is built only if some condition's value is not known yet (see answers_read).
+            context = functools.cache(functools.partial(self.context, values))
             memo: dict[str, bool] = {}  # many clauses and rules share a condition: evaluate each once per stance
-            in_force = [
-                InForce(clause, rule)
+            stated = [
+                (clause, rule)
                 for section, clause in stating
                 if self.holds(section.when, context, memo, values) and self.holds(clause.when, context, memo, values)
                 for rule in clause.rules
                 if self.holds(rule.when, context, memo, values, (clause, rule))
             ]
+            in_policy_now = (
+                frozenset(
+                    target
+                    for target in targets
+                    if placed[target][1].document == "policy"
+                    and self.holds(placed[target][0].when, context, memo, values)
+                    and self.holds(placed[target][1].when, context, memo, values)
+                )
+                if targets
+                else frozenset()
+            )
+            policy_key = (tuple((id(clause), id(rule)) for clause, rule in stated), in_policy_now)
+            if policy_key in checked:
+                continue
+            checked.add(policy_key)
+            in_force = [InForce(clause, rule) for clause, rule in stated]
             for contradiction in contradictions(in_force):
                 key = (contradiction.action, contradiction.allowing.clause.id, contradiction.forbidding.clause.id)
                 if key in seen:
@@ -666,14 +691,7 @@ class Linter:
                     self.describe_duplicate(duplicate.action, duplicate.first, duplicate.second, values)
                 )
             if targets:
-                in_policy = {
-                    target
-                    for target in targets
-                    if placed[target][1].document == "policy"
-                    and self.holds(placed[target][0].when, context, memo, values)
-                    and self.holds(placed[target][1].when, context, memo, values)
-                }
-                for broken in cross_reference_problems(in_force, in_policy):
+                for broken in cross_reference_problems(in_force, in_policy_now):
                     entry = broken.entry
                     if entry.rule.see not in placed:
                         continue  # names no clause at all: check_rules says so once
@@ -691,7 +709,7 @@ class Linter:
     def holds(
         self,
         expression: str | None,
-        context: dict[str, Any],
+        context: Callable[[], dict[str, Any]],
         memo: dict[str, bool],
         values: dict[str, Any],
         rule: tuple[Clause, Any] | None = None,
@@ -701,9 +719,11 @@ class Linter:
         if expression is None:
             return True
         if expression not in memo:
-            try:
-                memo[expression] = evaluate(expression, context)
-            except TemplateError as exc:
+            outcome = self.outcome(expression, values, context)
+            if isinstance(outcome, bool):
+                memo[expression] = outcome
+            else:
+                exc = outcome
                 memo[expression] = False
                 if rule is not None:
                     clause, stated = rule
@@ -712,6 +732,50 @@ class Linter:
                         stance = f"{values['organisation.nation']}, {values['organisation.type']}"
                         self.problems.append(f"{problem} for stance {stance}: {exc}")
         return memo[expression]
+
+    def outcome(
+        self, expression: str, values: dict[str, Any], context: Callable[[], dict[str, Any]]
+    ) -> bool | TemplateError:
+        """A condition's value for these answers, or the error it raises. A condition reads a few answers, and
+        lint meets the same few again and again (~1,100 stances, every combination normalised): its value is
+        kept for each combination of the answers it reads (answers_read), so most are looked up, not evaluated.
+        ``context`` builds the answers' context, only if needed."""
+        key = (expression, self.answers_read(expression, values))
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            try:
+                outcome = evaluate(expression, context())
+            except TemplateError as exc:
+                outcome = exc
+            self._outcomes[key] = outcome
+        return outcome
+
+    def known(self, expression: str, values: dict[str, Any], context: Callable[[], dict[str, Any]]) -> bool:
+        """outcome(), raising the condition's error as evaluating it would."""
+        outcome = self.outcome(expression, values, context)
+        if isinstance(outcome, bool):
+            return outcome
+        raise outcome
+
+    def answers_read(self, expression: str, values: dict[str, Any]) -> tuple[str, ...]:
+        """The answers a condition can read in a stance, as text: two stances that agree on them give the
+        condition one value. `messaging.whatsapp` reads that answer; a namespace used whole (`messaging[x]`)
+        reads all of its answers; nation and review_date read the answers they come from (DERIVED_FROM)."""
+        qids = self._reads.get(expression)
+        if qids is None:
+            tree = ENV.parse("{{ " + expression + " }}")
+            wanted: set[str] = set()
+            dotted = set()
+            for node in tree.find_all(nodes.Getattr):
+                if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self.questions:
+                    wanted.add(f"{node.node.name}.{node.attr}")
+                    dotted.add(id(node.node))
+            for node in tree.find_all(nodes.Name):
+                if id(node) not in dotted:
+                    wanted.update(qid for qid in self.questions if qid.split(".")[0] == node.name)
+                wanted.update(DERIVED_FROM.get(node.name, ()))
+            qids = self._reads[expression] = tuple(sorted(wanted))
+        return tuple(repr(values.get(qid)) for qid in qids)
 
     def describe_stance(self, entries: Iterable[InForce], values: dict[str, Any], others: Iterable[Clause] = ()) -> str:
         """The stance, with only the answers that bring these rules (and put these other clauses) into the policy."""

@@ -45,6 +45,7 @@ from flask import (
     session,
     url_for,
 )
+from jinja2.bccache import Bucket, BytecodeCache
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.utils import secure_filename
@@ -155,6 +156,30 @@ class Drafts:
             return next((d for d in self._drafts.values() if d.sid == sid and d.file == file), None)
 
 
+class _PageCode(BytecodeCache):
+    """The pages' compiled code, kept in memory for every app this process creates. Each app has its own Jinja
+    environment, which would compile every page again (a test run creates dozens of apps); a page whose source
+    changed fails Jinja's checksum and is compiled afresh."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, bytes] = {}
+        self.lock = threading.Lock()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with self.lock:
+            code = self.codes.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        code = bucket.bytecode_to_string()
+        with self.lock:
+            self.codes[bucket.key] = code
+
+
+_PAGE_CODE = _PageCode()
+
+
 def create_app(
     library: Library,
     profiles_dir: str | Path = "profiles",
@@ -170,6 +195,7 @@ def create_app(
     the same computer can reach 127.0.0.1 but does not know the key.
     """
     app = Flask(__name__)
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": _PAGE_CODE}
     # The preview macro runs outside a request too (the /applies reply), so these are globals.
     app.jinja_env.globals.update(placeholder=PLACEHOLDER, passage_note=passage_note, left_out_text=left_out_text)
     app.config.update(
