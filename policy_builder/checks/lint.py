@@ -766,14 +766,15 @@ class Linter:
             tree = ENV.parse("{{ " + expression + " }}")
             wanted: set[str] = set()
             dotted = set()
-            for node in tree.find_all(nodes.Getattr):
-                if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self.questions:
-                    wanted.add(f"{node.node.name}.{node.attr}")
-                    dotted.add(id(node.node))
-            for node in tree.find_all(nodes.Name):
-                if id(node) not in dotted:
-                    wanted.update(qid for qid in self.questions if qid.split(".")[0] == node.name)
-                wanted.update(DERIVED_FROM.get(node.name, ()))
+            for attribute in tree.find_all(nodes.Getattr):
+                head = attribute.node
+                if isinstance(head, nodes.Name) and f"{head.name}.{attribute.attr}" in self.questions:
+                    wanted.add(f"{head.name}.{attribute.attr}")
+                    dotted.add(id(head))
+            for name in tree.find_all(nodes.Name):
+                if id(name) not in dotted:
+                    wanted.update(qid for qid in self.questions if qid.split(".")[0] == name.name)
+                wanted.update(DERIVED_FROM.get(name.name, ()))
             qids = self._reads[expression] = tuple(sorted(wanted))
         return tuple(repr(values.get(qid)) for qid in qids)
 
