@@ -1,0 +1,382 @@
+"""Questionnaire answers an employer's current policy settles, each with the sentence it rests on.
+
+The rules are data people maintain (clauses/audit-answers.yaml): per question, the wording that
+settles each answer, whether the sentence must allow or forbid, and how sure one such sentence is.
+Matching is sentence by sentence and explainable: every answer carries its quote and where it is.
+Disagreeing sentences leave a question unanswered unless the rules say one answer outweighs the
+other (a rule "only to keep in touch" also forbids other uses); nothing is settled by a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .. import _yaml
+from ..errors import LibraryError
+from ..models import Question, Questionnaire
+from ..questionnaire import AnswerError, cast_answer
+
+RULES_FILE = "audit-answers.yaml"
+SENSES = ("allows", "forbids", "any")
+QUOTE_CHARS = 240  # a quote longer than this is cut at a word, with an ellipsis
+# The confidence one more agreeing sentence adds, and the ceiling: agreement is not proof.
+AGREEMENT_BONUS = 0.04
+MAX_CONFIDENCE = 0.97
+OUTWEIGHED_FACTOR = 0.85  # an answer that won over other evidence is a little less sure
+
+
+class PassageLike(Protocol):
+    """What audit/read.py's Passage gives: the text, its heading and where it is ("section 4.2, paragraph 3")."""
+
+    text: str
+    heading: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """One answer the text settles, with the sentence it rests on."""
+
+    question_id: str
+    value: Any
+    quote: str
+    where: str
+    confidence: float  # 0-1
+    agreeing: int = 0  # further sentences that say the same
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A question the text answers two ways: left unanswered, with one quote for each answer."""
+
+    question_id: str
+    quotes: tuple[tuple[Any, str, str], ...]  # (value, quote, where)
+
+
+@dataclass
+class Inference:
+    answers: list[Inferred] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnswerRule:
+    value: Any
+    extract: bool
+    when: re.Pattern[str] | None
+    unless: re.Pattern[str] | None
+    sense: str
+    confidence: float
+    beats: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class QuestionRules:
+    question: Question
+    about: re.Pattern[str]
+    answers: tuple[AnswerRule, ...]
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    forbids: re.Pattern[str]
+    forbidding_headings: re.Pattern[str]
+    questions: tuple[QuestionRules, ...]
+
+
+# --- the rules file -----------------------------------------------------------------------------------
+
+
+def rules_path(questionnaire: Questionnaire) -> Path:
+    return questionnaire.path.parent / RULES_FILE
+
+
+def load_answer_rules(questionnaire: Questionnaire, path: Path | None = None) -> AnswerRules:
+    """Read and check the rules; a mistake is a LibraryError naming the file, line and question."""
+    path = path or rules_path(questionnaire)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        raise LibraryError(path, None, "file not found: the rules that settle answers from a policy") from None
+    # Keyed by the file's time stamp too: an edited file is read again (the questionnaire is not hashable).
+    key = (path, stamp, id(questionnaire))
+    if key not in _CACHE:
+        if len(_CACHE) > 8:
+            _CACHE.clear()
+        _CACHE[key] = _read_rules(path, questionnaire)
+    return _CACHE[key]
+
+
+_CACHE: dict[tuple[Path, int, int], AnswerRules] = {}
+
+
+def _read_rules(path: Path, questionnaire: Questionnaire) -> AnswerRules:
+    doc = _yaml.load(path, LibraryError)
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), dict):
+        raise LibraryError(path, doc.line(), "expected 'schema: 1', 'forbids', 'forbidding_headings' and 'questions:'")
+    forbids = _pattern(doc, data.get("forbids"), ("forbids",), case_sensitive=False)
+    headings = _pattern(doc, data.get("forbidding_headings"), ("forbidding_headings",), case_sensitive=False)
+    if forbids is None or headings is None:
+        raise LibraryError(path, doc.line(), "'forbids' and 'forbidding_headings' are both needed (regular expressions)")
+    questions: list[QuestionRules] = []
+    for qid, block in data["questions"].items():
+        where = ("questions", qid)
+        question = questionnaire.questions.get(qid)
+        if question is None:
+            raise LibraryError(path, doc.line(*where), f"'{qid}' is not a question in the questionnaire")
+        if not isinstance(block, dict) or not isinstance(block.get("answers"), list) or not block["answers"]:
+            raise LibraryError(path, doc.line(*where), f"{qid}: expected 'about:' and a list of 'answers:'")
+        unknown = set(block) - {"about", "answers"}
+        if unknown:
+            raise LibraryError(path, doc.line(*where), f"{qid}: unknown key(s) {', '.join(sorted(unknown))}")
+        about = _pattern(doc, block.get("about"), (*where, "about"), case_sensitive=False)
+        if about is None:
+            raise LibraryError(path, doc.line(*where), f"{qid}: 'about' (a regular expression) is needed")
+        answers = tuple(
+            _answer_rule(doc, question, entry, (*where, "answers", index))
+            for index, entry in enumerate(block["answers"])
+        )
+        questions.append(QuestionRules(question=question, about=about, answers=answers))
+    return AnswerRules(forbids=forbids, forbidding_headings=headings, questions=tuple(questions))
+
+
+_ANSWER_KEYS = {"value", "extract", "when", "unless", "sense", "confidence", "beats", "case_sensitive"}
+
+
+def _answer_rule(doc: _yaml.Document, question: Question, entry: Any, where: tuple[Any, ...]) -> AnswerRule:
+    qid = question.id
+    line = doc.line(*where[:-1])
+    if not isinstance(entry, dict):
+        raise LibraryError(doc.path, line, f"{qid}: each answer is a mapping with 'value:' or 'extract: true'")
+    unknown = set(entry) - _ANSWER_KEYS
+    if unknown:
+        allowed = ", ".join(sorted(_ANSWER_KEYS))
+        raise LibraryError(doc.path, line, f"{qid}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {allowed}")
+    extract = entry.get("extract") is True
+    if extract == ("value" in entry):
+        raise LibraryError(doc.path, line, f"{qid}: give either 'value:' or 'extract: true', not both or neither")
+    case = entry.get("case_sensitive") is True
+    when = _pattern(doc, entry.get("when"), (*where, "when"), case_sensitive=case)
+    unless = _pattern(doc, entry.get("unless"), (*where, "unless"), case_sensitive=False)
+    value = entry.get("value")
+    if extract:
+        if question.type != "text":
+            raise LibraryError(doc.path, line, f"{qid}: 'extract: true' is for text questions; this is {question.type}")
+        if when is None or "value" not in when.groupindex:
+            raise LibraryError(doc.path, line, f"{qid}: 'extract: true' needs a 'when' pattern with a (?P<value>...) group")
+    else:
+        _check_value(doc, question, value, line)
+    sense = entry.get("sense", "any")
+    if sense not in SENSES:
+        raise LibraryError(doc.path, line, f"{qid}: sense: {sense!r} is not one of {', '.join(SENSES)}")
+    confidence = entry.get("confidence", 0.8)
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence <= 1:
+        raise LibraryError(doc.path, line, f"{qid}: confidence must be a number above 0 and at most 1")
+    beats = entry.get("beats", [])
+    if not isinstance(beats, list):
+        raise LibraryError(doc.path, line, f"{qid}: beats: expected a list of answers")
+    for other in beats:
+        _check_value(doc, question, other, line)
+    return AnswerRule(
+        value=value,
+        extract=extract,
+        when=when,
+        unless=unless,
+        sense=sense,
+        confidence=float(confidence),
+        beats=tuple(beats),
+    )
+
+
+def _check_value(doc: _yaml.Document, question: Question, value: Any, line: int | None) -> None:
+    probe = [value] if question.type == "multi" else value
+    try:
+        cast_answer(question, probe)
+    except AnswerError as exc:
+        raise LibraryError(doc.path, line, f"{question.id}: {value!r}: {exc}") from None
+    if value is None:
+        raise LibraryError(doc.path, line, f"{question.id}: an answer rule needs a value")
+
+
+def _pattern(doc: _yaml.Document, text: Any, keys: tuple[Any, ...], *, case_sensitive: bool) -> re.Pattern[str] | None:
+    if text is None:
+        return None
+    if not isinstance(text, str) or not text.strip():
+        raise LibraryError(doc.path, doc.line(*keys), f"{keys[-1]}: expected a regular expression")
+    try:
+        return re.compile(text, 0 if case_sensitive else re.IGNORECASE)
+    except re.error as exc:
+        raise LibraryError(doc.path, doc.line(*keys), f"{keys[-1]}: not a valid regular expression ({exc})") from None
+
+
+# --- reading the text ------------------------------------------------------------------------------------
+
+_STRAIGHTEN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+_EMPHASIS = re.compile(r"(\*{1,3}|_{2,3})(?=\S)|(?<=\S)(\*{1,3}|_{2,3})")
+# A sentence ends at . ! ? (not inside "e.g." or a number such as 4.2) followed by space and a capital,
+# a quote, a bracket or a number; a line break ends one too (list items, headings).
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)\s+(?=[\"'(\[A-Z0-9])|\n+")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    return _EMPHASIS.sub("", text.translate(_STRAIGHTEN))
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in (_SPACE.sub(" ", part).strip() for part in _SENTENCE_END.split(normalise(text))) if s]
+
+
+def quote_of(sentence: str) -> str:
+    if len(sentence) <= QUOTE_CHARS:
+        return sentence
+    cut = sentence[:QUOTE_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + " ..."
+
+
+# --- inference -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Hit:
+    value: Any
+    rule: AnswerRule
+    quote: str
+    where: str
+
+
+def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: AnswerRules | None = None) -> Inference:
+    """The answers the passages settle (in questionnaire order) and the questions they answer two ways."""
+    rules = rules or load_answer_rules(questionnaire)
+    hits: dict[str, list[_Hit]] = {}
+    for passage in passages:
+        heading = normalise(passage.heading or "")
+        forbidding_heading = bool(heading and rules.forbidding_headings.search(heading))
+        for sentence in sentences(passage.text):
+            forbids = forbidding_heading or bool(rules.forbids.search(sentence))
+            for question_rules in rules.questions:
+                if not question_rules.about.search(sentence):
+                    continue
+                for rule in question_rules.answers:
+                    value = _settles(rule, sentence, forbids)
+                    if value is not None:
+                        hits.setdefault(question_rules.question.id, []).append(
+                            _Hit(value, rule, quote_of(sentence), passage.where)
+                        )
+    result = Inference()
+    for question_rules in rules.questions:
+        question = question_rules.question
+        found = hits.get(question.id)
+        if found:
+            _decide(question, found, result)
+    order = list(questionnaire.questions)
+    result.answers.sort(key=lambda a: order.index(a.question_id))
+    return result
+
+
+def infer_answers(
+    passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: AnswerRules | None = None
+) -> list[Inferred]:
+    """The answers the passages settle; questions they leave open, or answer two ways, are left out."""
+    return infer(passages, questionnaire, rules).answers
+
+
+def _settles(rule: AnswerRule, sentence: str, forbids: bool) -> Any:
+    """The answer ``rule`` gives for ``sentence``, or None."""
+    if rule.sense == "allows" and forbids:
+        return None
+    if rule.sense == "forbids" and not forbids:
+        return None
+    if rule.unless is not None and rule.unless.search(sentence):
+        return None
+    if rule.when is None:
+        return rule.value
+    match = rule.when.search(sentence)
+    if match is None:
+        return None
+    if not rule.extract:
+        return rule.value
+    text = _SPACE.sub(" ", match.group("value") or "").strip(" ,;:.")
+    return text or None
+
+
+def _decide(question: Question, found: Sequence[_Hit], result: Inference) -> None:
+    by_value: dict[Any, list[_Hit]] = {}
+    for hit in found:
+        key = hit.value.lower() if isinstance(hit.value, str) and question.type == "text" else hit.value
+        by_value.setdefault(_key(key), []).append(hit)
+    if question.type == "multi":
+        # Several answers at once: each value found is chosen, as sure as the least sure of them.
+        values = [group[0].value for group in by_value.values()]
+        values.sort(key=question.choice_values.index)
+        best = [max(group, key=lambda h: h.rule.confidence) for group in by_value.values()]
+        first = best[0]
+        result.answers.append(
+            Inferred(
+                question.id,
+                values,
+                first.quote,
+                first.where,
+                round(min(h.rule.confidence for h in best), 2),
+                agreeing=len(found) - 1,
+            )
+        )
+        return
+    if question.type == "text":
+        # Names are written several ways ("the Council's RIPA policy", "the RIPA procedures"): the most
+        # often written wins, and is a little less sure when others were written too.
+        groups = sorted(by_value.values(), key=len, reverse=True)
+        chosen = groups[0]
+        top = max(chosen, key=lambda h: h.rule.confidence)
+        confidence = _agreed(top.rule.confidence, len(chosen))
+        if len(groups) > 1:
+            confidence *= 0.9
+        result.answers.append(
+            Inferred(question.id, top.value, top.quote, top.where, round(confidence, 2), agreeing=len(chosen) - 1)
+        )
+        return
+    winners = [
+        key
+        for key, group in by_value.items()
+        if all(
+            other == key or any(_key(v) == other for hit in group for v in hit.rule.beats) for other in by_value
+        )
+    ]
+    if len(winners) != 1:
+        result.conflicts.append(
+            Conflict(
+                question.id,
+                tuple((group[0].value, group[0].quote, group[0].where) for group in by_value.values()),
+            )
+        )
+        return
+    chosen = by_value[winners[0]]
+    top = max(chosen, key=lambda h: h.rule.confidence)
+    confidence = _agreed(top.rule.confidence, len(chosen))
+    if len(by_value) > 1:
+        confidence *= OUTWEIGHED_FACTOR
+    result.answers.append(
+        Inferred(question.id, top.value, top.quote, top.where, round(confidence, 2), agreeing=len(chosen) - 1)
+    )
+
+
+def _key(value: Any) -> Any:
+    # True and 1 are equal in Python; an answer of 1 month must never merge with "yes".
+    return (type(value).__name__, value)
+
+
+def _agreed(confidence: float, count: int) -> float:
+    return min(MAX_CONFIDENCE, confidence + AGREEMENT_BONUS * (count - 1)) if confidence < MAX_CONFIDENCE else confidence
+
+
+def as_answers(inferred: Iterable[Inferred]) -> dict[str, Any]:
+    return {item.question_id: item.value for item in inferred}
+
+
+def by_question(inferred: Iterable[Inferred]) -> Mapping[str, Inferred]:
+    return {item.question_id: item for item in inferred}
