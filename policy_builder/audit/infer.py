@@ -26,7 +26,10 @@ QUOTE_CHARS = 240  # a quote longer than this is cut at a word, with an ellipsis
 # The confidence one more agreeing sentence adds, and the ceiling: agreement is not proof.
 AGREEMENT_BONUS = 0.04
 MAX_CONFIDENCE = 0.97
-OUTWEIGHED_FACTOR = 0.85  # an answer that won over other evidence is a little less sure
+OUTWEIGHED_FACTOR = 0.85
+SHORT_LINE = 80  # a passage this short may be a heading the reader took for text
+LEAD_IN_ITEMS = 8  # the items of a list under such a line
+_LABELLED = re.compile(r"^[A-Z][\w ]{0,40}:\s")  # an answer that won over other evidence is a little less sure
 
 
 class PassageLike(Protocol):
@@ -72,6 +75,10 @@ class AnswerRule:
     sense: str
     confidence: float
     beats: tuple[Any, ...]
+    unsettles: bool = False  # such a sentence allows what no answer describes: the question stays open
+
+
+UNSETTLED = object()  # the value of a hit from an `unsettles` rule
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class QuestionRules:
 class AnswerRules:
     forbids: re.Pattern[str]
     forbidding_headings: re.Pattern[str]
+    aspirational_headings: re.Pattern[str] | None
     questions: tuple[QuestionRules, ...]
 
 
@@ -121,8 +129,11 @@ def _read_rules(path: Path, questionnaire: Questionnaire) -> AnswerRules:
         raise LibraryError(path, doc.line(), "expected 'schema: 1', 'forbids', 'forbidding_headings' and 'questions:'")
     forbids = _pattern(doc, data.get("forbids"), ("forbids",), case_sensitive=False)
     headings = _pattern(doc, data.get("forbidding_headings"), ("forbidding_headings",), case_sensitive=False)
+    aspirational = _pattern(doc, data.get("aspirational_headings"), ("aspirational_headings",), case_sensitive=False)
     if forbids is None or headings is None:
-        raise LibraryError(path, doc.line(), "'forbids' and 'forbidding_headings' are both needed (regular expressions)")
+        raise LibraryError(
+            path, doc.line(), "'forbids' and 'forbidding_headings' are both needed (regular expressions)"
+        )
     questions: list[QuestionRules] = []
     for qid, block in data["questions"].items():
         where = ("questions", qid)
@@ -142,10 +153,12 @@ def _read_rules(path: Path, questionnaire: Questionnaire) -> AnswerRules:
             for index, entry in enumerate(block["answers"])
         )
         questions.append(QuestionRules(question=question, about=about, answers=answers))
-    return AnswerRules(forbids=forbids, forbidding_headings=headings, questions=tuple(questions))
+    return AnswerRules(
+        forbids=forbids, forbidding_headings=headings, aspirational_headings=aspirational, questions=tuple(questions)
+    )
 
 
-_ANSWER_KEYS = {"value", "extract", "when", "unless", "sense", "confidence", "beats", "case_sensitive"}
+_ANSWER_KEYS = {"value", "extract", "unsettles", "when", "unless", "sense", "confidence", "beats", "case_sensitive"}
 
 
 def _answer_rule(doc: _yaml.Document, question: Question, entry: Any, where: tuple[Any, ...]) -> AnswerRule:
@@ -158,8 +171,11 @@ def _answer_rule(doc: _yaml.Document, question: Question, entry: Any, where: tup
         allowed = ", ".join(sorted(_ANSWER_KEYS))
         raise LibraryError(doc.path, line, f"{qid}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {allowed}")
     extract = entry.get("extract") is True
-    if extract == ("value" in entry):
-        raise LibraryError(doc.path, line, f"{qid}: give either 'value:' or 'extract: true', not both or neither")
+    unsettles = entry.get("unsettles") is True
+    if [extract, unsettles, "value" in entry].count(True) != 1:
+        raise LibraryError(
+            doc.path, line, f"{qid}: give one of 'value:', 'extract: true' or 'unsettles: true' in each answer"
+        )
     case = entry.get("case_sensitive") is True
     when = _pattern(doc, entry.get("when"), (*where, "when"), case_sensitive=case)
     unless = _pattern(doc, entry.get("unless"), (*where, "unless"), case_sensitive=False)
@@ -168,8 +184,10 @@ def _answer_rule(doc: _yaml.Document, question: Question, entry: Any, where: tup
         if question.type != "text":
             raise LibraryError(doc.path, line, f"{qid}: 'extract: true' is for text questions; this is {question.type}")
         if when is None or "value" not in when.groupindex:
-            raise LibraryError(doc.path, line, f"{qid}: 'extract: true' needs a 'when' pattern with a (?P<value>...) group")
-    else:
+            raise LibraryError(
+                doc.path, line, f"{qid}: 'extract: true' needs a 'when' pattern with a (?P<value>...) group"
+            )
+    elif not unsettles:
         _check_value(doc, question, value, line)
     sense = entry.get("sense", "any")
     if sense not in SENSES:
@@ -190,6 +208,7 @@ def _answer_rule(doc: _yaml.Document, question: Question, entry: Any, where: tup
         sense=sense,
         confidence=float(confidence),
         beats=tuple(beats),
+        unsettles=unsettles,
     )
 
 
@@ -232,11 +251,20 @@ def sentences(text: str) -> list[str]:
     return [s for s in (_SPACE.sub(" ", part).strip() for part in _SENTENCE_END.split(normalise(text))) if s]
 
 
-def quote_of(sentence: str) -> str:
+def quote_of(sentence: str, span: tuple[int, int] | None = None) -> str:
+    """The sentence, or in a long one the words around ``span`` (what matched), cut at words with "..."."""
     if len(sentence) <= QUOTE_CHARS:
         return sentence
-    cut = sentence[:QUOTE_CHARS].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + " ..."
+    start, end = span or (0, 0)
+    # Centre the window on the words that matched, so "stored in Mosaic" is never cut off.
+    first = max(0, min(start - (QUOTE_CHARS - (end - start)) // 2, len(sentence) - QUOTE_CHARS))
+    last = first + QUOTE_CHARS
+    text = sentence[first:last]
+    if first > 0:
+        text = "... " + text.split(" ", 1)[-1]
+    if last < len(sentence):
+        text = text.rsplit(" ", 1)[0].rstrip(",;:") + " ..."
+    return text
 
 
 # --- inference -----------------------------------------------------------------------------------------
@@ -254,8 +282,24 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
     """The answers the passages settle (in questionnaire order) and the questions they answer two ways."""
     rules = rules or load_answer_rules(questionnaire)
     hits: dict[str, list[_Hit]] = {}
+    aspirational = rules.aspirational_headings
+    lead_in: tuple[str, str] | None = None  # (heading, line) of a short "What should be in place?" line
+    lead_in_items = 0
     for passage in passages:
         heading = normalise(passage.heading or "")
+        text = normalise(passage.text)
+        if aspirational is not None and len(text) <= SHORT_LINE and aspirational.search(text):
+            lead_in = (heading, text)  # a reader that took the line for text: what follows it is a wish list
+            lead_in_items = 0
+            continue
+        if lead_in is not None:
+            lead_in_items += 1
+            # The wish list ends with its heading, at a paragraph with a label of its own ("Note: ..."),
+            # or after a list's worth of items.
+            if lead_in[0] != heading or _LABELLED.match(text) or lead_in_items > LEAD_IN_ITEMS:
+                lead_in = None
+        if lead_in is not None or (heading and aspirational is not None and aspirational.search(heading)):
+            continue  # what ought to be in place is not what is
         forbidding_heading = bool(heading and rules.forbidding_headings.search(heading))
         for sentence in sentences(passage.text):
             forbids = forbidding_heading or bool(rules.forbids.search(sentence))
@@ -263,10 +307,11 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
                 if not question_rules.about.search(sentence):
                     continue
                 for rule in question_rules.answers:
-                    value = _settles(rule, sentence, forbids)
-                    if value is not None:
+                    settled = _settles(rule, sentence, forbids)
+                    if settled is not None:
+                        value, span = settled
                         hits.setdefault(question_rules.question.id, []).append(
-                            _Hit(value, rule, quote_of(sentence), passage.where)
+                            _Hit(value, rule, quote_of(sentence, span), passage.where)
                         )
     result = Inference()
     for question_rules in rules.questions:
@@ -286,26 +331,35 @@ def infer_answers(
     return infer(passages, questionnaire, rules).answers
 
 
-def _settles(rule: AnswerRule, sentence: str, forbids: bool) -> Any:
-    """The answer ``rule`` gives for ``sentence``, or None."""
+def _settles(rule: AnswerRule, sentence: str, forbids: bool) -> tuple[Any, tuple[int, int] | None] | None:
+    """The answer ``rule`` gives for ``sentence`` and where in it the words are, or None."""
     if rule.sense == "allows" and forbids:
         return None
     if rule.sense == "forbids" and not forbids:
         return None
     if rule.unless is not None and rule.unless.search(sentence):
         return None
+    settled = UNSETTLED if rule.unsettles else rule.value
     if rule.when is None:
-        return rule.value
+        return settled, None
     match = rule.when.search(sentence)
     if match is None:
         return None
     if not rule.extract:
-        return rule.value
+        return settled, match.span()
     text = _SPACE.sub(" ", match.group("value") or "").strip(" ,;:.")
-    return text or None
+    return (text, match.span()) if text else None
 
 
 def _decide(question: Question, found: Sequence[_Hit], result: Inference) -> None:
+    unsettling = [hit for hit in found if hit.value is UNSETTLED]
+    if unsettling:
+        # The text allows something no answer describes: the manager decides, shown both sides.
+        shown = [hit for hit in found if hit.value is not UNSETTLED][:1] + unsettling[:1]
+        result.conflicts.append(
+            Conflict(question.id, tuple((None if h.value is UNSETTLED else h.value, h.quote, h.where) for h in shown))
+        )
+        return
     by_value: dict[Any, list[_Hit]] = {}
     for hit in found:
         key = hit.value.lower() if isinstance(hit.value, str) and question.type == "text" else hit.value
@@ -343,9 +397,7 @@ def _decide(question: Question, found: Sequence[_Hit], result: Inference) -> Non
     winners = [
         key
         for key, group in by_value.items()
-        if all(
-            other == key or any(_key(v) == other for hit in group for v in hit.rule.beats) for other in by_value
-        )
+        if all(other == key or any(_key(v) == other for hit in group for v in hit.rule.beats) for other in by_value)
     ]
     if len(winners) != 1:
         result.conflicts.append(
@@ -371,7 +423,9 @@ def _key(value: Any) -> Any:
 
 
 def _agreed(confidence: float, count: int) -> float:
-    return min(MAX_CONFIDENCE, confidence + AGREEMENT_BONUS * (count - 1)) if confidence < MAX_CONFIDENCE else confidence
+    return (
+        min(MAX_CONFIDENCE, confidence + AGREEMENT_BONUS * (count - 1)) if confidence < MAX_CONFIDENCE else confidence
+    )
 
 
 def as_answers(inferred: Iterable[Inferred]) -> dict[str, Any]:

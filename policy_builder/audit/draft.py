@@ -1,0 +1,159 @@
+"""A draft profile from an employer's current policy: the answers its text settles, each with its quote.
+
+`policy-builder audit FILE --profile-out draft.yaml` writes it; `wizard --from-policy FILE` and the
+browser's "Start from our current policy" start the questionnaire from it. Questions the text does
+not settle are left out, so the wizard asks them and the build marks them as still to decide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import OutputError, display_path
+from .infer import Conflict, Inferred, PassageLike, infer
+
+if TYPE_CHECKING:
+    from ..library import Library
+    from ..models import Question
+
+COMMENT_WIDTH = 96  # comment lines wrap here, so a draft reads well in any editor
+
+
+@dataclass
+class PolicyDraft:
+    """What a policy's text settles, ready to become a profile or to start a wizard from."""
+
+    source: str  # the policy's file name, as the manager knows it
+    answers: list[Inferred] = field(default_factory=list)  # in questionnaire order
+    conflicts: list[Conflict] = field(default_factory=list)  # answered two ways: left for the manager
+    left_out: list[Inferred] = field(default_factory=list)  # settled, but the question does not apply
+
+    def values(self) -> dict[str, Any]:
+        return {item.question_id: item.value for item in self.answers}
+
+    def evidence(self) -> dict[str, Inferred]:
+        return {item.question_id: item for item in self.answers}
+
+
+def draft_from_passages(library: Library, passages: Iterable[PassageLike], source: str) -> PolicyDraft:
+    """Infer the answers, then drop those whose question does not apply given the others (a list of
+    approved apps where messaging apps are not allowed): a profile keeps only answers that count."""
+    from ..interview import Interview
+
+    inference = infer(passages, library.questionnaire)
+    interview = Interview(library, answers={item.question_id: item.value for item in inference.answers})
+    not_applicable = set(interview.not_applicable())
+    return PolicyDraft(
+        source=source,
+        answers=[item for item in inference.answers if item.question_id not in not_applicable],
+        conflicts=[c for c in inference.conflicts if c.question_id not in not_applicable],
+        left_out=[item for item in inference.answers if item.question_id in not_applicable],
+    )
+
+
+def draft_from_policy(library: Library, path: Path, *, source: str | None = None) -> PolicyDraft:
+    """Read the policy at ``path`` (.docx, .md, .txt or .pdf) and infer its answers; one-line errors."""
+    from .read import read_passages
+
+    return draft_from_passages(library, read_passages(path), source or path.name)
+
+
+# --- the words a manager reads ------------------------------------------------------------------------
+
+
+def where_words(item: Inferred) -> str:
+    """'section 4.2, paragraph 3 (confidence 0.85)'."""
+    return f"{item.where} (confidence {item.confidence:.2f})"
+
+
+def reason_line(item: Inferred) -> str:
+    """The quote an answer was read from, as the wizards show it under the question."""
+    return f'From your current policy, {item.where}: "{item.quote}"'
+
+
+def answer_comments(item: Inferred) -> list[str]:
+    more = ""
+    if item.agreeing:
+        more = "; 1 more passage agrees" if item.agreeing == 1 else f"; {item.agreeing} more passages agree"
+    lines = [f"From your policy, {item.where} (confidence {item.confidence:.2f}{more}):"]
+    lines += textwrap.wrap(f'"{item.quote}"', COMMENT_WIDTH - 4, initial_indent="  ", subsequent_indent="  ")
+    return lines
+
+
+def draft_header(library: Library, draft: PolicyDraft, *, profile: Path | None, today: dt.date) -> str:
+    from ..interview import program
+
+    questions = library.questionnaire.questions
+    name = draft.values().get("organisation.name") or "your organisation"
+    lines = [
+        f"Social media policy answers for {name}, read from {draft.source} by policy-builder audit on {today}.",
+        "NOT CHECKED YET: each answer below was taken from your current policy. The passage it came from and",
+        "how sure the reading is (confidence 0 to 1) are in the comment above it: check each one.",
+        "Questions your policy does not settle are left out: they are still to decide.",
+    ]
+    for conflict in draft.conflicts:
+        question = questions[conflict.question_id]
+        lines.append(f"Your policy answers this two ways, so it is left for you: {question.prompt}")
+        for value, quote, where in conflict.quotes:
+            said = "allows something none of the answers describes" if value is None else describe(question, value)
+            lines += textwrap.wrap(
+                f'{where} ({said}): "{quote}"', COMMENT_WIDTH - 4, initial_indent="  ", subsequent_indent="    "
+            )
+    if profile is not None:
+        lines.append(f"Check and finish the answers with: {program()} wizard --profile {display_path(profile)}")
+    return "\n".join(lines)
+
+
+def describe(question: Question, value: Any) -> str:
+    from ..questionnaire import describe_answer
+
+    return describe_answer(question, value)
+
+
+def write_draft_profile(
+    library: Library, draft: PolicyDraft, path: Path, *, force: bool = False, today: dt.date | None = None
+) -> list[str]:
+    """Write the draft profile atomically; the required questions it still lacks (for the caller to say).
+
+    An existing file is replaced only with ``force``: a draft must never overwrite a finished profile
+    a manager has checked. The text is read back with the profile reader before it is written.
+    """
+    from ..profile import save_profile
+
+    if path.exists() and not force:
+        raise OutputError(f"{display_path(path)} already exists; add --force to replace it, or choose another name")
+    if path.is_dir():
+        raise OutputError(f"{display_path(path)} is a folder; give the name of the profile file to write")
+    header = draft_header(library, draft, profile=path, today=today or dt.date.today())
+    comments = {item.question_id: answer_comments(item) for item in draft.answers}
+    save_profile(
+        path,
+        draft.values(),
+        library.questionnaire,
+        library.nations,
+        complete=False,
+        header=header,
+        questionnaire_version=library.questionnaire.version,
+        based_on=path.parent / ".policy-builder-no-such-file",  # a fresh layout, never the file replaced
+        comments=comments,
+    )
+    return missing_required(library, draft.values())
+
+
+def missing_required(library: Library, values: dict[str, Any]) -> list[str]:
+    return [qid for qid, question in library.questionnaire.questions.items() if question.required and qid not in values]
+
+
+def summary_lines(library: Library, draft: PolicyDraft) -> Sequence[str]:
+    """What the terminal says about a draft: how many answers, and which questions it answers two ways."""
+    questions = library.questionnaire.questions
+    count = len(draft.answers)
+    lines = [f"{count} answer{'s' if count != 1 else ''} taken from {draft.source}."]
+    for conflict in draft.conflicts:
+        lines.append(f"Answered two ways in {draft.source}, left for you: {questions[conflict.question_id].prompt}")
+    return lines
