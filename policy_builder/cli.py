@@ -721,6 +721,43 @@ def wizard(
 
 
 @main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--profile-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a draft profile of the answers FILE settles, each with its quote, to start the wizard from.",
+)
+@click.option("--force", is_flag=True, help="Replace the --profile-out file if it exists.")
+@click.pass_context
+@user_errors
+def audit(ctx: click.Context, file: Path, profile_out: Path | None, force: bool) -> None:
+    """Read your current policy (.docx, .md, .txt or .pdf): the answers it settles, as a draft profile."""
+    if profile_out is None:
+        raise click.UsageError("give --profile-out PATH: where to write the draft profile")
+    _audit_profile_out(_library(ctx), file, profile_out, force=force)
+
+
+def _audit_profile_out(library: Library, file: Path, profile_out: Path, *, force: bool) -> None:
+    """`audit --profile-out`: infer the answers, write them with their quotes, say what is left to answer."""
+    from .audit.draft import draft_from_policy, summary_lines, write_draft_profile
+    from .errors import OutputError, display_path
+    from .interview import program
+
+    if profile_out.exists() and not force:  # said before the document is read: nothing is lost by a typo
+        raise OutputError(
+            f"{display_path(profile_out)} already exists; add --force to replace it, or choose another name"
+        )
+    draft = draft_from_policy(library, file)
+    missing = write_draft_profile(library, draft, profile_out, force=force)
+    for line in summary_lines(library, draft):
+        click.echo(printable(line))  # quotes and names from the document: shown, never run by the terminal
+    click.echo(f"Draft profile written to {display_path(profile_out)}: check each answer against the quote above it.")
+    if missing:
+        click.echo(f"Still to answer before it builds: {', '.join(missing)}.")
+    click.echo(f"Check and finish it with: {program()} wizard --profile {display_path(profile_out)}")
+
+
+@main.command()
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
