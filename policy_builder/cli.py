@@ -672,6 +672,12 @@ def check(ctx: click.Context, target: Path) -> None:
     help="Where to save the profile (default: the --profile file, else profiles/<short name>.yaml).",
 )
 @click.option("--only-new", is_flag=True, help="Ask only the questions the --profile does not answer yet.")
+@click.option(
+    "--from-policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Start from your current policy (.docx, .md, .txt or .pdf): the answers it settles are offered, "
+    "each with the passage it came from.",
+)
 @click.option("--build", "build_after", is_flag=True, help="Build the policy as soon as the profile is saved.")
 @click.option(
     "--out",
@@ -700,12 +706,18 @@ def wizard(
     out_dir: Path,
     show_ids: bool,
     profiles_dir: Path | None,
+    from_policy: Path | None,
 ) -> None:
     """Answer the questionnaire in the terminal, see the gaps, save a profile."""
     from .wizard import WizardOptions, run_wizard
 
     if only_new and profile_path is None:
         raise click.UsageError("--only-new needs --profile PATH: the profile whose unanswered questions to ask")
+    if from_policy is not None and profile_path is not None:
+        raise click.UsageError(
+            "--from-policy starts a new profile from your current policy; it cannot be used with --profile "
+            "(to keep a draft made from it, open that draft with --profile alone)"
+        )
     options = WizardOptions(
         profile=profile_path,
         save=save_path,
@@ -714,6 +726,7 @@ def wizard(
         out_dir=out_dir,
         show_ids=show_ids,
         profiles=profiles_dir,
+        from_policy=from_policy,
     )
     code = run_wizard(_library(ctx), options)
     if code:

@@ -580,6 +580,17 @@ class SectionForm:
 # --- the interview -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why an answer is offered: the passage of the employer's current policy it was read from."""
+
+    where: str  # "section 4.2, paragraph 3"
+    quote: str
+
+    def sentence(self) -> str:
+        return f'From your current policy, {self.where}: "{self.quote}"'
+
+
 @dataclass
 class Interview:
     """The answers so far, and everything that follows from them.
@@ -595,6 +606,9 @@ class Interview:
     invalid: dict[str, Any] = field(default_factory=dict)  # raw profile values no longer allowed: asked again
     flags: list[Flag] = field(default_factory=list)
     profile_version: str | None = None  # the questionnaire version a loaded profile was written for
+    # Why an answer is offered, shown under its question: the passage of the employer's current policy
+    # it was read from ("wizard --from-policy", the browser's "Start from our current policy").
+    reasons: dict[str, Reason] = field(default_factory=dict)
 
     @classmethod
     def from_profile(cls, library: Library, path: str | Path, *, build_date: dt.date | None = None) -> Interview:

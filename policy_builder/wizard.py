@@ -72,6 +72,7 @@ class WizardOptions:
     build_date: dt.date | None = None
     show_ids: bool = False  # power users: question and guidance ids beside the words
     profiles: Path | None = None  # --profiles: where finished profiles and drafts go, as for serve
+    from_policy: Path | None = None  # --from-policy: start from the answers the employer's current policy settles
 
 
 def run_wizard(library: Library, options: WizardOptions) -> int:
@@ -216,6 +217,9 @@ class Wizard:
                 self.banner()
             return
         self.banner()
+        if options.from_policy is not None:
+            self.start_from_policy(options.from_policy)
+            return
         waiting = list_drafts(folder)
         if not waiting:
             return
@@ -228,6 +232,18 @@ class Wizard:
         choice = self.menu("Number", len(shown) + 1, default=1)
         if choice <= len(shown):
             self.resume(shown[choice - 1])
+
+    def start_from_policy(self, path: Path) -> None:
+        """Offer the answers the current policy settles, each with its quote shown under the question."""
+        from .audit.draft import draft_from_policy, start_interview, start_notice
+
+        draft = draft_from_policy(self.library, path)  # a file that cannot be read is one line, before any question
+        start_interview(self.library, draft, self.interview)
+        first, *conflicts = start_notice(self.library, draft)
+        self.say("")
+        self.say(first, "bold")
+        for line in conflicts:
+            self.say(f"  {line}", "yellow")
 
     def draft_label(self, draft: DraftFile) -> str:
         name = draft.organisation or "A new policy, not named yet"
@@ -486,6 +502,9 @@ class Wizard:
         self.console.print(title)
         if question.help:
             self.console.print(Text(question.help, style="dim"))
+        reason = self.interview.reasons.get(question.id)
+        if reason is not None:
+            self.console.print(Text(reason.sentence(), style="yellow"))
         if question.id == TEMPLATE_QUESTION:
             self.say(
                 "Type the file's path from this folder, or drag the file into this window; it is checked at once.",

@@ -18,6 +18,7 @@ from ..errors import OutputError, display_path
 from .infer import Conflict, Inferred, PassageLike, infer
 
 if TYPE_CHECKING:
+    from ..interview import Interview
     from ..library import Library
     from ..models import Question
 
@@ -71,9 +72,26 @@ def where_words(item: Inferred) -> str:
     return f"{item.where} (confidence {item.confidence:.2f})"
 
 
-def reason_line(item: Inferred) -> str:
-    """The quote an answer was read from, as the wizards show it under the question."""
-    return f'From your current policy, {item.where}: "{item.quote}"'
+def start_interview(library: Library, draft: PolicyDraft, interview: Interview) -> None:
+    """Offer the draft's answers in a wizard, each with its passage as the reason shown under its question."""
+    from ..interview import Reason
+
+    for item in draft.answers:
+        interview.answers[item.question_id] = item.value
+        interview.reasons[item.question_id] = Reason(where=item.where, quote=item.quote)
+
+
+def start_notice(library: Library, draft: PolicyDraft) -> list[str]:
+    """What a wizard says first: how many answers came from the policy, and what it answers two ways."""
+    questions = library.questionnaire.questions
+    count = len(draft.answers)
+    lines = [
+        f"{count} answer{'s' if count != 1 else ''} taken from your current policy ({draft.source}); check each: "
+        "the passage it came from is shown with its question."
+    ]
+    for conflict in draft.conflicts:
+        lines.append(f"Your policy answers this two ways, so it is left for you: {questions[conflict.question_id].prompt}")
+    return lines
 
 
 def answer_comments(item: Inferred) -> list[str]:

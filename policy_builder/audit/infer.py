@@ -217,7 +217,7 @@ def _check_value(doc: _yaml.Document, question: Question, value: Any, line: int 
     try:
         cast_answer(question, probe)
     except AnswerError as exc:
-        raise LibraryError(doc.path, line, f"{question.id}: {value!r}: {exc}") from None
+        raise LibraryError(doc.path, line, f"{question.id}: {exc}") from None
     if value is None:
         raise LibraryError(doc.path, line, f"{question.id}: an answer rule needs a value")
 
@@ -285,6 +285,7 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
     aspirational = rules.aspirational_headings
     lead_in: tuple[str, str] | None = None  # (heading, line) of a short "What should be in place?" line
     lead_in_items = 0
+    last_heading = ""
     for passage in passages:
         heading = normalise(passage.heading or "")
         text = normalise(passage.text)
@@ -301,7 +302,12 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
         if lead_in is not None or (heading and aspirational is not None and aspirational.search(heading)):
             continue  # what ought to be in place is not what is
         forbidding_heading = bool(heading and rules.forbidding_headings.search(heading))
-        for sentence in sentences(passage.text):
+        # A heading is read once, with the first passage under it: a title names the organisation.
+        texts = sentences(passage.text)
+        if heading and heading != last_heading:
+            texts.insert(0, heading)
+        last_heading = heading
+        for sentence in texts:
             forbids = forbidding_heading or bool(rules.forbids.search(sentence))
             for question_rules in rules.questions:
                 if not question_rules.about.search(sentence):

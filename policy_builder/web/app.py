@@ -67,6 +67,7 @@ from ..readability import reading_in_words
 
 MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a Word template with logos and fonts can be a few MB
+MAX_POLICY_BYTES = 20 * 1024 * 1024  # an employer's current policy, as Word or PDF: the audit reader's own limit
 MAX_DRAFTS = 20  # browsers' answers kept in memory at once; the oldest goes first
 DEFAULT_PORT = 8765
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")
@@ -325,6 +326,7 @@ def create_app(
                 profiles_dir=display_path(profiles),
                 errors=errors or [],
                 max_kb=MAX_UPLOAD_BYTES // 1024,
+                max_policy_mb=MAX_POLICY_BYTES // (1024 * 1024),
                 length=length,
             ),
             status,
@@ -425,6 +427,50 @@ def create_app(
         ]
         draft.origin, draft.based_on = "uploaded", kept
         return _after_loading(draft, original)
+
+    @app.post("/start/from-policy")
+    def start_from_policy() -> Any:
+        """Start a new policy from the answers the employer's current policy settles, each with its quote."""
+        from ..audit.draft import draft_from_policy, start_interview, start_notice
+        from ..audit.read import SUFFIXES
+
+        upload = request.files.get("policy_file")
+        if upload is None or not upload.filename:
+            return _start_page([("policy-file", "Choose your current policy to upload")], 400)
+        original = Path(upload.filename).name
+        suffix = Path(original).suffix.lower()
+        if suffix not in SUFFIXES:
+            return _start_page(
+                [
+                    (
+                        "policy-file",
+                        f"'{original}' cannot be read: choose a Word (.docx), PDF (.pdf), "
+                        "Markdown (.md) or text (.txt) file",
+                    )
+                ],
+                400,
+            )
+        data = upload.read(MAX_POLICY_BYTES + 1)
+        if len(data) > MAX_POLICY_BYTES:
+            mb = MAX_POLICY_BYTES // (1024 * 1024)
+            return _start_page([("policy-file", f"'{original}' is bigger than {mb} MB: choose the policy itself")], 400)
+        # Read in a folder of its own, removed at once: the policy is read, never kept.
+        staging = drafts.folder("policy-")
+        path = staging / ((secure_filename(Path(original).stem) or "policy") + suffix)
+        try:
+            path.write_bytes(data)
+            policy = draft_from_policy(library, path, source=original)
+        except PolicyBuilderError as exc:
+            message = str(exc).replace(str(path), original).replace(display_path(path), original)
+            return _start_page([("policy-file", message)], 400)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        interview = Interview(library, build_date=_build_date())
+        start_interview(library, policy, interview)
+        draft = _new_draft(interview)
+        draft.origin = "new"  # every section in turn: each answer taken from the policy is checked
+        draft.notices.extend(start_notice(library, policy))
+        return redirect(url_for("section", section_id=sections[0]))
 
     def _after_loading(draft: Draft, name: str) -> Any:
         """A loaded profile opens on the review page: every answer at a glance, each one a click from changing."""
@@ -639,6 +685,7 @@ def create_app(
                     "guidance": interview.guidance(question),
                     "default_note": _default_note(question),
                     "preview": previews.get(question.id),
+                    "reason": interview.reasons.get(question.id),
                 }
             )
         # The summary names the question too: "Enter an answer" alone would not say which.
