@@ -90,7 +90,9 @@ def start_notice(library: Library, draft: PolicyDraft) -> list[str]:
         "the passage it came from is shown with its question."
     ]
     for conflict in draft.conflicts:
-        lines.append(f"Your policy answers this two ways, so it is left for you: {questions[conflict.question_id].prompt}")
+        lines.append(
+            f"Your policy answers this two ways, so it is left for you: {questions[conflict.question_id].prompt}"
+        )
     return lines
 
 
