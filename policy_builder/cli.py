@@ -726,9 +726,14 @@ def wizard(
         out_dir=out_dir,
         show_ids=show_ids,
         profiles=profiles_dir,
-        from_policy=from_policy,
     )
-    code = run_wizard(_library(ctx), options)
+    library = _library(ctx)
+    if from_policy is not None:
+        from .audit.draft import starting_answers
+
+        # Read before any question is asked: a file that cannot be read is one line, not a half-run wizard.
+        options.starting = starting_answers(library, from_policy)
+    code = run_wizard(library, options)
     if code:
         sys.exit(code)
 
@@ -789,11 +794,16 @@ def _audit_profile_out(library: Library, file: Path, profile_out: Path, *, force
 @user_errors
 def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: Path) -> None:
     """Answer the questionnaire in your web browser, on this computer only, and download the policy."""
+    from .audit.draft import starting_answers
     from .web import serve as run_server
 
     library = _library(ctx)
     library.require_sound()
-    run_server(library, profiles_dir, port=port, open_browser=not no_browser, echo=click.echo)
+
+    def read_policy(path: Path, name: str) -> Any:  # "Start from our current policy" on the start page
+        return starting_answers(library, path, source=name)
+
+    run_server(library, profiles_dir, port=port, open_browser=not no_browser, echo=click.echo, read_policy=read_policy)
 
 
 @main.command("check-docx")

@@ -16,7 +16,7 @@ import re
 import shlex
 import shutil
 import sys
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -589,6 +589,27 @@ class Reason:
 
     def sentence(self) -> str:
         return f'From your current policy, {self.where}: "{self.quote}"'
+
+
+@dataclass
+class StartingAnswers:
+    """Answers to start a wizard from, each with its reason: what the employer's current policy settles.
+
+    Made by audit/draft.py (``starting_answers``); the wizards receive it, or a reader that makes it,
+    from the command line, so they never depend on the audit package.
+    """
+
+    answers: dict[str, Any]
+    reasons: dict[str, Reason]
+    notices: list[str]  # said first: how many answers came from the policy, what it answers two ways
+
+    def start(self, interview: Interview) -> None:
+        interview.answers.update(self.answers)
+        interview.reasons.update(self.reasons)
+
+
+# Reads an employer's policy file into starting answers; (path, name as the person knows it).
+PolicyReader = Callable[[Path, str], StartingAnswers]
 
 
 @dataclass

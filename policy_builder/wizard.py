@@ -30,6 +30,7 @@ from .interview import (
     CLEAR,
     TEMPLATE_QUESTION,
     Interview,
+    StartingAnswers,
     check_template,
     count_questions,
     describe_answer,
@@ -72,7 +73,8 @@ class WizardOptions:
     build_date: dt.date | None = None
     show_ids: bool = False  # power users: question and guidance ids beside the words
     profiles: Path | None = None  # --profiles: where finished profiles and drafts go, as for serve
-    from_policy: Path | None = None  # --from-policy: start from the answers the employer's current policy settles
+    # --from-policy: the answers the employer's current policy settles, read by the command line (audit/)
+    starting: StartingAnswers | None = None
 
 
 def run_wizard(library: Library, options: WizardOptions) -> int:
@@ -217,8 +219,8 @@ class Wizard:
                 self.banner()
             return
         self.banner()
-        if options.from_policy is not None:
-            self.start_from_policy(options.from_policy)
+        if options.starting is not None:
+            self.start_from(options.starting)
             return
         waiting = list_drafts(folder)
         if not waiting:
@@ -233,16 +235,13 @@ class Wizard:
         if choice <= len(shown):
             self.resume(shown[choice - 1])
 
-    def start_from_policy(self, path: Path) -> None:
+    def start_from(self, starting: StartingAnswers) -> None:
         """Offer the answers the current policy settles, each with its quote shown under the question."""
-        from .audit.draft import draft_from_policy, start_interview, start_notice
-
-        draft = draft_from_policy(self.library, path)  # a file that cannot be read is one line, before any question
-        start_interview(self.library, draft, self.interview)
-        first, *conflicts = start_notice(self.library, draft)
+        starting.start(self.interview)
+        first, *rest = starting.notices
         self.say("")
         self.say(first, "bold")
-        for line in conflicts:
+        for line in rest:
             self.say(f"  {line}", "yellow")
 
     def draft_label(self, draft: DraftFile) -> str:

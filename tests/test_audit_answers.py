@@ -16,11 +16,12 @@ import yaml
 from click.testing import CliRunner
 from conftest import BUILD_DATE, ROOT, copy_library, one_error, run
 
+from policy_builder.audit.draft import starting_answers
 from policy_builder.audit.infer import infer, infer_answers, load_answer_rules
 from policy_builder.audit.read import read_passages
 from policy_builder.cli import main
 from policy_builder.errors import LibraryError
-from policy_builder.profile import load_profile, read_draft, read_profile
+from policy_builder.profile import load_profile, read_draft
 from policy_builder.web import create_app
 
 CORPUS = ROOT / "tests" / "audit"
@@ -220,7 +221,6 @@ def test_profile_out_refuses_to_overwrite_without_force(library, tmp_path):
     result = run("audit", WALTHAM_FOREST, "--profile-out", out, "--force", library=library)
     assert result.exit_code == 0, result.output
     assert "checked by hand" not in out.read_text(encoding="utf-8"), "replaced, not merged"
-    assert read_profile  # the module the loader reads with
     assert not list(tmp_path.glob(".draft.yaml.*")), "written atomically: no temporary file left"
 
 
@@ -284,7 +284,13 @@ def test_wizard_from_policy_and_profile_together_is_a_usage_error(library, tmp_p
 
 @pytest.fixture
 def browser(library, tmp_path):
-    app = create_app(library, tmp_path / "profiles", build_date=BUILD_DATE, temp_root=tmp_path / "temp")
+    app = create_app(
+        library,
+        tmp_path / "profiles",
+        build_date=BUILD_DATE,
+        temp_root=tmp_path / "temp",
+        read_policy=lambda path, name: starting_answers(library, path, source=name),  # as `serve` passes it
+    )
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = app.test_client()
     page = client.get("/").get_data(as_text=True)
@@ -302,10 +308,13 @@ def text_of(response) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
 
 
-def test_start_page_offers_start_from_our_current_policy(browser):
+def test_start_page_offers_start_from_our_current_policy(browser, library, tmp_path):
     client, _ = browser
     page = text_of(client.get("/"))
     assert "Start from our current policy" in page and "Upload your current social media policy" in page
+    # Without a reader (an app made without the audit), the page does not offer what it cannot do.
+    bare = create_app(library, tmp_path / "p2", build_date=BUILD_DATE, temp_root=tmp_path / "t2").test_client()
+    assert "Start from our current policy" not in text_of(bare.get("/"))
 
 
 def test_uploading_the_current_policy_fills_the_answers_and_shows_each_quote(browser, tmp_path):

@@ -18,7 +18,7 @@ from ..errors import OutputError, display_path
 from .infer import Conflict, Inferred, PassageLike, infer
 
 if TYPE_CHECKING:
-    from ..interview import Interview
+    from ..interview import StartingAnswers
     from ..library import Library
     from ..models import Question
 
@@ -72,28 +72,26 @@ def where_words(item: Inferred) -> str:
     return f"{item.where} (confidence {item.confidence:.2f})"
 
 
-def start_interview(library: Library, draft: PolicyDraft, interview: Interview) -> None:
-    """Offer the draft's answers in a wizard, each with its passage as the reason shown under its question."""
-    from ..interview import Reason
+def starting_answers(library: Library, path: Path, source: str | None = None) -> StartingAnswers:
+    """What a wizard starts from: the answers the policy at ``path`` settles, each with its passage."""
+    from ..interview import Reason, StartingAnswers
 
-    for item in draft.answers:
-        interview.answers[item.question_id] = item.value
-        interview.reasons[item.question_id] = Reason(where=item.where, quote=item.quote)
-
-
-def start_notice(library: Library, draft: PolicyDraft) -> list[str]:
-    """What a wizard says first: how many answers came from the policy, and what it answers two ways."""
+    draft = draft_from_policy(library, path, source=source)
     questions = library.questionnaire.questions
     count = len(draft.answers)
-    lines = [
+    notices = [
         f"{count} answer{'s' if count != 1 else ''} taken from your current policy ({draft.source}); check each: "
         "the passage it came from is shown with its question."
     ]
     for conflict in draft.conflicts:
-        lines.append(
+        notices.append(
             f"Your policy answers this two ways, so it is left for you: {questions[conflict.question_id].prompt}"
         )
-    return lines
+    return StartingAnswers(
+        answers=draft.values(),
+        reasons={item.question_id: Reason(where=item.where, quote=item.quote) for item in draft.answers},
+        notices=notices,
+    )
 
 
 def answer_comments(item: Inferred) -> list[str]:
