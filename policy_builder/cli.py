@@ -771,7 +771,10 @@ def _audit_profile_out(library: Library, file: Path, profile_out: Path, *, force
         click.echo(printable(line))  # quotes and names from the document: shown, never run by the terminal
     click.echo(f"Draft profile written to {display_path(profile_out)}: check each answer against the quote above it.")
     if missing:
-        click.echo(f"Still to answer before it builds: {', '.join(missing)}.")
+        # Named by their wording, as a manager knows them (issue 17), each on a line of its own.
+        click.echo("Still to answer before it builds:")
+        for qid in missing:
+            click.echo(f"  - {library.questionnaire.questions[qid].prompt}")
     click.echo(f"Check and finish it with: {program()} wizard --profile {display_path(profile_out)}")
 
 

@@ -20,6 +20,13 @@ from ..errors import LibraryError
 from ..models import Question, Questionnaire
 from ..questionnaire import AnswerError, cast_answer
 
+try:  # the regular expression parser: re._parser from Python 3.11, sre_parse before
+    import re._constants as _sre_constants
+    import re._parser as _sre_parser
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre_constants  # type: ignore[no-redef]
+    import sre_parse as _sre_parser  # type: ignore[no-redef]
+
 RULES_FILE = "audit-answers.yaml"
 SENSES = ("allows", "forbids", "any")
 QUOTE_CHARS = 240  # a quote longer than this is cut at a word, with an ellipsis
@@ -86,6 +93,10 @@ class QuestionRules:
     question: Question
     about: re.Pattern[str]
     answers: tuple[AnswerRule, ...]
+    # Words one of which begins every match of `about` (casefolded), found from the pattern itself: a
+    # sentence holding none of them is passed over without running the pattern (a 40-page policy has
+    # thousands of sentences and the library sixty questions).
+    prefixes: re.Pattern[str] | None = None  # searched in the casefolded sentence
 
 
 @dataclass(frozen=True)
@@ -152,7 +163,9 @@ def _read_rules(path: Path, questionnaire: Questionnaire) -> AnswerRules:
             _answer_rule(doc, question, entry, (*where, "answers", index))
             for index, entry in enumerate(block["answers"])
         )
-        questions.append(QuestionRules(question=question, about=about, answers=answers))
+        questions.append(
+            QuestionRules(question=question, about=about, answers=answers, prefixes=literal_prefixes(about))
+        )
     return AnswerRules(
         forbids=forbids, forbidding_headings=headings, aspirational_headings=aspirational, questions=tuple(questions)
     )
@@ -233,6 +246,53 @@ def _pattern(doc: _yaml.Document, text: Any, keys: tuple[Any, ...], *, case_sens
         raise LibraryError(doc.path, doc.line(*keys), f"{keys[-1]}: not a valid regular expression ({exc})") from None
 
 
+def literal_prefixes(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """Texts one of which every match of ``pattern`` starts with (casefolded), or None when it has none.
+
+    Read from the parsed pattern: leading anchors (\\b, ^) are skipped, a run of literal characters is a
+    prefix, a group or an alternation gives the prefixes of its branches. Anything else (a character
+    class, a repeat, a look-around) gives None, so the prefilter is never stricter than the pattern.
+    """
+    try:
+        parsed = _sre_parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - a pattern re compiled but this reader does not follow: no prefilter
+        return None
+    found = _prefixes(list(parsed.data))
+    if not found:
+        return None
+    # Longest first, so a short prefix never hides a longer one at the same place; plain text, no flags.
+    return re.compile(
+        "|".join(re.escape(text) for text in sorted({t.casefold() for t in found}, key=len, reverse=True))
+    )
+
+
+def _prefixes(items: list[Any]) -> set[str] | None:
+    constants = _sre_constants
+    index = 0
+    while index < len(items) and items[index][0] is constants.AT:
+        index += 1
+    if index == len(items):
+        return None
+    op, av = items[index]
+    if op is constants.LITERAL:
+        run = []
+        while index < len(items) and items[index][0] is constants.LITERAL:
+            run.append(chr(items[index][1]))
+            index += 1
+        return {"".join(run)}
+    if op is constants.SUBPATTERN:
+        return _prefixes(list(av[-1].data))
+    if op is constants.BRANCH:
+        found: set[str] = set()
+        for branch in av[1]:
+            inner = _prefixes(list(branch.data))
+            if not inner:
+                return None
+            found |= inner
+        return found
+    return None
+
+
 # --- reading the text ------------------------------------------------------------------------------------
 
 _STRAIGHTEN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
@@ -309,7 +369,11 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
         last_heading = heading
         for sentence in texts:
             forbids = forbidding_heading or bool(rules.forbids.search(sentence))
+            folded = sentence.casefold()
             for question_rules in rules.questions:
+                prefixes = question_rules.prefixes
+                if prefixes is not None and not prefixes.search(folded):
+                    continue
                 if not question_rules.about.search(sentence):
                     continue
                 for rule in question_rules.answers:
