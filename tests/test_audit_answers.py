@@ -383,3 +383,23 @@ def test_inferred_answers_are_rarely_wrong_against_the_labelled_set(capsys):
         print(f"\ninferred answers: {correct} correct, {wrong} wrong, {missed} missed over {len(scores)} documents")
     assert correct / (correct + wrong) >= 0.9, [(s.name, s.wrong) for s in scores]
     assert correct / (correct + missed) >= 0.6, [(s.name, s.missed) for s in scores]
+
+
+def test_the_prefilter_never_passes_over_a_sentence_the_pattern_matches(library):
+    from policy_builder.audit.infer import literal_prefixes, sentences
+
+    rules = load_answer_rules(library.questionnaire)
+    texts = [
+        s for path in sorted((CORPUS / "documents").iterdir()) for p in read_passages(path) for s in sentences(p.text)
+    ]
+    checked = 0
+    for question_rules in rules.questions:
+        if question_rules.prefixes is None:
+            continue
+        for sentence in texts:
+            if question_rules.about.search(sentence):
+                checked += 1
+                assert question_rules.prefixes.search(sentence.casefold()), (question_rules.question.id, sentence)
+    assert checked > 100
+    assert literal_prefixes(re.compile(r"\b(whats\s?app|signal)\b", re.I)).pattern == "whats|signal"
+    assert literal_prefixes(re.compile(r"[a-z]+ing")) is None, "a character class first: no prefilter"
