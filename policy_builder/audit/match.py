@@ -62,6 +62,8 @@ def _pattern(text: str, path: Path, line: int | None, where: str) -> re.Pattern[
 def term_pattern(term: str) -> str:
     """A term as a pattern: words apart by any space or hyphen, the last with its plural or -ed/-ing ending;
     a trailing * takes any ending."""
+    if term.startswith("re:"):
+        return f"(?:{term[3:]})"  # a pattern as written, for what words alone cannot say ("set up ... account")
     term = " ".join(term.lower().split())
     prefix = term.endswith("*")
     words = [re.escape(w) for w in term.rstrip("*").split(" ")]
@@ -175,8 +177,11 @@ class BM25:
 
 # --- reading one sentence ------------------------------------------------------------------------------------
 
+_CONDITION = re.compile(r"\b(?:without|unless|until|other than|except|before|only (?:with|after|if|when))\b", re.I)
 NEAR_BEFORE = 14
+INVERT_NEAR = 4
 NEAR_AFTER = 6
+CONTRADICT_NEAR = 5
 
 # A sentence's parts: a rule in one part does not carry over a "but", "unless" or "; " into the next.
 _PART_BREAK = re.compile(
@@ -191,6 +196,7 @@ class Reading:
     modality: str | None  # forbids | requires | allows | None (a mention, no rule)
     cue: str  # the words that decided it ("must not", "heading 'Inappropriate'", "imperative 'Use'")
     explicit: bool  # decided by a modal word in the sentence, not by its heading or an opening verb
+    distance: int = 0  # words between the modal and the action's words
 
 
 def _parts(sentence: str) -> list[tuple[int, int]]:
@@ -247,19 +253,29 @@ def read_sentence(
     if chosen is not None:
         kind, words = chosen[2], chosen[3]
         between = sentence[start + chosen[1] : anchor] if chosen[0] < anchor - start else ""
+        distance = len(between.split()) if between else len(sentence[anchor : start + chosen[0]].split())
         if kind != "forbids" and between:
+            # "should decline friend requests", "switch off location services": the verb just before the
+            # action's words undoes it.
+            near = " ".join(between.split()[-INVERT_NEAR:])
             inverting = config.inverts + (terms.inverts if terms else ())
-            flip = next((m for p in inverting if (m := p.search(between))), None)
+            flip = next((m for p in inverting if (m := p.search(near))), None)
             if flip:
-                return Reading("forbids", f"{words} {flip.group(0)}", True)
-        return Reading(kind, words, True)
+                return Reading("forbids", f"{words} {flip.group(0)}", True, distance)
+        if kind == "forbids" and between:
+            # "must not take place without written authorisation", "must not be deleted until exported":
+            # the action's words come after the condition, which the sentence requires.
+            condition = _CONDITION.search(between)
+            if condition:
+                return Reading("requires", f"{words} ... {condition.group(0)}", True, distance)
+        return Reading(kind, words, True, distance)
     if matches:
         return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
     if lead_in:
         return Reading(lead_in, "the sentence that introduces the list", False)
     if any(p.search(heading) for p in config.forbid_headings):
         return Reading("forbids", f"under the heading '{heading}'", False)
-    first = re.sub(r"^[\d.()\s]+", "", sentence).split(" ", 1)[0].lower().strip(",.:;")
+    first = _opening_verb(sentence)
     if first in config.imperative:
         inverting = config.inverts + (terms.inverts if terms else ())
         if any(p.search(sentence[:anchor]) for p in inverting):
@@ -268,6 +284,16 @@ def read_sentence(
     if any(p.search(heading) for p in config.require_headings):
         return Reading("requires", f"under the heading '{heading}'", False)
     return Reading(None, "", False)
+
+
+_CONDITIONAL_OPENING = re.compile(r"^(?:if|when|where|whenever|once|before|after|as soon as|while|should)\b[^,]{0,160},\s*", re.I)
+
+
+def _opening_verb(sentence: str) -> str:
+    """The sentence's first word, after its numbering and any opening "If ...," ("If in doubt, ask")."""
+    text = re.sub(r"^[\d.()\s]+", "", sentence)
+    text = _CONDITIONAL_OPENING.sub("", text, count=1)
+    return text.split(" ", 1)[0].lower().strip(",.:;")
 
 
 # --- the library's position ----------------------------------------------------------------------------------
@@ -307,6 +333,9 @@ class Evidence:
     modality: str  # forbids | requires | allows
     cue: str  # the words that decided the modality
     matched: tuple[str, ...]  # the words of the action's term groups found
+    whole: bool = True  # every term group found in the sentence itself (not helped by its heading)
+    distance: int = 0  # words between the modal and the action's words
+    explicit: bool = True  # a modal word decided, not a heading or an opening verb
 
 
 @dataclass(frozen=True)
@@ -336,7 +365,9 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
 WINDOW = 24  # words: every word of an action's term groups found in a sentence lies within this span
 
 
-def _find(groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str) -> tuple[int, list[str]] | None:
+def _find(
+    groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str
+) -> tuple[int, list[str], bool] | None:
     """(anchor, matched words) when every group matches close together: the first group in the sentence, the
     rest in it or the heading. The anchor, whose modal decides, is the first group's word: write each
     action's terms with the thing ruled on first ("friend request", then who it is from)."""
@@ -363,7 +394,7 @@ def _find(groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: s
     start, end = min(m.start() for m in found), max(m.end() for m in found)
     if len(sentence[start:end].split()) > WINDOW:
         return None
-    return first.start(), matched
+    return first.start(), matched, len(found) == len(groups)
 
 
 def _auto_groups(description: str) -> tuple[tuple[re.Pattern[str], ...], ...]:
@@ -413,7 +444,7 @@ class Matcher:
                     found = self._auto_find(action, sentence)
                 if found is None:
                     continue
-                anchor, matched = found
+                anchor, matched, whole = found
                 reading = read_sentence(
                     self.config, terms, sentence, anchor, passage.heading, lead_ins[index_of_passage[passage.index]]
                 )
@@ -421,31 +452,47 @@ class Matcher:
                     continue
                 score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
                 score += 2.0 if reading.explicit else 0.0
-                candidates.append(
-                    (score, Evidence(passage, sentence, reading.modality, reading.cue, tuple(matched)))
+                evidence = Evidence(
+                    passage,
+                    sentence,
+                    reading.modality,
+                    reading.cue,
+                    tuple(matched),
+                    whole,
+                    reading.distance,
+                    reading.explicit,
                 )
+                candidates.append((score, evidence))
             results.append(self._verdict(action, position, candidates))
         return results
 
-    def _auto_find(self, action: str, sentence: str) -> tuple[int, list[str]] | None:
+    def _auto_find(self, action: str, sentence: str) -> tuple[int, list[str], bool] | None:
         groups = self.auto[action]
         if len(groups) < 3:
             return None
         hits = [m for group in groups if (m := group[0].search(sentence))]
         if len(hits) < max(3, math.ceil(0.6 * len(groups))):
             return None
-        return min(m.start() for m in hits), [m.group(0) for m in hits]
+        return min(m.start() for m in hits), [m.group(0) for m in hits], True
 
     @staticmethod
     def _verdict(action: str, position: str, candidates: list[tuple[float, Evidence]]) -> Match:
         if not candidates:
             return Match(action, "misses", position, None)
         candidates.sort(key=lambda c: -c[0])
-        judged = [(judge(position, e.modality), e.cue, e) for _, e in candidates]
-        # A planted contradiction beside a good rule is still a contradiction, but only on a modal word
-        # the sentence itself says (a heading or an opening verb is too weak to accuse a policy).
-        explicit_against = [e for verdict, cue, e in judged if verdict == "contradicts" and _is_explicit(cue)]
-        covering = [e for verdict, _, e in judged if verdict == "covers"]
+        judged = [(judge(position, e.modality), e) for _, e in candidates]
+        # A planted contradiction beside a good rule is still a contradiction, but only on strong evidence:
+        # a modal word the sentence itself says (a heading or an opening verb is too weak to accuse a
+        # policy), every term in the sentence, and, against a rule that requires, the "not" close by.
+        explicit_against = [
+            e
+            for verdict, e in judged
+            if verdict == "contradicts"
+            and e.explicit
+            and e.whole
+            and (position != "allow" or e.distance <= CONTRADICT_NEAR)
+        ]
+        covering = [e for verdict, e in judged if verdict == "covers"]
         if explicit_against:
             best = explicit_against[0]
             return Match(action, "contradicts", position, best, tuple(covering[:1]))
@@ -454,5 +501,3 @@ class Matcher:
         return Match(action, "misses", position, None)
 
 
-def _is_explicit(cue: str) -> bool:
-    return not cue.startswith(("under the heading", "the instruction", "the sentence that introduces"))
