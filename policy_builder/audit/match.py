@@ -37,6 +37,7 @@ class ActionTerms:
     groups: tuple[tuple[re.Pattern[str], ...], ...]  # every group must match; the first in the sentence
     phrasings: tuple[str, ...] = ()
     inverts: tuple[re.Pattern[str], ...] = ()
+    unless: tuple[re.Pattern[str], ...] = ()  # words that make a sentence about a more specific action
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,8 @@ def load_audit_config(library: Library) -> AuditConfig:
         action = str(key)
         if action not in library.actions:
             raise LibraryError(path, line, f"actions: unknown action '{action}' (not in clauses/actions.yaml)")
-        if not isinstance(raw, dict) or set(raw) - {"terms", "phrasings", "inverts"}:
-            raise LibraryError(path, line, f"{action}: expected terms:, and optional phrasings: and inverts:")
+        if not isinstance(raw, dict) or set(raw) - {"terms", "phrasings", "inverts", "unless"}:
+            raise LibraryError(path, line, f"{action}: expected terms:, and optional phrasings:, inverts: and unless:")
         groups = raw.get("terms")
         if not isinstance(groups, list) or not groups or not all(isinstance(g, list) and g for g in groups):
             raise LibraryError(path, line, f"{action}: terms: expected a list of groups, each a list of words")
@@ -117,13 +118,15 @@ def load_audit_config(library: Library) -> AuditConfig:
                 )
         phrasings = raw.get("phrasings", [])
         inverts = raw.get("inverts", [])
-        if not isinstance(phrasings, list) or not isinstance(inverts, list):
-            raise LibraryError(path, line, f"{action}: phrasings and inverts must be lists of text")
+        unless = raw.get("unless", [])
+        if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in (phrasings, inverts, unless)):
+            raise LibraryError(path, line, f"{action}: phrasings, inverts and unless must be lists of text")
         config.actions[action] = ActionTerms(
             action=action,
             groups=tuple(tuple(_pattern(term_pattern(t), path, line, action) for t in group) for group in groups),
             phrasings=tuple(str(p) for p in phrasings),
             inverts=tuple(_pattern(term_pattern(str(t)), path, line, action) for t in inverts),
+            unless=tuple(_pattern(term_pattern(str(t)), path, line, action) for t in unless),
         )
     return config
 
@@ -197,6 +200,7 @@ class Reading:
     cue: str  # the words that decided it ("must not", "heading 'Inappropriate'", "imperative 'Use'")
     explicit: bool  # decided by a modal word in the sentence, not by its heading or an opening verb
     distance: int = 0  # words between the modal and the action's words
+    at: int = -1  # where the modal starts in the sentence
 
 
 def _parts(sentence: str) -> list[tuple[int, int]]:
@@ -261,14 +265,14 @@ def read_sentence(
             inverting = config.inverts + (terms.inverts if terms else ())
             flip = next((m for p in inverting if (m := p.search(near))), None)
             if flip:
-                return Reading("forbids", f"{words} {flip.group(0)}", True, distance)
+                return Reading("forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0])
         if kind == "forbids" and between:
             # "must not take place without written authorisation", "must not be deleted until exported":
             # the action's words come after the condition, which the sentence requires.
             condition = _CONDITION.search(between)
             if condition:
-                return Reading("requires", f"{words} ... {condition.group(0)}", True, distance)
-        return Reading(kind, words, True, distance)
+                return Reading("requires", f"{words} ... {condition.group(0)}", True, distance, start + chosen[0])
+        return Reading(kind, words, True, distance, start + chosen[0])
     if matches:
         return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
     if lead_in:
@@ -336,6 +340,7 @@ class Evidence:
     whole: bool = True  # every term group found in the sentence itself (not helped by its heading)
     distance: int = 0  # words between the modal and the action's words
     explicit: bool = True  # a modal word decided, not a heading or an opening verb
+    governs: bool = True  # the modal comes before every word found (or just after, in the passive)
 
 
 @dataclass(frozen=True)
@@ -367,7 +372,7 @@ WINDOW = 24  # words: every word of an action's term groups found in a sentence 
 
 def _find(
     groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str
-) -> tuple[int, list[str], bool] | None:
+) -> tuple[int, list[str], bool, int] | None:
     """(anchor, matched words) when every group matches close together: the first group in the sentence, the
     rest in it or the heading. The anchor, whose modal decides, is the first group's word: write each
     action's terms with the thing ruled on first ("friend request", then who it is from)."""
@@ -394,7 +399,7 @@ def _find(
     start, end = min(m.start() for m in found), max(m.end() for m in found)
     if len(sentence[start:end].split()) > WINDOW:
         return None
-    return first.start(), matched, len(found) == len(groups)
+    return first.start(), matched, len(found) == len(groups), start
 
 
 def _auto_groups(description: str) -> tuple[tuple[re.Pattern[str], ...], ...]:
@@ -439,12 +444,14 @@ class Matcher:
             candidates: list[tuple[float, Evidence]] = []
             for passage, sentence in sentences:
                 if terms is not None:
+                    if terms.unless and any(p.search(sentence) for p in terms.unless):
+                        continue
                     found = _find(terms.groups, sentence, passage.heading)
                 else:
                     found = self._auto_find(action, sentence)
                 if found is None:
                     continue
-                anchor, matched, whole = found
+                anchor, matched, whole, span_start = found
                 reading = read_sentence(
                     self.config, terms, sentence, anchor, passage.heading, lead_ins[index_of_passage[passage.index]]
                 )
@@ -461,19 +468,21 @@ class Matcher:
                     whole,
                     reading.distance,
                     reading.explicit,
+                    reading.at <= span_start or reading.at > anchor,
                 )
                 candidates.append((score, evidence))
             results.append(self._verdict(action, position, candidates))
         return results
 
-    def _auto_find(self, action: str, sentence: str) -> tuple[int, list[str], bool] | None:
+    def _auto_find(self, action: str, sentence: str) -> tuple[int, list[str], bool, int] | None:
         groups = self.auto[action]
         if len(groups) < 3:
             return None
         hits = [m for group in groups if (m := group[0].search(sentence))]
         if len(hits) < max(3, math.ceil(0.6 * len(groups))):
             return None
-        return min(m.start() for m in hits), [m.group(0) for m in hits], True
+        first = min(m.start() for m in hits)
+        return first, [m.group(0) for m in hits], True, first
 
     @staticmethod
     def _verdict(action: str, position: str, candidates: list[tuple[float, Evidence]]) -> Match:
@@ -490,6 +499,7 @@ class Matcher:
             if verdict == "contradicts"
             and e.explicit
             and e.whole
+            and e.governs
             and (position != "allow" or e.distance <= CONTRADICT_NEAR)
         ]
         covering = [e for verdict, e in judged if verdict == "covers"]
