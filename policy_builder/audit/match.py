@@ -183,7 +183,7 @@ class BM25:
 _CONDITION = re.compile(r"\b(?:without|unless|until|other than|except|before|only (?:with|after|if|when))\b", re.I)
 NEAR_BEFORE = 14
 INVERT_NEAR = 4
-NEAR_AFTER = 6
+NEAR_AFTER = 12
 CONTRADICT_NEAR = 5
 
 # A sentence's parts: a rule in one part does not carry over a "but", "unless" or "; " into the next.
@@ -279,7 +279,7 @@ def read_sentence(
         return Reading(lead_in, "the sentence that introduces the list", False)
     if any(p.search(heading) for p in config.forbid_headings):
         return Reading("forbids", f"under the heading '{heading}'", False)
-    first = _opening_verb(sentence)
+    first = _opening_verb(sentence, config.imperative)
     if first in config.imperative:
         inverting = config.inverts + (terms.inverts if terms else ())
         if any(p.search(sentence[:anchor]) for p in inverting):
@@ -293,11 +293,17 @@ def read_sentence(
 _CONDITIONAL_OPENING = re.compile(r"^(?:if|when|where|whenever|once|before|after|as soon as|while|should)\b[^,]{0,160},\s*", re.I)
 
 
-def _opening_verb(sentence: str) -> str:
-    """The sentence's first word, after its numbering and any opening "If ...," ("If in doubt, ask")."""
+def _opening_verb(sentence: str, imperative: frozenset[str]) -> str:
+    """The sentence's first word, after its numbering; after an opening "If ...," ("If you are abused,
+    threatened or harassed, tell your manager"), the first word of a later part that is an instruction."""
     text = re.sub(r"^[\d.()\s]+", "", sentence)
-    text = _CONDITIONAL_OPENING.sub("", text, count=1)
-    return text.split(" ", 1)[0].lower().strip(",.:;")
+    first = text.split(" ", 1)[0].lower().strip(",.:;")
+    if _CONDITIONAL_OPENING.match(text):
+        for part in text.split(", ")[1:]:
+            word = part.split(" ", 1)[0].lower().strip(",.:;")
+            if word in imperative:
+                return word
+    return first
 
 
 # --- the library's position ----------------------------------------------------------------------------------
@@ -367,7 +373,7 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
     return lead
 
 
-WINDOW = 24  # words: every word of an action's term groups found in a sentence lies within this span
+WINDOW = 32  # words: every word of an action's term groups found in a sentence lies within this span
 
 
 def _find(
