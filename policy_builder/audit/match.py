@@ -181,6 +181,7 @@ class BM25:
 # --- reading one sentence ------------------------------------------------------------------------------------
 
 _CONDITION = re.compile(r"\b(?:without|unless|until|other than|except|before|only (?:with|after|if|when))\b", re.I)
+_ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
 NEAR_BEFORE = 14
 INVERT_NEAR = 4
 NEAR_AFTER = 12
@@ -201,6 +202,7 @@ class Reading:
     explicit: bool  # decided by a modal word in the sentence, not by its heading or an opening verb
     distance: int = 0  # words between the modal and the action's words
     at: int = -1  # where the modal starts in the sentence
+    restricted: bool = False  # "only authorised staff may ...": allows some, so forbids the rest
 
 
 def _parts(sentence: str) -> list[tuple[int, int]]:
@@ -272,7 +274,8 @@ def read_sentence(
             condition = _CONDITION.search(between)
             if condition:
                 return Reading("requires", f"{words} ... {condition.group(0)}", True, distance, start + chosen[0])
-        return Reading(kind, words, True, distance, start + chosen[0])
+        restricted = kind == "allows" and _ONLY.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
+        return Reading(kind, words, True, distance, start + chosen[0], bool(restricted))
     if matches:
         return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
     if lead_in:
@@ -347,6 +350,7 @@ class Evidence:
     distance: int = 0  # words between the modal and the action's words
     explicit: bool = True  # a modal word decided, not a heading or an opening verb
     governs: bool = True  # the modal comes before every word found (or just after, in the passive)
+    restricted: bool = False  # "only ... may": a restriction, which agrees with forbidding and allowing alike
 
 
 @dataclass(frozen=True)
@@ -475,6 +479,7 @@ class Matcher:
                     reading.distance,
                     reading.explicit,
                     reading.at <= span_start or reading.at > anchor,
+                    reading.restricted,
                 )
                 candidates.append((score, evidence))
             results.append(self._verdict(action, position, candidates))
@@ -495,7 +500,7 @@ class Matcher:
         if not candidates:
             return Match(action, "misses", position, None)
         candidates.sort(key=lambda c: -c[0])
-        judged = [(judge(position, e.modality), e) for _, e in candidates]
+        judged = [("covers" if e.restricted else judge(position, e.modality), e) for _, e in candidates]
         # A planted contradiction beside a good rule is still a contradiction, but only on strong evidence:
         # a modal word the sentence itself says (a heading or an opening verb is too weak to accuse a
         # policy), every term in the sentence, and, against a rule that requires, the "not" close by.
