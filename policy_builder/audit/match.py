@@ -185,7 +185,7 @@ _ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
 NEAR_BEFORE = 14
 INVERT_NEAR = 4
 NEAR_AFTER = 12
-CONTRADICT_NEAR = 5
+CONTRADICT_NEAR = 7
 
 # A sentence's parts: a rule in one part does not carry over a "but", "unless" or "; " into the next.
 _PART_BREAK = re.compile(
@@ -332,7 +332,7 @@ def judge(position: str, modality: str) -> str | None:
     if position == "depends":
         return "covers"
     if position == "forbid":
-        return {"forbids": "covers", "allows": "contradicts"}.get(modality)
+        return "covers" if modality == "forbids" else "contradicts"
     return "contradicts" if modality == "forbids" else "covers"
 
 
@@ -349,7 +349,8 @@ class Evidence:
     whole: bool = True  # every term group found in the sentence itself (not helped by its heading)
     distance: int = 0  # words between the modal and the action's words
     explicit: bool = True  # a modal word decided, not a heading or an opening verb
-    governs: bool = True  # the modal comes before every word found (or just after, in the passive)
+    governs: bool = True  # the modal comes before the words found, or after them in the passive
+    lead: int = 0  # words between the modal and the first of the action's words after it
     restricted: bool = False  # "only ... may": a restriction, which agrees with forbidding and allowing alike
 
 
@@ -410,6 +411,14 @@ def _find(
     if len(sentence[start:end].split()) > WINDOW:
         return None
     return first.start(), matched, len(found) == len(groups), start
+
+
+def _lead(sentence: str, at: int, matched: Sequence[str]) -> int:
+    """Words between a modal at ``at`` and the first of the action's words after it."""
+    if at < 0:
+        return 0
+    after = [i for word in matched if (i := sentence.find(word, at)) >= 0]
+    return max(len(sentence[at : min(after)].split()) - 1, 0) if after else 0
 
 
 def _auto_groups(description: str) -> tuple[tuple[re.Pattern[str], ...], ...]:
@@ -475,11 +484,15 @@ class Matcher:
                     reading.modality,
                     reading.cue,
                     tuple(matched),
-                    whole,
-                    reading.distance,
-                    reading.explicit,
-                    reading.at <= span_start or reading.at > anchor,
-                    reading.restricted,
+                    whole=whole,
+                    distance=reading.distance,
+                    explicit=reading.explicit,
+                    # the modal comes before the words, or after a short subject ("Photos ... can be taken")
+                    governs=reading.at <= span_start
+                    or reading.at > anchor
+                    or len(sentence[span_start : reading.at].split()) <= 8,
+                    lead=_lead(sentence, reading.at, matched),
+                    restricted=reading.restricted,
                 )
                 candidates.append((score, evidence))
             results.append(self._verdict(action, position, candidates))
@@ -512,6 +525,9 @@ class Matcher:
             and e.whole
             and e.governs
             and (position != "allow" or e.distance <= CONTRADICT_NEAR)
+            # requiring what the library forbids is rare in a real policy: only a modal right before the
+            # action's words counts ("It is good practice to check their profiles regularly")
+            and (position != "forbid" or e.modality != "requires" or e.lead <= 2)
         ]
         covering = [e for verdict, e in judged if verdict == "covers"]
         if explicit_against:
