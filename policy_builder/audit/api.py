@@ -158,7 +158,9 @@ def audit_document(path: str | Path, library: Library, profile: str | Path | Non
     order = {s.id: i for i, s in enumerate(library.sections)}
     findings.sort(key=lambda f: (order.get(f.section, len(order)), f.action))
     items = _items(library, findings)
-    counts = {verdict: sum(1 for f in findings if f.verdict == verdict) for verdict in ("covers", "contradicts", "misses")}
+    counts = {
+        verdict: sum(1 for f in findings if f.verdict == verdict) for verdict in ("covers", "contradicts", "misses")
+    }
     words = sum(len(p.text.split()) for p in passages)
     return Audit(path, passages, findings, items, Path(profile) if profile else None, words, counts)
 
@@ -201,7 +203,9 @@ def requirement(description: str, position: str, modalities: set[str]) -> str:
     return f"{subject} {modal} {verb}."
 
 
-def severity(verdict: str, clauses: list[Clause], rules: list[Any], sources: tuple[str, ...], library: Library) -> str | None:
+def severity(
+    verdict: str, clauses: list[Clause], rules: list[Any], sources: tuple[str, ...], library: Library
+) -> str | None:
     """The gap report's words: a contradiction of a `must` is high, of anything else medium; a `must` missed is
     medium (high where it rests on law), anything else missed low."""
     if verdict == "covers":

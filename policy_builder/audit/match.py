@@ -182,10 +182,11 @@ class BM25:
 
 _CONDITION = re.compile(r"\b(?:without|unless|until|other than|except|before|only (?:with|after|if|when))\b", re.I)
 _ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
+_HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if)(?:\s+\S+){0,2}\s*$", re.I)
 NEAR_BEFORE = 14
 INVERT_NEAR = 4
 NEAR_AFTER = 12
-CONTRADICT_NEAR = 7
+CONTRADICT_NEAR = 4
 
 # A sentence's parts: a rule in one part does not carry over a "but", "unless" or "; " into the next.
 _PART_BREAK = re.compile(
@@ -221,6 +222,8 @@ def _modal_matches(config: AuditConfig, text: str) -> list[tuple[int, int, str, 
         for pattern in patterns:
             for m in pattern.finditer(text):
                 found.append((m.start(), m.end(), kind, m.group(0)))
+    # "as if it may be recorded", "whether it can be shared": a possibility, not a permission
+    found = [f for f in found if not (f[2] == "allows" and _HEDGE.search(text[max(0, f[0] - 30) : f[0]]))]
     found.sort(key=lambda f: (f[0], -(f[1] - f[0]), MODALITIES.index(f[2])))
     kept: list[tuple[int, int, str, str]] = []
     for item in found:
@@ -274,7 +277,7 @@ def read_sentence(
             condition = _CONDITION.search(between)
             if condition:
                 return Reading("requires", f"{words} ... {condition.group(0)}", True, distance, start + chosen[0])
-        restricted = kind == "allows" and _ONLY.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
+        restricted = kind != "forbids" and _ONLY.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
         return Reading(kind, words, True, distance, start + chosen[0], bool(restricted))
     if matches:
         return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
@@ -293,7 +296,9 @@ def read_sentence(
     return Reading(None, "", False)
 
 
-_CONDITIONAL_OPENING = re.compile(r"^(?:if|when|where|whenever|once|before|after|as soon as|while|should)\b[^,]{0,160},\s*", re.I)
+_CONDITIONAL_OPENING = re.compile(
+    r"^(?:if|when|where|whenever|once|before|after|as soon as|while|should)\b[^,]{0,160},\s*", re.I
+)
 
 
 def _opening_verb(sentence: str, imperative: frozenset[str]) -> str:
@@ -351,6 +356,8 @@ class Evidence:
     explicit: bool = True  # a modal word decided, not a heading or an opening verb
     governs: bool = True  # the modal comes before the words found, or after them in the passive
     lead: int = 0  # words between the modal and the first of the action's words after it
+    reach: int = 0  # words from the modal to the last of the action's words
+    first: bool = True  # the modal comes before every one of the action's words in the sentence
     restricted: bool = False  # "only ... may": a restriction, which agrees with forbidding and allowing alike
 
 
@@ -418,7 +425,15 @@ def _lead(sentence: str, at: int, matched: Sequence[str]) -> int:
     if at < 0:
         return 0
     after = [i for word in matched if (i := sentence.find(word, at)) >= 0]
-    return max(len(sentence[at : min(after)].split()) - 1, 0) if after else 0
+    return max(len(sentence[at : min(after)].split()) - 1, 0) if after else 99
+
+
+def _reach(sentence: str, at: int, matched: Sequence[str]) -> int:
+    """Words from a modal at ``at`` to the end of the last of the action's words after it."""
+    if at < 0:
+        return 99
+    ends = [i + len(word) for word in matched if (i := sentence.find(word, at)) >= 0]
+    return len(sentence[at : max(ends)].split()) if ends else 99
 
 
 def _auto_groups(description: str) -> tuple[tuple[re.Pattern[str], ...], ...]:
@@ -440,7 +455,9 @@ class Matcher:
         self.positions = {a: p for a, m in modalities.items() if (p := position_of(m))}
         self.queries = {
             action: tokens(
-                " ".join([library.actions[action].description, *getattr(self.config.actions.get(action), "phrasings", ())])
+                " ".join(
+                    [library.actions[action].description, *getattr(self.config.actions.get(action), "phrasings", ())]
+                )
             )
             for action in self.positions
         }
@@ -492,6 +509,8 @@ class Matcher:
                     or reading.at > anchor
                     or len(sentence[span_start : reading.at].split()) <= 8,
                     lead=_lead(sentence, reading.at, matched),
+                    reach=_reach(sentence, reading.at, matched),
+                    first=0 <= reading.at <= span_start,
                     restricted=reading.restricted,
                 )
                 candidates.append((score, evidence))
@@ -524,10 +543,11 @@ class Matcher:
             and e.explicit
             and e.whole
             and e.governs
-            and (position != "allow" or e.distance <= CONTRADICT_NEAR)
-            # requiring what the library forbids is rare in a real policy: only a modal right before the
+            # forbidding what the library requires: the "not" is close before the action's words
+            and (position != "allow" or (e.lead <= CONTRADICT_NEAR and e.distance <= 2 * CONTRADICT_NEAR))
+            # requiring what the library forbids is rare in a real policy: only a modal right before all the
             # action's words counts ("It is good practice to check their profiles regularly")
-            and (position != "forbid" or e.modality != "requires" or e.lead <= 2)
+            and (position != "forbid" or e.modality != "requires" or (e.lead <= 1 and e.reach <= 12 and e.first))
         ]
         covering = [e for verdict, e in judged if verdict == "covers"]
         if explicit_against:
@@ -536,5 +556,3 @@ class Matcher:
         if covering:
             return Match(action, "covers", position, covering[0], tuple(covering[1:3]))
         return Match(action, "misses", position, None)
-
-
