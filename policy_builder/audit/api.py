@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,16 +184,22 @@ def _finding(library: Library, match: Match, clauses: list[Clause]) -> Finding:
     )
 
 
-_SUBJECTS = {"(managers)": "Managers", "(students)": "Students", "(policy owner)": "The policy's owner"}
+_SUBJECTS = {"managers": "Managers", "students": "Students", "policy owner": "The policy's owner"}
 
 
 def requirement(description: str, position: str, modalities: set[str]) -> str:
     """What our policy says about an action, as a sentence: "Staff must not give people ... personal details."."""
     subject = "Staff"
     text = description.rstrip(".")
-    for mark, who in _SUBJECTS.items():
-        if text.endswith(mark):
-            text, subject = text[: -len(mark)].rstrip(), who
+    trailing = re.search(r"\s\(([^()]+)\)$", text)
+    if trailing and (
+        trailing.group(1) in _SUBJECTS or re.search(r"\b(?:manager|officer|owner)s?\b", trailing.group(1))
+    ):
+        # "Brief the team ... (managers)": a rule for someone other than all staff says so in its subject.
+        who = trailing.group(1)
+        subject = _SUBJECTS.get(who) or "The " + who.replace(" or ", " or the ")
+        text = text[: trailing.start()]
+    text = re.sub(r"\bone's\b", "their", text).replace(" oneself", " themselves")
     verb = text if text[1:2].isupper() else text[:1].lower() + text[1:]
     if position == "forbid":
         modal = "must not" if "must_not" in modalities else "should not"

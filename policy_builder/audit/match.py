@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .. import _yaml
 from ..errors import LibraryError
@@ -69,7 +68,12 @@ def term_pattern(term: str) -> str:
     prefix = term.endswith("*")
     words = [re.escape(w) for w in term.rstrip("*").split(" ")]
     body = r"[\s\-/]+".join(words)
-    return body + (r"[\w\-]*" if prefix else r"(?:s|es|d|ed|ing|'s|’s)?")
+    if not prefix:
+        return body + r"(?:s|es|d|ed|ing|'s|’s)?"
+    if len(term.rstrip("*").split(" ")[-1]) >= 5:
+        return body + r"[\w\-]*"
+    # A short stem takes only word endings: "app*" is apps, never approval; "add*" added, never address.
+    return body + r"(?:s|es|e|d|ed|ing|ings|er|ers|ied|ies|y|ful|ment|ments|ged|ging|ted|ting|ned|ning|ped|ping)?"
 
 
 def load_audit_config(library: Library) -> AuditConfig:
