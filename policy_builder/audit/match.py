@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import _yaml
 from ..errors import LibraryError
@@ -50,6 +52,8 @@ class AuditConfig:
     forbid_headings: tuple[re.Pattern[str], ...]
     require_headings: tuple[re.Pattern[str], ...]
     actions: dict[str, ActionTerms] = field(default_factory=dict)
+    # The modals found in each sentence part read: one sentence is read for many actions.
+    cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _pattern(text: str, path: Path, line: int | None, where: str) -> re.Pattern[str]:
@@ -74,6 +78,16 @@ def term_pattern(term: str) -> str:
         return body + r"[\w\-]*"
     # A short stem takes only word endings: "app*" is apps, never approval; "add*" added, never address.
     return body + r"(?:s|es|e|d|ed|ing|ings|er|ers|ied|ies|y|ful|ment|ments|ged|ging|ted|ting|ned|ning|ped|ping)?"
+
+
+def _alternatives(terms: Sequence[Any], path: Path, line: int | None, where: str) -> re.Pattern[str]:
+    """One pattern for a list of terms (each checked alone first, so a bad one is named); longest first, so
+    the words shown as matched are the fullest ("friend request", not "friend")."""
+    patterns = [term_pattern(str(t)) for t in terms]
+    for pattern in patterns:
+        _pattern(pattern, path, line, where)
+    patterns.sort(key=len, reverse=True)
+    return _pattern("(?:" + "|".join(patterns) + ")", path, line, where)
 
 
 def load_audit_config(library: Library) -> AuditConfig:
@@ -127,10 +141,10 @@ def load_audit_config(library: Library) -> AuditConfig:
             raise LibraryError(path, line, f"{action}: phrasings, inverts and unless must be lists of text")
         config.actions[action] = ActionTerms(
             action=action,
-            groups=tuple(tuple(_pattern(term_pattern(t), path, line, action) for t in group) for group in groups),
+            groups=tuple((_alternatives(group, path, line, action),) for group in groups),
             phrasings=tuple(str(p) for p in phrasings),
-            inverts=tuple(_pattern(term_pattern(str(t)), path, line, action) for t in inverts),
-            unless=tuple(_pattern(term_pattern(str(t)), path, line, action) for t in unless),
+            inverts=(_alternatives(inverts, path, line, action),) if inverts else (),
+            unless=(_alternatives(unless, path, line, action),) if unless else (),
         )
     return config
 
@@ -221,6 +235,15 @@ def _parts(sentence: str) -> list[tuple[int, int]]:
 
 def _modal_matches(config: AuditConfig, text: str) -> list[tuple[int, int, str, str]]:
     """(start, end, modality, words) of every modal in ``text``, longest first where two overlap."""
+    cached = config.cache.get(text)
+    if cached is None:
+        if len(config.cache) > 100_000:  # a long-running server audits many documents: keep memory bounded
+            config.cache.clear()
+        cached = config.cache[text] = _find_modals(config, text)
+    return cached
+
+
+def _find_modals(config: AuditConfig, text: str) -> list[tuple[int, int, str, str]]:
     found: list[tuple[int, int, str, str]] = []
     for kind, patterns in (("forbids", config.forbids), ("requires", config.requires), ("allows", config.allows)):
         for pattern in patterns:
@@ -470,6 +493,11 @@ class Matcher:
             for action in self.positions
             if action not in self.config.actions
         }
+        # The stems an action found by its description needs, and how many of them a sentence must hold.
+        self.auto_stems: dict[str, tuple[set[str], int]] = {}
+        for action, groups in self.auto.items():
+            wanted = {w for w in dict.fromkeys(tokens(library.actions[action].description)) if len(w) > 3}
+            self.auto_stems[action] = (wanted, max(3, math.ceil(0.6 * len(groups))) if len(groups) >= 3 else 0)
 
     def match(self, passages: Sequence[Passage], positions: Mapping[str, str] | None = None) -> list[Match]:
         """A Match for every action the library rules on; ``positions`` overrides the library's (a profile's)."""
@@ -479,10 +507,23 @@ class Matcher:
         bm25 = BM25([f"{p.heading} {p.text}" for p in passages]) if passages else None
         lead_ins = _lead_ins(self.config, passages)
         results = []
+        # Every sentence in one text, so each action's key words are looked for once over the document (a
+        # 40-page policy has about 1,000 sentences and the library 180 actions), then only where they occur.
+        joined = "\n".join(sentence for _, sentence in sentences)
+        starts, offset = [], 0
+        for _, sentence in sentences:
+            starts.append(offset)
+            offset += len(sentence) + 1
+        stems = [set(tokens(sentence)) for _, sentence in sentences]
         for action, position in positions.items():
             terms = self.config.actions.get(action)
             candidates: list[tuple[float, Evidence]] = []
-            for passage, sentence in sentences:
+            if terms is not None:
+                where = sorted({bisect_right(starts, m.start()) - 1 for m in terms.groups[0][0].finditer(joined)})
+            else:
+                wanted, needed = self.auto_stems[action]
+                where = [i for i, found in enumerate(stems) if needed and len(wanted & found) >= needed]
+            for passage, sentence in (sentences[i] for i in where):
                 if terms is not None:
                     if terms.unless and any(p.search(sentence) for p in terms.unless):
                         continue
