@@ -636,6 +636,49 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
 
 
 @main.command()
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--profile",
+    "profile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Judge against this employer's answers (the rules its own policy would hold), not the whole library.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print every finding as JSON.")
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the audit report for the employer: .md or .docx.",
+)
+@click.pass_context
+@user_errors
+def audit(ctx: click.Context, document: Path, profile: Path | None, as_json: bool, output: Path | None) -> None:
+    """Read an employer's current policy (.docx, .md, .txt or .pdf): what it covers, contradicts and misses."""
+    from .audit import audit_document
+    from .audit.report import render_docx, render_markdown, terminal_lines
+    from .errors import PolicyBuilderError, display_path
+    from .output import atomic_write
+
+    if output is not None and output.suffix.lower() not in (".md", ".docx"):
+        raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
+    library = _library(ctx)
+    result = audit_document(document, library, profile)
+    if output is not None:
+        if output.suffix.lower() == ".md":
+            atomic_write(output, render_markdown(result, library))
+        else:
+            atomic_write(output, render_docx(result, library))
+    if as_json:
+        click.echo(json_text(result.as_dict()))
+        return
+    # Quotes come from the document audited: shown, never run by the terminal.
+    for line in terminal_lines(result, library):
+        click.echo(printable(line))
+    if output is not None:
+        click.echo(f"Audit report written to {display_path(output)}")
+
+
+@main.command()
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 @user_errors
