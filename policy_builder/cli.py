@@ -650,9 +650,24 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the audit report for the employer: .md or .docx.",
 )
+@click.option(
+    "--profile-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a draft profile of the answers the document settles, each with its passage, "
+    "to start the wizard from.",
+)
+@click.option("--force", is_flag=True, help="Replace the --profile-out file if it exists.")
 @click.pass_context
 @user_errors
-def audit(ctx: click.Context, document: Path, profile: Path | None, as_json: bool, output: Path | None) -> None:
+def audit(
+    ctx: click.Context,
+    document: Path,
+    profile: Path | None,
+    as_json: bool,
+    output: Path | None,
+    profile_out: Path | None,
+    force: bool,
+) -> None:
     """Read an employer's current policy (.docx, .md, .txt or .pdf): what it covers, contradicts and misses."""
     from .audit import audit_document
     from .audit.report import render_docx, render_markdown, terminal_lines
@@ -661,6 +676,10 @@ def audit(ctx: click.Context, document: Path, profile: Path | None, as_json: boo
 
     if output is not None and output.suffix.lower() not in (".md", ".docx"):
         raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
+    if profile_out is not None and profile_out.exists() and not force:  # said before the document is read
+        raise PolicyBuilderError(
+            f"{display_path(profile_out)} already exists; add --force to replace it, or choose another name"
+        )
     library = _library(ctx)
     result = audit_document(document, library, profile)
     if output is not None:
@@ -670,12 +689,14 @@ def audit(ctx: click.Context, document: Path, profile: Path | None, as_json: boo
             atomic_write(output, render_docx(result, library))
     if as_json:
         click.echo(json_text(result.as_dict()))
-        return
-    # Quotes come from the document audited: shown, never run by the terminal.
-    for line in terminal_lines(result, library):
-        click.echo(printable(line))
-    if output is not None:
-        click.echo(f"Audit report written to {display_path(output)}")
+    else:
+        # Quotes come from the document audited: shown, never run by the terminal.
+        for line in terminal_lines(result, library):
+            click.echo(printable(line))
+        if output is not None:
+            click.echo(f"Audit report written to {display_path(output)}")
+    if profile_out is not None:
+        _audit_profile_out(library, document, profile_out, force=force, err=as_json)  # JSON keeps stdout to itself
 
 
 @main.command()
@@ -781,44 +802,24 @@ def wizard(
         sys.exit(code)
 
 
-@main.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--profile-out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a draft profile of the answers FILE settles, each with its quote, to start the wizard from.",
-)
-@click.option("--force", is_flag=True, help="Replace the --profile-out file if it exists.")
-@click.pass_context
-@user_errors
-def audit(ctx: click.Context, file: Path, profile_out: Path | None, force: bool) -> None:
-    """Read your current policy (.docx, .md, .txt or .pdf): the answers it settles, as a draft profile."""
-    if profile_out is None:
-        raise click.UsageError("give --profile-out PATH: where to write the draft profile")
-    _audit_profile_out(_library(ctx), file, profile_out, force=force)
-
-
-def _audit_profile_out(library: Library, file: Path, profile_out: Path, *, force: bool) -> None:
+def _audit_profile_out(library: Library, file: Path, profile_out: Path, *, force: bool, err: bool = False) -> None:
     """`audit --profile-out`: infer the answers, write them with their quotes, say what is left to answer."""
     from .audit.draft import draft_from_policy, summary_lines, write_draft_profile
-    from .errors import OutputError, display_path
+    from .errors import display_path
     from .interview import program
 
-    if profile_out.exists() and not force:  # said before the document is read: nothing is lost by a typo
-        raise OutputError(
-            f"{display_path(profile_out)} already exists; add --force to replace it, or choose another name"
-        )
     draft = draft_from_policy(library, file)
     missing = write_draft_profile(library, draft, profile_out, force=force)
-    for line in summary_lines(library, draft):
-        click.echo(printable(line))  # quotes and names from the document: shown, never run by the terminal
-    click.echo(f"Draft profile written to {display_path(profile_out)}: check each answer against the quote above it.")
+    lines = [printable(line) for line in summary_lines(library, draft)]  # the document's words: never run
+    lines.append(f"Draft profile written to {display_path(profile_out)}: check each answer against the quote above it.")
     if missing:
         # Named by their wording, as a manager knows them (issue 17), each on a line of its own.
-        click.echo("Still to answer before it builds:")
-        for qid in missing:
-            click.echo(f"  - {library.questionnaire.questions[qid].prompt}")
-    click.echo(f"Check and finish it with: {program()} wizard --profile {display_path(profile_out)}")
+        lines.append("Still to answer before it builds:")
+        lines += [f"  - {library.questionnaire.questions[qid].prompt}" for qid in missing]
+    lines.append(f"Check and finish it with: {program()} wizard --profile {display_path(profile_out)}")
+    click.echo("", err=err)  # apart from the audit's findings above
+    for line in lines:
+        click.echo(line, err=err)
 
 
 @main.command()

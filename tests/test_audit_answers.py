@@ -403,3 +403,16 @@ def test_the_prefilter_never_passes_over_a_sentence_the_pattern_matches(library)
     assert checked > 100
     assert literal_prefixes(re.compile(r"\b(whats\s?app|signal)\b", re.I)).pattern == "signal|whats", "longest first"
     assert literal_prefixes(re.compile(r"[a-z]+ing")) is None, "a character class first: no prefilter"
+
+
+def test_profile_out_with_json_keeps_the_json_alone_on_stdout(library, tmp_path):
+    import json
+
+    out = tmp_path / "draft.yaml"
+    result = CliRunner().invoke(
+        main, ["audit", str(WALTHAM_FOREST), "--json", "--profile-out", str(out)], obj={"library": library}
+    )
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # the findings, nothing else
+    assert "answers taken from waltham-forest.txt" in result.stderr
+    assert yaml.safe_load(out.read_text(encoding="utf-8"))["messaging"]["whatsapp"] == "keep_in_touch"
