@@ -97,6 +97,9 @@ class QuestionRules:
     # sentence holding none of them is passed over without running the pattern (a 40-page policy has
     # thousands of sentences and the library sixty questions).
     prefixes: re.Pattern[str] | None = None  # searched in the casefolded sentence
+    # "passage": `about` may be met anywhere in the paragraph ("Photographs ... Get their consent before
+    # taking them"), the answer's own words still in the sentence; "sentence" (the default): in the sentence.
+    about_scope: str = "sentence"
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def _read_rules(path: Path, questionnaire: Questionnaire) -> AnswerRules:
             raise LibraryError(path, doc.line(*where), f"'{qid}' is not a question in the questionnaire")
         if not isinstance(block, dict) or not isinstance(block.get("answers"), list) or not block["answers"]:
             raise LibraryError(path, doc.line(*where), f"{qid}: expected 'about:' and a list of 'answers:'")
-        unknown = set(block) - {"about", "answers"}
+        unknown = set(block) - {"about", "about_scope", "answers"}
         if unknown:
             raise LibraryError(path, doc.line(*where), f"{qid}: unknown key(s) {', '.join(sorted(unknown))}")
         about = _pattern(doc, block.get("about"), (*where, "about"), case_sensitive=False)
@@ -163,8 +166,15 @@ def _read_rules(path: Path, questionnaire: Questionnaire) -> AnswerRules:
             _answer_rule(doc, question, entry, (*where, "answers", index))
             for index, entry in enumerate(block["answers"])
         )
+        scope = block.get("about_scope", "sentence")
+        if scope not in ("sentence", "passage"):
+            raise LibraryError(
+                path, doc.line(*where, "about_scope"), f"{qid}: about_scope: {scope!r} is not one of sentence, passage"
+            )
         questions.append(
-            QuestionRules(question=question, about=about, answers=answers, prefixes=literal_prefixes(about))
+            QuestionRules(
+                question=question, about=about, answers=answers, prefixes=literal_prefixes(about), about_scope=scope
+            )
         )
     return AnswerRules(
         forbids=forbids, forbidding_headings=headings, aspirational_headings=aspirational, questions=tuple(questions)
@@ -367,15 +377,21 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
         if heading and heading != last_heading:
             texts.insert(0, heading)
         last_heading = heading
+        # Questions whose `about` the paragraph as a whole meets, for those that look at the paragraph.
+        in_passage = {q.question.id for q in rules.questions if q.about_scope == "passage" and q.about.search(text)}
         for sentence in texts:
             forbids = forbidding_heading or bool(rules.forbids.search(sentence))
             folded = sentence.casefold()
             for question_rules in rules.questions:
-                prefixes = question_rules.prefixes
-                if prefixes is not None and not prefixes.search(folded):
-                    continue
-                if not question_rules.about.search(sentence):
-                    continue
+                if question_rules.about_scope == "passage":
+                    if question_rules.question.id not in in_passage:
+                        continue
+                else:
+                    prefixes = question_rules.prefixes
+                    if prefixes is not None and not prefixes.search(folded):
+                        continue
+                    if not question_rules.about.search(sentence):
+                        continue
                 for rule in question_rules.answers:
                     settled = _settles(rule, sentence, forbids)
                     if settled is not None:
