@@ -109,10 +109,10 @@ def draft_header(library: Library, draft: PolicyDraft, *, profile: Path | None, 
     questions = library.questionnaire.questions
     name = draft.values().get("organisation.name") or "your organisation"
     lines = [
-        f"Social media policy answers for {name}, read from {draft.source} by policy-builder audit on {today}.",
-        "NOT CHECKED YET: each answer below was taken from your current policy. The passage it came from and",
-        "how sure the reading is (confidence 0 to 1) are in the comment above it: check each one.",
-        "Questions your policy does not settle are left out: they are still to decide.",
+        f"Social media policy answers for {name}, first read from {draft.source} by policy-builder audit on {today}.",
+        "Check every answer before you rely on it. The comment above each answer says where in that policy it",
+        "came from and how sure the reading was (confidence 0 to 1); it records what the policy said, so it",
+        "stays if you change the answer. Questions the policy does not settle are left out: still to decide.",
     ]
     for conflict in draft.conflicts:
         question = questions[conflict.question_id]
