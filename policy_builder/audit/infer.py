@@ -58,6 +58,11 @@ class Inferred:
     confidence: float  # 0-1
     agreeing: int = 0  # further sentences that say the same
 
+    @property
+    def passage(self) -> tuple[str, str]:
+        """(quote, where): the evidence, as a reader cites it."""
+        return self.quote, self.where
+
 
 @dataclass(frozen=True)
 class Conflict:
