@@ -14,14 +14,13 @@ from pathlib import Path
 import docx
 import pytest
 import yaml
+from conftest import PROFILES, ROOT, copy_library, one_error, run
 from pypdf import PdfWriter
 
 from policy_builder.audit import DocumentError, audit_document, read_passages
 from policy_builder.audit.match import load_audit_config
 from policy_builder.errors import LibraryError
 from policy_builder.library import Library, load_library
-
-from conftest import PROFILES, ROOT, copy_library, one_error, run
 
 DOCUMENTS = ROOT / "tests" / "audit" / "documents"
 WALTHAM_FOREST = DOCUMENTS / "waltham-forest.txt"
@@ -131,9 +130,7 @@ def test_a_scanned_pdf_is_one_line(tmp_path: Path, library: Library) -> None:
     with path.open("wb") as handle:
         writer.write(handle)
     line = one_error(run("audit", path, library=library))
-    assert line.endswith(
-        "scan.pdf: has no text layer (a scanned document?); export it as text or Word first"
-    ), line
+    assert line.endswith("scan.pdf: has no text layer (a scanned document?); export it as text or Word first"), line
 
 
 @pytest.mark.parametrize(
@@ -146,7 +143,9 @@ def test_a_scanned_pdf_is_one_line(tmp_path: Path, library: Library) -> None:
         ("empty.md", b"\n\n", "holds no text to audit"),
     ],
 )
-def test_bad_files_are_one_line(tmp_path: Path, library: Library, name: str, content: bytes | None, expected: str) -> None:
+def test_bad_files_are_one_line(
+    tmp_path: Path, library: Library, name: str, content: bytes | None, expected: str
+) -> None:
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
@@ -224,9 +223,7 @@ def test_json_shape(library: Library) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) == {"document", "profile", "passages", "words", "counts", "findings", "items"}
-    assert data["counts"]["covers"] + data["counts"]["contradicts"] + data["counts"]["misses"] == len(
-        data["findings"]
-    )
+    assert data["counts"]["covers"] + data["counts"]["contradicts"] + data["counts"]["misses"] == len(data["findings"])
     covered = next(f for f in data["findings"] if f["verdict"] == "covers")
     assert set(covered) >= {"action", "verdict", "position", "requirement", "severity", "clauses", "sources"}
     assert set(covered["evidence"]) >= {"quote", "where", "heading", "modality", "cue", "matched"}
