@@ -51,6 +51,7 @@ class AuditConfig:
     imperative: frozenset[str]
     forbid_headings: tuple[re.Pattern[str], ...]
     require_headings: tuple[re.Pattern[str], ...]
+    states: tuple[re.Pattern[str], ...] = ()
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
@@ -118,6 +119,7 @@ def load_audit_config(library: Library) -> AuditConfig:
         imperative=frozenset(x.lower() for x in imperative),
         forbid_headings=patterns("forbid_headings"),
         require_headings=patterns("require_headings"),
+        states=patterns("states"),
     )
     for key, raw in data["actions"].items():
         line = doc.line("actions", key)
@@ -320,6 +322,11 @@ def read_sentence(
         return Reading("requires", f"the instruction '{first}'", False)
     if any(p.search(heading) for p in config.require_headings):
         return Reading("requires", f"under the heading '{heading}'", False)
+    stated = next((m for p in config.states if (m := p.search(re.sub(r"^[\d.()\s]+", "", sentence)))), None)
+    if stated:
+        return Reading(
+            "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
+        )
     return Reading(None, "", False)
 
 
