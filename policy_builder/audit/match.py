@@ -599,7 +599,7 @@ class Matcher:
             and (position != "allow" or (e.lead <= CONTRADICT_NEAR and e.distance <= 2 * CONTRADICT_NEAR))
             # requiring what the library forbids is rare in a real policy: only a modal right before all the
             # action's words counts ("It is good practice to check their profiles regularly")
-            and (position != "forbid" or e.modality != "requires" or (e.lead <= 1 and e.reach <= 12 and e.first))
+            and (position != "forbid" or e.modality != "requires" or (e.lead <= 1 and e.reach <= 16 and e.first))
         ]
         covering = [e for verdict, e in judged if verdict == "covers"]
         if explicit_against:
