@@ -223,6 +223,7 @@ class Reading:
     explicit: bool  # decided by a modal word in the sentence, not by its heading or an opening verb
     distance: int = 0  # words between the modal and the action's words
     at: int = -1  # where the modal starts in the sentence
+    end: int = -1  # and where it ends
     restricted: bool = False  # "only authorised staff may ...": allows some, so forbids the rest
 
 
@@ -299,15 +300,17 @@ def read_sentence(
             inverting = config.inverts + (terms.inverts if terms else ())
             flip = next((m for p in inverting if (m := p.search(near))), None)
             if flip:
-                return Reading("forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0])
+                return Reading("forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0], start + chosen[1])
         if kind == "forbids" and between:
             # "must not take place without written authorisation", "must not be deleted until exported":
             # the action's words come after the condition, which the sentence requires.
             condition = _CONDITION.search(between)
             if condition:
-                return Reading("requires", f"{words} ... {condition.group(0)}", True, distance, start + chosen[0])
+                return Reading(
+                    "requires", f"{words} ... {condition.group(0)}", True, distance, start + chosen[0], start + chosen[1]
+                )
         restricted = kind != "forbids" and _ONLY.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
-        return Reading(kind, words, True, distance, start + chosen[0], bool(restricted))
+        return Reading(kind, words, True, distance, start + chosen[0], start + chosen[1], bool(restricted))
     if matches:
         return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
     if lead_in:
@@ -454,12 +457,15 @@ def _find(
     return first.start(), matched, len(found) == len(groups), start
 
 
-def _lead(sentence: str, at: int, matched: Sequence[str]) -> int:
-    """Words between a modal at ``at`` and the first of the action's words after it."""
-    if at < 0:
+def _lead(sentence: str, end: int, terms: ActionTerms | None, matched: Sequence[str]) -> int:
+    """Words between a modal ending at ``end`` and the first word of any of the action's term groups after it."""
+    if end < 0:
         return 0
-    after = [i for word in matched if (i := sentence.find(word, at)) >= 0]
-    return max(len(sentence[at : min(after)].split()) - 1, 0) if after else 99
+    if terms is not None:
+        after = [m.start() for group in terms.groups for m in group[0].finditer(sentence, end)]
+    else:
+        after = [i for word in matched if (i := sentence.find(word, end)) >= 0]
+    return len(sentence[end : min(after)].split()) if after else 99
 
 
 def _reach(sentence: str, at: int, matched: Sequence[str]) -> int:
@@ -560,7 +566,7 @@ class Matcher:
                     governs=reading.at <= span_start
                     or reading.at > anchor
                     or len(sentence[span_start : reading.at].split()) <= 8,
-                    lead=_lead(sentence, reading.at, matched),
+                    lead=_lead(sentence, reading.end, terms, matched),
                     reach=_reach(sentence, reading.at, matched),
                     first=0 <= reading.at <= span_start,
                     restricted=reading.restricted,
