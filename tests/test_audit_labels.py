@@ -53,9 +53,7 @@ def document_text(path: Path) -> str:
     if path.suffix == ".pdf":
         if shutil.which("pdftotext") is None:
             pytest.skip("pdftotext (poppler-utils) is not installed")
-        result = subprocess.run(
-            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-        )
+        result = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
         return result.stdout
     return path.read_text(encoding="utf-8")
 

@@ -227,11 +227,20 @@ class Reading:
     restricted: bool = False  # "only authorised staff may ...": allows some, so forbids the rest
 
 
-def _parts(sentence: str) -> list[tuple[int, int]]:
+def _parts(sentence: str, imperative: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """Where the sentence's parts start and end. After an opening "If ...," the instruction that follows
+    is a part of its own: in "If information was shared where it should not be, tell your manager" the
+    "should not" belongs to the condition, not to telling."""
+    breaks = [m.start() for m in _PART_BREAK.finditer(sentence)]
+    if _CONDITIONAL_OPENING.match(re.sub(r"^[\d.()\s]+", "", sentence)):
+        for m in re.finditer(r",\s+(\w+)", sentence):
+            if m.group(1).lower() in imperative:
+                breaks.append(m.start())
+                break
     spans, start = [], 0
-    for match in _PART_BREAK.finditer(sentence):
-        spans.append((start, match.start()))
-        start = match.start()
+    for at in sorted(set(breaks)):
+        spans.append((start, at))
+        start = at
     spans.append((start, len(sentence)))
     return spans
 
@@ -277,7 +286,7 @@ def read_sentence(
     ("decline", "switch off") between that modal and the anchor turns requiring into forbidding. With no
     modal at all, the heading ("Inappropriate"), the lead-in ("Staff must not:") or an opening verb decides.
     """
-    start, end = next(((s, e) for s, e in _parts(sentence) if s <= anchor < e), (0, len(sentence)))
+    start, end = next(((s, e) for s, e in _parts(sentence, config.imperative) if s <= anchor < e), (0, len(sentence)))
     part = sentence[start:end]
     matches = _modal_matches(config, part)
     # The modal that governs the action's words is close to them: before (within NEAR_BEFORE words), or
@@ -300,14 +309,21 @@ def read_sentence(
             inverting = config.inverts + (terms.inverts if terms else ())
             flip = next((m for p in inverting if (m := p.search(near))), None)
             if flip:
-                return Reading("forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0], start + chosen[1])
+                return Reading(
+                    "forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0], start + chosen[1]
+                )
         if kind == "forbids" and between:
             # "must not take place without written authorisation", "must not be deleted until exported":
             # the action's words come after the condition, which the sentence requires.
             condition = _CONDITION.search(between)
             if condition:
                 return Reading(
-                    "requires", f"{words} ... {condition.group(0)}", True, distance, start + chosen[0], start + chosen[1]
+                    "requires",
+                    f"{words} ... {condition.group(0)}",
+                    True,
+                    distance,
+                    start + chosen[0],
+                    start + chosen[1],
                 )
         restricted = kind != "forbids" and _ONLY.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
         return Reading(kind, words, True, distance, start + chosen[0], start + chosen[1], bool(restricted))
