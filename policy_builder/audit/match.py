@@ -473,6 +473,26 @@ def _find(
     return first.start(), matched, len(found) == len(groups), start
 
 
+def _universal_actions(library: Library) -> set[str]:
+    """Actions every employer's policy rules on, as far as the library's structure shows: a rule without
+    `when` in a clause without `when` in a section without `when`, or in every clause of a group (one of
+    which every policy holds). Others are for some stances only (a rule on viewing where viewing is allowed)."""
+    found: set[str] = set()
+    for section in library.sections:
+        if section.when:
+            continue
+        groups: dict[str, list[set[str]]] = {}
+        for clause in section.clauses:
+            plain = {r.action for r in clause.rules if r.when is None}
+            if clause.group:
+                groups.setdefault(clause.group, []).append(plain)
+            elif clause.when is None:
+                found |= plain
+        for members in groups.values():
+            found |= set.intersection(*members) if members else set()
+    return found
+
+
 def _lead(sentence: str, end: int, terms: ActionTerms | None, matched: Sequence[str]) -> int:
     """Words between a modal ending at ``end`` and the first word of any of the action's term groups after it."""
     if end < 0:
@@ -509,6 +529,7 @@ class Matcher:
             for rule in clause.rules:
                 modalities.setdefault(rule.action, set()).add(rule.modality)
         self.positions = {a: p for a, m in modalities.items() if (p := position_of(m))}
+        self.universal = _universal_actions(library)
         self.queries = {
             action: tokens(
                 " ".join(
@@ -529,8 +550,9 @@ class Matcher:
             self.auto_stems[action] = (wanted, max(3, math.ceil(0.6 * len(groups))) if len(groups) >= 3 else 0)
 
     def match(self, passages: Sequence[Passage], positions: Mapping[str, str] | None = None) -> list[Match]:
-        """A Match for every action the library rules on; ``positions`` overrides the library's (a profile's)."""
-        positions = {**self.positions, **(positions or {})}
+        """A Match for every action the library rules on or, given ``positions`` (an employer's own, from its
+        profile), for exactly those actions, judged against those positions."""
+        positions = dict(self.positions) if positions is None else dict(positions)
         sentences: list[tuple[Passage, str]] = [(p, s) for p in passages for s in iter_sentences(p.text)]
         index_of_passage = {p.index: i for i, p in enumerate(passages)}
         bm25 = BM25([f"{p.heading} {p.text}" for p in passages]) if passages else None
