@@ -52,6 +52,7 @@ class AuditConfig:
     forbid_headings: tuple[re.Pattern[str], ...]
     require_headings: tuple[re.Pattern[str], ...]
     states: tuple[re.Pattern[str], ...] = ()
+    descriptive: tuple[re.Pattern[str], ...] = ()
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
@@ -120,6 +121,7 @@ def load_audit_config(library: Library) -> AuditConfig:
         forbid_headings=patterns("forbid_headings"),
         require_headings=patterns("require_headings"),
         states=patterns("states"),
+        descriptive=patterns("descriptive") if "descriptive" in modality else (),
     )
     for key, raw in data["actions"].items():
         line = doc.line("actions", key)
@@ -202,7 +204,7 @@ class BM25:
 
 _CONDITION = re.compile(r"\b(?:without|unless|until|other than|except|before|only (?:with|after|if|when))\b", re.I)
 _ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
-_HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if)(?:\s+\S+){0,2}\s*$", re.I)
+_HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if|when)(?:\s+\S+){0,2}\s*$", re.I)
 NEAR_BEFORE = 14
 INVERT_NEAR = 4
 NEAR_AFTER = 12
@@ -286,6 +288,8 @@ def read_sentence(
     ("decline", "switch off") between that modal and the anchor turns requiring into forbidding. With no
     modal at all, the heading ("Inappropriate"), the lead-in ("Staff must not:") or an opening verb decides.
     """
+    if any(p.search(sentence) for p in config.descriptive):
+        return Reading(None, "", False)  # "Research found that most social workers do not ...": a report, not a rule
     start, end = next(((s, e) for s, e in _parts(sentence, config.imperative) if s <= anchor < e), (0, len(sentence)))
     part = sentence[start:end]
     matches = _modal_matches(config, part)
@@ -431,11 +435,19 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
     for passage in passages:
         if passage.heading != heading:
             current, heading = None, passage.heading
+        words = len(passage.text.split())
+        if current is not None and words > LIST_ITEM_WORDS:
+            current = None  # a paragraph of prose ends the list the lead-in introduced
         lead.append(current)
         if passage.text.rstrip().endswith(":"):
-            found = _modal_matches(config, passage.text)
+            # "Staff must not:" introduces a list; "Social media includes:" or "Your reputation is formed by:" do not
+            found = [m for m in _modal_matches(config, passage.text) if _LEAD_IN_MODAL.search(m[3])]
             current = found[-1][2] if found else None
     return lead
+
+
+LIST_ITEM_WORDS = 40
+_LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|allowed|may|can)\b", re.I)
 
 
 WINDOW = 32  # words: every word of an action's term groups found in a sentence lies within this span
