@@ -39,6 +39,7 @@ class ActionTerms:
     phrasings: tuple[str, ...] = ()
     inverts: tuple[re.Pattern[str], ...] = ()
     unless: tuple[re.Pattern[str], ...] = ()  # words that make a sentence about a more specific action
+    position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,12 @@ def load_audit_config(library: Library) -> AuditConfig:
         action = str(key)
         if action not in library.actions:
             raise LibraryError(path, line, f"actions: unknown action '{action}' (not in clauses/actions.yaml)")
-        if not isinstance(raw, dict) or set(raw) - {"terms", "phrasings", "inverts", "unless"}:
-            raise LibraryError(path, line, f"{action}: expected terms:, and optional phrasings:, inverts: and unless:")
+        if not isinstance(raw, dict) or set(raw) - {"terms", "phrasings", "inverts", "unless", "position"}:
+            raise LibraryError(
+                path, line, f"{action}: expected terms:, and optional phrasings:, inverts:, unless: and position:"
+            )
+        if raw.get("position") not in (None, "depends"):
+            raise LibraryError(path, line, f"{action}: position: only 'depends' may be set here")
         groups = raw.get("terms")
         if not isinstance(groups, list) or not groups or not all(isinstance(g, list) and g for g in groups):
             raise LibraryError(path, line, f"{action}: terms: expected a list of groups, each a list of words")
@@ -149,6 +154,7 @@ def load_audit_config(library: Library) -> AuditConfig:
             phrasings=tuple(str(p) for p in phrasings),
             inverts=(_alternatives(inverts, path, line, action),) if inverts else (),
             unless=(_alternatives(unless, path, line, action),) if unless else (),
+            position=raw.get("position"),
         )
     return config
 
@@ -298,6 +304,13 @@ def read_sentence(
     before = [m for m in matches if m[0] < anchor - start and len(part[m[1] : anchor - start].split()) <= NEAR_BEFORE]
     after = [m for m in matches if m[0] >= anchor - start and len(part[anchor - start : m[0]].split()) <= NEAR_AFTER]
     chosen = before[-1] if before else (after[0] if after else None)
+    if not before and _opening_verb(sentence, config.imperative) in config.imperative and sentence[:anchor].strip():
+        # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
+        # the words before the later modal, which rules on something else.
+        opening = re.sub(r"^[\d.()\s]+", "", sentence)
+        if opening.split(" ", 1)[0].lower().strip(",.:;") in config.imperative:
+            chosen = None
+            matches = []
     if chosen is None and not matches:
         earlier = _modal_matches(config, sentence[:start])
         if earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
@@ -541,6 +554,9 @@ class Matcher:
             for rule in clause.rules:
                 modalities.setdefault(rule.action, set()).add(rule.modality)
         self.positions = {a: p for a, m in modalities.items() if (p := position_of(m))}
+        for action, terms in self.config.actions.items():
+            if terms.position and action in self.positions:
+                self.positions[action] = terms.position
         self.universal = _universal_actions(library)
         self.queries = {
             action: tokens(
