@@ -194,3 +194,24 @@ def test_the_set_has_every_class() -> None:
         contradicting_documents += "contradicts" in seen
     assert counts["covers"] and counts["misses"] and counts["contradicts"], counts
     assert contradicting_documents >= 4, "contradictions are labelled in at least 4 documents"
+
+
+@pytest.mark.parametrize("path", LABEL_FILES, ids=lambda p: p.stem)
+def test_answers_apply_to_the_stance(path: Path) -> None:
+    """Each answer is one the questionnaire asks of that employer: the engine's own resolution casts
+    it and reports it as not applicable when its question's `when` is false for the other answers."""
+    from policy_builder.library import load_library
+    from policy_builder.questionnaire import resolve_answers
+
+    library = load_library()
+    data = load(path)
+    given = {
+        "organisation.name": "An employer",
+        "organisation.nation": data["nation"],
+        "organisation.type": data["employer_type"],
+        "organisation.services": ["children", "adults"],
+        "document.owner": "Principal Social Worker",
+        **(data.get("answers") or {}),
+    }
+    answers = resolve_answers(library.questionnaire, given, library.nations)
+    assert not answers.not_applicable, f"{path.name}: answers the questionnaire would not ask: {answers.not_applicable}"
