@@ -49,15 +49,14 @@ def test_the_labelled_set_is_big_enough_to_measure(accuracy: dict) -> None:
 
 
 def test_covers_and_contradicts_meet_the_floors(accuracy: dict) -> None:
-    """Issue 19 asks precision >= 0.9 and recall >= 0.8 for both. Covers meets both (0.95 / 0.85 on this
-    set); contradicts has precision 1.00 and recall 0.79 (19 of 24: the rest hang on a word such as
-    "free" AI tools or a welfare check, which the audit does not read): its recall floor asserts what is
-    reached, so a change that loses ground fails."""
+    """Issue 19 asks precision >= 0.9 and recall >= 0.8 for both. On this set: covers 0.95 / 0.86,
+    contradicts 1.00 / 0.81 (21 of 26; the rest hang on a word such as "free" AI tools or a welfare
+    check, which the audit does not read)."""
     overall = accuracy["overall"]
     assert overall["covers"]["precision"] >= 0.9, overall["covers"]
     assert overall["covers"]["recall"] >= 0.8, overall["covers"]
     assert overall["contradicts"]["precision"] >= 0.9, overall["contradicts"]
-    assert overall["contradicts"]["recall"] >= 0.75, overall["contradicts"]
+    assert overall["contradicts"]["recall"] >= 0.8, overall["contradicts"]
 
 
 # --- reading documents ----------------------------------------------------------------------------------------

@@ -466,19 +466,27 @@ _LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|
 WINDOW = 32  # words: every word of an action's term groups found in a sentence lies within this span
 
 
-def _find(
+def _find_all(
     groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str
+) -> list[tuple[int, list[str], bool, int]]:
+    """_find for each place the first group's words occur in the sentence (at most four): in "Laptops must
+    be locked with a PIN and must never be left unlocked and unattended", "PIN" and "unlocked" are
+    each read with the modal nearest them."""
+    found = []
+    for first in list(groups[0][0].finditer(sentence))[:4]:
+        result = _find(groups, sentence, heading, first)
+        if result is not None:
+            found.append(result)
+    return found
+
+
+def _find(
+    groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str, first: re.Match[str]
 ) -> tuple[int, list[str], bool, int] | None:
-    """(anchor, matched words) when every group matches close together: the first group in the sentence, the
-    rest in it or the heading. The anchor, whose modal decides, is the first group's word: write each
-    action's terms with the thing ruled on first ("friend request", then who it is from)."""
-    first = None
-    for pattern in groups[0]:
-        m = pattern.search(sentence)
-        if m and (first is None or m.start() < first.start()):
-            first = m
-    if first is None:
-        return None
+    """(anchor, matched words, all in the sentence, start of the words) when every group matches close
+    together: the first group at ``first``, the rest in the sentence or the heading. The anchor, whose
+    modal decides, is the first group's word: write each action's terms with the thing ruled on first
+    ("friend request", then who it is from)."""
     found = [first]
     matched = [first.group(0)]
     for group in groups[1:]:
@@ -606,40 +614,52 @@ class Matcher:
                 if terms is not None:
                     if terms.unless and any(p.search(sentence) for p in terms.unless):
                         continue
-                    found = _find(terms.groups, sentence, passage.heading)
+                    places = _find_all(terms.groups, sentence, passage.heading)
                 else:
-                    found = self._auto_find(action, sentence)
-                if found is None:
-                    continue
-                anchor, matched, whole, span_start = found
-                reading = read_sentence(
-                    self.config, terms, sentence, anchor, passage.heading, lead_ins[index_of_passage[passage.index]]
-                )
-                if reading.modality is None:
-                    continue
-                score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
-                score += 2.0 if reading.explicit else 0.0
-                evidence = Evidence(
-                    passage,
-                    sentence,
-                    reading.modality,
-                    reading.cue,
-                    tuple(matched),
-                    whole=whole,
-                    distance=reading.distance,
-                    explicit=reading.explicit,
-                    # the modal comes before the words, or after a short subject ("Photos ... can be taken")
-                    governs=reading.at <= span_start
-                    or reading.at > anchor
-                    or len(sentence[span_start : reading.at].split()) <= 8,
-                    lead=_lead(sentence, reading.end, terms, matched),
-                    reach=_reach(sentence, reading.at, matched),
-                    first=0 <= reading.at <= span_start,
-                    restricted=reading.restricted,
-                )
-                candidates.append((score, evidence))
+                    auto = self._auto_find(action, sentence)
+                    places = [auto] if auto else []
+                for place in places:
+                    evidence = self._evidence(
+                        action, terms, passage, sentence, place, lead_ins[index_of_passage[passage.index]]
+                    )
+                    if evidence is not None:
+                        score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
+                        candidates.append((score + (2.0 if evidence.explicit else 0.0), evidence))
             results.append(self._verdict(action, position, candidates))
         return results
+
+    def _evidence(
+        self,
+        action: str,
+        terms: ActionTerms | None,
+        passage: Passage,
+        sentence: str,
+        place: tuple[int, list[str], bool, int],
+        lead_in: str | None,
+    ) -> Evidence | None:
+        """What the sentence says about the action at one place its words occur; None for a mention."""
+        anchor, matched, whole, span_start = place
+        reading = read_sentence(self.config, terms, sentence, anchor, passage.heading, lead_in)
+        if reading.modality is None:
+            return None
+        return Evidence(
+            passage,
+            sentence,
+            reading.modality,
+            reading.cue,
+            tuple(matched),
+            whole=whole,
+            distance=reading.distance,
+            explicit=reading.explicit,
+            # the modal comes before the words, or after a short subject ("Photos ... can be taken")
+            governs=reading.at <= span_start
+            or reading.at > anchor
+            or len(sentence[span_start : reading.at].split()) <= 8,
+            lead=_lead(sentence, reading.end, terms, matched),
+            reach=_reach(sentence, reading.at, matched),
+            first=0 <= reading.at <= span_start,
+            restricted=reading.restricted,
+        )
 
     def _auto_find(self, action: str, sentence: str) -> tuple[int, list[str], bool, int] | None:
         groups = self.auto[action]
