@@ -40,6 +40,9 @@ class ActionTerms:
     inverts: tuple[re.Pattern[str], ...] = ()
     unless: tuple[re.Pattern[str], ...] = ()  # words that make a sentence about a more specific action
     position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
+    # Text every match of the first group contains (each term's first word, lower case): found with a
+    # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
+    prefixes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,16 @@ def _alternatives(terms: Sequence[Any], path: Path, line: int | None, where: str
         _pattern(pattern, path, line, where)
     patterns.sort(key=len, reverse=True)
     return _pattern("(?:" + "|".join(patterns) + ")", path, line, where)
+
+
+def _prefixes(terms: Sequence[Any]) -> tuple[str, ...] | None:
+    found = []
+    for term in terms:
+        text = str(term).lower().strip()
+        if text.startswith("re:"):
+            return None
+        found.append(text.rstrip("*").split(" ")[0].split("-")[0])
+    return tuple(dict.fromkeys(w for w in found if w))
 
 
 def load_audit_config(library: Library) -> AuditConfig:
@@ -155,6 +168,7 @@ def load_audit_config(library: Library) -> AuditConfig:
             inverts=(_alternatives(inverts, path, line, action),) if inverts else (),
             unless=(_alternatives(unless, path, line, action),) if unless else (),
             position=raw.get("position"),
+            prefixes=_prefixes(groups[0]),
         )
     return config
 
@@ -284,6 +298,13 @@ def _find_modals(config: AuditConfig, text: str) -> list[tuple[int, int, str, st
     return sorted(kept)
 
 
+def _descriptive(config: AuditConfig, sentence: str) -> bool:
+    key = "\x00descriptive\x00" + sentence
+    if key not in config.cache:
+        config.cache[key] = [(0, 0, "yes", "")] if any(p.search(sentence) for p in config.descriptive) else []
+    return bool(config.cache[key])
+
+
 def read_sentence(
     config: AuditConfig, terms: ActionTerms | None, sentence: str, anchor: int, heading: str, lead_in: str | None
 ) -> Reading:
@@ -294,7 +315,7 @@ def read_sentence(
     ("decline", "switch off") between that modal and the anchor turns requiring into forbidding. With no
     modal at all, the heading ("Inappropriate"), the lead-in ("Staff must not:") or an opening verb decides.
     """
-    if any(p.search(sentence) for p in config.descriptive):
+    if _descriptive(config, sentence):
         return Reading(None, "", False)  # "Research found that most social workers do not ...": a report, not a rule
     start, end = next(((s, e) for s, e in _parts(sentence, config.imperative) if s <= anchor < e), (0, len(sentence)))
     part = sentence[start:end]
@@ -466,6 +487,20 @@ _LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|
 WINDOW = 32  # words: every word of an action's term groups found in a sentence lies within this span
 
 
+_HEADING_HITS: dict[tuple[re.Pattern[str], str], str | None] = {}
+
+
+def _in_heading(pattern: re.Pattern[str], heading: str) -> str | None:
+    """The words of ``pattern`` in a heading, remembered: a document has few headings and many sentences."""
+    key = (pattern, heading)
+    if key not in _HEADING_HITS:
+        if len(_HEADING_HITS) > 100_000:
+            _HEADING_HITS.clear()
+        m = pattern.search(heading)
+        _HEADING_HITS[key] = m.group(0) if m else None
+    return _HEADING_HITS[key]
+
+
 def _find_all(
     groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str
 ) -> list[tuple[int, list[str], bool, int]]:
@@ -496,14 +531,27 @@ def _find(
             found.append(best)
             matched.append(best.group(0))
             continue
-        hit = next((m for p in group if (m := p.search(heading))), None)
+        hit = _in_heading(group[0], heading)
         if hit is None:
             return None
-        matched.append(hit.group(0))
+        matched.append(hit)
     start, end = min(m.start() for m in found), max(m.end() for m in found)
     if len(sentence[start:end].split()) > WINDOW:
         return None
     return first.start(), matched, len(found) == len(groups), start
+
+
+def _occurrences(text: str, words: Sequence[str], starts: Sequence[int]) -> set[int]:
+    """The indexes of the sentences (starting at ``starts`` in ``text``) that hold any of ``words``."""
+    found: set[int] = set()
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            index = bisect_right(starts, at) - 1
+            found.add(index)
+            # on to the next sentence: one hit a sentence is enough
+            at = text.find(word, starts[index + 1]) if index + 1 < len(starts) else -1
+    return found
 
 
 def _universal_actions(library: Library) -> set[str]:
@@ -602,10 +650,13 @@ class Matcher:
             starts.append(offset)
             offset += len(sentence) + 1
         stems = [set(tokens(sentence)) for _, sentence in sentences]
+        joined_lower = joined.lower()
         for action, position in positions.items():
             terms = self.config.actions.get(action)
             candidates: list[tuple[float, Evidence]] = []
-            if terms is not None:
+            if terms is not None and terms.prefixes is not None:
+                where = sorted(_occurrences(joined_lower, terms.prefixes, starts))
+            elif terms is not None:
                 where = sorted({bisect_right(starts, m.start()) - 1 for m in terms.groups[0][0].finditer(joined)})
             else:
                 wanted, needed = self.auto_stems[action]
