@@ -30,6 +30,9 @@ class Finding:
     sources: tuple[str, ...]  # guidance item ids those clauses cite
     evidence: Evidence | None
     also: tuple[Evidence, ...] = ()
+    # In every employer's policy; False for a rule only some stances hold (judged without a profile, its
+    # miss may not apply to this employer, so it is reported a step lower and says so).
+    universal: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +44,7 @@ class Finding:
             "section": self.section,
             "clauses": [c.id for c in self.clauses],
             "sources": list(self.sources),
+            "universal": self.universal,
             "evidence": _evidence_dict(self.evidence),
             "also": [_evidence_dict(e) for e in self.also],
         }
@@ -75,6 +79,8 @@ class Audit:
     profile: Path | None = None
     words: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    nation: str | None = None  # from the profile: the guidance shown leaves out other nations' law
+    employer_type: str | None = None
 
     def of(self, verdict: str) -> list[Finding]:
         return [f for f in self.findings if f.verdict == verdict]
@@ -144,18 +150,28 @@ def audit_document(path: str | Path, library: Library, profile: str | Path | Non
     matcher = matcher_for(library)
     overrides: dict[str, str] = {}
     stated: dict[str, list[Clause]] = {}
+    nation = employer_type = None
     if profile is not None:
         from ..profile import load_profile
 
         answers = load_profile(profile, library.questionnaire, library.nations)
         overrides, stated = profile_positions(library, answers)
-    matches = matcher.match(passages, overrides)
+        nation, employer_type = answers.values.get("organisation.nation"), answers.values.get("organisation.type")
+    matches = matcher.match(passages, overrides if profile is not None else None)
     by_action: dict[str, list[Clause]] = {}
     for clause in library.clauses:
         for rule in clause.rules:
             if clause not in by_action.setdefault(rule.action, []):
                 by_action[rule.action].append(clause)
-    findings = [_finding(library, m, stated.get(m.action) or by_action.get(m.action, [])) for m in matches]
+    findings = [
+        _finding(
+            library,
+            m,
+            stated.get(m.action) or by_action.get(m.action, []),
+            universal=profile is not None or m.action in matcher.universal,
+        )
+        for m in matches
+    ]
     order = {s.id: i for i, s in enumerate(library.sections)}
     findings.sort(key=lambda f: (order.get(f.section, len(order)), f.action))
     items = _items(library, findings)
@@ -163,10 +179,12 @@ def audit_document(path: str | Path, library: Library, profile: str | Path | Non
         verdict: sum(1 for f in findings if f.verdict == verdict) for verdict in ("covers", "contradicts", "misses")
     }
     words = sum(len(p.text.split()) for p in passages)
-    return Audit(path, passages, findings, items, Path(profile) if profile else None, words, counts)
+    return Audit(
+        path, passages, findings, items, Path(profile) if profile else None, words, counts, nation, employer_type
+    )
 
 
-def _finding(library: Library, match: Match, clauses: list[Clause]) -> Finding:
+def _finding(library: Library, match: Match, clauses: list[Clause], *, universal: bool) -> Finding:
     action = library.actions[match.action]
     rules = [r for c in clauses for r in c.rules if r.action == match.action]
     sources = tuple(dict.fromkeys(s for c in clauses for s in c.sources if s in library.items))
@@ -175,12 +193,13 @@ def _finding(library: Library, match: Match, clauses: list[Clause]) -> Finding:
         verdict=match.verdict,
         position=match.position,
         requirement=requirement(action.description, match.position, {r.modality for r in rules}),
-        severity=severity(match.verdict, clauses, rules, sources, library),
+        severity=severity(match.verdict, clauses, rules, sources, library, universal=universal),
         section=action.section,
         clauses=tuple(clauses),
         sources=sources,
         evidence=match.evidence,
         also=match.also,
+        universal=universal,
     )
 
 
@@ -193,11 +212,11 @@ def requirement(description: str, position: str, modalities: set[str]) -> str:
     text = description.rstrip(".")
     trailing = re.search(r"\s\(([^()]+)\)$", text)
     if trailing and (
-        trailing.group(1) in _SUBJECTS or re.search(r"\b(?:manager|officer|owner)s?\b", trailing.group(1))
+        trailing.group(1) in _SUBJECTS or re.search(r"\b(?:manager|officer|owner|employer)s?\b", trailing.group(1))
     ):
         # "Brief the team ... (managers)": a rule for someone other than all staff says so in its subject.
         who = trailing.group(1)
-        subject = _SUBJECTS.get(who) or "The " + who.replace(" or ", " or the ")
+        subject = _SUBJECTS.get(who) or (who[:1].upper() + who[1:] if who.startswith("the ") else "The " + who)
         text = text[: trailing.start()]
     text = re.sub(r"\bone's\b", "their", text).replace(" oneself", " themselves")
     verb = text if text[1:2].isupper() else text[:1].lower() + text[1:]
@@ -207,11 +226,19 @@ def requirement(description: str, position: str, modalities: set[str]) -> str:
         modal = "must" if "must" in modalities else "should" if "should" in modalities else "may"
     else:
         return f"Decide whether {subject.lower() if subject == 'Staff' else subject} may {verb}, and say so."
+    if re.match(r"(?:before|when|where|if|once|after)\b", verb):
+        return f"{subject} {modal}, {verb}."  # "Staff must, before asking a person to install an app, consider ..."
     return f"{subject} {modal} {verb}."
 
 
 def severity(
-    verdict: str, clauses: list[Clause], rules: list[Any], sources: tuple[str, ...], library: Library
+    verdict: str,
+    clauses: list[Clause],
+    rules: list[Any],
+    sources: tuple[str, ...],
+    library: Library,
+    *,
+    universal: bool = True,
 ) -> str | None:
     """The gap report's words: a contradiction of a `must` is high, of anything else medium; a `must` missed is
     medium (high where it rests on law), anything else missed low."""
@@ -221,7 +248,10 @@ def severity(
     if verdict == "contradicts":
         return "high" if must else "medium"
     legal = any(library.items[s].document.startswith(LEGAL_PREFIXES) for s in sources)
-    return ("high" if legal else "medium") if must else "low"
+    found = ("high" if legal else "medium") if must else "low"
+    if not universal:  # a rule only some stances hold: it may not apply to this employer at all
+        found = {"high": "medium", "medium": "low"}.get(found, found)
+    return found
 
 
 def _items(library: Library, findings: list[Finding]) -> list[ItemCoverage]:

@@ -39,6 +39,10 @@ class ActionTerms:
     phrasings: tuple[str, ...] = ()
     inverts: tuple[re.Pattern[str], ...] = ()
     unless: tuple[re.Pattern[str], ...] = ()  # words that make a sentence about a more specific action
+    position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
+    # Text every match of the first group contains (each term's first word, lower case): found with a
+    # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
+    prefixes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class AuditConfig:
     imperative: frozenset[str]
     forbid_headings: tuple[re.Pattern[str], ...]
     require_headings: tuple[re.Pattern[str], ...]
+    states: tuple[re.Pattern[str], ...] = ()
+    descriptive: tuple[re.Pattern[str], ...] = ()
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
@@ -90,6 +96,16 @@ def _alternatives(terms: Sequence[Any], path: Path, line: int | None, where: str
     return _pattern("(?:" + "|".join(patterns) + ")", path, line, where)
 
 
+def _prefixes(terms: Sequence[Any]) -> tuple[str, ...] | None:
+    found = []
+    for term in terms:
+        text = str(term).lower().strip()
+        if text.startswith("re:"):
+            return None
+        found.append(text.rstrip("*").split(" ")[0].split("-")[0])
+    return tuple(dict.fromkeys(w for w in found if w))
+
+
 def load_audit_config(library: Library) -> AuditConfig:
     """clauses/audit.yaml, checked: every action it names is in clauses/actions.yaml, every pattern compiles."""
     path = library.root / "audit.yaml"
@@ -118,14 +134,20 @@ def load_audit_config(library: Library) -> AuditConfig:
         imperative=frozenset(x.lower() for x in imperative),
         forbid_headings=patterns("forbid_headings"),
         require_headings=patterns("require_headings"),
+        states=patterns("states"),
+        descriptive=patterns("descriptive") if "descriptive" in modality else (),
     )
     for key, raw in data["actions"].items():
         line = doc.line("actions", key)
         action = str(key)
         if action not in library.actions:
             raise LibraryError(path, line, f"actions: unknown action '{action}' (not in clauses/actions.yaml)")
-        if not isinstance(raw, dict) or set(raw) - {"terms", "phrasings", "inverts", "unless"}:
-            raise LibraryError(path, line, f"{action}: expected terms:, and optional phrasings:, inverts: and unless:")
+        if not isinstance(raw, dict) or set(raw) - {"terms", "phrasings", "inverts", "unless", "position"}:
+            raise LibraryError(
+                path, line, f"{action}: expected terms:, and optional phrasings:, inverts:, unless: and position:"
+            )
+        if raw.get("position") not in (None, "depends"):
+            raise LibraryError(path, line, f"{action}: position: only 'depends' may be set here")
         groups = raw.get("terms")
         if not isinstance(groups, list) or not groups or not all(isinstance(g, list) and g for g in groups):
             raise LibraryError(path, line, f"{action}: terms: expected a list of groups, each a list of words")
@@ -145,6 +167,8 @@ def load_audit_config(library: Library) -> AuditConfig:
             phrasings=tuple(str(p) for p in phrasings),
             inverts=(_alternatives(inverts, path, line, action),) if inverts else (),
             unless=(_alternatives(unless, path, line, action),) if unless else (),
+            position=raw.get("position"),
+            prefixes=_prefixes(groups[0]),
         )
     return config
 
@@ -200,7 +224,7 @@ class BM25:
 
 _CONDITION = re.compile(r"\b(?:without|unless|until|other than|except|before|only (?:with|after|if|when))\b", re.I)
 _ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
-_HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if)(?:\s+\S+){0,2}\s*$", re.I)
+_HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if|when)(?:\s+\S+){0,2}\s*$", re.I)
 NEAR_BEFORE = 14
 INVERT_NEAR = 4
 NEAR_AFTER = 12
@@ -221,14 +245,24 @@ class Reading:
     explicit: bool  # decided by a modal word in the sentence, not by its heading or an opening verb
     distance: int = 0  # words between the modal and the action's words
     at: int = -1  # where the modal starts in the sentence
+    end: int = -1  # and where it ends
     restricted: bool = False  # "only authorised staff may ...": allows some, so forbids the rest
 
 
-def _parts(sentence: str) -> list[tuple[int, int]]:
+def _parts(sentence: str, imperative: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """Where the sentence's parts start and end. After an opening "If ...," the instruction that follows
+    is a part of its own: in "If information was shared where it should not be, tell your manager" the
+    "should not" belongs to the condition, not to telling."""
+    breaks = [m.start() for m in _PART_BREAK.finditer(sentence)]
+    if _CONDITIONAL_OPENING.match(re.sub(r"^[\d.()\s]+", "", sentence)):
+        for m in re.finditer(r",\s+(\w+)", sentence):
+            if m.group(1).lower() in imperative:
+                breaks.append(m.start())
+                break
     spans, start = [], 0
-    for match in _PART_BREAK.finditer(sentence):
-        spans.append((start, match.start()))
-        start = match.start()
+    for at in sorted(set(breaks)):
+        spans.append((start, at))
+        start = at
     spans.append((start, len(sentence)))
     return spans
 
@@ -264,6 +298,13 @@ def _find_modals(config: AuditConfig, text: str) -> list[tuple[int, int, str, st
     return sorted(kept)
 
 
+def _descriptive(config: AuditConfig, sentence: str) -> bool:
+    key = "\x00descriptive\x00" + sentence
+    if key not in config.cache:
+        config.cache[key] = [(0, 0, "yes", "")] if any(p.search(sentence) for p in config.descriptive) else []
+    return bool(config.cache[key])
+
+
 def read_sentence(
     config: AuditConfig, terms: ActionTerms | None, sentence: str, anchor: int, heading: str, lead_in: str | None
 ) -> Reading:
@@ -274,7 +315,9 @@ def read_sentence(
     ("decline", "switch off") between that modal and the anchor turns requiring into forbidding. With no
     modal at all, the heading ("Inappropriate"), the lead-in ("Staff must not:") or an opening verb decides.
     """
-    start, end = next(((s, e) for s, e in _parts(sentence) if s <= anchor < e), (0, len(sentence)))
+    if _descriptive(config, sentence):
+        return Reading(None, "", False)  # "Research found that most social workers do not ...": a report, not a rule
+    start, end = next(((s, e) for s, e in _parts(sentence, config.imperative) if s <= anchor < e), (0, len(sentence)))
     part = sentence[start:end]
     matches = _modal_matches(config, part)
     # The modal that governs the action's words is close to them: before (within NEAR_BEFORE words), or
@@ -282,6 +325,13 @@ def read_sentence(
     before = [m for m in matches if m[0] < anchor - start and len(part[m[1] : anchor - start].split()) <= NEAR_BEFORE]
     after = [m for m in matches if m[0] >= anchor - start and len(part[anchor - start : m[0]].split()) <= NEAR_AFTER]
     chosen = before[-1] if before else (after[0] if after else None)
+    if not before and _opening_verb(sentence, config.imperative) in config.imperative and sentence[:anchor].strip():
+        # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
+        # the words before the later modal, which rules on something else.
+        opening = re.sub(r"^[\d.()\s]+", "", sentence)
+        if opening.split(" ", 1)[0].lower().strip(",.:;") in config.imperative:
+            chosen = None
+            matches = []
     if chosen is None and not matches:
         earlier = _modal_matches(config, sentence[:start])
         if earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
@@ -297,15 +347,24 @@ def read_sentence(
             inverting = config.inverts + (terms.inverts if terms else ())
             flip = next((m for p in inverting if (m := p.search(near))), None)
             if flip:
-                return Reading("forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0])
+                return Reading(
+                    "forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0], start + chosen[1]
+                )
         if kind == "forbids" and between:
             # "must not take place without written authorisation", "must not be deleted until exported":
             # the action's words come after the condition, which the sentence requires.
             condition = _CONDITION.search(between)
             if condition:
-                return Reading("requires", f"{words} ... {condition.group(0)}", True, distance, start + chosen[0])
+                return Reading(
+                    "requires",
+                    f"{words} ... {condition.group(0)}",
+                    True,
+                    distance,
+                    start + chosen[0],
+                    start + chosen[1],
+                )
         restricted = kind != "forbids" and _ONLY.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
-        return Reading(kind, words, True, distance, start + chosen[0], bool(restricted))
+        return Reading(kind, words, True, distance, start + chosen[0], start + chosen[1], bool(restricted))
     if matches:
         return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
     if lead_in:
@@ -320,6 +379,11 @@ def read_sentence(
         return Reading("requires", f"the instruction '{first}'", False)
     if any(p.search(heading) for p in config.require_headings):
         return Reading("requires", f"under the heading '{heading}'", False)
+    stated = next((m for p in config.states if (m := p.search(re.sub(r"^[\d.()\s]+", "", sentence)))), None)
+    if stated:
+        return Reading(
+            "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
+        )
     return Reading(None, "", False)
 
 
@@ -405,29 +469,59 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
     for passage in passages:
         if passage.heading != heading:
             current, heading = None, passage.heading
+        words = len(passage.text.split())
+        if current is not None and words > LIST_ITEM_WORDS:
+            current = None  # a paragraph of prose ends the list the lead-in introduced
         lead.append(current)
         if passage.text.rstrip().endswith(":"):
-            found = _modal_matches(config, passage.text)
+            # "Staff must not:" introduces a list; "Social media includes:" or "Your reputation is formed by:" do not
+            found = [m for m in _modal_matches(config, passage.text) if _LEAD_IN_MODAL.search(m[3])]
             current = found[-1][2] if found else None
     return lead
+
+
+LIST_ITEM_WORDS = 40
+_LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|allowed|may|can)\b", re.I)
 
 
 WINDOW = 32  # words: every word of an action's term groups found in a sentence lies within this span
 
 
-def _find(
+_HEADING_HITS: dict[tuple[re.Pattern[str], str], str | None] = {}
+
+
+def _in_heading(pattern: re.Pattern[str], heading: str) -> str | None:
+    """The words of ``pattern`` in a heading, remembered: a document has few headings and many sentences."""
+    key = (pattern, heading)
+    if key not in _HEADING_HITS:
+        if len(_HEADING_HITS) > 100_000:
+            _HEADING_HITS.clear()
+        m = pattern.search(heading)
+        _HEADING_HITS[key] = m.group(0) if m else None
+    return _HEADING_HITS[key]
+
+
+def _find_all(
     groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str
+) -> list[tuple[int, list[str], bool, int]]:
+    """_find for each place the first group's words occur in the sentence (at most four): in "Laptops must
+    be locked with a PIN and must never be left unlocked and unattended", "PIN" and "unlocked" are
+    each read with the modal nearest them."""
+    found = []
+    for first in list(groups[0][0].finditer(sentence))[:4]:
+        result = _find(groups, sentence, heading, first)
+        if result is not None:
+            found.append(result)
+    return found
+
+
+def _find(
+    groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str, first: re.Match[str]
 ) -> tuple[int, list[str], bool, int] | None:
-    """(anchor, matched words) when every group matches close together: the first group in the sentence, the
-    rest in it or the heading. The anchor, whose modal decides, is the first group's word: write each
-    action's terms with the thing ruled on first ("friend request", then who it is from)."""
-    first = None
-    for pattern in groups[0]:
-        m = pattern.search(sentence)
-        if m and (first is None or m.start() < first.start()):
-            first = m
-    if first is None:
-        return None
+    """(anchor, matched words, all in the sentence, start of the words) when every group matches close
+    together: the first group at ``first``, the rest in the sentence or the heading. The anchor, whose
+    modal decides, is the first group's word: write each action's terms with the thing ruled on first
+    ("friend request", then who it is from)."""
     found = [first]
     matched = [first.group(0)]
     for group in groups[1:]:
@@ -437,22 +531,58 @@ def _find(
             found.append(best)
             matched.append(best.group(0))
             continue
-        hit = next((m for p in group if (m := p.search(heading))), None)
+        hit = _in_heading(group[0], heading)
         if hit is None:
             return None
-        matched.append(hit.group(0))
+        matched.append(hit)
     start, end = min(m.start() for m in found), max(m.end() for m in found)
     if len(sentence[start:end].split()) > WINDOW:
         return None
     return first.start(), matched, len(found) == len(groups), start
 
 
-def _lead(sentence: str, at: int, matched: Sequence[str]) -> int:
-    """Words between a modal at ``at`` and the first of the action's words after it."""
-    if at < 0:
+def _occurrences(text: str, words: Sequence[str], starts: Sequence[int]) -> set[int]:
+    """The indexes of the sentences (starting at ``starts`` in ``text``) that hold any of ``words``."""
+    found: set[int] = set()
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            index = bisect_right(starts, at) - 1
+            found.add(index)
+            # on to the next sentence: one hit a sentence is enough
+            at = text.find(word, starts[index + 1]) if index + 1 < len(starts) else -1
+    return found
+
+
+def _universal_actions(library: Library) -> set[str]:
+    """Actions every employer's policy rules on, as far as the library's structure shows: a rule without
+    `when` in a clause without `when` in a section without `when`, or in every clause of a group (one of
+    which every policy holds). Others are for some stances only (a rule on viewing where viewing is allowed)."""
+    found: set[str] = set()
+    for section in library.sections:
+        if section.when:
+            continue
+        groups: dict[str, list[set[str]]] = {}
+        for clause in section.clauses:
+            plain = {r.action for r in clause.rules if r.when is None}
+            if clause.group:
+                groups.setdefault(clause.group, []).append(plain)
+            elif clause.when is None:
+                found |= plain
+        for members in groups.values():
+            found |= set.intersection(*members) if members else set()
+    return found
+
+
+def _lead(sentence: str, end: int, terms: ActionTerms | None, matched: Sequence[str]) -> int:
+    """Words between a modal ending at ``end`` and the first word of any of the action's term groups after it."""
+    if end < 0:
         return 0
-    after = [i for word in matched if (i := sentence.find(word, at)) >= 0]
-    return max(len(sentence[at : min(after)].split()) - 1, 0) if after else 99
+    if terms is not None:
+        after = [m.start() for group in terms.groups for m in group[0].finditer(sentence, end)]
+    else:
+        after = [i for word in matched if (i := sentence.find(word, end)) >= 0]
+    return len(sentence[end : min(after)].split()) if after else 99
 
 
 def _reach(sentence: str, at: int, matched: Sequence[str]) -> int:
@@ -480,6 +610,10 @@ class Matcher:
             for rule in clause.rules:
                 modalities.setdefault(rule.action, set()).add(rule.modality)
         self.positions = {a: p for a, m in modalities.items() if (p := position_of(m))}
+        for action, terms in self.config.actions.items():
+            if terms.position and action in self.positions:
+                self.positions[action] = terms.position
+        self.universal = _universal_actions(library)
         self.queries = {
             action: tokens(
                 " ".join(
@@ -500,8 +634,9 @@ class Matcher:
             self.auto_stems[action] = (wanted, max(3, math.ceil(0.6 * len(groups))) if len(groups) >= 3 else 0)
 
     def match(self, passages: Sequence[Passage], positions: Mapping[str, str] | None = None) -> list[Match]:
-        """A Match for every action the library rules on; ``positions`` overrides the library's (a profile's)."""
-        positions = {**self.positions, **(positions or {})}
+        """A Match for every action the library rules on or, given ``positions`` (an employer's own, from its
+        profile), for exactly those actions, judged against those positions."""
+        positions = dict(self.positions) if positions is None else dict(positions)
         sentences: list[tuple[Passage, str]] = [(p, s) for p in passages for s in iter_sentences(p.text)]
         index_of_passage = {p.index: i for i, p in enumerate(passages)}
         bm25 = BM25([f"{p.heading} {p.text}" for p in passages]) if passages else None
@@ -515,10 +650,13 @@ class Matcher:
             starts.append(offset)
             offset += len(sentence) + 1
         stems = [set(tokens(sentence)) for _, sentence in sentences]
+        joined_lower = joined.lower()
         for action, position in positions.items():
             terms = self.config.actions.get(action)
             candidates: list[tuple[float, Evidence]] = []
-            if terms is not None:
+            if terms is not None and terms.prefixes is not None:
+                where = sorted(_occurrences(joined_lower, terms.prefixes, starts))
+            elif terms is not None:
                 where = sorted({bisect_right(starts, m.start()) - 1 for m in terms.groups[0][0].finditer(joined)})
             else:
                 wanted, needed = self.auto_stems[action]
@@ -527,40 +665,52 @@ class Matcher:
                 if terms is not None:
                     if terms.unless and any(p.search(sentence) for p in terms.unless):
                         continue
-                    found = _find(terms.groups, sentence, passage.heading)
+                    places = _find_all(terms.groups, sentence, passage.heading)
                 else:
-                    found = self._auto_find(action, sentence)
-                if found is None:
-                    continue
-                anchor, matched, whole, span_start = found
-                reading = read_sentence(
-                    self.config, terms, sentence, anchor, passage.heading, lead_ins[index_of_passage[passage.index]]
-                )
-                if reading.modality is None:
-                    continue
-                score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
-                score += 2.0 if reading.explicit else 0.0
-                evidence = Evidence(
-                    passage,
-                    sentence,
-                    reading.modality,
-                    reading.cue,
-                    tuple(matched),
-                    whole=whole,
-                    distance=reading.distance,
-                    explicit=reading.explicit,
-                    # the modal comes before the words, or after a short subject ("Photos ... can be taken")
-                    governs=reading.at <= span_start
-                    or reading.at > anchor
-                    or len(sentence[span_start : reading.at].split()) <= 8,
-                    lead=_lead(sentence, reading.at, matched),
-                    reach=_reach(sentence, reading.at, matched),
-                    first=0 <= reading.at <= span_start,
-                    restricted=reading.restricted,
-                )
-                candidates.append((score, evidence))
+                    auto = self._auto_find(action, sentence)
+                    places = [auto] if auto else []
+                for place in places:
+                    evidence = self._evidence(
+                        action, terms, passage, sentence, place, lead_ins[index_of_passage[passage.index]]
+                    )
+                    if evidence is not None:
+                        score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
+                        candidates.append((score + (2.0 if evidence.explicit else 0.0), evidence))
             results.append(self._verdict(action, position, candidates))
         return results
+
+    def _evidence(
+        self,
+        action: str,
+        terms: ActionTerms | None,
+        passage: Passage,
+        sentence: str,
+        place: tuple[int, list[str], bool, int],
+        lead_in: str | None,
+    ) -> Evidence | None:
+        """What the sentence says about the action at one place its words occur; None for a mention."""
+        anchor, matched, whole, span_start = place
+        reading = read_sentence(self.config, terms, sentence, anchor, passage.heading, lead_in)
+        if reading.modality is None:
+            return None
+        return Evidence(
+            passage,
+            sentence,
+            reading.modality,
+            reading.cue,
+            tuple(matched),
+            whole=whole,
+            distance=reading.distance,
+            explicit=reading.explicit,
+            # the modal comes before the words, or after a short subject ("Photos ... can be taken")
+            governs=reading.at <= span_start
+            or reading.at > anchor
+            or len(sentence[span_start : reading.at].split()) <= 8,
+            lead=_lead(sentence, reading.end, terms, matched),
+            reach=_reach(sentence, reading.at, matched),
+            first=0 <= reading.at <= span_start,
+            restricted=reading.restricted,
+        )
 
     def _auto_find(self, action: str, sentence: str) -> tuple[int, list[str], bool, int] | None:
         groups = self.auto[action]
@@ -592,7 +742,7 @@ class Matcher:
             and (position != "allow" or (e.lead <= CONTRADICT_NEAR and e.distance <= 2 * CONTRADICT_NEAR))
             # requiring what the library forbids is rare in a real policy: only a modal right before all the
             # action's words counts ("It is good practice to check their profiles regularly")
-            and (position != "forbid" or e.modality != "requires" or (e.lead <= 1 and e.reach <= 12 and e.first))
+            and (position != "forbid" or e.modality != "requires" or (e.lead <= 1 and e.reach <= 16 and e.first))
         ]
         covering = [e for verdict, e in judged if verdict == "covers"]
         if explicit_against:

@@ -32,10 +32,17 @@ def _environment() -> Environment:
     return env
 
 
-def guidance_titles(library: Library, finding: Finding) -> list[str]:
-    """The titles of the documents the finding's guidance comes from, in the library's order."""
+def guidance_titles(
+    library: Library, finding: Finding, nation: str | None = None, kind: str | None = None
+) -> list[str]:
+    """The titles of the documents the finding's guidance comes from, in the library's order; with the
+    employer's nation and type (from a profile), without another nation's law."""
     documents = dict.fromkeys(library.items[s].document for s in finding.sources if s in library.items)
-    return [library.documents[d].title for d in documents if d in library.documents]
+    return [
+        library.documents[d].title
+        for d in documents
+        if d in library.documents and (nation is None or library.documents[d].applies_in(nation, kind))
+    ]
 
 
 def counts(audit: Audit) -> dict[str, dict[str, int]]:
@@ -98,14 +105,19 @@ def render_markdown(audit: Audit, library: Library) -> str:
     sections = []
     for heading, found in sorted(by_heading.items(), key=lambda item: min(i for i, _ in item[1])):
         found.sort(key=lambda pair: (pair[1].verdict != "contradicts", pair[0]))
-        sections.append({"title": heading, "findings": [_row(f, library) for _, f in found]})
+        sections.append(
+            {"title": heading, "findings": [_row(f, library, audit.nation, audit.employer_type) for _, f in found]}
+        )
     missing_by: dict[str, list[Finding]] = {}
     for finding in audit.of("misses"):
         missing_by.setdefault(finding.section, []).append(finding)
     missing = [
         {
             "title": titles.get(section, section.replace("-", " ").capitalize()),
-            "findings": [_row(f, library) for f in sorted(found, key=lambda f: SEVERITY_ORDER[f.severity])],
+            "findings": [
+                _row(f, library, audit.nation, audit.employer_type)
+                for f in sorted(found, key=lambda f: SEVERITY_ORDER[f.severity])
+            ],
         }
         for section, found in sorted(missing_by.items(), key=lambda item: order.get(item[0], len(order)))
     ]
@@ -131,7 +143,7 @@ def render_markdown(audit: Audit, library: Library) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
 
 
-def _row(finding: Finding, library: Library) -> dict[str, Any]:
+def _row(finding: Finding, library: Library, nation: str | None = None, kind: str | None = None) -> dict[str, Any]:
     evidence = finding.evidence
     return {
         "verdict": finding.verdict,
@@ -139,7 +151,8 @@ def _row(finding: Finding, library: Library) -> dict[str, Any]:
         "requirement": finding.requirement,
         "quote": evidence.sentence if evidence else "",
         "where": evidence.passage.where if evidence else "",
-        "titles": guidance_titles(library, finding),
+        "titles": guidance_titles(library, finding, nation, kind),
+        "universal": finding.universal,
     }
 
 
