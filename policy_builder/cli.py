@@ -595,6 +595,70 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
 
 
 @main.command()
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--profile",
+    "profile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Judge against this employer's answers (the rules its own policy would hold), not the whole library.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print every finding as JSON.")
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the audit report for the employer: .md or .docx.",
+)
+@click.option(
+    "--profile-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a draft profile of the answers the document settles, each with its passage, "
+    "to start the wizard from.",
+)
+@click.option("--force", is_flag=True, help="Replace the --profile-out file if it exists.")
+@click.pass_context
+@user_errors
+def audit(
+    ctx: click.Context,
+    document: Path,
+    profile: Path | None,
+    as_json: bool,
+    output: Path | None,
+    profile_out: Path | None,
+    force: bool,
+) -> None:
+    """Read an employer's current policy (.docx, .md, .txt or .pdf): what it covers, contradicts and misses."""
+    from policy_builder.audit import audit_document
+    from policy_builder.audit.report import render_docx, render_markdown, terminal_lines
+    from policy_builder.core.errors import PolicyBuilderError, display_path
+    from policy_builder.core.output import atomic_write
+
+    if output is not None and output.suffix.lower() not in (".md", ".docx"):
+        raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
+    if profile_out is not None and profile_out.exists() and not force:  # said before the document is read
+        raise PolicyBuilderError(
+            f"{display_path(profile_out)} already exists; add --force to replace it, or choose another name"
+        )
+    library = cli_context(ctx).library()
+    result = audit_document(document, library, profile)
+    if output is not None:
+        if output.suffix.lower() == ".md":
+            atomic_write(output, render_markdown(result, library))
+        else:
+            atomic_write(output, render_docx(result, library))
+    if as_json:
+        click.echo(json_text(result.as_dict()))
+    else:
+        # Quotes come from the document audited: shown, never run by the terminal.
+        for line in terminal_lines(result, library):
+            click.echo(printable(line))
+        if output is not None:
+            click.echo(f"Audit report written to {display_path(output)}")
+    if profile_out is not None:
+        _audit_profile_out(library, document, profile_out, force=force, err=as_json)  # JSON keeps stdout to itself
+
+
+@main.command()
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 @user_errors
@@ -631,6 +695,12 @@ def check(ctx: click.Context, target: Path) -> None:
     help="Where to save the profile (default: the --profile file, else profiles/<short name>.yaml).",
 )
 @click.option("--only-new", is_flag=True, help="Ask only the questions the --profile does not answer yet.")
+@click.option(
+    "--from-policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Start from your current policy (.docx, .md, .txt or .pdf): the answers it settles are offered, "
+    "each with the passage it came from.",
+)
 @click.option("--build", "build_after", is_flag=True, help="Build the policy as soon as the profile is saved.")
 @click.option(
     "--out",
@@ -659,12 +729,18 @@ def wizard(
     out_dir: Path,
     show_ids: bool,
     profiles_dir: Path | None,
+    from_policy: Path | None,
 ) -> None:
     """Answer the questionnaire in the terminal, see the gaps, save a profile."""
     from policy_builder.interview.terminal import WizardOptions, run_wizard
 
     if only_new and profile_path is None:
         raise click.UsageError("--only-new needs --profile PATH: the profile whose unanswered questions to ask")
+    if from_policy is not None and profile_path is not None:
+        raise click.UsageError(
+            "--from-policy starts a new profile from your current policy; it cannot be used with --profile "
+            "(to keep a draft made from it, open that draft with --profile alone)"
+        )
     options = WizardOptions(
         profile=profile_path,
         save=save_path,
@@ -674,9 +750,35 @@ def wizard(
         show_ids=show_ids,
         profiles=profiles_dir,
     )
-    code = run_wizard(cli_context(ctx).library(), options)
+    library = cli_context(ctx).library()
+    if from_policy is not None:
+        from policy_builder.audit.draft import starting_answers
+
+        # Read before any question is asked: a file that cannot be read is one line, not a half-run wizard.
+        options.starting = starting_answers(library, from_policy)
+    code = run_wizard(library, options)
     if code:
         sys.exit(code)
+
+
+def _audit_profile_out(library: Library, file: Path, profile_out: Path, *, force: bool, err: bool = False) -> None:
+    """`audit --profile-out`: infer the answers, write them with their quotes, say what is left to answer."""
+    from policy_builder.audit.draft import draft_from_policy, summary_lines, write_draft_profile
+    from policy_builder.core.errors import display_path
+    from policy_builder.interview.session import program
+
+    draft = draft_from_policy(library, file)
+    missing = write_draft_profile(library, draft, profile_out, force=force)
+    lines = [printable(line) for line in summary_lines(library, draft)]  # the document's words: never run
+    lines.append(f"Draft profile written to {display_path(profile_out)}: check each answer against the quote above it.")
+    if missing:
+        # Named by their wording, as a manager knows them (issue 17), each on a line of its own.
+        lines.append("Still to answer before it builds:")
+        lines += [f"  - {library.questionnaire.questions[qid].prompt}" for qid in missing]
+    lines.append(f"Check and finish it with: {program()} wizard --profile {display_path(profile_out)}")
+    click.echo("", err=err)  # apart from the audit's findings above
+    for line in lines:
+        click.echo(line, err=err)
 
 
 @main.command()
@@ -698,11 +800,16 @@ def wizard(
 @user_errors
 def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: Path) -> None:
     """Answer the questionnaire in your web browser, on this computer only, and download the policy."""
+    from policy_builder.audit.draft import starting_answers
     from policy_builder.web import serve as run_server
 
     library = cli_context(ctx).library()
     library.require_sound()
-    run_server(library, profiles_dir, port=port, open_browser=not no_browser, echo=click.echo)
+
+    def read_policy(path: Path, name: str) -> Any:  # "Start from our current policy" on the start page
+        return starting_answers(library, path, source=name)
+
+    run_server(library, profiles_dir, port=port, open_browser=not no_browser, echo=click.echo, read_policy=read_policy)
 
 
 @main.command("check-docx")

@@ -16,7 +16,7 @@ import re
 import shlex
 import shutil
 import sys
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -580,6 +580,38 @@ class SectionForm:
 # --- the interview -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why an answer is offered: the passage of the employer's current policy it was read from."""
+
+    where: str  # "section 4.2, paragraph 3"
+    quote: str
+
+    def sentence(self) -> str:
+        return f'From your current policy, {self.where}: "{self.quote}"'
+
+
+@dataclass
+class StartingAnswers:
+    """Answers to start a wizard from, each with its reason: what the employer's current policy settles.
+
+    Made by audit/draft.py (``starting_answers``); the wizards receive it, or a reader that makes it,
+    from the command line, so they never depend on the audit package.
+    """
+
+    answers: dict[str, Any]
+    reasons: dict[str, Reason]
+    notices: list[str]  # said first: how many answers came from the policy, what it answers two ways
+
+    def start(self, interview: Interview) -> None:
+        interview.answers.update(self.answers)
+        interview.reasons.update(self.reasons)
+
+
+# Reads an employer's policy file into starting answers; (path, name as the person knows it).
+PolicyReader = Callable[[Path, str], StartingAnswers]
+
+
 @dataclass
 class Interview:
     """The answers so far, and everything that follows from them.
@@ -595,6 +627,9 @@ class Interview:
     invalid: dict[str, Any] = field(default_factory=dict)  # raw profile values no longer allowed: asked again
     flags: list[Flag] = field(default_factory=list)
     profile_version: str | None = None  # the questionnaire version a loaded profile was written for
+    # Why an answer is offered, shown under its question: the passage of the employer's current policy
+    # it was read from ("wizard --from-policy", the browser's "Start from our current policy").
+    reasons: dict[str, Reason] = field(default_factory=dict)
 
     @classmethod
     def from_profile(cls, library: Library, path: str | Path, *, build_date: dt.date | None = None) -> Interview:

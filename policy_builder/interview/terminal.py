@@ -33,6 +33,7 @@ from policy_builder.interview.session import (
     CLEAR,
     TEMPLATE_QUESTION,
     Interview,
+    StartingAnswers,
     check_template,
     count_questions,
     describe_answer,
@@ -79,6 +80,8 @@ class WizardOptions:
     build_date: dt.date | None = None
     show_ids: bool = False  # power users: question and guidance ids beside the words
     profiles: Path | None = None  # --profiles: where finished profiles and drafts go, as for serve
+    # --from-policy: the answers the employer's current policy settles, read by the command line (audit/)
+    starting: StartingAnswers | None = None
 
 
 def run_wizard(library: Library, options: WizardOptions) -> int:
@@ -223,6 +226,9 @@ class Wizard:
                 self.banner()
             return
         self.banner()
+        if options.starting is not None:
+            self.start_from(options.starting)
+            return
         waiting = list_drafts(folder)
         if not waiting:
             return
@@ -235,6 +241,15 @@ class Wizard:
         choice = self.menu("Number", len(shown) + 1, default=1)
         if choice <= len(shown):
             self.resume(shown[choice - 1])
+
+    def start_from(self, starting: StartingAnswers) -> None:
+        """Offer the answers the current policy settles, each with its quote shown under the question."""
+        starting.start(self.interview)
+        first, *rest = starting.notices
+        self.say("")
+        self.say(first, "bold")
+        for line in rest:
+            self.say(f"  {line}", "yellow")
 
     def draft_label(self, draft: DraftFile) -> str:
         name = draft.organisation or "A new policy, not named yet"
@@ -493,6 +508,9 @@ class Wizard:
         self.console.print(title)
         if question.help:
             self.console.print(Text(question.help, style="dim"))
+        reason = self.interview.reasons.get(question.id)
+        if reason is not None:
+            self.console.print(Text(reason.sentence(), style="yellow"))
         if question.id == TEMPLATE_QUESTION:
             self.say(
                 "Type the file's path from this folder, or drag the file into this window; it is checked at once.",

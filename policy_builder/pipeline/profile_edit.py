@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,12 @@ def dump_profile(
     existing: str | None = None,
     header: str | None = None,
     questionnaire_version: str | None = None,
+    comments: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """The profile text holding exactly ``answers`` (question id -> value; None is left blank).
+
+    ``comments`` (question id -> lines) are written as comment lines just above those answers,
+    e.g. the passage of the employer's policy an answer was read from.
 
     With ``existing`` (the text of the profile being edited), its comments, key
     order and quoting are kept: changed answers are set in place, new ones are
@@ -137,6 +142,12 @@ def dump_profile(
                 block.insert(_position(list(block), name, names), name, _yaml_value(value))
             elif not _same(block[name], value):
                 block[name] = _yaml_value(value)
+    for qid, lines in (comments or {}).items():
+        namespace, name = qid.split(".")
+        block = data.get(namespace)
+        if isinstance(block, CommentedMap) and name in block:
+            indented = ["  " + _comment_line(line) for line in lines]  # at the answer's own indent
+            _set_before(block, name, indented + _before(block, name), replace=True)
     stream = io.StringIO()
     yaml_rt.dump(data, stream)
     return stream.getvalue()
@@ -152,6 +163,7 @@ def save_profile(
     header: str | None = None,
     questionnaire_version: str | None = None,
     based_on: str | Path | None = None,
+    comments: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Write ``answers`` to ``path`` atomically, keeping an existing file's comments.
 
@@ -168,7 +180,12 @@ def save_profile(
     source = Path(based_on) if based_on is not None else path
     existing = _strip_draft_marks(source.read_text(encoding="utf-8-sig")) if source.is_file() else None
     text = dump_profile(
-        answers, questionnaire, existing=existing, header=header, questionnaire_version=questionnaire_version
+        answers,
+        questionnaire,
+        existing=existing,
+        header=header,
+        questionnaire_version=questionnaire_version,
+        comments=comments,
     )
     given = _read_back(path, text, answers, questionnaire)
     if complete:
@@ -413,6 +430,14 @@ def _lift_comments(cmap: Any, parent: Any = None, parent_key: Any = None) -> Non
         else:
             entry[2] = None
         _set_before(target, target_key, rest.splitlines(True) + _before(target, target_key), replace=True)
+
+
+_COMMENT_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _comment_line(text: str) -> str:
+    """One comment line; text from a document read (line breaks, controls) can never end the comment early."""
+    return "# " + _COMMENT_UNSAFE.sub(" ", text).rstrip() if text.strip() else "#"
 
 
 def _before(cmap: Any, key: Any) -> list[str]:

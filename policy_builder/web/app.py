@@ -56,6 +56,7 @@ from policy_builder.core.errors import PolicyBuilderError, ProfileError, display
 from policy_builder.interview.preview import PLACEHOLDER, left_out_text, passage_note, preview_section
 from policy_builder.interview.session import (
     Interview,
+    PolicyReader,
     SectionForm,
     count_questions,
     describe_answer,
@@ -68,6 +69,8 @@ from policy_builder.render.plain import reading_in_words
 
 MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a Word template with logos and fonts can be a few MB
+MAX_POLICY_BYTES = 20 * 1024 * 1024  # an employer's current policy, as Word or PDF: the audit reader's own limit
+POLICY_SUFFIXES = (".docx", ".md", ".markdown", ".txt", ".pdf")  # what the audit reader reads
 MAX_DRAFTS = 20  # browsers' answers kept in memory at once; the oldest goes first
 DEFAULT_PORT = 8765
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")
@@ -187,12 +190,15 @@ def create_app(
     build_date: dt.date | None = None,
     temp_root: str | Path | None = None,
     access_key: str | None = None,
+    read_policy: PolicyReader | None = None,
 ) -> Flask:
     """The browser wizard as a WSGI app: answers saved into ``profiles_dir`` only.
 
     With ``access_key``, only a browser that has opened the address with
     ``?key=<access_key>`` (the one printed at start) gets in: another user of
     the same computer can reach 127.0.0.1 but does not know the key.
+    With ``read_policy`` (the command line passes the audit's reader), the
+    start page offers "Start from our current policy".
     """
     app = Flask(__name__)
     app.jinja_options = {**app.jinja_options, "bytecode_cache": _PAGE_CODE}
@@ -351,6 +357,8 @@ def create_app(
                 profiles_dir=display_path(profiles),
                 errors=errors or [],
                 max_kb=MAX_UPLOAD_BYTES // 1024,
+                max_policy_mb=MAX_POLICY_BYTES // (1024 * 1024),
+                from_policy=read_policy is not None,
                 length=length,
             ),
             status,
@@ -451,6 +459,49 @@ def create_app(
         ]
         draft.origin, draft.based_on = "uploaded", kept
         return _after_loading(draft, original)
+
+    @app.post("/start/from-policy")
+    def start_from_policy() -> Any:
+        """Start a new policy from the answers the employer's current policy settles, each with its quote."""
+        if read_policy is None:
+            abort(404)
+        upload = request.files.get("policy_file")
+        if upload is None or not upload.filename:
+            return _start_page([("policy-file", "Choose your current policy to upload")], 400)
+        original = Path(upload.filename).name
+        suffix = Path(original).suffix.lower()
+        if suffix not in POLICY_SUFFIXES:
+            return _start_page(
+                [
+                    (
+                        "policy-file",
+                        f"'{original}' cannot be read: choose a Word (.docx), PDF (.pdf), "
+                        "Markdown (.md) or text (.txt) file",
+                    )
+                ],
+                400,
+            )
+        data = upload.read(MAX_POLICY_BYTES + 1)
+        if len(data) > MAX_POLICY_BYTES:
+            mb = MAX_POLICY_BYTES // (1024 * 1024)
+            return _start_page([("policy-file", f"'{original}' is bigger than {mb} MB: choose the policy itself")], 400)
+        # Read in a folder of its own, removed at once: the policy is read, never kept.
+        staging = drafts.folder("policy-")
+        path = staging / ((secure_filename(Path(original).stem) or "policy") + suffix)
+        try:
+            path.write_bytes(data)
+            starting = read_policy(path, original)
+        except PolicyBuilderError as exc:
+            message = str(exc).replace(str(path), original).replace(display_path(path), original)
+            return _start_page([("policy-file", message)], 400)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        interview = Interview(library, build_date=_build_date())
+        starting.start(interview)
+        draft = _new_draft(interview)
+        draft.origin = "new"  # every section in turn: each answer taken from the policy is checked
+        draft.notices.extend(starting.notices)
+        return redirect(url_for("section", section_id=sections[0]))
 
     def _after_loading(draft: Draft, name: str) -> Any:
         """A loaded profile opens on the review page: every answer at a glance, each one a click from changing."""
@@ -665,6 +716,7 @@ def create_app(
                     "guidance": interview.guidance(question),
                     "default_note": _default_note(question),
                     "preview": previews.get(question.id),
+                    "reason": interview.reasons.get(question.id),
                 }
             )
         # The summary names the question too: "Enter an answer" alone would not say which.
@@ -1050,11 +1102,12 @@ def serve(
     port: int | None = None,
     open_browser: bool = True,
     echo: Callable[[str], None] = print,
+    read_policy: PolicyReader | None = None,
 ) -> None:
     """Serve the browser wizard on 127.0.0.1 until Ctrl-C."""
     temp_root = tempfile.mkdtemp(prefix="policy-builder-serve-")
     key = secrets.token_urlsafe(18)
-    app = create_app(library, profiles_dir, temp_root=temp_root, access_key=key)
+    app = create_app(library, profiles_dir, temp_root=temp_root, access_key=key, read_policy=read_policy)
     try:
         server = _make_server(app, port, echo)
         url = f"http://127.0.0.1:{server.port}/?key={key}"

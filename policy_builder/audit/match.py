@@ -1,0 +1,753 @@
+"""Find what an employer's policy says about each action of the library, and judge it against our rules.
+
+Lexical, local and explainable: passages are ranked with BM25 against each action's description and
+phrasings (clauses/audit.yaml); a sentence addresses an action only when it holds a word of each of
+the action's term groups; what it says (forbids, requires, allows) is read from the modal words
+nearest before the action's words, in the same part of the sentence, so "you may use Teams but must
+not record calls" allows the one and forbids the other. Every finding keeps the sentence, where it is
+and the words that matched, so a reader can check it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policy_builder.audit.read import Passage, iter_sentences
+from policy_builder.content.library import Library
+from policy_builder.core import yamlio
+from policy_builder.core.errors import LibraryError
+
+VERDICTS = ("covers", "contradicts", "misses")
+MODALITIES = ("forbids", "requires", "allows")
+POSITIONS = ("forbid", "allow", "depends")
+
+
+# --- the data people maintain: clauses/audit.yaml --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionTerms:
+    action: str
+    groups: tuple[tuple[re.Pattern[str], ...], ...]  # every group must match; the first in the sentence
+    phrasings: tuple[str, ...] = ()
+    inverts: tuple[re.Pattern[str], ...] = ()
+    unless: tuple[re.Pattern[str], ...] = ()  # words that make a sentence about a more specific action
+    position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
+    # Text every match of the first group contains (each term's first word, lower case): found with a
+    # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
+    prefixes: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    path: Path
+    forbids: tuple[re.Pattern[str], ...]
+    requires: tuple[re.Pattern[str], ...]
+    allows: tuple[re.Pattern[str], ...]
+    inverts: tuple[re.Pattern[str], ...]
+    imperative: frozenset[str]
+    forbid_headings: tuple[re.Pattern[str], ...]
+    require_headings: tuple[re.Pattern[str], ...]
+    states: tuple[re.Pattern[str], ...] = ()
+    descriptive: tuple[re.Pattern[str], ...] = ()
+    actions: dict[str, ActionTerms] = field(default_factory=dict)
+    # The modals found in each sentence part read: one sentence is read for many actions.
+    cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+
+def _pattern(text: str, path: Path, line: int | None, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(rf"(?<!\w){text}(?!\w)", re.I)
+    except re.error as exc:
+        raise LibraryError(path, line, f"{where}: '{text}' is not a valid pattern ({exc})") from None
+
+
+def term_pattern(term: str) -> str:
+    """A term as a pattern: words apart by any space or hyphen, the last with its plural or -ed/-ing ending;
+    a trailing * takes any ending."""
+    if term.startswith("re:"):
+        return f"(?:{term[3:]})"  # a pattern as written, for what words alone cannot say ("set up ... account")
+    term = " ".join(term.lower().split())
+    prefix = term.endswith("*")
+    words = [re.escape(w) for w in term.rstrip("*").split(" ")]
+    body = r"[\s\-/]+".join(words)
+    if not prefix:
+        return body + r"(?:s|es|d|ed|ing|'s|’s)?"
+    if len(term.rstrip("*").split(" ")[-1]) >= 5:
+        return body + r"[\w\-]*"
+    # A short stem takes only word endings: "app*" is apps, never approval; "add*" added, never address.
+    return body + r"(?:s|es|e|d|ed|ing|ings|er|ers|ied|ies|y|ful|ment|ments|ged|ging|ted|ting|ned|ning|ped|ping)?"
+
+
+def _alternatives(terms: Sequence[Any], path: Path, line: int | None, where: str) -> re.Pattern[str]:
+    """One pattern for a list of terms (each checked alone first, so a bad one is named); longest first, so
+    the words shown as matched are the fullest ("friend request", not "friend")."""
+    patterns = [term_pattern(str(t)) for t in terms]
+    for pattern in patterns:
+        _pattern(pattern, path, line, where)
+    patterns.sort(key=len, reverse=True)
+    return _pattern("(?:" + "|".join(patterns) + ")", path, line, where)
+
+
+def _prefixes(terms: Sequence[Any]) -> tuple[str, ...] | None:
+    found = []
+    for term in terms:
+        text = str(term).lower().strip()
+        if text.startswith("re:"):
+            return None
+        found.append(text.rstrip("*").split(" ")[0].split("-")[0])
+    return tuple(dict.fromkeys(w for w in found if w))
+
+
+def load_audit_config(library: Library) -> AuditConfig:
+    """clauses/audit.yaml, checked: every action it names is in clauses/actions.yaml, every pattern compiles."""
+    path = library.root / "audit.yaml"
+    doc = yamlio.load(path, LibraryError, trusted=True)
+    data = doc.data if isinstance(doc.data, dict) else None
+    if data is None or not isinstance(data.get("modality"), dict) or not isinstance(data.get("actions"), dict):
+        raise LibraryError(path, 1, "expected 'modality:' and 'actions:' mappings")
+    modality = data["modality"]
+
+    def patterns(key: str, *, terms: bool = False) -> tuple[re.Pattern[str], ...]:
+        raw = modality.get(key)
+        line = doc.line("modality", key)
+        if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+            raise LibraryError(path, line, f"modality.{key}: expected a list of patterns (text)")
+        return tuple(_pattern(term_pattern(x) if terms else x, path, line, f"modality.{key}") for x in raw)
+
+    imperative = modality.get("imperative")
+    if not isinstance(imperative, list) or not all(isinstance(x, str) for x in imperative):
+        raise LibraryError(path, doc.line("modality", "imperative"), "modality.imperative: expected a list of verbs")
+    config = AuditConfig(
+        path=path,
+        forbids=patterns("forbids"),
+        requires=patterns("requires"),
+        allows=patterns("allows"),
+        inverts=patterns("inverts"),
+        imperative=frozenset(x.lower() for x in imperative),
+        forbid_headings=patterns("forbid_headings"),
+        require_headings=patterns("require_headings"),
+        states=patterns("states"),
+        descriptive=patterns("descriptive") if "descriptive" in modality else (),
+    )
+    for key, raw in data["actions"].items():
+        line = doc.line("actions", key)
+        action = str(key)
+        if action not in library.actions:
+            raise LibraryError(path, line, f"actions: unknown action '{action}' (not in clauses/actions.yaml)")
+        if not isinstance(raw, dict) or set(raw) - {"terms", "phrasings", "inverts", "unless", "position"}:
+            raise LibraryError(
+                path, line, f"{action}: expected terms:, and optional phrasings:, inverts:, unless: and position:"
+            )
+        if raw.get("position") not in (None, "depends"):
+            raise LibraryError(path, line, f"{action}: position: only 'depends' may be set here")
+        groups = raw.get("terms")
+        if not isinstance(groups, list) or not groups or not all(isinstance(g, list) and g for g in groups):
+            raise LibraryError(path, line, f"{action}: terms: expected a list of groups, each a list of words")
+        for group in groups:
+            if not all(isinstance(t, str) and t.strip() for t in group):
+                raise LibraryError(
+                    path, line, f"{action}: terms: every word must be text (quote on, off, yes, no and numbers)"
+                )
+        phrasings = raw.get("phrasings", [])
+        inverts = raw.get("inverts", [])
+        unless = raw.get("unless", [])
+        if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in (phrasings, inverts, unless)):
+            raise LibraryError(path, line, f"{action}: phrasings, inverts and unless must be lists of text")
+        config.actions[action] = ActionTerms(
+            action=action,
+            groups=tuple((_alternatives(group, path, line, action),) for group in groups),
+            phrasings=tuple(str(p) for p in phrasings),
+            inverts=(_alternatives(inverts, path, line, action),) if inverts else (),
+            unless=(_alternatives(unless, path, line, action),) if unless else (),
+            position=raw.get("position"),
+            prefixes=_prefixes(groups[0]),
+        )
+    return config
+
+
+# --- BM25 ----------------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9]+")
+STOPWORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the their them they this to was "
+    "were will with you your our we us who what when where which one ones any all each do does not".split()
+)
+
+
+def stem(word: str) -> str:
+    """A crude English stem, enough to make 'requests' meet 'request' and 'messaging' meet 'message'."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word.rstrip("e") if len(word) > 4 else word
+
+
+def tokens(text: str) -> list[str]:
+    return [stem(w) for w in _WORD.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
+
+
+class BM25:
+    """Okapi BM25 over a list of texts (k1 1.5, b 0.75), the usual defaults."""
+
+    def __init__(self, texts: Sequence[str], k1: float = 1.5, b: float = 0.75) -> None:
+        self.docs = [Counter(tokens(t)) for t in texts]
+        self.lengths = [sum(d.values()) for d in self.docs]
+        self.average = sum(self.lengths) / len(self.docs) if self.docs else 0.0
+        frequency: Counter[str] = Counter()
+        for doc in self.docs:
+            frequency.update(doc.keys())
+        n = len(self.docs)
+        self.idf = {term: math.log(1 + (n - f + 0.5) / (f + 0.5)) for term, f in frequency.items()}
+        self.k1, self.b = k1, b
+
+    def score(self, query: Iterable[str], index: int) -> float:
+        doc, length = self.docs[index], self.lengths[index]
+        total = 0.0
+        norm = self.k1 * (1 - self.b + self.b * length / (self.average or 1))
+        for term in set(query):
+            tf = doc.get(term)
+            if tf:
+                total += self.idf[term] * tf * (self.k1 + 1) / (tf + norm)
+        return total
+
+
+# --- reading one sentence ------------------------------------------------------------------------------------
+
+_CONDITION = re.compile(r"\b(?:without|unless|until|other than|except|before|only (?:with|after|if|when))\b", re.I)
+_ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
+_HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if|when)(?:\s+\S+){0,2}\s*$", re.I)
+NEAR_BEFORE = 14
+INVERT_NEAR = 4
+NEAR_AFTER = 12
+CONTRADICT_NEAR = 4
+
+# A sentence's parts: a rule in one part does not carry over a "but", "unless" or "; " into the next.
+_PART_BREAK = re.compile(
+    r";\s|\s[–—-]\s|,?\s(?:but|however|whereas|although|though|unless|except|instead)\b|,\s(?:and|or|so)\s", re.I
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one sentence says about one action, and why."""
+
+    modality: str | None  # forbids | requires | allows | None (a mention, no rule)
+    cue: str  # the words that decided it ("must not", "heading 'Inappropriate'", "imperative 'Use'")
+    explicit: bool  # decided by a modal word in the sentence, not by its heading or an opening verb
+    distance: int = 0  # words between the modal and the action's words
+    at: int = -1  # where the modal starts in the sentence
+    end: int = -1  # and where it ends
+    restricted: bool = False  # "only authorised staff may ...": allows some, so forbids the rest
+
+
+def _parts(sentence: str, imperative: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """Where the sentence's parts start and end. After an opening "If ...," the instruction that follows
+    is a part of its own: in "If information was shared where it should not be, tell your manager" the
+    "should not" belongs to the condition, not to telling."""
+    breaks = [m.start() for m in _PART_BREAK.finditer(sentence)]
+    if _CONDITIONAL_OPENING.match(re.sub(r"^[\d.()\s]+", "", sentence)):
+        for m in re.finditer(r",\s+(\w+)", sentence):
+            if m.group(1).lower() in imperative:
+                breaks.append(m.start())
+                break
+    spans, start = [], 0
+    for at in sorted(set(breaks)):
+        spans.append((start, at))
+        start = at
+    spans.append((start, len(sentence)))
+    return spans
+
+
+def _modal_matches(config: AuditConfig, text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, modality, words) of every modal in ``text``, longest first where two overlap."""
+    cached = config.cache.get(text)
+    if cached is None:
+        if len(config.cache) > 100_000:  # a long-running server audits many documents: keep memory bounded
+            config.cache.clear()
+        cached = config.cache[text] = _find_modals(config, text)
+    return cached
+
+
+def _find_modals(config: AuditConfig, text: str) -> list[tuple[int, int, str, str]]:
+    found: list[tuple[int, int, str, str]] = []
+    for kind, patterns in (("forbids", config.forbids), ("requires", config.requires), ("allows", config.allows)):
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                found.append((m.start(), m.end(), kind, m.group(0)))
+    # "as if it may be recorded", "whether it can be shared": a possibility, not a permission
+    found = [f for f in found if not (f[2] == "allows" and _HEDGE.search(text[max(0, f[0] - 30) : f[0]]))]
+    found.sort(key=lambda f: (f[0], -(f[1] - f[0]), MODALITIES.index(f[2])))
+    kept: list[tuple[int, int, str, str]] = []
+    for item in found:
+        if any(k[0] <= item[0] < k[1] or item[0] <= k[0] < item[1] for k in kept):
+            # Overlapping: keep the forbidding reading ("must not" over "must"), else the longer one.
+            clash = [k for k in kept if k[0] <= item[0] < k[1] or item[0] <= k[0] < item[1]]
+            if item[2] == "forbids" and all(k[2] != "forbids" for k in clash):
+                kept = [k for k in kept if k not in clash] + [item]
+            continue
+        kept.append(item)
+    return sorted(kept)
+
+
+def _descriptive(config: AuditConfig, sentence: str) -> bool:
+    key = "\x00descriptive\x00" + sentence
+    if key not in config.cache:
+        config.cache[key] = [(0, 0, "yes", "")] if any(p.search(sentence) for p in config.descriptive) else []
+    return bool(config.cache[key])
+
+
+def read_sentence(
+    config: AuditConfig, terms: ActionTerms | None, sentence: str, anchor: int, heading: str, lead_in: str | None
+) -> Reading:
+    """What ``sentence`` says about the action whose words start at ``anchor``.
+
+    The nearest modal before the anchor in the anchor's part of the sentence decides; failing that, the
+    first after it in that part; failing that, the last modal in an earlier part. A verb that inverts
+    ("decline", "switch off") between that modal and the anchor turns requiring into forbidding. With no
+    modal at all, the heading ("Inappropriate"), the lead-in ("Staff must not:") or an opening verb decides.
+    """
+    if _descriptive(config, sentence):
+        return Reading(None, "", False)  # "Research found that most social workers do not ...": a report, not a rule
+    start, end = next(((s, e) for s, e in _parts(sentence, config.imperative) if s <= anchor < e), (0, len(sentence)))
+    part = sentence[start:end]
+    matches = _modal_matches(config, part)
+    # The modal that governs the action's words is close to them: before (within NEAR_BEFORE words), or
+    # just after in the passive ("Friend requests from service users must never be accepted").
+    before = [m for m in matches if m[0] < anchor - start and len(part[m[1] : anchor - start].split()) <= NEAR_BEFORE]
+    after = [m for m in matches if m[0] >= anchor - start and len(part[anchor - start : m[0]].split()) <= NEAR_AFTER]
+    chosen = before[-1] if before else (after[0] if after else None)
+    if not before and _opening_verb(sentence, config.imperative) in config.imperative and sentence[:anchor].strip():
+        # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
+        # the words before the later modal, which rules on something else.
+        opening = re.sub(r"^[\d.()\s]+", "", sentence)
+        if opening.split(" ", 1)[0].lower().strip(",.:;") in config.imperative:
+            chosen = None
+            matches = []
+    if chosen is None and not matches:
+        earlier = _modal_matches(config, sentence[:start])
+        if earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
+            chosen, start = earlier[-1], 0
+    if chosen is not None:
+        kind, words = chosen[2], chosen[3]
+        between = sentence[start + chosen[1] : anchor] if chosen[0] < anchor - start else ""
+        distance = len(between.split()) if between else len(sentence[anchor : start + chosen[0]].split())
+        if kind != "forbids" and between:
+            # "should decline friend requests", "switch off location services": the verb just before the
+            # action's words undoes it.
+            near = " ".join(between.split()[-INVERT_NEAR:])
+            inverting = config.inverts + (terms.inverts if terms else ())
+            flip = next((m for p in inverting if (m := p.search(near))), None)
+            if flip:
+                return Reading(
+                    "forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0], start + chosen[1]
+                )
+        if kind == "forbids" and between:
+            # "must not take place without written authorisation", "must not be deleted until exported":
+            # the action's words come after the condition, which the sentence requires.
+            condition = _CONDITION.search(between)
+            if condition:
+                return Reading(
+                    "requires",
+                    f"{words} ... {condition.group(0)}",
+                    True,
+                    distance,
+                    start + chosen[0],
+                    start + chosen[1],
+                )
+        restricted = kind != "forbids" and _ONLY.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
+        return Reading(kind, words, True, distance, start + chosen[0], start + chosen[1], bool(restricted))
+    if matches:
+        return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
+    if lead_in:
+        return Reading(lead_in, "the sentence that introduces the list", False)
+    if any(p.search(heading) for p in config.forbid_headings):
+        return Reading("forbids", f"under the heading '{heading}'", False)
+    first = _opening_verb(sentence, config.imperative)
+    if first in config.imperative:
+        inverting = config.inverts + (terms.inverts if terms else ())
+        if any(p.search(sentence[:anchor]) for p in inverting):
+            return Reading("forbids", f"the instruction '{first}'", False)
+        return Reading("requires", f"the instruction '{first}'", False)
+    if any(p.search(heading) for p in config.require_headings):
+        return Reading("requires", f"under the heading '{heading}'", False)
+    stated = next((m for p in config.states if (m := p.search(re.sub(r"^[\d.()\s]+", "", sentence)))), None)
+    if stated:
+        return Reading(
+            "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
+        )
+    return Reading(None, "", False)
+
+
+_CONDITIONAL_OPENING = re.compile(
+    r"^(?:if|when|where|whenever|once|before|after|as soon as|while|should)\b[^,]{0,160},\s*", re.I
+)
+
+
+def _opening_verb(sentence: str, imperative: frozenset[str]) -> str:
+    """The sentence's first word, after its numbering; after an opening "If ...," ("If you are abused,
+    threatened or harassed, tell your manager"), the first word of a later part that is an instruction."""
+    text = re.sub(r"^[\d.()\s]+", "", sentence)
+    first = text.split(" ", 1)[0].lower().strip(",.:;")
+    if _CONDITIONAL_OPENING.match(text):
+        for part in text.split(", ")[1:]:
+            word = part.split(" ", 1)[0].lower().strip(",.:;")
+            if word in imperative:
+                return word
+    return first
+
+
+# --- the library's position ----------------------------------------------------------------------------------
+
+
+def position_of(modalities: Iterable[str]) -> str | None:
+    """forbid (every rule must_not / should_not), allow (every rule must / should / may), depends (both)."""
+    found = set(modalities)
+    if not found:
+        return None
+    forbidding = found <= {"must_not", "should_not"}
+    allowing = found <= {"must", "should", "may"}
+    return "forbid" if forbidding else "allow" if allowing else "depends"
+
+
+def judge(position: str, modality: str) -> str | None:
+    """covers or contradicts: what the document says against the position. Weaker in the same direction covers.
+
+    None where the reading is more likely a misreading than a rule: no policy requires what the library
+    forbids ("you must post about service users"); a sentence that seems to is worded the other way round
+    ("ensure time on social media is limited"), so only allowing it contradicts a forbidding position.
+    """
+    if position == "depends":
+        return "covers"
+    if position == "forbid":
+        return "covers" if modality == "forbids" else "contradicts"
+    return "contradicts" if modality == "forbids" else "covers"
+
+
+# --- matching ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    passage: Passage
+    sentence: str
+    modality: str  # forbids | requires | allows
+    cue: str  # the words that decided the modality
+    matched: tuple[str, ...]  # the words of the action's term groups found
+    whole: bool = True  # every term group found in the sentence itself (not helped by its heading)
+    distance: int = 0  # words between the modal and the action's words
+    explicit: bool = True  # a modal word decided, not a heading or an opening verb
+    governs: bool = True  # the modal comes before the words found, or after them in the passive
+    lead: int = 0  # words between the modal and the first of the action's words after it
+    reach: int = 0  # words from the modal to the last of the action's words
+    first: bool = True  # the modal comes before every one of the action's words in the sentence
+    restricted: bool = False  # "only ... may": a restriction, which agrees with forbidding and allowing alike
+
+
+@dataclass(frozen=True)
+class Match:
+    action: str
+    verdict: str  # covers | contradicts | misses
+    position: str  # forbid | allow | depends: the library's (or this employer's) position
+    evidence: Evidence | None
+    also: tuple[Evidence, ...] = ()  # other sentences that address it (e.g. the covering rule beside a contradiction)
+
+
+def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | None]:
+    """For each passage, the modality of the sentence that introduces it ("Staff must not:" before a list)."""
+    lead: list[str | None] = []
+    current: str | None = None
+    heading: str | None = None
+    for passage in passages:
+        if passage.heading != heading:
+            current, heading = None, passage.heading
+        words = len(passage.text.split())
+        if current is not None and words > LIST_ITEM_WORDS:
+            current = None  # a paragraph of prose ends the list the lead-in introduced
+        lead.append(current)
+        if passage.text.rstrip().endswith(":"):
+            # "Staff must not:" introduces a list; "Social media includes:" or "Your reputation is formed by:" do not
+            found = [m for m in _modal_matches(config, passage.text) if _LEAD_IN_MODAL.search(m[3])]
+            current = found[-1][2] if found else None
+    return lead
+
+
+LIST_ITEM_WORDS = 40
+_LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|allowed|may|can)\b", re.I)
+
+
+WINDOW = 32  # words: every word of an action's term groups found in a sentence lies within this span
+
+
+_HEADING_HITS: dict[tuple[re.Pattern[str], str], str | None] = {}
+
+
+def _in_heading(pattern: re.Pattern[str], heading: str) -> str | None:
+    """The words of ``pattern`` in a heading, remembered: a document has few headings and many sentences."""
+    key = (pattern, heading)
+    if key not in _HEADING_HITS:
+        if len(_HEADING_HITS) > 100_000:
+            _HEADING_HITS.clear()
+        m = pattern.search(heading)
+        _HEADING_HITS[key] = m.group(0) if m else None
+    return _HEADING_HITS[key]
+
+
+def _find_all(
+    groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str
+) -> list[tuple[int, list[str], bool, int]]:
+    """_find for each place the first group's words occur in the sentence (at most four): in "Laptops must
+    be locked with a PIN and must never be left unlocked and unattended", "PIN" and "unlocked" are
+    each read with the modal nearest them."""
+    found = []
+    for first in list(groups[0][0].finditer(sentence))[:4]:
+        result = _find(groups, sentence, heading, first)
+        if result is not None:
+            found.append(result)
+    return found
+
+
+def _find(
+    groups: Sequence[Sequence[re.Pattern[str]]], sentence: str, heading: str, first: re.Match[str]
+) -> tuple[int, list[str], bool, int] | None:
+    """(anchor, matched words, all in the sentence, start of the words) when every group matches close
+    together: the first group at ``first``, the rest in the sentence or the heading. The anchor, whose
+    modal decides, is the first group's word: write each action's terms with the thing ruled on first
+    ("friend request", then who it is from)."""
+    found = [first]
+    matched = [first.group(0)]
+    for group in groups[1:]:
+        near = [m for p in group for m in p.finditer(sentence)]
+        if near:
+            best = min(near, key=lambda m: abs(m.start() - first.start()))
+            found.append(best)
+            matched.append(best.group(0))
+            continue
+        hit = _in_heading(group[0], heading)
+        if hit is None:
+            return None
+        matched.append(hit)
+    start, end = min(m.start() for m in found), max(m.end() for m in found)
+    if len(sentence[start:end].split()) > WINDOW:
+        return None
+    return first.start(), matched, len(found) == len(groups), start
+
+
+def _occurrences(text: str, words: Sequence[str], starts: Sequence[int]) -> set[int]:
+    """The indexes of the sentences (starting at ``starts`` in ``text``) that hold any of ``words``."""
+    found: set[int] = set()
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            index = bisect_right(starts, at) - 1
+            found.add(index)
+            # on to the next sentence: one hit a sentence is enough
+            at = text.find(word, starts[index + 1]) if index + 1 < len(starts) else -1
+    return found
+
+
+def _universal_actions(library: Library) -> set[str]:
+    """Actions every employer's policy rules on, as far as the library's structure shows: a rule without
+    `when` in a clause without `when` in a section without `when`, or in every clause of a group (one of
+    which every policy holds). Others are for some stances only (a rule on viewing where viewing is allowed)."""
+    found: set[str] = set()
+    for section in library.sections:
+        if section.when:
+            continue
+        groups: dict[str, list[set[str]]] = {}
+        for clause in section.clauses:
+            plain = {r.action for r in clause.rules if r.when is None}
+            if clause.group:
+                groups.setdefault(clause.group, []).append(plain)
+            elif clause.when is None:
+                found |= plain
+        for members in groups.values():
+            found |= set.intersection(*members) if members else set()
+    return found
+
+
+def _lead(sentence: str, end: int, terms: ActionTerms | None, matched: Sequence[str]) -> int:
+    """Words between a modal ending at ``end`` and the first word of any of the action's term groups after it."""
+    if end < 0:
+        return 0
+    if terms is not None:
+        after = [m.start() for group in terms.groups for m in group[0].finditer(sentence, end)]
+    else:
+        after = [i for word in matched if (i := sentence.find(word, end)) >= 0]
+    return len(sentence[end : min(after)].split()) if after else 99
+
+
+def _reach(sentence: str, at: int, matched: Sequence[str]) -> int:
+    """Words from a modal at ``at`` to the end of the last of the action's words after it."""
+    if at < 0:
+        return 99
+    ends = [i + len(word) for word in matched if (i := sentence.find(word, at)) >= 0]
+    return len(sentence[at : max(ends)].split()) if ends else 99
+
+
+def _auto_groups(description: str) -> tuple[tuple[re.Pattern[str], ...], ...]:
+    """For an action audit.yaml does not list: its distinctive description words, most of which must appear."""
+    words = [w for w in dict.fromkeys(tokens(description)) if len(w) > 3]
+    return tuple((re.compile(rf"\b{re.escape(w)}\w*", re.I),) for w in words)
+
+
+class Matcher:
+    """Everything that does not change between documents, worked out once per library."""
+
+    def __init__(self, library: Library, config: AuditConfig | None = None) -> None:
+        self.library = library
+        self.config = config or load_audit_config(library)
+        modalities: dict[str, set[str]] = {}
+        for clause in library.clauses:
+            for rule in clause.rules:
+                modalities.setdefault(rule.action, set()).add(rule.modality)
+        self.positions = {a: p for a, m in modalities.items() if (p := position_of(m))}
+        for action, terms in self.config.actions.items():
+            if terms.position and action in self.positions:
+                self.positions[action] = terms.position
+        self.universal = _universal_actions(library)
+        self.queries = {
+            action: tokens(
+                " ".join(
+                    [library.actions[action].description, *getattr(self.config.actions.get(action), "phrasings", ())]
+                )
+            )
+            for action in self.positions
+        }
+        self.auto = {
+            action: _auto_groups(library.actions[action].description)
+            for action in self.positions
+            if action not in self.config.actions
+        }
+        # The stems an action found by its description needs, and how many of them a sentence must hold.
+        self.auto_stems: dict[str, tuple[set[str], int]] = {}
+        for action, groups in self.auto.items():
+            wanted = {w for w in dict.fromkeys(tokens(library.actions[action].description)) if len(w) > 3}
+            self.auto_stems[action] = (wanted, max(3, math.ceil(0.6 * len(groups))) if len(groups) >= 3 else 0)
+
+    def match(self, passages: Sequence[Passage], positions: Mapping[str, str] | None = None) -> list[Match]:
+        """A Match for every action the library rules on or, given ``positions`` (an employer's own, from its
+        profile), for exactly those actions, judged against those positions."""
+        positions = dict(self.positions) if positions is None else dict(positions)
+        sentences: list[tuple[Passage, str]] = [(p, s) for p in passages for s in iter_sentences(p.text)]
+        index_of_passage = {p.index: i for i, p in enumerate(passages)}
+        bm25 = BM25([f"{p.heading} {p.text}" for p in passages]) if passages else None
+        lead_ins = _lead_ins(self.config, passages)
+        results = []
+        # Every sentence in one text, so each action's key words are looked for once over the document (a
+        # 40-page policy has about 1,000 sentences and the library 180 actions), then only where they occur.
+        joined = "\n".join(sentence for _, sentence in sentences)
+        starts, offset = [], 0
+        for _, sentence in sentences:
+            starts.append(offset)
+            offset += len(sentence) + 1
+        stems = [set(tokens(sentence)) for _, sentence in sentences]
+        joined_lower = joined.lower()
+        for action, position in positions.items():
+            terms = self.config.actions.get(action)
+            candidates: list[tuple[float, Evidence]] = []
+            if terms is not None and terms.prefixes is not None:
+                where = sorted(_occurrences(joined_lower, terms.prefixes, starts))
+            elif terms is not None:
+                where = sorted({bisect_right(starts, m.start()) - 1 for m in terms.groups[0][0].finditer(joined)})
+            else:
+                wanted, needed = self.auto_stems[action]
+                where = [i for i, found in enumerate(stems) if needed and len(wanted & found) >= needed]
+            for passage, sentence in (sentences[i] for i in where):
+                if terms is not None:
+                    if terms.unless and any(p.search(sentence) for p in terms.unless):
+                        continue
+                    places = _find_all(terms.groups, sentence, passage.heading)
+                else:
+                    auto = self._auto_find(action, sentence)
+                    places = [auto] if auto else []
+                for place in places:
+                    evidence = self._evidence(
+                        action, terms, passage, sentence, place, lead_ins[index_of_passage[passage.index]]
+                    )
+                    if evidence is not None:
+                        score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
+                        candidates.append((score + (2.0 if evidence.explicit else 0.0), evidence))
+            results.append(self._verdict(action, position, candidates))
+        return results
+
+    def _evidence(
+        self,
+        action: str,
+        terms: ActionTerms | None,
+        passage: Passage,
+        sentence: str,
+        place: tuple[int, list[str], bool, int],
+        lead_in: str | None,
+    ) -> Evidence | None:
+        """What the sentence says about the action at one place its words occur; None for a mention."""
+        anchor, matched, whole, span_start = place
+        reading = read_sentence(self.config, terms, sentence, anchor, passage.heading, lead_in)
+        if reading.modality is None:
+            return None
+        return Evidence(
+            passage,
+            sentence,
+            reading.modality,
+            reading.cue,
+            tuple(matched),
+            whole=whole,
+            distance=reading.distance,
+            explicit=reading.explicit,
+            # the modal comes before the words, or after a short subject ("Photos ... can be taken")
+            governs=reading.at <= span_start
+            or reading.at > anchor
+            or len(sentence[span_start : reading.at].split()) <= 8,
+            lead=_lead(sentence, reading.end, terms, matched),
+            reach=_reach(sentence, reading.at, matched),
+            first=0 <= reading.at <= span_start,
+            restricted=reading.restricted,
+        )
+
+    def _auto_find(self, action: str, sentence: str) -> tuple[int, list[str], bool, int] | None:
+        groups = self.auto[action]
+        if len(groups) < 3:
+            return None
+        hits = [m for group in groups if (m := group[0].search(sentence))]
+        if len(hits) < max(3, math.ceil(0.6 * len(groups))):
+            return None
+        first = min(m.start() for m in hits)
+        return first, [m.group(0) for m in hits], True, first
+
+    @staticmethod
+    def _verdict(action: str, position: str, candidates: list[tuple[float, Evidence]]) -> Match:
+        if not candidates:
+            return Match(action, "misses", position, None)
+        candidates.sort(key=lambda c: -c[0])
+        judged = [("covers" if e.restricted else judge(position, e.modality), e) for _, e in candidates]
+        # A planted contradiction beside a good rule is still a contradiction, but only on strong evidence:
+        # a modal word the sentence itself says (a heading or an opening verb is too weak to accuse a
+        # policy), every term in the sentence, and, against a rule that requires, the "not" close by.
+        explicit_against = [
+            e
+            for verdict, e in judged
+            if verdict == "contradicts"
+            and e.explicit
+            and e.whole
+            and e.governs
+            # forbidding what the library requires: the "not" is close before the action's words
+            and (position != "allow" or (e.lead <= CONTRADICT_NEAR and e.distance <= 2 * CONTRADICT_NEAR))
+            # requiring what the library forbids is rare in a real policy: only a modal right before all the
+            # action's words counts ("It is good practice to check their profiles regularly")
+            and (position != "forbid" or e.modality != "requires" or (e.lead <= 1 and e.reach <= 16 and e.first))
+        ]
+        covering = [e for verdict, e in judged if verdict == "covers"]
+        if explicit_against:
+            best = explicit_against[0]
+            return Match(action, "contradicts", position, best, tuple(covering[:1]))
+        if covering:
+            return Match(action, "covers", position, covering[0], tuple(covering[1:3]))
+        return Match(action, "misses", position, None)

@@ -1,0 +1,389 @@
+"""Read an employer's own policy (.docx, .md, .txt, .pdf) into passages an audit can quote and cite.
+
+A passage is one paragraph, list item or table row, in plain text, with the nearest heading above it
+(numbering kept, so a finding cites "section 4.2, paragraph 3" as a reader would). Every file goes
+through the read-back limits first (a regular file, at most 20 MB), so a bad file is one line, never
+a traceback or a hang.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from policy_builder.core.errors import SourceError
+from policy_builder.regen.readback import ReadBackError, decode, read_bytes, read_word_package
+
+MB = 1024 * 1024
+# A 100-page policy is well under 2 MB as Word or PDF; 20 MB leaves room for logos and scans of signatures.
+MAX_DOCUMENT_BYTES = 20 * MB
+SUFFIXES = (".docx", ".md", ".markdown", ".txt", ".pdf")
+
+
+class DocumentError(SourceError):
+    """A policy to audit that cannot be read; one line naming the file and what to do."""
+
+
+class NoTextLayerError(DocumentError):
+    """A PDF whose pages hold no text (a scan): there is nothing to audit until it is exported as text."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str  # one paragraph or list item, plain text, whitespace normalised
+    heading: str  # nearest heading with its numbering, e.g. "4.2 Messaging apps" ("" if none)
+    where: str  # as a reader cites it: "section 4.2, paragraph 3" or "'Messaging', paragraph 2"
+    index: int  # position in the document, from 0
+
+
+def read_passages(path: Path) -> list[Passage]:
+    """The passages of the document at ``path``, in order; DocumentError (one line) if it cannot be read."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        shown = suffix or "no suffix"
+        raise DocumentError(
+            path, None, f"cannot audit a {shown} file; give a Word (.docx), Markdown (.md), text (.txt) or PDF file"
+        )
+    try:
+        raw = read_bytes(path, MAX_DOCUMENT_BYTES, "a policy to audit")
+        if suffix == ".docx":
+            read_word_package(path)  # refuses a zip bomb or a flood of parts before python-docx inflates them
+            blocks = _docx_blocks(path, raw)
+        elif suffix == ".pdf":
+            blocks = _pdf_blocks(path, raw)
+        elif suffix == ".txt":
+            blocks = _text_blocks(_decode(path, raw))
+        else:
+            blocks = _markdown_blocks(_decode(path, raw))
+    except ReadBackError as exc:
+        raise DocumentError(exc.path, exc.line, exc.message) from None
+    passages = _passages(blocks)
+    if not passages:
+        raise DocumentError(path, None, "holds no text to audit")
+    return passages
+
+
+# --- blocks: ("heading", text) or ("text", text), in document order ------------------------------------------
+
+Block = tuple[str, str]
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """One line of plain text: every run of whitespace (non-breaking spaces, tabs, line breaks) one space."""
+    text = text.replace("\u00ad", "").replace("\u200b", "")
+    return _SPACE.sub(" ", text).strip()
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return decode(path, raw)
+    except ReadBackError:
+        # Text saved by Word on Windows is often cp1252; it decodes whole or the file is not text.
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise DocumentError(path, None, "is not text (neither UTF-8 nor Windows text); save it as UTF-8") from None
+
+
+def _markdown_blocks(text: str) -> list[Block]:
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    blocks: list[Block] = []
+    kind = "text"
+    row: list[str] | None = None
+    for token in tokens:
+        if token.type == "heading_open":
+            kind = "heading"
+        elif token.type == "heading_close":
+            kind = "text"
+        elif token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close" and row is not None:
+            if any(row):
+                blocks.append(("text", " | ".join(cell for cell in row if cell)))
+            row = None
+        elif token.type == "inline":
+            words = normalise(_inline_text(token.children or []))
+            if row is not None:
+                row.append(words)
+            elif words:
+                blocks.append((kind, words))
+        elif token.type in ("code_block", "fence", "html_block"):
+            words = normalise(re.sub(r"<[^>]+>", " ", token.content))
+            if words:
+                blocks.append(("text", words))
+    return blocks
+
+
+def _inline_text(children: Iterable[Any]) -> str:
+    parts = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts)
+
+
+_NUMBERED = re.compile(r"^(?:section\s+|part\s+)?(\d+(?:\.\d+)*)\.?\s+\S", re.I)
+_EMPHASIS = re.compile(r"\*\*|__|(?<=\s)[✓✗✔✘]\s|^[✓✗✔✘]\s")
+_LIST_MARK = re.compile(r"^\s*(?:[-*•·▪◦–✓✗✔✘]|\(?[a-z0-9ivx]{1,4}[.)])\s+", re.I)
+_SENTENCE_END = re.compile(r"[.;:,?!…]['\"”’)]?$")
+
+
+_RULE_WORD = re.compile(r"\b(?:must|should|never|do not|don't|not permitted|are required)\b", re.I)
+_RUN_IN_HEADING = re.compile(r"^([A-Z][A-Za-z]*(?: [A-Za-z]+){0,2}):\s+(\S.*)$")
+_MODAL_WORD = re.compile(r"\b(?:must|should|may|never|not|note|example|e\.g)\b", re.I)
+
+
+def _is_title_line(line: str, *, alone: bool) -> bool:
+    """A line that reads as a heading: numbered and short, ALL CAPS, or a short title standing alone."""
+    words = line.split()
+    if not words or _RULE_WORD.search(line):
+        return False  # "Never accept friend requests from people you support" on its own line is a rule
+    if alone and line.endswith(":") and len(words) <= 4 and line[0].isupper():
+        return True  # "Definition:" on a line of its own
+    if len(words) > 12 or _SENTENCE_END.search(line):
+        return False
+    if _NUMBERED.match(line):
+        return len(words) <= 10 and alone
+    letters = [c for c in line if c.isalpha()]
+    if letters and all(c.isupper() for c in letters) and len(letters) >= 3:
+        return True
+    return alone and len(words) <= 10 and line[0].isupper() and not _LIST_MARK.match(line)
+
+
+def _text_blocks(text: str) -> list[Block]:
+    """Plain text: blank lines part paragraphs; a list marker starts an item; title lines are headings."""
+    blocks: list[Block] = []
+    for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
+        lines = [normalise(_EMPHASIS.sub("", line)) for line in chunk.split("\n")]
+        lines = [line for line in lines if line]
+        current: list[str] = []
+
+        label = _RUN_IN_HEADING.match(lines[0]) if lines else None
+        if label and not _MODAL_WORD.search(label.group(1)):
+            # "Purpose: The purpose of this protocol is ..." - a run-in heading, as older protocols write them
+            blocks.append(("heading", label.group(1)))
+            lines[0] = label.group(2)
+        for position, line in enumerate(lines):
+            # A numbered title heads a chunk that goes on in prose ("4.2 Messaging" then its text); inside a
+            # run of numbered lines ("8. Switch off Bluetooth") it is a list item.
+            heads_chunk = (
+                position == 0
+                and len(lines) > 1
+                and _NUMBERED.match(line) is not None
+                and not _LIST_MARK.match(lines[1])
+                and _is_title_line(line, alone=True)
+            )
+            if _is_title_line(line, alone=len(lines) == 1) or heads_chunk:
+                _flush(current, blocks)
+                blocks.append(("heading", line))
+            elif _LIST_MARK.match(line) or (current and _is_underline(line)):
+                _flush(current, blocks)
+                if not _is_underline(line):
+                    current.append(line)
+            else:
+                current.append(line)
+        _flush(current, blocks)
+    return [(kind, words) for kind, words in blocks if words]
+
+
+def _flush(current: list[str], blocks: list[Block]) -> None:
+    """The lines gathered so far, as one paragraph or list item."""
+    if current:
+        blocks.append(("text", _strip_list_mark(" ".join(current))))
+        current.clear()
+
+
+def _is_underline(line: str) -> bool:
+    return bool(re.fullmatch(r"[=\-_~*]{3,}", line))
+
+
+def _strip_list_mark(text: str) -> str:
+    return _LIST_MARK.sub("", text, count=1).strip() if re.match(r"^\s*[-*•·▪◦–]\s", text) else text
+
+
+def _docx_blocks(path: Path, raw: bytes) -> list[Block]:
+    import docx
+    from docx.oxml.ns import qn
+
+    try:
+        document = docx.Document(io.BytesIO(raw))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise DocumentError(path, None, f"is not a Word document (.docx) that can be opened ({exc})") from None
+    except Exception as exc:  # lxml and python-docx raise their own kinds on a damaged part
+        raise DocumentError(path, None, f"is a damaged Word document ({type(exc).__name__})") from None
+
+    outline_of_style: dict[str, int] = {}
+    for style in document.styles:
+        element = style.element
+        level = element.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
+        name = (style.name or "").lower()
+        if level is not None:
+            outline_of_style[style.style_id] = int(level.get(qn("w:val"), "9"))
+        elif name.startswith("heading") or name == "title":
+            outline_of_style[style.style_id] = 0
+
+    blocks: list[Block] = []
+    body = document.element.body
+    for child in body.iterchildren():
+        if child.tag == qn("w:p"):
+            words = normalise(_paragraph_text(child, qn))
+            if not words:
+                continue
+            blocks.append(("heading" if _docx_is_heading(child, qn, outline_of_style) else "text", words))
+        elif child.tag == qn("w:tbl"):
+            for row in child.iter(qn("w:tr")):
+                cells: list[str] = []
+                for cell in row.iter(qn("w:tc")):
+                    words = normalise(" ".join(_paragraph_text(p, qn) for p in cell.iter(qn("w:p"))))
+                    if words and (not cells or cells[-1] != words):  # a merged cell repeats its text
+                        cells.append(words)
+                if cells:
+                    blocks.append(("text", " | ".join(cells)))
+    return blocks
+
+
+def _paragraph_text(paragraph, qn) -> str:  # type: ignore[no-untyped-def]
+    parts = []
+    for node in paragraph.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")):
+        parts.append(node.text or "" if node.tag == qn("w:t") else " ")
+    return "".join(parts)
+
+
+def _docx_is_heading(paragraph, qn, outline_of_style: dict[str, int]) -> bool:  # type: ignore[no-untyped-def]
+    properties = paragraph.find(qn("w:pPr"))
+    if properties is not None:
+        level = properties.find(qn("w:outlineLvl"))
+        if level is not None:
+            return int(level.get(qn("w:val"), "9")) < 9
+        style = properties.find(qn("w:pStyle"))
+        if style is not None:
+            return outline_of_style.get(style.get(qn("w:val"), ""), 9) < 9
+    return False
+
+
+def _pdf_blocks(path: Path, raw: bytes) -> list[Block]:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PyPdfError
+    except ImportError:  # pragma: no cover - pypdf is a dependency
+        raise DocumentError(path, None, "cannot read PDF files here: the pypdf package is missing") from None
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception:
+                raise DocumentError(path, None, "is a password-protected PDF; save an unprotected copy") from None
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentError(path, None, f"is not a PDF that can be read ({type(exc).__name__})") from None
+    if not any(page.strip() for page in pages):
+        raise NoTextLayerError(path, None, "has no text layer (a scanned document?); export it as text or Word first")
+    return _text_blocks(_reflow_pdf(pages))
+
+
+def _reflow_pdf(pages: list[str]) -> str:
+    """PDF text as plain text with blank lines between paragraphs: running headers, footers and page numbers
+    dropped, wrapped lines joined. A line ends its paragraph when it ends a sentence well short of the
+    text's width, or when the next line is a heading or a list item."""
+    page_lines = [[line.rstrip() for line in page.splitlines() if line.strip()] for page in pages]
+    repeated: dict[str, int] = {}
+    for lines in page_lines:
+        for line in set(lines[:2] + lines[-2:]):
+            key = re.sub(r"\d+", "#", normalise(line))
+            repeated[key] = repeated.get(key, 0) + 1
+    furniture = {key for key, count in repeated.items() if len(pages) >= 3 and count >= max(3, len(pages) // 2)}
+    lines = [
+        normalise(line)
+        for page in page_lines
+        for line in page
+        if re.sub(r"\d+", "#", normalise(line)) not in furniture
+        and not re.fullmatch(r"(?:page\s+)?\d+(?:\s+of\s+\d+)?", normalise(line), re.I)
+    ]
+    width = sorted(len(line) for line in lines)[int(len(lines) * 0.9)] if lines else 0
+    out: list[str] = []
+    for position, line in enumerate(lines):
+        following = lines[position + 1] if position + 1 < len(lines) else ""
+        out.append(line)
+        heading = _is_title_line(line, alone=True) and len(line) < 0.7 * width
+        ends = (
+            heading
+            or not following
+            or _is_title_line(following, alone=True)
+            and not following[:1].islower()
+            and (_SENTENCE_END.search(line) is not None or len(line) < 0.7 * width)
+            or _LIST_MARK.match(following) is not None
+            or (_SENTENCE_END.search(line) is not None and len(line) < 0.8 * width)
+        )
+        if ends:
+            out.append("")
+    return "\n".join(out)
+
+
+# --- passages ------------------------------------------------------------------------------------------------
+
+_HEADING_NUMBER = re.compile(r"^(?:section\s+|part\s+)?(\d+(?:\.\d+)*)\.?(?=\s|$)", re.I)
+
+
+_OWN_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})\.?\s+(?=[A-Z(“\"])")
+
+
+def _passages(blocks: Iterable[Block]) -> list[Passage]:
+    passages: list[Passage] = []
+    heading = ""
+    paragraph = 0
+    for kind, words in blocks:
+        if kind == "heading":
+            heading = words
+            paragraph = 0
+            continue
+        paragraph += 1
+        own = _OWN_NUMBER.match(words)
+        if own and "." in own.group(1):
+            where = f"section {own.group(1)}"  # "4.2.1 Staff must ...": a numbered paragraph cites its number
+        else:
+            where = cite(heading, int(own.group(1)) if own else paragraph)
+        passages.append(Passage(words, heading, where, len(passages)))
+    return passages
+
+
+def cite(heading: str, paragraph: int) -> str:
+    """Where a passage is, as a reader cites it: by the heading's number, else its words, else its paragraph."""
+    number = _HEADING_NUMBER.match(heading)
+    if number:
+        return f"section {number.group(1)}, paragraph {paragraph}"
+    if heading:
+        title = heading if len(heading) <= 60 else heading[:57].rstrip() + "..."
+        return f"'{title}', paragraph {paragraph}"
+    return f"paragraph {paragraph}"
+
+
+def iter_sentences(text: str) -> Iterator[str]:
+    """The sentences of a passage: split after . ! ? (not inside e.g., i.e. or a number like 4.2)."""
+    start = 0
+    for match in re.finditer(r"(?<!\b[eE]\.g)(?<!\b[iI]\.e)(?<!\bc\.f)(?<!\d)[.!?]['\"”’)]?\s+(?=[A-Z(\"“‘'])", text):
+        sentence = text[start : match.end()].strip()
+        if sentence:
+            yield sentence
+        start = match.end()
+    rest = text[start:].strip()
+    if rest:
+        yield rest

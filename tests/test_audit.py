@@ -1,0 +1,292 @@
+"""policy-builder audit (issue 19): reading an employer's policy, judging it, and the report it writes.
+
+The accuracy floors are measured on the labelled set under tests/audit/ (benchmarks/audit_accuracy.py
+prints the figures per document).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import docx
+import pytest
+import yaml
+from conftest import PROFILES, ROOT, copy_library, one_error, run
+from pypdf import PdfWriter
+
+from policy_builder.audit import DocumentError, audit_document, read_passages
+from policy_builder.audit.match import load_audit_config
+from policy_builder.content.library import Library, load_library
+from policy_builder.core.errors import LibraryError
+
+DOCUMENTS = ROOT / "tests" / "audit" / "documents"
+WALTHAM_FOREST = DOCUMENTS / "waltham-forest.txt"
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("audit_accuracy", ROOT / "benchmarks" / "audit_accuracy.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- accuracy on the labelled set -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def accuracy(library: Library) -> dict:
+    return _benchmark().evaluate(library=library)
+
+
+def test_the_labelled_set_is_big_enough_to_measure(accuracy: dict) -> None:
+    assert len(accuracy["documents"]) >= 8
+    overall = accuracy["overall"]
+    assert overall["covers"]["labelled"] >= 240 and overall["contradicts"]["labelled"] >= 20
+
+
+def test_covers_and_contradicts_meet_the_floors(accuracy: dict) -> None:
+    """Issue 19 asks precision >= 0.9 and recall >= 0.8 for both. On this set: covers 0.95 / 0.86,
+    contradicts 1.00 / 0.81 (21 of 26; the rest hang on a word such as "free" AI tools or a welfare
+    check, which the audit does not read)."""
+    overall = accuracy["overall"]
+    assert overall["covers"]["precision"] >= 0.9, overall["covers"]
+    assert overall["covers"]["recall"] >= 0.8, overall["covers"]
+    assert overall["contradicts"]["precision"] >= 0.9, overall["contradicts"]
+    assert overall["contradicts"]["recall"] >= 0.8, overall["contradicts"]
+
+
+# --- reading documents ----------------------------------------------------------------------------------------
+
+
+def test_markdown_keeps_headings_numbering_lists_and_tables(tmp_path: Path) -> None:
+    path = tmp_path / "policy.md"
+    path.write_text(
+        "# Our policy\n\n## 4.2 Messaging apps\n\nStaff **must not** use WhatsApp on [personal phones](x).\n\n"
+        "- Never accept friend requests from service users.\n\n| Tool | Allowed |\n|---|---|\n| Signal | No |\n",
+        encoding="utf-8",
+    )
+    passages = read_passages(path)
+    assert [p.text for p in passages] == [
+        "Staff must not use WhatsApp on personal phones.",
+        "Never accept friend requests from service users.",
+        "Tool | Allowed",
+        "Signal | No",
+    ]
+    assert passages[1].heading == "4.2 Messaging apps"
+    assert passages[1].where == "section 4.2, paragraph 2"
+    assert [p.index for p in passages] == [0, 1, 2, 3]
+
+
+def test_word_headings_lists_and_tables(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("Keeping in touch", level=1)
+    document.add_paragraph("You may use WhatsApp on a work phone to arrange visits.")
+    document.add_paragraph("Do not add families to group chats.", style="List Bullet")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Signal"
+    table.rows[0].cells[1].text = "Not approved"
+    path = tmp_path / "policy.docx"
+    document.save(path)
+    passages = read_passages(path)
+    assert [(p.heading, p.text) for p in passages] == [
+        ("Keeping in touch", "You may use WhatsApp on a work phone to arrange visits."),
+        ("Keeping in touch", "Do not add families to group chats."),
+        ("Keeping in touch", "Signal | Not approved"),
+    ]
+    assert passages[1].where == "'Keeping in touch', paragraph 2"
+
+
+def test_text_numbered_and_capital_headings(tmp_path: Path) -> None:
+    path = tmp_path / "policy.txt"
+    path.write_text(
+        "SOCIAL MEDIA POLICY\n\n4.2 Messaging\n\nStaff must use a work phone\nfor every message.\n\n"
+        "- Never use your own phone.\n- Save messages to the record.\n",
+        encoding="utf-8",
+    )
+    passages = read_passages(path)
+    assert [p.text for p in passages] == [
+        "Staff must use a work phone for every message.",
+        "Never use your own phone.",
+        "Save messages to the record.",
+    ]
+    assert {p.heading for p in passages} == {"4.2 Messaging"}
+    assert passages[2].where == "section 4.2, paragraph 3"
+
+
+def test_a_text_pdf_is_read(library: Library) -> None:
+    passages = read_passages(DOCUMENTS / "procedures-chapter.pdf")
+    assert len(passages) > 20
+    assert any(p.heading for p in passages)
+
+
+def test_a_scanned_pdf_is_one_line(tmp_path: Path, library: Library) -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    path = tmp_path / "scan.pdf"
+    with path.open("wb") as handle:
+        writer.write(handle)
+    line = one_error(run("audit", path, library=library))
+    assert line.endswith("scan.pdf: has no text layer (a scanned document?); export it as text or Word first"), line
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("policy.rtf", b"{\\rtf1 hello}", "cannot audit a .rtf file; give a Word (.docx), Markdown (.md), text"),
+        ("policy.docx", b"not a zip", "is not a Word document"),
+        ("policy.txt", b"\xff\xfe\x00\x00\x81\x8d\x8f\x90\x9d", "is not text"),
+        ("missing.md", None, "file not found"),
+        ("empty.md", b"\n\n", "holds no text to audit"),
+    ],
+)
+def test_bad_files_are_one_line(
+    tmp_path: Path, library: Library, name: str, content: bytes | None, expected: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    line = one_error(run("audit", path, library=library))
+    assert name in line and expected in line, line
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path: Path, library: Library) -> None:
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as handle:
+        handle.truncate(21 * 1024 * 1024)  # sparse: no 21 MB written
+    line = one_error(run("audit", path, library=library))
+    assert "huge.txt: is 21.0 MB; a policy to audit is at most 20.0 MB" in line, line
+
+
+# --- what the audit finds -------------------------------------------------------------------------------------
+
+
+def test_waltham_forest_stance_is_covered_with_its_own_words(library: Library) -> None:
+    audit = audit_document(WALTHAM_FOREST, library)
+    whatsapp = audit.finding("messaging.app")
+    assert whatsapp.verdict == "covers"
+    assert "'keep in touch' conversations" in whatsapp.evidence.sentence
+    screenshots = audit.finding("records.message-screenshot")
+    assert screenshots.verdict == "covers" and "'screen shot'" in screenshots.evidence.sentence
+    accounts = audit.finding("accounts.create-work-account")
+    assert accounts.verdict == "covers"
+    assert "professional profile in agreement with your manager" in accounts.evidence.sentence
+    ripa = audit.finding("viewing.authorised")
+    assert ripa.verdict == "covers"
+    assert any("RIPA" in e.sentence for e in (ripa.evidence, *ripa.also))
+    personal = audit.finding("accounts.personal-account-for-work")
+    assert personal.verdict == "covers" and "not permitted to use their personal social media accounts" in (
+        personal.evidence.sentence
+    )
+    # The protocol says nothing of video calls or AI tools: missed, with our rule in words.
+    assert audit.finding("video.record-call").verdict == "misses"
+    assert audit.finding("video.record-call").requirement.startswith("Staff must not record a video call")
+
+
+def test_a_planted_contradiction_is_reported_with_its_section(tmp_path: Path, library: Library) -> None:
+    path = tmp_path / "ours.md"
+    path.write_text(
+        "# Social media policy\n\n## 4. Boundaries\n\n4.1 Be professional online at all times.\n\n"
+        "4.2 Staff may accept friend requests from the parents of children they support, where it helps.\n\n"
+        "## 5. Messaging\n\nNever use your own phone to message a family.\n",
+        encoding="utf-8",
+    )
+    result = run("audit", path, library=library)
+    assert result.exit_code == 0, result.output
+    assert "Contradicts:" in result.output
+    contradiction = result.output.split("Contradicts:")[1]
+    assert '[high] section 4.2: "4.2 Staff may accept friend requests from the parents' in contradiction
+    assert "Our rule: Staff must not send or accept a friend, follow or contact request" in contradiction
+    audit = audit_document(path, library)
+    assert audit.finding("messaging.personal-phone").verdict == "covers"
+    assert audit.finding("contact.friend-request-service-user").severity == "high"
+
+
+def test_a_profile_judges_against_that_employers_stance(tmp_path: Path, library: Library) -> None:
+    """The example council allows WhatsApp to keep in touch: a document that forbids every messaging app
+    contradicts its stance; without a profile either way is a rule the library offers, so it covers."""
+    path = tmp_path / "ours.md"
+    path.write_text("# Messaging\n\nStaff must not use WhatsApp or any other messaging app with families.\n")
+    assert audit_document(path, library).finding("messaging.app").verdict == "covers"
+    profile = PROFILES / "example-council.yaml"
+    assert yaml.safe_load(profile.read_text(encoding="utf-8"))["messaging"]["whatsapp"] == "keep_in_touch"
+    judged = audit_document(path, library, profile)
+    assert judged.finding("messaging.app").verdict == "contradicts"
+    assert judged.finding("messaging.app").position == "allow"
+
+
+def test_json_shape(library: Library) -> None:
+    result = run("audit", DOCUMENTS / "charity-code.md", "--json", library=library)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"document", "profile", "passages", "words", "counts", "findings", "items"}
+    assert data["counts"]["covers"] + data["counts"]["contradicts"] + data["counts"]["misses"] == len(data["findings"])
+    covered = next(f for f in data["findings"] if f["verdict"] == "covers")
+    assert set(covered) >= {"action", "verdict", "position", "requirement", "severity", "clauses", "sources"}
+    assert set(covered["evidence"]) >= {"quote", "where", "heading", "modality", "cue", "matched"}
+    assert covered["severity"] is None
+    missed = next(f for f in data["findings"] if f["verdict"] == "misses")
+    assert missed["evidence"] is None and missed["severity"] in ("high", "medium", "low")
+    assert {i["verdict"] for i in data["items"]} <= {"covers", "contradicts", "misses"}
+
+
+def test_reports_name_no_ids(tmp_path: Path, library: Library) -> None:
+    markdown, word = tmp_path / "report.md", tmp_path / "report.docx"
+    for output in (markdown, word):
+        result = run("audit", DOCUMENTS / "planted-contradictions.md", "--output", output, library=library)
+        assert result.exit_code == 0, result.output
+        assert f"Audit report written to {output}" in result.output
+    text = markdown.read_text(encoding="utf-8")
+    word_text = "\n".join(p.text for p in docx.Document(str(word)).paragraphs)
+    ids = set(library.actions) | {c.id for c in library.clauses} | set(library.items)
+    for body in (text, word_text):
+        assert "Summary for the board" in body and "What it misses" in body
+        leaked = sorted(i for i in ids if re.search(rf"(?<![\w.-]){re.escape(i)}(?![\w-])", body))
+        assert not leaked, leaked
+    # Findings sit under the document's own sections; what is missing under ours, with the guidance by title.
+    assert "### 3\\. Friends and connections" in text
+    assert "**Contradicts (high):**" in text
+    assert "*Guidance:* " in text and "Social Media Protocol" in text
+
+
+def test_output_must_be_markdown_or_word(tmp_path: Path, library: Library) -> None:
+    line = one_error(run("audit", WALTHAM_FOREST, "--output", tmp_path / "report.pdf", library=library))
+    assert "report.pdf must end in .md or .docx" in line
+
+
+# --- the data people maintain ---------------------------------------------------------------------------------
+
+
+def test_audit_yaml_names_only_actions_that_exist(tmp_path: Path) -> None:
+    root = copy_library(tmp_path / "clauses", "08-messaging.yaml")
+    path = root / "audit.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  messaging.app:\n", "  messaging.appp:\n"))
+    with pytest.raises(LibraryError) as caught:
+        load_audit_config(load_library(root))
+    assert re.search(r"audit\.yaml:\d+: actions: unknown action 'messaging\.appp'", str(caught.value))
+
+
+def test_audit_yaml_says_which_word_is_not_text(tmp_path: Path) -> None:
+    root = copy_library(tmp_path / "clauses", "08-messaging.yaml")
+    path = root / "audit.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace('"999"', "999"))
+    with pytest.raises(LibraryError) as caught:
+        load_audit_config(load_library(root))
+    assert "terms: every word must be text (quote on, off, yes, no and numbers)" in str(caught.value)
+
+
+def test_document_error_is_a_policy_builder_error() -> None:
+    from policy_builder.core.errors import PolicyBuilderError
+
+    assert issubclass(DocumentError, PolicyBuilderError)
+
+
+def test_a_forty_page_policy_audits_in_under_five_seconds() -> None:
+    """CPU time, not wall time: on a shared machine the wall clock counts the other processes too
+    (the benchmark prints both: about 0.8 s CPU for 18,000 words)."""
+    result = _benchmark().speed(runs=1)
+    assert result["words"] >= 18000
+    assert result["median_cpu_seconds"] < 5.0, result
