@@ -740,7 +740,7 @@ def wizard(
 @user_errors
 def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: Path) -> None:
     """Answer the questionnaire in your web browser, on this computer only, and download the policy."""
-    from policy_builder.web import serve as run_server
+    from policy_builder.web.serve import serve as run_server
 
     library = _library(ctx)
     library.require_sound()

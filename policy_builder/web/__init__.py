@@ -18,11 +18,8 @@ def __getattr__(name: str) -> Any:
         from policy_builder.web.app import create_app
 
         return create_app
-    if name == "serve":
-        from policy_builder.web.serve import serve
-
-        return serve
     raise AttributeError(name)
 
 
-__all__ = ["create_app", "serve"]
+# `serve` (the command's function) is policy_builder.web.serve.serve: the module of that name is an attribute here.
+__all__ = ["create_app"]

@@ -273,7 +273,7 @@ def start_upload() -> Any:
         shutil.rmtree(staging, ignore_errors=True)
         seconds = current_app.config["UPLOAD_SECONDS"]
         message = (
-            f"Reading {original} took longer than {seconds} seconds, so it was stopped. A profile of answers "
+            f"Reading {original} took longer than {_seconds(seconds)}, so it was stopped. A profile of answers "
             "is a few KB: check that this is the right file"
         )
         return _start_page([("profile-file", message)], 503)
@@ -592,7 +592,7 @@ def build() -> Any:
         except TooSlow:
             seconds = current_app.config["BUILD_SECONDS"]
             message = (
-                f"Building the policy took longer than {seconds} seconds, so it was stopped. Your answers are "
+                f"Building the policy took longer than {_seconds(seconds)}, so it was stopped. Your answers are "
                 f"saved as {display_path(saved)}: build again, or build it with the command "
                 f"{program()} build {display_path(saved)}"
             )
@@ -811,6 +811,10 @@ def _profile_files(profiles: Path) -> list[Path]:
         for p in profiles.iterdir()
         if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".") and _text_name(p)
     )
+
+
+def _seconds(count: float) -> str:
+    return f"{count:g} second{'' if count == 1 else 's'}"
 
 
 def _text_name(path: Path) -> bool:
