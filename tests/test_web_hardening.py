@@ -348,6 +348,19 @@ def test_a_build_past_its_time_budget_is_stopped_with_a_message_and_the_answers_
     assert (profiles / "eastbrook-council.yaml").is_file(), "the answers are saved"
 
 
+def test_choosing_a_saved_profile_past_the_time_budget_gives_a_plain_page(app, me, profiles, monkeypatch):
+    from policy_builder.interview.session import Interview
+
+    (profiles / "eastbrook.yaml").write_text(EXAMPLE, encoding="utf-8")
+    stopped: list[str] = []
+    app.config["UPLOAD_SECONDS"] = 1
+    monkeypatch.setattr(Interview, "from_profile", classmethod(lambda cls, *a, **k: _slow(60, stopped)()))
+    me.get("/")
+    me.submit("/start/choose", {"profile": "eastbrook.yaml"})
+    assert me.status == 503 and "That took too long" in me.text() and "try again" in me.text()
+    assert stopped == ["stopped"]
+
+
 def test_the_time_budget_never_fires_after_its_block_ends():
     with time_limit(0.3):
         time.sleep(0.05)
@@ -374,7 +387,11 @@ def _serve(tmp_path: Path, temp: Path) -> subprocess.Popen:
         env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)},
         preexec_fn=default_ctrl_c,
     )
-    assert "is running at" in process.stdout.readline()
+    first = process.stdout.readline()
+    assert "is running at" in first, first
+    process.stdout.readline()
+    with urllib.request.urlopen(first.split(" at ")[1].strip(), timeout=30) as page:
+        assert page.status == 200  # serving: a Ctrl-C from now on stops it cleanly
     return process
 
 

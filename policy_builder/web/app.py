@@ -34,6 +34,7 @@ from policy_builder.web.pages import (
     field_id,
     section_url,
 )
+from policy_builder.web.security import TooSlow
 
 log = logging.getLogger("policy_builder.web")
 
@@ -97,6 +98,12 @@ def create_app(
         return render_template(
             "error.html", reason="files", detail=detail if detail.endswith(".") else detail + "."
         ), 400
+
+    @app.errorhandler(TooSlow)
+    def too_slow(exc: TooSlow) -> Any:
+        # The pages that expect it (uploading, building) say more; any other slow step is stopped the same way.
+        detail = "policy-builder stopped it, so that other pages stay quick. Your answers so far are kept: try again."
+        return render_template("error.html", reason="slow", detail=detail), 503
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 import secrets
@@ -28,13 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, request, session
+from flask import abort, current_app, g, request, session
 
 from policy_builder.content.library import Library
 from policy_builder.content.models import DraftStatus, GapWarning, OpenQuestion
 from policy_builder.core.errors import PolicyBuilderError
-from policy_builder.core.output import atomic_write
 from policy_builder.interview.session import Flag, Interview
+
+log = logging.getLogger("policy_builder.web")
 
 LIVE_DRAFTS = 64  # drafts kept in memory as well as on disk; the rest are read back when their browser returns
 TEMP_PREFIX = "policy-builder-serve-"
@@ -134,6 +136,14 @@ class Draft:
         )
 
 
+def _write_state(draft: Draft) -> None:
+    """The state as JSON, swapped in whole (a reader never sees half); not synced to disk: it is only needed
+    while this server runs, and its folder goes when the server stops."""
+    temporary = draft.folder / f".{STATE_NAME}.{threading.get_ident()}"
+    temporary.write_text(json.dumps(draft.state(), ensure_ascii=False), encoding="utf-8")
+    os.replace(temporary, draft.folder / STATE_NAME)
+
+
 def _path(value: str | None) -> Path | None:
     return None if value is None else Path(value)
 
@@ -210,8 +220,7 @@ class Drafts:
     def save(self, draft: Draft) -> None:
         """Write the draft's state beside its files, so it can be read back after it leaves memory."""
         with draft.lock:
-            text = json.dumps(draft.state(), ensure_ascii=False)
-            atomic_write(draft.folder / STATE_NAME, text)
+            _write_state(draft)
         with self._lock:
             if draft.token in self._owners:
                 self._owners[draft.token] = (draft.sid, draft.file)
@@ -230,8 +239,10 @@ class Drafts:
             draft = self._live[token]
             if draft.lock.acquire(blocking=False):  # in use by a request: stays until it is done
                 try:
-                    atomic_write(draft.folder / STATE_NAME, json.dumps(draft.state(), ensure_ascii=False))
+                    _write_state(draft)
                     del self._live[token]
+                except OSError:
+                    continue  # not written: it stays in memory rather than be lost
                 finally:
                     draft.lock.release()
 
@@ -276,7 +287,7 @@ def current() -> Draft | None:
         )
         draft = other
     if draft is not None:
-        _used().append(draft)
+        _used()[draft.token] = draft
     return draft
 
 
@@ -292,25 +303,24 @@ def new(interview: Interview) -> Draft:
     session["sid"] = sid
     draft = store().start(sid, interview)
     session["draft"] = draft.token
-    _used().append(draft)
+    _used()[draft.token] = draft
     return draft
 
 
-def _used() -> list[Draft]:
-    from flask import g
-
+def _used() -> dict[str, Draft]:
     if "drafts_used" not in g:
-        g.drafts_used = []
-    used: list[Draft] = g.drafts_used
+        g.drafts_used = {}
+    used: dict[str, Draft] = g.drafts_used
     return used
 
 
 def save_used() -> None:
     """After a request: the state of every draft it used, written to disk (called by the app's teardown)."""
-    from flask import g
-
-    for draft in g.pop("drafts_used", []):
-        store().save(draft)
+    for draft in g.pop("drafts_used", {}).values():
+        try:
+            store().save(draft)
+        except OSError as exc:  # a full disk: the draft stays in memory, and its answers are in profiles/drafts
+            log.warning("Could not keep the state of a draft on disk: %s", exc)
 
 
 # --- drafts in profiles/drafts: the answers survive a closed browser, a restart or a second tab ------------

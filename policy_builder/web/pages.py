@@ -45,6 +45,7 @@ from policy_builder.interview.session import (
     count_gaps,
     count_questions,
     form_value,
+    new_policy_length,
     program,
     when_saved,
     write_gap_report_docx,
@@ -94,8 +95,6 @@ class Wizard:
     profile_names: ProfileNames = field(default_factory=lambda: ProfileNames())
 
     def __post_init__(self) -> None:
-        from policy_builder.interview.session import new_policy_length
-
         self.sections = [s.id for s in self.library.questionnaire.sections]
         self.length = new_policy_length(self.library)
 
@@ -112,22 +111,23 @@ class ProfileNames:
         self._lock = threading.Lock()
 
     def listing(self, folder: Path) -> list[tuple[Path, str | None]]:
-        from policy_builder.pipeline.profile import organisation_name
+        """(profile, organisation or None) for each profile in ``folder``, by file name."""
+        from policy_builder.pipeline import profile
 
         listed = []
+        with self._lock:
+            known = dict(self._known)
         for path in _profile_files(folder):
             try:
                 info = path.stat()
             except OSError:
                 continue  # removed while listing
             stamp = (info.st_mtime_ns, info.st_size)
-            with self._lock:
-                known = self._known.get(path)
-            if known is None or known[0] != stamp:
-                known = (stamp, organisation_name(path))
-                with self._lock:
-                    self._known[path] = known
-            listed.append((path, known[1]))
+            if path not in known or known[path][0] != stamp:
+                known[path] = (stamp, profile.organisation_name(path))
+            listed.append((path, known[path][1]))
+        with self._lock:
+            self._known = {path: known[path] for path, _ in listed}  # files gone from the folder are forgotten
         return listed
 
 
@@ -208,7 +208,8 @@ def start_draft() -> Any:
         session["draft"] = open_already.token
         return redirect(_resume_url(open_already))
     try:
-        interview = Interview.from_profile(wizard().library, info.path, build_date=_build_date())
+        with time_limit(current_app.config["UPLOAD_SECONDS"]):  # a huge profile must not hold the thread
+            interview = Interview.from_profile(wizard().library, info.path, build_date=_build_date())
     except ProfileError as exc:
         return _start_page([("draft-choice", _plain_error(exc, info.path, name))], 400)
     draft = drafts.new(interview)
@@ -237,7 +238,8 @@ def start_choose() -> Any:
         return _start_page([("profile-choice", "Select one of the saved profiles")], 400)
     path = files[name]
     try:
-        interview = Interview.from_profile(wizard().library, path, build_date=_build_date())
+        with time_limit(current_app.config["UPLOAD_SECONDS"]):  # a huge profile must not hold the thread
+            interview = Interview.from_profile(wizard().library, path, build_date=_build_date())
     except ProfileError as exc:
         return _start_page([("profile-choice", _plain_error(exc, path, name))], 400)
     draft = drafts.new(interview)
