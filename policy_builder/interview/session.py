@@ -609,6 +609,15 @@ def count_gaps(warnings: Iterable[GapWarning]) -> GapCount:
 
 
 @dataclass(frozen=True)
+class Built:
+    """What a wizard's build wrote: the build's result, and every file in order (the Word gap report included)."""
+
+    result: Any  # build.BuildResult
+    files: list[Path]
+    gap_report_docx: Path | None
+
+
+@dataclass(frozen=True)
 class ReviewAnswer:
     """An answer as the review shows it: what it is in words, and whether it was given, is missing or a default."""
 
@@ -1007,6 +1016,22 @@ class Interview:
             based_on=based_on,
         )
         return path
+
+    def build(
+        self, profile: Path, out_dir: Path, formats: Sequence[str], *, build_date: dt.date | None = None
+    ) -> Built:
+        """Build the saved ``profile`` into ``out_dir``, with the gap report in Word beside its Markdown."""
+        from policy_builder.build import build_profile
+
+        result = build_profile(self.library, profile, out_dir, tuple(formats), build_date=build_date)
+        files = list(result.written)
+        report = next((path for path in files if path.name.endswith("-gap-report.md")), None)
+        report_docx = None
+        if report is not None:
+            # Managers open Word, not Markdown: both wizards offer the gap report in Word too.
+            report_docx = write_gap_report_docx(report, str(self.answers.get("organisation.name") or ""))
+            files.insert(files.index(report), report_docx)
+        return Built(result, files, report_docx)
 
     def new_draft_file(self, profiles_dir: Path, stem: str | None = None) -> Path:
         """A new draft file in ``profiles_dir``/drafts, named by ``stem`` (else these answers' short name)."""

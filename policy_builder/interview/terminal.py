@@ -40,7 +40,6 @@ from policy_builder.interview.session import (
     program,
     typed_form,
     when_saved,
-    write_gap_report_docx,
 )
 from policy_builder.pipeline.profile import (
     DraftFile,
@@ -727,19 +726,14 @@ class Wizard:
         return path
 
     def build(self) -> None:
-        from policy_builder.build import FORMATS, build_profile
+        from policy_builder.build import FORMATS
 
         assert self.saved is not None
         # Every format, as the browser wizard builds: the staff summary and the leaflet come with the policy.
-        result = build_profile(self.interview.library, self.saved, self.options.out_dir, FORMATS)
-        written = list(result.written)
-        report = next((path for path in written if path.name.endswith("-gap-report.md")), None)
-        if report is not None:
-            # The gap report in Word too, as the browser wizard offers it: managers open Word, not Markdown.
-            organisation = str(self.interview.answers.get("organisation.name") or "")
-            written.insert(written.index(report), write_gap_report_docx(report, organisation))
+        built = self.interview.build(self.saved, self.options.out_dir, FORMATS)
+        result = built.result
         self.say("Built the policy:", "bold")
-        for path in written:
+        for path in built.files:
             self.say(f"  {display_path(path)}", wrap=False)
         if result.leaflet_level is not None:
             from policy_builder.render.plain import reading_in_words

@@ -33,6 +33,7 @@ from flask import (
 )
 from werkzeug.utils import secure_filename
 
+from policy_builder.build import FORMATS  # every format: the staff summary and the leaflet too
 from policy_builder.content.library import Library
 from policy_builder.content.models import GapWarning, Question
 from policy_builder.core.errors import PolicyBuilderError, ProfileError, display_path
@@ -48,7 +49,6 @@ from policy_builder.interview.session import (
     new_policy_length,
     program,
     when_saved,
-    write_gap_report_docx,
 )
 from policy_builder.render.plain import reading_in_words
 from policy_builder.web import drafts
@@ -59,7 +59,6 @@ MAX_UPLOAD_BYTES = 256 * 1024  # a profile is a few KB
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # a Word template with logos and fonts can be a few MB
 UPLOAD_SECONDS = 20  # reading an uploaded profile takes well under a second; past this it is stopped
 BUILD_SECONDS = 180  # a build takes a few seconds (a minute on a slow, busy machine); past this it is stopped
-FORMATS = ("md", "docx", "summary", "leaflet")
 TEMPLATE_FIELD = "document.reference_docx"
 
 # The files offered on the finish page, in this order (what each is, in a manager's words, is in finish.html).
@@ -603,18 +602,16 @@ def build() -> Any:
 
 
 def _build(draft: Draft, saved: Path) -> None:
-    from policy_builder.build import build_profile
     from policy_builder.core.output import output_paths
 
     out = draft.folder / "built"
     shutil.rmtree(out, ignore_errors=True)
-    result = build_profile(wizard().library, saved, out, FORMATS, build_date=wizard().build_date)
+    done = draft.interview.build(saved, out, FORMATS, build_date=wizard().build_date)
+    result = done.result
     paths = output_paths(out, result.policy.slug)
     built = {kind: paths[kind] for kind in DOWNLOADS if kind in paths and paths[kind] in result.written}
-    if "gaps" in built:
-        # Managers open Word, not Markdown: the gap report is offered in Word too.
-        organisation = str(draft.interview.answers.get("organisation.name") or "")
-        built["gaps-docx"] = write_gap_report_docx(built["gaps"], organisation)
+    if done.gap_report_docx is not None:
+        built["gaps-docx"] = done.gap_report_docx
     draft.built = [(kind, built[kind]) for kind in DOWNLOADS if kind in built]
     draft.downloads = {path.name: path for _, path in draft.built}
     draft.downloads[saved.name] = saved.absolute()
