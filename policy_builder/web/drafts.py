@@ -67,6 +67,7 @@ class Draft:
     file: Path | None = None  # the draft on disk (profiles/drafts/...), saved after every section
     typed: dict[str, Any] = field(default_factory=dict)  # entries not yet valid, shown again until mended
     status: DraftStatus | None = None  # the built policy's draft status: whether it is a draft, and why
+    users: int = 0  # requests using it now: it stays in memory until they are done (never two copies)
 
     # --- kept as JSON: plain values only, never code (pickle would run whatever a changed file says) ---
     def state(self) -> dict[str, Any]:
@@ -225,6 +226,18 @@ class Drafts:
             if draft.token in self._owners:
                 self._owners[draft.token] = (draft.sid, draft.file)
 
+    def use(self, draft: Draft) -> None:
+        with self._lock:
+            draft.users += 1
+
+    def done(self, draft: Draft) -> None:
+        """A request has finished with ``draft``: its state is written, and it may leave memory."""
+        try:
+            self.save(draft)
+        finally:
+            with self._lock:
+                draft.users -= 1
+
     def with_file(self, sid: str, file: Path) -> Draft | None:
         """This browser's answers already open from the draft ``file``."""
         with self._lock:
@@ -237,7 +250,7 @@ class Drafts:
             if len(self._live) <= LIVE_DRAFTS:
                 return
             draft = self._live[token]
-            if draft.lock.acquire(blocking=False):  # in use by a request: stays until it is done
+            if draft.users == 0 and draft.lock.acquire(blocking=False):  # in use by a request: stays
                 try:
                     _write_state(draft)
                     del self._live[token]
@@ -287,7 +300,7 @@ def current() -> Draft | None:
         )
         draft = other
     if draft is not None:
-        _used()[draft.token] = draft
+        _use(draft)
     return draft
 
 
@@ -303,8 +316,15 @@ def new(interview: Interview) -> Draft:
     session["sid"] = sid
     draft = store().start(sid, interview)
     session["draft"] = draft.token
-    _used()[draft.token] = draft
+    _use(draft)
     return draft
+
+
+def _use(draft: Draft) -> None:
+    used = _used()
+    if draft.token not in used:
+        used[draft.token] = draft
+        store().use(draft)
 
 
 def _used() -> dict[str, Draft]:
@@ -318,7 +338,7 @@ def save_used() -> None:
     """After a request: the state of every draft it used, written to disk (called by the app's teardown)."""
     for draft in g.pop("drafts_used", {}).values():
         try:
-            store().save(draft)
+            store().done(draft)
         except OSError as exc:  # a full disk: the draft stays in memory, and its answers are in profiles/drafts
             log.warning("Could not keep the state of a draft on disk: %s", exc)
 
