@@ -419,3 +419,25 @@ def test_a_killed_servers_temporary_folder_is_removed_at_the_next_start(tmp_path
             if process is not None and process.poll() is None:
                 process.kill()
                 process.communicate()
+
+
+def test_a_draft_in_use_by_a_request_never_leaves_memory(app, monkeypatch):
+    """Two copies of one draft (one being changed by a request, one read back from disk) would lose answers."""
+    monkeypatch.setattr(drafts, "LIVE_DRAFTS", 1)
+    first = Visitor(app)
+    first.get("/")
+    start_new(first)
+    store = app.extensions["policy_builder.drafts"]
+    (token,) = list(store._live)
+    held = store.get(token, store._owners[token][0], use=True)  # as a request in progress holds it
+    for _ in range(3):
+        other = Visitor(app)
+        other.get("/")
+        start_new(other)
+    assert token in store._live and store.get(token) is held, "kept while in use"
+    store.done(held)
+    other = Visitor(app)
+    other.get("/")
+    start_new(other)
+    assert token not in store._live, "once done, it may leave memory"
+    assert store.get(token) is not held and store.get(token).token == token, "and comes back from disk"

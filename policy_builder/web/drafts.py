@@ -187,7 +187,9 @@ class Drafts:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=prefix, dir=self.root))
 
-    def get(self, token: str | None, sid: str | None = None) -> Draft | None:
+    def get(self, token: str | None, sid: str | None = None, *, use: bool = False) -> Draft | None:
+        """The draft ``token`` of browser ``sid``, from memory or disk; ``use``: counted as in use until
+        ``done`` (in the same step, so it cannot leave memory in between)."""
         if not token or not _TOKEN.match(token):
             return None
         with self._lock:
@@ -202,6 +204,8 @@ class Drafts:
                 self._live[token] = draft
                 self._trim()
             self._live.move_to_end(token)
+            if use:
+                draft.users += 1
             return draft
 
     def start(self, sid: str, interview: Interview) -> Draft:
@@ -210,7 +214,7 @@ class Drafts:
         token = secrets.token_urlsafe(12)
         folder = self.root / f"draft-{token}"
         folder.mkdir(mode=0o700)
-        draft = Draft(interview=interview, folder=folder, sid=sid, token=token)
+        draft = Draft(interview=interview, folder=folder, sid=sid, token=token, users=1)  # its request uses it
         self.save(draft)
         with self._lock:
             self._owners[token] = (sid, None)
@@ -226,14 +230,11 @@ class Drafts:
             if draft.token in self._owners:
                 self._owners[draft.token] = (draft.sid, draft.file)
 
-    def use(self, draft: Draft) -> None:
-        with self._lock:
-            draft.users += 1
-
-    def done(self, draft: Draft) -> None:
+    def done(self, draft: Draft, *, save: bool = True) -> None:
         """A request has finished with ``draft``: its state is written, and it may leave memory."""
         try:
-            self.save(draft)
+            if save:
+                self.save(draft)
         finally:
             with self._lock:
                 draft.users -= 1
@@ -278,14 +279,13 @@ def store() -> Drafts:
 
 def current() -> Draft | None:
     """The answers this request is about: the form's own (its tab's), else the browser's latest."""
-    drafts = store()
     sid = session.get("sid")
     if not sid:
         return None
     posted = request.form.get("draft") if request.method == "POST" else None
-    draft = drafts.get(session.get("draft"), sid)
+    draft = _fetch(session.get("draft"), sid)
     if posted and draft is not None and posted != draft.token:
-        other = drafts.get(posted, sid)
+        other = _fetch(posted, sid)
         if other is None:
             abort(409)  # answers no longer held here: never let them land in another draft
         # This tab's answers belong to another draft than the browser's latest: carry on with them,
@@ -299,8 +299,6 @@ def current() -> Draft | None:
             "the other answers are kept as a draft, listed on the start page."
         )
         draft = other
-    if draft is not None:
-        _use(draft)
     return draft
 
 
@@ -316,15 +314,20 @@ def new(interview: Interview) -> Draft:
     session["sid"] = sid
     draft = store().start(sid, interview)
     session["draft"] = draft.token
-    _use(draft)
+    _used()[draft.token] = draft
     return draft
 
 
-def _use(draft: Draft) -> None:
-    used = _used()
-    if draft.token not in used:
-        used[draft.token] = draft
-        store().use(draft)
+def _fetch(token: str | None, sid: str) -> Draft | None:
+    """A draft for this request, counted in use until the request ends (once, however often it is fetched)."""
+    draft = store().get(token, sid, use=True)
+    if draft is not None:
+        used = _used()
+        if draft.token in used:
+            store().done(draft, save=False)  # already counted for this request
+        else:
+            used[draft.token] = draft
+    return draft
 
 
 def _used() -> dict[str, Draft]:
