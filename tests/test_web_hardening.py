@@ -252,6 +252,7 @@ def test_a_browsers_answers_outlive_many_other_browsers(app, monkeypatch):
 
 
 def test_a_draft_read_back_from_disk_keeps_its_built_files_and_notices(app, monkeypatch, library, tmp_path):
+    from policy_builder.content.models import DraftStatus, OpenQuestion
     from policy_builder.interview.session import Interview
 
     store = app.extensions["policy_builder.drafts"]
@@ -260,12 +261,21 @@ def test_a_draft_read_back_from_disk_keeps_its_built_files_and_notices(app, monk
     draft.reached = {"organisation", "document"}
     draft.notices.append("Loaded example-council.yaml")
     draft.typed["document.review_months"] = "twelve"
+    policy = draft.folder / "built" / "policy.docx"
+    draft.built = [("docx", policy)]
+    draft.downloads = {policy.name: policy}
+    draft.built_gaps = interview.gaps()
+    draft.status = DraftStatus(unapproved=True, open_questions=(OpenQuestion("document.owner", "Who owns it?"),))
+    draft.leaflet_grade = 6.5
     store.save(draft)
     store._live.clear()  # as if it had left memory
     back = store.get(draft.token, "browser-1")
     assert back is not draft
     assert back.interview.answers == interview.answers, "dates, lists and numbers come back as they were"
     assert back.reached == draft.reached and back.notices == draft.notices and back.typed == draft.typed
+    assert back.built == draft.built and back.downloads == draft.downloads
+    assert back.built_gaps == draft.built_gaps and back.built_gaps, "the finish page's gaps, as built"
+    assert back.status == draft.status and back.leaflet_grade == 6.5
     assert store.get(draft.token, "another-browser") is None, "only its own browser gets it"
     assert store.get("../../etc", "browser-1") is None
 
