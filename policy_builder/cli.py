@@ -801,7 +801,7 @@ def _audit_profile_out(library: Library, file: Path, profile_out: Path, *, force
 def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: Path) -> None:
     """Answer the questionnaire in your web browser, on this computer only, and download the policy."""
     from policy_builder.audit.draft import starting_answers
-    from policy_builder.web import serve as run_server
+    from policy_builder.web.serve import serve as run_server
 
     library = cli_context(ctx).library()
     library.require_sound()

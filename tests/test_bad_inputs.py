@@ -290,5 +290,5 @@ def test_loading_keeps_nothing_behind(tmp_path):
     _yaml.load(EXAMPLE, ProfileError)
     with pytest.raises(ProfileError):
         _yaml.load(BAD / "profiles" / "48-python-name-tag.yaml", ProfileError)  # fails while constructing a value
-    assert not _yaml._scalar_loader.constructed_objects
-    assert not _yaml._scalar_loader.recursive_objects
+    assert not _yaml._scalar_loader().constructed_objects  # this thread's: one a thread (issue 18)
+    assert not _yaml._scalar_loader().recursive_objects

@@ -58,7 +58,7 @@ def site(library, tmp_path) -> Iterator[tuple[str, Path]]:
     from werkzeug.serving import make_server
 
     from policy_builder.web import create_app
-    from policy_builder.web.app import QuietHandler
+    from policy_builder.web.serve import QuietHandler
 
     profiles = tmp_path / "profiles"
     profiles.mkdir()
@@ -317,7 +317,7 @@ class Server:
     def start(self) -> str:
         from werkzeug.serving import make_server
 
-        from policy_builder.web.app import QuietHandler
+        from policy_builder.web.serve import QuietHandler
 
         self.server = make_server("127.0.0.1", 0, self.make_app(), threaded=True, request_handler=QuietHandler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -626,3 +626,51 @@ def test_a_passed_over_yes_or_no_question_is_not_a_blank_answer(library):
     form = interview.take_section(section, given)
     assert form.errors == {"students.placements": "Choose Yes or No"}
     assert "students.placements" not in interview.answers
+
+
+# --- saving and summarising, shared by both wizards ---------------------------------------------
+
+
+def test_gap_counts_are_counted_once_for_both_wizards(library):
+    from policy_builder.interview.session import count_gaps
+
+    interview = Interview.from_profile(library, PROFILES / "example-council.yaml", build_date=BUILD_DATE)
+    warnings = interview.gaps()
+    counts = interview.count_gaps()
+    assert counts.total == len(warnings)
+    assert (counts.high, counts.medium, counts.low) == tuple(
+        sum(1 for w in warnings if w.severity == s) for s in ("high", "medium", "low")
+    )
+    assert counts.phrase() == f"{counts.high} high, {counts.medium} medium, {counts.low} low"
+    assert counts.undecided == sum(1 for w in warnings if w.cause == "unanswered")
+    answered = [dataclasses.replace(w, cause="answer") for w in warnings]
+    assert count_gaps(answered[:1] + [dataclasses.replace(answered[1], cause="unanswered")]).undecided == 1
+    assert interview.count_gaps([]).total == 0
+
+
+def test_a_review_answer_says_given_missing_or_suggested(library):
+    interview = Interview(library, build_date=BUILD_DATE)
+    name = q(library, "organisation.name")
+    assert interview.review_answer(name).kind == "missing"
+    assert interview.review_answer(name).text == "Not answered yet"
+    interview.answer("organisation.name", "Testshire County Council")
+    assert (interview.review_answer(name).kind, interview.review_answer(name).text) == (
+        "answered",
+        "Testshire County Council",
+    )
+    months = q(library, "document.review_months")
+    assert interview.review_answer(months).kind == "default"
+
+
+@pytest.mark.parametrize(("by", "change"), [("wizard", "wizard --profile"), ("browser", "serve (then choose")])
+def test_saving_heads_the_profile_with_the_commands_of_the_wizard_that_wrote_it(library, tmp_path, by, change):
+    interview = Interview.from_profile(library, PROFILES / "example-council.yaml", build_date=BUILD_DATE)
+    path = interview.save(tmp_path / "my council.yaml", final=True, by=by)
+    text = path.read_text(encoding="utf-8")
+    assert change in text and "'" + str(tmp_path / "my council.yaml") in text, "the path is quoted for a shell"
+    read = [load_profile(p, library.questionnaire, library.nations) for p in (path, PROFILES / "example-council.yaml")]
+    assert read[0].values == read[1].values
+    draft = interview.new_draft_file(tmp_path, "My Council")
+    assert draft == tmp_path / "drafts" / "my-council.yaml"
+    interview.keep_draft(draft, of=path)
+    assert read_draft(draft, library.questionnaire).given

@@ -1001,7 +1001,7 @@ def test_serve_prints_its_address_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
 def test_serve_on_a_port_in_use_falls_back_to_a_free_one_at_once(app):
     import socket
 
-    from policy_builder.web.app import _make_server
+    from policy_builder.web.serve import make_server as _make_server
 
     said: list[str] = []
     with socket.socket() as busy:
@@ -1020,7 +1020,7 @@ def test_a_restart_gets_the_same_port_back_straight_away(app):
     import socket
     import threading
 
-    from policy_builder.web.app import _make_server
+    from policy_builder.web.serve import make_server as _make_server
 
     first = _make_server(app, 0)
     port = first.port
@@ -1059,7 +1059,7 @@ def test_the_cli_does_not_import_flask_until_serve_runs():
 
 
 def test_reading_level_in_words():
-    from policy_builder.web.app import reading_in_words
+    from policy_builder.web.pages import reading_in_words
 
     assert reading_in_words(4.2) == "easy to read for most adults (a reading age of about 9)"
     assert reading_in_words(7.4) == "fairly easy to read for most adults (a reading age of about 12)"
@@ -1175,7 +1175,7 @@ def test_a_yes_or_no_question_left_unticked_must_be_answered(me):
 
 def test_the_finish_page_says_why_a_draft_is_a_draft(me):
     from policy_builder.content.models import DraftStatus, OpenQuestion
-    from policy_builder.web.app import draft_note
+    from policy_builder.web.pages import draft_note
 
     assert draft_note(DraftStatus()) is None, "approved and complete: no draft note"
     note = draft_note(

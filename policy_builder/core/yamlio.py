@@ -7,6 +7,7 @@ line, and a duplicate key is an error a person sees.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,7 +182,18 @@ def _line_of(text: str, index: int) -> str:
     return lines[index] if 0 <= index < len(lines) else ""
 
 
-_scalar_loader = yaml.SafeLoader("")
+# One scalar constructor per thread: it keeps per-call state (the nodes being built), so a loader shared by
+# the browser wizard's request threads failed under parallel uploads (issue 18: 20-29 HTTP 500s in 300).
+_local = threading.local()
+
+
+def _scalar_loader() -> yaml.SafeLoader:
+    loader: yaml.SafeLoader | None = getattr(_local, "loader", None)
+    if loader is None:
+        loader = _local.loader = yaml.SafeLoader("")
+    return loader
+
+
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 # The plain scalars; !!binary (bytes), !!set, !!omap and the rest would hand the tool values no answer can be.
 _SCALAR_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -236,8 +248,9 @@ def _construct(
         raise error(doc.path, line, f"the tag {tag} is not allowed (only plain YAML values are)")
     if node.tag in _CONVERTED_TAGS and node.style is None and keys:
         doc.plain_text[keys] = node.value
+    scalars = _scalar_loader()
     try:
-        value = _scalar_loader.construct_object(node, deep=True)
+        value = scalars.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
         problem = exc.problem or "value cannot be read"
         if node.tag.startswith("tag:yaml.org,2002:python") or "could not determine a constructor" in problem:
@@ -253,8 +266,8 @@ def _construct(
         raise error(doc.path, line, f"value cannot be read: {exc}") from None
     finally:
         # The constructor caches every node it builds; this loader lives as long as the process, so forget them.
-        _scalar_loader.constructed_objects.clear()
-        _scalar_loader.recursive_objects.clear()
+        scalars.constructed_objects.clear()
+        scalars.recursive_objects.clear()
     return value
 
 

@@ -577,6 +577,54 @@ class SectionForm:
         return not self.errors and not self.follow_ups
 
 
+SEVERITIES = ("high", "medium", "low")  # the gap report's order: the most serious first
+
+
+@dataclass(frozen=True)
+class GapCount:
+    """How many gaps of each severity, and how many stand only because a question is not answered yet.
+
+    One count for every front end: the terminal's review and build, the browser's
+    panels and finish page all say the same numbers in the same words.
+    """
+
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    undecided: int = 0  # the gap report's "Still to decide": they go once the questions are answered
+
+    @property
+    def total(self) -> int:
+        return self.high + self.medium + self.low
+
+    def phrase(self) -> str:
+        """'1 high, 2 medium, 0 low'."""
+        return f"{self.high} high, {self.medium} medium, {self.low} low"
+
+
+def count_gaps(warnings: Iterable[GapWarning]) -> GapCount:
+    warnings = list(warnings)
+    by = {s: sum(1 for w in warnings if w.severity == s) for s in SEVERITIES}
+    return GapCount(**by, undecided=sum(1 for w in warnings if w.cause == "unanswered"))
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a wizard's build wrote: the build's result, and every file in order (the Word gap report included)."""
+
+    result: Any  # build.BuildResult
+    files: list[Path]
+    gap_report_docx: Path | None
+
+
+@dataclass(frozen=True)
+class ReviewAnswer:
+    """An answer as the review shows it: what it is in words, and whether it was given, is missing or a default."""
+
+    text: str
+    kind: str  # answered, missing (a required question not answered yet) or default (the suggested answer stands)
+
+
 # --- the interview -----------------------------------------------------------------------
 
 
@@ -954,6 +1002,83 @@ class Interview:
             for qid, raw in self.invalid.items():
                 result.setdefault(qid, raw)
         return result
+
+    def review_answer(self, question: Question) -> ReviewAnswer:
+        """The answer to ``question`` for a review screen: both wizards word it alike."""
+        if self.is_answered(question.id):
+            return ReviewAnswer(describe_answer(question, self.answers[question.id]), "answered")
+        offered = self.offered(question)
+        if offered is None and question.required:
+            return ReviewAnswer("Not answered yet", "missing")
+        return ReviewAnswer(describe_answer(question, offered), "default")
+
+    def count_gaps(self, warnings: Iterable[GapWarning] | None = None) -> GapCount:
+        """The gaps these answers leave (or ``warnings``, a build's), counted by severity."""
+        return count_gaps(self.gaps() if warnings is None else warnings)
+
+    def save(self, path: Path, *, final: bool = True, by: str = "wizard", based_on: Path | None = None) -> Path:
+        """Write the answers as a profile at ``path``, headed by how to change and build it.
+
+        ``by`` is the front end that wrote it ("wizard" or "browser"): the header
+        names the command that opens the profile again. The profile records the
+        questionnaire version only once every question that applies has been seen.
+        """
+        from policy_builder.pipeline.profile_edit import save_profile
+
+        name = self.answers.get("organisation.name") or "your organisation"
+        command = program()
+        shown = shlex.quote(display_path(path))
+        if by == "browser":
+            written = "the policy-builder browser wizard"
+            change = f"{command} serve (then choose {path.name}), or {command} wizard --profile {shown}"
+        else:
+            written = "the policy-builder wizard"
+            change = f"{command} wizard --profile {shown}"
+        header = (
+            f"Social media policy answers for {name}, written by {written}.\n"
+            f"Change them with: {change}\n"
+            f"Build the policy with: {command} build {shown}"
+        )
+        questionnaire = self.library.questionnaire
+        save_profile(
+            path,
+            self.profile_answers(final=final),
+            questionnaire,
+            self.library.nations,
+            complete=final,
+            header=header,
+            questionnaire_version=questionnaire.version if final and not self.unanswered() else None,
+            based_on=based_on,
+        )
+        return path
+
+    def build(
+        self, profile: Path, out_dir: Path, formats: Sequence[str], *, build_date: dt.date | None = None
+    ) -> Built:
+        """Build the saved ``profile`` into ``out_dir``, with the gap report in Word beside its Markdown."""
+        from policy_builder.build import build_profile
+
+        result = build_profile(self.library, profile, out_dir, tuple(formats), build_date=build_date)
+        files = list(result.written)
+        report = next((path for path in files if path.name.endswith("-gap-report.md")), None)
+        report_docx = None
+        if report is not None:
+            # Managers open Word, not Markdown: both wizards offer the gap report in Word too.
+            report_docx = write_gap_report_docx(report, str(self.answers.get("organisation.name") or ""))
+            files.insert(files.index(report), report_docx)
+        return Built(result, files, report_docx)
+
+    def new_draft_file(self, profiles_dir: Path, stem: str | None = None) -> Path:
+        """A new draft file in ``profiles_dir``/drafts, named by ``stem`` (else these answers' short name)."""
+        from policy_builder.pipeline.profile_edit import drafts_folder, new_draft_path
+
+        return new_draft_path(drafts_folder(profiles_dir), slugify(stem) if stem else self.slug())
+
+    def keep_draft(self, path: Path, *, of: Path | None = None, based_on: Path | None = None) -> None:
+        """Save the answers so far, valid or not, as the draft ``path`` (for the finished profile ``of``)."""
+        from policy_builder.pipeline.profile_edit import save_draft
+
+        save_draft(path, self.profile_answers(final=False), self.library.questionnaire, of=of, based_on=based_on)
 
     def slug(self) -> str:
         name = self.answers.get("organisation.short_name") or self.answers.get("organisation.name")

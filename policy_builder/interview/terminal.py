@@ -36,21 +36,17 @@ from policy_builder.interview.session import (
     StartingAnswers,
     check_template,
     count_questions,
-    describe_answer,
     new_policy_length,
     parse_answer,
     program,
     typed_form,
     when_saved,
-    write_gap_report_docx,
 )
 from policy_builder.pipeline.profile_edit import (
     DraftFile,
     draft_info,
     drafts_folder,
     list_drafts,
-    new_draft_path,
-    save_draft,
 )
 
 SAVE_LATER = "!save"
@@ -276,18 +272,11 @@ class Wizard:
         interview = self.interview
         based_on: Path | None = None
         if self.draft is None:
-            stem = self.editing.stem if self.editing is not None else interview.slug()
-            self.draft = new_draft_path(drafts_folder(self.folder), stem)
+            self.draft = interview.new_draft_file(self.folder, self.editing.stem if self.editing is not None else None)
             self.draft_created = True
             based_on = self.editing  # the first save keeps the profile's comments; later ones the draft's
         try:
-            save_draft(
-                self.draft,
-                interview.profile_answers(final=False),
-                self.library.questionnaire,
-                of=self.target(),
-                based_on=based_on,
-            )
+            interview.keep_draft(self.draft, of=self.target(), based_on=based_on)
         except Exception:
             if self.draft_created and self.draft.stat().st_size == 0:
                 self.draft.unlink()  # the name was reserved, nothing written
@@ -695,49 +684,26 @@ class Wizard:
         if not warnings:
             self.say("No gaps found for these answers.", "green")
             return
-        counts = {s: sum(1 for w in warnings if w.severity == s) for s in ("high", "medium", "low")}
-        self.say(f"Gaps: {counts['high']} high, {counts['medium']} medium, {counts['low']} low", "bold")
+        self.say(f"Gaps: {interview.count_gaps(warnings).phrase()}", "bold")
         self.gap_table(warnings, recommendations=False)
 
     def review_answer(self, question: Question) -> Text:
-        interview = self.interview
-        if interview.is_answered(question.id):
-            return Text(describe_answer(question, interview.answers[question.id]), style="bold")
-        offered = interview.offered(question)
-        if offered is None and question.required:
-            return Text("(not answered yet)", style="red")
-        return Text(f"{describe_answer(question, offered)} (not answered: the default)", style="dim")
+        answer = self.interview.review_answer(question)
+        if answer.kind == "answered":
+            return Text(answer.text, style="bold")
+        if answer.kind == "missing":
+            return Text(f"({answer.text.lower()})", style="red")
+        return Text(f"{answer.text} (not answered: the default)", style="dim")
 
     # --- saving and building -------------------------------------------------------------------------
     def save(self) -> None:
         """Save the finished profile; the draft it came from is no longer needed."""
-        from policy_builder.pipeline.profile_edit import save_profile
-
         interview = self.interview
         self.saving = True
         path = self.save_path()
-        name = interview.answers.get("organisation.name") or "your organisation"
         command = program()
-        header = (
-            f"Social media policy answers for {name}, written by the policy-builder wizard.\n"
-            f"Change them with: {command} wizard --profile {_quoted(display_path(path))}\n"
-            f"Build the policy with: {command} build {_quoted(display_path(path))}"
-        )
-        library = interview.library
-        # The profile records the questionnaire version only once every question that applies has been seen.
-        seen_all = not interview.unanswered()
         original = self.editing or (self.draft_of if self.draft_of is not None and self.draft_of.is_file() else None)
-        save_profile(
-            path,
-            interview.profile_answers(final=True),
-            library.questionnaire,
-            library.nations,
-            complete=True,
-            header=header,
-            questionnaire_version=library.questionnaire.version if seen_all else None,
-            based_on=original,
-        )
-        self.saved = path
+        self.saved = interview.save(path, final=True, by="wizard", based_on=original)
         if self.draft is not None and self.draft.exists():
             self.draft.unlink()  # finished: the draft has done its work
             _remove_if_empty(self.draft.parent)
@@ -778,31 +744,23 @@ class Wizard:
         return path
 
     def build(self) -> None:
-        from policy_builder.build import FORMATS, build_profile
+        from policy_builder.build import FORMATS
 
         assert self.saved is not None
         # Every format, as the browser wizard builds: the staff summary and the leaflet come with the policy.
-        result = build_profile(self.interview.library, self.saved, self.options.out_dir, FORMATS)
-        written = list(result.written)
-        report = next((path for path in written if path.name.endswith("-gap-report.md")), None)
-        if report is not None:
-            # The gap report in Word too, as the browser wizard offers it: managers open Word, not Markdown.
-            organisation = str(self.interview.answers.get("organisation.name") or "")
-            written.insert(written.index(report), write_gap_report_docx(report, organisation))
+        built = self.interview.build(self.saved, self.options.out_dir, FORMATS)
+        result = built.result
         self.say("Built the policy:", "bold")
-        for path in written:
+        for path in built.files:
             self.say(f"  {display_path(path)}", wrap=False)
         if result.leaflet_level is not None:
             from policy_builder.render.plain import reading_in_words
 
             self.say(f"The leaflet is {reading_in_words(result.leaflet_level.grade)}.")
-        counts = {s: sum(1 for w in result.warnings if w.severity == s) for s in ("high", "medium", "low")}
-        undecided = sum(1 for w in result.warnings if w.cause == "unanswered")
+        counts = self.interview.count_gaps(result.warnings)
         # Said as the gap report says it: points still to decide are not findings (issue 17).
-        still = f"; {undecided} of them only because a question is not answered yet" if undecided else ""
-        self.say(
-            f"Gaps: {counts['high']} high, {counts['medium']} medium, {counts['low']} low (see the gap report{still})."
-        )
+        still = f"; {counts.undecided} of them only because a question is not answered yet" if counts.undecided else ""
+        self.say(f"Gaps: {counts.phrase()} (see the gap report{still}).")
 
     # --- input and output ----------------------------------------------------------------------
     def ask(self, label: str) -> str:
