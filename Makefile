@@ -18,14 +18,15 @@ demo: $(VENV)/.installed
 # pytest runs one worker per core (pytest-xdist) and hands out tests one by one, so both workers finish
 # together; a file whose module fixtures cost seconds (the wheel in tests/test_install.py, LibreOffice's PDFs,
 # the covering set of stances) is marked xdist_group and stays on one worker, so they are built once.
-# Python writes its compiled files even where the environment says not to: without them every process
-# (each worker, each `policy-builder` a test starts) compiles the tests and the package again.
+# Python writes its compiled files even where the environment says not to (PYTHONDONTWRITEBYTECODE): without
+# them every process (each worker, each `policy-builder` a test starts) compiles the tests and the package
+# again. They go under .venv/pycache, not beside the sources (the wheel test lists what the sources hold).
 test: $(VENV)/.installed
 	$(BIN)/ruff check policy_builder tests benchmarks
 	$(BIN)/ruff format --check policy_builder tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/policy-builder lint
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -q -n auto --dist loadgroup
+	env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache $(BIN)/pytest -q -n auto --dist loadgroup
 
 # Regenerate the reviewed golden file after a deliberate change; read the diff before committing.
 golden: $(VENV)/.installed
