@@ -439,11 +439,10 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
 
 
 def _decided(modality: str) -> tuple[str, set[str]]:
-    """The position and modal a document's sentence takes ("forbids" -> must not)."""
+    """The position and modal a document's sentence takes ("forbids" -> must not, else may)."""
     if modality == "forbids":
         return "forbid", {"must_not"}
-    if modality == "requires":
-        return "allow", {"must"}
+    # "requires" of a matter stances differ on ("ring the office") grants it rather than makes it a duty
     return "allow", {"may"}
 
 
@@ -451,18 +450,20 @@ def best_evidence(match: Match) -> tuple[Evidence | None, tuple[Evidence, ...]]:
     """The sentence that states the rule most plainly first: for a finding that covers, one that says what
     our rule says (forbids what we forbid), with its own modal word, all the rule's words and the modal
     closest to them; for a contradiction the matcher's choice stands (it decided on that sentence)."""
-    if match.evidence is None or match.verdict != "covers":
-        return match.evidence, match.also
-    wanted = {"forbid": ("forbids",), "allow": ("requires", "allows")}.get(match.position, ())
+    if match.evidence is None or match.verdict != "covers" or match.position not in ("forbid", "allow"):
+        return match.evidence, match.also  # a question ("depends"): any answer covers it, the matcher's rank stands
+    wanted = {"forbid": ("forbids",), "allow": ("requires", "allows")}[match.position]
     ranked = sorted(
         (match.evidence, *match.also),
         key=lambda e: (
-            not (e.restricted or e.modality in wanted or not wanted),
+            not (e.restricted or e.modality in wanted),
             not e.explicit,
             not e.whole,
             not e.governs,
             e.lead,
             e.distance,
+            # the rule's own words early: "Keep your phone locked" over "... tell the office so it can be locked"
+            max(0, e.sentence.find(e.matched[0])) if e.matched else 0,
         ),
     )
     return ranked[0], tuple(ranked[1:])
