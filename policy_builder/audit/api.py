@@ -99,9 +99,13 @@ class Audit:
             "passages": len(self.passages),
             "words": self.words,
             "counts": self.counts,
-            "nation": self.nation,
-            "employer_type": self.employer_type,
-            "scope_from": self.scope.source if self.scope else None,
+            # whose rules were judged: the nation and employer type, where they came from and the words found
+            "scope": {
+                "nation": self.nation,
+                "employer_type": self.employer_type,
+                "from": self.scope.source if self.scope else None,
+                "evidence": dict(self.scope.evidence) if self.scope else {},
+            },
             "findings": [f.as_dict() for f in self.findings],
             "items": [i.as_dict() for i in self.items],
         }
@@ -446,6 +450,15 @@ def _decided(modality: str) -> tuple[str, set[str]]:
     return "allow", {"may"}
 
 
+def _opens(evidence: Evidence) -> bool:
+    """A modal word of the sentence's own, or an instruction that opens it ("Keep your phone locked ...", not
+    "If it is lost, tell the office so it can be locked")."""
+    if evidence.explicit:
+        return True
+    word = re.search(r"'([^']+)'", evidence.cue)
+    return bool(word and re.match(rf"[\d.()\s]*{re.escape(word.group(1))}\b", evidence.sentence, re.I))
+
+
 def best_evidence(match: Match) -> tuple[Evidence | None, tuple[Evidence, ...]]:
     """The sentence that states the rule most plainly first: for a finding that covers, one that says what
     our rule says (forbids what we forbid), with its own modal word, all the rule's words and the modal
@@ -453,6 +466,7 @@ def best_evidence(match: Match) -> tuple[Evidence | None, tuple[Evidence, ...]]:
     if match.evidence is None or match.verdict != "covers" or match.position not in ("forbid", "allow"):
         return match.evidence, match.also  # a question ("depends"): any answer covers it, the matcher's rank stands
     wanted = {"forbid": ("forbids",), "allow": ("requires", "allows")}[match.position]
+    # Coarse tests only; among equals the matcher's ranking (BM25 over the rule's words) stands.
     ranked = sorted(
         (match.evidence, *match.also),
         key=lambda e: (
@@ -460,10 +474,7 @@ def best_evidence(match: Match) -> tuple[Evidence | None, tuple[Evidence, ...]]:
             not e.explicit,
             not e.whole,
             not e.governs,
-            e.lead,
-            e.distance,
-            # the rule's own words early: "Keep your phone locked" over "... tell the office so it can be locked"
-            max(0, e.sentence.find(e.matched[0])) if e.matched else 0,
+            not _opens(e),
         ),
     )
     return ranked[0], tuple(ranked[1:])
