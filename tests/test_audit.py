@@ -77,7 +77,7 @@ def test_markdown_keeps_headings_numbering_lists_and_tables(tmp_path: Path) -> N
         "Signal | No",
     ]
     assert passages[1].heading == "4.2 Messaging apps"
-    assert passages[1].where == "section 4.2, paragraph 2"
+    assert passages[1].where == "section 4.2, paragraph 1, item 1"  # a list item, counted as a reader counts it
     assert [p.index for p in passages] == [0, 1, 2, 3]
 
 
@@ -97,7 +97,7 @@ def test_word_headings_lists_and_tables(tmp_path: Path) -> None:
         ("Keeping in touch", "Do not add families to group chats."),
         ("Keeping in touch", "Signal | Not approved"),
     ]
-    assert passages[1].where == "'Keeping in touch', paragraph 2"
+    assert passages[1].where == "'Keeping in touch', paragraph 1, item 1"
 
 
 def test_text_numbered_and_capital_headings(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_text_numbered_and_capital_headings(tmp_path: Path) -> None:
         "Save messages to the record.",
     ]
     assert {p.heading for p in passages} == {"4.2 Messaging"}
-    assert passages[2].where == "section 4.2, paragraph 3"
+    assert passages[2].where == "section 4.2, paragraph 1, item 2"
 
 
 def test_a_text_pdf_is_read(library: Library) -> None:

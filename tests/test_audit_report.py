@@ -174,3 +174,19 @@ def test_the_terminal_says_whose_rules(library: Library) -> None:
     result = run("audit", WELSH, library=library)
     assert result.exit_code == 0, result.output
     assert "Judged against the rules and guidance for a local authority (council) in Wales" in result.output
+
+
+def test_a_bullet_is_cited_as_an_item_not_a_paragraph(tmp_path: Path) -> None:
+    """The review read "section 9.4, paragraph 2" as the second paragraph; it was the first bullet."""
+    passages = read_passages(HOME_CARE)
+    photos = next(p for p in passages if p.text.startswith("Never post photos taken"))
+    assert photos.where == "section 9.4, paragraph 1, item 1"
+    path = tmp_path / "list.md"
+    path.write_text(
+        "## 3 Posting\n\n- Never post photos.\n- Never name a family.\n\nAsk if unsure.\n", encoding="utf-8"
+    )
+    assert [p.where for p in read_passages(path)] == [
+        "section 3, item 1",
+        "section 3, item 2",
+        "section 3, paragraph 1",
+    ]
