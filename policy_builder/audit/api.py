@@ -224,16 +224,24 @@ def possible_clauses(library: Library, nation: str | None, employer_type: str | 
     on them may go either way). Each clause keeps only such rules."""
     if nation is None and employer_type is None:
         return list(library.clauses)
-    known: dict[str, Any] = {"organisation": {"nation": nation, "type": employer_type}}
-    if nation is not None:
-        known["nation"] = dict(library.nations.get(nation, {}))
+    # With the nation unknown, a clause is possible if it is for some nation ("type in nation.foi_types": a
+    # home-care provider is in no nation's list, so the freedom of information rules are not for it).
+    worlds: list[dict[str, Any]] = []
+    for each in [nation] if nation is not None else list(library.nations):
+        worlds.append(
+            {"organisation": {"nation": each, "type": employer_type}, "nation": dict(library.nations.get(each, {}))}
+        )
+
+    def possible(expression: str | None) -> bool:
+        return any(maybe(expression, known) is not False for known in worlds)
+
     sections = {s.id: s for s in library.sections}
     found = []
     for clause in library.clauses:
         section = sections.get(clause.section)
-        if maybe(section.when if section else None, known) is False or maybe(clause.when, known) is False:
+        if not possible(section.when if section else None) or not possible(clause.when):
             continue
-        rules = tuple(r for r in clause.rules if maybe(r.when, known) is not False)
+        rules = tuple(r for r in clause.rules if possible(r.when))
         if rules or not clause.rules:
             found.append(replace(clause, rules=rules) if rules != clause.rules else clause)
     return found
