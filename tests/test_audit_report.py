@@ -193,3 +193,12 @@ def test_a_bullet_is_cited_as_an_item_not_a_paragraph(tmp_path: Path) -> None:
         "section 3, item 2",
         "section 3, paragraph 1",
     ]
+
+
+def test_a_contradiction_shows_a_sentence_that_states_our_rule(welsh_report: str) -> None:
+    """The review's false 'serious' contradiction (2.2 "record the call on WCCIS" read as recording a video
+    call): the report puts 6.1 "Do not record the meeting" beside it, so a reader can weigh both."""
+    line = next(
+        line for line in welsh_report.splitlines() if "**Contradicts (high):** Staff must not record a video" in line
+    )
+    assert 'Yet the document also says "Do not record the meeting." (section 6.1)' in line

@@ -251,6 +251,12 @@ def _by_document_section(audit: Audit, library: Library, cite: Any) -> list[dict
                             "severity": f.severity,
                             "requirement": f.requirement,
                             "guidance": cite([f]) if f.verdict == "contradicts" else "",
+                            # a sentence elsewhere that states our rule: a person weighs both before acting
+                            "agrees": [
+                                {"quote": e.sentence, "where": e.passage.where}
+                                for e in f.also[:1]
+                                if f.verdict == "contradicts" and e.sentence != sentence
+                            ],
                         }
                         for f in found
                     ],
