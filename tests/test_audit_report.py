@@ -202,3 +202,8 @@ def test_a_contradiction_shows_a_sentence_that_states_our_rule(welsh_report: str
         line for line in welsh_report.splitlines() if "**Contradicts (high):** Staff must not record a video" in line
     )
     assert 'Yet the document also says "Do not record the meeting." (section 6.1)' in line
+
+
+def test_an_nhs_trust_is_named_with_its_article(library: Library) -> None:
+    audit = audit_document(ROOT / "tests" / "audit" / "documents" / "nhs-trust.docx", library)
+    assert "for an NHS trust or health board in England, as the document states" in board_summary(audit, library)

@@ -98,7 +98,10 @@ def with_article(words: str | None) -> str:
         return ""
     if words in {s for s in ("England", "Wales", "Scotland", "Northern Ireland")}:
         return words
-    return ("an " if words[:1].lower() in "aeiou" else "a ") + words
+    first = words.split()[0]
+    # "an NHS trust": an acronym is read letter by letter, and these letters' names start with a vowel
+    vowel = first[:1] in "AEFHILMNORSX" if first.isupper() and len(first) > 1 else words[:1].lower() in "aeiou"
+    return ("an " if vowel else "a ") + words
 
 
 def board_summary(audit: Audit, library: Library) -> str:
