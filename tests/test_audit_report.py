@@ -145,6 +145,9 @@ def test_the_report_is_short_and_says_each_thing_once(welsh_report: str, library
 def test_the_plainest_sentence_is_shown_and_every_section_with_a_finding_appears(library: Library) -> None:
     audit = audit_document(HOME_CARE, library)
     assert audit.finding("devices.lock").evidence.sentence == "Keep your phone locked with a PIN at all times."
+    # a question of stance (may staff photograph?) answered by two sentences: the one about taking photos
+    photos = audit.finding("photos.take")
+    assert photos.evidence.sentence == "Care workers must not take photographs of customers or their homes."
     report = render_markdown(audit, library)
     assert "### 9.5 Photos" in report
     assert '"Care workers must not take photographs of customers or their homes."' in report

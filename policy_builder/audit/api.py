@@ -469,20 +469,23 @@ def _opens(evidence: Evidence) -> bool:
 
 def best_evidence(match: Match) -> tuple[Evidence | None, tuple[Evidence, ...]]:
     """The sentence that states the rule most plainly first: for a finding that covers, one that says what
-    our rule says (forbids what we forbid), with its own modal word, all the rule's words and the modal
-    closest to them; for a contradiction the matcher's choice stands (it decided on that sentence)."""
-    if match.evidence is None or match.verdict != "covers" or match.position not in ("forbid", "allow"):
-        return match.evidence, match.also  # a question ("depends"): any answer covers it, the matcher's rank stands
-    wanted = {"forbid": ("forbids",), "allow": ("requires", "allows")}[match.position]
-    # Coarse tests only; among equals the matcher's ranking (BM25 over the rule's words) stands.
+    our rule says (forbids what we forbid; for a question of stance, what the matcher's first sentence
+    says), with its own modal word, all the rule's words and the modal right before them; for a
+    contradiction the matcher's choice stands (it decided on that sentence)."""
+    if match.evidence is None or match.verdict != "covers":
+        return match.evidence, match.also
+    wanted = {"forbid": ("forbids",), "allow": ("requires", "allows")}.get(match.position, (match.evidence.modality,))
+    # Coarse tests only; among equals the matcher's ranking (BM25 over the rule's words) stands. For a
+    # question of stance only the modal right before the words counts: "must not take photographs" over
+    # "Never post photos taken", while a plain instruction keeps its place before a remark that an
+    # acceptable use policy "should include guidelines".
+    stance = match.position not in ("forbid", "allow")
     ranked = sorted(
         (match.evidence, *match.also),
         key=lambda e: (
             not (e.restricted or e.modality in wanted),
-            not e.explicit,
-            not e.whole,
-            not e.governs,
-            not _opens(e),
+            *(() if stance else (not e.explicit, not e.whole, not e.governs, not _opens(e))),
+            e.lead > 0,
         ),
     )
     return ranked[0], tuple(ranked[1:])
