@@ -210,3 +210,12 @@ def test_a_contradiction_shows_a_sentence_that_states_our_rule(welsh_report: str
 def test_an_nhs_trust_is_named_with_its_article(library: Library) -> None:
     audit = audit_document(ROOT / "tests" / "audit" / "documents" / "nhs-trust.docx", library)
     assert "for an NHS trust or health board in England, as the document states" in board_summary(audit, library)
+
+
+def test_the_terminal_says_how_to_name_the_nation(library: Library) -> None:
+    result = run("audit", HOME_CARE, library=library)
+    assert result.exit_code == 0, result.output
+    assert (
+        "Nation not known: rules for every nation were checked. Give --profile to judge one nation's rules."
+        in result.output
+    )

@@ -284,7 +284,8 @@ def terminal_lines(audit: Audit, library: Library, *, limit: int = 12) -> list[s
     lines = [
         f"{audit.path.name}: {len(audit.passages)} passages, {audit.words} words; "
         f"{len(audit.findings)} rules of the library checked.",
-        f"  {scope_sentence(audit, library)}",
+        f"  {scope_sentence(audit, library)}"
+        + (" Give --profile to judge one nation's rules." if audit.nation is None and audit.profile is None else ""),
         f"  Covers {c['covers']['all']}, contradicts {c['contradicts']['all']} "
         f"({c['contradicts']['high']} high), misses {c['misses']['all']} "
         f"({c['misses']['high']} high, {c['misses']['medium']} medium, {c['misses']['low']} low).",
