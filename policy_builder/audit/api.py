@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, TemplateSyntaxError, nodes
 
 from policy_builder.audit.match import Evidence, Match, Matcher, position_of
 from policy_builder.audit.read import Passage, read_passages
@@ -79,8 +82,9 @@ class Audit:
     profile: Path | None = None
     words: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    nation: str | None = None  # from the profile: the guidance shown leaves out other nations' law
+    nation: str | None = None  # from the profile or the document: other nations' rules and law are not judged
     employer_type: str | None = None
+    scope: Scope | None = None
 
     def of(self, verdict: str) -> list[Finding]:
         return [f for f in self.findings if f.verdict == verdict]
@@ -95,6 +99,13 @@ class Audit:
             "passages": len(self.passages),
             "words": self.words,
             "counts": self.counts,
+            # whose rules were judged: the nation and employer type, where they came from and the words found
+            "scope": {
+                "nation": self.nation,
+                "employer_type": self.employer_type,
+                "from": self.scope.source if self.scope else None,
+                "evidence": dict(self.scope.evidence) if self.scope else {},
+            },
             "findings": [f.as_dict() for f in self.findings],
             "items": [i.as_dict() for i in self.items],
         }
@@ -112,6 +123,200 @@ def _evidence_dict(evidence: Evidence | None) -> dict[str, Any] | None:
         "cue": evidence.cue,
         "matched": list(evidence.matched),
     }
+
+
+# --- whose rules: the employer's nation and type -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The nation and employer type the audit judges for, where they came from, and the words that said so."""
+
+    nation: str | None = None
+    employer_type: str | None = None
+    source: str | None = None  # profile | given | document | None (not known)
+    evidence: dict[str, str] = field(default_factory=dict)  # "nation"/"employer_type" -> the words found
+
+
+# Cheap, clear signals only: a regulator, a body or a statute belongs to one nation; an employer names
+# itself. A word such as "Council" inside a regulator's name ("Social Care Council") is not an employer.
+NATION_SIGNALS: dict[str, re.Pattern[str]] = {
+    "wales": re.compile(
+        r"\bSocial Care Wales\b|\bCyngor\b|\bWelsh Government\b|\bCare Inspectorate Wales\b|\(Wales\) Act\b"
+    ),
+    "scotland": re.compile(
+        r"\bSSSC\b|(?i:\bScottish Social Services Council\b)|\(Scotland\) Act\b|\bRIP\(S\)A\b|\bRIPSA\b"
+        r"|\bScottish Government\b|(?i:\bHealth and Social Care Partnership\b)|\bHSCP\b"
+    ),
+    "northern_ireland": re.compile(
+        r"\bNISCC\b|(?i:\bNorthern Ireland Social Care Council\b)|\bHSC Trust\b"
+        r"|(?i:\bHealth and Social Care Trust\b)|\(Northern Ireland\) (?:Act|Order)\b|\bRQIA\b"
+    ),
+    "england": re.compile(r"\bSocial Work England\b|\bOfsted\b|\bCare Quality Commission\b|\bLondon Borough\b"),
+}
+TYPE_SIGNALS: dict[str, re.Pattern[str]] = {
+    "nhs_trust": re.compile(
+        r"\bNHS\b|\bHSC Trust\b|(?i:\bHealth and Social Care Trust\b)|\bHealth Board\b|\bthe Trust\b"
+    ),
+    "local_authority": re.compile(
+        r"(?<!Care )(?<!Services )(?<!Work )(?<!Social )\bCouncil\b(?! for\b)|\bLondon Borough of\b|\bCyngor\b"
+    ),
+    "court_service": re.compile(r"\bCafcass\b|\bfamily court (?:advis|servic)\w*", re.I),
+    "voluntary": re.compile(r"\b(?:registered )?charity\b|\bvoluntary organisation\b", re.I),
+    "independent_provider": re.compile(r"(?i:\bltd\b)|\bhome (?:care|support) (?:provider|company)\b"),
+}
+# A Trust in Northern Ireland is a Health and Social Care Trust: that name settles the nation too.
+_NI_TRUST = re.compile(r"\bHSC Trust\b|(?i:\bHealth and Social Care Trust\b)")
+
+
+def _clear(counts: dict[str, int]) -> str | None:
+    """The one value signalled, or the one signalled far more than any other (twice as often); else None."""
+    ranked = sorted(((n, v) for v, n in counts.items() if n), reverse=True)
+    if not ranked:
+        return None
+    if len(ranked) == 1 or ranked[0][0] >= 2 * ranked[1][0]:
+        return ranked[0][1]
+    return None
+
+
+def _opening(path: Path) -> str:
+    """The first lines of a text or Markdown file: its title ("CARELINE HOME SUPPORT LTD") names the
+    employer, and a title line followed by another heading is in no passage."""
+    if path.suffix.lower() not in (".txt", ".md"):
+        return ""
+    with path.open("rb") as handle:
+        return handle.read(600).decode("utf-8", errors="ignore")
+
+
+def infer_scope(passages: Sequence[Passage], opening: str = "") -> Scope:
+    """The nation and employer type a document states, where a word says so plainly; None where it does not."""
+    text = "\n".join(dict.fromkeys([opening] + [p.heading for p in passages] + [p.text for p in passages]))
+    found: dict[str, str | None] = {}
+    evidence: dict[str, str] = {}
+    for key, signals in (("nation", NATION_SIGNALS), ("employer_type", TYPE_SIGNALS)):
+        hits = {value: [m.group(0) for m in pattern.finditer(text)] for value, pattern in signals.items()}
+        value = _clear({v: len(h) for v, h in hits.items()})
+        found[key] = value
+        if value:
+            evidence[key] = hits[value][0]
+    if found["nation"] is None and (trust := _NI_TRUST.search(text)):
+        found["nation"], evidence["nation"] = "northern_ireland", trust.group(0)
+    source = "document" if found["nation"] or found["employer_type"] else None
+    return Scope(found["nation"], found["employer_type"], source, evidence)
+
+
+def item_applies(library: Library, item_id: str, scope: Scope) -> bool:
+    """A guidance item that holds for this nation and employer type (all do when neither is known)."""
+    item = library.items[item_id]
+    if scope.nation and item.nations and scope.nation not in item.nations:
+        return False
+    document = library.documents.get(item.document)
+    if document is None:
+        return True
+    if scope.nation:
+        return document.applies_in(scope.nation, scope.employer_type)
+    return not (scope.employer_type and document.employer_types and scope.employer_type not in document.employer_types)
+
+
+def possible_clauses(library: Library, nation: str | None, employer_type: str | None) -> list[Clause]:
+    """The clauses some employer of this nation and type may hold: those whose section, clause and rule
+    conditions are not false once the nation and type are known (other answers are unknown, so a condition
+    on them may go either way). Each clause keeps only such rules."""
+    if nation is None and employer_type is None:
+        return list(library.clauses)
+    # With the nation unknown, a clause is possible if it is for some nation ("type in nation.foi_types": a
+    # home-care provider is in no nation's list, so the freedom of information rules are not for it).
+    worlds: list[dict[str, Any]] = []
+    for each in [nation] if nation is not None else list(library.nations):
+        worlds.append(
+            {"organisation": {"nation": each, "type": employer_type}, "nation": dict(library.nations.get(each, {}))}
+        )
+
+    def possible(expression: str | None) -> bool:
+        return any(maybe(expression, known) is not False for known in worlds)
+
+    sections = {s.id: s for s in library.sections}
+    found = []
+    for clause in library.clauses:
+        section = sections.get(clause.section)
+        if not possible(section.when if section else None) or not possible(clause.when):
+            continue
+        rules = tuple(r for r in clause.rules if possible(r.when))
+        if rules or not clause.rules:
+            found.append(replace(clause, rules=rules) if rules != clause.rules else clause)
+    return found
+
+
+_UNKNOWN: Any = object()
+_PARSER = Environment()
+
+
+def maybe(expression: str | None, known: Mapping[str, Any]) -> bool | None:
+    """A clause's `when` with only some answers known: True, False, or None where it turns on the rest
+    (three-valued logic: "x and unknown" is false when x is, unknown otherwise)."""
+    if expression is None:
+        return True
+    try:
+        body = _PARSER.parse("{{ " + expression + " }}").body[0]
+    except TemplateSyntaxError:
+        return None  # lint reports a broken condition; the audit does not guess
+    node = body.nodes[0] if isinstance(body, nodes.Output) and body.nodes else None
+    value = _value(node, known) if node is not None else _UNKNOWN
+    return None if value is _UNKNOWN else bool(value)
+
+
+def _value(node: nodes.Node, known: Mapping[str, Any]) -> Any:
+    if isinstance(node, nodes.Const):
+        return node.value
+    if isinstance(node, nodes.List | nodes.Tuple):
+        items = [_value(n, known) for n in node.items]
+        return _UNKNOWN if any(i is _UNKNOWN for i in items) else items
+    if isinstance(node, nodes.Name):
+        return known.get(node.name, _UNKNOWN)
+    if isinstance(node, nodes.Getattr | nodes.Getitem):
+        base = _value(node.node, known)
+        key = node.attr if isinstance(node, nodes.Getattr) else _value(node.arg, known)
+        if isinstance(base, Mapping) and key is not _UNKNOWN and base.get(key) is not None:
+            return base[key]
+        return _UNKNOWN
+    if isinstance(node, nodes.Not):
+        inner = _value(node.node, known)
+        return _UNKNOWN if inner is _UNKNOWN else not inner
+    if isinstance(node, nodes.And | nodes.Or):
+        left, right = _value(node.left, known), _value(node.right, known)
+        decisive = isinstance(node, nodes.Or)  # true decides "or", false decides "and"
+        if any(v is not _UNKNOWN and bool(v) is decisive for v in (left, right)):
+            return decisive
+        return _UNKNOWN if _UNKNOWN in (left, right) else not decisive
+    if isinstance(node, nodes.Compare):
+        left = _value(node.expr, known)
+        result: Any = True
+        for operand in node.ops:
+            right = _value(operand.expr, known)
+            if left is _UNKNOWN or right is _UNKNOWN:
+                return _UNKNOWN
+            test = _COMPARE.get(operand.op)
+            if test is None:
+                return _UNKNOWN
+            try:
+                result = result and test(left, right)
+            except TypeError:
+                return _UNKNOWN
+            left = right
+        return result
+    return _UNKNOWN  # a filter, a test, a call: turns on what is not known
+
+
+_COMPARE: dict[str, Any] = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "in": lambda a, b: a in b,
+    "notin": lambda a, b: a not in b,
+    "lt": lambda a, b: a < b,
+    "lteq": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "gteq": lambda a, b: a >= b,
+}
 
 
 _MATCHERS: dict[int, Matcher] = {}
@@ -142,65 +347,148 @@ def profile_positions(library: Library, answers: Answers) -> tuple[dict[str, str
     return positions, clauses
 
 
-def audit_document(path: str | Path, library: Library, profile: str | Path | None = None) -> Audit:
+def audit_document(
+    path: str | Path,
+    library: Library,
+    profile: str | Path | None = None,
+    *,
+    nation: str | None = None,
+    employer_type: str | None = None,
+) -> Audit:
     """Read the document at ``path`` and judge it against the library (or, with ``profile``, against the
-    rules that employer's policy holds: a document that forbids what its stance allows contradicts it)."""
+    rules that employer's policy holds: a document that forbids what its stance allows contradicts it).
+
+    Only the rules and guidance that apply to the employer's nation and type are judged: from the profile,
+    else from ``nation`` / ``employer_type``, else as the document states them ("Social Care Wales",
+    "the Council"). With none known, every nation's rules are checked and the report says so."""
     path = Path(path)
     passages = read_passages(path)
     matcher = matcher_for(library)
     overrides: dict[str, str] = {}
     stated: dict[str, list[Clause]] = {}
-    nation = employer_type = None
+    scope = Scope(nation, employer_type, "given" if nation or employer_type else None)
     if profile is not None:
         from policy_builder.pipeline.profile import load_profile
 
         answers = load_profile(profile, library.questionnaire, library.nations)
         overrides, stated = profile_positions(library, answers)
-        nation, employer_type = answers.values.get("organisation.nation"), answers.values.get("organisation.type")
-    matches = matcher.match(passages, overrides if profile is not None else None)
+        scope = Scope(answers.values.get("organisation.nation"), answers.values.get("organisation.type"), "profile")
+    else:
+        found = infer_scope(passages, _opening(path))
+        scope = Scope(
+            scope.nation or found.nation,
+            scope.employer_type or found.employer_type,
+            scope.source or found.source,
+            found.evidence if not (nation or employer_type) else {},
+        )
     by_action: dict[str, list[Clause]] = {}
-    for clause in library.clauses:
+    for clause in possible_clauses(library, scope.nation, scope.employer_type):
         for rule in clause.rules:
             if clause not in by_action.setdefault(rule.action, []):
                 by_action[rule.action].append(clause)
+    if profile is None:
+        # Another nation's or employer type's rules are neither missing nor reflected: not judged at all.
+        overrides = {a: p for a, p in matcher.positions.items() if a in by_action}
+    matches = matcher.match(passages, overrides)
     findings = [
         _finding(
             library,
             m,
             stated.get(m.action) or by_action.get(m.action, []),
             universal=profile is not None or m.action in matcher.universal,
+            scope=scope,
         )
         for m in matches
     ]
     order = {s.id: i for i, s in enumerate(library.sections)}
     findings.sort(key=lambda f: (order.get(f.section, len(order)), f.action))
-    items = _items(library, findings)
+    items = _items(library, findings, scope)
     counts = {
         verdict: sum(1 for f in findings if f.verdict == verdict) for verdict in ("covers", "contradicts", "misses")
     }
     words = sum(len(p.text.split()) for p in passages)
     return Audit(
-        path, passages, findings, items, Path(profile) if profile else None, words, counts, nation, employer_type
+        path,
+        passages,
+        findings,
+        items,
+        Path(profile) if profile else None,
+        words,
+        counts,
+        scope.nation,
+        scope.employer_type,
+        scope,
     )
 
 
-def _finding(library: Library, match: Match, clauses: list[Clause], *, universal: bool) -> Finding:
+def _finding(library: Library, match: Match, clauses: list[Clause], *, universal: bool, scope: Scope) -> Finding:
     action = library.actions[match.action]
     rules = [r for c in clauses for r in c.rules if r.action == match.action]
-    sources = tuple(dict.fromkeys(s for c in clauses for s in c.sources if s in library.items))
+    sources = tuple(
+        dict.fromkeys(s for c in clauses for s in c.sources if s in library.items and item_applies(library, s, scope))
+    )
+    modalities = {r.modality for r in rules}
+    evidence, also = best_evidence(match)
+    position = match.position
+    if match.verdict == "covers" and position == "depends" and evidence is not None:
+        # Stances differ, so our rule is a question; the document answered it: say what it decided.
+        position, modalities = _decided(evidence.modality)
     return Finding(
         action=match.action,
         verdict=match.verdict,
         position=match.position,
-        requirement=requirement(action.description, match.position, {r.modality for r in rules}),
-        severity=severity(match.verdict, clauses, rules, sources, library, universal=universal),
+        requirement=requirement(action.description, position, modalities),
+        severity=severity(
+            match.verdict, clauses, rules, sources, library, universal=universal, position=match.position
+        ),
         section=action.section,
         clauses=tuple(clauses),
         sources=sources,
-        evidence=match.evidence,
-        also=match.also,
+        evidence=evidence,
+        also=also,
         universal=universal,
     )
+
+
+def _decided(modality: str) -> tuple[str, set[str]]:
+    """The position and modal a document's sentence takes ("forbids" -> must not, else may)."""
+    if modality == "forbids":
+        return "forbid", {"must_not"}
+    # "requires" of a matter stances differ on ("ring the office") grants it rather than makes it a duty
+    return "allow", {"may"}
+
+
+def _opens(evidence: Evidence) -> bool:
+    """A modal word of the sentence's own, or an instruction that opens it ("Keep your phone locked ...", not
+    "If it is lost, tell the office so it can be locked")."""
+    if evidence.explicit:
+        return True
+    word = re.search(r"'([^']+)'", evidence.cue)
+    return bool(word and re.match(rf"[\d.()\s]*{re.escape(word.group(1))}\b", evidence.sentence, re.I))
+
+
+def best_evidence(match: Match) -> tuple[Evidence | None, tuple[Evidence, ...]]:
+    """The sentence that states the rule most plainly first: for a finding that covers, one that says what
+    our rule says (forbids what we forbid; for a question of stance, what the matcher's first sentence
+    says), with its own modal word, all the rule's words and the modal right before them; for a
+    contradiction the matcher's choice stands (it decided on that sentence)."""
+    if match.evidence is None or match.verdict != "covers":
+        return match.evidence, match.also
+    wanted = {"forbid": ("forbids",), "allow": ("requires", "allows")}.get(match.position, (match.evidence.modality,))
+    # Coarse tests only; among equals the matcher's ranking (BM25 over the rule's words) stands. For a
+    # question of stance only the modal right before the words counts: "must not take photographs" over
+    # "Never post photos taken", while a plain instruction keeps its place before a remark that an
+    # acceptable use policy "should include guidelines".
+    stance = match.position not in ("forbid", "allow")
+    ranked = sorted(
+        (match.evidence, *match.also),
+        key=lambda e: (
+            not (e.restricted or e.modality in wanted),
+            *(() if stance else (not e.explicit, not e.whole, not e.governs, not _opens(e))),
+            e.lead > 0,
+        ),
+    )
+    return ranked[0], tuple(ranked[1:])
 
 
 _SUBJECTS = {"managers": "Managers", "students": "Students", "policy owner": "The policy's owner"}
@@ -239,14 +527,20 @@ def severity(
     library: Library,
     *,
     universal: bool = True,
+    position: str | None = None,
 ) -> str | None:
     """The gap report's words: a contradiction of a `must` is high, of anything else medium; a `must` missed is
-    medium (high where it rests on law), anything else missed low."""
+    medium (high where it rests on law or a statutory code that applies to this employer), anything else
+    missed low."""
     if verdict == "covers":
         return None
-    must = any(c.level == "must" for c in clauses) or any(r.modality in ("must", "must_not") for r in rules)
+    # The rule's own modal decides ("should refuse optional cookies" is not a must, even in a clause whose
+    # level is must because another of its rules is); the clause's level only where it states no rule.
+    must = any(r.modality in ("must", "must_not") for r in rules) if rules else any(c.level == "must" for c in clauses)
     if verdict == "contradicts":
         return "high" if must else "medium"
+    if position == "depends":
+        must = False  # our rule is a question ("Decide whether ..."): what to decide, not a must missed
     legal = any(library.items[s].document.startswith(LEGAL_PREFIXES) for s in sources)
     found = ("high" if legal else "medium") if must else "low"
     if not universal:  # a rule only some stances hold: it may not apply to this employer at all
@@ -254,7 +548,7 @@ def severity(
     return found
 
 
-def _items(library: Library, findings: list[Finding]) -> list[ItemCoverage]:
+def _items(library: Library, findings: list[Finding], scope: Scope) -> list[ItemCoverage]:
     verdict_of = {f.action: f.verdict for f in findings}
     actions_of: dict[str, list[str]] = {}
     for clause in library.clauses:
@@ -265,7 +559,7 @@ def _items(library: Library, findings: list[Finding]) -> list[ItemCoverage]:
     coverage = []
     for item_id, item in library.items.items():
         actions = actions_of.get(item_id)
-        if not actions:
+        if not actions or not item_applies(library, item_id, scope):
             continue  # cited by no clause that states a rule: nothing to judge it by
         verdicts = {verdict_of[a] for a in actions}
         verdict = "contradicts" if "contradicts" in verdicts else "covers" if "covers" in verdicts else "misses"

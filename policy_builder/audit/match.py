@@ -325,13 +325,11 @@ def read_sentence(
     before = [m for m in matches if m[0] < anchor - start and len(part[m[1] : anchor - start].split()) <= NEAR_BEFORE]
     after = [m for m in matches if m[0] >= anchor - start and len(part[anchor - start : m[0]].split()) <= NEAR_AFTER]
     chosen = before[-1] if before else (after[0] if after else None)
-    if not before and _opening_verb(sentence, config.imperative) in config.imperative and sentence[:anchor].strip():
+    opening = re.sub(r"^[\d.()\s]+", "", sentence).split(" ", 1)[0].lower().strip(",.:;")
+    if not before and opening in config.imperative and sentence[:anchor].strip():
         # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
         # the words before the later modal, which rules on something else.
-        opening = re.sub(r"^[\d.()\s]+", "", sentence)
-        if opening.split(" ", 1)[0].lower().strip(",.:;") in config.imperative:
-            chosen = None
-            matches = []
+        chosen, matches = None, []
     if chosen is None and not matches:
         earlier = _modal_matches(config, sentence[:start])
         if earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:

@@ -102,8 +102,13 @@ def _markdown_blocks(text: str) -> list[Block]:
     blocks: list[Block] = []
     kind = "text"
     row: list[str] | None = None
+    items = 0  # depth of list items open: their paragraphs are items, as a reader counts them
     for token in tokens:
-        if token.type == "heading_open":
+        if token.type == "list_item_open":
+            items += 1
+        elif token.type == "list_item_close":
+            items -= 1
+        elif token.type == "heading_open":
             kind = "heading"
         elif token.type == "heading_close":
             kind = "text"
@@ -118,7 +123,7 @@ def _markdown_blocks(text: str) -> list[Block]:
             if row is not None:
                 row.append(words)
             elif words:
-                blocks.append((kind, words))
+                blocks.append(("item" if kind == "text" and items else kind, words))
         elif token.type in ("code_block", "fence", "html_block"):
             words = normalise(re.sub(r"<[^>]+>", " ", token.content))
             if words:
@@ -205,7 +210,8 @@ def _text_blocks(text: str) -> list[Block]:
 def _flush(current: list[str], blocks: list[Block]) -> None:
     """The lines gathered so far, as one paragraph or list item."""
     if current:
-        blocks.append(("text", _strip_list_mark(" ".join(current))))
+        text = " ".join(current)
+        blocks.append(("item" if _LIST_MARK.match(text) else "text", _strip_list_mark(text)))
         current.clear()
 
 
@@ -238,6 +244,8 @@ def _docx_blocks(path: Path, raw: bytes) -> list[Block]:
         elif name.startswith("heading") or name == "title":
             outline_of_style[style.style_id] = 0
 
+    # "List Bullet", "List Number", "List Paragraph": a reader counts these as the items of a list
+    list_styles = {style.style_id for style in document.styles if (style.name or "").lower().startswith("list")}
     blocks: list[Block] = []
     body = document.element.body
     for child in body.iterchildren():
@@ -245,7 +253,10 @@ def _docx_blocks(path: Path, raw: bytes) -> list[Block]:
             words = normalise(_paragraph_text(child, qn))
             if not words:
                 continue
-            blocks.append(("heading" if _docx_is_heading(child, qn, outline_of_style) else "text", words))
+            if _docx_is_heading(child, qn, outline_of_style):
+                blocks.append(("heading", words))
+            else:
+                blocks.append(("item" if _docx_is_list_item(child, qn, list_styles) else "text", words))
         elif child.tag == qn("w:tbl"):
             for row in child.iter(qn("w:tr")):
                 cells: list[str] = []
@@ -256,6 +267,16 @@ def _docx_blocks(path: Path, raw: bytes) -> list[Block]:
                 if cells:
                     blocks.append(("text", " | ".join(cells)))
     return blocks
+
+
+def _docx_is_list_item(paragraph, qn, list_styles: set[str]) -> bool:  # type: ignore[no-untyped-def]
+    properties = paragraph.find(qn("w:pPr"))
+    if properties is None:
+        return False
+    if properties.find(qn("w:numPr")) is not None:
+        return True
+    style = properties.find(qn("w:pStyle"))
+    return style is not None and style.get(qn("w:val"), "") in list_styles
 
 
 def _paragraph_text(paragraph, qn) -> str:  # type: ignore[no-untyped-def]
@@ -347,33 +368,45 @@ _OWN_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})\.?\s+(?=[A-Z(“\"])")
 
 
 def _passages(blocks: Iterable[Block]) -> list[Passage]:
+    """Passages with where a reader finds them: paragraphs counted apart from list items, and a list's
+    items counted from 1 after the paragraph that introduces it ("section 9.4, paragraph 1, item 2")."""
     passages: list[Passage] = []
     heading = ""
-    paragraph = 0
+    paragraph = item = 0
     for kind, words in blocks:
         if kind == "heading":
             heading = words
-            paragraph = 0
+            paragraph = item = 0
             continue
-        paragraph += 1
+        if kind == "item":
+            item += 1
+        else:
+            paragraph += 1
+            item = 0
         own = _OWN_NUMBER.match(words)
         if own and "." in own.group(1):
             where = f"section {own.group(1)}"  # "4.2.1 Staff must ...": a numbered paragraph cites its number
+        elif kind == "item":
+            where = cite(heading, paragraph, item=int(own.group(1)) if own else item)
         else:
             where = cite(heading, int(own.group(1)) if own else paragraph)
         passages.append(Passage(words, heading, where, len(passages)))
     return passages
 
 
-def cite(heading: str, paragraph: int) -> str:
-    """Where a passage is, as a reader cites it: by the heading's number, else its words, else its paragraph."""
+def cite(heading: str, paragraph: int, *, item: int | None = None) -> str:
+    """Where a passage is, as a reader cites it: by the heading's number, else its words, else its paragraph;
+    a list item by its place in the list, after the paragraph it follows (if any)."""
+    parts = [f"paragraph {paragraph}"] if paragraph or item is None else []
+    if item is not None:
+        parts.append(f"item {item}")
     number = _HEADING_NUMBER.match(heading)
     if number:
-        return f"section {number.group(1)}, paragraph {paragraph}"
+        return ", ".join([f"section {number.group(1)}", *parts])
     if heading:
         title = heading if len(heading) <= 60 else heading[:57].rstrip() + "..."
-        return f"'{title}', paragraph {paragraph}"
-    return f"paragraph {paragraph}"
+        return ", ".join([f"'{title}'", *parts])
+    return ", ".join(parts)
 
 
 def iter_sentences(text: str) -> Iterator[str]:

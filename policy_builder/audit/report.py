@@ -7,6 +7,7 @@ our rule in words, and the guidance by its title, as the gap report names them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -19,6 +20,12 @@ from policy_builder.core.templating import long_date, markdown_escape
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, None: 3}
 
 
+def heading_escape(text: str) -> str:
+    """Markdown-escaped text for a heading line: "1. Why this note" needs no escape after "### " (it cannot
+    start a list there), and a reader would see the backslash."""
+    return re.sub(r"^(\d+)\\([.)])", r"\1\2", markdown_escape(text))
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(DATA_ROOT / "templates")),
@@ -29,6 +36,7 @@ def _environment() -> Environment:
         autoescape=False,
     )
     env.filters["md"] = markdown_escape
+    env.filters["heading"] = heading_escape
     return env
 
 
@@ -36,7 +44,7 @@ def guidance_titles(
     library: Library, finding: Finding, nation: str | None = None, kind: str | None = None
 ) -> list[str]:
     """The titles of the documents the finding's guidance comes from, in the library's order; with the
-    employer's nation and type (from a profile), without another nation's law."""
+    employer's nation and type, without another nation's law (the audit already left out such items)."""
     documents = dict.fromkeys(library.items[s].document for s in finding.sources if s in library.items)
     return [
         library.documents[d].title
@@ -54,33 +62,76 @@ def counts(audit: Audit) -> dict[str, dict[str, int]]:
     return out
 
 
+def _label(library: Library, qid: str, value: str | None) -> str | None:
+    question = library.questionnaire.questions.get(qid)
+    return question.label_of(value) if question is not None and value else None
+
+
+def scope_sentence(audit: Audit, library: Library) -> str:
+    """Whose rules were judged: the nation and employer type, and where they came from; or that neither is known."""
+    scope = audit.scope
+    nation = _label(library, "organisation.nation", audit.nation)
+    kind = _label(library, "organisation.type", audit.employer_type)
+    if not nation and not kind:
+        return "Nation not known: rules for every nation were checked."
+    said = {
+        "profile": "from the profile",
+        "given": "as asked",
+        "document": "as the document states"
+        + (
+            " (" + ", ".join(f'"{w}"' for w in dict.fromkeys(scope.evidence.values())) + ")"
+            if scope and scope.evidence
+            else ""
+        ),
+    }.get(scope.source if scope and scope.source else "", "")
+    who = (kind[:1].lower() + kind[1:] if kind and not kind[:3].isupper() else kind) if kind else None
+    where = f"{who} in {nation}" if who and nation else who or nation
+    text = f"Judged against the rules and guidance for {with_article(where)}"
+    text += f", {said}." if said else "."
+    if not nation:
+        text += " Nation not known: rules for every nation were checked."
+    return text
+
+
+def with_article(words: str | None) -> str:
+    if not words:
+        return ""
+    if words in {s for s in ("England", "Wales", "Scotland", "Northern Ireland")}:
+        return words
+    first = words.split()[0]
+    # "an NHS trust": an acronym is read letter by letter, and these letters' names start with a vowel
+    vowel = first[:1] in "AEFHILMNORSX" if first.isupper() and len(first) > 1 else words[:1].lower() in "aeiou"
+    return ("an " if vowel else "a ") + words
+
+
 def board_summary(audit: Audit, library: Library) -> str:
-    """One paragraph a board can read: how much the document addresses, what contradicts, what is most missed."""
+    """One paragraph a board can read: whose rules, how much the document addresses (its counts adding up),
+    what contradicts, and the high misses, which are musts that rest on law."""
     total = len(audit.findings)
     covers, contradicts, misses = audit.of("covers"), audit.of("contradicts"), audit.of("misses")
-    name = audit.path.name
     parts = [
-        f"{name} addresses {len(covers) + len(contradicts)} of the {total} rules our library sets for "
-        f"social media, messaging and digital contact in social work."
+        scope_sentence(audit, library),
+        f"Of the {total} rules checked, {audit.path.name} addresses {len(covers) + len(contradicts)} "
+        f"({len(covers)} in agreement with our rule and {len(contradicts)} against it) "
+        f"and says nothing on {len(misses)}.",
     ]
     if contradicts:
         high = [f for f in contradicts if f.severity == "high"]
         parts.append(
-            f"It contradicts {len(contradicts)} of them ({len(high)} serious): "
+            f"Contradictions ({len(high)} of them serious): "
             + "; ".join(_short(f) for f in sorted(contradicts, key=lambda f: SEVERITY_ORDER[f.severity])[:3])
             + ("; and more below." if len(contradicts) > 3 else ".")
         )
-    else:
-        parts.append("It contradicts none of them.")
     high_missing = [f for f in misses if f.severity == "high"]
+    if high_missing:
+        parts.append(
+            f"{len(high_missing)} of the missing rules are musts that rest on law or a statutory code, such as: "
+            + "; ".join(_short(f) for f in high_missing[:3])
+            + "."
+        )
     parts.append(
-        f"It says nothing on {len(misses)}, {len(high_missing)} of them rules that rest on law and that our "
-        "policy states as musts"
-        + (": " + "; ".join(_short(f) for f in high_missing[:3]) + "." if high_missing else ".")
-    )
-    parts.append(
-        "We recommend correcting the contradictions first, then adding the missing high and medium rules, "
-        "or building a new policy from the questionnaire."
+        ("Correct the contradictions first, then add " if contradicts else "Add ")
+        + 'the rules under "What to add first", or build a new policy from the questionnaire.'
     )
     return " ".join(parts)
 
@@ -91,43 +142,39 @@ def _short(finding: Finding) -> str:
     return text[:1].lower() + text[1:] if not text[1:2].isupper() else text
 
 
+FIRST = 10  # "What to add first": at most this many high misses, so a board reads them all
+
+
 def render_markdown(audit: Audit, library: Library) -> str:
-    """The audit report: a summary for a board, findings by section of the document, then what it misses."""
+    """The audit report: a summary for a board, what the document says by its own sections (each quote once),
+    what to add first, the rest of what it misses by our sections (each guidance cited by number), and the
+    guidance numbered once at the end."""
     titles = {s.id: s.title for s in library.sections}
     order = {s.id: n for n, s in enumerate(library.sections)}
-    # Findings by the document's own sections, in its order.
-    by_heading: dict[str, list[tuple[int, Finding]]] = {}
-    for finding in audit.findings:
-        if finding.verdict == "misses" or finding.evidence is None:
-            continue
-        heading = finding.evidence.passage.heading or "Before the first heading"
-        by_heading.setdefault(heading, []).append((finding.evidence.passage.index, finding))
-    sections = []
-    for heading, found in sorted(by_heading.items(), key=lambda item: min(i for i, _ in item[1])):
-        found.sort(key=lambda pair: (pair[1].verdict != "contradicts", pair[0]))
-        sections.append(
-            {"title": heading, "findings": [_row(f, library, audit.nation, audit.employer_type) for _, f in found]}
-        )
+    numbers = _guidance_numbers(audit, library)
+
+    def cite(findings: list[Finding]) -> str:
+        found = sorted({numbers[t] for f in findings for t in _titles(library, f, audit) if t in numbers})
+        return ", ".join(str(n) for n in found)
+
+    sections = _by_document_section(audit, library, cite)
+    misses = sorted(audit.of("misses"), key=lambda f: (SEVERITY_ORDER[f.severity], order.get(f.section, 99)))
+    first = [f for f in misses if f.severity == "high"][:FIRST]
+    rest = [f for f in misses if f not in first]
     missing_by: dict[str, list[Finding]] = {}
-    for finding in audit.of("misses"):
+    for finding in rest:
         missing_by.setdefault(finding.section, []).append(finding)
-    missing = [
+    missing: list[dict[str, Any]] = [
         {
             "title": titles.get(section, section.replace("-", " ").capitalize()),
             "findings": [
-                _row(f, library, audit.nation, audit.employer_type)
+                {"severity": f.severity, "requirement": f.requirement, "universal": f.universal}
                 for f in sorted(found, key=lambda f: SEVERITY_ORDER[f.severity])
             ],
+            "guidance": cite(found),
         }
         for section, found in sorted(missing_by.items(), key=lambda item: order.get(item[0], len(order)))
     ]
-    rows: dict[str, dict[str, Any]] = {}
-    for item in audit.items:
-        document = library.documents.get(item.document)
-        if document is None:
-            continue
-        row = rows.setdefault(item.document, {"title": document.title, "covers": 0, "contradicts": 0, "misses": 0})
-        row[item.verdict] += 1
     template = _environment().get_template("audit-report.md.j2")
     text = template.render(
         document=audit.path.name,
@@ -137,23 +184,90 @@ def render_markdown(audit: Audit, library: Library) -> str:
         summary=board_summary(audit, library),
         counts=counts(audit),
         sections=sections,
+        first=[{"requirement": f.requirement, "guidance": cite([f])} for f in first],
+        more_high=sum(1 for f in rest if f.severity == "high"),
         missing=missing,
-        guidance_rows=list(rows.values()),
+        stance_note=any(not f["universal"] for s in missing for f in s["findings"]),
+        guidance_rows=_guidance_rows(audit, library, numbers),
     )
     return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
 
 
-def _row(finding: Finding, library: Library, nation: str | None = None, kind: str | None = None) -> dict[str, Any]:
-    evidence = finding.evidence
-    return {
-        "verdict": finding.verdict,
-        "severity": finding.severity,
-        "requirement": finding.requirement,
-        "quote": evidence.sentence if evidence else "",
-        "where": evidence.passage.where if evidence else "",
-        "titles": guidance_titles(library, finding, nation, kind),
-        "universal": finding.universal,
-    }
+def _titles(library: Library, finding: Finding, audit: Audit) -> list[str]:
+    return guidance_titles(library, finding, audit.nation, audit.employer_type)
+
+
+def _guidance_numbers(audit: Audit, library: Library) -> dict[str, int]:
+    """Each guidance document the findings rest on, numbered once in the library's order."""
+    wanted = {t for f in audit.findings for t in _titles(library, f, audit)}
+    ordered = [d.title for d in library.documents.values() if d.title in wanted]
+    return {title: n for n, title in enumerate(ordered, 1)}
+
+
+def _guidance_rows(audit: Audit, library: Library, numbers: dict[str, int]) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for item in audit.items:
+        document = library.documents.get(item.document)
+        if document is None or document.title not in numbers:
+            continue
+        row = rows.setdefault(
+            document.title,
+            {"number": numbers[document.title], "title": document.title, "covers": 0, "contradicts": 0, "misses": 0},
+        )
+        row[item.verdict] += 1
+    return sorted(rows.values(), key=lambda r: r["number"])
+
+
+def _by_document_section(audit: Audit, library: Library, cite: Any) -> list[dict[str, Any]]:
+    """What the document says, by its own sections in its order; each sentence quoted once with every rule it
+    bears on. A finding shows its best sentence; a section whose only finding is a second sentence shows that."""
+    placed: dict[str, dict[tuple[int, str], list[Finding]]] = {}
+    for finding in audit.findings:
+        if finding.verdict == "misses" or finding.evidence is None:
+            continue
+        e = finding.evidence
+        placed.setdefault(e.passage.heading, {}).setdefault((e.passage.index, e.sentence), []).append(finding)
+    for finding in audit.findings:
+        if finding.verdict != "covers":
+            continue
+        for e in finding.also:
+            if e.passage.heading not in placed:
+                placed[e.passage.heading] = {(e.passage.index, e.sentence): [finding]}
+    sections = []
+    for heading, quotes in sorted(placed.items(), key=lambda item: min(i for i, _ in item[1])):
+        found_rows: list[dict[str, Any]] = []
+        for (index, sentence), found in sorted(quotes.items()):
+            found.sort(key=lambda f: (f.verdict != "contradicts", SEVERITY_ORDER[f.severity]))
+            where = next(
+                e.passage.where
+                for f in found
+                for e in (f.evidence, *f.also)
+                if e is not None and e.passage.index == index and e.sentence == sentence
+            )
+            found_rows.append(
+                {
+                    "quote": sentence,
+                    "where": where,
+                    "findings": [
+                        {
+                            "verdict": f.verdict,
+                            "severity": f.severity,
+                            "requirement": f.requirement,
+                            "guidance": cite([f]) if f.verdict == "contradicts" else "",
+                            # a sentence elsewhere that states our rule: a person weighs both before acting
+                            "agrees": [
+                                {"quote": e.sentence, "where": e.passage.where}
+                                for e in f.also[:1]
+                                if f.verdict == "contradicts" and e.sentence != sentence
+                            ],
+                        }
+                        for f in found
+                    ],
+                }
+            )
+        found_rows.sort(key=lambda r: not any(f["verdict"] == "contradicts" for f in r["findings"]))
+        sections.append({"title": heading or "Before the first heading", "quotes": found_rows})
+    return sections
 
 
 def render_docx(audit: Audit, library: Library) -> bytes:
@@ -170,6 +284,8 @@ def terminal_lines(audit: Audit, library: Library, *, limit: int = 12) -> list[s
     lines = [
         f"{audit.path.name}: {len(audit.passages)} passages, {audit.words} words; "
         f"{len(audit.findings)} rules of the library checked.",
+        f"  {scope_sentence(audit, library)}"
+        + (" Give --profile to judge one nation's rules." if audit.nation is None and audit.profile is None else ""),
         f"  Covers {c['covers']['all']}, contradicts {c['contradicts']['all']} "
         f"({c['contradicts']['high']} high), misses {c['misses']['all']} "
         f"({c['misses']['high']} high, {c['misses']['medium']} medium, {c['misses']['low']} low).",
