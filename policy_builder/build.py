@@ -210,25 +210,42 @@ def check_distinct_outputs(library: Library, profiles: list[Path] | tuple[Path, 
 
     if len(profiles) < 2:
         return
-    owners: dict[str, Path] = {}
+    owners: dict[str, tuple[Path, str]] = {}
     for profile in profiles:
         try:
-            slug = load_profile(profile, library.questionnaire, library.nations).slug
+            answers = load_profile(profile, library.questionnaire, library.nations)
         except PolicyBuilderError:
             continue
-        first = owners.setdefault(slug, profile)
+        slug = answers.slug
+        name = str(answers.values.get("organisation.short_name") or answers.values.get("organisation.name") or "")
+        first, first_name = owners.setdefault(slug, (profile, name))
         if first is not profile:
             twice = Path(first).resolve() == Path(profile).resolve()
-            same = "is given twice" if twice else f"has the same short name as {display_path(first)}"
-            fix = (
-                "give it once"
-                if twice
-                else "give each profile its own organisation.short_name, or build them into different --out folders"
-            )
+            target = display_path(output_paths(Path(out_dir), slug)["md"])
+            if twice:
+                same, fix = "is given twice", "give it once"
+            elif name == first_name:
+                same = f"has the same short name as {display_path(first)}"
+                fix = "give each profile its own organisation.short_name, or build them into different --out folders"
+            else:
+                # The names differ, so say why they still clash: the file name keeps only letters and digits.
+                same = (
+                    f"has a short name ({_quoted_name(name)}) that gives the same file name as "
+                    f"{display_path(first)}'s ({_quoted_name(first_name)})"
+                )
+                fix = (
+                    "file names keep only the short name's letters and digits, in lower case, without accents "
+                    "and cut to 60 characters; give one of them a short name that differs in its letters, or "
+                    "build them into different --out folders"
+                )
             raise PolicyBuilderError(
-                f"{display_path(profile)}: {same}, so both would write "
-                f"{display_path(output_paths(Path(out_dir), slug)['md'])} and the rest; {fix}; nothing was written"
+                f"{display_path(profile)}: {same}, so both would write {target} and the rest; {fix}; nothing was written"
             )
+
+
+def _quoted_name(name: str) -> str:
+    """A short name quoted for a message, cut when long (the message names the file too)."""
+    return repr(name if len(name) <= 50 else name[:24] + "..." + name[-23:])
 
 
 def reference_template(answers: Answers, override: str | Path | None = None) -> Path | None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from policy_builder import __version__
+from policy_builder.core.terminal import printable
 
 if TYPE_CHECKING:
     from policy_builder.content.library import Library
@@ -43,15 +44,6 @@ def user_errors(func: F) -> F:
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
-
-
-# Control characters and bidirectional overrides from a file's contents must not drive the terminal
-# or split the one-line message; they are shown as escapes (\x1b, \u202e).
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 _UNESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -19,6 +19,7 @@ from policy_builder.content.models import LocalNote, RenderedClause
 from policy_builder.content.versions import text_of_version
 from policy_builder.core import yamlio
 from policy_builder.core.errors import ProfileError
+from policy_builder.core.templating import without_controls
 
 if TYPE_CHECKING:
     from policy_builder.content.library import Library
@@ -30,6 +31,16 @@ _SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,79}")
 # Raw HTML in local wording (<script>, <img onerror=...>, <!-- -->) is shown as text, not passed to a
 # Markdown viewer; only an autolink to a web or mail address keeps its angle brackets.
 _RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^\s<>]*>)")
+# Markdown links and images in local wording, found as markdown-it would start them: code spans first (left
+# alone), then an inline image or link "[text](target", then a reference definition "[label]: target" at
+# the start of a line. Only a web or mail address stays a live link; any other target (javascript:, file:,
+# data:, a path, an entity-spelled scheme) is shown as text by escaping its "[".
+_MARKDOWN_LINK = re.compile(
+    r"(?P<code>(?P<ticks>`+)[\s\S]*?(?P=ticks))|(?P<escaped>\\[\s\S])|(?P<image>!\[)"
+    r"|\[(?:[^\[\]\\]|\\.)*\]\(\s*<?(?P<target>[^\s<>)]*)"
+    r"|(?m:^(?P<indent> {0,3})\[(?:[^\[\]\\]|\\.)+\]:[ \t]*<?(?P<definition>[^\s<>]*))"
+)
+_LIVE_TARGET = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
 _REPLACE_FIELDS = {"replace", "based_on_version", "reason", "title", "text"}
 _ADD_FIELDS = {"add_to", "after", "id", "title", "text", "reason"}
 
@@ -111,7 +122,7 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio
         kind=kind,
         target=target,
         title=raw.get("title"),
-        text=without_raw_html(str(raw["text"]).strip()),
+        text=safe_wording(str(raw["text"]), path, doc.line("local", index, "text")),
         reason=raw.get("reason"),
         based_on_version=version if kind == "replace" else None,
         after=raw.get("after"),
@@ -120,6 +131,37 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio
         line=line,
         id_line=doc.line("local", index, "id") if raw.get("id") else line,
     )
+
+
+def safe_wording(text: str, path: Path, line: int | None) -> str:
+    """Local wording fit to publish: no control characters, no raw HTML, only web and mail links live.
+
+    Images are refused rather than quietly turned into their alt text: the Word policy has no place for a
+    picture from the profile, a remote one is a tracking pixel in any Markdown previewer, and the employer
+    should know their picture is not in the policy rather than find it missing after publishing.
+    """
+    text = without_raw_html(without_controls(text).strip())
+    image = next((m for m in _MARKDOWN_LINK.finditer(text) if m.group("image")), None)
+    if image is not None:
+        shown = text[image.start() : image.start() + 40].split("\n")[0]
+        raise ProfileError(
+            path,
+            line,
+            f"local: text: pictures are not allowed in local wording ({shown!r}); put a logo in your Word "
+            "template (--reference-docx) and describe anything else in words",
+        )
+    return _MARKDOWN_LINK.sub(_link_as_text_unless_web, text)
+
+
+def _link_as_text_unless_web(match: re.Match[str]) -> str:
+    if match.group("code") or match.group("escaped"):
+        return match.group()
+    target = match.group("target") if match.group("definition") is None else match.group("definition")
+    if _LIVE_TARGET.match(target or ""):
+        return match.group()
+    whole = match.group()
+    start = len(match.group("indent") or "")
+    return whole[:start] + "\\" + whole[start:]  # "\[" is a literal bracket: the rest shows as typed
 
 
 def without_raw_html(text: str) -> str:
@@ -214,30 +256,47 @@ def apply_local(
     return notes
 
 
+def id_key(identifier: str) -> str:
+    """An id as Word sees its bookmark: case-insensitive, with '.' and '-' both '_' (local.A-b ~ local.a_b)."""
+    return re.sub(r"[^0-9a-z]", "_", identifier.casefold())
+
+
+def _alike(first: str, second: str) -> tuple[str, str]:
+    """How the other id is spelled and why the two still clash, or nothing when they are spelled the same."""
+    if first == second:
+        return "", ""
+    return f" as '{first}'", "; Word bookmark names ignore case and treat '.', '-' and '_' alike"
+
+
 def _check_ids(entries: list[LocalEntry], library_ids: set[str]) -> None:
     """Each local clause's id is its own: not a library clause's or section's, nor another local entry's.
 
     Two clauses with one id would share a bookmark in the Word file and an entry in the manifest, and
-    `changes` would compare the wrong clauses.
+    `changes` would compare the wrong clauses. Ids are compared by their bookmark form, because Word
+    bookmark names ignore case and a bookmark holds '_' where the id has '.' or '-'.
     """
+    library = {id_key(i): i for i in library_ids}
     seen: dict[str, LocalEntry] = {}
     for entry in entries:
-        if entry.kind == "add" and entry.local_id in library_ids:
+        key = id_key(entry.local_id)
+        if entry.kind == "add" and key in library:
+            spelled, why = _alike(library[key], entry.local_id)
             raise ProfileError(
                 entry.path,
                 entry.id_line,
-                f"local: id '{entry.local_id}' is the id of a library clause or section; give your clause its "
-                f"own id, such as local.{entry.local_id}",
+                f"local: id '{entry.local_id}' is the id of a library clause or section{spelled}{why}; give your "
+                f"clause its own id, such as local.{entry.local_id}",
             )
-        first = seen.get(entry.local_id)
+        first = seen.get(key)
         if first is not None:
+            spelled, why = _alike(first.local_id, entry.local_id)
             raise ProfileError(
                 entry.path,
                 entry.id_line,
-                f"local: id '{entry.local_id}' is used by another local entry (line {first.id_line}); "
+                f"local: id '{entry.local_id}' is used by another local entry{spelled} (line {first.id_line}){why}; "
                 "give each its own id",
             )
-        seen[entry.local_id] = entry
+        seen[key] = entry
 
 
 def _version_conflict(

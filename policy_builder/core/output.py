@@ -16,10 +16,26 @@ from policy_builder.core.errors import OutputError, display_path
 
 
 def slugify(name: str) -> str:
-    """'London Borough of Barnet' -> 'london-borough-of-barnet'; never leaves the folder."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return slug[:60].strip("-") or "policy"
+    """'London Borough of Barnet' -> 'london-borough-of-barnet'; never leaves the folder.
+
+    Accents come off Latin letters ('Ynys Môn' -> 'ynys-mon'); letters of other scripts are kept
+    rather than dropped, so 'Еastbrook' with a Cyrillic Е is not the same file as 'astbrook' or 'Eastbrook'.
+    At most 60 characters and 120 bytes, so a file name with its longest ending stays under 255 bytes.
+    """
+    kept = []
+    for char in unicodedata.normalize("NFKD", name):
+        if char.isascii():
+            kept.append(char.lower() if char.isalnum() else "-")
+        elif unicodedata.category(char) == "Mn" and kept and kept[-1].isascii():
+            continue  # an accent on a Latin letter: 'ô' is 'o' in a file name
+        elif unicodedata.category(char)[0] in "LNM":
+            kept.append(char.lower())
+        else:
+            kept.append("-")
+    slug = re.sub(r"-+", "-", unicodedata.normalize("NFC", "".join(kept))).strip("-")[:60]
+    while len(slug.encode("utf-8")) > 120:
+        slug = slug[:-1]
+    return slug.strip("-") or "policy"
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
