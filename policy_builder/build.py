@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ class BuildResult:
     written: list[Path]
     leaflet_level: ReadingLevel | None = None  # how plain the leaflet is, when one was built
     leaflet_pages: float | None = None  # about how many pages the Word leaflet fills on its template
+    notices: list[str] = field(default_factory=list)  # warnings for the person building (one line each)
 
     @property
     def answers(self) -> Answers:
@@ -110,8 +111,11 @@ def build_profile(
         {**entry, "cause": warning.cause, "unanswered": list(warning.unanswered)}
         for entry, warning in zip(manifest["gaps"], warnings, strict=True)
     ]
+    notices: list[str] = []
     if previous is not None:
-        policy, manifest = with_history(policy, manifest, read_manifest(previous), library.questionnaire)
+        old = read_manifest(previous)
+        notices += check_previous(previous, old, manifest, Path(out_dir))
+        policy, manifest = with_history(policy, manifest, old, library.questionnaire)
     rendered: dict[str, bytes | str] = {}
     pdf = "pdf" in formats
     if pdf:
@@ -171,7 +175,65 @@ def build_profile(
         written=written,
         leaflet_level=leaflet_level,
         leaflet_pages=leaflet_pages,
+        notices=notices,
     )
+
+
+def check_previous(previous: str | Path, old: dict[str, Any], manifest: dict[str, Any], out_dir: Path) -> list[str]:
+    """Refuse a previous issue this build would overwrite, or another organisation's; warn of a version not raised.
+
+    The previous issue is the OLD side of `changes` and the redline for the board: written over, it is gone.
+    A policy's history belongs to one organisation: a previous issue whose organisation name and short name
+    both differ is another employer's file picked by mistake (a successor body starts its own history at
+    1.0), so it is refused; when only one differs the organisation was probably renamed, and a warning says so.
+    """
+    from policy_builder.core.errors import PolicyBuilderError, display_path
+    from policy_builder.core.output import same_file
+
+    slug = str(manifest.get("slug") or "")
+    if any(same_file(previous, path) for path in output_paths(out_dir, slug).values()):
+        raise PolicyBuilderError(
+            f"--previous: {display_path(previous)} is one of the files this build writes, so the previous issue "
+            f"would be replaced by the new one; build the new issue into another folder, e.g. --out "
+            f"{display_path(out_dir / 'v-next')}, or move the previous issue out of {display_path(out_dir)} first"
+        )
+    notices = []
+    names = _organisation_names(old), _organisation_names(manifest)
+    (old_name, old_short), (new_name, new_short) = names
+    if _same_name(old_name, new_name) is False and _same_name(old_short, new_short) is False:
+        raise PolicyBuilderError(
+            f"--previous: {display_path(previous)} is the policy of {old_name!r}, not of {new_name!r}; a policy's "
+            "version history belongs to one organisation: give this organisation's previous issue, or build "
+            "without --previous"
+        )
+    if _same_name(old_name, new_name) is False or _same_name(old_short, new_short) is False:
+        differ = _same_name(old_name, new_name) is False
+        old_shown, new_shown = (old_name, new_name) if differ else (old_short, new_short)
+        notices.append(
+            f"Warning: the previous issue ({display_path(previous)}) is {old_shown!r}'s policy and this one is "
+            f"{new_shown!r}'s; its version history is carried on as for a renamed organisation"
+        )
+    old_version = (old.get("document") or {}).get("version")
+    new_version = manifest["document"]["version"]
+    if old_version is not None and str(old_version).strip() == str(new_version).strip():
+        notices.append(
+            f"Warning: document.version is {new_version}, the same as the previous issue's; raise it in the profile "
+            "(for example to the next number) so the version history tells the two issues apart"
+        )
+    return notices
+
+
+def _organisation_names(manifest: dict[str, Any]) -> tuple[str, str]:
+    answers = manifest.get("answers") if isinstance(manifest.get("answers"), dict) else {}
+    name = manifest.get("organisation") or answers.get("organisation.name") or ""
+    return str(name), str(answers.get("organisation.short_name") or "")
+
+
+def _same_name(first: str, second: str) -> bool | None:
+    """Names compared as a reader would (case and spacing aside); None when either is missing."""
+    if not first.strip() or not second.strip():
+        return None
+    return " ".join(first.casefold().split()) == " ".join(second.casefold().split())
 
 
 def _lay_out(rendered: dict[str, bytes | str], *, pdf: bool, page_numbers: bool | None, keep_docx: bool) -> None:

@@ -68,7 +68,50 @@ def _library(ctx: click.Context) -> Library:
     return obj["library"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _usage_line(exc: click.UsageError) -> str:
+    """A usage error as one line: 'Error: --jobs: 0 is not in the range x>=1. (see 'policy-builder build --help')'."""
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    param = exc.param if isinstance(exc, click.BadParameter) else None
+    if param is None or isinstance(exc, click.MissingParameter):
+        return f"Error: {printable(exc.format_message())}{where}"
+    if isinstance(param, click.Option):
+        name = max(param.opts, key=len)  # the long form, --jobs rather than -j
+        source = exc.ctx.get_parameter_source(param.name) if exc.ctx is not None and param.name else None
+        if source is click.core.ParameterSource.ENVIRONMENT and isinstance(param.envvar, str):
+            name += f" (from {param.envvar})"
+    else:
+        name = param.human_readable_name
+    return f"Error: {name}: {printable(exc.message)}{where}"
+
+
+class OneLineUsageErrors(click.Group):
+    """Usage errors on one line, as every other error (click prints usage, a hint, a blank line and the error).
+
+    Each UsageError raised while parsing the command line or running a command has its `show` replaced
+    before click's own handler calls it, so exit status 2 and `--help` stay click's.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _shown_on_one_line(exc) from exc.__cause__
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _shown_on_one_line(exc) from exc.__cause__
+
+
+def _shown_on_one_line(exc: click.UsageError) -> click.UsageError:
+    if not isinstance(exc, click.exceptions.NoArgsIsHelpError):  # `policy-builder` alone shows its help
+        line = _usage_line(exc)
+        exc.show = lambda file=None: click.echo(line, file=file, err=True)  # type: ignore[method-assign]
+    return exc
+
+
+@click.group(cls=OneLineUsageErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="policy-builder")
 @click.option(
     "--library",
@@ -253,6 +296,7 @@ def _build_one(profile: Path) -> _Outcome:
         say(printable(result.policy.draft.line()) + ".")
     if result.date_warning:
         outcome.warnings.append(result.date_warning)
+    outcome.warnings.extend(result.notices)  # --previous: a renamed organisation, a version not raised
     if result.leaflet_pages is not None:
         from policy_builder.render.docx.handouts import LEAFLET_MOST_PAGES
 
@@ -600,6 +644,7 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
 
     if output is not None and output.suffix.lower() not in (".md", ".docx"):
         raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
+    _refuse_overwriting_inputs({"--output": output, "--redline": redline}, {"OLD": old, "NEW": new})
     # The questionnaire turns changed answers into words for the written summary a board reads.
     questionnaire = _library(ctx).questionnaire if output is not None else None
     result = compare(read_manifest(old), read_manifest(new), questionnaire)
@@ -626,6 +671,21 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
             click.echo(f"Summary of changes written to {display_path(output)}")
         if redline is not None:
             click.echo(f"Tracked changes (redline) written to {display_path(redline)}")
+
+
+def _refuse_overwriting_inputs(outputs: dict[str, Path | None], inputs: dict[str, Path]) -> None:
+    """An output that is one of the files compared (or the other output) would replace an issued policy."""
+    from policy_builder.core.errors import PolicyBuilderError, display_path
+    from policy_builder.core.output import same_file
+
+    named = [(option, path) for option, path in outputs.items() if path is not None]
+    for index, (option, path) in enumerate(named):
+        for label, source in [*inputs.items(), *named[:index]]:
+            if same_file(path, source):
+                raise PolicyBuilderError(
+                    f"{option}: {display_path(path)} is {label} ({display_path(source)}), which would be written over; "
+                    "give a new file name, such as summary-of-changes.docx or redline.docx"
+                )
 
 
 @main.command()

@@ -196,6 +196,19 @@ def _existing_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def same_file(first: str | Path, second: str | Path) -> bool:
+    """Whether two paths name one file: by device and inode when both exist (a link, './x', another case
+    on a case-insensitive disk), else by their real paths. Never raises, even on a symlink loop."""
+    try:
+        return os.path.samefile(first, second)
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.path.normcase(os.path.realpath(first)) == os.path.normcase(os.path.realpath(second))
+    except (OSError, ValueError):
+        return False
+
+
 def output_paths(out_dir: Path, slug: str) -> dict[str, Path]:
     return {
         "md": out_dir / f"{slug}-social-media-policy.md",
