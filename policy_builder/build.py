@@ -313,12 +313,12 @@ def _quoted_name(name: str) -> str:
 def reference_template(answers: Answers, override: str | Path | None = None) -> Path | None:
     """The Word template to build on: --reference-docx, else the profile's document.reference_docx
     (relative to the profile file), else None for the bundled templates/reference.docx."""
-    from policy_builder.core.errors import PolicyBuilderError, ProfileError, display_path
+    from policy_builder.core.errors import PolicyBuilderError, ProfileError, display_path, not_found
 
     if override is not None:
         path = Path(override).expanduser()
         if not _is_file(path):
-            raise PolicyBuilderError(f"--reference-docx: {display_path(path)} not found")
+            raise PolicyBuilderError(f"--reference-docx: {display_path(path)} {not_found(path)}")
         return path
     given = answers.values.get("document.reference_docx")
     if not given:
@@ -329,7 +329,7 @@ def reference_template(answers: Answers, override: str | Path | None = None) -> 
         raise ProfileError(
             answers.path,
             answers.lines.get("document.reference_docx"),
-            f"document.reference_docx: '{given}' not found (looked for {display_path(path)}); "
+            f"document.reference_docx: '{given}' {not_found(path)} (looked for {display_path(path)}); "
             "give the path of a Word .docx or .dotx file, relative to the profile",
         )
     return path

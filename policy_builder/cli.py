@@ -42,11 +42,26 @@ def user_errors(func: F) -> F:
         except PolicyBuilderError as exc:
             click.echo(error_line(exc), err=True)
             sys.exit(2)
+        except (OSError, RuntimeError) as exc:
+            # A symlink loop met where no reader looked for one (Python 3.11's Path.resolve raises
+            # RuntimeError for it, the system ELOOP): still the user's path, so one line and exit 2.
+            if not _symlink_loop(exc):
+                raise
+            click.echo(f"Error: {printable(getattr(exc, 'filename', None) or exc)}: a symlink loop", err=True)
+            sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
 
 
 _UNESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _symlink_loop(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ELOOP
+    return str(exc).startswith("Symlink loop from ")
 
 
 def json_text(data: Any) -> str:

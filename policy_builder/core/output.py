@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from policy_builder.core.errors import OutputError, display_path
+from policy_builder.core.errors import OutputError, display_path, os_reason
 
 
 def slugify(name: str) -> str:
@@ -45,7 +45,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)  # inside the try: --out may run into a file
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise OutputError(f"{display_path(path.parent)}: cannot write here ({exc.strerror})") from None
+        raise OutputError(f"{display_path(path.parent)}: cannot write here ({os_reason(exc)})") from None
     try:
         # mkstemp makes the file private (0600); give it the mode a normal write would.
         os.chmod(temp_name, _existing_mode(path))
@@ -59,7 +59,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             os.unlink(temp_name)
         except OSError:
             pass
-        raise OutputError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{display_path(path)}: cannot write ({os_reason(exc)})") from None
 
 
 STAGING_PREFIX = ".policy-builder-staging."
@@ -87,7 +87,7 @@ def write_set(outputs: Sequence[tuple[Path, bytes | str]]) -> None:
         _remove_stale_staging(folder)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
     except OSError as exc:
-        raise OutputError(f"{display_path(folder)}: cannot write here ({exc.strerror})") from None
+        raise OutputError(f"{display_path(folder)}: cannot write here ({os_reason(exc)})") from None
     try:
         for path, data in outputs:
             payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -95,7 +95,7 @@ def write_set(outputs: Sequence[tuple[Path, bytes | str]]) -> None:
                 _write_file(staging / path.name, payload, _existing_mode(path))
             except OSError as exc:
                 raise OutputError(
-                    f"{display_path(path)}: cannot write ({exc.strerror}); the previous files are unchanged"
+                    f"{display_path(path)}: cannot write ({os_reason(exc)}); the previous files are unchanged"
                 ) from None
         _swap_in(staging, [path for path, _ in outputs])
     finally:
@@ -109,7 +109,7 @@ def _refuse_non_file(path: Path) -> None:
     except (FileNotFoundError, NotADirectoryError):
         return  # not there yet; a folder that cannot be made is reported when it is made
     except OSError as exc:
-        raise OutputError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{display_path(path)}: cannot write ({os_reason(exc)})") from None
     if stat.S_ISDIR(mode):
         raise OutputError(
             f"{display_path(path)}: is a folder where the build writes a file; move it or choose another --out"
@@ -150,7 +150,7 @@ def _swap_in(staging: Path, targets: list[Path]) -> None:
         for target in saved:
             _quietly(os.replace, kept / target.name, target)
         raise OutputError(
-            f"{display_path(target)}: cannot write ({exc.strerror}); the previous files are unchanged"
+            f"{display_path(target)}: cannot write ({os_reason(exc)}); the previous files are unchanged"
         ) from None
     _sync_folder(targets[0].parent)
 
