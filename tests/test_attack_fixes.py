@@ -468,3 +468,10 @@ def test_changes_refuses_an_output_or_redline_that_is_old_or_new(library, tmp_pa
     assert {p: p.read_bytes() for p in (old, new, new_md)} == before
     assert not (tmp_path / "s.docx").exists()
     os.remove(link)
+
+
+def test_local_wording_keeps_its_line_breaks_and_loses_its_controls():
+    from policy_builder.core.templating import without_controls
+
+    assert without_controls("a\r\nb\rc\u2028d\x85e\u2029f") == "a\nb\nc\nd\ne\n\nf"
+    assert without_controls("tab\tkept \x1b[31m\x9b\x00\x7f") == "tab\tkept [31m"

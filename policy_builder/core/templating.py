@@ -93,12 +93,14 @@ _TEXT_BREAKS = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def without_controls(text: str) -> str:
-    """Multi-line text (an employer's own Markdown) with its line breaks as \\n and no other control.
+    """Multi-line text (an employer's own Markdown) with its line breaks as \\n (U+2029, a paragraph
+    separator, as a blank line) and no other control.
 
     C0 controls but tab and newline, and C1 controls, are left out as they are from answers: ESC or
     U+009B would drive the terminal of anyone who `cat`s the Markdown, and NUL makes it "binary".
     """
-    return _CONTROL.sub("", _TEXT_BREAKS.sub("\n", str(text)))
+    breaks = _TEXT_BREAKS.sub(lambda m: "\n\n" if m.group() == "\u2029" else "\n", str(text))
+    return _CONTROL.sub("", breaks)
 
 
 def markdown_escape(text: str) -> str:
