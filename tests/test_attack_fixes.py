@@ -475,3 +475,23 @@ def test_local_wording_keeps_its_line_breaks_and_loses_its_controls():
 
     assert without_controls("a\r\nb\rc\u2028d\x85e\u2029f") == "a\nb\nc\nd\ne\n\nf"
     assert without_controls("tab\tkept \x1b[31m\x9b\x00\x7f") == "tab\tkept [31m"
+
+
+# --- F17: profile scalars read as written ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", ["2026-W49", "20261201", "2026-W49-2", "2026-12-01T10:00:00+14:00"])
+def test_a_date_not_written_yyyy_mm_dd_is_refused_not_turned_into_a_day(library, tmp_path, written):
+    path = tmp_path / "p.yaml"
+    path.write_text(EXAMPLE.replace("effective_date: 2026-12-01", f"effective_date: {written}"), encoding="utf-8")
+    assert path.read_text(encoding="utf-8") != EXAMPLE
+    message = one_error(run("gaps", path, library=library))
+    assert "document.effective_date:" in message and "is not a date written YYYY-MM-DD" in message, message
+
+
+def test_a_quoted_true_is_told_to_lose_its_quotes(library, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(EXAMPLE.replace("fostering_adoption: true", "fostering_adoption: 'true'"), encoding="utf-8")
+    assert path.read_text(encoding="utf-8") != EXAMPLE
+    message = one_error(run("gaps", path, library=library))
+    assert message.endswith("'true' is not true or false; write true or false without quotes"), message
