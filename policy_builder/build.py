@@ -268,6 +268,8 @@ def check_distinct_outputs(library: Library, profiles: list[Path] | tuple[Path, 
     profile given twice) would overwrite each other, and with --jobs could leave a mix of both. A
     profile that does not load is skipped here: its own build reports it.
     """
+    import unicodedata
+
     from policy_builder.core.errors import PolicyBuilderError, display_path
 
     if len(profiles) < 2:
@@ -291,9 +293,11 @@ def check_distinct_outputs(library: Library, profiles: list[Path] | tuple[Path, 
                 fix = "give each profile its own organisation.short_name, or build them into different --out folders"
             else:
                 # The names differ, so say why they still clash: the file name keeps only letters and digits.
+                # Two spellings of one look (é as one character or as e and an accent) shown by their codes.
+                alike = unicodedata.normalize("NFC", name) == unicodedata.normalize("NFC", first_name)
                 same = (
-                    f"has a short name ({_quoted_name(name)}) that gives the same file name as "
-                    f"{display_path(first)}'s ({_quoted_name(first_name)})"
+                    f"has a short name ({_quoted_name(name, alike)}) that gives the same file name as "
+                    f"{display_path(first)}'s ({_quoted_name(first_name, alike)})"
                 )
                 fix = (
                     "file names keep only the short name's letters and digits, in lower case, without accents "
@@ -305,9 +309,11 @@ def check_distinct_outputs(library: Library, profiles: list[Path] | tuple[Path, 
             )
 
 
-def _quoted_name(name: str) -> str:
-    """A short name quoted for a message, cut when long (the message names the file too)."""
-    return repr(name if len(name) <= 50 else name[:24] + "..." + name[-23:])
+def _quoted_name(name: str, codes: bool = False) -> str:
+    """A short name quoted for a message (with codes for every non-ASCII character when ``codes``), cut when
+    long: the message names the file too."""
+    cut = name if len(name) <= 50 else name[:24] + "..." + name[-23:]
+    return ascii(cut) if codes else repr(cut)
 
 
 def reference_template(answers: Answers, override: str | Path | None = None) -> Path | None:

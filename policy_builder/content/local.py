@@ -31,12 +31,13 @@ _SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,79}")
 # Raw HTML in local wording (<script>, <img onerror=...>, <!-- -->) is shown as text, not passed to a
 # Markdown viewer; only an autolink to a web or mail address keeps its angle brackets.
 _RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^\s<>]*>)")
-# Markdown links and images in local wording, found as markdown-it would start them: code spans first (left
-# alone), then an inline image or link "[text](target", then a reference definition "[label]: target" at
-# the start of a line. Only a web or mail address stays a live link; any other target (javascript:, file:,
-# data:, a path, an entity-spelled scheme) is shown as text by escaping its "[".
+# Markdown links in local wording, found as a Markdown reader would start them: a backslash escape (left
+# alone), an inline link "[text](target" or a reference definition "[label]: target" at the start of a line.
+# Only a web or mail address stays a live link; any other target (javascript:, file:, data:, a path, an
+# entity-spelled scheme) is shown as text by escaping its "[". Code spans are not told apart (a link typed in
+# one gains a visible backslash); markdown-it then checks the result, as the Word writer reads it.
 _MARKDOWN_LINK = re.compile(
-    r"(?P<code>(?P<ticks>`+)[\s\S]*?(?P=ticks))|(?P<escaped>\\[\s\S])|(?P<image>!\[)"
+    r"(?P<escaped>\\[\s\S])"
     r"|\[(?:[^\[\]\\]|\\.)*\]\(\s*<?(?P<target>[^\s<>)]*)"
     r"|(?m:^(?P<indent> {0,3})\[(?:[^\[\]\\]|\\.)+\]:[ \t]*<?(?P<definition>[^\s<>]*))"
 )
@@ -136,25 +137,49 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio
 def safe_wording(text: str, path: Path, line: int | None) -> str:
     """Local wording fit to publish: no control characters, no raw HTML, only web and mail links live.
 
-    Images are refused rather than quietly turned into their alt text: the Word policy has no place for a
+    Pictures are refused rather than quietly turned into their alt text: the Word policy has no place for a
     picture from the profile, a remote one is a tracking pixel in any Markdown previewer, and the employer
     should know their picture is not in the policy rather than find it missing after publishing.
     """
     text = without_raw_html(without_controls(text).strip())
-    image = next((m for m in _MARKDOWN_LINK.finditer(text) if m.group("image")), None)
-    if image is not None:
-        shown = text[image.start() : image.start() + 40].split("\n")[0]
+    picture = next((t for t in _inline_tokens(text) if t.type == "image"), None) if "![" in text else None
+    if picture is not None:
+        shown = f"![{picture.content}]({picture.attrs.get('src', '')})"
         raise ProfileError(
             path,
             line,
-            f"local: text: pictures are not allowed in local wording ({shown!r}); put a logo in your Word "
+            f"local: text: pictures are not allowed in local wording ({shown[:60]!r}); put a logo in your Word "
             "template (--reference-docx) and describe anything else in words",
         )
-    return _MARKDOWN_LINK.sub(_link_as_text_unless_web, text)
+    if "[" not in text:
+        return text  # most wording: no link, nothing to parse
+    text = _MARKDOWN_LINK.sub(_link_as_text_unless_web, text)
+    if _unsafe_links(text):
+        # A shape the pattern above does not foresee: every "[" as a character reference, never link syntax.
+        text = text.replace("[", "&#91;")
+    return text
+
+
+def _inline_tokens(text: str) -> list[Any]:
+    """The inline tokens (text, links, images) a CommonMark reader finds, as the Word writer parses it."""
+    from markdown_it import MarkdownIt
+
+    reader = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    # Every link and picture reported, whatever its scheme: markdown-it leaves javascript: links as text
+    # itself, but other Markdown viewers of the published file may not.
+    reader.validateLink = lambda url: True
+    tokens = reader.parse(text)
+    return [child for token in tokens for child in token.children or ()]
+
+
+def _unsafe_links(text: str) -> bool:
+    return any(
+        t.type == "link_open" and not _LIVE_TARGET.match(str(t.attrs.get("href", ""))) for t in _inline_tokens(text)
+    )
 
 
 def _link_as_text_unless_web(match: re.Match[str]) -> str:
-    if match.group("code") or match.group("escaped"):
+    if match.group("escaped"):
         return match.group()
     target = match.group("target") if match.group("definition") is None else match.group("definition")
     if _LIVE_TARGET.match(target or ""):
