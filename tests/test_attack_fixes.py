@@ -507,4 +507,4 @@ def test_link_checks_take_no_time_on_runs_of_backticks_and_see_through_false_cod
     assert time.perf_counter() - started < 2  # was 24 s with a pattern that looked for code spans
     # Backticks in two paragraphs are no code span: the link between them is live to a reader, so it is text here.
     text = safe_wording("`a\n\n[x](javascript:alert(1))\n\n`", Path("p.yaml"), 1)
-    assert not [t for t in inline_tokens(text) if t.type == "link_open"]
+    assert "\\[x](javascript:alert(1))" in text  # markdown-it itself drops javascript: links; other viewers may not
