@@ -508,3 +508,47 @@ def test_link_checks_take_no_time_on_runs_of_backticks_and_see_through_false_cod
     # Backticks in two paragraphs are no code span: the link between them is live to a reader, so it is text here.
     text = safe_wording("`a\n\n[x](javascript:alert(1))\n\n`", Path("p.yaml"), 1)
     assert "\\[x](javascript:alert(1))" in text  # markdown-it itself drops javascript: links; other viewers may not
+
+
+# --- F22: blank local wording is missing wording --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "kind"),
+    [
+        (
+            {"replace": "messaging.keep-in-touch-only", "based_on_version": 1, "reason": "Ours", "text": "\n\n"},
+            "text",
+            "replace",
+        ),
+        (
+            {"replace": "messaging.keep-in-touch-only", "based_on_version": 1, "reason": "  ", "text": "Ours."},
+            "reason",
+            "replace",
+        ),
+        ({"add_to": "messaging", "title": "   ", "text": "Ours."}, "title", "add_to"),
+        ({"add_to": "messaging", "title": "Ours", "text": "  \t \x1b "}, "text", "add_to"),
+    ],
+)
+def test_blank_local_wording_is_refused_at_its_line(library, tmp_path, entry, field, kind):
+    path = profile(tmp_path, local=[entry])
+    line = next(i for i, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if f"{field}:" in row)
+    message = one_error(run("build", path, "--out", tmp_path / "out", library=library))
+    assert message == f"Error: {path}:{line}: local: '{field}' is required for a '{kind}' entry and is blank"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_blank_replacement_title_keeps_the_library_title(library, tmp_path):
+    entry = {
+        "replace": "messaging.keep-in-touch-only",
+        "based_on_version": 1,
+        "reason": "Ours",
+        "title": "  ",
+        "text": "Our own words.",
+    }
+    out = tmp_path / "out"
+    markdown = built(
+        run("build", profile(tmp_path, local=[entry]), "--out", out, "--format", "md", library=library), out
+    )
+    title = library.clause("messaging.keep-in-touch-only").title
+    assert re.search(rf"^### \d+\.\d+ {re.escape(title)}\n\nOur own words\.", markdown, re.M), title

@@ -87,9 +87,14 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio
             path, line, f"local: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
         )
     for key in ("text",) + (("reason", "based_on_version") if kind == "replace" else ("title",)):
-        if raw.get(key) in (None, ""):
+        value = raw.get(key)
+        # Blank is missing: a replacement of spaces would drop a library rule from the policy without a word.
+        if value is None or (isinstance(value, str) and not without_controls(value).strip()):
             raise ProfileError(
-                path, line, f"local: '{key}' is required for a '{'replace' if kind == 'replace' else 'add_to'}' entry"
+                path,
+                doc.line("local", index, key) if key in raw else line,
+                f"local: '{key}' is required for a '{'replace' if kind == 'replace' else 'add_to'}' entry"
+                + (" and is blank" if key in raw else ""),
             )
     for key in ("replace", "add_to", "after", "id", "title", "text", "reason"):
         if key in raw and raw[key] is not None and not isinstance(raw[key], str):
@@ -122,9 +127,9 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio
     return LocalEntry(
         kind=kind,
         target=target,
-        title=raw.get("title"),
+        title=_filled(raw.get("title")),
         text=safe_wording(str(raw["text"]), path, doc.line("local", index, "text")),
-        reason=raw.get("reason"),
+        reason=_filled(raw.get("reason")),
         based_on_version=version if kind == "replace" else None,
         after=raw.get("after"),
         local_id=local_id,
@@ -132,6 +137,11 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio
         line=line,
         id_line=doc.line("local", index, "id") if raw.get("id") else line,
     )
+
+
+def _filled(value: Any) -> str | None:
+    """An optional text field, None when blank, so a title of spaces keeps the library clause's own title."""
+    return value if isinstance(value, str) and without_controls(value).strip() else None
 
 
 def safe_wording(text: str, path: Path, line: int | None) -> str:
