@@ -75,9 +75,10 @@ def unshowable_note(texts: Mapping[str, Any]) -> str | None:
     return f"characters that documents cannot hold ({codes}) were left out of {', '.join(where)}"
 
 
-# Every line break Python's str.splitlines() knows (VT, FF, NEL, U+2028, U+2029 besides CR and LF):
-# the Markdown reader splits lines on them too, so one left in an answer would end a table row or heading.
-_LINE_BREAKS = re.compile("\\s*[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+\\s*")
+# The line breaks of Python's str.splitlines() that are text, not separators left out (VT, FF, NEL, U+2028,
+# U+2029 besides CR and LF): the rendering splits lines on them, so one left in an answer would end a table
+# row or a heading. FS, GS and RS (also "line breaks" to Python) are left out with the other controls.
+_LINE_BREAKS = re.compile("\\s*[\r\n\x0b\x0c\x85\u2028\u2029]+\\s*")
 _NUMBERED = re.compile(r"^(\s*\d+)([.)])(\s|$)")
 _MARKER = re.compile(r"^(\s*)([-+=])")
 # Text that markdown_escape would return unchanged (most answers: names, teams, systems), checked in
@@ -89,7 +90,7 @@ _PLAIN = re.compile(
 )
 
 
-_TEXT_BREAKS = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_TEXT_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 
 
 def without_controls(text: str) -> str:
