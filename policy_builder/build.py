@@ -36,6 +36,7 @@ class BuildResult:
     written: list[Path]
     leaflet_level: ReadingLevel | None = None  # how plain the leaflet is, when one was built
     leaflet_pages: float | None = None  # about how many pages the Word leaflet fills on its template
+    notices: list[str] = field(default_factory=list)  # warnings for the person building (one line each)
 
     @property
     def answers(self) -> Answers:
@@ -112,8 +113,11 @@ def build_profile(
         {**entry, "cause": warning.cause, "unanswered": list(warning.unanswered)}
         for entry, warning in zip(manifest["gaps"], warnings, strict=True)
     ]
+    notices: list[str] = []
     if previous is not None:
-        policy, manifest = with_history(policy, manifest, read_manifest(previous), library.questionnaire)
+        old = read_manifest(previous)
+        notices += check_previous(previous, old, manifest, Path(out_dir))
+        policy, manifest = with_history(policy, manifest, old, library.questionnaire)
     rendered: dict[str, bytes | str] = {}
     pdf = "pdf" in formats
     if pdf:
@@ -173,6 +177,7 @@ def build_profile(
         written=written,
         leaflet_level=leaflet_level,
         leaflet_pages=leaflet_pages,
+        notices=notices,
     )
 
 
@@ -310,6 +315,64 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
+def check_previous(previous: str | Path, old: dict[str, Any], manifest: dict[str, Any], out_dir: Path) -> list[str]:
+    """Refuse a previous issue this build would overwrite, or another organisation's; warn of a version not raised.
+
+    The previous issue is the OLD side of `changes` and the redline for the board: written over, it is gone.
+    A policy's history belongs to one organisation: a previous issue whose organisation name and short name
+    both differ is another employer's file picked by mistake (a successor body starts its own history at
+    1.0), so it is refused; when only one differs the organisation was probably renamed, and a warning says so.
+    """
+    from policy_builder.core.errors import PolicyBuilderError, display_path
+    from policy_builder.core.output import same_file
+
+    slug = str(manifest.get("slug") or "")
+    if any(same_file(previous, path) for path in output_paths(out_dir, slug).values()):
+        raise PolicyBuilderError(
+            f"--previous: {display_path(previous)} is one of the files this build writes, so the previous issue "
+            f"would be replaced by the new one; build the new issue into another folder, e.g. --out "
+            f"{display_path(out_dir / 'v-next')}, or move the previous issue out of {display_path(out_dir)} first"
+        )
+    notices = []
+    names = _organisation_names(old), _organisation_names(manifest)
+    (old_name, old_short), (new_name, new_short) = names
+    if _same_name(old_name, new_name) is False and _same_name(old_short, new_short) is False:
+        raise PolicyBuilderError(
+            f"--previous: {display_path(previous)} is the policy of {old_name!r}, not of {new_name!r}; a policy's "
+            "version history belongs to one organisation: give this organisation's previous issue, or build "
+            "without --previous"
+        )
+    if _same_name(old_name, new_name) is False or _same_name(old_short, new_short) is False:
+        differ = _same_name(old_name, new_name) is False
+        old_shown, new_shown = (old_name, new_name) if differ else (old_short, new_short)
+        notices.append(
+            f"Warning: the previous issue ({display_path(previous)}) is {old_shown!r}'s policy and this one is "
+            f"{new_shown!r}'s; its version history is carried on as for a renamed organisation"
+        )
+    old_version = (old.get("document") or {}).get("version")
+    new_version = manifest["document"]["version"]
+    if old_version is not None and str(old_version).strip() == str(new_version).strip():
+        notices.append(
+            f"Warning: document.version is {new_version}, the same as the previous issue's; raise it in the profile "
+            "(for example to the next number) so the version history tells the two issues apart"
+        )
+    return notices
+
+
+def _organisation_names(manifest: dict[str, Any]) -> tuple[str, str]:
+    given = manifest.get("answers")
+    answers: dict[str, Any] = given if isinstance(given, dict) else {}
+    name = manifest.get("organisation") or answers.get("organisation.name") or ""
+    return str(name), str(answers.get("organisation.short_name") or "")
+
+
+def _same_name(first: str, second: str) -> bool | None:
+    """Names compared as a reader would (case and spacing aside); None when either is missing."""
+    if not first.strip() or not second.strip():
+        return None
+    return " ".join(first.casefold().split()) == " ".join(second.casefold().split())
+
+
 def _lay_out(rendered: dict[str, bytes | str], *, pdf: bool, page_numbers: bool | None, keep_docx: bool) -> None:
     """Page numbers in the Word contents and, for ``pdf``, a PDF after each Word file (render/pdf.py)."""
     from policy_builder.core.errors import PolicyBuilderError
@@ -342,40 +405,63 @@ def check_distinct_outputs(library: Library, profiles: list[Path] | tuple[Path, 
     profile given twice) would overwrite each other, and with --jobs could leave a mix of both. A
     profile that does not load is skipped here: its own build reports it.
     """
+    import unicodedata
+
     from policy_builder.core.errors import PolicyBuilderError, display_path
 
     if len(profiles) < 2:
         return
-    owners: dict[str, Path] = {}
+    owners: dict[str, tuple[Path, str]] = {}
     for profile in profiles:
         try:
-            slug = load_profile(profile, library.questionnaire, library.nations).slug
+            answers = load_profile(profile, library.questionnaire, library.nations)
         except PolicyBuilderError:
             continue
-        first = owners.setdefault(slug, profile)
+        slug = answers.slug
+        name = str(answers.values.get("organisation.short_name") or answers.values.get("organisation.name") or "")
+        first, first_name = owners.setdefault(slug, (profile, name))
         if first is not profile:
             twice = Path(first).resolve() == Path(profile).resolve()
-            same = "is given twice" if twice else f"has the same short name as {display_path(first)}"
-            fix = (
-                "give it once"
-                if twice
-                else "give each profile its own organisation.short_name, or build them into different --out folders"
-            )
+            target = display_path(output_paths(Path(out_dir), slug)["md"])
+            if twice:
+                same, fix = "is given twice", "give it once"
+            elif name == first_name:
+                same = f"has the same short name as {display_path(first)}"
+                fix = "give each profile its own organisation.short_name, or build them into different --out folders"
+            else:
+                # The names differ, so say why they still clash: the file name keeps only letters and digits.
+                # Two spellings of one look (é as one character or as e and an accent) shown by their codes.
+                alike = unicodedata.normalize("NFC", name) == unicodedata.normalize("NFC", first_name)
+                same = (
+                    f"has a short name ({_quoted_name(name, alike)}) that gives the same file name as "
+                    f"{display_path(first)}'s ({_quoted_name(first_name, alike)})"
+                )
+                fix = (
+                    "file names keep only the short name's letters and digits, in lower case, without accents "
+                    "and cut to 60 characters; give one of them a short name that differs in its letters, or "
+                    "build them into different --out folders"
+                )
             raise PolicyBuilderError(
-                f"{display_path(profile)}: {same}, so both would write "
-                f"{display_path(output_paths(Path(out_dir), slug)['md'])} and the rest; {fix}; nothing was written"
+                f"{display_path(profile)}: {same}, so both would write {target} and the rest; {fix}; nothing was written"
             )
+
+
+def _quoted_name(name: str, codes: bool = False) -> str:
+    """A short name quoted for a message (with codes for every non-ASCII character when ``codes``), cut when
+    long: the message names the file too."""
+    cut = name if len(name) <= 50 else name[:24] + "..." + name[-23:]
+    return ascii(cut) if codes else repr(cut)
 
 
 def reference_template(answers: Answers, override: str | Path | None = None) -> Path | None:
     """The Word template to build on: --reference-docx, else the profile's document.reference_docx
     (relative to the profile file), else None for the bundled templates/reference.docx."""
-    from policy_builder.core.errors import PolicyBuilderError, ProfileError, display_path
+    from policy_builder.core.errors import PolicyBuilderError, ProfileError, display_path, not_found
 
     if override is not None:
         path = Path(override).expanduser()
         if not _is_file(path):
-            raise PolicyBuilderError(f"--reference-docx: {display_path(path)} not found")
+            raise PolicyBuilderError(f"--reference-docx: {display_path(path)} {not_found(path)}")
         return path
     given = answers.values.get("document.reference_docx")
     if not given:
@@ -386,7 +472,7 @@ def reference_template(answers: Answers, override: str | Path | None = None) -> 
         raise ProfileError(
             answers.path,
             answers.lines.get("document.reference_docx"),
-            f"document.reference_docx: '{given}' not found (looked for {display_path(path)}); "
+            f"document.reference_docx: '{given}' {not_found(path)} (looked for {display_path(path)}); "
             "give the path of a Word .docx or .dotx file, relative to the profile",
         )
     return path

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 
 from policy_builder import __version__
+from policy_builder.core.terminal import printable
 
 if TYPE_CHECKING:
     from policy_builder.build import BuildResult
@@ -43,20 +44,26 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         except PolicyBuilderError as exc:
             click.echo(error_line(exc), err=True)
             sys.exit(2)
+        except (OSError, RuntimeError) as exc:
+            # A symlink loop met where no reader looked for one (Python 3.11's Path.resolve raises
+            # RuntimeError for it, the system ELOOP): still the user's path, so one line and exit 2.
+            if not _symlink_loop(exc):
+                raise
+            click.echo(f"Error: {printable(str(getattr(exc, 'filename', None) or exc))}: a symlink loop", err=True)
+            sys.exit(2)
 
     return wrapper
 
 
-# Control characters and bidirectional overrides from a file's contents must not drive the terminal
-# or split the one-line message; they are shown as escapes (\x1b, \u202e).
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
-
-
 _UNESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _symlink_loop(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ELOOP
+    return str(exc).startswith("Symlink loop from ")
 
 
 def json_text(data: Any) -> str:
@@ -105,7 +112,50 @@ def cli_context(ctx: click.Context) -> CliContext:
     return obj
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _usage_line(exc: click.UsageError) -> str:
+    """A usage error as one line: 'Error: --jobs: 0 is not in the range x>=1. (see 'policy-builder build --help')'."""
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    param = exc.param if isinstance(exc, click.BadParameter) else None
+    if param is None or isinstance(exc, click.MissingParameter):
+        return f"Error: {printable(exc.format_message())}{where}"
+    if isinstance(param, click.Option):
+        name = max(param.opts, key=len)  # the long form, --jobs rather than -j
+        source = exc.ctx.get_parameter_source(param.name) if exc.ctx is not None and param.name else None
+        if source is click.core.ParameterSource.ENVIRONMENT and isinstance(param.envvar, str):
+            name += f" (from {param.envvar})"
+    else:
+        name = param.human_readable_name
+    return f"Error: {name}: {printable(exc.message)}{where}"
+
+
+class OneLineUsageErrors(click.Group):
+    """Usage errors on one line, as every other error (click prints usage, a hint, a blank line and the error).
+
+    Each UsageError raised while parsing the command line or running a command has its `show` replaced
+    before click's own handler calls it, so exit status 2 and `--help` stay click's.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _shown_on_one_line(exc) from exc.__cause__
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _shown_on_one_line(exc) from exc.__cause__
+
+
+def _shown_on_one_line(exc: click.UsageError) -> click.UsageError:
+    if not isinstance(exc, click.exceptions.NoArgsIsHelpError):  # `policy-builder` alone shows its help
+        line = _usage_line(exc)
+        exc.show = lambda file=None: click.echo(line, file=file, err=True)  # type: ignore[method-assign]
+    return exc
+
+
+@click.group(cls=OneLineUsageErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="policy-builder")
 @click.option(
     "--library",
@@ -252,6 +302,7 @@ def _report_lines(result: BuildResult) -> tuple[list[str], list[str]]:
         say(printable(result.policy.draft.line()) + ".")
     if result.date_warning:
         warnings.append(result.date_warning)
+    warnings.extend(result.notices)  # --previous: a renamed organisation, a version not raised
     if result.leaflet_pages is not None:
         from policy_builder.render.docx.handouts import LEAFLET_MOST_PAGES
 
@@ -566,6 +617,7 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
 
     if output is not None and output.suffix.lower() not in (".md", ".docx"):
         raise PolicyBuilderError(f"--output: {display_path(output)} must end in .md or .docx")
+    _refuse_overwriting_inputs({"--output": output, "--redline": redline}, {"OLD": old, "NEW": new})
     # The questionnaire turns changed answers into words for the written summary a board reads.
     questionnaire = cli_context(ctx).library().questionnaire if output is not None else None
     result = compare(read_manifest(old), read_manifest(new), questionnaire)
@@ -592,6 +644,21 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
             click.echo(f"Summary of changes written to {display_path(output)}")
         if redline is not None:
             click.echo(f"Tracked changes (redline) written to {display_path(redline)}")
+
+
+def _refuse_overwriting_inputs(outputs: dict[str, Path | None], inputs: dict[str, Path]) -> None:
+    """An output that is one of the files compared (or the other output) would replace an issued policy."""
+    from policy_builder.core.errors import PolicyBuilderError, display_path
+    from policy_builder.core.output import same_file
+
+    named = [(option, path) for option, path in outputs.items() if path is not None]
+    for index, (option, path) in enumerate(named):
+        for label, source in [*inputs.items(), *named[:index]]:
+            if same_file(path, source):
+                raise PolicyBuilderError(
+                    f"{option}: {display_path(path)} is {label} ({display_path(source)}), which would be written over; "
+                    "give a new file name, such as summary-of-changes.docx or redline.docx"
+                )
 
 
 @main.command()

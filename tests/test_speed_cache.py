@@ -231,8 +231,8 @@ def _escape_every_step(text: str) -> str:
     """markdown_escape without its shortcut for plain text: every substitution, every time."""
     import re
 
-    text = templating._CONTROL.sub("", str(text))
-    text = re.sub(r"\s*[\r\n]+\s*", " ", text)
+    text = templating._LINE_BREAKS.sub(" ", str(text))  # VT, FF, NEL, U+2028/9 fold as newlines do
+    text = templating._CONTROL.sub("", text)
     text = templating._MD_SPECIAL.sub(r"\\\1", text)
     text = re.sub(r"^(\s*\d+)([.)])(\s|$)", r"\1\\\2\3", text)
     return re.sub(r"^(\s*)([-+=])", r"\1\\\2", text)
@@ -241,7 +241,10 @@ def _escape_every_step(text: str) -> str:
 @settings(max_examples=3000, deadline=None)
 @given(
     st.one_of(
-        st.text(), st.text(alphabet=st.sampled_from(list("aZ 9.)-+=\\`*_[]<>|#~&\r\n\t\x00\x0b\x1f\x85\u2028\ufffe")))
+        st.text(),
+        st.text(
+            alphabet=st.sampled_from(list("aZ 9.)-+=\\`*_[]<>|#~&\r\n\t\x00\x0b\x0c\x1f\x85\x9b\u2028\u2029\ufffe"))
+        ),
     )
 )
 def test_the_plain_text_shortcut_escapes_exactly_as_every_step_would(text):

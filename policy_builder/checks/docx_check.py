@@ -105,6 +105,7 @@ def check_docx(data: bytes, kind: str | None = None, name: str = "document") -> 
     _check_tables(document, result)
     _check_empty_paragraphs(paragraphs, result)
     _check_links(document, result)
+    _check_bookmarks(document, result)
     _check_direct_formatting(document, result)
     look = Look(document)
     _check_contrast_and_size(document, look, result)
@@ -220,6 +221,23 @@ def _check_links(document: DocxDocument, result: CheckResult) -> None:
         if not text or plain in VAGUE_LINKS or re.match(r"(https?://|www\.)", plain):
             bad.append(text or "(no text)")
     result.check(not bad, f"link text does not say where the link goes: {', '.join(repr(b) for b in bad[:5])}")
+
+
+def _check_bookmarks(document: DocxDocument, result: CheckResult) -> None:
+    """Each bookmark name once: Word compares them ignoring case, so a link to a repeated one finds only
+    the first, and Word renames or drops the others when it saves the file."""
+    first: dict[str, str] = {}
+    repeated = []
+    for mark in document.element.body.iter(qn("w:bookmarkStart")):
+        name = mark.get(qn("w:name"), "")
+        if name.casefold() in first:
+            repeated.append(name if name == first[name.casefold()] else f"{first[name.casefold()]}/{name}")
+        first.setdefault(name.casefold(), name)
+    result.check(
+        not repeated,
+        f"{len(repeated)} bookmark name(s) used twice (Word ignores case in them), so a link finds only the "
+        f"first: {', '.join(repeated[:5])}",
+    )
 
 
 def _check_direct_formatting(document: DocxDocument, result: CheckResult) -> None:

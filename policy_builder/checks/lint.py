@@ -31,7 +31,7 @@ from policy_builder.content.questionnaire import (
     default_for,
     evaluate,
 )
-from policy_builder.core.errors import display_path
+from policy_builder.core.errors import LibraryError, display_path, os_reason
 from policy_builder.core.templating import ENV, BlankAnswerError, referenced_names
 from policy_builder.pipeline.rules import Contradiction, InForce
 
@@ -846,7 +846,11 @@ class Linter:
         pattern = re.compile(r"'([\w-]+)'\s+in\s+" + re.escape(qid) + r"\b")
         found: set[str] = set()
         for path in sorted(self.library.root.glob("*.yaml")):  # clauses, handouts and gap rules alike
-            found.update(pattern.findall(path.read_text(encoding="utf-8")))
+            try:
+                found.update(pattern.findall(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError) as exc:  # a file the loader never reads: a loop, a folder, bad bytes
+                reason = os_reason(exc) if isinstance(exc, OSError) else "it is not UTF-8 text"
+                raise LibraryError(path, None, f"cannot read the file ({reason})") from None
         return found
 
     def stance_employers(self) -> list[tuple[str, str]]:

@@ -33,7 +33,7 @@ from policy_builder.content.models import (
 )
 from policy_builder.content.questionnaire import kind_of, load_questionnaire
 from policy_builder.core import signed_cache, templating, yamlio
-from policy_builder.core.errors import LibraryError
+from policy_builder.core.errors import LibraryError, not_found
 from policy_builder.core.templating import compile_condition, compile_template, names_with_lines, unknown_name
 
 
@@ -118,7 +118,7 @@ def load_library(root: str | Path | None = None) -> Library:
     """The library in ``root`` (default: the bundled clauses/), from the snapshot when its files are unchanged."""
     root = Path(root) if root else default_library_dir()
     if not root.is_dir():
-        raise LibraryError(root, None, "clause library folder not found")
+        raise LibraryError(root, None, f"clause library folder {not_found(root)}")
     key = _snapshot_key(root)
     if key is not None:
         cached = _read_snapshot(root, key)

@@ -19,6 +19,7 @@ from policy_builder.content.models import LocalNote, RenderedClause
 from policy_builder.content.versions import text_of_version
 from policy_builder.core import yamlio
 from policy_builder.core.errors import ProfileError
+from policy_builder.core.templating import without_controls
 
 if TYPE_CHECKING:
     from policy_builder.content.library import Library
@@ -30,6 +31,17 @@ _SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,79}")
 # Raw HTML in local wording (<script>, <img onerror=...>, <!-- -->) is shown as text, not passed to a
 # Markdown viewer; only an autolink to a web or mail address keeps its angle brackets.
 _RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^\s<>]*>)")
+# Markdown links in local wording, found as a Markdown reader would start them: a backslash escape (left
+# alone), an inline link "[text](target" or a reference definition "[label]: target" at the start of a line.
+# Only a web or mail address stays a live link; any other target (javascript:, file:, data:, a path, an
+# entity-spelled scheme) is shown as text by escaping its "[". Code spans are not told apart (a link typed in
+# one gains a visible backslash); markdown-it then checks the result, as the Word writer reads it.
+_MARKDOWN_LINK = re.compile(
+    r"(?P<escaped>\\[\s\S])"
+    r"|\[(?:[^\[\]\\]|\\.)*\]\(\s*<?(?P<target>[^\s<>)]*)"
+    r"|(?m:^(?P<indent> {0,3})\[(?:[^\[\]\\]|\\.)+\]:[ \t]*<?(?P<definition>[^\s<>]*))"
+)
+_LIVE_TARGET = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
 _REPLACE_FIELDS = {"replace", "based_on_version", "reason", "title", "text"}
 _ADD_FIELDS = {"add_to", "after", "id", "title", "text", "reason"}
 
@@ -75,9 +87,14 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio
             path, line, f"local: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
         )
     for key in ("text",) + (("reason", "based_on_version") if kind == "replace" else ("title",)):
-        if raw.get(key) in (None, ""):
+        value = raw.get(key)
+        # Blank is missing: a replacement of spaces would drop a library rule from the policy without a word.
+        if value is None or (isinstance(value, str) and not without_controls(value).strip()):
             raise ProfileError(
-                path, line, f"local: '{key}' is required for a '{'replace' if kind == 'replace' else 'add_to'}' entry"
+                path,
+                doc.line("local", index, key) if key in raw else line,
+                f"local: '{key}' is required for a '{'replace' if kind == 'replace' else 'add_to'}' entry"
+                + (" and is blank" if key in raw else ""),
             )
     for key in ("replace", "add_to", "after", "id", "title", "text", "reason"):
         if key in raw and raw[key] is not None and not isinstance(raw[key], str):
@@ -110,9 +127,9 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio
     return LocalEntry(
         kind=kind,
         target=target,
-        title=raw.get("title"),
-        text=without_raw_html(str(raw["text"]).strip()),
-        reason=raw.get("reason"),
+        title=_filled(raw.get("title")),
+        text=safe_wording(str(raw["text"]), path, doc.line("local", index, "text")),
+        reason=_filled(raw.get("reason")),
         based_on_version=version if kind == "replace" else None,
         after=raw.get("after"),
         local_id=local_id,
@@ -120,6 +137,66 @@ def _parse_entry(raw: Any, path: Path, line: int | None, index: int, doc: yamlio
         line=line,
         id_line=doc.line("local", index, "id") if raw.get("id") else line,
     )
+
+
+def _filled(value: Any) -> str | None:
+    """An optional text field, None when blank, so a title of spaces keeps the library clause's own title."""
+    return value if isinstance(value, str) and without_controls(value).strip() else None
+
+
+def safe_wording(text: str, path: Path, line: int | None) -> str:
+    """Local wording fit to publish: no control characters, no raw HTML, only web and mail links live.
+
+    Pictures are refused rather than quietly turned into their alt text: the Word policy has no place for a
+    picture from the profile, a remote one is a tracking pixel in any Markdown previewer, and the employer
+    should know their picture is not in the policy rather than find it missing after publishing.
+    """
+    text = without_raw_html(without_controls(text).strip())
+    picture = next((t for t in _inline_tokens(text) if t.type == "image"), None) if "![" in text else None
+    if picture is not None:
+        shown = f"![{picture.content}]({picture.attrs.get('src', '')})"
+        raise ProfileError(
+            path,
+            line,
+            f"local: text: pictures are not allowed in local wording ({shown[:60]!r}); put a logo in your Word "
+            "template (--reference-docx) and describe anything else in words",
+        )
+    if "[" not in text:
+        return text  # most wording: no link, nothing to parse
+    text = _MARKDOWN_LINK.sub(_link_as_text_unless_web, text)
+    if _unsafe_links(text):
+        # A shape the pattern above does not foresee: every "[" as a character reference, never link syntax.
+        text = text.replace("[", "&#91;")
+    return text
+
+
+def _inline_tokens(text: str) -> list[Any]:
+    """The inline tokens (text, links, images) a CommonMark reader finds, as the Word writer parses it."""
+    from markdown_it import MarkdownIt
+
+    reader = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    # Every link and picture reported, whatever its scheme: markdown-it leaves javascript: links as text
+    # itself, but other Markdown viewers of the published file may not.
+    reader.validateLink = _any_link  # type: ignore[method-assign]  # markdown-it's documented way to allow every link
+    tokens = reader.parse(text)
+    return [child for token in tokens for child in token.children or ()]
+
+
+def _unsafe_links(text: str) -> bool:
+    return any(
+        t.type == "link_open" and not _LIVE_TARGET.match(str(t.attrs.get("href", ""))) for t in _inline_tokens(text)
+    )
+
+
+def _link_as_text_unless_web(match: re.Match[str]) -> str:
+    if match.group("escaped"):
+        return match.group()
+    target = match.group("target") if match.group("definition") is None else match.group("definition")
+    if _LIVE_TARGET.match(target or ""):
+        return match.group()
+    whole = match.group()
+    start = len(match.group("indent") or "")
+    return whole[:start] + "\\" + whole[start:]  # "\[" is a literal bracket: the rest shows as typed
 
 
 def without_raw_html(text: str) -> str:
@@ -214,30 +291,47 @@ def apply_local(
     return notes
 
 
+def id_key(identifier: str) -> str:
+    """An id as Word sees its bookmark: case-insensitive, with '.' and '-' both '_' (local.A-b ~ local.a_b)."""
+    return re.sub(r"[^0-9a-z]", "_", identifier.casefold())
+
+
+def _alike(first: str, second: str) -> tuple[str, str]:
+    """How the other id is spelled and why the two still clash, or nothing when they are spelled the same."""
+    if first == second:
+        return "", ""
+    return f" as '{first}'", "; Word bookmark names ignore case and treat '.', '-' and '_' alike"
+
+
 def _check_ids(entries: list[LocalEntry], library_ids: set[str]) -> None:
     """Each local clause's id is its own: not a library clause's or section's, nor another local entry's.
 
     Two clauses with one id would share a bookmark in the Word file and an entry in the manifest, and
-    `changes` would compare the wrong clauses.
+    `changes` would compare the wrong clauses. Ids are compared by their bookmark form, because Word
+    bookmark names ignore case and a bookmark holds '_' where the id has '.' or '-'.
     """
+    library = {id_key(i): i for i in library_ids}
     seen: dict[str, LocalEntry] = {}
     for entry in entries:
-        if entry.kind == "add" and entry.local_id in library_ids:
+        key = id_key(entry.local_id)
+        if entry.kind == "add" and key in library:
+            spelled, why = _alike(library[key], entry.local_id)
             raise ProfileError(
                 entry.path,
                 entry.id_line,
-                f"local: id '{entry.local_id}' is the id of a library clause or section; give your clause its "
-                f"own id, such as local.{entry.local_id}",
+                f"local: id '{entry.local_id}' is the id of a library clause or section{spelled}{why}; give your "
+                f"clause its own id, such as local.{entry.local_id}",
             )
-        first = seen.get(entry.local_id)
+        first = seen.get(key)
         if first is not None:
+            spelled, why = _alike(first.local_id, entry.local_id)
             raise ProfileError(
                 entry.path,
                 entry.id_line,
-                f"local: id '{entry.local_id}' is used by another local entry (line {first.id_line}); "
+                f"local: id '{entry.local_id}' is used by another local entry{spelled} (line {first.id_line}){why}; "
                 "give each its own id",
             )
-        seen[entry.local_id] = entry
+        seen[key] = entry
 
 
 def _version_conflict(
@@ -262,3 +356,7 @@ def _version_conflict(
         f"needed, then set based_on_version: {current}",
         upstream_change=word_diff_markdown(str(based_on["text"]), text),
     )
+
+
+def _any_link(url: str) -> bool:
+    return True

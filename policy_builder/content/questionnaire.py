@@ -279,18 +279,18 @@ def cast_answer(question: Question, value: Any) -> Any:
         return seen
     if qtype == "boolean":
         if not isinstance(value, bool):
-            if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "y", "n"):
-                raise AnswerError(f"{_show(value)} is text here; write true or false without quotes")
-            raise AnswerError(f"{_show(value)} is not true or false")
+            quoted = isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no")
+            hint = "; write true or false without quotes" if quoted else ""
+            raise AnswerError(f"{_show(value)} is not true or false{hint}")
         return value
     if qtype == "date":
         date = None
         if isinstance(value, dt.datetime):
-            date = value.date()
+            date = None  # a time of day as well: which day is meant depends on the time zone, so ask for the day
         elif isinstance(value, dt.date):
             date = value
         elif isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
-            # Only YYYY-MM-DD (docs/profile-v1.md): fromisoformat would also take 2026-W49 and 20261201 as a day.
+            # fromisoformat alone takes 20261201 and the week date 2026-W49 (Python 3.11) as a day.
             try:
                 date = dt.date.fromisoformat(value.strip())
             except ValueError:

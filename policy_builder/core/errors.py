@@ -14,8 +14,32 @@ def display_path(path: str | Path) -> str:
     path = Path(path)
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: Python 3.11's resolve() on a symlink loop
         return str(path)
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError in words for a message: a symlink loop said plainly, anything else as the system says it."""
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return "a symlink loop: a link on its path leads back to itself"
+    return exc.strerror or str(exc)
+
+
+def not_found(path: str | Path) -> str:
+    """Why a path is not there to read, in words: 'not found', or that it is a symlink loop."""
+    import errno
+    import os
+
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a link that leads back to itself (a symlink loop)"
+    except ValueError:
+        pass
+    return "not found"
 
 
 class PolicyBuilderError(Exception):

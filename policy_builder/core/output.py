@@ -12,14 +12,30 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from policy_builder.core.errors import OutputError, display_path
+from policy_builder.core.errors import OutputError, display_path, os_reason
 
 
 def slugify(name: str) -> str:
-    """'London Borough of Barnet' -> 'london-borough-of-barnet'; never leaves the folder."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return slug[:60].strip("-") or "policy"
+    """'London Borough of Barnet' -> 'london-borough-of-barnet'; never leaves the folder.
+
+    Accents come off Latin letters ('Ynys Môn' -> 'ynys-mon'); letters of other scripts are kept
+    rather than dropped, so 'Еastbrook' with a Cyrillic Е is not the same file as 'astbrook' or 'Eastbrook'.
+    At most 60 characters and 120 bytes, so a file name with its longest ending stays under 255 bytes.
+    """
+    kept = []
+    for char in unicodedata.normalize("NFKD", name):
+        if char.isascii():
+            kept.append(char.lower() if char.isalnum() else "-")
+        elif unicodedata.category(char) == "Mn" and kept and kept[-1].isascii():
+            continue  # an accent on a Latin letter: 'ô' is 'o' in a file name
+        elif unicodedata.category(char)[0] in "LNM":
+            kept.append(char.lower())
+        else:
+            kept.append("-")
+    slug = re.sub(r"-+", "-", unicodedata.normalize("NFC", "".join(kept))).strip("-")[:60]
+    while len(slug.encode("utf-8")) > 120:
+        slug = slug[:-1]
+    return slug.strip("-") or "policy"
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -29,7 +45,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)  # inside the try: --out may run into a file
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise OutputError(f"{display_path(path.parent)}: cannot write here ({exc.strerror})") from None
+        raise OutputError(f"{display_path(path.parent)}: cannot write here ({os_reason(exc)})") from None
     try:
         # mkstemp makes the file private (0600); give it the mode a normal write would.
         os.chmod(temp_name, _existing_mode(path))
@@ -43,7 +59,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             os.unlink(temp_name)
         except OSError:
             pass
-        raise OutputError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{display_path(path)}: cannot write ({os_reason(exc)})") from None
 
 
 STAGING_PREFIX = ".policy-builder-staging."
@@ -71,7 +87,7 @@ def write_set(outputs: Sequence[tuple[Path, bytes | str]]) -> None:
         _remove_stale_staging(folder)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
     except OSError as exc:
-        raise OutputError(f"{display_path(folder)}: cannot write here ({exc.strerror})") from None
+        raise OutputError(f"{display_path(folder)}: cannot write here ({os_reason(exc)})") from None
     try:
         for path, data in outputs:
             payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -79,7 +95,7 @@ def write_set(outputs: Sequence[tuple[Path, bytes | str]]) -> None:
                 _write_file(staging / path.name, payload, _existing_mode(path))
             except OSError as exc:
                 raise OutputError(
-                    f"{display_path(path)}: cannot write ({exc.strerror}); the previous files are unchanged"
+                    f"{display_path(path)}: cannot write ({os_reason(exc)}); the previous files are unchanged"
                 ) from None
         _swap_in(staging, [path for path, _ in outputs])
     finally:
@@ -93,7 +109,7 @@ def _refuse_non_file(path: Path) -> None:
     except (FileNotFoundError, NotADirectoryError):
         return  # not there yet; a folder that cannot be made is reported when it is made
     except OSError as exc:
-        raise OutputError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{display_path(path)}: cannot write ({os_reason(exc)})") from None
     if stat.S_ISDIR(mode):
         raise OutputError(
             f"{display_path(path)}: is a folder where the build writes a file; move it or choose another --out"
@@ -134,7 +150,7 @@ def _swap_in(staging: Path, targets: list[Path]) -> None:
         for target in saved:
             _quietly(os.replace, kept / target.name, target)
         raise OutputError(
-            f"{display_path(target)}: cannot write ({exc.strerror}); the previous files are unchanged"
+            f"{display_path(target)}: cannot write ({os_reason(exc)}); the previous files are unchanged"
         ) from None
     _sync_folder(targets[0].parent)
 
@@ -178,6 +194,19 @@ def _existing_mode(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def same_file(first: str | Path, second: str | Path) -> bool:
+    """Whether two paths name one file: by device and inode when both exist (a link, './x', another case
+    on a case-insensitive disk), else by their real paths. Never raises, even on a symlink loop."""
+    try:
+        return os.path.samefile(first, second)
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.path.normcase(os.path.realpath(first)) == os.path.normcase(os.path.realpath(second))
+    except (OSError, ValueError):
+        return False
 
 
 def output_paths(out_dir: Path, slug: str) -> dict[str, Path]:

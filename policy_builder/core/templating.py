@@ -55,7 +55,9 @@ RUNTIME_ERRORS = (ArithmeticError, TypeError, ValueError, LookupError, Attribute
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&])")  # & too: "&amp;" typed must not become "&"
 # Characters neither Word's XML nor a readable Markdown file can hold: left out, and the build says so.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# C1 controls too (U+0080-U+009F but NEL, a line break): U+009B is a terminal's CSI for anyone who
+# `cat`s the Markdown. VT and FF are line breaks, folded with the others below.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def unshowable_note(texts: Mapping[str, Any]) -> str | None:
@@ -73,16 +75,33 @@ def unshowable_note(texts: Mapping[str, Any]) -> str | None:
     return f"characters that documents cannot hold ({codes}) were left out of {', '.join(where)}"
 
 
-_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+# The line breaks of Python's str.splitlines() that are text, not separators left out (VT, FF, NEL, U+2028,
+# U+2029 besides CR and LF): the rendering splits lines on them, so one left in an answer would end a table
+# row or a heading. FS, GS and RS (also "line breaks" to Python) are left out with the other controls.
+_LINE_BREAKS = re.compile("\\s*[\r\n\x0b\x0c\x85\u2028\u2029]+\\s*")
 _NUMBERED = re.compile(r"^(\s*\d+)([.)])(\s|$)")
 _MARKER = re.compile(r"^(\s*)([-+=])")
 # Text that markdown_escape would return unchanged (most answers: names, teams, systems), checked in
 # one match: it starts with none of space, digit, - + =, and holds no special, control or line-break
 # character. A build escapes well over a thousand values; this skips the five substitutions for most.
 _PLAIN = re.compile(
-    r"[^\s\d\-+=\\`*_\[\]<>|#~&\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]"
-    r"[^\\`*_\[\]<>|#~&\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]*"
+    r"[^\s\d\-+=\\`*_\[\]<>|#~&\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
+    r"[^\\`*_\[\]<>|#~&\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]*"
 )
+
+
+_TEXT_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+
+
+def without_controls(text: str) -> str:
+    """Multi-line text (an employer's own Markdown) with its line breaks as \\n (U+2029, a paragraph
+    separator, as a blank line) and no other control.
+
+    C0 controls but tab and newline, and C1 controls, are left out as they are from answers: ESC or
+    U+009B would drive the terminal of anyone who `cat`s the Markdown, and NUL makes it "binary".
+    """
+    breaks = _TEXT_BREAKS.sub(lambda m: "\n\n" if m.group() == "\u2029" else "\n", str(text))
+    return _CONTROL.sub("", breaks)
 
 
 def markdown_escape(text: str) -> str:
@@ -90,8 +109,8 @@ def markdown_escape(text: str) -> str:
     text = str(text)
     if _PLAIN.fullmatch(text):
         return text
+    text = _LINE_BREAKS.sub(" ", text)  # before the controls go: VT and FF fold to a space, as a newline does
     text = _CONTROL.sub("", text)
-    text = _LINE_BREAKS.sub(" ", text)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     # At the start (after any spaces) "1. " would start a numbered list, and "-", "+" or "=" a list,
     # a rule or, after a line of text, a setext heading underline.

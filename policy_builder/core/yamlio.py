@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from policy_builder.core.errors import SourceError
+from policy_builder.core.errors import SourceError, os_reason
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # profiles and clause files are a few KB
 MAX_DEPTH = 40
@@ -58,7 +58,7 @@ def read_text(path: Path, error: type[SourceError] = SourceError) -> str:
     except FileNotFoundError:
         raise error(path, None, "file not found") from None
     except OSError as exc:
-        raise error(path, None, f"cannot read the file ({exc.strerror})") from None
+        raise error(path, None, f"cannot read the file ({os_reason(exc)})") from None
     if path.is_dir():
         raise error(path, None, "is a folder, not a YAML file")
     if size > MAX_FILE_BYTES:

@@ -15,13 +15,15 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from rich import box
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -29,6 +31,7 @@ from policy_builder.content.library import Library
 from policy_builder.content.models import GapWarning, Question
 from policy_builder.content.questionnaire import AnswerError, describe_allowed
 from policy_builder.core.errors import display_path
+from policy_builder.core.terminal import printable, printable_lines
 from policy_builder.interview.session import (
     CLEAR,
     TEMPLATE_QUESTION,
@@ -64,6 +67,22 @@ SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 _QUESTION_NUMBER = re.compile(r"^(\d+)\.(\d+)$")
 # Keys a terminal without line editing passes through as text (arrows, Home, Delete...): never part of an answer.
 _KEY_CODES = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|O.|.)?|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class NeutralConsole(Console):
+    """A rich console that shows control characters in any text as escapes, as `build` does.
+
+    Answers, a loaded profile's names, previews of the policy and gap messages all reach the terminal
+    through rich; neutralising the text of every segment it renders (never its own colour codes, which
+    rich adds around the segments when it writes them) covers each of them, tables included.
+    """
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterator[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control or segment.text.isprintable() or segment.text == "\n":
+                yield segment
+            else:
+                yield Segment(printable_lines(segment.text), segment.style)
 
 
 @dataclass
@@ -110,7 +129,7 @@ class Wizard:
     def __init__(self, library: Library, options: WizardOptions) -> None:
         self.library = library
         self.options = options
-        self.console = Console(highlight=False, emoji=False, markup=False)
+        self.console = NeutralConsole(highlight=False, emoji=False, markup=False)
         self.saved: Path | None = None
         self.saving = False  # while choosing where to save, !save is just text
         self.interview = Interview(library, build_date=options.build_date or dt.date.today())
@@ -445,7 +464,7 @@ class Wizard:
         self.show_question(question, number)
         offered = interview.offered(question)
         shown = typed_form(question, offered)
-        label = _label(question) + (f" [{shown}]" if shown else "")
+        label = _label(question) + (f" [{printable(shown)}]" if shown else "")
         while True:
             text = self.ask(label)
             if text in (GUIDANCE, MORE_GUIDANCE):

@@ -105,6 +105,14 @@ def _issue(manifest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def other_organisation(changes: Changes) -> str | None:
+    """The old issue's organisation when it is not the new one's (case and spacing aside), else None."""
+    old, new = (str(_issue(m)["organisation"] or "") for m in (changes.old, changes.new))
+    if old.strip() and new.strip() and " ".join(old.casefold().split()) != " ".join(new.casefold().split()):
+        return old
+    return None
+
+
 def compare(old: dict[str, Any], new: dict[str, Any], questionnaire: Questionnaire | None = None) -> Changes:
     changes = Changes(old=old, new=new, questionnaire=questionnaire)
     old_clauses = {c["id"]: c for c in old.get("clauses", [])}
@@ -200,6 +208,12 @@ def render_markdown(changes: Changes) -> str:
         f"In short: {changes.summary_line()}.",
         "",
     ]
+    other = other_organisation(changes)
+    if other is not None:
+        lines[4:4] = [
+            f"The earlier issue is {markdown_escape(other)}'s policy, not {markdown_escape(str(new['organisation']))}'s.",
+            "",
+        ]
     if changes.empty:
         lines += ["The two issues are the same.", ""]
     if changes.added:
@@ -274,8 +288,10 @@ def _cell(text: str) -> str:
 
 def render_terminal(changes: Changes) -> str:
     old, new = _issue(changes.old), _issue(changes.new)
+    other = other_organisation(changes)
+    whose = f"from {other}'s policy to {new['organisation']}'s" if other is not None else f"for {new['organisation']}"
     out = [
-        f"Changes for {new['organisation']}: version {old['version']} ({old['built']}) -> {new['version']} ({new['built']})",
+        f"Changes {whose}: version {old['version']} ({old['built']}) -> {new['version']} ({new['built']})",
         f"Clause library {old['library_version']} -> {new['library_version']}",
         changes.summary_line(),
     ]

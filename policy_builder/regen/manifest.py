@@ -104,7 +104,7 @@ _END_MATTER = re.compile(r"\n<!-- policy-builder manifest[^\n]*\n(.*?)\n-->\s*\Z
 def end_matter(manifest: dict[str, Any]) -> str:
     """The manifest as the Markdown policy's last lines, in a comment. JSON, as it is far quicker to write
     than YAML; "-->" can occur only inside its strings, where \\u003e keeps the comment closed."""
-    body = json.dumps({FRONT_MATTER_KEY: without_text(manifest)}, indent=1, ensure_ascii=False)
+    body = _json_escaped(json.dumps({FRONT_MATTER_KEY: without_text(manifest)}, indent=1, ensure_ascii=False))
     body = body.replace("-->", "--\\u003e")
     return f"\n{MANIFEST_COMMENT}: data for policy-builder changes and check, not part of the policy\n{body}\n-->\n"
 
@@ -121,7 +121,16 @@ def split_markdown(text: str) -> tuple[str, str | None]:
 
 
 def to_json(manifest: dict[str, Any]) -> str:
-    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    return _json_escaped(json.dumps(manifest, indent=2, ensure_ascii=False)) + "\n"
+
+
+# JSON escapes C0 controls itself; C1 controls (U+009B is a terminal's CSI) and the Unicode line and paragraph
+# separators it leaves raw, so `cat` of a manifest or of a Markdown policy's end matter could drive a terminal.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def _json_escaped(text: str) -> str:
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 ManifestError = ReadBackError  # the name the commands and tests know

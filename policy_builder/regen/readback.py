@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from policy_builder.core.errors import SourceError
+from policy_builder.core.errors import SourceError, os_reason
 
 MB = 1024 * 1024
 # The example council's manifest is about 120 KB and its Markdown policy 90 KB; 8 MB is far beyond any real
@@ -70,12 +70,12 @@ def open_regular(path: Path, limit: int, what: str) -> BinaryIO:
     except FileNotFoundError:
         raise _fail(path, "file not found") from None
     except (OSError, ValueError) as exc:
-        raise _fail(path, f"cannot read the file ({getattr(exc, 'strerror', None) or exc})") from None
+        raise _fail(path, f"cannot read the file ({os_reason(exc) if isinstance(exc, OSError) else exc})") from None
     _refuse_irregular(path, info.st_mode)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise _fail(path, f"cannot read the file ({exc.strerror})") from None
+        raise _fail(path, f"cannot read the file ({os_reason(exc)})") from None
     handle = os.fdopen(fd, "rb")
     info = os.fstat(fd)  # the file opened, which may not be the one looked at a moment ago
     try:
@@ -105,7 +105,7 @@ def read_bytes(path: Path, limit: int, what: str) -> bytes:
         try:
             raw = handle.read(limit + 1)  # capped: a file that grows after the check is still not read whole
         except OSError as exc:
-            raise _fail(path, f"cannot read the file ({exc.strerror})") from None
+            raise _fail(path, f"cannot read the file ({os_reason(exc)})") from None
     if len(raw) > limit:
         raise _fail(path, f"is over {_size(limit)}; {what} is at most {_size(limit)}")
     return raw

@@ -24,7 +24,7 @@ from docx.styles.style import BaseStyle, ParagraphStyle, StyleFactory
 from lxml import etree
 
 from policy_builder.content.library import DATA_ROOT
-from policy_builder.core.errors import PolicyBuilderError, display_path
+from policy_builder.core.errors import PolicyBuilderError, display_path, os_reason
 from policy_builder.render.docx.ooxml import numbering, set_compatibility_mode
 
 REFERENCE_DOCX = DATA_ROOT / "templates" / "reference.docx"
@@ -43,7 +43,7 @@ def open_template(reference_docx: Path | None = None) -> DocxDocument:
     except FileNotFoundError:
         raise PolicyBuilderError(f"{display_path(path)}: Word template not found") from None
     except OSError as exc:
-        raise PolicyBuilderError(f"{display_path(path)}: cannot read the Word template ({exc.strerror})") from None
+        raise PolicyBuilderError(f"{display_path(path)}: cannot read the Word template ({os_reason(exc)})") from None
     try:
         document = Document(io.BytesIO(_as_document(data, path)))
     except PolicyBuilderError:
