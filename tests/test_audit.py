@@ -366,6 +366,7 @@ def test_rules_in_plain_words_are_found(tmp_path: Path, library: Library) -> Non
         "out-of-hours.routine-contact",
         "viewing.any",
         "viewing.single-look",
+        "viewing.curiosity",  # any look forbidden but for a stated reason
         "records.ai-draft-review",
         "accounts.create-work-account",
     ):
