@@ -298,3 +298,93 @@ def test_a_forty_page_policy_audits_in_under_five_seconds() -> None:
     result = _benchmark().speed(runs=1)
     assert result["words"] >= 18000
     assert result["median_cpu_seconds"] < 5.0, result
+
+
+# --- the fresh-eyes review's matching errors (coord/audit-review.md), in other words than the held-out policies --
+
+
+def _verdicts(tmp_path: Path, library: Library, text: str) -> dict[str, tuple[str, str | None]]:
+    path = tmp_path / "policy.md"
+    path.write_text(text, encoding="utf-8")
+    return {
+        f.action: (f.verdict, f.evidence.sentence if f.evidence else None)
+        for f in audit_document(path, library).findings
+    }
+
+
+def test_shared_words_without_the_matter_do_not_cover(tmp_path: Path, library: Library) -> None:
+    found = _verdicts(
+        tmp_path,
+        library,
+        "# Working practice\n\n"
+        "Use the tablet to read care plans and to check your rota.\n\n"
+        "Turn off disappearing messages in every chat.\n\n"
+        "Texts must be copied into the case file by screenshot every week.\n\n"
+        "The coordinators run a WhatsApp group so that support workers can swap shifts.\n\n"
+        "If a client needs to get in touch in the evening, they should phone the duty line.\n\n"
+        "Never remove a message before it is saved to the file.\n\n"
+        "Speak to the legal team about authorisation under our RIPA procedure.\n\n"
+        "You must record the phone call on Mosaic the same day.\n",
+    )
+    for action in (
+        "safeguarding.online-contact-plan",  # "care plans" + a phone is not a placed child's contact plan
+        "wellbeing.digital-free-time",  # switching off an app setting is not free time
+        "posting.assume-public",  # a screenshot to the record is not "posts are public"
+        "messaging.app",  # a staff-only shift group says nothing on messaging clients
+        "messaging.group-chat",
+        "out-of-hours.contact",  # clients ringing the duty line, not staff contacting them
+        "records.keep-device-copies",  # deleting before saving is the opposite matter
+        "viewing.involve-best-placed",  # asking about authorisation is not examining material
+        "video.record-call",  # "record the call on Mosaic" is a case note
+    ):
+        assert found[action][0] == "misses", (action, found[action])
+
+
+def test_rules_in_plain_words_are_found(tmp_path: Path, library: Library) -> None:
+    found = _verdicts(
+        tmp_path,
+        library,
+        "# Contact with the people we support\n\n"
+        "Do not give clients or their relatives your own phone number.\n\n"
+        "Staff must not take photographs of clients.\n\n"
+        "Assume you may be filmed in any client's home.\n\n"
+        "Keep your work phone locked with a passcode at all times.\n\n"
+        "Use your Trust mobile for all messages with patients.\n\n"
+        "You should not contact families outside your working hours.\n\n"
+        "Do not look at the social media of people you work with unless your manager agrees, and then only once.\n\n"
+        "Check and correct every draft the note-taking tool writes before you save it.\n\n"
+        "Family support workers may, with their manager's written approval, have a dedicated work Facebook "
+        "account to keep in touch with young people.\n",
+    )
+    for action in (
+        "contact.personal-details",
+        "photos.personal-device",  # no photographs at all: none on a personal phone either
+        "safety.act-as-if-recorded",
+        "devices.lock",
+        "devices.share-passcode",  # kept locked is never left unlocked
+        "messaging.work-device-only",
+        "out-of-hours.routine-contact",
+        "viewing.any",
+        "viewing.single-look",
+        "viewing.curiosity",  # any look forbidden but for a stated reason
+        "records.ai-draft-review",
+        "accounts.create-work-account",
+    ):
+        assert found[action][0] == "covers", (action, found[action])
+
+
+def test_texting_forbidden_and_posting_about_work_allowed_contradict(tmp_path: Path, library: Library) -> None:
+    found = _verdicts(
+        tmp_path,
+        library,
+        "# Social media\n\n"
+        "Support workers should not text clients directly.\n\n"
+        "If you post about your job with us, remember that people will see it. "
+        "Do not post anything offensive about clients or colleagues.\n",
+    )
+    assert found["messaging.sms"][0] == "contradicts"
+    # forbidding only offensive posts leaves posting about work allowed: the library forbids it
+    assert found["posting.about-work"] == (
+        "contradicts",
+        "If you post about your job with us, remember that people will see it.",
+    )

@@ -198,13 +198,24 @@ def test_a_bullet_is_cited_as_an_item_not_a_paragraph(tmp_path: Path) -> None:
     ]
 
 
-def test_a_contradiction_shows_a_sentence_that_states_our_rule(welsh_report: str) -> None:
-    """The review's false 'serious' contradiction (2.2 "record the call on WCCIS" read as recording a video
-    call): the report puts 6.1 "Do not record the meeting" beside it, so a reader can weigh both."""
+def test_recording_a_call_on_the_case_system_is_a_note_not_a_contradiction(welsh_report: str) -> None:
+    """The review's false 'serious' contradiction: 2.2 "record the call on WCCIS" (make a case note) was read
+    as recording a video call. Now 6.1 "Do not record the meeting" covers the rule and nothing contradicts it."""
+    assert "**Contradicts (high):** Staff must not record a video" not in welsh_report
+    assert '"Do not record the meeting." (section 6.1). **Covers:** Staff must not record a video call' in welsh_report
+
+
+def test_a_contradiction_shows_a_sentence_that_states_our_rule(library: Library) -> None:
+    """A document that both forbids and allows a thing: the report puts the sentence that states our rule
+    beside the contradiction, so a reader can weigh both."""
+    audit = audit_document(ROOT / "tests" / "audit" / "documents" / "planted-contradictions.md", library)
     line = next(
-        line for line in welsh_report.splitlines() if "**Contradicts (high):** Staff must not record a video" in line
+        line
+        for line in render_markdown(audit, library).splitlines()
+        if line.startswith('- "3.2 Staff may accept friend requests')
     )
-    assert 'Yet the document also says "Do not record the meeting." (section 6.1)' in line
+    assert "**Contradicts (high):** Staff must not send or accept a friend" in line
+    assert 'Yet the document also says "3.1 You should not accept friend requests' in line
 
 
 def test_an_nhs_trust_is_named_with_its_article(library: Library) -> None:
