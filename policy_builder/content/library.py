@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,7 @@ def load_library(root: str | Path | None = None) -> Library:
     root = Path(root) if root else default_library_dir()
     if not root.is_dir():
         raise LibraryError(root, None, "clause library folder not found")
+    _refuse_odd_files(root)
     key = _snapshot_key(root)
     if key is not None:
         cached = _read_snapshot(root, key)
@@ -131,6 +133,27 @@ def load_library(root: str | Path | None = None) -> Library:
     if key is not None and not library.problems and _snapshot_key(root) == key:
         _write_snapshot(library, key, compiled)
     return library
+
+
+def _refuse_odd_files(root: Path) -> None:
+    """Only plain files (and folders) in the library folder, checked before anything is read.
+
+    A symbolic link could point anywhere (a loop hangs the reader, /dev/zero never ends), and a
+    FIFO blocks the first read for ever; neither is something a person editing clauses puts there.
+    """
+    for path in sorted(root.iterdir()):
+        try:
+            mode = path.lstat().st_mode
+        except OSError as exc:
+            raise LibraryError(path, None, f"cannot read the file ({exc.strerror})") from None
+        if stat.S_ISLNK(mode):
+            raise LibraryError(
+                path, None, "is a symbolic link; a clause library holds only plain files (copy the file in instead)"
+            )
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise LibraryError(
+                path, None, "is not a plain file (a pipe, socket or device); remove it from the library folder"
+            )
 
 
 def _read_library(root: Path) -> Library:
