@@ -8,7 +8,6 @@ from, so the next run skips reading and checking the YAML (about 150 ms).
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import os
 import re
@@ -20,7 +19,6 @@ from typing import Any
 from jinja2 import Template, TemplateError, TemplateSyntaxError
 
 from policy_builder.content.models import (
-    LEVELS,
     MODALITIES,
     SEVERITIES,
     Action,
@@ -33,6 +31,17 @@ from policy_builder.content.models import (
     SourceItem,
 )
 from policy_builder.content.questionnaire import kind_of, load_questionnaire
+from policy_builder.content.schemas import (
+    ACTIONS_FILE as ACTIONS_SCHEMA,
+)
+from policy_builder.content.schemas import (
+    GAPS_FILE,
+    LIBRARY_FILE,
+    NATIONS_FILE,
+    SECTION_FILE,
+    SOURCES_FILE,
+    load_checked,
+)
 from policy_builder.core import signed_cache, templating, yamlio
 from policy_builder.core.errors import LibraryError
 from policy_builder.core.templating import compile_condition, compile_template, names_with_lines, unknown_name
@@ -333,28 +342,15 @@ def _load_actions(path: Path) -> dict[str, Action]:
     """clauses/actions.yaml: the actions clause rules may name. A library without it states no rules."""
     if not path.exists():
         return {}
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    _require_mapping(doc, "a mapping with 'actions:'")
+    doc = load_checked(path, ACTIONS_SCHEMA)
     actions: dict[str, Action] = {}
-    for key, raw in _mapping_at(doc, "actions", "a mapping of action id to description and section").items():
+    for key, raw in (doc.data.get("actions") or {}).items():
         line = doc.line("actions", key)
         action_id = str(key)
         if not _ACTION_ID.match(action_id):
             raise LibraryError(
                 path, line, f"action id '{action_id}' must be lowercase words joined by dots, such as messaging.sms"
             )
-        if not isinstance(raw, dict):
-            raise LibraryError(path, line, f"{action_id}: expected description: and section:, not {kind_of(raw)}")
-        unknown = set(raw) - _ACTION_FIELDS
-        if unknown:
-            raise LibraryError(
-                path,
-                line,
-                f"{action_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: description, section",
-            )
-        for name in ("description", "section"):
-            if not isinstance(raw.get(name), str) or not raw[name].strip():
-                raise LibraryError(path, line, f"{action_id}: '{name}' is required (one line of text)")
         actions[action_id] = Action(
             id=action_id, description=" ".join(raw["description"].split()), section=raw["section"].strip(), line=line
         )
@@ -429,8 +425,8 @@ def unknown_action_message(action: str, actions: dict[str, Action]) -> str:
 def _load_library_version(path: Path) -> str:
     if not path.exists():
         return "0"
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    if not isinstance(doc.data, dict) or not doc.data.get("version"):
+    doc = load_checked(path, LIBRARY_FILE)
+    if not doc.data.get("version"):
         raise LibraryError(path, doc.line(), "expected 'version: \"1.0.0\"'")
     return str(doc.data["version"])
 
@@ -467,7 +463,7 @@ def _check_names(
 
 
 def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, SourceItem], dict[str, str]]:
-    doc = yamlio.load(path, LibraryError, trusted=True)
+    doc = load_checked(path, SOURCES_FILE)
     _require_mapping(doc, "a mapping with 'documents' and 'items'")
     documents: dict[str, SourceDocument] = {}
     for key, raw in _mapping_at(doc, "documents", "a mapping of document id to title, body and edition").items():
@@ -517,7 +513,7 @@ def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, Sour
 
 
 def _load_nations(path: Path) -> dict[str, dict[str, Any]]:
-    doc = yamlio.load(path, LibraryError, trusted=True)
+    doc = load_checked(path, NATIONS_FILE)
     data = _require_mapping(doc, "a mapping of nation id to facts")
     nations: dict[str, dict[str, Any]] = {}
     for key, facts in data.items():
@@ -574,18 +570,9 @@ def _check_expression(expression: Any, path: Path, line: int | None, what: str) 
 
 
 def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> LibrarySection:
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    data = _require_mapping(doc, "a mapping with 'section' and 'clauses'")
-    head = data.get("section")
-    if not isinstance(head, dict) or not head.get("id") or not head.get("title"):
-        raise LibraryError(path, doc.line("section"), "needs 'section:' with an id and a title")
-    unknown = set(head) - _SECTION_FIELDS
-    if unknown:
-        raise LibraryError(
-            path,
-            doc.line("section"),
-            f"section: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_SECTION_FIELDS))}",
-        )
+    doc = load_checked(path, SECTION_FILE)  # types and allowed keys; what follows needs the rest of the library
+    data = doc.data
+    head = data["section"]
     section_id = str(head["id"])
     for other in library.sections:
         if other.id == section_id:
@@ -599,21 +586,14 @@ def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> Libr
         _check_names(library, when, path, when_line, f"section {section_id}: when", expression=True)
         library.template_lines[f"section-when:{section_id}"] = when_line
     intro = head.get("intro")
-    if intro is not None and not isinstance(intro, str):
-        raise LibraryError(
-            path, doc.line("section", "intro"), f"section {section_id}: intro must be text, not {kind_of(intro)}"
-        )
     if intro:
         start = doc.text_start("section", "intro")
         what = f"section {section_id} intro"
         _compile(library, f"section:{section_id}", intro, path, start, what)
         library.template_lines[f"section:{section_id}"] = doc.line("section", "intro")
         _check_names(library, intro, path, start, what, expression=False)
-    raw_clauses = data.get("clauses")
-    if not isinstance(raw_clauses, list) or not raw_clauses:
-        raise LibraryError(path, doc.line("clauses"), "needs 'clauses:' with a list of clauses")
     clauses = []
-    for index, raw in enumerate(raw_clauses):
+    for index, raw in enumerate(data["clauses"]):
         clause = _load_clause(raw, path, doc, index, section_id, library)
         if clause.id in seen:
             other = seen[clause.id]
@@ -634,35 +614,8 @@ def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> Libr
 
 def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section_id: str, library: Library) -> Clause:
     line = doc.line("clauses", index)
-    if not isinstance(raw, dict):
-        raise LibraryError(path, line, "each clause must be a mapping with id, title, text, level and sources")
-    clause_id = raw.get("id")
-    if not isinstance(clause_id, str) or not clause_id:
-        raise LibraryError(path, line, "clause needs an 'id'")
-    unknown = set(raw) - _CLAUSE_FIELDS
-    if unknown:
-        raise LibraryError(
-            path,
-            line,
-            f"{clause_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_CLAUSE_FIELDS))}",
-        )
-    for required in ("title", "text", "level", "sources", "version"):
-        if raw.get(required) in (None, "", []):
-            raise LibraryError(path, line, f"{clause_id}: '{required}' is required")
-    for name, what in (("title", "text"), ("text", "text (Markdown with Jinja)"), ("group", "text")):
-        if name in raw and raw[name] is not None and not isinstance(raw[name], str):
-            raise LibraryError(
-                path, doc.line("clauses", index, name), f"{clause_id}: {name} must be {what}, not {kind_of(raw[name])}"
-            )
-    if raw["level"] not in LEVELS:
-        raise LibraryError(
-            path, doc.line("clauses", index, "level"), f"{clause_id}: level must be one of {', '.join(LEVELS)}"
-        )
+    clause_id = raw["id"]  # SECTION_FILE has checked each field's type and that the required ones are there
     sources = raw["sources"]
-    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-        raise LibraryError(
-            path, doc.line("clauses", index, "sources"), f"{clause_id}: sources must be a list of source ids"
-        )
     unknown_sources = [s for s in sources if s not in library.items]
     if unknown_sources:
         raise LibraryError(
@@ -671,15 +624,7 @@ def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section
             f"{clause_id}: unknown source id(s) {', '.join(unknown_sources)}; see clauses/sources.yaml",
         )
     version = raw["version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise LibraryError(
-            path, doc.line("clauses", index, "version"), f"{clause_id}: version must be a whole number from 1"
-        )
     updated = raw.get("updated")
-    if updated is not None and not isinstance(updated, dt.date):
-        raise LibraryError(
-            path, doc.line("clauses", index, "updated"), f"{clause_id}: updated must be a date written YYYY-MM-DD"
-        )
     when = raw.get("when")
     if when is not None:
         when_line = doc.line("clauses", index, "when")
@@ -687,10 +632,6 @@ def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section
         _check_names(library, when, path, when_line, f"{clause_id}: when", expression=True)
     rules = _load_rules(raw.get("rules"), path, doc, index, clause_id, library)
     document = raw.get("document", "policy")
-    if document not in DOCUMENTS:
-        raise LibraryError(
-            path, doc.line("clauses", index, "document"), f"{clause_id}: document must be one of {', '.join(DOCUMENTS)}"
-        )
     if document == "guide" and (rules or raw["level"] != "note"):
         # The guide explains; every rule lives in the policy, where the contradiction check sees it.
         raise LibraryError(
@@ -699,7 +640,7 @@ def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section
             f"{clause_id}: a guide clause is level note and states no rules",
         )
     guide = raw.get("guide")
-    if guide is not None and (not isinstance(guide, str) or document == "guide"):
+    if guide is not None and document == "guide":
         raise LibraryError(
             path, doc.line("clauses", index, "guide"), f"{clause_id}: guide names the id of a guide clause"
         )
@@ -728,7 +669,7 @@ def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section
 
 
 def _load_gap_rules(path: Path, library: Library) -> list[GapRule]:
-    doc = yamlio.load(path, LibraryError, trusted=True)
+    doc = load_checked(path, GAPS_FILE)
     data = _require_mapping(doc, "a mapping with 'rules:'")
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list):

@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import TemplateError, TemplateRuntimeError
 
 from policy_builder.content.models import QUESTION_TYPES, Answers, Choice, Question, Questionnaire, QuestionSection
+from policy_builder.content.schemas import MIGRATIONS_FILE, QUESTIONNAIRE_FILE, load_checked
 from policy_builder.core import yamlio
 from policy_builder.core.errors import LibraryError, ProfileError
 from policy_builder.core.templating import (
@@ -36,7 +37,7 @@ DATE_YEARS = (2000, 2100)
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
-    doc = yamlio.load(path, LibraryError, trusted=True)
+    doc = load_checked(path, QUESTIONNAIRE_FILE)
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         raise LibraryError(doc.path, doc.line(), "expected a mapping with 'sections' and 'questions' lists")
@@ -180,10 +181,8 @@ def _load_migrations(path: Path, questions: Mapping[str, Question]) -> tuple[dic
     """Renamed and removed question ids, so profiles written for older questionnaires still load."""
     if not path.exists():
         return {}, {}
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    data = doc.data or {}
-    if not isinstance(data, dict):
-        raise LibraryError(path, doc.line(), "expected a mapping with 'renamed' and 'removed'")
+    doc = load_checked(path, MIGRATIONS_FILE)
+    data = doc.data
     renamed = {str(k): str(v) for k, v in (data.get("renamed") or {}).items()}
     removed = {str(k): str(v) for k, v in (data.get("removed") or {}).items()}
     for old, new in renamed.items():
