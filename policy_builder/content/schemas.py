@@ -17,9 +17,13 @@ from policy_builder.core import yamlio
 from policy_builder.core.errors import LibraryError
 from policy_builder.core.schema import check_document
 
-TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "description": "is empty; give some text"}
+TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
 ANY_TEXT: dict[str, Any] = {"type": "string"}
-CONDITION: dict[str, Any] = {"type": "string", "minLength": 1, "description": "is empty; give a condition"}
+CONDITION: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "description": "a condition such as messaging.whatsapp == 'keep_in_touch'",
+}
 IDS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 DATE: dict[str, Any] = {"type": "date"}  # unquoted YYYY-MM-DD, which YAML reads as a date
 WHOLE: dict[str, Any] = {"type": "integer"}
@@ -43,10 +47,10 @@ CLAUSE = _mapping(
     {
         "id": TEXT,
         "title": TEXT,
-        "text": TEXT,
+        "text": {**TEXT, "description": "Markdown with Jinja"},
         "level": {"enum": ["must", "should", "may", "note"]},
-        "sources": {**IDS, "minItems": 1, "description": "is empty; name at least one source id"},
-        "version": {"type": "integer", "minimum": 1, "description": "must be a whole number from 1"},
+        "sources": {**IDS, "minItems": 1, "description": "a list of source ids from sources.yaml"},
+        "version": {"type": "integer", "minimum": 1, "description": "a whole number from 1"},
         "updated": DATE,
         "when": CONDITION,
         "group": ANY_TEXT,
@@ -65,7 +69,7 @@ CLAUSE = _mapping(
 SECTION_FILE = _mapping(
     {
         "section": _mapping({"id": TEXT, "title": TEXT, "intro": ANY_TEXT, "when": CONDITION}, ("id", "title")),
-        "clauses": {"type": "array", "items": CLAUSE, "minItems": 1, "description": "needs at least one clause"},
+        "clauses": {"type": "array", "items": CLAUSE, "minItems": 1, "description": "a list of clauses"},
     },
     ("section", "clauses"),
 )
@@ -121,7 +125,13 @@ SOURCES_FILE = _mapping(
                 ("title",),
             )
         ),
-        "items": _map_of(_mapping({"document": TEXT, "summary": ANY_TEXT, "nations": IDS}, ("document",))),
+        "items": _map_of(
+            {
+                **_mapping({"document": TEXT, "summary": ANY_TEXT, "nations": IDS}, ("document",)),
+                # The usual cause of another key: an unquoted comma in `{document: X, summary: a, b}`.
+                "description": "quote a summary that contains a comma, or write the item in block style",
+            }
+        ),
         "not_applicable": _map_of(ANY_TEXT),
     },
 )

@@ -115,8 +115,6 @@ def first_problem(data: Any, schema: dict[str, Any], order: Any = None) -> tuple
         extra = sorted(str(k) for k in error.instance if k not in allowed)
         keys.append(extra[0] if extra else "?")
         problem = "is not a field here" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
-    elif custom and error.validator in ("pattern", "propertyNames", "minLength", "minItems", "format", "minimum"):
-        problem = custom
     elif error.validator == "type":
         if error.schema.get("format") == "date":
             problem = f"expected a date written YYYY-MM-DD, got {kind_of(error.instance)}"
@@ -137,7 +135,8 @@ def first_problem(data: Any, schema: dict[str, Any], order: Any = None) -> tuple
         problem = f"is longer than a policy-builder file ever holds (at most {error.validator_value})"
     else:
         problem = error.message[:120]
-    return keys, problem
+    # A schema's description says what is allowed there, in the words of the people who edit the file.
+    return keys, f"{problem}; {custom}" if custom else problem
 
 
 def check_document(doc: Any, schema: dict[str, Any], error: type[SourceError]) -> None:
