@@ -18,6 +18,7 @@ from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError
 
+from policy_builder.content.conditions import check_when, unknown_name_error
 from policy_builder.content.models import (
     MODALITIES,
     SEVERITIES,
@@ -44,7 +45,7 @@ from policy_builder.content.schemas import (
 )
 from policy_builder.core import signed_cache, templating, yamlio
 from policy_builder.core.errors import LibraryError
-from policy_builder.core.templating import compile_condition, compile_template, names_with_lines, unknown_name
+from policy_builder.core.templating import compile_template
 
 
 def _data_root() -> Path:
@@ -400,8 +401,7 @@ def _load_rules(
         when = entry.get("when")
         if when is not None:
             when_line = doc.line("clauses", index, "rules", number, "when") or at
-            when = _check_expression(when, path, when_line, f"{clause_id}: rule for '{action}'")
-            _check_names(library, when, path, when_line, f"{clause_id}: rule for '{action}': when", expression=True)
+            when = _when(library, when, path, when_line, f"{clause_id}: rule for '{action}'")
         see = entry.get("see")
         if see is not None and (not isinstance(see, str) or not see.strip()):
             raise LibraryError(
@@ -453,13 +453,19 @@ def _check_names(
     library: Library, source: str, path: Path, first_line: int | None, what: str, *, expression: bool
 ) -> None:
     """Record a name a template or condition uses that does not exist (see Library.require_sound)."""
-    names = names_with_lines(source, expression=expression)
     facts = set().union(*(set(f) for f in library.nations.values())) if library.nations else set()
-    problem = unknown_name(names, library.questionnaire.questions, facts)
-    if problem:
-        template_line, message = problem
-        line = first_line + template_line - 1 if first_line and not expression else first_line
-        library.problems.append(LibraryError(path, line, f"{what}: {message}"))
+    error = unknown_name_error(
+        source, path, first_line, what, library.questionnaire.questions, facts, expression=expression
+    )
+    if error is not None:
+        library.problems.append(error)
+
+
+def _when(library: Library, value: Any, path: Path, line: int | None, what: str) -> str:
+    """A clause's, rule's, section's or gap rule's `when`: compiled, and its names recorded if unknown."""
+    when = check_when(value, path, line, what)
+    _check_names(library, when, path, line, f"{what}: when", expression=True)
+    return when
 
 
 def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, SourceItem], dict[str, str]]:
@@ -551,24 +557,6 @@ def _compile(library: Library, key: str, text: str, path: Path, line: int | None
         raise LibraryError(path, line, f"{what}: template error: {exc}") from None
 
 
-def _check_expression(expression: Any, path: Path, line: int | None, what: str) -> str:
-    if not isinstance(expression, (str, bool)):
-        raise LibraryError(
-            path, line, f"{what}: when must be an expression such as messaging.whatsapp == 'keep_in_touch'"
-        )
-    expression = str(expression)
-    try:
-        compile_condition(expression)
-    except TemplateError as exc:
-        raise LibraryError(
-            path,
-            line,
-            f"{what}: when: cannot be read as a condition ({exc}); write one such as"
-            " messaging.whatsapp == 'keep_in_touch' (== compares; and, or, not combine)",
-        ) from None
-    return expression
-
-
 def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> LibrarySection:
     doc = load_checked(path, SECTION_FILE)  # types and allowed keys; what follows needs the rest of the library
     data = doc.data
@@ -582,8 +570,7 @@ def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> Libr
     when = head.get("when")
     if when is not None:
         when_line = doc.line("section", "when")
-        when = _check_expression(when, path, when_line, f"section {section_id}")
-        _check_names(library, when, path, when_line, f"section {section_id}: when", expression=True)
+        when = _when(library, when, path, when_line, f"section {section_id}")
         library.template_lines[f"section-when:{section_id}"] = when_line
     intro = head.get("intro")
     if intro:
@@ -628,8 +615,7 @@ def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section
     when = raw.get("when")
     if when is not None:
         when_line = doc.line("clauses", index, "when")
-        when = _check_expression(when, path, when_line, clause_id)
-        _check_names(library, when, path, when_line, f"{clause_id}: when", expression=True)
+        when = _when(library, when, path, when_line, clause_id)
     rules = _load_rules(raw.get("rules"), path, doc, index, clause_id, library)
     document = raw.get("document", "policy")
     if document == "guide" and (rules or raw["level"] != "note"):
@@ -697,8 +683,7 @@ def _load_gap_rules(path: Path, library: Library) -> list[GapRule]:
                 f"{rule_id}: severity must be one of {', '.join(SEVERITIES)}",
             )
         when_line = doc.line("rules", index, "when")
-        when = _check_expression(raw["when"], path, when_line, rule_id)
-        _check_names(library, when, path, when_line, f"{rule_id}: when", expression=True)
+        when = _when(library, raw["when"], path, when_line, rule_id)
         for name in ("message", "recommendation"):
             if not isinstance(raw[name], str):
                 raise LibraryError(

@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import TemplateError, TemplateRuntimeError
 
+from policy_builder.content.conditions import check_when, unknown_name_error
 from policy_builder.content.models import QUESTION_TYPES, Answers, Choice, Question, Questionnaire, QuestionSection
 from policy_builder.content.schemas import MIGRATIONS_FILE, QUESTIONNAIRE_FILE, load_checked
 from policy_builder.core import yamlio
@@ -19,10 +20,7 @@ from policy_builder.core.templating import (
     RUNTIME_ERRORS,
     ChoiceValue,
     MultiValue,
-    compile_condition,
     condition_holds,
-    names_with_lines,
-    unknown_name,
     unshowable_note,
 )
 
@@ -82,15 +80,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
                 raise LibraryError(doc.path, line, f"{qid}: min and max must be whole numbers")
         when = raw.get("when")
         if when is not None:
-            try:
-                compile_condition(str(when))
-            except TemplateError as exc:
-                raise LibraryError(
-                    doc.path,
-                    doc.line("questions", index, "when"),
-                    f"{qid}: when: cannot be read as a condition ({exc}); write one such as"
-                    " messaging.whatsapp == 'keep_in_touch' (== compares; and, or, not combine)",
-                ) from None
+            when = check_when(when, doc.path, doc.line("questions", index, "when"), qid)
         default_by = _load_default_by(doc, index, qid, raw.get("default_by"))
         questions[qid] = Question(
             id=qid,
@@ -123,10 +113,11 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             _check_default_by(doc, index, question, questions)
         if question.when:
             # A typo in a `when` would otherwise fail only for the profiles that reach it.
-            problem = unknown_name(names_with_lines(question.when, expression=True), questions)
-            if problem:
-                line = doc.line("questions", index, "when")
-                raise LibraryError(doc.path, line, f"{question.id}: when: {problem[1]}")
+            error = unknown_name_error(
+                question.when, doc.path, doc.line("questions", index, "when"), f"{question.id}: when", questions
+            )
+            if error is not None:
+                raise error
     renamed, removed = _load_migrations(doc.path.parent / "migrations.yaml", questions)
     return Questionnaire(
         path=doc.path,

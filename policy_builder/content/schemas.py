@@ -20,7 +20,7 @@ from policy_builder.core.schema import check_document
 TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
 ANY_TEXT: dict[str, Any] = {"type": "string"}
 CONDITION: dict[str, Any] = {
-    "type": "string",
+    "type": ["string", "boolean"],
     "minLength": 1,
     "description": "a condition such as messaging.whatsapp == 'keep_in_touch'",
 }

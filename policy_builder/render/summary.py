@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template, TemplateError
 
+from policy_builder.content.conditions import check_when
 from policy_builder.content.library import Library
 from policy_builder.content.models import MODALITIES, Policy
 from policy_builder.content.questionnaire import evaluate
@@ -27,7 +28,7 @@ from policy_builder.content.schemas import SUMMARY_FILE as SUMMARY_SCHEMA
 from policy_builder.content.schemas import load_checked
 from policy_builder.core import yamlio
 from policy_builder.core.errors import LibraryError
-from policy_builder.core.templating import BlankAnswerError, compile_condition, compile_template
+from policy_builder.core.templating import BlankAnswerError, compile_template
 from policy_builder.pipeline.assemble import capitalise_name_at_sentence_start, policy_context
 
 if TYPE_CHECKING:
@@ -222,15 +223,7 @@ def _text(value: Any, path: Path, line: int | None, what: str) -> str:
 
 
 def _when(value: Any, path: Path, line: int | None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise LibraryError(path, line, "when must be an expression such as messaging.whatsapp == 'keep_in_touch'")
-    try:
-        compile_condition(value)
-    except TemplateError as exc:
-        raise LibraryError(path, line, f"when: {exc}") from None
-    return value
+    return None if value is None else check_when(value, path, line)
 
 
 def _rule(raw: dict[str, Any], path: Path, line: int | None) -> RuleRef | None:
