@@ -93,7 +93,8 @@ def _rels_findings(part: str, root: etree._Element) -> list[Finding]:
                 Finding(part, f"a link to '{_short(target)}', which is not a web or email address", "relationship")
             )
         else:
-            what = f"a {kind.rsplit('/', 1)[-1]} fetched from outside the file ({_short(target)})"
+            name = kind.rsplit("/", 1)[-1]
+            what = f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name} fetched from outside the file ({_short(target)})"
             found.append(Finding(part, what, "relationship"))
     return found
 
