@@ -122,7 +122,9 @@ def build_many(library: Library, questions: list[dict[str, Any]], count: int) ->
         with tempfile.TemporaryDirectory(prefix="policy-builder-random-") as folder:
             path = Path(folder) / "profile.yaml"
             path.write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), encoding="utf-8")
-            result = build_profile(library, path, Path(folder) / "out", ["md", "docx"], build_date=BUILD_DATE)
+            result = build_profile(
+                library, path, Path(folder) / "out", ["md", "docx"], build_date=BUILD_DATE, page_numbers=False
+            )
             suffixes = sorted(p.suffix for p in result.written)
             assert suffixes.count(".docx") >= 3 and suffixes.count(".md") >= 3, suffixes
         figures["built"] += 1
