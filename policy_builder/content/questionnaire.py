@@ -390,11 +390,7 @@ def unanswered_questions(
     for qid, question in questionnaire.questions.items():
         if not can_be_unanswered(question) or values.get(qid) is not None:
             continue
-        try:
-            applies = not question.when or evaluate(question.when, context)
-        except TemplateError as exc:
-            raise LibraryError(questionnaire.path, question.line, f"{qid}: when: {exc}") from None
-        if applies:
+        if question_applies(questionnaire, question, context):
             result.append(qid)
     return result
 
@@ -504,10 +500,7 @@ def resolve_answers(
     not_applicable: list[str] = []
     unanswered: list[str] = []
     for qid, question in questionnaire.questions.items():
-        try:
-            applies = not question.when or evaluate(question.when, context)
-        except TemplateError as exc:
-            raise LibraryError(questionnaire.path, question.line, f"{qid}: when: {exc}") from None
+        applies = question_applies(questionnaire, question, context)
         if applies and values[qid] is None and can_be_unanswered(question):
             unanswered.append(qid)
         if not applies:
@@ -534,6 +527,14 @@ def resolve_answers(
     if note:
         answers.notes.append(note)
     return answers
+
+
+def question_applies(questionnaire: Questionnaire, question: Question, context: Mapping[str, Any]) -> bool:
+    """Whether a question's `when` holds; a condition that fails as it runs is a located library error."""
+    try:
+        return not question.when or evaluate(question.when, context)
+    except TemplateError as exc:
+        raise LibraryError(questionnaire.path, question.line, f"{question.id}: when: {exc}") from None
 
 
 def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
