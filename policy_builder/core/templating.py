@@ -255,21 +255,22 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
         raise TemplateLimitError(f"a format width of a million or more characters; the most allowed is {MAX_SIZE:,}")
 
 
-def _check_call(method: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+def _check_call(method: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], filter_name: str = "") -> None:
     """Padding and replacing on a text: the size asked for, checked before Python makes it."""
     owner = getattr(method, "__self__", None)
     name = getattr(method, "__name__", "")
+    shown = filter_name or name
     if not isinstance(owner, str) or name not in _PADDING_METHODS:
         return
     values = [*args, *kwargs.values()]
     if any(isinstance(v, int) and v > MAX_SIZE for v in values) or (
         name.startswith("format") and _BIG_WIDTH.search(owner)
     ):
-        raise TemplateLimitError(f"'{name}' asked for more than {MAX_SIZE:,} characters")
+        raise TemplateLimitError(f"'{shown}' asked for more than {MAX_SIZE:,} characters")
     if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
         grows = owner.count(args[0]) * max(len(args[1]) - len(args[0]), 0) if args[0] else len(owner) * len(args[1])
         if len(owner) + grows > MAX_SIZE:
-            raise TemplateLimitError(f"'replace' would make more than {MAX_SIZE:,} characters")
+            raise TemplateLimitError(f"'{shown}' would make more than {MAX_SIZE:,} characters")
 
 
 def _limited_filter(name: str, original: Any) -> Any:
@@ -279,7 +280,7 @@ def _limited_filter(name: str, original: Any) -> Any:
     def limited(*all_args: Any, **kwargs: Any) -> Any:
         value, *args = all_args[1:] if passes is not None else all_args
         text = str(value)
-        _check_call(text.replace if name == "replace" else text.center, tuple(args), kwargs)
+        _check_call(text.replace if name == "replace" else text.center, tuple(args), kwargs, name)
         if name == "format" and _BIG_WIDTH.search(text):
             raise TemplateLimitError(f"'format' asked for more than {MAX_SIZE:,} characters")
         result = original(*all_args, **kwargs)
