@@ -307,8 +307,9 @@ class _Watchdog:
     Python cannot stop another thread, but it can make it raise at its next bytecode
     (PyThreadState_SetAsyncExc). Jinja's loops are Python bytecode, so a runaway loop stops within
     a few milliseconds of its deadline; a single huge operation is stopped before it starts by the
-    size limits above. Only the outermost render in a thread has a deadline (clause text rendered
-    inside an output template shares its budget).
+    size limits above. Only the outermost render in a thread has a deadline (a template rendered
+    inside another shares its budget). A build renders thousands of conditions, so the watch costs
+    one lock round trip each (about 10 microseconds), and the thread is woken only from idle.
     """
 
     def __init__(self) -> None:
@@ -316,50 +317,53 @@ class _Watchdog:
         self.wake = threading.Condition(self.lock)
         self.deadlines: dict[int, float] = {}  # thread id -> monotonic deadline
         self.fired: set[int] = set()
-        self.depth = threading.local()
+        self.local = threading.local()
         self.thread: threading.Thread | None = None
+        self.idle = False
 
-    @contextmanager
-    def budget(self) -> Iterator[None]:
-        depth = getattr(self.depth, "n", 0)
-        self.depth.n = depth + 1
-        if depth:
-            try:
-                yield
-            finally:
-                self.depth.n = depth
-            return
+    def start(self) -> bool:
+        """Watch this thread's render; False if an outer render already is."""
+        if getattr(self.local, "watched", False):
+            return False
+        self.local.watched = True
         ident = threading.get_ident()
         with self.lock:
+            # Still marked fired only if the timeout was raised inside stop() (so it has been delivered).
+            self.fired.discard(ident)
             self.deadlines[ident] = time.monotonic() + RENDER_SECONDS
             if self.thread is None:
                 self.thread = threading.Thread(target=self._run, name="policy-builder render watchdog", daemon=True)
                 self.thread.start()
-            self.wake.notify()
-        try:
-            yield
-        finally:
-            self.depth.n = depth
-            with self.lock:
-                self.deadlines.pop(ident, None)
-                if ident in self.fired:  # fired as the render finished: clear it so it is never raised later
-                    self.fired.discard(ident)
-                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)
+            elif self.idle:
+                self.wake.notify()
+        return True
+
+    def stop(self) -> None:
+        self.local.watched = False
+        ident = threading.get_ident()
+        with self.lock:
+            self.deadlines.pop(ident, None)
+            if ident in self.fired:  # fired as the render finished: clear it so it is never raised later
+                self.fired.discard(ident)
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)
 
     def _run(self) -> None:
         with self.lock:
             while True:
                 if not self.deadlines:
+                    self.idle = True
                     self.wake.wait()
+                    self.idle = False
                     continue
                 now = time.monotonic()
-                for ident, deadline in list(self.deadlines.items()):
+                for ident, deadline in self.deadlines.items():
                     if now >= deadline and ident not in self.fired:
                         self.fired.add(ident)
                         ctypes.pythonapi.PyThreadState_SetAsyncExc(
                             ctypes.c_ulong(ident), ctypes.py_object(RenderTimeout)
                         )
-                self.wake.wait(timeout=max(0.01, min(self.deadlines.values()) - now) if self.deadlines else None)
+                waiting = [d for i, d in self.deadlines.items() if i not in self.fired]
+                self.wake.wait(timeout=max(0.01, min(waiting) - now) if waiting else 0.05)
 
 
 _WATCHDOG = _Watchdog()
@@ -369,8 +373,12 @@ class _BudgetedTemplate(Template):
     """A template whose every render is watched by the time budget."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
-        with _WATCHDOG.budget():
+        if not _WATCHDOG.start():
             return super().render(*args, **kwargs)
+        try:
+            return super().render(*args, **kwargs)
+        finally:
+            _WATCHDOG.stop()
 
 
 class LimitedSandbox(ImmutableSandboxedEnvironment):
