@@ -250,6 +250,32 @@ def test_generated_bad_library_files(tmp_path):
     assert error_line(result) == f"Error: {display_path(tmp_path / 'nowhere')}: clause library folder not found"
 
 
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expect"),
+    [
+        ("clause-history.yaml", "  version: 1\n", "  version: one\n", "[0].version: expected a whole number, got text"),
+        ("migrations.yaml", None, "renamed: [messaging.old]\n", "renamed: expected a mapping, got a list"),
+        ("leaflet.yaml", "title:", "colour: blue\ntitle:", "colour: is not a field here; allowed: blocks, title"),
+        ("actions.yaml", "description: ", "description:\n      - ", ": expected text, got a list"),
+    ],
+    ids=["history", "migrations", "leaflet", "actions"],
+)
+def test_every_library_file_is_checked_by_its_schema_with_the_line(tmp_path, name, old, new, expect):
+    """Files outside the corpus's build path (read by lint, by handouts, or with the questionnaire)."""
+    library_dir = tmp_path / "clauses"
+    copy_library(library_dir, "18-review.yaml")
+    target = library_dir / name
+    source = ROOT / "clauses" / name
+    text = source.read_text(encoding="utf-8")
+    target.write_text(new if old is None else text.replace(old, new, 1), encoding="utf-8")
+    command = (
+        ["lint"] if name != "leaflet.yaml" else ["build", EXAMPLE, "--out", tmp_path / "out", "--format", "leaflet"]
+    )
+    message = error_line(run("--library", library_dir, *command))
+    assert re.match(rf"Error: {re.escape(display_path(target))}:\d+: ", message), message
+    assert expect in message, message
+
+
 def test_a_symlink_or_fifo_in_the_library_is_refused_before_anything_is_read(tmp_path):
     library_dir = tmp_path / "clauses"
     copy_library(library_dir, "18-review.yaml")

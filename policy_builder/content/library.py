@@ -203,7 +203,15 @@ def _read_library(root: Path) -> Library:
 
 SNAPSHOT_FORMAT = b"policy-builder library snapshot 1"
 SNAPSHOTS_KEPT = 24  # one per library folder; temporary libraries (tests, wizards) push out the oldest
-_LIBRARY_FILES = ("questionnaire.yaml", "sources.yaml", "nations.yaml", ACTIONS_FILE, "gaps.yaml", "library.yaml")
+_LIBRARY_FILES = (
+    "questionnaire.yaml",
+    "migrations.yaml",  # read with the questionnaire: an edit to it must not reuse the old snapshot
+    "sources.yaml",
+    "nations.yaml",
+    ACTIONS_FILE,
+    "gaps.yaml",
+    "library.yaml",
+)
 
 
 def _snapshot_key(root: Path) -> str | None:

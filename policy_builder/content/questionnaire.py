@@ -172,7 +172,7 @@ def _load_migrations(path: Path, questions: Mapping[str, Question]) -> tuple[dic
     """Renamed and removed question ids, so profiles written for older questionnaires still load."""
     if not path.exists():
         return {}, {}
-    doc = load_checked(path, MIGRATIONS_FILE)
+    doc = load_checked(path, MIGRATIONS_FILE, empty_ok=True)
     data = doc.data
     renamed = {str(k): str(v) for k, v in (data.get("renamed") or {}).items()}
     removed = {str(k): str(v) for k, v in (data.get("removed") or {}).items()}

@@ -184,12 +184,25 @@ LEAFLET_FILE = _mapping({"title": ANY_TEXT, "blocks": {"type": "array", "items":
 
 LIBRARY_FILE = _mapping({"version": ANY_TEXT, "released": DATE, "one_rule_one_place": {"type": "boolean"}})
 
+HISTORY_FILE = _map_of(
+    {
+        "type": "array",
+        "items": _mapping(
+            {"version": WHOLE, "sha256": TEXT, "title": ANY_TEXT, "text": ANY_TEXT, "updated": ANY_TEXT},
+            ("version", "sha256", "text"),
+        ),
+        "description": "written by lint --record; restore the file from git",
+    }
+)
+
 MIGRATIONS_FILE = _mapping({"renamed": _map_of(ANY_TEXT), "removed": _map_of(ANY_TEXT)})
 
 
-def load_checked(path: str | Path, schema: dict[str, Any]) -> yamlio.Document:
+def load_checked(path: str | Path, schema: dict[str, Any], *, empty_ok: bool = False) -> yamlio.Document:
     """A library file, read and checked against its schema: a wrong type or key is one located line."""
     doc = yamlio.load(path, LibraryError, trusted=True)
+    if doc.data is None and empty_ok:
+        doc.data = {}
     if doc.data is None:
         raise LibraryError(doc.path, None, "is empty")
     check_document(doc, schema, LibraryError)
