@@ -113,16 +113,8 @@ class Library:
         raise KeyError(clause_id)
 
 
-_CLAUSE_FIELDS = {
-    "id", "title", "text", "level", "sources", "version", "updated", "when", "group", "rules", "document", "guide",
-}  # fmt: skip
-DOCUMENTS = ("policy", "guide")
-_CLAUSE_RULE_FIELDS = {"action", "modality", "when", "see"}
-_ACTION_FIELDS = {"description", "section"}
 ACTIONS_FILE = "actions.yaml"
 _ACTION_ID = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$")
-_SECTION_FIELDS = {"id", "title", "intro", "when"}
-_RULE_FIELDS = {"id", "when", "severity", "message", "recommendation", "questions", "sources"}
 
 
 def load_library(root: str | Path | None = None) -> Library:
@@ -373,30 +365,11 @@ def _load_rules(
     line = doc.line("clauses", index, "rules")
     if raw is None:
         return ()
-    if not isinstance(raw, list):
-        raise LibraryError(
-            path, line, f"{clause_id}: rules must be a list of {{action: ..., modality: must | must_not | ...}}"
-        )
     rules: list[Rule] = []
-    for number, entry in enumerate(raw):
+    for number, entry in enumerate(raw):  # SECTION_FILE has checked each rule's fields and types
         at = doc.line("clauses", index, "rules", number) or line
-        if not isinstance(entry, dict):
-            raise LibraryError(
-                path, at, f"{clause_id}: each rule is a mapping with action, modality and an optional when"
-            )
-        unknown = set(entry) - _CLAUSE_RULE_FIELDS
-        if unknown:
-            raise LibraryError(
-                path,
-                at,
-                f"{clause_id}: rule: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: action, modality, when, see",
-            )
-        action = entry.get("action")
+        action = entry["action"]
         action_line = doc.line("clauses", index, "rules", number, "action") or at
-        if not isinstance(action, str) or not action:
-            raise LibraryError(
-                path, at, f"{clause_id}: rule needs 'action:' naming an action in clauses/{ACTIONS_FILE}"
-            )
         if action not in library.actions:
             raise LibraryError(path, action_line, f"{clause_id}: {unknown_action_message(action, library.actions)}")
         modality = entry.get("modality")
@@ -663,21 +636,12 @@ def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section
 
 
 def _load_gap_rules(path: Path, library: Library) -> list[GapRule]:
-    doc = load_checked(path, GAPS_FILE)
-    data = _require_mapping(doc, "a mapping with 'rules:'")
-    raw_rules = data.get("rules")
-    if not isinstance(raw_rules, list):
-        raise LibraryError(path, doc.line("rules"), "needs 'rules:' with a list of gap rules")
+    doc = load_checked(path, GAPS_FILE)  # each rule a mapping with an id and only known fields
     rules: list[GapRule] = []
     seen: set[str] = set()
-    for index, raw in enumerate(raw_rules):
+    for index, raw in enumerate(doc.data["rules"]):
         line = doc.line("rules", index)
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-            raise LibraryError(path, line, "each gap rule must be a mapping with an id")
         rule_id = raw["id"]
-        unknown = set(raw) - _RULE_FIELDS
-        if unknown:
-            raise LibraryError(path, line, f"{rule_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         if rule_id in seen:
             raise LibraryError(path, line, f"gap rule id '{rule_id}' is used twice")
         seen.add(rule_id)

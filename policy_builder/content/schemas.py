@@ -56,9 +56,7 @@ CLAUSE = _mapping(
         "group": ANY_TEXT,
         "rules": {
             "type": "array",
-            "items": _mapping(
-                {"action": ANY_TEXT, "modality": ANY_TEXT, "when": CONDITION, "see": ANY_TEXT}, ("action",)
-            ),
+            "items": _mapping({"action": TEXT, "modality": ANY_TEXT, "when": CONDITION, "see": ANY_TEXT}, ("action",)),
         },
         "document": {"enum": ["policy", "guide"]},
         "guide": ANY_TEXT,
