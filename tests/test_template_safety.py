@@ -210,3 +210,16 @@ def test_check_docx_flags_what_reaches_out_of_a_finished_file(example_documents,
     path.write_bytes(hostile)
     result = CliRunner().invoke(main, ["check-docx", str(path)])
     assert result.exit_code == 1 and "fetches content from outside itself" in result.output
+
+
+def test_a_template_part_that_would_unpack_to_gigabytes_is_refused_before_it_is_read(tmp_path):
+    data = with_header(tmp_path)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info.filename))
+        with target.open("word/glossary.xml", "w") as part:  # 100 MB of spaces: a few hundred KB packed
+            chunk = b" " * (1024 * 1024)
+            for _ in range(100):
+                part.write(chunk)
+    refused(tmp_path, bomb.getvalue(), "word/glossary.xml would unpack to 100 MB of XML; the most allowed is 64 MB")

@@ -133,8 +133,20 @@ def _xml_parts(archive: zipfile.ZipFile) -> list[str]:
     return [n for n in archive.namelist() if n.endswith((".xml", ".rels")) and not n.endswith("/")]
 
 
+MAX_XML_PART = 64 * 1024 * 1024  # a real template's largest part (styles) is under 1 MB
+MAX_PARTS = 10_000
+
+
 def scan(archive: zipfile.ZipFile, name: str) -> list[Finding]:
     """Everything in the package that reaches outside it, in part order. Unsafe XML raises."""
+    if len(archive.infolist()) > MAX_PARTS:
+        raise PolicyBuilderError(f"{name}: holds more than {MAX_PARTS:,} parts; no Word file needs so many")
+    for info in archive.infolist():
+        if info.filename.endswith((".xml", ".rels")) and info.file_size > MAX_XML_PART:
+            raise PolicyBuilderError(
+                f"{name}: {info.filename} would unpack to {info.file_size // (1024 * 1024):,} MB of XML; "
+                f"the most allowed is {MAX_XML_PART // (1024 * 1024)} MB"
+            )
     found: list[Finding] = []
     for part in _xml_parts(archive):
         root = parse_part(archive.read(part), part, name)
