@@ -82,3 +82,22 @@ def test_the_budget_never_fires_after_a_render_has_finished(monkeypatch):
     end = time.monotonic() + 0.3
     while time.monotonic() < end:  # Python bytecode running past every deadline: nothing may be raised here
         pass
+
+
+def test_a_forked_worker_has_its_own_watchdog(monkeypatch):
+    """build --jobs forks workers: the budget must still stop a runaway loop there."""
+    import multiprocessing
+
+    monkeypatch.setattr(templating, "RENDER_SECONDS", 0.3)
+    ENV.from_string("x").render()  # the parent's watchdog thread is running
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        assert pool.apply_async(_runaway_in_child).get(timeout=60) == "stopped"  # no watchdog: a hang
+
+
+def _runaway_in_child() -> str:
+    try:
+        ENV.from_string("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}").render()
+    except RenderTimeout:
+        return "stopped"
+    return "ran to the end"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import os
 import re
 import threading
 import time
@@ -313,6 +314,11 @@ class _Watchdog:
     """
 
     def __init__(self) -> None:
+        self.reset()
+        # A forked build worker (build --jobs) has no watchdog thread, and maybe a lock held by it.
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
         self.lock = threading.Lock()
         self.wake = threading.Condition(self.lock)
         self.deadlines: dict[int, float] = {}  # thread id -> monotonic deadline
