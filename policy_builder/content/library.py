@@ -384,12 +384,6 @@ def _load_rules(
             when_line = doc.line("clauses", index, "rules", number, "when") or at
             when = _when(library, when, path, when_line, f"{clause_id}: rule for '{action}'")
         see = entry.get("see")
-        if see is not None and (not isinstance(see, str) or not see.strip()):
-            raise LibraryError(
-                path,
-                doc.line("clauses", index, "rules", number, "see") or at,
-                f"{clause_id}: rule for '{action}': see: names the clause whose rule this one restates (its id)",
-            )
         rules.append(Rule(action=action, modality=str(modality), when=when, line=at, see=see.strip() if see else None))
     return tuple(rules)
 

@@ -56,7 +56,19 @@ CLAUSE = _mapping(
         "group": ANY_TEXT,
         "rules": {
             "type": "array",
-            "items": _mapping({"action": TEXT, "modality": ANY_TEXT, "when": CONDITION, "see": ANY_TEXT}, ("action",)),
+            "items": _mapping(
+                {
+                    "action": TEXT,
+                    "modality": ANY_TEXT,
+                    "when": CONDITION,
+                    "see": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "the id of the clause whose rule this one restates",
+                    },
+                },
+                ("action",),
+            ),
         },
         "document": {"enum": ["policy", "guide"]},
         "guide": ANY_TEXT,
