@@ -8,6 +8,7 @@ there). Inputs too big or too binary to commit are made here, in tmp_path.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -20,6 +21,7 @@ from conftest import PROFILES, ROOT
 
 from policy_builder.cli import main
 from policy_builder.content.library import Library
+from policy_builder.core import templating
 from policy_builder.core.errors import display_path
 
 BAD = Path(__file__).resolve().parent / "bad_inputs"
@@ -200,8 +202,10 @@ def line_of(path: Path, marker: str) -> int:
 
 
 @pytest.mark.parametrize("case_path", LIBRARY_CASES, ids=lambda p: p.stem)
-def test_broken_library_is_one_clear_line_and_exit_2(case_path, tmp_path, library):
+def test_broken_library_is_one_clear_line_and_exit_2(case_path, tmp_path, library, monkeypatch):
     case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
+    if "render_seconds" in case:  # a shorter render budget, so a runaway loop is stopped quickly
+        monkeypatch.setattr(templating, "RENDER_SECONDS", case["render_seconds"])
     library_dir = tmp_path / "clauses"
     copy_library(library_dir, "01-purpose.yaml", case["file"])
     target = apply_case(case, library_dir)
@@ -244,6 +248,52 @@ def test_generated_bad_library_files(tmp_path):
         assert expect in message
     result = run("--library", tmp_path / "nowhere", "build", EXAMPLE, "--out", tmp_path / "out")
     assert error_line(result) == f"Error: {display_path(tmp_path / 'nowhere')}: clause library folder not found"
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expect"),
+    [
+        ("clause-history.yaml", "  version: 1\n", "  version: one\n", "[0].version: expected a whole number, got text"),
+        ("migrations.yaml", None, "renamed: [messaging.old]\n", "renamed: expected a mapping, got a list"),
+        ("leaflet.yaml", "title:", "colour: blue\ntitle:", "colour: is not a field here; allowed: blocks, title"),
+        ("actions.yaml", "description: ", "description:\n      - ", ": expected text, got a list"),
+    ],
+    ids=["history", "migrations", "leaflet", "actions"],
+)
+def test_every_library_file_is_checked_by_its_schema_with_the_line(tmp_path, name, old, new, expect):
+    """Files outside the corpus's build path (read by lint, by handouts, or with the questionnaire)."""
+    library_dir = tmp_path / "clauses"
+    copy_library(library_dir, "18-review.yaml")
+    target = library_dir / name
+    source = ROOT / "clauses" / name
+    text = source.read_text(encoding="utf-8")
+    target.write_text(new if old is None else text.replace(old, new, 1), encoding="utf-8")
+    command = (
+        ["lint"] if name != "leaflet.yaml" else ["build", EXAMPLE, "--out", tmp_path / "out", "--format", "leaflet"]
+    )
+    message = error_line(run("--library", library_dir, *command))
+    assert re.match(rf"Error: {re.escape(display_path(target))}:\d+: ", message), message
+    assert expect in message, message
+
+
+def test_a_symlink_or_fifo_in_the_library_is_refused_before_anything_is_read(tmp_path):
+    library_dir = tmp_path / "clauses"
+    copy_library(library_dir, "18-review.yaml")
+    loop = library_dir / "19-loop.yaml"
+    loop.symlink_to(loop)  # a link to itself: reading it would fail or, through a folder loop, never end
+    message = error_line(run("--library", library_dir, "lint"))
+    assert (
+        message
+        == f"Error: {display_path(loop)}: is a symbolic link; a clause library holds only plain files (copy the file in instead)"
+    )
+    loop.unlink()
+    (library_dir / "summary.yaml").unlink()
+    os.mkfifo(library_dir / "summary.yaml")  # a FIFO blocks the first read for ever
+    message = error_line(run("--library", library_dir, "build", EXAMPLE, "--out", tmp_path / "out"))
+    assert message.endswith(
+        "summary.yaml: is not a plain file (a pipe, socket or device); remove it from the library folder"
+    )
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_failed_build_leaves_the_previous_policy_untouched(tmp_path, library):

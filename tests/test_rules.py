@@ -297,7 +297,7 @@ def test_see_must_name_a_clause(library_copy):
     add_rules(
         library_copy, "07-devices.yaml", "devices.privacy-settings", f"{{action: {PLANTED}, modality: may, see: 3}}"
     )
-    with pytest.raises(LibraryError, match="see: names the clause whose rule this one restates"):
+    with pytest.raises(LibraryError, match="see: expected text, got a whole number; the id of the clause whose rule"):
         load_library(library_copy)
 
 

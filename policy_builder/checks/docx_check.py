@@ -46,6 +46,7 @@ from lxml import etree
 
 from policy_builder.core.errors import PolicyBuilderError
 from policy_builder.render.docx.look import Look, RunLook, contrast_ratio, local_name, shading
+from policy_builder.render.docx.safety import scan
 
 KINDS = ("policy", "practice-guide", "sources-annex", "staff-summary", "leaflet", "summary-of-changes")
 CATEGORY_KINDS = {
@@ -92,11 +93,19 @@ def open_docx(data: bytes, name: str) -> DocxDocument:
 def check_docx(data: bytes, kind: str | None = None, name: str = "document") -> CheckResult:
     """Every problem found in the Word file; `kind` (policy, staff-summary, leaflet) defaults to its category."""
     document = open_docx(data, name)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        reaching_out = scan(archive, name)
     if kind is None:
         kind = CATEGORY_KINDS.get(document.core_properties.category or "", "policy")
     if kind not in KINDS:
         raise PolicyBuilderError(f"--kind: '{kind}' is not one of {', '.join(KINDS)}")
     result = CheckResult(kind)
+    result.check(
+        not reaching_out,
+        "the file fetches content from outside itself when opened: "
+        + "; ".join(str(f) for f in reaching_out[:3])
+        + (f" (and {len(reaching_out) - 3} more)" if len(reaching_out) > 3 else ""),
+    )
     _check_properties(document, result)
     paragraphs = document.paragraphs
     styles = _Styles(document)

@@ -8,18 +8,18 @@ from, so the next run skips reading and checking the YAML (about 150 ms).
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError
 
+from policy_builder.content.conditions import check_when, unknown_name_error
 from policy_builder.content.models import (
-    LEVELS,
     MODALITIES,
     SEVERITIES,
     Action,
@@ -32,9 +32,20 @@ from policy_builder.content.models import (
     SourceItem,
 )
 from policy_builder.content.questionnaire import kind_of, load_questionnaire
+from policy_builder.content.schemas import (
+    ACTIONS_FILE as ACTIONS_SCHEMA,
+)
+from policy_builder.content.schemas import (
+    GAPS_FILE,
+    LIBRARY_FILE,
+    NATIONS_FILE,
+    SECTION_FILE,
+    SOURCES_FILE,
+    load_checked,
+)
 from policy_builder.core import signed_cache, templating, yamlio
 from policy_builder.core.errors import LibraryError, not_found
-from policy_builder.core.templating import compile_condition, compile_template, names_with_lines, unknown_name
+from policy_builder.core.templating import compile_template
 
 
 def _data_root() -> Path:
@@ -102,16 +113,8 @@ class Library:
         raise KeyError(clause_id)
 
 
-_CLAUSE_FIELDS = {
-    "id", "title", "text", "level", "sources", "version", "updated", "when", "group", "rules", "document", "guide",
-}  # fmt: skip
-DOCUMENTS = ("policy", "guide")
-_CLAUSE_RULE_FIELDS = {"action", "modality", "when", "see"}
-_ACTION_FIELDS = {"description", "section"}
 ACTIONS_FILE = "actions.yaml"
 _ACTION_ID = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$")
-_SECTION_FIELDS = {"id", "title", "intro", "when"}
-_RULE_FIELDS = {"id", "when", "severity", "message", "recommendation", "questions", "sources"}
 
 
 def load_library(root: str | Path | None = None) -> Library:
@@ -119,6 +122,7 @@ def load_library(root: str | Path | None = None) -> Library:
     root = Path(root) if root else default_library_dir()
     if not root.is_dir():
         raise LibraryError(root, None, f"clause library folder {not_found(root)}")
+    _refuse_odd_files(root)
     key = _snapshot_key(root)
     if key is not None:
         cached = _read_snapshot(root, key)
@@ -131,6 +135,27 @@ def load_library(root: str | Path | None = None) -> Library:
     if key is not None and not library.problems and _snapshot_key(root) == key:
         _write_snapshot(library, key, compiled)
     return library
+
+
+def _refuse_odd_files(root: Path) -> None:
+    """Only plain files (and folders) in the library folder, checked before anything is read.
+
+    A symbolic link could point anywhere (a loop hangs the reader, /dev/zero never ends), and a
+    FIFO blocks the first read for ever; neither is something a person editing clauses puts there.
+    """
+    for path in sorted(root.iterdir()):
+        try:
+            mode = path.lstat().st_mode
+        except OSError as exc:
+            raise LibraryError(path, None, f"cannot read the file ({exc.strerror})") from None
+        if stat.S_ISLNK(mode):
+            raise LibraryError(
+                path, None, "is a symbolic link; a clause library holds only plain files (copy the file in instead)"
+            )
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise LibraryError(
+                path, None, "is not a plain file (a pipe, socket or device); remove it from the library folder"
+            )
 
 
 def _read_library(root: Path) -> Library:
@@ -170,7 +195,15 @@ def _read_library(root: Path) -> Library:
 
 SNAPSHOT_FORMAT = b"policy-builder library snapshot 1"
 SNAPSHOTS_KEPT = 24  # one per library folder; temporary libraries (tests, wizards) push out the oldest
-_LIBRARY_FILES = ("questionnaire.yaml", "sources.yaml", "nations.yaml", ACTIONS_FILE, "gaps.yaml", "library.yaml")
+_LIBRARY_FILES = (
+    "questionnaire.yaml",
+    "migrations.yaml",  # read with the questionnaire: an edit to it must not reuse the old snapshot
+    "sources.yaml",
+    "nations.yaml",
+    ACTIONS_FILE,
+    "gaps.yaml",
+    "library.yaml",
+)
 
 
 def _snapshot_key(root: Path) -> str | None:
@@ -310,28 +343,15 @@ def _load_actions(path: Path) -> dict[str, Action]:
     """clauses/actions.yaml: the actions clause rules may name. A library without it states no rules."""
     if not path.exists():
         return {}
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    _require_mapping(doc, "a mapping with 'actions:'")
+    doc = load_checked(path, ACTIONS_SCHEMA)
     actions: dict[str, Action] = {}
-    for key, raw in _mapping_at(doc, "actions", "a mapping of action id to description and section").items():
+    for key, raw in (doc.data.get("actions") or {}).items():
         line = doc.line("actions", key)
         action_id = str(key)
         if not _ACTION_ID.match(action_id):
             raise LibraryError(
                 path, line, f"action id '{action_id}' must be lowercase words joined by dots, such as messaging.sms"
             )
-        if not isinstance(raw, dict):
-            raise LibraryError(path, line, f"{action_id}: expected description: and section:, not {kind_of(raw)}")
-        unknown = set(raw) - _ACTION_FIELDS
-        if unknown:
-            raise LibraryError(
-                path,
-                line,
-                f"{action_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: description, section",
-            )
-        for name in ("description", "section"):
-            if not isinstance(raw.get(name), str) or not raw[name].strip():
-                raise LibraryError(path, line, f"{action_id}: '{name}' is required (one line of text)")
         actions[action_id] = Action(
             id=action_id, description=" ".join(raw["description"].split()), section=raw["section"].strip(), line=line
         )
@@ -345,30 +365,11 @@ def _load_rules(
     line = doc.line("clauses", index, "rules")
     if raw is None:
         return ()
-    if not isinstance(raw, list):
-        raise LibraryError(
-            path, line, f"{clause_id}: rules must be a list of {{action: ..., modality: must | must_not | ...}}"
-        )
     rules: list[Rule] = []
-    for number, entry in enumerate(raw):
+    for number, entry in enumerate(raw):  # SECTION_FILE has checked each rule's fields and types
         at = doc.line("clauses", index, "rules", number) or line
-        if not isinstance(entry, dict):
-            raise LibraryError(
-                path, at, f"{clause_id}: each rule is a mapping with action, modality and an optional when"
-            )
-        unknown = set(entry) - _CLAUSE_RULE_FIELDS
-        if unknown:
-            raise LibraryError(
-                path,
-                at,
-                f"{clause_id}: rule: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: action, modality, when, see",
-            )
-        action = entry.get("action")
+        action = entry["action"]
         action_line = doc.line("clauses", index, "rules", number, "action") or at
-        if not isinstance(action, str) or not action:
-            raise LibraryError(
-                path, at, f"{clause_id}: rule needs 'action:' naming an action in clauses/{ACTIONS_FILE}"
-            )
         if action not in library.actions:
             raise LibraryError(path, action_line, f"{clause_id}: {unknown_action_message(action, library.actions)}")
         modality = entry.get("modality")
@@ -381,15 +382,8 @@ def _load_rules(
         when = entry.get("when")
         if when is not None:
             when_line = doc.line("clauses", index, "rules", number, "when") or at
-            when = _check_expression(when, path, when_line, f"{clause_id}: rule for '{action}'")
-            _check_names(library, when, path, when_line, f"{clause_id}: rule for '{action}': when", expression=True)
+            when = _when(library, when, path, when_line, f"{clause_id}: rule for '{action}'")
         see = entry.get("see")
-        if see is not None and (not isinstance(see, str) or not see.strip()):
-            raise LibraryError(
-                path,
-                doc.line("clauses", index, "rules", number, "see") or at,
-                f"{clause_id}: rule for '{action}': see: names the clause whose rule this one restates (its id)",
-            )
         rules.append(Rule(action=action, modality=str(modality), when=when, line=at, see=see.strip() if see else None))
     return tuple(rules)
 
@@ -406,8 +400,8 @@ def unknown_action_message(action: str, actions: dict[str, Action]) -> str:
 def _load_library_version(path: Path) -> str:
     if not path.exists():
         return "0"
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    if not isinstance(doc.data, dict) or not doc.data.get("version"):
+    doc = load_checked(path, LIBRARY_FILE)
+    if not doc.data.get("version"):
         raise LibraryError(path, doc.line(), "expected 'version: \"1.0.0\"'")
     return str(doc.data["version"])
 
@@ -434,17 +428,23 @@ def _check_names(
     library: Library, source: str, path: Path, first_line: int | None, what: str, *, expression: bool
 ) -> None:
     """Record a name a template or condition uses that does not exist (see Library.require_sound)."""
-    names = names_with_lines(source, expression=expression)
     facts = set().union(*(set(f) for f in library.nations.values())) if library.nations else set()
-    problem = unknown_name(names, library.questionnaire.questions, facts)
-    if problem:
-        template_line, message = problem
-        line = first_line + template_line - 1 if first_line and not expression else first_line
-        library.problems.append(LibraryError(path, line, f"{what}: {message}"))
+    error = unknown_name_error(
+        source, path, first_line, what, library.questionnaire.questions, facts, expression=expression
+    )
+    if error is not None:
+        library.problems.append(error)
+
+
+def _when(library: Library, value: Any, path: Path, line: int | None, what: str) -> str:
+    """A clause's, rule's, section's or gap rule's `when`: compiled, and its names recorded if unknown."""
+    when = check_when(value, path, line, what)
+    _check_names(library, when, path, line, f"{what}: when", expression=True)
+    return when
 
 
 def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, SourceItem], dict[str, str]]:
-    doc = yamlio.load(path, LibraryError, trusted=True)
+    doc = load_checked(path, SOURCES_FILE)
     _require_mapping(doc, "a mapping with 'documents' and 'items'")
     documents: dict[str, SourceDocument] = {}
     for key, raw in _mapping_at(doc, "documents", "a mapping of document id to title, body and edition").items():
@@ -494,7 +494,7 @@ def _load_sources(path: Path) -> tuple[dict[str, SourceDocument], dict[str, Sour
 
 
 def _load_nations(path: Path) -> dict[str, dict[str, Any]]:
-    doc = yamlio.load(path, LibraryError, trusted=True)
+    doc = load_checked(path, NATIONS_FILE)
     data = _require_mapping(doc, "a mapping of nation id to facts")
     nations: dict[str, dict[str, Any]] = {}
     for key, facts in data.items():
@@ -532,37 +532,10 @@ def _compile(library: Library, key: str, text: str, path: Path, line: int | None
         raise LibraryError(path, line, f"{what}: template error: {exc}") from None
 
 
-def _check_expression(expression: Any, path: Path, line: int | None, what: str) -> str:
-    if not isinstance(expression, (str, bool)):
-        raise LibraryError(
-            path, line, f"{what}: when must be an expression such as messaging.whatsapp == 'keep_in_touch'"
-        )
-    text = str(expression)
-    try:
-        compile_condition(text)
-    except TemplateError as exc:
-        raise LibraryError(
-            path,
-            line,
-            f"{what}: when: cannot be read as a condition ({exc}); write one such as"
-            " messaging.whatsapp == 'keep_in_touch' (== compares; and, or, not combine)",
-        ) from None
-    return text
-
-
 def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> LibrarySection:
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    data = _require_mapping(doc, "a mapping with 'section' and 'clauses'")
-    head = data.get("section")
-    if not isinstance(head, dict) or not head.get("id") or not head.get("title"):
-        raise LibraryError(path, doc.line("section"), "needs 'section:' with an id and a title")
-    unknown = set(head) - _SECTION_FIELDS
-    if unknown:
-        raise LibraryError(
-            path,
-            doc.line("section"),
-            f"section: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_SECTION_FIELDS))}",
-        )
+    doc = load_checked(path, SECTION_FILE)  # types and allowed keys; what follows needs the rest of the library
+    data = doc.data
+    head = data["section"]
     section_id = str(head["id"])
     for other in library.sections:
         if other.id == section_id:
@@ -572,25 +545,17 @@ def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> Libr
     when = head.get("when")
     if when is not None:
         when_line = doc.line("section", "when")
-        when = _check_expression(when, path, when_line, f"section {section_id}")
-        _check_names(library, when, path, when_line, f"section {section_id}: when", expression=True)
+        when = _when(library, when, path, when_line, f"section {section_id}")
         library.template_lines[f"section-when:{section_id}"] = when_line
     intro = head.get("intro")
-    if intro is not None and not isinstance(intro, str):
-        raise LibraryError(
-            path, doc.line("section", "intro"), f"section {section_id}: intro must be text, not {kind_of(intro)}"
-        )
     if intro:
         start = doc.text_start("section", "intro")
         what = f"section {section_id} intro"
         _compile(library, f"section:{section_id}", intro, path, start, what)
         library.template_lines[f"section:{section_id}"] = doc.line("section", "intro")
         _check_names(library, intro, path, start, what, expression=False)
-    raw_clauses = data.get("clauses")
-    if not isinstance(raw_clauses, list) or not raw_clauses:
-        raise LibraryError(path, doc.line("clauses"), "needs 'clauses:' with a list of clauses")
     clauses = []
-    for index, raw in enumerate(raw_clauses):
+    for index, raw in enumerate(data["clauses"]):
         clause = _load_clause(raw, path, doc, index, section_id, library)
         if clause.id in seen:
             first = seen[clause.id]
@@ -611,35 +576,8 @@ def _load_section(path: Path, library: Library, seen: dict[str, Clause]) -> Libr
 
 def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section_id: str, library: Library) -> Clause:
     line = doc.line("clauses", index)
-    if not isinstance(raw, dict):
-        raise LibraryError(path, line, "each clause must be a mapping with id, title, text, level and sources")
-    clause_id = raw.get("id")
-    if not isinstance(clause_id, str) or not clause_id:
-        raise LibraryError(path, line, "clause needs an 'id'")
-    unknown = set(raw) - _CLAUSE_FIELDS
-    if unknown:
-        raise LibraryError(
-            path,
-            line,
-            f"{clause_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_CLAUSE_FIELDS))}",
-        )
-    for required in ("title", "text", "level", "sources", "version"):
-        if raw.get(required) in (None, "", []):
-            raise LibraryError(path, line, f"{clause_id}: '{required}' is required")
-    for name, what in (("title", "text"), ("text", "text (Markdown with Jinja)"), ("group", "text")):
-        if name in raw and raw[name] is not None and not isinstance(raw[name], str):
-            raise LibraryError(
-                path, doc.line("clauses", index, name), f"{clause_id}: {name} must be {what}, not {kind_of(raw[name])}"
-            )
-    if raw["level"] not in LEVELS:
-        raise LibraryError(
-            path, doc.line("clauses", index, "level"), f"{clause_id}: level must be one of {', '.join(LEVELS)}"
-        )
+    clause_id = raw["id"]  # SECTION_FILE has checked each field's type and that the required ones are there
     sources = raw["sources"]
-    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-        raise LibraryError(
-            path, doc.line("clauses", index, "sources"), f"{clause_id}: sources must be a list of source ids"
-        )
     unknown_sources = [s for s in sources if s not in library.items]
     if unknown_sources:
         raise LibraryError(
@@ -648,26 +586,13 @@ def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section
             f"{clause_id}: unknown source id(s) {', '.join(unknown_sources)}; see clauses/sources.yaml",
         )
     version = raw["version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise LibraryError(
-            path, doc.line("clauses", index, "version"), f"{clause_id}: version must be a whole number from 1"
-        )
     updated = raw.get("updated")
-    if updated is not None and not isinstance(updated, dt.date):
-        raise LibraryError(
-            path, doc.line("clauses", index, "updated"), f"{clause_id}: updated must be a date written YYYY-MM-DD"
-        )
     when = raw.get("when")
     if when is not None:
         when_line = doc.line("clauses", index, "when")
-        when = _check_expression(when, path, when_line, clause_id)
-        _check_names(library, when, path, when_line, f"{clause_id}: when", expression=True)
+        when = _when(library, when, path, when_line, clause_id)
     rules = _load_rules(raw.get("rules"), path, doc, index, clause_id, library)
     document = raw.get("document", "policy")
-    if document not in DOCUMENTS:
-        raise LibraryError(
-            path, doc.line("clauses", index, "document"), f"{clause_id}: document must be one of {', '.join(DOCUMENTS)}"
-        )
     if document == "guide" and (rules or raw["level"] != "note"):
         # The guide explains; every rule lives in the policy, where the contradiction check sees it.
         raise LibraryError(
@@ -676,7 +601,7 @@ def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section
             f"{clause_id}: a guide clause is level note and states no rules",
         )
     guide = raw.get("guide")
-    if guide is not None and (not isinstance(guide, str) or document == "guide"):
+    if guide is not None and document == "guide":
         raise LibraryError(
             path, doc.line("clauses", index, "guide"), f"{clause_id}: guide names the id of a guide clause"
         )
@@ -705,21 +630,12 @@ def _load_clause(raw: Any, path: Path, doc: yamlio.Document, index: int, section
 
 
 def _load_gap_rules(path: Path, library: Library) -> list[GapRule]:
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    data = _require_mapping(doc, "a mapping with 'rules:'")
-    raw_rules = data.get("rules")
-    if not isinstance(raw_rules, list):
-        raise LibraryError(path, doc.line("rules"), "needs 'rules:' with a list of gap rules")
+    doc = load_checked(path, GAPS_FILE)  # each rule a mapping with an id and only known fields
     rules: list[GapRule] = []
     seen: set[str] = set()
-    for index, raw in enumerate(raw_rules):
+    for index, raw in enumerate(doc.data["rules"]):
         line = doc.line("rules", index)
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-            raise LibraryError(path, line, "each gap rule must be a mapping with an id")
         rule_id = raw["id"]
-        unknown = set(raw) - _RULE_FIELDS
-        if unknown:
-            raise LibraryError(path, line, f"{rule_id}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         if rule_id in seen:
             raise LibraryError(path, line, f"gap rule id '{rule_id}' is used twice")
         seen.add(rule_id)
@@ -733,8 +649,7 @@ def _load_gap_rules(path: Path, library: Library) -> list[GapRule]:
                 f"{rule_id}: severity must be one of {', '.join(SEVERITIES)}",
             )
         when_line = doc.line("rules", index, "when")
-        when = _check_expression(raw["when"], path, when_line, rule_id)
-        _check_names(library, when, path, when_line, f"{rule_id}: when", expression=True)
+        when = _when(library, raw["when"], path, when_line, rule_id)
         for name in ("message", "recommendation"):
             if not isinstance(raw[name], str):
                 raise LibraryError(

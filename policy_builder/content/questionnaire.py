@@ -11,17 +11,16 @@ from typing import Any
 
 from jinja2 import TemplateError, TemplateRuntimeError
 
+from policy_builder.content.conditions import check_when, unknown_name_error
 from policy_builder.content.models import QUESTION_TYPES, Answers, Choice, Question, Questionnaire, QuestionSection
+from policy_builder.content.schemas import MIGRATIONS_FILE, QUESTIONNAIRE_FILE, load_checked
 from policy_builder.core import yamlio
 from policy_builder.core.errors import LibraryError, ProfileError
 from policy_builder.core.templating import (
     RUNTIME_ERRORS,
     ChoiceValue,
     MultiValue,
-    compile_condition,
     condition_holds,
-    names_with_lines,
-    unknown_name,
     unshowable_note,
 )
 
@@ -36,7 +35,7 @@ DATE_YEARS = (2000, 2100)
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
-    doc = yamlio.load(path, LibraryError, trusted=True)
+    doc = load_checked(path, QUESTIONNAIRE_FILE)
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         raise LibraryError(doc.path, doc.line(), "expected a mapping with 'sections' and 'questions' lists")
@@ -81,15 +80,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
                 raise LibraryError(doc.path, line, f"{qid}: min and max must be whole numbers")
         when = raw.get("when")
         if when is not None:
-            try:
-                compile_condition(str(when))
-            except TemplateError as exc:
-                raise LibraryError(
-                    doc.path,
-                    doc.line("questions", index, "when"),
-                    f"{qid}: when: cannot be read as a condition ({exc}); write one such as"
-                    " messaging.whatsapp == 'keep_in_touch' (== compares; and, or, not combine)",
-                ) from None
+            when = check_when(when, doc.path, doc.line("questions", index, "when"), qid)
         default_by = _load_default_by(doc, index, qid, raw.get("default_by"))
         questions[qid] = Question(
             id=qid,
@@ -122,10 +113,11 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             _check_default_by(doc, index, question, questions)
         if question.when:
             # A typo in a `when` would otherwise fail only for the profiles that reach it.
-            problem = unknown_name(names_with_lines(question.when, expression=True), questions)
-            if problem:
-                line = doc.line("questions", index, "when")
-                raise LibraryError(doc.path, line, f"{question.id}: when: {problem[1]}")
+            error = unknown_name_error(
+                question.when, doc.path, doc.line("questions", index, "when"), f"{question.id}: when", questions
+            )
+            if error is not None:
+                raise error
     renamed, removed = _load_migrations(doc.path.parent / "migrations.yaml", questions)
     return Questionnaire(
         path=doc.path,
@@ -180,10 +172,8 @@ def _load_migrations(path: Path, questions: Mapping[str, Question]) -> tuple[dic
     """Renamed and removed question ids, so profiles written for older questionnaires still load."""
     if not path.exists():
         return {}, {}
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    data = doc.data or {}
-    if not isinstance(data, dict):
-        raise LibraryError(path, doc.line(), "expected a mapping with 'renamed' and 'removed'")
+    doc = load_checked(path, MIGRATIONS_FILE, empty_ok=True)
+    data = doc.data
     renamed = {str(k): str(v) for k, v in (data.get("renamed") or {}).items()}
     removed = {str(k): str(v) for k, v in (data.get("removed") or {}).items()}
     for old, new in renamed.items():
@@ -403,11 +393,7 @@ def unanswered_questions(
     for qid, question in questionnaire.questions.items():
         if not can_be_unanswered(question) or values.get(qid) is not None:
             continue
-        try:
-            applies = not question.when or evaluate(question.when, context)
-        except TemplateError as exc:
-            raise LibraryError(questionnaire.path, question.line, f"{qid}: when: {exc}") from None
-        if applies:
+        if question_applies(questionnaire, question, context):
             result.append(qid)
     return result
 
@@ -517,10 +503,7 @@ def resolve_answers(
     not_applicable: list[str] = []
     unanswered: list[str] = []
     for qid, question in questionnaire.questions.items():
-        try:
-            applies = not question.when or evaluate(question.when, context)
-        except TemplateError as exc:
-            raise LibraryError(questionnaire.path, question.line, f"{qid}: when: {exc}") from None
+        applies = question_applies(questionnaire, question, context)
         if applies and values[qid] is None and can_be_unanswered(question):
             unanswered.append(qid)
         if not applies:
@@ -547,6 +530,14 @@ def resolve_answers(
     if note:
         answers.notes.append(note)
     return answers
+
+
+def question_applies(questionnaire: Questionnaire, question: Question, context: Mapping[str, Any]) -> bool:
+    """Whether a question's `when` holds; a condition that fails as it runs is a located library error."""
+    try:
+        return not question.when or evaluate(question.when, context)
+    except TemplateError as exc:
+        raise LibraryError(questionnaire.path, question.line, f"{question.id}: when: {exc}") from None
 
 
 def evaluate(expression: str, context: Mapping[str, Any]) -> bool:

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from policy_builder.content.models import Clause
-from policy_builder.core import yamlio
-from policy_builder.core.errors import LibraryError
+from policy_builder.content.schemas import HISTORY_FILE as HISTORY_SCHEMA
+from policy_builder.content.schemas import load_checked
 from policy_builder.core.output import atomic_write
 
 HISTORY_FILE = "clause-history.yaml"
@@ -52,21 +52,9 @@ def load_history(root: Path) -> dict[str, list[dict[str, Any]]]:
     path = root / HISTORY_FILE
     if not path.exists():
         return {}
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    data = doc.data or {}
-    if not isinstance(data, dict):
-        raise LibraryError(path, doc.line(), "expected a mapping of clause id to its versions")
+    doc = load_checked(path, HISTORY_SCHEMA, empty_ok=True)
     history: dict[str, list[dict[str, Any]]] = {}
-    for clause_id, versions in data.items():
-        fine = isinstance(versions, list) and all(
-            isinstance(v, dict) and {"version", "sha256", "text"} <= set(v) for v in versions
-        )
-        if not fine:
-            raise LibraryError(
-                path,
-                doc.line(clause_id),
-                f"{clause_id}: expected a list of recorded versions; restore the file from git",
-            )
+    for clause_id, versions in doc.data.items():
         history[str(clause_id)] = versions
     return history
 

@@ -13,7 +13,9 @@ def display_path(path: str | Path) -> str:
     """A path as the user would type it: relative to the working directory if inside it."""
     path = Path(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        # The folder resolved, not the file: a message about a symbolic link names the link itself
+        # (and a link to itself would make resolve() raise).
+        return str((path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
     except (ValueError, OSError, RuntimeError):  # RuntimeError: Python 3.11's resolve() on a symlink loop
         return str(path)
 

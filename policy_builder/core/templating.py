@@ -8,17 +8,21 @@ so an organisation called ``*Acme* {{ x }}`` comes out exactly as typed.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import os
 import re
+import threading
+import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import CodeType
 from typing import Any, Literal
 
-from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, TemplateRuntimeError, TemplateSyntaxError, nodes
 from jinja2.bccache import Bucket
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from policy_builder.core import signed_cache
 
@@ -227,8 +231,219 @@ def reflow_markdown(text: str, width: int = 72) -> str:
     return "\n\n".join(out)
 
 
+# --- limits on what library template code may do ----------------------------------------
+#
+# Clause text and conditions come from a library that may be hand-edited or handed over (--library).
+# The sandbox stops them reaching Python's internals and caps range() at 100,000; these limits stop
+# them exhausting memory or time: no single operation may make a text or list longer than MAX_SIZE
+# or a number wider than MAX_BITS, and no render may run longer than RENDER_SECONDS (loops nested
+# inside loops are the only way to be slow without a big operation).
+
+MAX_SIZE = 1_000_000  # characters or items one operation may make (a whole policy is ~120,000 characters)
+MAX_BITS = 4096  # bits in a whole number (about 1,200 digits)
+RENDER_SECONDS = 10.0  # one render (a clause, a condition, an intro); normal ones take milliseconds
+_PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map", "replace"})
+_BIG_WIDTH = re.compile(r"\d{7,}")  # a width or precision of a million or more in a format string
+
+
+class TemplateLimitError(SecurityError):
+    """Library template code asked for more than the limits allow (reported as a template error)."""
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if isinstance(value, (str, bytes, list, tuple)) else None
+
+
+def _bits(value: Any) -> int:
+    return abs(value).bit_length() if isinstance(value, int) else 0
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    if operator == "*":
+        for sequence, count in ((left, right), (right, left)):
+            size = _size(sequence)
+            if size is not None and isinstance(count, int) and size * count > MAX_SIZE:
+                raise TemplateLimitError(
+                    f"'* {count}' would make {size * count:,} characters or items; the most allowed is {MAX_SIZE:,}"
+                )
+        if _bits(left) + _bits(right) > MAX_BITS:
+            raise TemplateLimitError(f"a number wider than {MAX_BITS} bits")
+    elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
+        if max(_bits(left), 1) * right > MAX_BITS and abs(left) > 1:
+            raise TemplateLimitError(f"'** {right}' would make a number wider than {MAX_BITS} bits")
+    elif operator == "%" and isinstance(left, str) and _BIG_WIDTH.search(left):
+        raise TemplateLimitError(f"a format width of a million or more characters; the most allowed is {MAX_SIZE:,}")
+
+
+def _check_call(method: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], filter_name: str = "") -> None:
+    """Padding and replacing on a text: the size asked for, checked before Python makes it."""
+    owner = getattr(method, "__self__", None)
+    name = getattr(method, "__name__", "")
+    shown = filter_name or name
+    if not isinstance(owner, str) or name not in _PADDING_METHODS:
+        return
+    values = [*args, *kwargs.values()]
+    if any(isinstance(v, int) and v > MAX_SIZE for v in values) or (
+        name.startswith("format") and _BIG_WIDTH.search(owner)
+    ):
+        raise TemplateLimitError(f"'{shown}' asked for more than {MAX_SIZE:,} characters")
+    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        grows = owner.count(args[0]) * max(len(args[1]) - len(args[0]), 0) if args[0] else len(owner) * len(args[1])
+        if len(owner) + grows > MAX_SIZE:
+            raise TemplateLimitError(f"'{shown}' would make more than {MAX_SIZE:,} characters")
+
+
+def _limited_filter(name: str, original: Any) -> Any:
+    """A built-in filter (center, indent, format, replace ...) with the same limits as the text methods."""
+    passes = getattr(original, "jinja_pass_arg", None)  # pass_environment / pass_eval_context: one more argument
+
+    def limited(*all_args: Any, **kwargs: Any) -> Any:
+        value, *args = all_args[1:] if passes is not None else all_args
+        text = str(value)
+        _check_call(text.replace if name == "replace" else text.center, tuple(args), kwargs, name)
+        if name == "format" and _BIG_WIDTH.search(text):
+            raise TemplateLimitError(f"'format' asked for more than {MAX_SIZE:,} characters")
+        result = original(*all_args, **kwargs)
+        size = _size(result)
+        if size is not None and size > MAX_SIZE:
+            raise TemplateLimitError(f"'{name}' made more than {MAX_SIZE:,} characters")
+        return result
+
+    if passes is not None:
+        limited.jinja_pass_arg = passes  # type: ignore[attr-defined]  # how Jinja marks what a filter is passed
+    return limited
+
+
+class RenderTimeout(TemplateRuntimeError):
+    """Raised inside a render that ran past RENDER_SECONDS (by the watchdog, in the rendering thread)."""
+
+    def __str__(self) -> str:
+        return f"took longer than {RENDER_SECONDS:g} seconds to render (a loop inside a loop?)"
+
+
+class _Watchdog:
+    """One daemon thread that interrupts renders past their deadline, in whichever thread they run.
+
+    Python cannot stop another thread, but it can make it raise at its next bytecode
+    (PyThreadState_SetAsyncExc). Jinja's loops are Python bytecode, so a runaway loop stops within
+    a few milliseconds of its deadline; a single huge operation is stopped before it starts by the
+    size limits above. Only the outermost render in a thread has a deadline (a template rendered
+    inside another shares its budget). A build renders thousands of conditions, so the watch costs
+    one lock round trip each (about 10 microseconds), and the thread is woken only from idle.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+        # A forked build worker (build --jobs) has no watchdog thread, and maybe a lock held by it.
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self.lock = threading.Lock()
+        self.wake = threading.Condition(self.lock)
+        self.deadlines: dict[int, float] = {}  # thread id -> monotonic deadline
+        self.fired: set[int] = set()
+        self.local = threading.local()
+        self.thread: threading.Thread | None = None
+        self.idle = False
+
+    def start(self) -> bool:
+        """Watch this thread's render; False if an outer render already is."""
+        if getattr(self.local, "watched", False):
+            return False
+        self.local.watched = True
+        ident = threading.get_ident()
+        with self.lock:
+            # Still marked fired only if the timeout was raised inside stop() (so it has been delivered).
+            self.fired.discard(ident)
+            self.deadlines[ident] = time.monotonic() + RENDER_SECONDS
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="policy-builder render watchdog", daemon=True)
+                self.thread.start()
+            elif self.idle:
+                self.wake.notify()
+        return True
+
+    def stop(self) -> None:
+        self.local.watched = False
+        ident = threading.get_ident()
+        with self.lock:
+            self.deadlines.pop(ident, None)
+            if ident in self.fired:  # fired as the render finished: clear it so it is never raised later
+                self.fired.discard(ident)
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)
+
+    def _run(self) -> None:
+        with self.lock:
+            while True:
+                if not self.deadlines:
+                    self.idle = True
+                    self.wake.wait()
+                    self.idle = False
+                    continue
+                now = time.monotonic()
+                for ident, deadline in self.deadlines.items():
+                    if now >= deadline and ident not in self.fired:
+                        self.fired.add(ident)
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                            ctypes.c_ulong(ident), ctypes.py_object(RenderTimeout)
+                        )
+                waiting = [d for i, d in self.deadlines.items() if i not in self.fired]
+                self.wake.wait(timeout=max(0.01, min(waiting) - now) if waiting else 0.05)
+
+
+_WATCHDOG = _Watchdog()
+
+
+class _BudgetedTemplate(Template):
+    """A template whose every render is watched by the time budget."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        if not _WATCHDOG.start():
+            return super().render(*args, **kwargs)
+        try:
+            return super().render(*args, **kwargs)
+        finally:
+            _WATCHDOG.stop()
+
+
+class LimitedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with sizes checked on *, **, % and text padding, and a time budget per render."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+    template_class = _BudgetedTemplate
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _check_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            _check_call(value, args, kwargs)  # the width in '{:>999999999}' is checked before it is made
+            return wrapped(*args, **kwargs)
+
+        return checked
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+        _check_call(__obj, args, kwargs)
+        for value in (*args, *kwargs.values()):
+            size = _size(value)
+            if size is not None and size > MAX_SIZE:  # a macro calling itself, doubling its text each time
+                raise TemplateLimitError(
+                    f"a call was passed {size:,} characters or items; the most allowed is {MAX_SIZE:,}"
+                )
+        result = super().call(__context, __obj, *args, **kwargs)
+        size = _size(result)
+        if size is not None and size > MAX_SIZE:  # a macro calling itself, doubling its text each time
+            raise TemplateLimitError(f"a call made {size:,} characters or items; the most allowed is {MAX_SIZE:,}")
+        return result
+
+
 def make_environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = LimitedSandbox(
         undefined=StrictUndefined,
         finalize=_finalize,
         autoescape=False,
@@ -241,6 +456,8 @@ def make_environment() -> ImmutableSandboxedEnvironment:
     env.filters["long_date"] = long_date
     env.filters["the"] = with_article
     env.filters["mentions"] = mentions
+    for name in ("center", "indent", "format", "replace", "truncate", "wordwrap"):
+        env.filters[name] = _limited_filter(name, env.filters[name])
     return env
 
 

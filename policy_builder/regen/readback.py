@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from policy_builder.core.errors import SourceError, os_reason
+from policy_builder.core.schema import field_name, first_problem
 
 MB = 1024 * 1024
 # The example council's manifest is about 120 KB and its Markdown policy 90 KB; 8 MB is far beyond any real
@@ -214,14 +215,6 @@ def _declared_entries(handle: BinaryIO) -> int | None:
     return int.from_bytes(tail[at + 10 : at + 12], "little")
 
 
-def field_name(keys: Iterable[Any]) -> str:
-    """('clauses', 2, 'id') -> 'clauses[2].id'."""
-    out = ""
-    for key in keys:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
-    return out or "(the whole file)"
-
-
 def plain(data: Any, path: Path, max_depth: int = MAX_DEPTH) -> Any:
     """``data`` with dates as text (YAML front matter written by hand), refused past ``max_depth`` levels.
 
@@ -245,88 +238,10 @@ def plain(data: Any, path: Path, max_depth: int = MAX_DEPTH) -> Any:
 
 # --- the schema ------------------------------------------------------------------------------
 
-_WANTED = {
-    "object": "a mapping",
-    "array": "a list",
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "null": "null",
-}
-
-
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
-    return type(value).__name__
-
-
-def _format_checker() -> Any:
-    from jsonschema import FormatChecker
-
-    checker = FormatChecker(formats=())
-
-    @checker.checks("date", raises=ValueError)
-    def is_date(value: object) -> bool:
-        # fromisoformat alone takes 20260101 and 2026-W01-1 from Python 3.11; the tool writes YYYY-MM-DD.
-        if not isinstance(value, str):
-            return True  # the type keyword reports it
-        if len(value) != 10 or value[4] != "-" or value[7] != "-":
-            raise ValueError(value)
-        dt.date.fromisoformat(value)
-        return True
-
-    return checker
-
-
-_validators: dict[int, Any] = {}
-
 
 def validate(data: Any, schema: dict[str, Any], path: Path, *, advice: str = "") -> None:
     """Raise ReadBackError naming the first field of ``data`` that ``schema`` does not allow."""
-    from jsonschema import Draft202012Validator
-
-    validator = _validators.get(id(schema))
-    if validator is None:
-        validator = _validators[id(schema)] = Draft202012Validator(schema, format_checker=_format_checker())
-    errors = list(validator.iter_errors(data))
-    if not errors:
-        return
-    # The first in the file's own order: the shallowest, then the earliest position.
-    error = min(errors, key=lambda e: (len(e.absolute_path), [str(k).zfill(8) for k in e.absolute_path]))
-    keys = list(error.absolute_path)
-    if error.validator == "required":
-        missing = next((name for name in error.validator_value if name not in error.instance), "?")
-        keys.append(missing)
-        problem = "missing"
-    elif error.validator == "type":
-        if error.schema.get("format") == "date":
-            problem = f"expected a date written YYYY-MM-DD, got {_kind_of(error.instance)}"
-        else:
-            value = error.validator_value
-            wanted = [str(w) for w in value] if isinstance(value, list) else [str(value)]
-            problem = f"expected {' or '.join(_WANTED.get(w, w) for w in wanted)}, got {_kind_of(error.instance)}"
-    elif error.validator == "format":
-        problem = f"{str(error.instance)[:40]!r} is not a real date written YYYY-MM-DD"
-    elif error.validator == "const":
-        problem = f"is {str(error.instance)[:40]!r}; this tool reads {error.validator_value!r}"
-    elif error.validator == "enum":
-        problem = f"{str(error.instance)[:40]!r} is not one of {', '.join(map(str, error.validator_value))}"
-    elif error.validator in ("maxLength", "maxItems", "maxProperties"):
-        problem = f"is longer than a policy-builder file ever holds (at most {error.validator_value})"
-    else:
-        problem = error.message[:120]
-    raise _fail(path, f"{field_name(keys)}: {problem}{advice}")
+    found = first_problem(data, schema)
+    if found is not None:
+        keys, problem = found
+        raise _fail(path, f"{field_name(keys)}: {problem}{advice}")

@@ -19,12 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template, TemplateError
 
+from policy_builder.content.conditions import check_when
 from policy_builder.content.library import Library
 from policy_builder.content.models import MODALITIES, Policy
 from policy_builder.content.questionnaire import evaluate
+from policy_builder.content.schemas import LEAFLET_FILE as LEAFLET_SCHEMA
+from policy_builder.content.schemas import SUMMARY_FILE as SUMMARY_SCHEMA
+from policy_builder.content.schemas import load_checked
 from policy_builder.core import yamlio
 from policy_builder.core.errors import LibraryError
-from policy_builder.core.templating import BlankAnswerError, compile_condition, compile_template
+from policy_builder.core.templating import BlankAnswerError, compile_template
 from policy_builder.pipeline.assemble import capitalise_name_at_sentence_start, policy_context
 
 if TYPE_CHECKING:
@@ -125,8 +129,8 @@ def _stamp(path: Path) -> int:
 
 @cache
 def _load_summary(path: Path, _stamp: int) -> SummaryWording:
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    data = _mapping(doc, {"title", "headings", "intro", "items", "help"}, "title, headings, intro, items and help")
+    doc = load_checked(path, SUMMARY_SCHEMA)
+    data = doc.data
     headings = data.get("headings") or {}
     if not isinstance(headings, dict) or set(headings) != set(ITEM_KINDS):
         raise LibraryError(path, doc.line("headings"), "headings: give the heading for 'do' and for 'dont'")
@@ -174,23 +178,13 @@ def _load_summary(path: Path, _stamp: int) -> SummaryWording:
 
 @cache
 def _load_leaflet(path: Path, _stamp: int) -> LeafletWording:
-    doc = yamlio.load(path, LibraryError, trusted=True)
-    data = _mapping(doc, {"title", "blocks"}, "title and blocks")
+    doc = load_checked(path, LEAFLET_SCHEMA)
+    data = doc.data
     return LeafletWording(
         path=path,
         title=_text(data.get("title"), path, doc.line("title"), "title"),
         blocks=_blocks(doc, "blocks", required=True),
     )
-
-
-def _mapping(doc: yamlio.Document, allowed: set[str], what: str) -> dict[str, Any]:
-    if not isinstance(doc.data, dict):
-        raise LibraryError(doc.path, doc.line(), f"expected a mapping with {what}")
-    unknown = set(doc.data) - allowed
-    if unknown:
-        key = sorted(map(str, unknown))[0]
-        raise LibraryError(doc.path, doc.line(key), f"unknown key '{key}'; allowed: {', '.join(sorted(allowed))}")
-    return doc.data
 
 
 def _blocks(doc: yamlio.Document, key: str, *, required: bool) -> tuple[Block, ...]:
@@ -230,15 +224,7 @@ def _text(value: Any, path: Path, line: int | None, what: str) -> str:
 
 
 def _when(value: Any, path: Path, line: int | None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise LibraryError(path, line, "when must be an expression such as messaging.whatsapp == 'keep_in_touch'")
-    try:
-        compile_condition(value)
-    except TemplateError as exc:
-        raise LibraryError(path, line, f"when: {exc}") from None
-    return value
+    return None if value is None else check_when(value, path, line)
 
 
 def _rule(raw: dict[str, Any], path: Path, line: int | None) -> RuleRef | None:

@@ -26,6 +26,7 @@ from lxml import etree
 from policy_builder.content.library import DATA_ROOT
 from policy_builder.core.errors import PolicyBuilderError, display_path, os_reason
 from policy_builder.render.docx.ooxml import numbering, set_compatibility_mode
+from policy_builder.render.docx.safety import sanitise
 
 REFERENCE_DOCX = DATA_ROOT / "templates" / "reference.docx"
 _TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
@@ -45,7 +46,8 @@ def open_template(reference_docx: Path | None = None) -> DocxDocument:
     except OSError as exc:
         raise PolicyBuilderError(f"{display_path(path)}: cannot read the Word template ({os_reason(exc)})") from None
     try:
-        document = Document(io.BytesIO(_as_document(data, path)))
+        # Sanitised before python-docx sees it: nothing that fetches content rides into the policy.
+        document = Document(io.BytesIO(sanitise(_as_document(data, path), display_path(path))))
     except PolicyBuilderError:
         raise
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, SyntaxError) as exc:
