@@ -210,7 +210,7 @@ def test_check_docx_command_reports_ok_problems_and_bad_files(built, tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["check-docx", str(good)])
     assert result.exit_code == 0
-    assert result.output.endswith("policy.docx: OK (policy, 32 checks passed)\n")
+    assert result.output.endswith("policy.docx: OK (policy, 33 checks passed)\n")
     result = runner.invoke(main, ["check-docx", str(good), str(bad)])
     assert result.exit_code == 1
     assert "bad.docx: the document title is not set in its properties (File > Info)" in result.output

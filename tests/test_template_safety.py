@@ -223,3 +223,32 @@ def test_a_template_part_that_would_unpack_to_gigabytes_is_refused_before_it_is_
             for _ in range(100):
                 part.write(chunk)
     refused(tmp_path, bomb.getvalue(), "word/glossary.xml would unpack to 100 MB of XML; the most allowed is 64 MB")
+
+
+def _in_header(data: bytes, old: bytes, new: bytes) -> bytes:
+    return patch(data, **{header_name(data).replace("/", "__").replace(".", "_DOT_"): (old, new)})
+
+
+def test_embedded_objects_altchunks_and_mail_merges_are_refused(tmp_path):
+    """The fresh-eyes attack's bypasses (F7): embedded parts and a mail merge are refused, not copied in."""
+    data = with_header(tmp_path)
+    for kind, target, words in [
+        ("aFChunk", "chunk.html", "an altChunk"),
+        ("oleObject", "embeddings/oleObject1.bin", "an embedded OLE object"),
+        ("package", "embeddings/x.xlsx", "an embedded package"),
+    ]:
+        name, rels = header_rels(data, f'<Relationship Id="rId9" Type="{RELS}/{kind}" Target="{target}"/>')
+        refused(tmp_path, patch(data, **{name.replace("/", "__").replace(".", "_DOT_"): rels}), words)
+    merge = b'<w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:connectString w:val="\\\\evil\\s\\db.xlsx"/></w:mailMerge><w:zoom'
+    refused(tmp_path, patch(data, word__settings_DOT_xml=(b"<w:zoom", merge)), "word/settings.xml", "a mail merge")
+
+
+@pytest.mark.parametrize("target", ["\\\\\\\\evil\\\\share\\\\x", "file:///etc/passwd", "javascript:alert(1)"])
+def test_a_hyperlink_field_to_a_share_or_file_is_refused_and_a_web_one_kept(tmp_path, target):
+    data = with_header(tmp_path)
+    field = f'<w:fldSimple w:instr=" hyperlink &quot;{target}&quot; "><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>'
+    refused(tmp_path, _in_header(data, b"</w:p>", field.encode()), "a HYPERLINK field")
+    web = '<w:fldSimple w:instr=" HYPERLINK &quot;https://eastbrook.gov.uk&quot; "><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>'
+    template = tmp_path / "web.docx"
+    template.write_bytes(_in_header(data, b"</w:p>", web.encode()))
+    assert build(template, tmp_path / "web-out").exit_code == 0

@@ -38,6 +38,17 @@ FETCHING_FIELDS = frozenset({"INCLUDETEXT", "INCLUDEPICTURE", "INCLUDE", "IMPORT
 # A hyperlink is only followed when the reader clicks it; these schemes go nowhere on their own.
 SAFE_LINK = re.compile(r"(?i)^(https?:|mailto:|#)")
 _FIELD_NAME = re.compile(r"\s*([A-Za-z]+)")
+# Parts a policy never needs, whatever they point at: embedded objects and programs (OLE objects, packages,
+# ActiveX controls, macros) and altChunks (HTML or another document merged in when Word opens the file).
+EMBEDDED = {
+    "aFChunk": "an altChunk (HTML or another document Word merges in when it opens the file)",
+    "oleObject": "an embedded OLE object",
+    "package": "an embedded package (a file inside the document)",
+    "control": "an ActiveX control",
+    "activeXControlBinary": "an ActiveX control",
+    "vbaProject": "a macro project",
+    "vbaData": "macro data",
+}
 
 
 @dataclass(frozen=True)
@@ -81,9 +92,12 @@ def _short(target: str) -> str:
 def _rels_findings(part: str, root: etree._Element) -> list[Finding]:
     found = []
     for rel in root.iter(f"{{{PACKAGE_RELS}}}Relationship"):
-        if rel.get("TargetMode") != "External":
-            continue
         kind, target = rel.get("Type", ""), rel.get("Target", "")
+        if rel.get("TargetMode") != "External":
+            embedded = EMBEDDED.get(kind.rsplit("/", 1)[-1])
+            if embedded:
+                found.append(Finding(part, f"{embedded} ({_short(target)})", "relationship"))
+            continue
         if kind == ATTACHED_TEMPLATE:
             found.append(Finding(part, f"a link to an attached template ({_short(target)})", "attached-template"))
         elif kind == HYPERLINK and SAFE_LINK.match(target):
@@ -121,12 +135,32 @@ def _field_findings(part: str, root: etree._Element) -> list[Finding]:
     codes += ["".join(parts) for parts in stack]  # a field left open
     found = []
     for code in codes:
+        target = hyperlink_target(code)
+        if target is not None and not SAFE_LINK.match(target):
+            what = f"a HYPERLINK field to '{_short(target)}', which is not a web or email address"
+            found.append(Finding(part, what, "field"))
+            continue
         match = _FIELD_NAME.match(code)
         if match and match.group(1).upper() in FETCHING_FIELDS:
             field = match.group(1).upper()
             article = "an" if field[0] in "AEIOU" else "a"
             found.append(Finding(part, f"{article} {field} field ({_short(code.strip())})", "field"))
     return found
+
+
+def hyperlink_target(code: str) -> str | None:
+    """The address a HYPERLINK field goes to; None for another field or a link within the document (\\l only)."""
+    tokens = re.findall(r'"[^"]*"|\S+', code)
+    if not tokens or tokens[0].upper() != "HYPERLINK":
+        return None
+    rest = iter(tokens[1:])
+    for token in rest:
+        if token.startswith("\\"):
+            if token[1:2].lower() in ("l", "o", "t"):  # switches that take an argument (bookmark, tip, frame)
+                next(rest, None)
+            continue
+        return token.strip('"')
+    return None
 
 
 def _xml_parts(archive: zipfile.ZipFile) -> list[str]:
@@ -154,6 +188,10 @@ def scan(archive: zipfile.ZipFile, name: str) -> list[Finding]:
             found += _rels_findings(part, root)
         elif part.startswith("word/"):
             found += _field_findings(part, root)
+            if part == "word/settings.xml" and root.find(f"{{{W}}}mailMerge") is not None:
+                found.append(
+                    Finding(part, "a mail merge (Word connects to its data source when the file opens)", "relationship")
+                )
     return found
 
 
