@@ -252,3 +252,17 @@ def test_a_hyperlink_field_to_a_share_or_file_is_refused_and_a_web_one_kept(tmp_
     template = tmp_path / "web.docx"
     template.write_bytes(_in_header(data, b"</w:p>", web.encode()))
     assert build(template, tmp_path / "web-out").exit_code == 0
+
+
+def test_a_picture_that_inflates_far_past_its_size_is_refused(tmp_path):
+    """F20: the template is held to the limits check-docx reads a Word file with, so no policy is built that it refuses."""
+    data = patch(with_header(tmp_path), word__media__big_DOT_bmp=bytes(2 * 1024 * 1024))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.getinfo("word/media/big.bmp").compress_type == zipfile.ZIP_STORED  # patch() stores parts
+    stored = tmp_path / "stored.docx"
+    stored.write_bytes(data)
+    deflated = io.BytesIO()
+    with zipfile.ZipFile(stored) as source, zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info.filename))
+    refused(tmp_path, deflated.getvalue(), "word/media/big.bmp", "more than 200 times its size")

@@ -167,7 +167,10 @@ def _xml_parts(archive: zipfile.ZipFile) -> list[str]:
     return [n for n in archive.namelist() if n.endswith((".xml", ".rels")) and not n.endswith("/")]
 
 
-MAX_XML_PART = 64 * 1024 * 1024  # a real template's largest part (styles) is under 1 MB
+# The limits check-docx reads any Word file with (regen/readback.py): a template's largest part (a logo, the
+# styles) is a few MB; a part past these is a zip bomb or will make Word and LibreOffice inflate it in every policy.
+MAX_PART = 64 * 1024 * 1024
+MAX_RATIO = 200
 MAX_PARTS = 10_000
 
 
@@ -176,10 +179,16 @@ def scan(archive: zipfile.ZipFile, name: str) -> list[Finding]:
     if len(archive.infolist()) > MAX_PARTS:
         raise PolicyBuilderError(f"{name}: holds more than {MAX_PARTS:,} parts; no Word file needs so many")
     for info in archive.infolist():
-        if info.filename.endswith((".xml", ".rels")) and info.file_size > MAX_XML_PART:
+        mb = info.file_size // (1024 * 1024)
+        if info.file_size > MAX_PART:
             raise PolicyBuilderError(
-                f"{name}: {info.filename} would unpack to {info.file_size // (1024 * 1024):,} MB of XML; "
-                f"the most allowed is {MAX_XML_PART // (1024 * 1024)} MB"
+                f"{name}: {info.filename} would unpack to {mb:,} MB; the most a part may hold is "
+                f"{MAX_PART // (1024 * 1024)} MB (check-docx would refuse every policy built on it)"
+            )
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise PolicyBuilderError(
+                f"{name}: {info.filename} would unpack to {mb:,} MB from {info.compress_size:,} bytes, more than "
+                f"{MAX_RATIO} times its size; the file is damaged or made to exhaust memory"
             )
     found: list[Finding] = []
     for part in _xml_parts(archive):
