@@ -552,3 +552,33 @@ def test_a_blank_replacement_title_keeps_the_library_title(library, tmp_path):
     )
     title = library.clause("messaging.keep-in-touch-only").title
     assert re.search(rf"^### \d+\.\d+ {re.escape(title)}\n\nOur own words\.", markdown, re.M), title
+
+
+def test_a_manifest_with_a_byte_order_mark_reads_and_a_huge_number_is_said_in_words(tmp_path):
+    """F19: Notepad's BOM is not damage; an over-long number gets words for a user, not Python's advice."""
+    from policy_builder.cli import main as cli_main
+
+    out = tmp_path / "out"
+    built = CliRunner().invoke(cli_main, ["build", str(PROFILES / "example-council.yaml"), "--out", str(out)])
+    assert built.exit_code == 0, built.output
+    manifest = next(out.glob("*-manifest.json"))
+    with_bom = tmp_path / "bom-manifest.json"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + manifest.read_bytes())
+    checked = CliRunner().invoke(cli_main, ["check", str(with_bom)])
+    assert "not a policy-builder manifest" not in checked.output, checked.output
+    huge = tmp_path / "huge-manifest.json"
+    huge.write_text(
+        manifest.read_text(encoding="utf-8").replace(
+            '"manifest_version": ', '"x": ' + "9" * 5000 + ', "manifest_version": ', 1
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli_main, ["check", str(huge)])
+    assert result.exit_code == 2 and "thousands of digits" in result.output, result.output
+    assert "set_int_max_str_digits" not in result.output
+    profile = tmp_path / "p.yaml"
+    text = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.strip().startswith("review_months:"))
+    profile.write_text(text.replace(line, line.split(":")[0] + ": " + "1" * 5000, 1), encoding="utf-8")
+    result = CliRunner().invoke(cli_main, ["build", str(profile), "--out", str(tmp_path / "o2")])
+    assert result.exit_code == 2 and "thousands of digits" in result.output, result.output

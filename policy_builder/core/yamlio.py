@@ -263,6 +263,8 @@ def _construct(
             raise error(
                 doc.path, line, f"{prefix}{node.value} is not a real date ({exc}); write a date as YYYY-MM-DD"
             ) from None
+        if "int_max_str_digits" in str(exc):  # Python's advice (sys.set_int_max_str_digits) is for programmers
+            raise error(doc.path, line, "a number thousands of digits long; no answer needs one") from None
         raise error(doc.path, line, f"value cannot be read: {exc}") from None
     finally:
         # The constructor caches every node it builds; this loader lives as long as the process, so forget them.

@@ -169,7 +169,9 @@ def _parse_json(text: str, path: Path, where: str = "") -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise ManifestError(path, None, f"{where}not a policy-builder manifest ({exc})") from None
+        # Python's own advice for an over-long number (sys.set_int_max_str_digits) is for programmers.
+        reason = "a number thousands of digits long" if "int_max_str_digits" in str(exc) else str(exc)
+        raise ManifestError(path, None, f"{where}not a policy-builder manifest ({reason})") from None
     except RecursionError:
         raise ManifestError(path, None, f"{where}not a policy-builder manifest (nested too deeply)") from None
 

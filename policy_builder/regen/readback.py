@@ -114,7 +114,7 @@ def read_bytes(path: Path, limit: int, what: str) -> bytes:
 
 def decode(path: Path, raw: bytes) -> str:
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte-order mark (Notepad writes one) is not part of the text
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ReadBackError(path, line, "is not UTF-8 text; save it as UTF-8") from None
