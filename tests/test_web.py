@@ -1202,3 +1202,14 @@ def test_a_list_in_a_preview_is_shown_as_lines(me):
     previews = re.findall(r'(?s)<p class="preview-passage">(.*?)</p>', me.page)
     assert any("<br>• " in p for p in previews)
     assert not any(re.search(r"[^>\s] ?• ", p) for p in previews), "a list item never follows text on its line"
+
+
+def test_a_template_whose_name_is_taken_by_a_folder_is_kept_beside_it_not_a_500(me, profiles):
+    """Fresh-eyes F18: a folder (or link) of the same name in profiles/templates is passed over."""
+    answer_everything(me)
+    me.get("/section/document?from=review")
+    (profiles / "templates" / "Our_Letterhead.docx").mkdir(parents=True)
+    template = (ROOT / "templates" / "reference.docx").read_bytes()
+    send_with_file(me, "/section/document", "template_file", template, "Our Letterhead.docx")
+    assert me.url == "/review", error_summary(me.page)
+    assert (profiles / "templates" / "Our_Letterhead-2.docx").read_bytes() == template

@@ -432,7 +432,8 @@ def _take_template_upload(given: dict[str, Any]) -> str | None:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
         number = 2
-        while target.exists() and target.read_bytes() != data:  # never over another file
+        # Never over another file; a folder or link of the same name is passed over, not read (F18).
+        while target.is_symlink() or target.exists() and (not target.is_file() or target.read_bytes() != data):
             target = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
             number += 1
         shutil.move(staging / name, target)
