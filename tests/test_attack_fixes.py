@@ -582,3 +582,19 @@ def test_a_manifest_with_a_byte_order_mark_reads_and_a_huge_number_is_said_in_wo
     profile.write_text(text.replace(line, line.split(":")[0] + ": " + "1" * 5000, 1), encoding="utf-8")
     result = CliRunner().invoke(cli_main, ["build", str(profile), "--out", str(tmp_path / "o2")])
     assert result.exit_code == 2 and "thousands of digits" in result.output, result.output
+
+
+def test_paths_that_are_not_what_was_asked_are_said_in_words(tmp_path):
+    """F19: a dangling link or a device as --out, a device as the template: said in words, not 'File exists'."""
+    from policy_builder.cli import main as cli_main
+
+    profile = str(PROFILES / "example-council.yaml")
+    (tmp_path / "out").symlink_to(tmp_path / "nowhere")
+    result = CliRunner().invoke(cli_main, ["build", profile, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "it is a link to a folder that does not exist" in result.output, result.output
+    result = CliRunner().invoke(cli_main, ["build", profile, "--out", "/dev/null"])
+    assert result.exit_code == 2 and "it is a file, not a folder" in result.output, result.output
+    result = CliRunner().invoke(
+        cli_main, ["build", profile, "--out", str(tmp_path / "o"), "--reference-docx", "/dev/null"]
+    )
+    assert result.exit_code == 2 and "/dev/null is a device or pipe, not a file" in result.output, result.output

@@ -121,7 +121,8 @@ def load_library(root: str | Path | None = None) -> Library:
     """The library in ``root`` (default: the bundled clauses/), from the snapshot when its files are unchanged."""
     root = Path(root) if root else default_library_dir()
     if not root.is_dir():
-        raise LibraryError(root, None, f"clause library folder {not_found(root)}")
+        reason = "is a file, not a folder" if root.is_file() else not_found(root)
+        raise LibraryError(root, None, f"clause library folder {reason}")
     _refuse_odd_files(root)
     key = _snapshot_key(root)
     if key is not None:

@@ -30,17 +30,23 @@ def os_reason(exc: OSError) -> str:
 
 
 def not_found(path: str | Path) -> str:
-    """Why a path is not there to read, in words: 'not found', or that it is a symlink loop."""
+    """Why a path is not a file to read, in words: not found, a symlink loop, a folder, or a device or pipe."""
     import errno
     import os
+    import stat
 
     try:
-        os.stat(path)
+        info = os.stat(path)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return "is a link that leads back to itself (a symlink loop)"
+        return "not found"
     except ValueError:
-        pass
+        return "not found"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return "is a device or pipe, not a file"
     return "not found"
 
 

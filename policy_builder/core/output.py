@@ -87,7 +87,7 @@ def write_set(outputs: Sequence[tuple[Path, bytes | str]]) -> None:
         _remove_stale_staging(folder)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
     except OSError as exc:
-        raise OutputError(f"{display_path(folder)}: cannot write here ({os_reason(exc)})") from None
+        raise OutputError(f"{display_path(folder)}: cannot write here ({_folder_reason(folder, exc)})") from None
     try:
         for path, data in outputs:
             payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -229,3 +229,12 @@ def output_paths(out_dir: Path, slug: str) -> dict[str, Path]:
         "leaflet-pdf": out_dir / f"{slug}-leaflet.pdf",
         "manifest": out_dir / f"{slug}-manifest.json",
     }
+
+
+def _folder_reason(folder: Path, exc: OSError) -> str:
+    """Why an output folder cannot be made, in words ("File exists" says nothing to someone who named a folder)."""
+    if isinstance(exc, FileExistsError):
+        if folder.is_symlink() and not folder.exists():
+            return "it is a link to a folder that does not exist"
+        return "it is a file, not a folder" if not folder.is_dir() else os_reason(exc)
+    return os_reason(exc)
