@@ -621,6 +621,13 @@ def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Pat
     # The questionnaire turns changed answers into words for the written summary a board reads.
     questionnaire = cli_context(ctx).library().questionnaire if output is not None else None
     result = compare(read_manifest(old), read_manifest(new), questionnaire)
+    built = str(result.old.get("built") or ""), str(result.new.get("built") or "")
+    if built[0][:10] > built[1][:10]:  # ISO dates compare as text; the hint only, the comparison stands
+        click.echo(
+            f"Warning: OLD ({display_path(old)}) was built on {built[0][:10]}, after NEW ({display_path(new)}, "
+            f"{built[1][:10]}): check the two files are not the wrong way round",
+            err=True,
+        )
     if redline is not None:
         from policy_builder.regen.changes import render_redline
 

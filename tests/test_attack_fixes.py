@@ -598,3 +598,21 @@ def test_paths_that_are_not_what_was_asked_are_said_in_words(tmp_path):
         cli_main, ["build", profile, "--out", str(tmp_path / "o"), "--reference-docx", "/dev/null"]
     )
     assert result.exit_code == 2 and "/dev/null is a device or pipe, not a file" in result.output, result.output
+
+
+def test_changes_says_when_old_was_built_after_new(tmp_path):
+    """F19: NEW given before OLD reads as changes undone; the comparison stands, with a one-line warning."""
+    from policy_builder.cli import main as cli_main
+
+    out = tmp_path / "out"
+    built = CliRunner().invoke(cli_main, ["build", str(PROFILES / "example-council.yaml"), "--out", str(out)])
+    assert built.exit_code == 0, built.output
+    manifest = next(out.glob("*-manifest.json"))
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    later = tmp_path / "later-manifest.json"
+    later.write_text(json.dumps({**data, "built": "2099-01-01"}), encoding="utf-8")
+    result = CliRunner().invoke(cli_main, ["changes", str(later), str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert "was built on 2099-01-01, after NEW" in result.output, result.output
+    result = CliRunner().invoke(cli_main, ["changes", str(manifest), str(later)])
+    assert "after NEW" not in result.output
