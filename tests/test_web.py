@@ -1213,3 +1213,13 @@ def test_a_template_whose_name_is_taken_by_a_folder_is_kept_beside_it_not_a_500(
     send_with_file(me, "/section/document", "template_file", template, "Our Letterhead.docx")
     assert me.url == "/review", error_summary(me.page)
     assert (profiles / "templates" / "Our_Letterhead-2.docx").read_bytes() == template
+
+
+def test_a_dangling_link_where_the_profile_would_go_is_passed_over_like_a_taken_name(me, profiles, tmp_path):
+    """Fresh-eyes F19: a link to nowhere named like the profile is another file's name, not 'outside profiles'."""
+    (profiles / "testshire.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    answer_everything(me)
+    me.submit("/build")
+    assert me.url == "/finish", me.text()
+    assert (profiles / "testshire-2.yaml").is_file()
+    assert not (tmp_path / "nowhere.yaml").exists(), "nothing written through the link"

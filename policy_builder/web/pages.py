@@ -736,7 +736,7 @@ def _target(draft: Draft) -> tuple[Path, str | None]:
     slug = draft.interview.slug()
     path = wizard().profiles / f"{slug}.yaml"
     number = 2
-    while path.exists():
+    while path.exists() or path.is_symlink():  # a link (even one to nowhere) is another file's name: pass it over
         path = wizard().profiles / f"{slug}-{number}.yaml"
         number += 1
     taken = None if number == 2 else f"{display_path(wizard().profiles / (slug + '.yaml'))} already exists"
