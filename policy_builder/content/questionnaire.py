@@ -17,6 +17,7 @@ from policy_builder.core.errors import LibraryError, ProfileError
 from policy_builder.core.templating import (
     RUNTIME_ERRORS,
     ChoiceValue,
+    Conditions,
     MultiValue,
     compile_condition,
     condition_holds,
@@ -367,11 +368,12 @@ def question_numbers(questionnaire: Questionnaire, context: Mapping[str, Any]) -
     """Each question that applies -> its number as the wizards show it: "6.2", the second question of section 6
     that applies to these answers. A question that does not apply has no number."""
     numbers: dict[str, str] = {}
+    checks = Conditions(context)
     for number, section in enumerate(questionnaire.sections, start=1):
         position = 0
         for question in questionnaire.in_section(section.id):
             try:
-                applies = not question.when or evaluate(question.when, context)
+                applies = not question.when or evaluate(question.when, checks)
             except (TemplateError, TypeError, ValueError, AttributeError):
                 applies = False  # as the wizards judge it: only while an answer it names is missing
             if applies:
@@ -400,11 +402,12 @@ def unanswered_questions(
 ) -> list[str]:
     """The questions that apply (their `when` holds in ``context``) but have no answer and no default."""
     result = []
+    checks = Conditions(context)
     for qid, question in questionnaire.questions.items():
         if not can_be_unanswered(question) or values.get(qid) is not None:
             continue
         try:
-            applies = not question.when or evaluate(question.when, context)
+            applies = not question.when or evaluate(question.when, checks)
         except TemplateError as exc:
             raise LibraryError(questionnaire.path, question.line, f"{qid}: when: {exc}") from None
         if applies:
@@ -513,12 +516,12 @@ def resolve_answers(
             if not question.required and not can_be_unanswered(question) and values[qid] is not None:
                 defaults_used.append(qid)
     # `when` decides which answers count; a question that does not apply keeps its default.
-    context = build_context(questionnaire, values, nations, build_date)
+    checks = Conditions(build_context(questionnaire, values, nations, build_date))
     not_applicable: list[str] = []
     unanswered: list[str] = []
     for qid, question in questionnaire.questions.items():
         try:
-            applies = not question.when or evaluate(question.when, context)
+            applies = not question.when or evaluate(question.when, checks)
         except TemplateError as exc:
             raise LibraryError(questionnaire.path, question.line, f"{qid}: when: {exc}") from None
         if applies and values[qid] is None and can_be_unanswered(question):
@@ -549,8 +552,11 @@ def resolve_answers(
     return answers
 
 
-def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
-    """Evaluate a `when` expression, compiled once per process (and cached between runs)."""
+def evaluate(expression: str, context: Mapping[str, Any] | Conditions) -> bool:
+    """Evaluate a `when` expression, compiled once per process (and cached between runs).
+
+    ``context``: the answers' context, or Conditions over it when checking many expressions against one.
+    """
     try:
         return condition_holds(expression, context)
     except RUNTIME_ERRORS as exc:
