@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -352,32 +353,38 @@ def organisation_name(path: Path) -> str | None:
 
 _PARSED: dict[str, Any] = {}  # profile text -> its round-trip parse, never changed (see _parsed)
 _PARSED_KEPT = 16
+_PARSED_LOCK = threading.Lock()  # the web app saves drafts from several threads
 
 
 def _parsed(text: str) -> Any:
     """``text`` parsed the round-trip way, for changing: a copy of a parse kept from before when there is one.
 
-    Every draft of a profile starts from that profile's text, and the web app saves a draft after each
-    page; parsing comments and all is pure Python and most of the cost of a save, copying a parse a
-    fraction of it. The kept parse itself is never handed out (the caller changes what it gets).
+    Parsing comments and all is pure Python and most of the cost of a save; copying a parse is a
+    fraction of it. The web app saves a draft after each page, each save starting from the text the
+    last one wrote: dump_profile keeps what it dumped as the parse of that text. A kept parse itself is
+    never handed out (the caller changes what it gets). tests/test_interview.py checks that drafts
+    saved this way are those written by parsing each time.
     """
     import copy
 
     kept = _PARSED.get(text)
-    if kept is None:
-        kept = _round_trip().load(text)
-        if isinstance(kept, Mapping):
-            _lift_comments(kept)
-        _keep_parse(text, kept)
-    return copy.deepcopy(kept)
+    if kept is not None:
+        return copy.deepcopy(kept)
+    data = _round_trip().load(text)
+    if isinstance(data, Mapping):
+        _lift_comments(data)
+    _keep_parse(text, data)
+    return data
 
 
 def _keep_parse(text: str, data: Any) -> None:
     import copy
 
-    if len(_PARSED) >= _PARSED_KEPT:
-        _PARSED.pop(next(iter(_PARSED)), None)  # the oldest; a race between threads only drops another
-    _PARSED[text] = copy.deepcopy(data)
+    kept = copy.deepcopy(data)
+    with _PARSED_LOCK:
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))  # the oldest
+        _PARSED[text] = kept
 
 
 def _round_trip() -> Any:
