@@ -30,10 +30,13 @@ BUILD_DATE = dt.date(2026, 11, 21)
 # Tests are handed out one by one, so the two workers finish together (whole files made one worker wait
 # on test_web.py while the other sat idle). These files stay whole on one worker, because their module
 # fixtures cost seconds and would otherwise be built on both: the wheel and its virtual environment,
-# LibreOffice's PDFs, the covering set of stances, the upgrade fixtures, the eighteen employers' policies.
+# LibreOffice's PDFs, the covering set of stances, the upgrade fixtures, the eighteen employers' policies,
+# the one Chromium of the browser tests, the audit's accuracy on the labelled set.
 # (xdist's own loadgroup reads xdist_group marks by renaming test ids, which pytest 9 no longer allows.)
 ONE_WORKER = frozenset(
     {
+        "test_audit.py",
+        "test_browser.py",
         "test_install.py",
         "test_pdf.py",
         "test_pdf_build.py",

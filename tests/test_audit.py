@@ -292,10 +292,11 @@ def test_document_error_is_a_policy_builder_error() -> None:
     assert issubclass(DocumentError, PolicyBuilderError)
 
 
-def test_a_forty_page_policy_audits_in_under_five_seconds() -> None:
+def test_a_forty_page_policy_audits_in_under_five_seconds(library: Library) -> None:
     """CPU time, not wall time: on a shared machine the wall clock counts the other processes too
-    (the benchmark prints both: about 0.8 s CPU for 18,000 words)."""
-    result = _benchmark().speed(runs=1)
+    (the benchmark prints both: about 0.8 s CPU for 18,000 words warm, 1.5 s for a first audit). Measured
+    without the warm-up run: the first audit, compiling included, is the one a person waits for."""
+    result = _benchmark().speed(runs=1, library=library, warm_up=False)
     assert result["words"] >= 18000
     assert result["median_cpu_seconds"] < 5.0, result
 

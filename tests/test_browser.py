@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import BUILD_DATE, PROFILES
@@ -74,8 +75,9 @@ def site(library, tmp_path) -> Iterator[tuple[str, Path]]:
         thread.join(5)
 
 
-@pytest.fixture
-def browser(tmp_path) -> Iterator[object]:
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory) -> Iterator[object]:
+    """One headless Chromium for the file's tests (starting one costs seconds); each test resets it (browser)."""
     _require_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -85,25 +87,37 @@ def browser(tmp_path) -> Iterator[object]:
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")  # fresh: no cookies, no history
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")  # fresh: no history
     options.add_experimental_option(
         "prefs",
         {
-            "download.default_directory": str(downloads),
             "download.prompt_for_download": False,
             # The finish page offers a dozen files: a person may download them all, one click each.
             "profile.default_content_setting_values.automatic_downloads": 1,
         },
     )
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.downloads = downloads  # type: ignore[attr-defined]
     driver.implicitly_wait(0)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def browser(chromium, tmp_path) -> Iterator[object]:
+    """The shared Chromium as a person's fresh browser: no cookies or cache (a cookie is the same for every
+    port of 127.0.0.1, so one test's session would follow into the next), downloads into this test's folder."""
+    driver: Any = chromium
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads
+    yield driver
+    driver.get("about:blank")  # leave no page of this test's server open in the next
 
 
 class Manager:

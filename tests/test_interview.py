@@ -329,6 +329,49 @@ def test_an_edit_keeps_comments_order_and_blank_lines(library, tmp_path):
     assert answers_back["messaging.whatsapp"] == "permitted"
 
 
+def test_a_draft_saved_again_and_again_is_written_as_if_each_save_read_the_file_afresh(library, tmp_path):
+    """save_draft keeps the parse of what it wrote for the next save (profile_edit._parsed): the drafts
+    it writes must be those a save that parses the file each time writes, comments and layout and all."""
+    import datetime as dt
+
+    from policy_builder.pipeline import profile_edit
+    from policy_builder.pipeline.profile_edit import save_draft
+
+    example = PROFILES / "example-council.yaml"
+    steps = [
+        {"messaging.whatsapp": "permitted"},
+        {"training.refresher_months": 12},
+        {"contacts.ripa": None},  # taken out
+        {"organisation.short_name": "yes"},  # text that PyYAML would read as true unless quoted
+        {"messaging.whatsapp": "not_allowed", "organisation.short_name": "# not a comment"},
+        {"contacts.ripa": typed(library, example)["contacts.ripa"]},  # put back, in questionnaire order
+    ]
+
+    def drafts(keep_parses: bool) -> list[str]:
+        folder = tmp_path / ("kept" if keep_parses else "afresh") / "drafts"
+        folder.mkdir(parents=True)
+        path, answers, texts = folder / "council.yaml", typed(library, example), []
+        for number, step in enumerate(steps):
+            if not keep_parses:
+                profile_edit._PARSED.clear()
+            answers.update(step)
+            answers = {qid: value for qid, value in answers.items() if value is not None}
+            save_draft(
+                path,
+                answers,
+                library.questionnaire,
+                of=example,
+                based_on=example if number == 0 else None,
+                saved=dt.datetime(2026, 12, 2, 6, 30),
+            )
+            texts.append(path.read_text(encoding="utf-8"))
+        return texts
+
+    kept, afresh = drafts(keep_parses=True), drafts(keep_parses=False)
+    assert kept == afresh
+    assert "  whatsapp: not_allowed" in kept[-1] and "ripa:" not in kept[3] and "ripa:" in kept[-1]
+
+
 def test_a_new_profile_is_laid_out_in_questionnaire_order_and_builds(library, tmp_path):
     path = tmp_path / "new.yaml"
     answers = {

@@ -163,10 +163,28 @@ def test_word_documents_get_page_numbers_without_a_pdf(library, tmp_path):
     assert numbers and all(n.isdigit() for n in numbers.values())
 
 
-def test_pdf_without_docx_writes_the_pdfs_only(library, tmp_path):
+@pytest.fixture(scope="module")
+def house_pdfs(library, tmp_path_factory) -> tuple[Path, list[Path]]:
+    """The strict trust built as `build --format pdf --reference-docx house.docx` builds it, on python-docx's
+    own template (US Letter, 1 inch margins, no 'toc 1' of its own): one LibreOffice run for the tests
+    that read it."""
     needs_libreoffice()
-    result = build_profile(library, PROFILES / "strict-trust.yaml", tmp_path, ["pdf"], build_date=BUILD_DATE)
-    suffixes = sorted(p.suffix for p in result.written)
+    folder = tmp_path_factory.mktemp("house-pdf")
+    Document().save(str(folder / "house.docx"))
+    result = build_profile(
+        library,
+        PROFILES / "strict-trust.yaml",
+        folder / "out",
+        ["pdf"],
+        build_date=BUILD_DATE,
+        reference_docx=folder / "house.docx",
+    )
+    return folder / "house.docx", result.written
+
+
+def test_pdf_without_docx_writes_the_pdfs_only(house_pdfs):
+    _house, written = house_pdfs
+    suffixes = sorted(p.suffix for p in written)
     assert suffixes == [".json", ".md", ".pdf", ".pdf", ".pdf"]  # manifest, gap report, three documents
 
 
@@ -259,27 +277,20 @@ def test_check_and_changes_still_read_the_manifest_after_a_libreoffice_round_tri
     assert not report["clauses_added"] and not report["clauses_removed"] and not report["clauses_reworded"]
 
 
-def test_on_a_narrower_house_template_the_page_numbers_sit_at_its_margin(library, tmp_path):
+def test_on_a_narrower_house_template_the_page_numbers_sit_at_its_margin(library, tmp_path, request):
     """python-docx's own template: US Letter, 1 inch margins, no 'toc 1' of its own."""
-    Document().save(str(tmp_path / "house.docx"))
+    house = tmp_path / "house.docx"
+    Document().save(str(house))
     answers = load_profile(
         PROFILES / "strict-trust.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
     )
-    document = Document(io.BytesIO(render_docx(build_policy(library, answers), tmp_path / "house.docx")))
+    document = Document(io.BytesIO(render_docx(build_policy(library, answers), house)))
     section = document.sections[0]
     width = section.page_width - section.left_margin - section.right_margin
     tabs = list(document.styles["toc 1"].paragraph_format.tab_stops)
     assert [(tab.position, tab.alignment.name, tab.leader.name) for tab in tabs] == [(width, "RIGHT", "DOTS")]
-    needs_libreoffice()
-    build_profile(
-        library,
-        PROFILES / "strict-trust.yaml",
-        tmp_path / "out",
-        ["pdf"],
-        build_date=BUILD_DATE,
-        reference_docx=tmp_path / "house.docx",
-    )
-    pdf = next((tmp_path / "out").glob("*-social-media-policy.pdf"))
+    _house, written = request.getfixturevalue("house_pdfs")  # needs LibreOffice: the tab stops above do not
+    pdf = next(p for p in written if p.name.endswith("-social-media-policy.pdf"))
     entries = [line for line in page_text(pdf, 1).splitlines() if "..." in line]
     assert entries and all(re.search(r"\.{3,}\s*\d+$", line) for line in entries), entries
     assert "Tagged:          yes" in pdfinfo(pdf)

@@ -55,3 +55,33 @@ def test_review_date_adds_months_and_clamps_the_day():
     assert review_date(values, dt.date(2026, 1, 1)) == dt.date(2026, 2, 28)
     values = {"document.effective_date": dt.date(2026, 12, 1), "document.review_months": 12}
     assert review_date(values, dt.date(2026, 1, 1)) == dt.date(2027, 12, 1)
+
+
+def test_conditions_checked_in_one_context_answer_as_each_checked_alone(library):
+    """Conditions (one Jinja context for many `when`s) must agree with evaluating each on its own, for every
+    `when` in the library and every bundled profile, and fail the same way on a condition that cannot be worked out."""
+    from jinja2 import TemplateError
+
+    from policy_builder.content.questionnaire import build_context, evaluate
+    from policy_builder.core.templating import Conditions
+    from policy_builder.pipeline.profile import load_profile
+
+    expressions = {c.when for c in library.clauses if c.when} | {s.when for s in library.sections if s.when}
+    expressions |= {q.when for q in library.questionnaire.questions.values() if q.when}
+    expressions |= {r.when for r in library.gap_rules if r.when}
+    seen = set()
+    for path in sorted((ROOT / "profiles").glob("*.yaml")):
+        answers = load_profile(path, library.questionnaire, library.nations)
+        context = build_context(library.questionnaire, answers.values, library.nations, answers.build_date)
+        checks = Conditions(context)
+        alone = {e: evaluate(e, context) for e in sorted(expressions)}
+        assert {e: evaluate(e, checks) for e in sorted(expressions)} == alone, path.name
+        seen |= set(alone.values())
+    assert seen == {True, False}
+    checks = Conditions({"organisation": {"staff": 3}})
+    for broken in ("organisation.staff / 0 > 1", "organisation.missing == 1", "organisation.staff < 'a'"):
+        with pytest.raises(TemplateError) as alone:
+            evaluate(broken, {"organisation": {"staff": 3}})
+        with pytest.raises(TemplateError) as together:
+            evaluate(broken, checks)
+        assert str(together.value) == str(alone.value)

@@ -19,6 +19,7 @@ from policy_builder.core.errors import LibraryError, ProfileError
 from policy_builder.core.templating import (
     RUNTIME_ERRORS,
     ChoiceValue,
+    Conditions,
     MultiValue,
     condition_holds,
     unshowable_note,
@@ -357,11 +358,12 @@ def question_numbers(questionnaire: Questionnaire, context: Mapping[str, Any]) -
     """Each question that applies -> its number as the wizards show it: "6.2", the second question of section 6
     that applies to these answers. A question that does not apply has no number."""
     numbers: dict[str, str] = {}
+    checks = Conditions(context)
     for number, section in enumerate(questionnaire.sections, start=1):
         position = 0
         for question in questionnaire.in_section(section.id):
             try:
-                applies = not question.when or evaluate(question.when, context)
+                applies = not question.when or evaluate(question.when, checks)
             except (TemplateError, TypeError, ValueError, AttributeError):
                 applies = False  # as the wizards judge it: only while an answer it names is missing
             if applies:
@@ -390,10 +392,11 @@ def unanswered_questions(
 ) -> list[str]:
     """The questions that apply (their `when` holds in ``context``) but have no answer and no default."""
     result = []
+    checks = Conditions(context)
     for qid, question in questionnaire.questions.items():
         if not can_be_unanswered(question) or values.get(qid) is not None:
             continue
-        if question_applies(questionnaire, question, context):
+        if question_applies(questionnaire, question, checks):
             result.append(qid)
     return result
 
@@ -499,11 +502,11 @@ def resolve_answers(
             if not question.required and not can_be_unanswered(question) and values[qid] is not None:
                 defaults_used.append(qid)
     # `when` decides which answers count; a question that does not apply keeps its default.
-    context = build_context(questionnaire, values, nations, build_date)
+    checks = Conditions(build_context(questionnaire, values, nations, build_date))
     not_applicable: list[str] = []
     unanswered: list[str] = []
     for qid, question in questionnaire.questions.items():
-        applies = question_applies(questionnaire, question, context)
+        applies = question_applies(questionnaire, question, checks)
         if applies and values[qid] is None and can_be_unanswered(question):
             unanswered.append(qid)
         if not applies:
@@ -532,7 +535,7 @@ def resolve_answers(
     return answers
 
 
-def question_applies(questionnaire: Questionnaire, question: Question, context: Mapping[str, Any]) -> bool:
+def question_applies(questionnaire: Questionnaire, question: Question, context: Mapping[str, Any] | Conditions) -> bool:
     """Whether a question's `when` holds; a condition that fails as it runs is a located library error."""
     try:
         return not question.when or evaluate(question.when, context)
@@ -540,8 +543,11 @@ def question_applies(questionnaire: Questionnaire, question: Question, context: 
         raise LibraryError(questionnaire.path, question.line, f"{question.id}: when: {exc}") from None
 
 
-def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
-    """Evaluate a `when` expression, compiled once per process (and cached between runs)."""
+def evaluate(expression: str, context: Mapping[str, Any] | Conditions) -> bool:
+    """Evaluate a `when` expression, compiled once per process (and cached between runs).
+
+    ``context``: the answers' context, or Conditions over it when checking many expressions against one.
+    """
     try:
         return condition_holds(expression, context)
     except RUNTIME_ERRORS as exc:

@@ -719,5 +719,36 @@ def compile_condition(expression: str) -> Template:
     return template
 
 
-def condition_holds(expression: str, context: Mapping[str, Any]) -> bool:
+class Conditions:
+    """`when` expressions checked against one context, for a caller that checks many (choosing clauses).
+
+    Rendering a condition template on its own builds a Jinja context each time, copying the globals and
+    every answer: most of the cost of checking one. Here the Jinja context is built once and each
+    condition's compiled code runs in it; a condition only reads names, so it cannot change the context
+    for the next. The answer to each expression is kept, as the context does not change.
+    """
+
+    __slots__ = ("context", "_jinja", "_known")
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self.context = context
+        jinja_globals = dict(ENV.make_globals(None))
+        self._jinja = ENV.context_class(ENV, {**jinja_globals, **context}, "condition", {}, globals=jinja_globals)
+        self._known: dict[str, bool] = {}
+
+    def holds(self, expression: str) -> bool:
+        known = self._known.get(expression)
+        if known is None:
+            template = compile_condition(expression)
+            try:
+                known = ENV.concat(template.root_render_func(self._jinja)) == "1"  # as Template.render does
+            except Exception:
+                ENV.handle_exception()  # raises, with the traceback pointing into the condition as render's does
+            self._known[expression] = known
+        return known
+
+
+def condition_holds(expression: str, context: Mapping[str, Any] | Conditions) -> bool:
+    if isinstance(context, Conditions):
+        return context.holds(expression)
     return compile_condition(expression).render(context) == "1"

@@ -44,7 +44,7 @@ from policy_builder.content.questionnaire import (
 from policy_builder.content.questionnaire import describe_answer as describe_answer
 from policy_builder.core.errors import LibraryError, display_path
 from policy_builder.core.output import slugify
-from policy_builder.core.templating import referenced_names
+from policy_builder.core.templating import Conditions, referenced_names
 from policy_builder.pipeline.gaps import find_gaps
 
 CLEAR = "-"  # typed to leave an optional answer blank
@@ -513,9 +513,9 @@ class QuestionCount:
 def count_questions(interview: Interview) -> QuestionCount:
     """The question count for these answers (see QuestionCount for what counts)."""
     questions = interview.library.questionnaire.questions.values()
-    context = interview._when_context()
-    applies = [q for q in questions if interview.applies(q, context)]
-    most = len(applies) + sum(1 for q in questions if not interview.applies(q, context) and interview.could_apply(q))
+    checks = Conditions(interview._when_context())
+    applies = [q for q in questions if interview.applies(q, checks)]
+    most = len(applies) + sum(1 for q in questions if not interview.applies(q, checks) and interview.could_apply(q))
     answered = sum(1 for q in applies if q.id in interview.answers)
     return QuestionCount(applies=len(applies), most=most, answered=answered)
 
@@ -748,24 +748,24 @@ class Interview:
         """
         questionnaire = self.library.questionnaire
         values = self._with_defaults()
-        context = build_context(questionnaire, values, self.library.nations, self.build_date)
+        checks = Conditions(build_context(questionnaire, values, self.library.nations, self.build_date))
         for qid, question in questionnaire.questions.items():
-            if question.when and not self._holds(question.when, context):
+            if question.when and not self._holds(question.when, checks):
                 values[qid] = default_for(question, values, self.build_date)
         return values
 
     def context(self) -> dict[str, Any]:
         return build_context(self.library.questionnaire, self.values(), self.library.nations, self.build_date)
 
-    def applies(self, question: Question, context: Mapping[str, Any] | None = None) -> bool:
+    def applies(self, question: Question, context: Mapping[str, Any] | Conditions | None = None) -> bool:
         if not question.when:
             return True
         return self._holds(question.when, context if context is not None else self._when_context())
 
     def applicable(self, section_id: str) -> list[Question]:
         """The questions of a section to ask, given the answers so far (follow-ups only where they apply)."""
-        context = self._when_context()
-        return [q for q in self.library.questionnaire.in_section(section_id) if self.applies(q, context)]
+        checks = Conditions(self._when_context())
+        return [q for q in self.library.questionnaire.in_section(section_id) if self.applies(q, checks)]
 
     def is_answered(self, qid: str) -> bool:
         return qid in self.answers
@@ -813,12 +813,12 @@ class Interview:
 
     def not_applicable(self) -> list[str]:
         """Answered questions whose `when` is now false: their answers are left out when saved."""
-        context = self._when_context()
+        checks = Conditions(self._when_context())
         questions = self.library.questionnaire.questions
         return [
             qid
             for qid in questions
-            if (qid in self.answers or qid in self.invalid) and not self.applies(questions[qid], context)
+            if (qid in self.answers or qid in self.invalid) and not self.applies(questions[qid], checks)
         ]
 
     def missing_required(self) -> list[Question]:
@@ -837,7 +837,7 @@ class Interview:
         return build_context(self.library.questionnaire, self._with_defaults(), self.library.nations, self.build_date)
 
     @staticmethod
-    def _holds(expression: str, context: Mapping[str, Any]) -> bool:
+    def _holds(expression: str, context: Mapping[str, Any] | Conditions) -> bool:
         try:
             return evaluate(expression, context)
         except (TemplateError, TypeError, ValueError, AttributeError):

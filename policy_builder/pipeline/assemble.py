@@ -29,6 +29,7 @@ from policy_builder.core.errors import LibraryError
 from policy_builder.core.templating import (
     RUNTIME_ERRORS,
     BlankAnswerError,
+    Conditions,
     markdown_escape,
     names_with_lines,
     reflow_markdown,
@@ -41,7 +42,7 @@ def policy_context(library: Library, answers: Answers) -> dict[str, Any]:
     return build_context(library.questionnaire, answers.values, library.nations, answers.build_date)
 
 
-def applies(expression: str | None, context: Mapping[str, Any], where: Clause | None = None) -> bool:
+def applies(expression: str | None, context: Mapping[str, Any] | Conditions, where: Clause | None = None) -> bool:
     if expression is None:
         return True
     try:
@@ -101,14 +102,15 @@ def select_clauses(
     gives a note saying so (see open_clause); otherwise it is a library error.
     """
     chosen: list[tuple[str, list[Clause]]] = []
+    checks = Conditions(context)  # one Jinja context for every section's and clause's `when`
     for section in library.sections:
         try:
-            if not applies(section.when, context):
+            if not applies(section.when, checks):
                 continue
         except TemplateError as exc:
             line = library.template_lines.get(f"section-when:{section.id}")
             raise LibraryError(section.path, line, f"section {section.id}: when: {exc}") from None
-        clauses = [c for c in section.clauses if applies(c.when, context, c)]
+        clauses = [c for c in section.clauses if applies(c.when, checks, c)]
         groups: dict[str, list[str]] = {}
         for clause in section.clauses:
             if clause.group:

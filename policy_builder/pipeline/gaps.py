@@ -17,7 +17,7 @@ from policy_builder.content.library import Library
 from policy_builder.content.models import SEVERITIES, Answers, GapRule, GapWarning
 from policy_builder.content.questionnaire import build_context, evaluate, sample_answers, unanswered_questions
 from policy_builder.core.errors import LibraryError
-from policy_builder.core.templating import names_with_lines
+from policy_builder.core.templating import Conditions, names_with_lines
 
 # Past this many combinations of answers to try, a gap that depends on an open question is simply called unanswered.
 MAX_TRIES = 256
@@ -34,8 +34,9 @@ def find_gaps(library: Library, answers: Answers, context: Mapping[str, Any] | N
         context = build_context(library.questionnaire, answers.values, library.nations, answers.build_date)
     open_questions = set(unanswered_questions(library.questionnaire, answers.values, context))
     warnings = []
+    checks = Conditions(context)
     for rule in library.gap_rules:
-        if not _fires(rule, context):
+        if not _fires(rule, checks):
             continue
         pending = [qid for qid in rule_questions(library, rule) if qid in open_questions]
         if pending and _holds_whatever_answered(library, rule, answers, pending):
@@ -57,7 +58,7 @@ def find_gaps(library: Library, answers: Answers, context: Mapping[str, Any] | N
     return sorted(warnings, key=lambda w: SEVERITIES.index(w.severity))
 
 
-def _fires(rule: GapRule, context: Mapping[str, Any]) -> bool:
+def _fires(rule: GapRule, context: Mapping[str, Any] | Conditions) -> bool:
     try:
         return evaluate(rule.when, context)
     except TemplateError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,10 +100,8 @@ def dump_profile(
     yaml_rt = _round_trip()
     order = list(questionnaire.questions)
     namespaces = list(dict.fromkeys(qid.split(".")[0] for qid in order))
-    data = yaml_rt.load(existing) if existing and existing.strip() else None
-    if isinstance(data, CommentedMap):
-        _lift_comments(data)
-    else:
+    data = _parsed(existing) if existing and existing.strip() else None
+    if not isinstance(data, CommentedMap):
         data = CommentedMap()
         if header:
             data.yaml_set_start_comment(header)
@@ -150,7 +149,10 @@ def dump_profile(
             _set_before(block, name, indented + _before(block, name), replace=True)
     stream = io.StringIO()
     yaml_rt.dump(data, stream)
-    return stream.getvalue()
+    text = stream.getvalue()
+    # The next save of a draft starts from this text: what was just dumped is its parse, kept for it.
+    _keep_parse(text, data)
+    return text
 
 
 def save_profile(
@@ -195,15 +197,15 @@ def save_profile(
 
 def _read_back(path: Path, text: str, answers: Mapping[str, Any], questionnaire: Questionnaire) -> dict[str, Any]:
     """The answers ``text`` holds, read as the loader will read them; every answer must come back exactly."""
-    import yaml
-
     from policy_builder.core.errors import OutputError
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:  # pragma: no cover - ruamel writes valid YAML
+        # Trusted: text this module wrote, so libyaml reads it (ten times faster; the values are built
+        # by the same code as the profile loader's, and any problem is re-read the pure-Python way).
+        doc = yamlio.loads(text, path, ProfileError, trusted=True)
+    except ProfileError as exc:  # pragma: no cover - ruamel writes valid YAML
         raise OutputError(f"{path}: the profile could not be written as YAML ({exc}); nothing was saved") from None
-    given = read_profile(yamlio.Document(path=path, data=data), questionnaire).given
+    given = read_profile(doc, questionnaire).given
     for qid, value in answers.items():
         if given.get(qid) != value:
             raise OutputError(
@@ -347,6 +349,42 @@ def organisation_name(path: Path) -> str | None:
     block = data.get("organisation") if isinstance(data, dict) else None
     name = block.get("name") if isinstance(block, dict) else None
     return name if isinstance(name, str) and name.strip() else None
+
+
+_PARSED: dict[str, Any] = {}  # profile text -> its round-trip parse, never changed (see _parsed)
+_PARSED_KEPT = 16
+_PARSED_LOCK = threading.Lock()  # the web app saves drafts from several threads
+
+
+def _parsed(text: str) -> Any:
+    """``text`` parsed the round-trip way, for changing: a copy of a parse kept from before when there is one.
+
+    Parsing comments and all is pure Python and most of the cost of a save; copying a parse is a
+    fraction of it. The web app saves a draft after each page, each save starting from the text the
+    last one wrote: dump_profile keeps what it dumped as the parse of that text. A kept parse itself is
+    never handed out (the caller changes what it gets). tests/test_interview.py checks that drafts
+    saved this way are those written by parsing each time.
+    """
+    import copy
+
+    kept = _PARSED.get(text)
+    if kept is not None:
+        return copy.deepcopy(kept)
+    data = _round_trip().load(text)
+    if isinstance(data, Mapping):
+        _lift_comments(data)
+    _keep_parse(text, data)
+    return data
+
+
+def _keep_parse(text: str, data: Any) -> None:
+    import copy
+
+    kept = copy.deepcopy(data)
+    with _PARSED_LOCK:
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))  # the oldest
+        _PARSED[text] = kept
 
 
 def _round_trip() -> Any:

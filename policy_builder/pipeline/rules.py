@@ -21,6 +21,7 @@ from policy_builder.content.library import Library
 from policy_builder.content.models import Clause, Rule
 from policy_builder.content.questionnaire import evaluate
 from policy_builder.core.errors import LibraryError
+from policy_builder.core.templating import Conditions
 
 # Verbs that state an obligation without saying which of must / should / may it is.
 # 2.x (definitions.must-should-may) defines only those three, so a clause with rules must not hide
@@ -69,7 +70,7 @@ class BrokenReference:
     problem: str  # what is wrong, in words, for the lint line
 
 
-def rule_applies(clause: Clause, rule: Rule, context: Mapping[str, Any]) -> bool:
+def rule_applies(clause: Clause, rule: Rule, context: Mapping[str, Any] | Conditions) -> bool:
     if rule.when is None:
         return True
     try:
@@ -80,7 +81,8 @@ def rule_applies(clause: Clause, rule: Rule, context: Mapping[str, Any]) -> bool
 
 def rules_in_force(clauses: Iterable[Clause], context: Mapping[str, Any]) -> list[InForce]:
     """The rules of these (chosen) clauses whose `when` holds for the answers in `context`."""
-    return [InForce(clause, rule) for clause in clauses for rule in clause.rules if rule_applies(clause, rule, context)]
+    checks = Conditions(context)
+    return [InForce(clause, rule) for clause in clauses for rule in clause.rules if rule_applies(clause, rule, checks)]
 
 
 def policy_rules(library: Library, context: Mapping[str, Any]) -> set[tuple[str, str]]:
