@@ -222,7 +222,7 @@ def test_a_template_part_that_would_unpack_to_gigabytes_is_refused_before_it_is_
             chunk = b" " * (1024 * 1024)
             for _ in range(100):
                 part.write(chunk)
-    refused(tmp_path, bomb.getvalue(), "word/glossary.xml would unpack to 100 MB of XML; the most allowed is 64 MB")
+    refused(tmp_path, bomb.getvalue(), "word/glossary.xml would unpack to 100 MB; the most a part may hold is 64 MB")
 
 
 def _in_header(data: bytes, old: bytes, new: bytes) -> bytes:
