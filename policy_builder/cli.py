@@ -151,7 +151,7 @@ class OneLineUsageErrors(click.Group):
 def _shown_on_one_line(exc: click.UsageError) -> click.UsageError:
     if not isinstance(exc, click.exceptions.NoArgsIsHelpError):  # `policy-builder` alone shows its help
         line = _usage_line(exc)
-        exc.show = lambda file=None: click.echo(line, file=file, err=True)  # type: ignore[method-assign]
+        exc.show = lambda file=None: click.echo(line, file=file, err=True)  # type: ignore[method-assign]  # click prints a usage error through its show()
     return exc
 
 

@@ -153,3 +153,14 @@ def test_the_checker_sees_an_upward_import(tmp_path, monkeypatch):
     assert found == [(2, "policy_builder.pipeline.assemble", ["build_policy"])]
     rank = {name: i for i, row in enumerate(layers()) for name in row}
     assert rank["pipeline"] < rank["content"]
+
+
+def test_every_type_ignore_says_why_on_its_line():
+    """mypy runs in make test; a `# type: ignore[code]` stays only with its reason after it (issue 15)."""
+    bare = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found = re.search(r"#\s*type:\s*ignore(\[[^\]]*\])?(.*)$", line)
+            if found and not re.match(r"\s*#\s*\S", found.group(2)):
+                bare.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not bare, "type: ignore without a reason: " + ", ".join(bare)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -269,7 +269,7 @@ def _docx_blocks(path: Path, raw: bytes) -> list[Block]:
     return blocks
 
 
-def _docx_is_list_item(paragraph, qn, list_styles: set[str]) -> bool:  # type: ignore[no-untyped-def]
+def _docx_is_list_item(paragraph: Any, qn: Callable[[str], str], list_styles: set[str]) -> bool:
     properties = paragraph.find(qn("w:pPr"))
     if properties is None:
         return False
@@ -279,14 +279,14 @@ def _docx_is_list_item(paragraph, qn, list_styles: set[str]) -> bool:  # type: i
     return style is not None and style.get(qn("w:val"), "") in list_styles
 
 
-def _paragraph_text(paragraph, qn) -> str:  # type: ignore[no-untyped-def]
+def _paragraph_text(paragraph: Any, qn: Callable[[str], str]) -> str:
     parts = []
     for node in paragraph.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")):
         parts.append(node.text or "" if node.tag == qn("w:t") else " ")
     return "".join(parts)
 
 
-def _docx_is_heading(paragraph, qn, outline_of_style: dict[str, int]) -> bool:  # type: ignore[no-untyped-def]
+def _docx_is_heading(paragraph: Any, qn: Callable[[str], str], outline_of_style: dict[str, int]) -> bool:
     properties = paragraph.find(qn("w:pPr"))
     if properties is not None:
         level = properties.find(qn("w:outlineLvl"))
