@@ -194,3 +194,20 @@ def build_with(library: Library, answers_for: Any, **answers: Any) -> Any:
 
 def one_line(markdown: str) -> str:
     return " ".join(markdown.split())
+
+
+# --- the browser wizard: an app saving into a fresh profiles folder (tests/test_web*.py) -------------------
+@pytest.fixture
+def profiles(tmp_path) -> Path:
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def app(library, profiles, tmp_path):
+    from policy_builder.web import create_app
+
+    app = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # the friendly 500 page, as a person would see it
+    return app

@@ -17,7 +17,6 @@ import sys
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,20 +165,6 @@ ORGANISATION = {
     "organisation.type": "local_authority",
     "organisation.services": ["children", "adults"],
 }
-
-
-@pytest.fixture
-def profiles(tmp_path) -> Path:
-    folder = tmp_path / "profiles"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def app(library, profiles, tmp_path):
-    app = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
-    app.config["PROPAGATE_EXCEPTIONS"] = False  # the friendly 500 page, as a person would see it
-    return app
 
 
 @pytest.fixture

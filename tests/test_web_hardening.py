@@ -21,26 +21,12 @@ import pytest
 from conftest import BUILD_DATE, PROFILES, ROOT, default_ctrl_c
 from test_web import ORGANISATION, Visitor, error_summary, start_new, upload
 
-from policy_builder.web import create_app, drafts
+from policy_builder.web import drafts
 from policy_builder.web.security import TooSlow, time_limit
 from policy_builder.web.serve import make_server
 
 BAD = ROOT / "tests" / "bad_inputs" / "profiles"
 EXAMPLE = (PROFILES / "example-council.yaml").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def profiles(tmp_path) -> Path:
-    folder = tmp_path / "profiles"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def app(library, profiles, tmp_path):
-    app = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    return app
 
 
 @pytest.fixture
