@@ -211,3 +211,16 @@ def app(library, profiles, tmp_path):
     app = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
     app.config["PROPAGATE_EXCEPTIONS"] = False  # the friendly 500 page, as a person would see it
     return app
+
+
+def tiny_png() -> bytes:
+    """A 1 x 1 pixel PNG: the "logo" in an employer's template header, or a picture to check for alt text."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixel = zlib.compress(b"\x00\x1d\x3c\x6e")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")

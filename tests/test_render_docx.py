@@ -1,14 +1,12 @@
 import dataclasses
 import io
 import re
-import struct
 import zipfile
-import zlib
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import BUILD_DATE, ROOT, base_profile, with_answers
+from conftest import BUILD_DATE, ROOT, base_profile, tiny_png, with_answers
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
@@ -22,21 +20,6 @@ from policy_builder.render.blocks import parse, to_markdown
 from policy_builder.render.docx import Writer, clause_bookmark, open_template, render_docx
 from policy_builder.render.markdown import render_policy
 from policy_builder.render.typography import smarten
-
-
-def png() -> bytes:
-    """A 1 x 1 pixel PNG: the "logo" in an employer's template header."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x1d\x3c\x6e"))
-        + chunk(b"IEND", b"")
-    )
 
 
 def reopen(library, answers_for, reference_docx=None, **answers):
@@ -62,7 +45,7 @@ def employer_template(tmp_path, *, drop_styles=(), no_numbering=False, name="hou
     document = Document()
     document.styles["Normal"].font.name = "Verdana"
     header = document.sections[0].header
-    header.paragraphs[0].add_run().add_picture(io.BytesIO(png()))
+    header.paragraphs[0].add_run().add_picture(io.BytesIO(tiny_png()))
     header.add_paragraph("Eastbrook Council, Town Hall, Eastbrook")
     document.add_paragraph("Template body text that must not appear in the policy.")
     styles = document.styles.element
