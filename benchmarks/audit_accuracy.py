@@ -103,13 +103,12 @@ def _line(name: str, result: dict[str, dict[str, float | int]]) -> str:
     return f"{name:28} " + "   ".join(cells)
 
 
-def speed(runs: int, *, library: Library | None = None, warm_up: bool = True) -> dict[str, Any]:
-    """Median seconds to audit the labelled documents joined into one Markdown file of about 40 pages.
+def write_long_policy(path: Path, words: int = 18000) -> int:
+    """Write a Markdown policy of about ``words`` words (18,000: 40 pages at 450 a page); returns its word count.
 
-    ``warm_up``: audit once first, unmeasured, so the figures leave out compiling the patterns and building
-    the matcher; without it the first run counts them, as a person's first audit does.
+    The labelled documents joined, then again from the start until the count is reached: a long policy,
+    in the styles a real one mixes, the same every time (benchmarks/run.py audits it too).
     """
-    library = library if library is not None else load_library()
     parts = []
     for entry in load_labels(LABELS):
         passages = read_passages(entry["document"])
@@ -120,19 +119,27 @@ def speed(runs: int, *, library: Library | None = None, warm_up: bool = True) ->
                 parts.append(f"\n## {passage.heading}\n")
                 heading = passage.heading
             parts.append(passage.text + "\n")
-    # The labelled documents once, then again from the start until about 18,000 words (40 pages at 450
-    # words a page): a long policy, in the styles a real one mixes.
-    lines, words = [], 0
-    while words < 18000:
+    lines, count = [], 0
+    while count < words:
         for part in parts:
             lines.append(part)
-            words += len(part.split())
-            if words >= 18000:
+            count += len(part.split())
+            if count >= words:
                 break
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return len(path.read_text(encoding="utf-8").split())
+
+
+def speed(runs: int, *, library: Library | None = None, warm_up: bool = True) -> dict[str, Any]:
+    """Median seconds to audit the labelled documents joined into one Markdown file of about 40 pages.
+
+    ``warm_up``: audit once first, unmeasured, so the figures leave out compiling the patterns and building
+    the matcher; without it the first run counts them, as a person's first audit does.
+    """
+    library = library if library is not None else load_library()
     with tempfile.TemporaryDirectory(prefix="pb-audit-speed-") as temp:
         path = Path(temp) / "forty-pages.md"
-        path.write_text("\n".join(lines), encoding="utf-8")
-        total_words = len(path.read_text(encoding="utf-8").split())
+        total_words = write_long_policy(path)
         if warm_up:
             audit_document(path, library)  # patterns compiled, matcher built
         times, cpu = [], []
