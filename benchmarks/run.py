@@ -48,6 +48,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -421,8 +422,10 @@ class Bench:
     pandoc: str | None
     rows: list[Row] = field(default_factory=list)
 
-    def command(self, label: str, argv: list[str], **kwargs: object) -> Command:
-        return Command(label, argv, env=self.env, cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+    def command(
+        self, label: str, argv: list[str], *, before: Callable[[], None] | None = None, inner: bool = False
+    ) -> Command:
+        return Command(label, argv, env=self.env, cwd=ROOT, before=before, inner=inner)
 
     def build_command(self, label: str, out: Path, *extra: str) -> Command:
         argv = [str(BIN), *extra, "build", str(PROFILE), "--format", "md,docx", "--out", str(out)]
@@ -477,16 +480,17 @@ class Bench:
         folder = self.work / "profiles"
         folder.mkdir()
         profiles = [str(p) for p in generate_profiles(folder, count)]
-        commands: list[Command | None] = []
+        commands: list[Command] = []
         for n in jobs:
             out = self.work / f"batch-{n}"
             argv = [str(BIN), "build", *profiles, "--format", "md,docx", "--out", str(out), "--jobs", str(n)]
-            commands.append(self.command(f"jobs {n}", argv, before=lambda out=out: shutil.rmtree(out, True)))
+            commands.append(self.command(f"jobs {n}", argv, before=partial(shutil.rmtree, out, True)))
         reference = f"pandoc per file ({count} conversions, one process each)"
+        # One build first, uncounted: it warms the caches for every --jobs, and writes the policies that
+        # pandoc converts, one process each, as a pandoc-based pipeline would.
+        run_process(commands[0])
         if self.pandoc:
-            # The policies the batch writes, converted one process each, as a pandoc-based pipeline would.
             inputs = self.work / "batch-markdown"
-            run_process(commands[0])  # type: ignore[arg-type]
             shutil.copytree(self.work / f"batch-{jobs[0]}", inputs, ignore=shutil.ignore_patterns("*.docx", "*.json"))
             markdown = sorted(str(p) for p in inputs.glob("*-social-media-policy.md"))
             script = 'out="$1"; shift; for f; do "$0" "$f" -o "$out/$(basename "$f" .md).docx" || exit 1; done'
@@ -494,7 +498,7 @@ class Bench:
             commands.append(
                 self.command("pandoc", ["sh", "-c", script, self.pandoc, str(self.work / "pandoc-batch"), *markdown])
             )
-        samples = self.run(commands, self.args.batch_runs)
+        samples = interleaved(commands, self.args.batch_runs, warmup=0)
         for n in jobs:
             name = f"batch build per policy, --jobs {n} ({count} profiles)"
             # The earlier target (issue 13): a batch at half a pandoc conversion a policy, one worker.
