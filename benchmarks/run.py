@@ -187,10 +187,10 @@ def compared(
     row = Row(name, _median_text(samples, per), reference, target=target)
     wall = statistics.median(s[0] for s in samples) / per
     if reference_samples is None:  # the reference could not run (pandoc missing): the time target still holds
-        row.ratio = "-"
+        row.reference_median = "not run (pandoc not installed)"
         row.met = wall < target.limit if target and target.kind == "wall" else None
         if target and target.kind == "ratio":
-            row.skipped = "no reference"
+            row.skipped = "pandoc not installed"
         return row
     row.reference_median = _median_text(reference_samples, reference_per)
     # Each round's pair ran back to back: the median of their ratios is steadier than the ratio of medians.

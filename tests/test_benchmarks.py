@@ -38,8 +38,10 @@ ROWS = [
 ]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICY_BUILDER_")}
+    if path is not None:
+        env["PATH"] = path
     return subprocess.run(
         [sys.executable, str(RUN), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
     )
@@ -87,6 +89,16 @@ def test_an_unknown_measurement_is_refused_naming_the_choices():
     done = run("--only", "help,speed")
     assert done.returncode == 2
     assert "--only: no measurement speed; choose from help, single, history" in done.stderr
+
+
+def test_without_pandoc_its_comparisons_say_skipped_and_time_targets_are_still_judged(tmp_path):
+    done = run("--quick", "--only", "single,audit", path=str(tmp_path))  # an empty folder: no pandoc on PATH
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "pandoc not found: its comparisons are skipped (Debian package: pandoc)" in done.stdout
+    single, audit = table(done.stdout)
+    assert single[0].startswith("single build") and single[6] == "skipped: pandoc not installed"
+    assert audit[0].startswith("policy-builder audit") and audit[3] == "not run (pandoc not installed)"
+    assert audit[6] in ("met", "NOT met")
 
 
 @pytest.mark.parametrize("factor", [1, 3])
