@@ -431,10 +431,12 @@ class Bench:
         argv = [str(BIN), *extra, "build", str(PROFILE), "--format", "md,docx", "--out", str(out)]
         return self.command(label, argv, before=lambda: shutil.rmtree(out, ignore_errors=True))
 
-    def pandoc_command(self, label: str, markdown: Path) -> Command | None:
+    def pandoc_policy(self) -> Command | None:
+        """One `pandoc policy.md -o policy.docx` of the example council's policy: the usual reference."""
         if not self.pandoc:
             return None
-        return self.command(label, [self.pandoc, str(markdown), "-o", str(self.work / f"{label}.docx")])
+        docx = self.work / "pandoc-policy.docx"
+        return self.command("pandoc", [self.pandoc, str(self.policy_markdown()), "-o", str(docx)])
 
     def policy_markdown(self) -> Path:
         """The example council's policy, in Markdown: what pandoc converts as the reference."""
@@ -465,7 +467,7 @@ class Bench:
     def single(self) -> None:
         name, reference = "single build: policy, guide, annex (md + docx)", "pandoc policy.md -o policy.docx"
         build = self.build_command("build", self.work / "single")
-        samples = self.run([build, self.pandoc_command("pandoc", self.policy_markdown())])
+        samples = self.run([build, self.pandoc_policy()])
         self.rows.append(compared(name, samples["build"], reference, samples.get("pandoc"), Target("ratio", 1.0)))
 
     def history(self) -> None:
@@ -516,9 +518,7 @@ class Bench:
         self.rows.append(memory)
 
     def lint(self) -> None:
-        samples = self.run(
-            [self.command("lint", [str(BIN), "lint"]), self.pandoc_command("pandoc", self.policy_markdown())]
-        )
+        samples = self.run([self.command("lint", [str(BIN), "lint"]), self.pandoc_policy()])
         self.rows.append(
             compared("policy-builder lint", samples["lint"], "pandoc policy.md -o policy.docx", samples.get("pandoc"),
                      Target("wall", 2.0))
@@ -552,7 +552,7 @@ class Bench:
 
         argv = [sys.executable, __file__, "--wizard-probe", str(profiles), str(temp)]
         probe = self.command("wizard", argv, before=fresh, inner=True)
-        samples = self.run([probe, self.pandoc_command("pandoc", self.policy_markdown())])
+        samples = self.run([probe, self.pandoc_policy()])
         reference = "pandoc policy.md -o policy.docx"
         self.rows.append(
             compared("browser wizard: first build (new process)", samples["first"], reference, samples.get("pandoc"),
@@ -569,7 +569,7 @@ class Bench:
             library = make_scaled_library(factor, self.work / f"library-{factor}x")
             out = self.work / f"scale-{factor}x"
             commands.append(self.build_command(f"{factor}x", out, "--library", str(library)))
-        commands.append(self.pandoc_command("pandoc", self.policy_markdown()))
+        commands.append(self.pandoc_policy())
         samples = self.run(commands, self.args.scale_runs)
         for factor in factors:
             name = f"build with the library at {factor}x"
