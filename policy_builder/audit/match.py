@@ -63,8 +63,17 @@ class AuditConfig:
     states: tuple[re.Pattern[str], ...] = ()
     descriptive: tuple[re.Pattern[str], ...] = ()
     actions: dict[str, ActionTerms] = field(default_factory=dict)
+    # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
+    scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+
+def _scope_pattern(text: str, path: Path, line: int | None, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise LibraryError(path, line, f"{where}: '{text}' is not a valid pattern ({exc})") from None
 
 
 def _pattern(text: str, path: Path, line: int | None, where: str) -> re.Pattern[str]:
@@ -145,6 +154,14 @@ def load_audit_config(library: Library) -> AuditConfig:
         states=patterns("states"),
         descriptive=patterns("descriptive") if "descriptive" in modality else (),
     )
+    for kind, values in (data.get("scope") or {}).items():
+        for value, texts in (values or {}).items():
+            line = doc.line("scope", kind, value)
+            for text in texts:
+                _scope_pattern(text, path, line, f"scope.{kind}.{value}")  # each alone first, so a bad one is named
+            config.scope.setdefault(str(kind), {})[str(value)] = _scope_pattern(
+                "|".join(f"(?:{t})" for t in texts), path, line, f"scope.{kind}.{value}"
+            )
     for key, raw in data["actions"].items():
         line = doc.line("actions", key)
         action = str(key)
