@@ -374,7 +374,9 @@ def test_rules_in_plain_words_are_found(tmp_path: Path, library: Library) -> Non
         assert found[action][0] == "covers", (action, found[action])
 
 
-def test_texting_forbidden_and_posting_about_work_allowed_contradict(tmp_path: Path, library: Library) -> None:
+def test_texting_forbidden_contradicts_and_posting_about_work_allowed_is_a_choice(
+    tmp_path: Path, library: Library
+) -> None:
     found = _verdicts(
         tmp_path,
         library,
@@ -384,8 +386,14 @@ def test_texting_forbidden_and_posting_about_work_allowed_contradict(tmp_path: P
         "Do not post anything offensive about clients or colleagues.\n",
     )
     assert found["messaging.sms"][0] == "contradicts"
-    # forbidding only offensive posts leaves posting about work allowed: the library forbids it
+    # forbidding only offensive posts leaves posting about work allowed; the library forbids it only where the
+    # employer says staff may not post about their work, so without a profile it is the document's choice
     assert found["posting.about-work"] == (
-        "contradicts",
+        "covers",
         "If you post about your job with us, remember that people will see it.",
+    )
+    assert (
+        audit_document(tmp_path / "policy.md", library)
+        .finding("posting.about-work")
+        .requirement.startswith("Your policy lets staff post about the employer, their own work")
     )

@@ -407,15 +407,18 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
     )
     modalities = {r.modality for r in rules}
     evidence, also = best_evidence(match)
-    position = match.position
-    if match.verdict == "covers" and position == "depends" and evidence is not None:
-        # Stances differ, so our rule is a question; the document answered it: say what it decided.
-        position, modalities = _decided(evidence.modality)
+    if match.position == "depends" and evidence is not None and match.verdict != "misses":
+        # Employers differ here, so our rule is a question; the document answered it: say what it decided,
+        # and that the questionnaire asks the employer to confirm it (not a contradiction, not a miss).
+        said = {e.modality for e in (evidence, *also) if e.explicit} or {evidence.modality}
+        wording = choice_words(action.description, match.verdict, said)
+    else:
+        wording = requirement(action.description, match.position, modalities)
     return Finding(
         action=match.action,
         verdict=match.verdict,
         position=match.position,
-        requirement=requirement(action.description, position, modalities),
+        requirement=wording,
         severity=severity(
             match.verdict, clauses, rules, sources, library, universal=universal, position=match.position
         ),
@@ -428,12 +431,25 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
     )
 
 
-def _decided(modality: str) -> tuple[str, set[str]]:
-    """The position and modal a document's sentence takes ("forbids" -> must not, else may)."""
-    if modality == "forbids":
-        return "forbid", {"must_not"}
+CHOICE = "a choice the questionnaire asks you to confirm, as employers differ on it"
+
+
+def choice_words(description: str, verdict: str, said: set[str]) -> str:
+    """What a document decided on a matter employers differ on: "Your policy lets staff message people ...
+    on a messaging app only in some cases: a choice the questionnaire asks you to confirm, ..."."""
+    # "Staff may message ..." -> ("staff", "message ..."); "Managers may ..." keeps its subject
+    stated = requirement(description, "allow", {"may"}).rstrip(".")
+    subject, _, verb = stated.partition(" may ")
+    who = subject.lower() if subject == "Staff" else subject[:1].lower() + subject[1:]
+    if verdict == "contradicts":
+        # "a free AI chatbot": a position none of the questionnaire's answers offers
+        return f"Your policy lets {who} {verb} more freely than any answer in the questionnaire allows: check it."
+    if "forbids" in said and said - {"forbids"}:
+        return f"Your policy lets {who} {verb} only in some cases: {CHOICE}."
+    if said == {"forbids"}:
+        return f"Your policy does not let {who} {verb}: {CHOICE}."
     # "requires" of a matter stances differ on ("ring the office") grants it rather than makes it a duty
-    return "allow", {"may"}
+    return f"Your policy lets {who} {verb}: {CHOICE}."
 
 
 def _opens(evidence: Evidence) -> bool:

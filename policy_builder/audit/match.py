@@ -387,6 +387,9 @@ def read_sentence(
         carries = not _REASON.match(sentence, start) or bool(
             earlier and _WAIVES.search(earlier[-1][3]) and _CONSENT.match(sentence, earlier[-1][1])
         )
+        # "the standards cover your use of social media, and a complaint about a post ...": what a code covers
+        # is its scope, which rules on nothing in the next part
+        carries = carries and not (earlier and _SCOPE_VERB.search(earlier[-1][3]))
         if carries and earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
             chosen, start = earlier[-1], 0
     if chosen is not None:
@@ -459,6 +462,7 @@ def _waiver(sentence: str, reading: Reading) -> str | None:
     return found.group(1) if found else None
 
 
+_SCOPE_VERB = re.compile(r"(?:appl(?:y|ies)|covers?|extends? to)$", re.I)
 _REASON = re.compile(r",\s(?:as|because|since)\s", re.I)
 _CONDITIONAL_OPENING = re.compile(
     r"^(?:if|when|where|whenever|once|before|after|as soon as|while|should)\b[^,]{0,160},\s*", re.I
