@@ -62,11 +62,21 @@ class AuditConfig:
     require_headings: tuple[re.Pattern[str], ...]
     states: tuple[re.Pattern[str], ...] = ()
     descriptive: tuple[re.Pattern[str], ...] = ()
+    # Words that make a condition ("before", "only with"), waive a duty ("is not necessary") and name a
+    # consent ("permission", "authorisation"): each one pattern, from modality.conditions/waives/consent.
+    conditions: re.Pattern[str] = re.compile(r"(?!x)x")
+    waives: re.Pattern[str] = re.compile(r"(?!x)x")
+    consent: re.Pattern[str] = re.compile(r"(?!x)x")
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+
+def _joined(patterns: Sequence[re.Pattern[str]], path: Path, line: int | None) -> re.Pattern[str]:
+    """One pattern for a list of them (each already checked alone), case ignored, on word boundaries."""
+    return _pattern("(?:" + "|".join(p.pattern for p in patterns) + ")", path, line, "modality")
 
 
 def _scope_pattern(text: str, path: Path, line: int | None, where: str) -> re.Pattern[str]:
@@ -153,6 +163,9 @@ def load_audit_config(library: Library) -> AuditConfig:
         require_headings=patterns("require_headings"),
         states=patterns("states"),
         descriptive=patterns("descriptive") if "descriptive" in modality else (),
+        conditions=_joined(patterns("conditions"), path, doc.line("modality", "conditions")),
+        waives=_joined(patterns("waives"), path, doc.line("modality", "waives")),
+        consent=_joined(patterns("consent"), path, doc.line("modality", "consent")),
     )
     for kind, values in (data.get("scope") or {}).items():
         for value, texts in (values or {}).items():
@@ -254,7 +267,6 @@ class BM25:
 
 # --- reading one sentence ------------------------------------------------------------------------------------
 
-_CONDITION = re.compile(r"\b(?:without|unless|until|other than|except|before|only (?:with|after|if|when))\b", re.I)
 _ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
 _HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if|when)(?:\s+\S+){0,2}\s*$", re.I)
 NEAR_BEFORE = 14
@@ -385,7 +397,7 @@ def read_sentence(
         # A reason ("..., as the messages are kept on the phone") states why, under no earlier modal, unless
         # that modal waives a consent the reason is about ("no need to ask permission, as the recording ...")
         carries = not _REASON.match(sentence, start) or bool(
-            earlier and _WAIVES.search(earlier[-1][3]) and _CONSENT.match(sentence, earlier[-1][1])
+            earlier and config.waives.search(earlier[-1][3]) and _consent_after(config, sentence, earlier[-1][1])
         )
         # "the standards cover your use of social media, and a complaint about a post ...": what a code covers
         # is its scope, which rules on nothing in the next part
@@ -409,7 +421,7 @@ def read_sentence(
         if kind == "forbids" and between:
             # "must not take place without written authorisation", "must not be deleted until exported":
             # the action's words come after the condition, which the sentence requires.
-            condition = _CONDITION.search(between)
+            condition = config.conditions.search(between)
             if condition:
                 return Reading(
                     "requires",
@@ -444,22 +456,25 @@ def read_sentence(
 
 
 # A modal that waives a duty ("is not necessary", "no need to"), and the duty it waives close after it.
-_WAIVES = re.compile(
-    r"not (?:necessary|needed|required)|no need|(?:do|does|did) not need|don't need|need not|needn't", re.I
-)
-_CONSENT_WORD = r"(?:permission|consent|agreement|approval|authori[sz]\w*|agree\w*)"
-_CONSENT = re.compile(rf"\W*(?:\w+\W+){{0,6}}?((?:\w+[’']s\s+)?{_CONSENT_WORD})", re.I)
-_CONSENT_AT = re.compile(_CONSENT_WORD, re.I)
 # Between a modal and the action's verb in the passive: "should (also) be kept"
 _PASSIVE_GAP = re.compile(r"\s*(?:(?:also|still|then|only|always|not|never)\s+)*(?:be|been)\s+", re.I)
+_WORD_START = re.compile(r"\w+")
 
 
-def _waiver(sentence: str, reading: Reading) -> str | None:
+def _consent_after(config: AuditConfig, sentence: str, at: int) -> str | None:
+    """The consent named within the seven words after ``at`` ("to ask everyone's permission"), if any."""
+    for word in list(_WORD_START.finditer(sentence, at))[:8]:
+        found = config.consent.match(sentence, word.start())
+        if found:
+            return found.group(0)
+    return None
+
+
+def _waiver(config: AuditConfig, sentence: str, reading: Reading) -> str | None:
     """The duty a sentence waives ("ask everyone's permission" after "It is not necessary to"), if it does."""
-    if reading.modality != "forbids" or reading.end < 0 or not _WAIVES.search(reading.cue):
+    if reading.modality != "forbids" or reading.end < 0 or not config.waives.search(reading.cue):
         return None
-    found = _CONSENT.match(sentence, reading.end)
-    return found.group(1) if found else None
+    return _consent_after(config, sentence, reading.end)
 
 
 _SCOPE_VERB = re.compile(r"(?:appl(?:y|ies)|covers?|extends? to)$", re.I)
@@ -779,17 +794,17 @@ class Matcher:
         if reading.modality is None:
             return None
         modality, cue = reading.modality, reading.cue
-        waiver = _waiver(sentence, reading)
+        waiver = _waiver(self.config, sentence, reading)
         if waiver and action in self.conditional:
             # "It is not necessary to ask everyone's permission": doing it without the condition is allowed,
             # which is what a rule against doing it "without agreement" forbids. The sentence says so itself.
             modality, cue, whole = "allows", f"{cue} ... {waiver}", True
-        elif modality == "forbids" and _WAIVES.search(cue) and _CONSENT_AT.match(sentence, anchor):
+        elif modality == "forbids" and self.config.waives.search(cue) and self.config.consent.match(sentence, anchor):
             whole = True  # "Authorisation is not needed": the waived thing is the action's own first word
         elif (
             modality == "requires"
             and action in self.conditional
-            and (condition := _CONDITION.search(sentence[:anchor]))
+            and (condition := self.config.conditions.search(sentence[:anchor]))
         ):
             # "Speak to your manager before accepting any contact": the condition the rule asks for
             modality, cue = "forbids", f"{cue} ... {condition.group(0)}"

@@ -240,6 +240,9 @@ AUDIT_MODALITY_KEYS = (
     "forbid_headings",
     "require_headings",
     "states",
+    "conditions",
+    "waives",
+    "consent",
 )
 AUDIT_FILE = _mapping(
     {
