@@ -1,6 +1,7 @@
 """How often `policy-builder audit` is right: precision and recall per class on the labelled policies.
 
     python benchmarks/audit_accuracy.py [--labels tests/audit/labels] [--detail] [--json]
+    python benchmarks/audit_accuracy.py --labels tests/audit/holdout2/labels   # the held-out pair
     python benchmarks/audit_accuracy.py --speed [--runs 5]
 
 Every label file under tests/audit/labels/ names a document under tests/audit/documents/ and, for
@@ -44,7 +45,10 @@ def load_labels(folder: Path) -> list[dict[str, Any]]:
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         labels = {action: entry["label"] for action, entry in (data.get("labels") or {}).items()}
-        sets.append({"name": path.stem, "document": DOCUMENTS / data["document"], "labels": labels, "raw": data})
+        # The documents sit beside the labels: tests/audit/labels -> tests/audit/documents, and the same for
+        # a held-out pair (tests/audit/holdout2/labels -> tests/audit/holdout2/documents).
+        document = folder.parent / "documents" / data["document"]
+        sets.append({"name": path.stem, "document": document, "labels": labels, "raw": data})
     return sets
 
 

@@ -1,6 +1,6 @@
 """How well `audit --profile-out` infers questionnaire answers: against the labelled set's `answers:`.
 
-    python benchmarks/audit_answers.py [--verbose] [--json]
+    python benchmarks/audit_answers.py [--verbose] [--json] [--labels tests/audit/holdout2/labels]
 
 For each labelled document under tests/audit/ (labels/*.yaml with an `answers:` map of the answers
 its text settles), the answers inferred from the document are compared with the labels:
@@ -41,15 +41,16 @@ class DocumentScore:
     seconds: float = 0.0
 
 
-def labelled_documents() -> list[tuple[str, Path, dict[str, Any]]]:
-    """(name, document, answers) for every label file with an `answers:` map."""
+def labelled_documents(folder: Path = AUDIT / "labels") -> list[tuple[str, Path, dict[str, Any]]]:
+    """(name, document, answers) for every label file in ``folder`` with an `answers:` map (the documents
+    sit beside the labels, in ../documents)."""
     found = []
-    for label in sorted((AUDIT / "labels").glob("*.yaml")):
+    for label in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(label.read_text(encoding="utf-8")) or {}
         answers = data.get("answers")
         if not isinstance(answers, dict):
             continue
-        found.append((label.stem, AUDIT / "documents" / data["document"], answers))
+        found.append((label.stem, folder.parent / "documents" / data["document"], answers))
     return found
 
 
@@ -66,14 +67,14 @@ def _same(inferred: Any, labelled: Any) -> bool:
     return type(inferred) is type(labelled) and inferred == labelled
 
 
-def score_all() -> list[DocumentScore]:
+def score_all(folder: Path = AUDIT / "labels") -> list[DocumentScore]:
     sys.path.insert(0, str(ROOT))
     from policy_builder.audit.draft import draft_from_policy
     from policy_builder.content.library import load_library
 
     library = load_library()
     scores = []
-    for name, document, labelled in labelled_documents():
+    for name, document, labelled in labelled_documents(folder):
         started = time.perf_counter()
         draft = draft_from_policy(library, document)
         score = DocumentScore(name, seconds=time.perf_counter() - started)
@@ -99,8 +100,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--verbose", action="store_true", help="List each wrong and missed answer.")
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
+    parser.add_argument("--labels", type=Path, default=AUDIT / "labels", help="label folder (default the labelled set)")
     args = parser.parse_args()
-    scores = score_all()
+    scores = score_all(args.labels)
     correct = sum(len(s.correct) for s in scores)
     wrong = sum(len(s.wrong) for s in scores)
     missed = sum(len(s.missed) for s in scores)

@@ -49,14 +49,26 @@ def test_the_labelled_set_is_big_enough_to_measure(accuracy: dict) -> None:
 
 
 def test_covers_and_contradicts_meet_the_floors(accuracy: dict) -> None:
-    """Issue 19 asks precision >= 0.9 and recall >= 0.8 for both. On this set: covers 0.95 / 0.86,
-    contradicts 1.00 / 0.81 (21 of 26; the rest hang on a word such as "free" AI tools or a welfare
-    check, which the audit does not read)."""
+    """Issue 19 asks precision >= 0.9 and recall >= 0.8 for both. On this set: covers 0.96 / 0.86,
+    contradicts 1.00 / 0.85 (22 of 26; the rest hang on a welfare check or an exception the audit does
+    not read)."""
     overall = accuracy["overall"]
     assert overall["covers"]["precision"] >= 0.9, overall["covers"]
     assert overall["covers"]["recall"] >= 0.8, overall["covers"]
     assert overall["contradicts"]["precision"] >= 0.9, overall["contradicts"]
     assert overall["contradicts"]["recall"] >= 0.8, overall["contradicts"]
+
+
+def test_the_second_held_out_pair_meets_the_floors(library: Library) -> None:
+    """tests/audit/holdout2: two documents written and labelled before the matcher was changed for them
+    (before: covers 0.92 / 0.71, contradicts 0.50 / 0.29). The general rules found on them are in; this
+    keeps them from slipping back. No longer unseen, so it flatters the matcher as the first set does."""
+    result = _benchmark().evaluate(ROOT / "tests" / "audit" / "holdout2" / "labels", library=library)
+    assert len(result["documents"]) == 2
+    overall = result["overall"]
+    for verdict in ("covers", "contradicts"):
+        assert overall[verdict]["precision"] >= 0.9, (verdict, overall[verdict])
+        assert overall[verdict]["recall"] >= 0.8, (verdict, overall[verdict])
 
 
 # --- reading documents ----------------------------------------------------------------------------------------
@@ -374,7 +386,9 @@ def test_rules_in_plain_words_are_found(tmp_path: Path, library: Library) -> Non
         assert found[action][0] == "covers", (action, found[action])
 
 
-def test_texting_forbidden_and_posting_about_work_allowed_contradict(tmp_path: Path, library: Library) -> None:
+def test_texting_forbidden_contradicts_and_posting_about_work_allowed_is_a_choice(
+    tmp_path: Path, library: Library
+) -> None:
     found = _verdicts(
         tmp_path,
         library,
@@ -384,8 +398,14 @@ def test_texting_forbidden_and_posting_about_work_allowed_contradict(tmp_path: P
         "Do not post anything offensive about clients or colleagues.\n",
     )
     assert found["messaging.sms"][0] == "contradicts"
-    # forbidding only offensive posts leaves posting about work allowed: the library forbids it
+    # forbidding only offensive posts leaves posting about work allowed; the library forbids it only where the
+    # employer says staff may not post about their work, so without a profile it is the document's choice
     assert found["posting.about-work"] == (
-        "contradicts",
+        "covers",
         "If you post about your job with us, remember that people will see it.",
+    )
+    assert (
+        audit_document(tmp_path / "policy.md", library)
+        .finding("posting.about-work")
+        .requirement.startswith("Your policy lets staff post about the employer, their own work")
     )

@@ -163,7 +163,12 @@ def test_a_covered_question_is_worded_as_the_document_decided(welsh, welsh_repor
     assert not re.search(r"\*\*Covers:\*\* Decide whether", welsh_report)
     groups = welsh.finding("messaging.group-chat")
     assert groups.verdict == "covers"
-    assert groups.requirement.startswith("Staff must not create or join a group chat")
+    # what the document decided, for the employer to confirm: not a contradiction, not a miss (issue 19)
+    assert groups.requirement == (
+        "Your policy does not let staff create or join a group chat that includes people who use services, their "
+        "families or carers: a choice the questionnaire asks you to confirm, as employers differ on it."
+    )
+    assert "**Your choice:** Your policy does not let staff create or join a group chat" in welsh_report
     assert groups.position == "depends"  # the library's position is unchanged; only the words follow the document
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
-from policy_builder.audit.match import Evidence, Match, Matcher, position_of
+from policy_builder.audit.match import AuditConfig, Evidence, Match, Matcher, position_of
 from policy_builder.audit.read import Passage, read_passages
 from policy_builder.content.library import Library
 from policy_builder.content.models import Answers, Clause
@@ -138,37 +138,6 @@ class Scope:
     evidence: dict[str, str] = field(default_factory=dict)  # "nation"/"employer_type" -> the words found
 
 
-# Cheap, clear signals only: a regulator, a body or a statute belongs to one nation; an employer names
-# itself. A word such as "Council" inside a regulator's name ("Social Care Council") is not an employer.
-NATION_SIGNALS: dict[str, re.Pattern[str]] = {
-    "wales": re.compile(
-        r"\bSocial Care Wales\b|\bCyngor\b|\bWelsh Government\b|\bCare Inspectorate Wales\b|\(Wales\) Act\b"
-    ),
-    "scotland": re.compile(
-        r"\bSSSC\b|(?i:\bScottish Social Services Council\b)|\(Scotland\) Act\b|\bRIP\(S\)A\b|\bRIPSA\b"
-        r"|\bScottish Government\b|(?i:\bHealth and Social Care Partnership\b)|\bHSCP\b"
-    ),
-    "northern_ireland": re.compile(
-        r"\bNISCC\b|(?i:\bNorthern Ireland Social Care Council\b)|\bHSC Trust\b"
-        r"|(?i:\bHealth and Social Care Trust\b)|\(Northern Ireland\) (?:Act|Order)\b|\bRQIA\b"
-    ),
-    "england": re.compile(r"\bSocial Work England\b|\bOfsted\b|\bCare Quality Commission\b|\bLondon Borough\b"),
-}
-TYPE_SIGNALS: dict[str, re.Pattern[str]] = {
-    "nhs_trust": re.compile(
-        r"\bNHS\b|\bHSC Trust\b|(?i:\bHealth and Social Care Trust\b)|\bHealth Board\b|\bthe Trust\b"
-    ),
-    "local_authority": re.compile(
-        r"(?<!Care )(?<!Services )(?<!Work )(?<!Social )\bCouncil\b(?! for\b)|\bLondon Borough of\b|\bCyngor\b"
-    ),
-    "court_service": re.compile(r"\bCafcass\b|\bfamily court (?:advis|servic)\w*", re.I),
-    "voluntary": re.compile(r"\b(?:registered )?charity\b|\bvoluntary organisation\b", re.I),
-    "independent_provider": re.compile(r"(?i:\bltd\b)|\bhome (?:care|support) (?:provider|company)\b"),
-}
-# A Trust in Northern Ireland is a Health and Social Care Trust: that name settles the nation too.
-_NI_TRUST = re.compile(r"\bHSC Trust\b|(?i:\bHealth and Social Care Trust\b)")
-
-
 def _clear(counts: dict[str, int]) -> str | None:
     """The one value signalled, or the one signalled far more than any other (twice as often); else None."""
     ranked = sorted(((n, v) for v, n in counts.items() if n), reverse=True)
@@ -188,19 +157,28 @@ def _opening(path: Path) -> str:
         return handle.read(600).decode("utf-8", errors="ignore")
 
 
-def infer_scope(passages: Sequence[Passage], opening: str = "") -> Scope:
-    """The nation and employer type a document states, where a word says so plainly; None where it does not."""
+def infer_scope(passages: Sequence[Passage], opening: str = "", *, config: AuditConfig | None = None) -> Scope:
+    """The nation and employer type a document states, where a word says so plainly (the signals in
+    clauses/audit.yaml, `scope:`); None where it does not."""
+    if config is None:
+        from policy_builder.content.library import load_library
+
+        config = matcher_for(load_library()).config
     text = "\n".join(dict.fromkeys([opening] + [p.heading for p in passages] + [p.text for p in passages]))
     found: dict[str, str | None] = {}
     evidence: dict[str, str] = {}
-    for key, signals in (("nation", NATION_SIGNALS), ("employer_type", TYPE_SIGNALS)):
+    for key in ("nation", "employer_type"):
+        signals = config.scope.get(key, {})
         hits = {value: [m.group(0) for m in pattern.finditer(text)] for value, pattern in signals.items()}
         value = _clear({v: len(h) for v, h in hits.items()})
         found[key] = value
         if value:
             evidence[key] = hits[value][0]
-    if found["nation"] is None and (trust := _NI_TRUST.search(text)):
-        found["nation"], evidence["nation"] = "northern_ireland", trust.group(0)
+    if found["nation"] is None:
+        for value, pattern in config.scope.get("nation_from_name", {}).items():
+            if name := pattern.search(text):
+                found["nation"], evidence["nation"] = value, name.group(0)
+                break
     source = "document" if found["nation"] or found["employer_type"] else None
     return Scope(found["nation"], found["employer_type"], source, evidence)
 
@@ -374,7 +352,7 @@ def audit_document(
         overrides, stated = profile_positions(library, answers)
         scope = Scope(answers.values.get("organisation.nation"), answers.values.get("organisation.type"), "profile")
     else:
-        found = infer_scope(passages, _opening(path))
+        found = infer_scope(passages, _opening(path), config=matcher.config)
         scope = Scope(
             scope.nation or found.nation,
             scope.employer_type or found.employer_type,
@@ -429,15 +407,18 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
     )
     modalities = {r.modality for r in rules}
     evidence, also = best_evidence(match)
-    position = match.position
-    if match.verdict == "covers" and position == "depends" and evidence is not None:
-        # Stances differ, so our rule is a question; the document answered it: say what it decided.
-        position, modalities = _decided(evidence.modality)
+    if match.position == "depends" and evidence is not None and match.verdict != "misses":
+        # Employers differ here, so our rule is a question; the document answered it: say what it decided,
+        # and that the questionnaire asks the employer to confirm it (not a contradiction, not a miss).
+        said = {e.modality for e in (evidence, *also) if e.explicit} or {evidence.modality}
+        wording = choice_words(action.description, match.verdict, said)
+    else:
+        wording = requirement(action.description, match.position, modalities)
     return Finding(
         action=match.action,
         verdict=match.verdict,
         position=match.position,
-        requirement=requirement(action.description, position, modalities),
+        requirement=wording,
         severity=severity(
             match.verdict, clauses, rules, sources, library, universal=universal, position=match.position
         ),
@@ -450,12 +431,25 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
     )
 
 
-def _decided(modality: str) -> tuple[str, set[str]]:
-    """The position and modal a document's sentence takes ("forbids" -> must not, else may)."""
-    if modality == "forbids":
-        return "forbid", {"must_not"}
+CHOICE = "a choice the questionnaire asks you to confirm, as employers differ on it"
+
+
+def choice_words(description: str, verdict: str, said: set[str]) -> str:
+    """What a document decided on a matter employers differ on: "Your policy lets staff message people ...
+    on a messaging app only in some cases: a choice the questionnaire asks you to confirm, ..."."""
+    # "Staff may message ..." -> ("staff", "message ..."); "Managers may ..." keeps its subject
+    stated = requirement(description, "allow", {"may"}).rstrip(".")
+    subject, _, verb = stated.partition(" may ")
+    who = subject.lower() if subject == "Staff" else subject[:1].lower() + subject[1:]
+    if verdict == "contradicts":
+        # "a free AI chatbot": a position none of the questionnaire's answers offers
+        return f"Your policy lets {who} {verb} more freely than any answer in the questionnaire allows: check it."
+    if "forbids" in said and said - {"forbids"}:
+        return f"Your policy lets {who} {verb} only in some cases: {CHOICE}."
+    if said == {"forbids"}:
+        return f"Your policy does not let {who} {verb}: {CHOICE}."
     # "requires" of a matter stances differ on ("ring the office") grants it rather than makes it a duty
-    return "allow", {"may"}
+    return f"Your policy lets {who} {verb}: {CHOICE}."
 
 
 def _opens(evidence: Evidence) -> bool:

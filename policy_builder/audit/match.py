@@ -39,6 +39,11 @@ class ActionTerms:
     phrasings: tuple[str, ...] = ()
     inverts: tuple[re.Pattern[str], ...] = ()
     unless: tuple[re.Pattern[str], ...] = ()  # words that make a sentence about a more specific action
+    # words that, where they take in the action's first word, make that place about something else
+    # ("record the call on the system" is a case note): the rest of the sentence is still read
+    unless_at: tuple[re.Pattern[str], ...] = ()
+    # words that make a sentence allowing the action take a position no stance offers ("free AI tools")
+    against: tuple[re.Pattern[str], ...] = ()
     position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
     # Text every match of the first group contains (each term's first word, lower case): found with a
     # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
@@ -57,9 +62,28 @@ class AuditConfig:
     require_headings: tuple[re.Pattern[str], ...]
     states: tuple[re.Pattern[str], ...] = ()
     descriptive: tuple[re.Pattern[str], ...] = ()
+    # Words that make a condition ("before", "only with"), waive a duty ("is not necessary") and name a
+    # consent ("permission", "authorisation"): each one pattern, from modality.conditions/waives/consent.
+    conditions: re.Pattern[str] = re.compile(r"(?!x)x")
+    waives: re.Pattern[str] = re.compile(r"(?!x)x")
+    consent: re.Pattern[str] = re.compile(r"(?!x)x")
     actions: dict[str, ActionTerms] = field(default_factory=dict)
+    # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
+    scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+
+def _joined(patterns: Sequence[re.Pattern[str]], path: Path, line: int | None) -> re.Pattern[str]:
+    """One pattern for a list of them (each already checked alone), case ignored, on word boundaries."""
+    return _pattern("(?:" + "|".join(p.pattern for p in patterns) + ")", path, line, "modality")
+
+
+def _scope_pattern(text: str, path: Path, line: int | None, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise LibraryError(path, line, f"{where}: '{text}' is not a valid pattern ({exc})") from None
 
 
 def _pattern(text: str, path: Path, line: int | None, where: str) -> re.Pattern[str]:
@@ -106,6 +130,9 @@ def _prefixes(terms: Sequence[Any]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(w for w in found if w))
 
 
+ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "position")
+
+
 def load_audit_config(library: Library) -> AuditConfig:
     """clauses/audit.yaml, checked: every action it names is in clauses/actions.yaml, every pattern compiles."""
     path = library.root / "audit.yaml"
@@ -136,15 +163,26 @@ def load_audit_config(library: Library) -> AuditConfig:
         require_headings=patterns("require_headings"),
         states=patterns("states"),
         descriptive=patterns("descriptive") if "descriptive" in modality else (),
+        conditions=_joined(patterns("conditions"), path, doc.line("modality", "conditions")),
+        waives=_joined(patterns("waives"), path, doc.line("modality", "waives")),
+        consent=_joined(patterns("consent"), path, doc.line("modality", "consent")),
     )
+    for kind, values in (data.get("scope") or {}).items():
+        for value, texts in (values or {}).items():
+            line = doc.line("scope", kind, value)
+            for text in texts:
+                _scope_pattern(text, path, line, f"scope.{kind}.{value}")  # each alone first, so a bad one is named
+            config.scope.setdefault(str(kind), {})[str(value)] = _scope_pattern(
+                "|".join(f"(?:{t})" for t in texts), path, line, f"scope.{kind}.{value}"
+            )
     for key, raw in data["actions"].items():
         line = doc.line("actions", key)
         action = str(key)
         if action not in library.actions:
             raise LibraryError(path, line, f"actions: unknown action '{action}' (not in clauses/actions.yaml)")
-        if not isinstance(raw, dict) or set(raw) - {"terms", "phrasings", "inverts", "unless", "position"}:
+        if not isinstance(raw, dict) or set(raw) - set(ACTION_KEYS):
             raise LibraryError(
-                path, line, f"{action}: expected terms:, and optional phrasings:, inverts:, unless: and position:"
+                path, line, f"{action}: expected terms:, and optional {', '.join(k + ':' for k in ACTION_KEYS[1:])}"
             )
         if raw.get("position") not in (None, "depends"):
             raise LibraryError(path, line, f"{action}: position: only 'depends' may be set here")
@@ -159,14 +197,21 @@ def load_audit_config(library: Library) -> AuditConfig:
         phrasings = raw.get("phrasings", [])
         inverts = raw.get("inverts", [])
         unless = raw.get("unless", [])
-        if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in (phrasings, inverts, unless)):
-            raise LibraryError(path, line, f"{action}: phrasings, inverts and unless must be lists of text")
+        unless_at = raw.get("unless_at", [])
+        against = raw.get("against", [])
+        lists = (phrasings, inverts, unless, unless_at, against)
+        if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in lists):
+            raise LibraryError(
+                path, line, f"{action}: phrasings, inverts, unless, unless_at and against must be lists of text"
+            )
         config.actions[action] = ActionTerms(
             action=action,
             groups=tuple((_alternatives(group, path, line, action),) for group in groups),
             phrasings=tuple(str(p) for p in phrasings),
             inverts=(_alternatives(inverts, path, line, action),) if inverts else (),
             unless=(_alternatives(unless, path, line, action),) if unless else (),
+            unless_at=(_alternatives(unless_at, path, line, action),) if unless_at else (),
+            against=(_alternatives(against, path, line, action),) if against else (),
             position=raw.get("position"),
             prefixes=_prefixes(groups[0]),
         )
@@ -222,17 +267,26 @@ class BM25:
 
 # --- reading one sentence ------------------------------------------------------------------------------------
 
-_CONDITION = re.compile(r"\b(?:without|unless|until|other than|except|before|only (?:with|after|if|when))\b", re.I)
 _ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
 _HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if|when)(?:\s+\S+){0,2}\s*$", re.I)
 NEAR_BEFORE = 14
+# A modal that is only an auxiliary verb ("a clinician may", "must"), needing a verb after it to say anything
+_BARE_AUXILIARY = re.compile(
+    r"\b(?:may|can|could|must|should|shall|will|would|need to|needs to|have to|has to|not|never|don't|cannot)$", re.I
+)
+_NEW_SUBJECT = re.compile(
+    # a new noun ("a clinician", "the manager"); a pronoun ("If ..., they should report it") is the same person
+    r",\s+(?:a|an|the|this|that)\b(?:\s+[\w'’-]+){0,3}\s*$",
+    re.I,
+)
 INVERT_NEAR = 4
 NEAR_AFTER = 12
 CONTRADICT_NEAR = 4
 
 # A sentence's parts: a rule in one part does not carry over a "but", "unless" or "; " into the next.
 _PART_BREAK = re.compile(
-    r";\s|\s[–—-]\s|,?\s(?:but|however|whereas|although|though|unless|except|instead)\b|,\s(?:and|or|so)\s", re.I
+    r";\s|\s[–—-]\s|,?\s(?:but|however|whereas|although|though|unless|except|instead)\b|,\s(?:and|or|so|as|because|since)\s",
+    re.I,
 )
 
 
@@ -323,7 +377,15 @@ def read_sentence(
     # The modal that governs the action's words is close to them: before (within NEAR_BEFORE words), or
     # just after in the passive ("Friend requests from service users must never be accepted").
     before = [m for m in matches if m[0] < anchor - start and len(part[m[1] : anchor - start].split()) <= NEAR_BEFORE]
-    after = [m for m in matches if m[0] >= anchor - start and len(part[anchor - start : m[0]].split()) <= NEAR_AFTER]
+    after = [
+        m
+        for m in matches
+        if m[0] >= anchor - start
+        and len(part[anchor - start : m[0]].split()) <= NEAR_AFTER
+        # not a new clause's own subject and verb: in "a service user posting about self-harm ..., a clinician
+        # may look" the "may" rules on looking, not on posting
+        and not (_BARE_AUXILIARY.search(m[3]) and _NEW_SUBJECT.search(part[anchor - start : m[0]]))
+    ]
     chosen = before[-1] if before else (after[0] if after else None)
     opening = re.sub(r"^[\d.()\s]+", "", sentence).split(" ", 1)[0].lower().strip(",.:;")
     if not before and opening in config.imperative and sentence[:anchor].strip():
@@ -332,7 +394,15 @@ def read_sentence(
         chosen, matches = None, []
     if chosen is None and not matches:
         earlier = _modal_matches(config, sentence[:start])
-        if earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
+        # A reason ("..., as the messages are kept on the phone") states why, under no earlier modal, unless
+        # that modal waives a consent the reason is about ("no need to ask permission, as the recording ...")
+        carries = not _REASON.match(sentence, start) or bool(
+            earlier and config.waives.search(earlier[-1][3]) and _consent_after(config, sentence, earlier[-1][1])
+        )
+        # "the standards cover your use of social media, and a complaint about a post ...": what a code covers
+        # is its scope, which rules on nothing in the next part
+        carries = carries and not (earlier and _SCOPE_VERB.search(earlier[-1][3]))
+        if carries and earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
             chosen, start = earlier[-1], 0
     if chosen is not None:
         kind, words = chosen[2], chosen[3]
@@ -351,7 +421,7 @@ def read_sentence(
         if kind == "forbids" and between:
             # "must not take place without written authorisation", "must not be deleted until exported":
             # the action's words come after the condition, which the sentence requires.
-            condition = _CONDITION.search(between)
+            condition = config.conditions.search(between)
             if condition:
                 return Reading(
                     "requires",
@@ -385,6 +455,30 @@ def read_sentence(
     return Reading(None, "", False)
 
 
+# A modal that waives a duty ("is not necessary", "no need to"), and the duty it waives close after it.
+# Between a modal and the action's verb in the passive: "should (also) be kept"
+_PASSIVE_GAP = re.compile(r"\s*(?:(?:also|still|then|only|always|not|never)\s+)*(?:be|been)\s+", re.I)
+_WORD_START = re.compile(r"\w+")
+
+
+def _consent_after(config: AuditConfig, sentence: str, at: int) -> str | None:
+    """The consent named within the seven words after ``at`` ("to ask everyone's permission"), if any."""
+    for word in list(_WORD_START.finditer(sentence, at))[:8]:
+        found = config.consent.match(sentence, word.start())
+        if found:
+            return found.group(0)
+    return None
+
+
+def _waiver(config: AuditConfig, sentence: str, reading: Reading) -> str | None:
+    """The duty a sentence waives ("ask everyone's permission" after "It is not necessary to"), if it does."""
+    if reading.modality != "forbids" or reading.end < 0 or not config.waives.search(reading.cue):
+        return None
+    return _consent_after(config, sentence, reading.end)
+
+
+_SCOPE_VERB = re.compile(r"(?:appl(?:y|ies)|covers?|extends? to)$", re.I)
+_REASON = re.compile(r",\s(?:as|because|since)\s", re.I)
 _CONDITIONAL_OPENING = re.compile(
     r"^(?:if|when|where|whenever|once|before|after|as soon as|while|should)\b[^,]{0,160},\s*", re.I
 )
@@ -448,6 +542,8 @@ class Evidence:
     reach: int = 0  # words from the modal to the last of the action's words
     first: bool = True  # the modal comes before every one of the action's words in the sentence
     restricted: bool = False  # "only ... may": a restriction, which agrees with forbidding and allowing alike
+    against: bool = False  # allows the action in a way no stance offers ("a free AI chatbot"): contradicts
+    follows: bool = False  # the modal right after the action's word, its subject ("Authorisation is not needed")
 
 
 @dataclass(frozen=True)
@@ -612,6 +708,9 @@ class Matcher:
             if terms.position and action in self.positions:
                 self.positions[action] = terms.position
         self.universal = _universal_actions(library)
+        # Actions the library forbids only "without" something (agreement, consent): a sentence that makes
+        # the condition a duty agrees with the rule, one that waives the condition goes against it.
+        self.conditional = {a for a in self.positions if re.search(r"\bwithout\b", library.actions[a].description)}
         self.queries = {
             action: tokens(
                 " ".join(
@@ -664,6 +763,9 @@ class Matcher:
                     if terms.unless and any(p.search(sentence) for p in terms.unless):
                         continue
                     places = _find_all(terms.groups, sentence, passage.heading)
+                    if terms.unless_at:
+                        spans = [m.span() for u in terms.unless_at for m in u.finditer(sentence)]
+                        places = [pl for pl in places if not any(a <= pl[0] < b for a, b in spans)]
                 else:
                     auto = self._auto_find(action, sentence)
                     places = [auto] if auto else []
@@ -691,11 +793,34 @@ class Matcher:
         reading = read_sentence(self.config, terms, sentence, anchor, passage.heading, lead_in)
         if reading.modality is None:
             return None
+        modality, cue = reading.modality, reading.cue
+        waiver = _waiver(self.config, sentence, reading)
+        if waiver and action in self.conditional:
+            # "It is not necessary to ask everyone's permission": doing it without the condition is allowed,
+            # which is what a rule against doing it "without agreement" forbids. The sentence says so itself.
+            modality, cue, whole = "allows", f"{cue} ... {waiver}", True
+        elif modality == "forbids" and self.config.waives.search(cue) and self.config.consent.match(sentence, anchor):
+            whole = True  # "Authorisation is not needed": the waived thing is the action's own first word
+        elif (
+            modality == "requires"
+            and action in self.conditional
+            and (condition := self.config.conditions.search(sentence[:anchor]))
+        ):
+            # "Speak to your manager before accepting any contact": the condition the rule asks for
+            modality, cue = "forbids", f"{cue} ... {condition.group(0)}"
+        against = bool(
+            terms is not None
+            and modality == "allows"
+            and terms.against
+            and any(p.search(sentence) for p in terms.against)
+        )
+        between = sentence[reading.end : anchor] if 0 <= reading.end <= anchor else None
+        passive = between is not None and bool(_PASSIVE_GAP.fullmatch(between))
         return Evidence(
             passage,
             sentence,
-            reading.modality,
-            reading.cue,
+            modality,
+            cue,
             tuple(matched),
             whole=whole,
             distance=reading.distance,
@@ -704,10 +829,13 @@ class Matcher:
             governs=reading.at <= span_start
             or reading.at > anchor
             or len(sentence[span_start : reading.at].split()) <= 8,
-            lead=_lead(sentence, reading.end, terms, matched),
+            # "a copy should also be kept": the thing before the modal, the action's verb right after it
+            lead=0 if passive else _lead(sentence, reading.end, terms, matched),
             reach=_reach(sentence, reading.at, matched),
-            first=0 <= reading.at <= span_start,
+            first=passive or 0 <= reading.at <= span_start,
             restricted=reading.restricted,
+            against=against,
+            follows=reading.at > anchor and reading.distance <= 2,
         )
 
     def _auto_find(self, action: str, sentence: str) -> tuple[int, list[str], bool, int] | None:
@@ -725,7 +853,10 @@ class Matcher:
         if not candidates:
             return Match(action, "misses", position, None)
         candidates.sort(key=lambda c: -c[0])
-        judged = [("covers" if e.restricted else judge(position, e.modality), e) for _, e in candidates]
+        judged = [
+            ("contradicts" if e.against else "covers" if e.restricted else judge(position, e.modality), e)
+            for _, e in candidates
+        ]
         # A planted contradiction beside a good rule is still a contradiction, but only on strong evidence:
         # a modal word the sentence itself says (a heading or an opening verb is too weak to accuse a
         # policy), every term in the sentence, and, against a rule that requires, the "not" close by.
@@ -737,7 +868,11 @@ class Matcher:
             and e.whole
             and e.governs
             # forbidding what the library requires: the "not" is close before the action's words
-            and (position != "allow" or (e.lead <= CONTRADICT_NEAR and e.distance <= 2 * CONTRADICT_NEAR))
+            and (
+                position != "allow"
+                or (e.lead <= CONTRADICT_NEAR and e.distance <= 2 * CONTRADICT_NEAR)
+                or (e.follows and e.whole)
+            )
             # requiring what the library forbids is rare in a real policy: only a modal right before all the
             # action's words counts ("It is good practice to check their profiles regularly")
             and (position != "forbid" or e.modality != "requires" or (e.lead <= 1 and e.reach <= 16 and e.first))

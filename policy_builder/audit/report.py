@@ -253,6 +253,8 @@ def _by_document_section(audit: Audit, library: Library, cite: Any) -> list[dict
                             "verdict": f.verdict,
                             "severity": f.severity,
                             "requirement": f.requirement,
+                            # a matter employers differ on: the document's decision, for the employer to confirm
+                            "choice": f.position == "depends" and f.verdict == "covers",
                             "guidance": cite([f]) if f.verdict == "contradicts" else "",
                             # a sentence elsewhere that states our rule: a person weighs both before acting
                             "agrees": [

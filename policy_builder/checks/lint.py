@@ -99,6 +99,7 @@ CHECKS = (
     "rules",
     "watch",
     "claims",
+    "audit",
 )
 
 
@@ -259,6 +260,13 @@ class Linter:
             elif name in wanted:
                 getattr(self, "check_" + name.replace("-", "_"))()
         return self.problems
+
+    def check_audit(self) -> None:
+        """The audit's wording (audit.yaml, audit-answers.yaml): known actions, questions, answers and nations;
+        patterns that compile."""
+        from policy_builder.content.auditfiles import audit_file_problems
+
+        self.problems.extend(audit_file_problems(self.library))
 
     def check_claims(self) -> None:
         """The legal claims register (legal-claims.yaml) names real clauses and facts, and covers the law printed."""

@@ -217,3 +217,97 @@ def load_checked(path: str | Path, schema: dict[str, Any], *, empty_ok: bool = F
         raise LibraryError(doc.path, None, "is empty")
     check_document(doc, schema, LibraryError)
     return doc
+
+
+# --- the audit's data (clauses/audit.yaml, clauses/audit-answers.yaml) ----------------------------------------
+
+PATTERNS: dict[str, Any] = {
+    "type": "array",
+    "items": TEXT,
+    "description": "a list of patterns (regular expressions, as text; quote on, off, yes, no and numbers)",
+}
+WORDS: dict[str, Any] = {
+    "type": "array",
+    "items": TEXT,
+    "description": "a list of words or 're:' patterns (as text; quote on, off, yes, no and numbers)",
+}
+AUDIT_MODALITY_KEYS = (
+    "forbids",
+    "requires",
+    "allows",
+    "inverts",
+    "imperative",
+    "forbid_headings",
+    "require_headings",
+    "states",
+    "conditions",
+    "waives",
+    "consent",
+)
+AUDIT_FILE = _mapping(
+    {
+        "scope": _mapping(
+            {
+                "nation": _map_of(PATTERNS),
+                "employer_type": _map_of(PATTERNS),
+                "nation_from_name": _map_of(PATTERNS),
+            }
+        ),
+        "modality": _mapping(
+            {**{key: PATTERNS for key in AUDIT_MODALITY_KEYS}, "descriptive": PATTERNS}, AUDIT_MODALITY_KEYS
+        ),
+        "actions": _map_of(
+            _mapping(
+                {
+                    "terms": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {**WORDS, "minItems": 1},
+                        "description": "a list of groups, each a list of words",
+                    },
+                    "phrasings": PATTERNS,
+                    "inverts": WORDS,
+                    "unless": WORDS,
+                    "unless_at": WORDS,
+                    "against": WORDS,
+                    "position": {"enum": ["depends"]},
+                },
+                ("terms",),
+            )
+        ),
+    },
+    ("modality", "actions"),
+)
+
+AUDIT_ANSWER = _mapping(
+    {
+        "value": {"description": "an answer the question allows"},
+        "extract": {"type": "boolean"},
+        "unsettles": {"type": "boolean"},
+        "when": TEXT,
+        "unless": TEXT,
+        "sense": {"enum": ["allows", "forbids", "any"]},
+        "confidence": {"type": "number", "minimum": 0.01, "description": "a number above 0 and at most 1"},
+        "beats": {"type": "array", "description": "a list of answers the question allows"},
+        "case_sensitive": {"type": "boolean"},
+    }
+)
+AUDIT_ANSWERS_FILE = _mapping(
+    {
+        "schema": {"const": 1},
+        "forbids": TEXT,
+        "forbidding_headings": TEXT,
+        "aspirational_headings": TEXT,
+        "questions": _map_of(
+            _mapping(
+                {
+                    "about": TEXT,
+                    "about_scope": {"enum": ["sentence", "passage"]},
+                    "answers": {"type": "array", "minItems": 1, "items": AUDIT_ANSWER},
+                },
+                ("about", "answers"),
+            )
+        ),
+    },
+    ("forbids", "forbidding_headings", "questions"),
+)

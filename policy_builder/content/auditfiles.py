@@ -1,0 +1,152 @@
+"""Checks of the audit's data files, for `policy-builder lint`: clauses/audit.yaml (how a policy's sentences
+are read) and clauses/audit-answers.yaml (what settles a questionnaire answer).
+
+The audit (audit/match.py, audit/infer.py) reads these files and stops at the first mistake; lint lists
+every mistake it can find, each as "file:line: problem; what is allowed", so whoever edits the wording
+sees them all at once. Types and keys come from the schemas (content/schemas.py); here, what a schema
+cannot say: action ids in clauses/actions.yaml, question ids in the questionnaire, values the question
+allows, nations and employer types the library knows, and patterns that compile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from policy_builder.content.library import Library
+from policy_builder.content.questionnaire import AnswerError, cast_answer
+from policy_builder.content.schemas import AUDIT_ANSWERS_FILE, AUDIT_FILE, AUDIT_MODALITY_KEYS, load_checked
+from policy_builder.core.errors import LibraryError, display_path
+
+AUDIT = "audit.yaml"
+AUDIT_ANSWERS = "audit-answers.yaml"
+
+
+def audit_file_problems(library: Library) -> list[str]:
+    """Every problem in the library's audit.yaml and audit-answers.yaml (none when a file is absent: a
+    library without an audit is a library, and the audit itself says the file is missing)."""
+    problems: list[str] = []
+    for name, check in ((AUDIT, _audit_problems), (AUDIT_ANSWERS, _answer_problems)):
+        path = library.root / name
+        if not path.exists():
+            continue
+        try:
+            problems.extend(check(library, path))
+        except LibraryError as exc:  # a schema problem: one line, the rest of the file is not read
+            problems.append(str(exc))
+    return problems
+
+
+def _at(path: Path, line: int | None, problem: str) -> str:
+    return f"{display_path(path)}:{line}: {problem}" if line else f"{display_path(path)}: {problem}"
+
+
+def _compiles(pattern: str, flags: int = 0) -> str | None:
+    """None, or why ``pattern`` is not a regular expression."""
+    try:
+        re.compile(pattern, flags)
+    except re.error as exc:
+        return str(exc)
+    return None
+
+
+def _audit_problems(library: Library, path: Path) -> Iterable[str]:
+    doc = load_checked(path, AUDIT_FILE)
+    data: dict[str, Any] = doc.data
+    nations = set(library.nations)
+    types_question = library.questionnaire.questions.get("organisation.type")
+    types = {str(c.value) for c in types_question.choices} if types_question else set()
+    allowed = {"nation": nations, "employer_type": types, "nation_from_name": nations}
+    for kind, values in (data.get("scope") or {}).items():
+        for value, patterns in (values or {}).items():
+            line = doc.line("scope", kind, value)
+            if str(value) not in allowed[kind]:
+                what = "nations.yaml's nations" if kind != "employer_type" else "organisation.type's answers"
+                yield _at(
+                    path, line, f"scope.{kind}: '{value}' is not one of {what}: {', '.join(sorted(allowed[kind]))}"
+                )
+            for index, pattern in enumerate(patterns):
+                if why := _compiles(pattern):
+                    yield _at(
+                        path,
+                        doc.line("scope", kind, value, index) or line,
+                        f"scope.{kind}.{value}: '{pattern}' is not a valid regular expression ({why})",
+                    )
+    modality = data["modality"]
+    for key in (*AUDIT_MODALITY_KEYS, "descriptive"):
+        if key == "imperative":
+            continue  # verbs, compared as words
+        for index, pattern in enumerate(modality.get(key) or []):
+            if why := _compiles(pattern):
+                yield _at(
+                    path,
+                    doc.line("modality", key, index) or doc.line("modality", key),
+                    f"modality.{key}: '{pattern}' is not a valid regular expression ({why})",
+                )
+    for action, entry in data["actions"].items():
+        line = doc.line("actions", action)
+        if action not in library.actions:
+            yield _at(path, line, f"actions: unknown action '{action}' (not in clauses/actions.yaml)")
+        words = [w for group in entry["terms"] for w in group]
+        for key in ("inverts", "unless", "unless_at", "against"):
+            words += entry.get(key) or []
+        for word in words:
+            if word.startswith("re:") and (why := _compiles(word[3:])):
+                yield _at(path, line, f"{action}: '{word}' is not a valid regular expression ({why})")
+
+
+def _answer_problems(library: Library, path: Path) -> Iterable[str]:
+    doc = load_checked(path, AUDIT_ANSWERS_FILE)
+    data: dict[str, Any] = doc.data
+    for key in ("forbids", "forbidding_headings", "aspirational_headings"):
+        if key in data and (why := _compiles(data[key])):
+            yield _at(path, doc.line(key), f"{key}: not a valid regular expression ({why})")
+    questions = library.questionnaire.questions
+    for qid, block in data["questions"].items():
+        where = ("questions", qid)
+        question = questions.get(qid)
+        if question is None:
+            yield _at(
+                path, doc.line(*where), f"'{qid}' is not a question in the questionnaire (clauses/questionnaire.yaml)"
+            )
+            continue
+        if why := _compiles(block["about"]):
+            yield _at(path, doc.line(*where, "about"), f"{qid}: about: not a valid regular expression ({why})")
+        for index, entry in enumerate(block["answers"]):
+            at = (*where, "answers", index)
+            line = doc.line(*at)
+            for key in ("when", "unless"):
+                if key in entry and (why := _compiles(entry[key])):
+                    yield _at(path, doc.line(*at, key) or line, f"{qid}: {key}: not a valid regular expression ({why})")
+            if entry.get("confidence", 0.8) > 1:
+                yield _at(path, doc.line(*at, "confidence") or line, f"{qid}: confidence must be at most 1")
+            kinds = [entry.get("extract") is True, entry.get("unsettles") is True, "value" in entry]
+            if kinds.count(True) != 1:
+                yield _at(
+                    path, line, f"{qid}: give one of 'value:', 'extract: true' or 'unsettles: true' in each answer"
+                )
+                continue
+            if entry.get("extract") is True:
+                when = entry.get("when", "")
+                if question.type != "text":
+                    yield _at(path, line, f"{qid}: 'extract: true' is for text questions; this is {question.type}")
+                elif "(?P<value>" not in when:
+                    yield _at(path, line, f"{qid}: 'extract: true' needs a 'when' pattern with a (?P<value>...) group")
+            values = ([entry["value"]] if "value" in entry else []) + list(entry.get("beats") or [])
+            for value in values:
+                if problem := _value_problem(question, value):
+                    key = "value" if "value" in entry and value is entry["value"] else "beats"
+                    yield _at(path, doc.line(*at, key) or line, f"{qid}: {problem}")
+
+
+def _value_problem(question: Any, value: Any) -> str | None:
+    """None, or why the question does not allow ``value`` (with what it allows)."""
+    if value is None:
+        return "an answer rule needs a value"
+    try:
+        cast_answer(question, [value] if question.type == "multi" else value)
+    except AnswerError as exc:
+        return str(exc)
+    return None
