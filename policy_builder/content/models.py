@@ -539,7 +539,7 @@ def _dataclass_converter(kind: type, out: bool) -> _Convert:
     def rebuilt(data: Any) -> Any:
         if type(data) is not dict or data.keys() != names:
             raise PlainError(f"expected the fields of {kind.__name__}")
-        made = new(kind)
+        made: Any = new(kind)
         # Each value set as the generated __init__ would (a model has no __post_init__, checked
         # below), without a frozen class's object.__setattr__ for each field: half the time.
         made.__dict__.update({name: convert(data[name]) for name, convert in fields})
