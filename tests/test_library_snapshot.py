@@ -329,3 +329,27 @@ def test_old_pickle_snapshots_are_removed(cache, clauses):
     os.chmod(old, 0o600)
     load_library(clauses)
     assert not old.exists()
+
+
+def test_a_build_from_the_snapshot_compiles_nothing_and_reads_one_file_of_code(cache, clauses, monkeypatch):
+    """The library's compiled texts and conditions come from one signed file, not one file (or a compile) each."""
+    from jinja2 import Environment
+
+    load_library(ROOT / "clauses")  # another library read first in the same process (as a wizard may)
+    load_library(clauses)  # most of its conditions already compiled: they are kept with it all the same
+    forget(monkeypatch)
+    compiled: list[str | None] = []
+    real_compile = Environment.compile
+
+    def counting(self, source, name=None, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        compiled.append(name)
+        return real_compile(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(Environment, "compile", counting)
+    read: list[str] = []
+    real_load = signed_cache.load
+    monkeypatch.setattr(signed_cache, "load", lambda folder, path: read.append(path.name) or real_load(folder, path))
+    library = load_library(clauses)
+    assert MARKER in policy_text(library)
+    assert compiled == []
+    assert [n for n in read if n.startswith("library-")] and not [n for n in read if n.startswith("__jinja2_")]

@@ -84,9 +84,8 @@ class Library:
     nations: dict[str, dict[str, Any]]
     sections: list[LibrarySection]
     gap_rules: list[GapRule]
-    templates: MutableMapping[str, Template] = field(
-        default_factory=dict
-    )  # clause id / "section:<id>" -> compiled text
+    # clause id / "section:<id>" -> compiled text (from a snapshot, each compiled when first used)
+    templates: MutableMapping[str, Template] = field(default_factory=dict)
     template_lines: dict[str, int | None] = field(default_factory=dict)  # same keys -> line in the file, for messages
     # Unknown names in clause text and conditions: lint lists them all; a build refuses to start.
     problems: list[LibraryError] = field(default_factory=list)
@@ -349,7 +348,7 @@ def _read_snapshot(root: Path, key: str) -> Library | None:
             return None
         values = {name: from_plain(kind, stored[name]) for name, kind in _snapshot_types().items()}
         sources = from_plain(_TEMPLATE_SOURCES, data["templates"])
-    except (ValueError, KeyError, RecursionError):  # JSON errors and PlainError are ValueErrors
+    except (ValueError, TypeError, KeyError, RecursionError):  # JSON errors and PlainError are ValueErrors
         return None
     if values["root"] != root or not templating.load_bundle(path.stem, key):
         return None  # no compiled code to go with it (removed, altered): read afresh, which keeps both again

@@ -765,6 +765,9 @@ def compile_condition(expression: str) -> Template:
         template = _conditions[expression] = compile_template(
             "{% if " + expression + " %}1{% endif %}", "condition:" + expression
         )
+    elif _recording:  # compiled earlier in this process: still one of the library's being read
+        for used in _recording:
+            used.add(("condition:" + expression, "{% if " + expression + " %}1{% endif %}"))
     return template
 
 
