@@ -2,10 +2,12 @@
 
     python benchmarks/cache.py [--runs 7]
 
-The cache folder ($POLICY_BUILDER_CACHE) holds the library snapshot (library/) and the compiled
-templates (jinja/). Four states are measured, interleaved so a busy machine slows each alike:
-both warm (every build of an unchanged library), snapshot only, compiled templates only (a build
-just after the library was edited, when the snapshot is made again) and neither (the first run).
+The cache folder ($POLICY_BUILDER_CACHE) holds the library snapshot (library/, data only) and the
+compiled templates (jinja/, with each snapshot's compiled texts and conditions in one file). Four
+states are measured, interleaved so a busy machine slows each alike: both warm (every build of an
+unchanged library), snapshot only (its compiled code gone, so the library is read afresh), compiled
+templates only (a build just after the library was edited, when the snapshot is made again) and
+neither (the first run).
 CPU time (user + system of the child process) is reported, as wall time swings on a shared machine.
 """
 

@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
-import re
 import sys
-import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
 from policy_builder import __version__
-from policy_builder.core.terminal import printable
+from policy_builder.core.terminal import columns, pattern, printable
 
 if TYPE_CHECKING:
     from policy_builder.build import BuildResult
     from policy_builder.content.library import Library
     from policy_builder.content.models import GapWarning, Questionnaire
+
+# One of each path type, shared by every option and argument: click looks up a translation of a
+# type's name (gettext, a search of the locale folders) each time one is made, twenty times a start.
+FILE = click.Path(dir_okay=False, path_type=Path)
+FOLDER = click.Path(file_okay=False, path_type=Path)
+FILE_OR_FOLDER = click.Path(path_type=Path)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -55,7 +57,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-_UNESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNESCAPED_BY_JSON = "[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"  # compiled when used (terminal.pattern)
 
 
 def _symlink_loop(exc: BaseException) -> bool:
@@ -68,23 +70,26 @@ def _symlink_loop(exc: BaseException) -> bool:
 
 def json_text(data: Any) -> str:
     """JSON for the terminal or a pipe: JSON escapes C0 controls itself; C1 and bidirectional controls too."""
+    import json
+
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    return _UNESCAPED_BY_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return pattern(_UNESCAPED_BY_JSON).sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def error_line(exc: Exception) -> str:
     return f"Error: {printable(str(exc))}"
 
 
-@dataclass
 class CliContext:
     """What every command shares through click's ``ctx.obj``: where the library is, and the library once loaded.
 
     A caller that has loaded a library already (a test, a program driving the CLI) passes
-    ``obj=CliContext(library=...)`` and no command reads it again."""
+    ``obj=CliContext(loaded=...)`` and no command reads it again. A plain class, not a dataclass:
+    `--help` then needs no dataclasses module."""
 
-    library_dir: Path | None = None
-    loaded: Library | None = None
+    def __init__(self, library_dir: Path | None = None, loaded: Library | None = None) -> None:
+        self.library_dir = library_dir
+        self.loaded = loaded
 
     def library(self) -> Library:
         """The clause library, loaded on first use (from ``library_dir``, else the bundled one)."""
@@ -136,6 +141,9 @@ class OneLineUsageErrors(click.Group):
     """
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        if kwargs.get("parent") is None and "terminal_width" not in kwargs and click.formatting.FORCED_WIDTH is None:
+            # The width click's help would work out (subcommands inherit it), found without importing shutil.
+            kwargs["terminal_width"] = max(min(columns(), 80) - 2, 50)
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as exc:
@@ -160,7 +168,7 @@ def _shown_on_one_line(exc: click.UsageError) -> click.UsageError:
 @click.option(
     "--library",
     "library_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     envvar="POLICY_BUILDER_LIBRARY",
     help="Clause library folder (default: the bundled clauses/).",
 )
@@ -181,13 +189,13 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
 
 
 @main.command()
-@click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("profiles", nargs=-1, required=True, type=FILE_OR_FOLDER)
 @click.option(
     "--out",
     "out_dir",
     default="out",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Folder for the policy files.",
 )
 @click.option(
@@ -205,7 +213,7 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
 )
 @click.option(
     "--reference-docx",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Your organisation's Word template (.docx or .dotx): its styles, headers and logo are used.",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 if any high-severity gap is found.")
@@ -218,7 +226,7 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
 )
 @click.option(
     "--previous",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="The previous issue (.md, .docx or manifest .json): adds a version history and a summary of changes.",
 )
 @click.pass_context
@@ -321,7 +329,7 @@ def _report_lines(result: BuildResult) -> tuple[list[str], list[str]]:
     if answers.new_questions:
         import shlex
 
-        from policy_builder.interview.session import program  # only here: the wizard's module costs a batch build time
+        from policy_builder.core.terminal import program
 
         say(
             f"New questions since this profile was written (at their defaults, or still to decide; "
@@ -337,6 +345,8 @@ def _report_lines(result: BuildResult) -> tuple[list[str], list[str]]:
 
 
 def _gap_lines(warnings: list[GapWarning], name: str) -> list[str]:
+    import textwrap
+
     from policy_builder.pipeline.gaps import count_by_severity
 
     name = printable(name)  # the employer's own text, shown in a terminal
@@ -380,12 +390,14 @@ def _echo_gaps(warnings: list[GapWarning], name: str) -> None:
 
 
 @main.command()
-@click.argument("profile", type=click.Path(path_type=Path))
+@click.argument("profile", type=FILE_OR_FOLDER)
 @click.option("--json", "as_json", is_flag=True, help="Print the warnings as JSON.")
 @click.pass_context
 @user_errors
 def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
     """List the gap warnings PROFILE's answers raise."""
+    import textwrap
+
     from policy_builder.pipeline.gaps import find_gaps
     from policy_builder.pipeline.profile import load_profile
 
@@ -414,6 +426,8 @@ def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
 @user_errors
 def questions(ctx: click.Context, as_json: bool) -> None:
     """List the questionnaire: every question id, its type and allowed answers."""
+    import json
+
     from policy_builder.content.questionnaire import describe_allowed
 
     questionnaire = cli_context(ctx).questionnaire()
@@ -513,7 +527,7 @@ def lint(ctx: click.Context, record: bool, only: tuple[str, ...]) -> None:
 @main.command()
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Write the register as Markdown here (docs/legal-claims.md) instead of printing it.",
 )
 @click.pass_context
@@ -544,6 +558,8 @@ def claims(ctx: click.Context, output: Path | None) -> None:
 @user_errors
 def coverage(ctx: click.Context, as_json: bool) -> None:
     """Show which clauses cite each guidance item, and what is uncovered."""
+    import json
+
     from policy_builder.checks.coverage import coverage as compute
     from policy_builder.checks.lint import sample_context
     from policy_builder.checks.readability import measure
@@ -590,19 +606,19 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("old", type=FILE)
+@click.argument("new", type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.option(
     "--output",
     "output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Also write a summary of changes for approval: .md or .docx.",
 )
 @click.option(
     "--redline",
     "redline",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Also write the new policy with every change from OLD shown as a Word tracked change, for legal "
     "review (a .docx; OLD and NEW must be .docx).",
 )
@@ -669,23 +685,23 @@ def _refuse_overwriting_inputs(outputs: dict[str, Path | None], inputs: dict[str
 
 
 @main.command()
-@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("document", type=FILE)
 @click.option(
     "--profile",
     "profile",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Judge against this employer's answers (the rules its own policy would hold), not the whole library.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print every finding as JSON.")
 @click.option(
     "--output",
     "output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Also write the audit report for the employer: .md or .docx.",
 )
 @click.option(
     "--profile-out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Also write a draft profile of the answers the document settles, each with its passage, "
     "to start the wizard from.",
 )
@@ -733,7 +749,7 @@ def audit(
 
 
 @main.command()
-@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("target", type=FILE)
 @click.pass_context
 @user_errors
 def check(ctx: click.Context, target: Path) -> None:
@@ -759,19 +775,19 @@ def check(ctx: click.Context, target: Path) -> None:
 @click.option(
     "--profile",
     "profile_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="A profile to edit or finish: its answers are offered as the defaults.",
 )
 @click.option(
     "--save",
     "save_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Where to save the profile (default: the --profile file, else profiles/<short name>.yaml).",
 )
 @click.option("--only-new", is_flag=True, help="Ask only the questions the --profile does not answer yet.")
 @click.option(
     "--from-policy",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Start from your current policy (.docx, .md, .txt or .pdf): the answers it settles are offered, "
     "each with the passage it came from.",
 )
@@ -781,14 +797,14 @@ def check(ctx: click.Context, target: Path) -> None:
     "out_dir",
     default="out",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Folder for the policy files with --build.",
 )
 @click.option("--show-ids", is_flag=True, help="For power users: show question and guidance ids beside the words.")
 @click.option(
     "--profiles",
     "profiles_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Folder finished profiles are saved into and drafts kept in (its drafts/ folder), as for serve "
     "(default: the --profile file's folder, else profiles).",
 )
@@ -867,7 +883,7 @@ def _audit_profile_out(library: Library, file: Path, profile_out: Path, *, force
     "profiles_dir",
     default="profiles",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Folder the profiles are listed from and saved into (nothing is written anywhere else).",
 )
 @click.pass_context
@@ -887,7 +903,7 @@ def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: 
 
 
 @main.command("check-docx")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=FILE)
 @click.option(
     "--kind",
     type=click.Choice(["policy", "practice-guide", "sources-annex", "staff-summary", "leaflet", "summary-of-changes"]),

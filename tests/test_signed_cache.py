@@ -1,13 +1,15 @@
 """No code from an unverified cache (issue 18): a rewritten cache file is ignored, never run.
 
-The compiled-template cache (jinja/) holds Python code objects and the library snapshot (library/)
-is a pickle: both run code when read. Every file is signed with a per-user key; unsigned, altered,
-foreign or planted files are ignored and rebuilt, and a folder others can write is not used at all.
+The compiled-template cache (jinja/) holds Python code objects, which run when read; the library
+snapshot (library/) is JSON, data only, that would still put words in a policy. Every file is signed
+with a per-user key; unsigned, altered, foreign or planted files are ignored and rebuilt, and a
+folder others can write is not used at all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import pickle
 import shutil
@@ -17,7 +19,7 @@ import pytest
 from conftest import ROOT
 from jinja2.bccache import Bucket
 
-from policy_builder.content.library import load_library
+from policy_builder.content.library import SNAPSHOT_SUFFIX, load_library
 from policy_builder.core import signed_cache, templating
 
 SOURCE = "Staff must ask {{ 'first' }}."
@@ -84,8 +86,7 @@ def test_a_planted_library_snapshot_is_never_unpickled(cache, tmp_path, monkeypa
     clauses = tmp_path / "clauses"
     shutil.copytree(ROOT / "clauses", clauses)
     load_library(clauses)
-    [path] = sorted((cache / "library").glob("*.snapshot"))
-    head, key, _checksum, _payload = signed_cache.load(cache, path).split(b"\n", 3)
+    [path] = sorted((cache / "library").glob("*" + SNAPSHOT_SUFFIX))
     marker = tmp_path / "ran"
 
     class Payload:
@@ -93,13 +94,41 @@ def test_a_planted_library_snapshot_is_never_unpickled(cache, tmp_path, monkeypa
             return (os.system, (f"touch {marker}",))
 
     payload = pickle.dumps(Payload())
-    inner = b"\n".join([head, key, hashlib.sha256(payload).hexdigest().encode(), payload])
-    for content in (inner, signed_cache.MAGIC + b"f" * 64 + b"\n" + inner):  # the old unsigned format; a forgery
+    label = "library/" + path.name
+    # Unsigned; a forged signature; and even signed with this user's own key: a snapshot is JSON, never unpickled.
+    for content in (
+        payload,
+        signed_cache.MAGIC + b"f" * 64 + b"\n" + payload,
+        signed_cache.seal(cache, label, payload),
+    ):
         path.write_bytes(content)
         forget(monkeypatch)
         library = load_library(clauses)
         assert not marker.exists(), "a planted snapshot was unpickled"
         assert library.sections and signed_cache.load(cache, path) is not None  # read afresh, kept signed
+
+
+def test_a_planted_library_code_bundle_is_never_run(cache, tmp_path, monkeypatch):
+    """The compiled code of a library's templates, kept in one jinja/ file, is read only when signed."""
+    clauses = tmp_path / "clauses"
+    shutil.copytree(ROOT / "clauses", clauses)
+    load_library(clauses)
+    [bundle] = sorted((cache / "jinja").glob("library-*.code"))
+    head, key, _code = signed_cache.load(cache, bundle).split(b"\n", 2)
+    marker = tmp_path / "ran"
+    # Every template and condition of the library replaced by the attacker's code, format and key right.
+    forget(monkeypatch)
+    fresh = load_library(clauses)  # from the snapshot: the templates' (name, source) pairs
+    pairs = {source for source in fresh._template_sources.values()}
+    planted = b"\n".join([head, key, marshal.dumps({pair: payload_code(marker) for pair in pairs})])
+    for content in (planted, signed_cache.MAGIC + b"0" * 64 + b"\n" + planted):  # unsigned; signed with another key
+        bundle.write_bytes(content)
+        forget(monkeypatch)
+        library = load_library(clauses)
+        for name in library.templates:
+            library.templates[name]  # every template made, from its own jinja/ file or compiled
+        assert not marker.exists(), "code from a planted bundle ran"
+        assert signed_cache.load(cache, bundle).startswith(head + b"\n" + key)  # read afresh and kept again
 
 
 def test_a_cache_folder_others_can_write_is_not_used(tmp_path, monkeypatch):

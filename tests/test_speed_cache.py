@@ -7,7 +7,7 @@ reported every time and never kept, and everything stays inside the cache folder
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -70,7 +70,7 @@ def yaml_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def snapshots(cache: Path) -> list[Path]:
-    return sorted((cache / "library").glob("*.snapshot"))
+    return sorted((cache / "library").glob("*" + library_module.SNAPSHOT_SUFFIX))
 
 
 def policy_text(library: library_module.Library) -> str:
@@ -134,17 +134,15 @@ def test_a_damaged_snapshot_is_ignored_and_rebuilt(cache, clauses, yaml_reads, d
         path.write_bytes(raw[: len(raw) // 2])
     elif damage == "empty":
         path.write_bytes(b"")
-    else:  # signature, header, key and checksum all right, but the payload is not a library
-        head, key, _checksum, _payload = signed_cache.load(cache, path).split(b"\n", 3)
+    else:  # signed with this user's key, but not a library: a pickle, as the old snapshots were
         payload = b"\x80\x05not a pickle at all"
-        inner = b"\n".join([head, key, hashlib.sha256(payload).hexdigest().encode(), payload])
-        path.write_bytes(signed_cache.seal(cache, "library/" + path.name, inner))
+        path.write_bytes(signed_cache.seal(cache, "library/" + path.name, payload))
     yaml_reads.clear()
     library = load_library(clauses)
     assert yaml_reads  # read afresh, no crash
     assert MARKER in policy_text(library)
     again = signed_cache.load(cache, path)  # written again, signed
-    assert again is not None and again.startswith(library_module.SNAPSHOT_FORMAT)
+    assert again is not None and json.loads(again)["format"] == library_module.SNAPSHOT_FORMAT
     yaml_reads.clear()
     load_library(clauses)
     assert yaml_reads == []
@@ -260,3 +258,47 @@ def test_a_snapshot_owned_by_someone_else_is_not_read(cache, clauses, yaml_reads
     assert MARKER in policy_text(load_library(clauses))
     assert yaml_reads  # read afresh
     assert path.stat().st_uid == os.getuid()  # and replaced by this user's own
+
+
+def test_the_output_templates_are_compiled_once_and_then_read_from_the_cache(cache, monkeypatch):
+    """The Markdown templates every build renders (policy, guide, annex, gap report and the parts they
+    import) come from the signed compiled-template cache on the next run, not compiled again."""
+    from jinja2 import Environment
+
+    from policy_builder.pipeline.gaps import find_gaps
+    from policy_builder.render import markdown
+
+    compiled: list[str | None] = []
+    real = Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # noqa: ANN001, ANN202, FBT002
+        compiled.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    library = load_library(ROOT / "clauses")
+    answers = load_profile(
+        PROFILES / "example-council.yaml", library.questionnaire, library.nations, build_date=BUILD_DATE
+    )
+    policy = build_policy(library, answers)
+    warnings = find_gaps(library, answers)
+
+    def render_all() -> list[str]:
+        markdown._environment.cache_clear()  # as a new process: a new environment, nothing in memory
+        markdown._BUILT.clear()
+        return [
+            markdown.render_policy(policy),
+            markdown.render_guide(policy),
+            markdown.render_annex(policy),
+            markdown.render_gap_report(policy, warnings, library),
+        ]
+
+    monkeypatch.setattr(Environment, "compile", counting)
+    try:
+        first = render_all()
+        assert {"policy.md.j2", "practice-guide.md.j2", "sources-annex.md.j2", "gap-report.md.j2"} <= set(compiled)
+        compiled.clear()
+        assert render_all() == first
+        assert compiled == []  # every template, and the _parts it imports, from the cache
+    finally:
+        markdown._environment.cache_clear()
+        markdown._BUILT.clear()

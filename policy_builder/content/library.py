@@ -2,17 +2,20 @@
 
 Everything is read and compiled once per process; building a hundred profiles
 reuses one Library. Between runs, a library that loaded without a problem is kept
-as a snapshot in the cache folder, keyed by the bytes of every file it was read
-from, so the next run skips reading and checking the YAML (about 150 ms).
+as a snapshot (plain JSON data, signed) in the cache folder, keyed by the bytes of
+every file it was read from, so the next run skips reading and checking the YAML.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
 import stat
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,9 @@ from policy_builder.content.models import (
     Rule,
     SourceDocument,
     SourceItem,
+    from_plain,
+    resolve_annotation,
+    to_plain,
 )
 from policy_builder.content.questionnaire import kind_of, load_questionnaire
 from policy_builder.content.schemas import (
@@ -78,7 +84,8 @@ class Library:
     nations: dict[str, dict[str, Any]]
     sections: list[LibrarySection]
     gap_rules: list[GapRule]
-    templates: dict[str, Template] = field(default_factory=dict)  # clause id / "section:<id>" -> compiled text
+    # clause id / "section:<id>" -> compiled text (from a snapshot, each compiled when first used)
+    templates: MutableMapping[str, Template] = field(default_factory=dict)
     template_lines: dict[str, int | None] = field(default_factory=dict)  # same keys -> line in the file, for messages
     # Unknown names in clause text and conditions: lint lists them all; a build refuses to start.
     problems: list[LibraryError] = field(default_factory=list)
@@ -188,13 +195,19 @@ def _read_library(root: Path) -> Library:
 
 # --- snapshot between runs -------------------------------------------------------------
 #
-# A snapshot is a pickle, and unpickling runs code. That is safe here only because the file is our
-# own: written by this tool into the user's own cache folder (no one else may write it), with mode
-# 0600, signed with the user's key (signed_cache), and read back only when the signature holds.
-# Pickle keeps the dataclasses, dates and paths exactly as loaded, at about 3 ms to read. A checksum
-# catches a truncated or damaged file; any snapshot that cannot be read is ignored and rebuilt.
+# A snapshot is JSON: the loaded library as plain values (models.to_plain), rebuilt with
+# models.from_plain, which checks every value's type. Reading one can only give data, never run
+# code, and a value of the wrong type anywhere means the whole snapshot is ignored. It is still
+# signed (signed_cache) and kept in the user's own cache folder with mode 0600, so a snapshot
+# someone else wrote or changed is ignored too: it could otherwise put words in a policy. Any
+# snapshot that cannot be read, for whatever reason, is ignored and the YAML read afresh.
+#
+# The compiled clause templates and conditions are code, so they are not in the snapshot: they are
+# kept in the compiled-template cache (jinja/, signed too), all of a library's in one file under the
+# snapshot's key (templating.save_bundle), and each template is made from its source on first use.
 
-SNAPSHOT_FORMAT = b"policy-builder library snapshot 1"
+SNAPSHOT_FORMAT = "policy-builder library snapshot 2 (JSON)"
+SNAPSHOT_SUFFIX = ".json"
 SNAPSHOTS_KEPT = 24  # one per library folder; temporary libraries (tests, wizards) push out the oldest
 _LIBRARY_FILES = (
     "questionnaire.yaml",
@@ -205,14 +218,68 @@ _LIBRARY_FILES = (
     "gaps.yaml",
     "library.yaml",
 )
+# The Library fields a snapshot holds; the rest are made again (templates, from their sources) or
+# are never kept (problems: a library with one is not snapshotted; history: read when asked for).
+_SNAPSHOT_FIELDS = (
+    "root",
+    "questionnaire",
+    "documents",
+    "items",
+    "not_applicable",
+    "nations",
+    "sections",
+    "gap_rules",
+    "template_lines",
+    "version",
+    "actions",
+)
+_TEMPLATE_SOURCES = dict[str, tuple[str, str]]  # templates key -> (template name, source)
+
+
+class _Templates(MutableMapping[str, Template]):
+    """A library's compiled templates, each compiled on first use from its source.
+
+    A build renders the clauses its answers choose, not all of them, and loading compiled code
+    (from the jinja/ cache) is most of the cost of a template: only those used are loaded. Every
+    key is there from the start (iteration, `in`, len); a template is made when first looked up.
+    """
+
+    def __init__(self, sources: dict[str, tuple[str, str]]) -> None:
+        self.sources = sources
+        self._loaded: dict[str, Template] = {}
+
+    def __getitem__(self, key: str) -> Template:
+        template = self._loaded.get(key)
+        if template is None:
+            name, source = self.sources[key]  # KeyError for a key the library does not have, as a dict
+            template = self._loaded[key] = compile_template(source, name)
+        return template
+
+    def __setitem__(self, key: str, template: Template) -> None:
+        if key not in self.sources:
+            raise KeyError(key)  # a template comes with its source, or the snapshot could not hold it
+        self._loaded[key] = template
+
+    def __delitem__(self, key: str) -> None:
+        del self.sources[key]
+        self._loaded.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.sources)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.sources  # without loading the template, as Mapping's own would
+
+    def __len__(self) -> int:
+        return len(self.sources)
 
 
 def _snapshot_key(root: Path) -> str | None:
     """A hash of everything a loaded library depends on, or None when a file cannot be read.
 
     The bytes of every file load_library reads (and which of the optional ones exist), the
-    folder as given, this package's code (size and time of each module) and the versions of
-    Python and Jinja that compiled the templates.
+    folder as given, this package's code (size and time of each module: the models' shape), the
+    snapshot format and the versions of Python and Jinja that compiled the templates.
     """
     import hashlib
     import sys
@@ -230,7 +297,7 @@ def _snapshot_key(root: Path) -> str | None:
 
     put(SNAPSHOT_FORMAT, __version__, sys.version, jinja2.__version__, str(root), str(root.absolute()))
     try:
-        # Installing or upgrading a package changes its folder's listing, so its time.
+        # Installing or upgrading a package changes its folder's listing, so its time (the code bundle).
         put(str(Path(jinja2.__file__).parent.parent.stat().st_mtime_ns))
         for module in sorted(Path(__file__).resolve().parents[1].rglob("*.py")):
             info = module.stat()
@@ -252,86 +319,90 @@ def _snapshot_path(root: Path) -> Path | None:
     if folder is None:
         return None
     name = hashlib.sha256(f"{root}\0{root.absolute()}".encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    return folder / "library" / f"{name}.snapshot"
+    return folder / "library" / f"{name}{SNAPSHOT_SUFFIX}"
+
+
+@cache
+def _snapshot_types() -> dict[str, Any]:
+    """The type of each field a snapshot holds (the annotations are strings until resolved)."""
+    fields = {f.name: f.type for f in dataclasses.fields(Library)}
+    return {name: resolve_annotation(fields[name], Library) for name in _SNAPSHOT_FIELDS}
 
 
 def _read_snapshot(root: Path, key: str) -> Library | None:
-    """The library saved under ``key``, or None: missing, stale, damaged or unreadable snapshots are ignored."""
-    import hashlib
-    import marshal
-    import pickle
+    """The library saved under ``key``, or None: missing, stale, damaged, altered or odd snapshots are ignored."""
+    import json
 
     path = _snapshot_path(root)
     if path is None:
         return None
-    # Only a file this user wrote, signed with this user's key (signed_cache): unpickling runs code, so a
-    # file someone else planted or rewrote, in a shared folder or not, is never loaded.
-    raw = signed_cache.load(path.parent.parent, path)
+    raw = signed_cache.load(path.parent.parent, path)  # None unless this user's own, signed with their key
     if raw is None:
         return None
-    head, _, rest = raw.partition(b"\n")
-    stored_key, _, rest = rest.partition(b"\n")
-    checksum, _, payload = rest.partition(b"\n")
-    if (
-        head != SNAPSHOT_FORMAT
-        or stored_key != key.encode()
-        or checksum != hashlib.sha256(payload).hexdigest().encode()
-    ):
-        return None
     try:
-        data = pickle.loads(payload)
-        library, sources, code = data["library"], data["templates"], marshal.loads(data["code"])
-        if not isinstance(library, Library) or not isinstance(sources, dict) or not isinstance(code, dict):
+        data = json.loads(raw)
+        if type(data) is not dict or data.get("format") != SNAPSHOT_FORMAT or data.get("key") != key:
             return None
-        templating.remember_code(code)
-        library.templates = {key: compile_template(source, name) for key, (name, source) in sources.items()}
-    except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, reading the library afresh is right
+        stored = data["library"]
+        if type(stored) is not dict or stored.keys() != set(_SNAPSHOT_FIELDS):
+            return None
+        values = {name: from_plain(kind, stored[name]) for name, kind in _snapshot_types().items()}
+        sources = from_plain(_TEMPLATE_SOURCES, data["templates"])
+    except (ValueError, TypeError, KeyError, RecursionError):  # JSON errors and PlainError are ValueErrors
         return None
+    if values["root"] != root or not templating.load_bundle(path.stem, key):
+        return None  # no compiled code to go with it (removed, altered): read afresh, which keeps both again
+    library = Library(**values, templates=_Templates(sources))
     library._template_sources = sources
     return library
 
 
 def _write_snapshot(library: Library, key: str, compiled: set[tuple[str, str]]) -> None:
-    """Save the library (best effort: a cache that cannot be written is simply not kept)."""
-    import dataclasses
-    import hashlib
-    import marshal
-    import pickle
+    """Save the library as plain values (best effort: a cache that cannot be written is simply not kept)."""
+    import json
 
     path = _snapshot_path(library.root)
     if path is None:
         return
-    bare = dataclasses.replace(library, templates={}, _history=None)  # templates: kept as code below
     try:
-        payload = pickle.dumps(
+        plain = {name: to_plain(kind, getattr(library, name)) for name, kind in _snapshot_types().items()}
+        data = json.dumps(
             {
-                "library": bare,
-                "templates": library._template_sources,
-                "code": marshal.dumps(templating.remembered_code(compiled)),
+                "format": SNAPSHOT_FORMAT,
+                "key": key,
+                "library": plain,
+                "templates": to_plain(_TEMPLATE_SOURCES, library._template_sources),
             },
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
-    except (pickle.PicklingError, TypeError, ValueError, AttributeError):
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+    except (ValueError, TypeError):  # PlainError: a value with no plain form; or text UTF-8 cannot hold
         return
-    data = b"\n".join([SNAPSHOT_FORMAT, key.encode(), hashlib.sha256(payload).hexdigest().encode(), payload])
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
+        return
+    # The code first: a snapshot is used only with the code kept under its key, and a run between
+    # the two writes finds the old snapshot (another key) or none.
+    if not templating.save_bundle(path.stem, key, compiled):
         return
     if signed_cache.store(path.parent.parent, path, data):  # signed, 0600, replaced whole
         _prune_snapshots(path.parent)
 
 
 def _prune_snapshots(folder: Path) -> None:
-    """Keep the SNAPSHOTS_KEPT most recently written snapshots (and no stray temporary files)."""
+    """Keep the SNAPSHOTS_KEPT most recently written snapshots and their code (and no stray temporary files)."""
     import time
 
     try:
         entries = [(entry.stat().st_mtime, entry) for entry in folder.iterdir()]
     except OSError:
         return
-    snapshots = sorted((e for e in entries if e[1].suffix == ".snapshot"), reverse=True)
+    snapshots = sorted((e for e in entries if e[1].suffix == SNAPSHOT_SUFFIX), reverse=True)
     stale = [e for _, e in snapshots[SNAPSHOTS_KEPT:]]
+    stale += [bundle for e in stale if (bundle := templating.bundle_path(e.stem)) is not None]  # their code
+    stale += [e for _, e in entries if e.suffix == ".snapshot"]  # the old format (a pickle): never read now
     stale += [e for mtime, e in entries if e.suffix == ".tmp" and mtime < time.time() - 3600]
     for entry in stale:
         try:

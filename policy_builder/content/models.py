@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -369,3 +371,211 @@ class Policy:
     @property
     def guide_clauses(self) -> list[RenderedClause]:
         return [c for s in self.guide for c in s.clauses]
+
+
+# --- plain values, for the library snapshot ----------------------------------------------------
+#
+# The snapshot kept between runs (content/library.py) is JSON: dicts, lists, str, int, float, bool
+# and None, never pickle or code, so reading one can only ever give data. These two functions turn
+# the models above into such values and back, led by each field's type: a value of the wrong type,
+# either way, is a PlainError (a snapshot holding one is ignored; a model holding one is not kept).
+
+
+class PlainError(ValueError):
+    """A value that does not match its type: not kept as plain values, or not rebuilt from them."""
+
+
+def to_plain(kind: Any, value: Any) -> Any:
+    """``value``, of type ``kind`` (a model, tuple, list, dict with str keys, Path, date, str, int,
+    float, bool, None or Any), as plain values that ``from_plain(kind, ...)`` gives back equal."""
+    return _converter(kind, True)(value)
+
+
+def from_plain(kind: Any, data: Any) -> Any:
+    """A value of type ``kind`` rebuilt from ``to_plain``'s plain values; PlainError on anything else."""
+    return _converter(kind, False)(data)
+
+
+_Convert = Callable[[Any], Any]
+_converters: dict[tuple[Any, bool], _Convert] = {}
+
+
+def _converter(kind: Any, out: bool) -> _Convert:
+    """One function per (type, direction), made once: a snapshot converts thousands of values."""
+    found = _converters.get((kind, out))
+    if found is None:
+        found = _converters[(kind, out)] = _make_converter(kind, out)
+    return found
+
+
+def _fail(kind: Any, value: Any) -> PlainError:
+    return PlainError(f"expected {getattr(kind, '__name__', kind)}, found {type(value).__name__}")
+
+
+def _make_converter(kind: Any, out: bool) -> _Convert:  # noqa: C901, PLR0911 - one branch a kind of type
+    import dataclasses
+    import types
+    import typing
+
+    if kind is Any:
+        return _checked_any
+    if kind in (str, int, float, bool, type(None)):
+
+        def exact(value: Any) -> Any:
+            if type(value) is not kind:  # bool is an int, and 1 == 1.0: only the exact type is the same value
+                raise _fail(kind, value)
+            return value
+
+        return exact
+    if kind is Path:
+        if out:
+            return lambda value: str(value) if isinstance(value, Path) else _raise(_fail(Path, value))
+        return lambda data: _path(data) if type(data) is str else _raise(_fail(str, data))
+    if kind is dt.date:
+        if out:
+            return lambda value: value.isoformat() if type(value) is dt.date else _raise(_fail(dt.date, value))
+        return _date_from_plain
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        return _dataclass_converter(kind, out)
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in args if a is not type(None)]
+        if len(options) != 1:
+            raise TypeError(f"to_plain: only X | None unions are supported, not {kind}")
+        inner = _converter(options[0], out)
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        each = _converter(args[0], out)
+        if out:
+            return lambda value: [each(v) for v in value] if type(value) is tuple else _raise(_fail(tuple, value))
+        return lambda data: tuple([each(v) for v in data]) if type(data) is list else _raise(_fail(list, data))
+    if origin is tuple:
+        parts = [_converter(a, out) for a in args]
+
+        def fixed(value: Any) -> Any:
+            if type(value) is not (tuple if out else list) or len(value) != len(parts):
+                raise PlainError(f"expected {len(parts)} values, found {type(value).__name__}")
+            converted = [part(v) for part, v in zip(parts, value, strict=True)]
+            return converted if out else tuple(converted)
+
+        return fixed
+    if origin is list:
+        each = _converter(args[0], out)
+        return lambda value: [each(v) for v in value] if type(value) is list else _raise(_fail(list, value))
+    if origin is dict:
+        if args[0] is not str:
+            raise TypeError(f"to_plain: dict keys must be str (JSON's), not {args[0]}")
+        each = _converter(args[1], out)
+
+        def mapping(value: Any) -> Any:
+            if type(value) is not dict:
+                raise _fail(dict, value)
+            result = {}
+            for key, item in value.items():
+                if type(key) is not str:
+                    raise _fail(str, key)
+                result[key] = each(item)
+            return result
+
+        return mapping
+    raise TypeError(f"to_plain: no plain form for {kind}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _path(text: str) -> Path:
+    """One Path for each file named: every clause of a section names the same one (a Path is immutable)."""
+    return Path(text)
+
+
+def _raise(error: Exception) -> Any:
+    raise error
+
+
+def _date_from_plain(data: Any) -> dt.date:
+    if type(data) is not str:
+        raise _fail(str, data)
+    try:
+        return dt.date.fromisoformat(data)
+    except ValueError:
+        raise PlainError(f"not a date: {data[:40]!r}") from None
+
+
+def _checked_any(value: Any) -> Any:
+    """An Any-typed value (a question's default, a nation fact) must already be plain to be kept as it is.
+
+    A tuple or a date there would come back as a list or a string, so it is refused rather than changed.
+    """
+    kind = type(value)
+    if kind is list:
+        for item in value:
+            _checked_any(item)
+    elif kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _fail(str, key)
+            _checked_any(item)
+    elif kind is float:
+        if value != value or value in (float("inf"), float("-inf")):  # JSON has no NaN or infinity
+            raise PlainError("a number JSON cannot hold")
+    elif kind not in (str, int, bool, type(None)):
+        raise PlainError(f"{kind.__name__} has no plain form where any type is allowed")
+    return value
+
+
+def _dataclass_converter(kind: type, out: bool) -> _Convert:
+    import dataclasses
+
+    fields = [(f.name, _converter(resolve_annotation(f.type, kind), out)) for f in dataclasses.fields(kind)]
+    names = {name for name, _ in fields}
+    if out:
+
+        def plain(value: Any) -> Any:
+            if type(value) is not kind:
+                raise _fail(kind, value)
+            return {name: convert(getattr(value, name)) for name, convert in fields}
+
+        return plain
+
+    def rebuilt(data: Any) -> Any:
+        if type(data) is not dict or data.keys() != names:
+            raise PlainError(f"expected the fields of {kind.__name__}")
+        made: Any = new(kind)
+        # Each value set as the generated __init__ would (a model has no __post_init__, checked
+        # below), without a frozen class's object.__setattr__ for each field: half the time.
+        made.__dict__.update({name: convert(data[name]) for name, convert in fields})
+        return made
+
+    new = object.__new__
+    if (
+        hasattr(kind, "__post_init__")
+        or hasattr(kind, "__slots__")
+        or not all(f.init for f in dataclasses.fields(kind))
+    ):
+
+        def rebuilt_by_init(data: Any) -> Any:
+            if type(data) is not dict or data.keys() != names:
+                raise PlainError(f"expected the fields of {kind.__name__}")
+            return kind(**{name: convert(data[name]) for name, convert in fields})
+
+        return rebuilt_by_init
+    return rebuilt
+
+
+_annotations: dict[tuple[str, str], Any] = {}
+
+
+def resolve_annotation(annotation: Any, owner: type) -> Any:
+    """A field's type from its annotation, a string here (from __future__ import annotations).
+
+    As typing.get_type_hints does for a whole class, evaluated in the module that defines ``owner``;
+    each distinct string once ("str", "tuple[str, ...]" recur on every model).
+    """
+    if not isinstance(annotation, str):
+        return annotation
+    import sys
+
+    key = (owner.__module__, annotation)
+    found = _annotations.get(key)
+    if found is None:
+        found = _annotations[key] = eval(annotation, vars(sys.modules[owner.__module__]))  # noqa: S307 - our own annotations
+    return found

@@ -1,8 +1,8 @@
 """Files kept between runs that hold code are signed, and only this user's own are read.
 
 The cache folder holds compiled templates (jinja/: Python code objects, run on the next build) and
-library snapshots (library/: a pickle, which runs code as it loads). A file there that someone
-rewrote would run their code inside the next build, so (issue 18):
+library snapshots (library/: JSON, data only, which would still put words in a policy). A file there
+that someone rewrote would run their code inside the next build, or change what it says, so (issue 18):
 
 - the folder and its sub-folders must belong to this user and be writable by no one else
   (checked by ``safe_folder``; otherwise the tool keeps no cache at all);

@@ -593,15 +593,16 @@ def referenced_names(source: str, *, expression: bool = False) -> set[str]:
 # simply recompiled. No cache folder (read-only home, say) just means no cache.
 #
 # The cache folder is $POLICY_BUILDER_CACHE, else ~/.cache/policy-builder; everything is kept
-# inside it: jinja/ (compiled templates), names.json (names each text uses), library/ (snapshots),
-# key (the per-user signing key). Every file in it is signed and checked (signed_cache).
+# inside it: jinja/ (compiled templates, one file each, and each library's in one file), names.json
+# (names each text uses), library/ (snapshots: data only, never code), key (the per-user signing key).
+# Every file in it is signed and checked (signed_cache).
 
 CACHE_ENV = "POLICY_BUILDER_CACHE"
 _conditions: dict[str, Template] = {}
 _cache: FileSystemBytecodeCache | None | Literal[False] = False  # False: not looked up yet
 _folder: Path | None | Literal[False] = False  # False: not looked up yet
 # Compiled code by (template name, source), for this process: filled as templates are compiled,
-# or all at once from a library snapshot (remember_code), so a template is compiled at most once.
+# or all at once from a library's bundle (load_bundle), so a template is compiled at most once.
 _code: dict[tuple[str, str], CodeType] = {}
 _recording: list[set[tuple[str, str]]] = []
 
@@ -694,16 +695,64 @@ def recording() -> Iterator[set[tuple[str, str]]]:
         _recording.remove(used)
 
 
-def remembered_code(keys: Iterable[tuple[str, str]] | None = None) -> dict[tuple[str, str], CodeType]:
-    """The compiled code of the given (name, source) pairs, or of every template compiled so far."""
-    if keys is None:
-        return dict(_code)
-    return {key: _code[key] for key in keys if key in _code}
+# --- the compiled code of a whole library, in one file --------------------------------------
+#
+# Loading the ~170 clause templates and ~250 conditions one jinja/ file each costs about 70 ms a
+# build (opening, checking and unmarshalling each); in one file, with marshal sharing their common
+# constants, a few ms. The file is in jinja/ with the other compiled code and signed like it; the
+# library snapshot beside it (library/) holds only data and names it by the same key.
+
+BUNDLE_FORMAT = b"policy-builder compiled templates 1"
 
 
-def remember_code(codes: Mapping[tuple[str, str], CodeType]) -> None:
-    """Take compiled code from a library snapshot: those templates are then not read or compiled again."""
-    _code.update(codes)
+def bundle_path(name: str) -> Path | None:
+    """jinja/library-<name>.code in the cache folder, or None when there is no cache folder."""
+    folder = cache_folder()
+    return folder / "jinja" / f"library-{name}.code" if folder is not None else None
+
+
+def save_bundle(name: str, key: str, used: Iterable[tuple[str, str]]) -> bool:
+    """Keep the compiled code of the templates ``used`` (name, source) in one signed file; False if not kept."""
+    import marshal
+
+    path = bundle_path(name)
+    if path is None:
+        return False
+    code = {pair: _code[pair] for pair in used if pair in _code}
+    try:
+        data = marshal.dumps(code)
+    except ValueError:
+        return False
+    return signed_cache.store(path.parent.parent, path, b"\n".join([BUNDLE_FORMAT, key.encode("ascii"), data]))
+
+
+def load_bundle(name: str, key: str) -> bool:
+    """Take the code ``save_bundle`` kept under ``key``: those templates are then not read or compiled again.
+
+    An unsigned, altered, stale or odd file is ignored (False): each template is then read from its own
+    jinja/ file or compiled, as usual.
+    """
+    import marshal
+
+    path = bundle_path(name)
+    raw = signed_cache.load(path.parent.parent, path) if path is not None else None
+    if raw is None:
+        return False
+    head, _, rest = raw.partition(b"\n")
+    stored_key, _, data = rest.partition(b"\n")
+    if head != BUNDLE_FORMAT or stored_key != key.encode("ascii"):
+        return False
+    try:
+        code = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return False
+    if type(code) is not dict or not all(
+        type(pair) is tuple and len(pair) == 2 and all(type(part) is str for part in pair) and type(value) is CodeType
+        for pair, value in code.items()
+    ):
+        return False
+    _code.update(code)
+    return True
 
 
 def compile_condition(expression: str) -> Template:
@@ -716,6 +765,9 @@ def compile_condition(expression: str) -> Template:
         template = _conditions[expression] = compile_template(
             "{% if " + expression + " %}1{% endif %}", "condition:" + expression
         )
+    elif _recording:  # compiled earlier in this process: still one of the library's being read
+        for used in _recording:
+            used.add(("condition:" + expression, "{% if " + expression + " %}1{% endif %}"))
     return template
 
 

@@ -14,8 +14,6 @@ import datetime as dt
 import itertools
 import re
 import shlex
-import shutil
-import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +43,7 @@ from policy_builder.content.questionnaire import describe_answer as describe_ans
 from policy_builder.core.errors import LibraryError, display_path
 from policy_builder.core.output import slugify
 from policy_builder.core.templating import Conditions, referenced_names
+from policy_builder.core.terminal import program as program  # its home was here; callers still import it here
 from policy_builder.pipeline.gaps import find_gaps
 
 CLEAR = "-"  # typed to leave an optional answer blank
@@ -154,27 +153,6 @@ class Flag:
     question: str | None  # question id (None when the key is not a question)
     key: str
     message: str
-
-
-def program() -> str:
-    """How to run policy-builder again, as a command that works when pasted into this terminal.
-
-    ``policy-builder`` when that name on PATH is the program running now;
-    otherwise the full path of the program in use (a virtual environment's
-    ``.venv/bin/policy-builder`` is usually not on PATH).
-    """
-    running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if running is None or running.name != "policy-builder":
-        # Run as `python -m policy_builder`, or from a test: the script installed beside this Python.
-        beside = Path(sys.executable).parent / "policy-builder"
-        if beside.is_file():
-            running = beside
-        else:
-            return f"{shlex.quote(sys.executable)} -m policy_builder"
-    found = shutil.which("policy-builder")
-    if found and Path(found).resolve() == running.resolve():
-        return "policy-builder"
-    return shlex.quote(str(running.absolute()))
 
 
 def write_gap_report_docx(markdown_path: Path, organisation: str) -> Path:

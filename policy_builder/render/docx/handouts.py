@@ -15,6 +15,7 @@ import io
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -29,7 +30,9 @@ from policy_builder.render.docx.look import Look
 from policy_builder.render.docx.ooxml import page, set_header_footer, set_properties, to_bytes
 from policy_builder.render.docx.template import open_template
 from policy_builder.render.docx.writer import Writer
-from policy_builder.render.summary import Handout, handout_blocks
+
+if TYPE_CHECKING:
+    from policy_builder.render.summary import Handout
 
 HANDOUT_CATEGORIES = {"staff-summary": "Staff summary", "leaflet": "Leaflet"}
 
@@ -70,6 +73,8 @@ def handout_document(handout: Handout, reference_docx: Path | None = None) -> Do
         draft=handout.draft,
         label=handout.footer_label,
     )
+    from policy_builder.render.summary import handout_blocks  # only for a handout: not every Word file
+
     blocks = handout_blocks(handout)
     if handout.kind == "leaflet":
         _leaflet_look(document, writer)
