@@ -62,7 +62,7 @@ _BlockDumper.add_representer(str, _represent_str)
 def _glued(lines: list[str]) -> int:
     """How many lines lint's glued-words check would flag (checks/lint.py check_glued_words)."""
     count = 0
-    for line, following in zip(lines, lines[1:]):
+    for line, following in zip(lines, lines[1:], strict=False):
         stripped, after = line.strip(), following.strip()
         if (
             stripped.endswith("%}")
@@ -178,9 +178,21 @@ def measure(factors: list[int], runs: int, profile: Path = PROFILE) -> dict[int,
         commands: dict[int, tuple[list[str], dict[str, str]]] = {}
         for factor in factors:
             library = make_scaled_library(factor, folder / f"library-{factor}x")
-            env = dict(os.environ, POLICY_BUILDER_CACHE=str(folder / f"cache-{factor}x"), POLICY_BUILDER_PAGE_NUMBERS="0")
+            env = dict(
+                os.environ, POLICY_BUILDER_CACHE=str(folder / f"cache-{factor}x"), POLICY_BUILDER_PAGE_NUMBERS="0"
+            )
             out = folder / f"out-{factor}x"
-            command = [str(BIN), "--library", str(library), "build", str(profile), "--format", "md,docx", "--out", str(out)]
+            command = [
+                str(BIN),
+                "--library",
+                str(library),
+                "build",
+                str(profile),
+                "--format",
+                "md,docx",
+                "--out",
+                str(out),
+            ]
             commands[factor] = (command, env)
             _timed(command, env)  # warm-up, not counted: writes the library snapshot and compiled templates
         for _ in range(runs):
