@@ -3,11 +3,13 @@
     python benchmarks/library_scale.py [--runs 3] [--factors 1,5,20] [--profile profiles/example-council.yaml]
 
 `make_scaled_library(factor, dest)` copies the bundled library (clauses/) into ``dest`` and adds, to every
-section, ``factor - 1`` copies of each of its clauses (policy and guide): new unique ids, text varied a
-little (a Jinja comment in each paragraph, so lint's repeated-paragraph check holds; the title shows the copy), their rules restating the original's (`see:`, so one
-rule still has one place), their guide pointers and groups pointing at the matching copies, and each copy
-recorded in the clause history, so `policy-builder --library DEST lint` passes. The questionnaire and
-every other file are the bundled ones, so every profile builds against it unchanged.
+section, ``factor - 1`` copies of each of its clauses (policy and guide): new unique ids; titles marked
+"(variant N)"; text varied by a Jinja comment in each paragraph, so lint's repeated-paragraph check holds
+and the words printed, and so the reading level, stay the original's; rules restating the original's
+(`see:`, so one rule still has one place); guide pointers and groups pointing at the matching copies;
+each copy printing the legal claims its original prints, and recorded in the clause history. So
+`policy-builder --library DEST lint` passes. The questionnaire and every other file are the bundled ones,
+so every profile builds against it unchanged.
 
 `main()` builds the profile (policy, practice guide and sources annex, Markdown and Word; no LibreOffice
 page numbers) against each library as a whole process, each library with its own warm cache folder, the
