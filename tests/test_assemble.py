@@ -199,3 +199,52 @@ def test_one_bundled_profile_per_nation_builds_with_the_right_regulator_and_law(
         assert "magistrate" not in render_policy(policy).lower()
     else:
         assert "Regulation of Investigatory Powers (Scotland)" not in appendix
+
+
+class CountedClauses(tuple):
+    """A section's clauses that count how many of them are read one by one: an operation count that, unlike
+    a clock, the machine's load does not change."""
+
+    read = 0
+
+    def __iter__(self):
+        for clause in tuple.__iter__(self):
+            CountedClauses.read += 1
+            yield clause
+
+
+def test_choosing_clauses_is_linear_in_the_size_of_a_section(library, answers_for):
+    """Every section (groups too) copied 2 and 4 times over, in memory: choosing the clauses reads as many more
+    of a section's clauses for the second doubling as for the first. It was quadratic in a section's size, a
+    search of the section for each group (issue 20)."""
+    from dataclasses import replace
+
+    from policy_builder.pipeline.assemble import policy_context, select_clauses
+
+    def scaled(factor):
+        def copy(clause, number):
+            group = f"{clause.group}-copy{number}" if clause.group else None
+            return replace(clause, id=f"{clause.id}-copy{number}", group=group)
+
+        sections = [
+            replace(
+                s,
+                clauses=CountedClauses(s.clauses + tuple(copy(c, n) for n in range(2, factor + 1) for c in s.clauses)),
+            )
+            for s in library.sections
+        ]
+        return replace(library, sections=sections)
+
+    context = policy_context(library, answers_for(base_profile()))
+    runs = {}
+    for factor in (1, 2, 4):
+        bigger = scaled(factor)
+        chosen = select_clauses(bigger, context)
+        assert sum(len(clauses) for _, clauses in chosen) == factor * sum(
+            len(clauses) for _, clauses in select_clauses(library, context)
+        )
+        CountedClauses.read = 0
+        select_clauses(bigger, context)
+        runs[factor] = CountedClauses.read
+    first, second = runs[2] - runs[1], runs[4] - runs[2]
+    assert second <= 2.1 * first, f"clauses read choosing them at 1, 2 and 4 times the library: {runs}"

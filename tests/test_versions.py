@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import BUILD_DATE, ROOT, base_profile
+from conftest import BUILD_DATE, ROOT, base_profile, copy_library
 
 from policy_builder.checks.lint import lint_library
 from policy_builder.cli import main
 from policy_builder.content.library import load_library
+from policy_builder.core.errors import LibraryError
 from policy_builder.pipeline.profile import load_profile
 
 
@@ -121,3 +122,58 @@ def test_renamed_and_removed_questions_still_load_with_notes(library_copy, tmp_p
         "messaging.case_system is now called messaging.record_system; the answer was moved (update the profile to use messaging.record_system)",
         "messaging.voice_notes is no longer asked (voice notes are now covered by the messaging clauses); the answer is ignored",
     ]
+
+
+# --- the history's size limit grows with the library (issue 20) ------------------------------
+
+
+def pad_history(library_dir: Path, size: int) -> None:
+    """Make clauses/clause-history.yaml about ``size`` bytes: the versions of a retired clause, kept as
+    a history keeps them, each a long text."""
+    path = library_dir / "clause-history.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = "    Staff must keep personal and work accounts apart and must not post about people who use services.\n"
+    body = line * 40
+    entries = []
+    version = 0
+    while len(text) + sum(map(len, entries)) < size:
+        version += 1
+        entries.append(
+            f"- sha256: '{version:016x}'\n  text: |\n{body}  title: Retired {version}\n  version: {version}\n"
+        )
+    path.write_text(text + "retired.padding:\n" + "".join(entries), encoding="utf-8")
+
+
+def test_a_history_over_2_mb_passes_lint_when_the_library_is_large_enough_to_have_one(library_copy):
+    from policy_builder.content.versions import HISTORY_BYTES_PER_CLAUSE, history_limit
+    from policy_builder.core.yamlio import MAX_FILE_BYTES
+
+    clauses = len(load_library(library_copy).clauses)
+    limit = history_limit(clauses)
+    assert limit == clauses * HISTORY_BYTES_PER_CLAUSE > MAX_FILE_BYTES + 256 * 1024, "the library is too small"
+    pad_history(library_copy, MAX_FILE_BYTES + 128 * 1024)
+    assert MAX_FILE_BYTES < (library_copy / "clause-history.yaml").stat().st_size < limit
+    result = CliRunner().invoke(main, ["--library", str(library_copy), "lint", "--only", "versions"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Library OK:"), result.output
+
+
+def test_a_history_over_its_limit_is_refused_with_the_limit_for_that_library(tmp_path):
+    from policy_builder.content.versions import history_limit
+
+    small = copy_library(tmp_path / "clauses", "05-boundaries.yaml", "08-messaging.yaml")
+    clauses = len(load_library(small).clauses)
+    assert history_limit(clauses) == 2 * 1024 * 1024  # a small library keeps the limit of every YAML file
+    pad_history(small, 2 * 1024 * 1024 + 64 * 1024)
+    size = (small / "clause-history.yaml").stat().st_size
+    result = CliRunner().invoke(main, ["--library", str(small), "lint", "--only", "versions"])
+    assert result.exit_code == 2, result.output
+    assert f"clause-history.yaml: file is {size // 1024} KB; the most allowed is 2048 KB" in result.output
+
+
+def test_a_clause_file_over_2_mb_is_still_refused_in_a_library_of_any_size(library_copy):
+    section = library_copy / "05-boundaries.yaml"
+    text = section.read_text(encoding="utf-8")
+    section.write_text(text + "# padding\n" * (2 * 1024 * 1024 // 10 + 1), encoding="utf-8")
+    with pytest.raises(LibraryError, match=r"05-boundaries.yaml: file is 2\d\d\d KB; the most allowed is 2048 KB"):
+        load_library(library_copy)

@@ -101,7 +101,7 @@ class Library:
         if self._history is None:
             from policy_builder.content.versions import load_history
 
-            self._history = load_history(self.root)
+            self._history = load_history(self.root, len(self.clauses))
         return self._history
 
     @property

@@ -208,9 +208,11 @@ HISTORY_FILE = _map_of(
 MIGRATIONS_FILE = _mapping({"renamed": _map_of(ANY_TEXT), "removed": _map_of(ANY_TEXT)})
 
 
-def load_checked(path: str | Path, schema: dict[str, Any], *, empty_ok: bool = False) -> yamlio.Document:
+def load_checked(
+    path: str | Path, schema: dict[str, Any], *, empty_ok: bool = False, limit: int = yamlio.MAX_FILE_BYTES
+) -> yamlio.Document:
     """A library file, read and checked against its schema: a wrong type or key is one located line."""
-    doc = yamlio.load(path, LibraryError, trusted=True)
+    doc = yamlio.load(path, LibraryError, trusted=True, limit=limit)
     if doc.data is None and empty_ok:
         doc.data = {}
     if doc.data is None:

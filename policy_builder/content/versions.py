@@ -19,8 +19,13 @@ from policy_builder.content.models import Clause
 from policy_builder.content.schemas import HISTORY_FILE as HISTORY_SCHEMA
 from policy_builder.content.schemas import load_checked
 from policy_builder.core.output import atomic_write
+from policy_builder.core.yamlio import MAX_FILE_BYTES
 
 HISTORY_FILE = "clause-history.yaml"
+# The history holds every version of every clause, so it grows with the library: its size limit is this much a
+# clause (about ten versions of a long clause), never less than the limit of every other YAML file. A library
+# of 3,000 clauses (20 times the bundled one) has a history of several MB, which the 2 MB limit refused.
+HISTORY_BYTES_PER_CLAUSE = 16 * 1024
 HEADER = """\
 # Every released version of every clause: its title and text, and a hash of
 # them. Written by `policy-builder lint --record`; do not edit by hand.
@@ -48,11 +53,17 @@ def clause_hash(clause: Clause) -> str:
     return text_hash(clause.title, clause.text)
 
 
-def load_history(root: Path) -> dict[str, list[dict[str, Any]]]:
+def history_limit(clauses: int) -> int:
+    """The most bytes the clause history of a library of ``clauses`` clauses may hold."""
+    return max(MAX_FILE_BYTES, HISTORY_BYTES_PER_CLAUSE * clauses)
+
+
+def load_history(root: Path, clauses: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """The recorded versions of the library in ``root``, which holds ``clauses`` clauses (for the size limit)."""
     path = root / HISTORY_FILE
     if not path.exists():
         return {}
-    doc = load_checked(path, HISTORY_SCHEMA, empty_ok=True)
+    doc = load_checked(path, HISTORY_SCHEMA, empty_ok=True, limit=history_limit(clauses))
     history: dict[str, list[dict[str, Any]]] = {}
     for clause_id, versions in doc.data.items():
         history[str(clause_id)] = versions

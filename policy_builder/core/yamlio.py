@@ -52,7 +52,8 @@ class Document:
         return None
 
 
-def read_text(path: Path, error: type[SourceError] = SourceError) -> str:
+def read_text(path: Path, error: type[SourceError] = SourceError, *, limit: int = MAX_FILE_BYTES) -> str:
+    """The file's text; refused over ``limit`` bytes (a file that grows with the library passes its own)."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -61,8 +62,8 @@ def read_text(path: Path, error: type[SourceError] = SourceError) -> str:
         raise error(path, None, f"cannot read the file ({os_reason(exc)})") from None
     if path.is_dir():
         raise error(path, None, "is a folder, not a YAML file")
-    if size > MAX_FILE_BYTES:
-        raise error(path, None, f"file is {size // 1024} KB; the most allowed is {MAX_FILE_BYTES // 1024} KB")
+    if size > limit:
+        raise error(path, None, f"file is {size // 1024} KB; the most allowed is {limit // 1024} KB")
     raw = path.read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise error(path, None, "is UTF-16 text; save it as UTF-8")
@@ -99,15 +100,17 @@ def _shallow(text: str) -> bool:
     return True
 
 
-def load(path: str | Path, error: type[SourceError] = SourceError, *, trusted: bool = False) -> Document:
+def load(
+    path: str | Path, error: type[SourceError] = SourceError, *, trusted: bool = False, limit: int = MAX_FILE_BYTES
+) -> Document:
     """Load one YAML file safely, keeping key lines; errors name path and line.
 
     ``trusted`` (the clause library) composes with libyaml when it is available,
     about ten times faster; any problem is re-read the pure-Python way so the
-    message is the same.
+    message is the same. ``limit``: the most bytes allowed (default MAX_FILE_BYTES).
     """
     path = Path(path)
-    return loads(read_text(path, error), path, error, trusted=trusted)
+    return loads(read_text(path, error, limit=limit), path, error, trusted=trusted)
 
 
 def loads(

@@ -111,21 +111,25 @@ def select_clauses(
             line = library.template_lines.get(f"section-when:{section.id}")
             raise LibraryError(section.path, line, f"section {section.id}: when: {exc}") from None
         clauses = [c for c in section.clauses if applies(c.when, checks, c)]
-        groups: dict[str, list[str]] = {}
-        for clause in section.clauses:
+        # Each group's clauses and the place of its first, found in one pass: a search of the section for
+        # every group made choosing clauses quadratic in the section's size (issue 20).
+        alternatives: dict[str, list[Clause]] = {}
+        first_at: dict[str, int] = {}
+        for position, clause in enumerate(section.clauses):
             if clause.group:
-                groups.setdefault(clause.group, [])
+                alternatives.setdefault(clause.group, []).append(clause)
+                first_at.setdefault(clause.group, position)
+        groups: dict[str, list[str]] = {group: [] for group in alternatives}
         for clause in clauses:
             if clause.group:
                 groups[clause.group].append(clause.id)
         for group, members in groups.items():
-            first = next(c for c in section.clauses if c.group == group)
+            first = alternatives[group][0]
             if not members and unanswered:
-                deciding = set().union(*(clause_names(c) for c in section.clauses if c.group == group))
+                deciding = set().union(*(clause_names(c) for c in alternatives[group]))
                 pending = [qid for qid in unanswered if qid in deciding]
                 if pending:
-                    position = next(i for i, c in enumerate(section.clauses) if c.group == group)
-                    before = {c.id for c in section.clauses[:position]}
+                    before = {c.id for c in section.clauses[: first_at[group]]}
                     at = sum(1 for c in clauses if c.id in before)
                     clauses.insert(at, open_clause(library, first, group, pending))
                     continue
