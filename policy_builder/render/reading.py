@@ -20,6 +20,7 @@ tests/test_reading.py checks the figures equal textstat's own, to the last bit.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,6 @@ def _memo_path() -> Path | None:
 def _load_memo() -> dict[str, int]:
     global _memo
     if _memo is None:
-        import atexit
         import json
 
         from policy_builder.core import signed_cache
@@ -150,8 +150,15 @@ def _load_memo() -> dict[str, int]:
             words = data.get("words") if isinstance(data, dict) and data.get("key") == memo_key() else None
             if isinstance(words, dict) and all(type(n) is int for n in words.values()):
                 _memo = words
-        atexit.register(save_memo)
+        _save_at_exit()
     return _memo
+
+
+@functools.cache
+def _save_at_exit() -> None:
+    import atexit
+
+    atexit.register(save_memo)  # once a process: words measured later are kept too
 
 
 def save_memo() -> None:
