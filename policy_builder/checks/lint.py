@@ -702,7 +702,7 @@ class Linter:
         found = 0
         # Stances whose policies hold the same rules (and put the same `see:` targets in) find the same problems,
         # already reported for the first of them: each such policy is checked once.
-        checked: set[tuple[Any, ...]] = set()
+        checked: set[tuple[Any, ...]] = set()  # policies checked: the rows of rule_table they state, targets in
         # A stance's policy is fixed by which conditions of these clauses, rules and targets hold. They are
         # numbered, and each stance's values found from the answers each reads (outcome): the rules it states
         # are then picked out by index, and a stance whose conditions all come out as an earlier one's is
@@ -735,7 +735,9 @@ class Linter:
             if placed[target][1].document == "policy"
         ]
         decided: set[tuple[bool, ...]] = set()
-        actions_checked: set[tuple[tuple[int, int], ...]] = set()  # the rules on one action of a policy checked
+        actions_checked: set[tuple[int, ...]] = set()  # the rules on one action of a policy checked (as rows)
+        entries = [InForce(clause, rule) for clause, rule, *_ in rule_table]  # rule_table's rows, as the rules see them
+        row_of = {(id(clause), id(rule)): n for n, (clause, rule, *_) in enumerate(rule_table)}
         for values in stances:
             # The stance's context is built only if some condition's value is not known yet (see answers_read).
             context = functools.cache(functools.partial(self.context, values))
@@ -746,9 +748,7 @@ class Linter:
                 if holding in decided:
                     continue
                 decided.add(holding)  # type: ignore[arg-type]  # every outcome is a bool here, checked above
-                stated = [
-                    (clause, rule) for clause, rule, a, b, c in rule_table if holding[a] and holding[b] and holding[c]
-                ]
+                rows = [n for n, (_, _, a, b, c) in enumerate(rule_table) if holding[a] and holding[b] and holding[c]]
                 in_policy_now = frozenset(target for target, a, b in target_table if holding[a] and holding[b])
             else:
                 # A condition fails for this stance: evaluated in order, as a build would, so that a rule's
@@ -773,22 +773,23 @@ class Linter:
                     if targets
                     else frozenset()
                 )
-            policy_key = (tuple((id(clause), id(rule)) for clause, rule in stated), in_policy_now)
+                rows = [row_of[id(clause), id(rule)] for clause, rule in stated]
+            policy_key = (tuple(rows), in_policy_now)
             if policy_key in checked:
                 continue
             checked.add(policy_key)
-            in_force = [InForce(clause, rule) for clause, rule in stated]
+            in_force = [entries[n] for n in rows]
             # Contradictions and duplicates are found action by action, from the rules on that action alone: the
             # rules one policy holds on an action that an earlier policy held too can only find what it found.
-            by_action: dict[str, list[InForce]] = {}
-            for entry in in_force:
-                by_action.setdefault(entry.rule.action, []).append(entry)
+            by_action: dict[str, list[int]] = {}
+            for n in rows:
+                by_action.setdefault(entries[n].rule.action, []).append(n)
             fresh: list[InForce] = []
-            for entries in by_action.values():
-                action_key = tuple((id(entry.clause), id(entry.rule)) for entry in entries)
+            for on_action in by_action.values():
+                action_key = tuple(on_action)
                 if action_key not in actions_checked:
                     actions_checked.add(action_key)
-                    fresh.extend(entries)
+                    fresh.extend(entries[n] for n in on_action)
             for contradiction in contradictions(fresh):
                 key = (contradiction.action, contradiction.allowing.clause.id, contradiction.forbidding.clause.id)
                 if key in seen:
@@ -1038,16 +1039,17 @@ class Linter:
             settings.append(setting)
             asked.append(flags)
         # masks[q][v]: the settings (as bits) under which question q can end up with answer v.
-        masks: list[list[int]] = []
-        for q in range(len(questions)):
-            row = []
-            for v in range(len(pools[q])):
-                bits = 0
-                for s, setting in enumerate(settings):
-                    ok = setting[q] == v if q in setting else (asked[s][q] or v == defaults[q])
-                    bits |= ok << s
-                row.append(bits)
-            masks.append(row)
+        masks: list[list[int]] = [[0] * len(pool) for pool in pools]
+        for s, setting in enumerate(settings):
+            bit = 1 << s
+            for q, row in enumerate(masks):
+                if q in setting:
+                    row[setting[q]] |= bit
+                elif asked[s][q]:
+                    for v in range(len(row)):
+                        row[v] |= bit
+                elif defaults[q] < len(row):
+                    row[defaults[q]] |= bit
         order = [
             (i, vi, j, vj)
             for i in range(len(questions))
