@@ -735,6 +735,8 @@ class Linter:
             if placed[target][1].document == "policy"
         ]
         decided: set[tuple[bool, ...]] = set()
+        condition_reads = [(expression, self.reads(expression)) for expression in conditions]
+        known = self._outcomes
         actions_checked: set[tuple[int, ...]] = set()  # the rules on one action of a policy checked (as rows)
         entries = [InForce(clause, rule) for clause, rule, *_ in rule_table]  # rule_table's rows, as the rules see them
         row_of = {(id(clause), id(rule)): n for n, (clause, rule, *_) in enumerate(rule_table)}
@@ -742,7 +744,10 @@ class Linter:
             # The stance's context is built only if some condition's value is not known yet (see answers_read).
             context = functools.cache(functools.partial(self.context, values))
             shown = {qid: repr(value) for qid, value in values.items()}
-            outcomes = [self.outcome(expression, values, context, shown) for expression in conditions]
+            outcomes: list[bool | TemplateError] = []
+            for expression, reads in condition_reads:  # outcome(), with its lookup done here
+                outcome = known.get((expression, tuple([shown.get(qid, "None") for qid in reads])))
+                outcomes.append(self.outcome(expression, values, context, shown) if outcome is None else outcome)
             if all(type(outcome) is bool for outcome in outcomes):
                 holding = (*outcomes, True)
                 if holding in decided:
@@ -1095,9 +1100,10 @@ class Linter:
             a, b = number[i][vi], number[j][vj]
             candidates = masks[i][vi] & masks[j][vj]
             best: tuple[int, int] | None = None
-            for s in range(len(settings)):
-                if not candidates >> s & 1:
-                    continue
+            while candidates:  # each setting that allows the pair, in order
+                lowest = candidates & -candidates
+                candidates ^= lowest
+                s = lowest.bit_length() - 1
                 score = gain(s, a, b)
                 if best is None or score > best[0]:
                     best = (score, s)
