@@ -736,6 +736,8 @@ class Linter:
         ]
         decided: set[tuple[bool, ...]] = set()
         condition_reads = [(expression, self.reads(expression)) for expression in conditions]
+        read_by_conditions = sorted({qid for _, reads in condition_reads for qid in reads})
+        answers_decided: set[tuple[str, ...]] = set()
         known = self._outcomes
         actions_checked: set[tuple[int, ...]] = set()  # the rules on one action of a policy checked (as rows)
         entries = [InForce(clause, rule) for clause, rule, *_ in rule_table]  # rule_table's rows, as the rules see them
@@ -743,10 +745,14 @@ class Linter:
         for values in stances:
             # The stance's context is built only if some condition's value is not known yet (see answers_read).
             context = functools.cache(functools.partial(self.context, values))
-            shown = {qid: repr(value) for qid, value in values.items()}
+            shown = {qid: repr(values.get(qid)) for qid in read_by_conditions}
+            answers = tuple(shown.values())
+            if answers in answers_decided:
+                continue  # the same answers to every question a condition reads: an earlier stance's policy
+            answers_decided.add(answers)
             outcomes: list[bool | TemplateError] = []
             for expression, reads in condition_reads:  # outcome(), with its lookup done here
-                outcome = known.get((expression, tuple([shown.get(qid, "None") for qid in reads])))
+                outcome = known.get((expression, tuple([shown[qid] for qid in reads])))
                 outcomes.append(self.outcome(expression, values, context, shown) if outcome is None else outcome)
             if all(type(outcome) is bool for outcome in outcomes):
                 holding = (*outcomes, True)
