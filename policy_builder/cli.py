@@ -163,15 +163,40 @@ def _shown_on_one_line(exc: click.UsageError) -> click.UsageError:
     return exc
 
 
+def library_option(*, group: bool = False) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """The one `--library DIR` option, before the command name (`policy-builder --library DIR lint`, or
+    POLICY_BUILDER_LIBRARY) or after it (`policy-builder lint --library DIR`), on every command that reads the
+    library. Given in both places, the later one (after the command name) wins, as an option given twice does."""
+    if group:
+        return click.option(
+            "--library",
+            "library_dir",
+            type=FOLDER,
+            envvar="POLICY_BUILDER_LIBRARY",
+            help="Clause library folder (default: the bundled clauses/); may also follow the command name.",
+        )
+    return click.option(
+        "--library",
+        "library_dir",
+        type=FOLDER,
+        expose_value=False,  # the command reads it through cli_context, as it reads the group's
+        callback=_library_after_command,
+        help="Clause library folder (default: the bundled clauses/, or the --library before the command name).",
+    )
+
+
+def _library_after_command(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is None:
+        return
+    obj = cli_context(ctx)
+    if value != obj.library_dir:
+        obj.loaded = None  # another library named: the one loaded (or handed in) is not it
+    obj.library_dir = value
+
+
 @click.group(cls=OneLineUsageErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="policy-builder")
-@click.option(
-    "--library",
-    "library_dir",
-    type=FOLDER,
-    envvar="POLICY_BUILDER_LIBRARY",
-    help="Clause library folder (default: the bundled clauses/).",
-)
+@library_option(group=True)
 @click.pass_context
 def main(ctx: click.Context, library_dir: Path | None) -> None:
     """Write a social work employer's social media policy from its answers.
@@ -229,6 +254,7 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
     type=FILE,
     help="The previous issue (.md, .docx or manifest .json): adds a version history and a summary of changes.",
 )
+@library_option()
 @click.pass_context
 @user_errors
 def build(
@@ -392,6 +418,7 @@ def _echo_gaps(warnings: list[GapWarning], name: str) -> None:
 @main.command()
 @click.argument("profile", type=FILE_OR_FOLDER)
 @click.option("--json", "as_json", is_flag=True, help="Print the warnings as JSON.")
+@library_option()
 @click.pass_context
 @user_errors
 def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
@@ -422,6 +449,7 @@ def gaps(ctx: click.Context, profile: Path, as_json: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the questionnaire as JSON.")
+@library_option()
 @click.pass_context
 @user_errors
 def questions(ctx: click.Context, as_json: bool) -> None:
@@ -491,6 +519,7 @@ def _show_default(value: Any) -> str:
     help="Run only this check (repeat for more): questionnaire, sections, groups, gap-rules, coverage, "
     "repeated-paragraphs, glued-words, guide-pointers, readability, versions, handouts, rules, watch, claims.",
 )
+@library_option()
 @click.pass_context
 @user_errors
 def lint(ctx: click.Context, record: bool, only: tuple[str, ...]) -> None:
@@ -530,6 +559,7 @@ def lint(ctx: click.Context, record: bool, only: tuple[str, ...]) -> None:
     type=FILE,
     help="Write the register as Markdown here (docs/legal-claims.md) instead of printing it.",
 )
+@library_option()
 @click.pass_context
 @user_errors
 def claims(ctx: click.Context, output: Path | None) -> None:
@@ -554,6 +584,7 @@ def claims(ctx: click.Context, output: Path | None) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the coverage as JSON.")
+@library_option()
 @click.pass_context
 @user_errors
 def coverage(ctx: click.Context, as_json: bool) -> None:
@@ -622,6 +653,7 @@ def coverage(ctx: click.Context, as_json: bool) -> None:
     help="Also write the new policy with every change from OLD shown as a Word tracked change, for legal "
     "review (a .docx; OLD and NEW must be .docx).",
 )
+@library_option()
 @click.pass_context
 @user_errors
 def changes(ctx: click.Context, old: Path, new: Path, as_json: bool, output: Path | None, redline: Path | None) -> None:
@@ -706,6 +738,7 @@ def _refuse_overwriting_inputs(outputs: dict[str, Path | None], inputs: dict[str
     "to start the wizard from.",
 )
 @click.option("--force", is_flag=True, help="Replace the --profile-out file if it exists.")
+@library_option()
 @click.pass_context
 @user_errors
 def audit(
@@ -750,6 +783,7 @@ def audit(
 
 @main.command()
 @click.argument("target", type=FILE)
+@library_option()
 @click.pass_context
 @user_errors
 def check(ctx: click.Context, target: Path) -> None:
@@ -808,6 +842,7 @@ def check(ctx: click.Context, target: Path) -> None:
     help="Folder finished profiles are saved into and drafts kept in (its drafts/ folder), as for serve "
     "(default: the --profile file's folder, else profiles).",
 )
+@library_option()
 @click.pass_context
 @user_errors
 def wizard(
@@ -886,6 +921,7 @@ def _audit_profile_out(library: Library, file: Path, profile_out: Path, *, force
     type=FOLDER,
     help="Folder the profiles are listed from and saved into (nothing is written anywhere else).",
 )
+@library_option()
 @click.pass_context
 @user_errors
 def serve(ctx: click.Context, port: int | None, no_browser: bool, profiles_dir: Path) -> None:

@@ -207,3 +207,63 @@ def test_library_option_reaches_the_typed_context(tmp_path):
     result = CliRunner().invoke(main, ["--library", str(missing), "gaps", EXAMPLE])
     assert result.exit_code == 2
     assert result.output.strip() == f"Error: {missing}: clause library folder not found"
+
+
+def marked_library(folder, marker: str):
+    """A copy of the bundled library whose first question's prompt starts with ``marker``."""
+    shutil.copytree(ROOT / "clauses", folder)
+    path = folder / "questionnaire.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "    prompt: " in text
+    path.write_text(text.replace("    prompt: ", f"    prompt: {marker} ", 1), encoding="utf-8")
+    return folder
+
+
+def first_prompt(result) -> str:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)[0]["prompt"]
+
+
+def test_library_is_taken_before_or_after_the_command_name_and_the_later_one_wins(tmp_path, monkeypatch):
+    alpha = str(marked_library(tmp_path / "alpha", "Alpha"))
+    beta = str(marked_library(tmp_path / "beta", "Beta"))
+    assert first_prompt(run("--library", alpha, "questions", "--json")).startswith("Alpha ")
+    assert first_prompt(run("questions", "--library", alpha, "--json")).startswith("Alpha ")
+    assert first_prompt(run("questions", "--json", "--library", beta)).startswith("Beta ")
+    # Both given: the one after the command name, which comes later on the line.
+    assert first_prompt(run("--library", alpha, "questions", "--library", beta, "--json")).startswith("Beta ")
+    assert first_prompt(run("--library", beta, "questions", "--library", alpha, "--json")).startswith("Alpha ")
+    # The environment variable stands for the option before the command name.
+    monkeypatch.setenv("POLICY_BUILDER_LIBRARY", alpha)
+    assert first_prompt(run("questions", "--json")).startswith("Alpha ")
+    assert first_prompt(run("questions", "--library", beta, "--json")).startswith("Beta ")
+
+
+def test_lint_checks_the_library_named_after_the_command(tmp_path):
+    library = tmp_path / "clauses"
+    shutil.copytree(ROOT / "clauses", library)
+    (library / "library.yaml").write_text('version: "9.9.9"\n', encoding="utf-8")  # no changelog entry for it
+    result = run("lint", "--library", str(library), "--only", "versions")
+    assert result.exit_code == 1
+    assert "no '## 9.9.9' entry for the library version" in result.output
+    # Before the command name, another library; after it, this one: this one is checked.
+    result = run("--library", str(ROOT / "clauses"), "lint", "--only", "versions", "--library", str(library))
+    assert result.exit_code == 1
+    assert "no '## 9.9.9' entry for the library version" in result.output
+    result = run("--library", str(library), "lint", "--only", "versions", "--library", str(ROOT / "clauses"))
+    assert result.exit_code == 0, result.output
+    missing = tmp_path / "no-library"
+    result = CliRunner().invoke(main, ["lint", "--library", str(missing)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {missing}: clause library folder not found"
+
+
+def test_every_command_that_reads_the_library_takes_the_option_after_its_name():
+    takes = {name for name, command in main.commands.items() if any(p.name == "library_dir" for p in command.params)}
+    assert takes == set(main.commands) - {"check-docx"}  # check-docx reads Word files only
+    for name in sorted(takes):
+        result = run(name, "--help")
+        assert "--library" in result.output, name
+    result = CliRunner().invoke(main, ["gaps", "--library", str(ROOT / "profiles"), "--library"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: Option '--library' requires an argument."  # one line, as every usage error

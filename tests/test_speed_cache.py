@@ -225,6 +225,51 @@ def test_build_keeps_everything_inside_the_cache_folder(tmp_path):
         assert a.read_text(encoding="utf-8") == b.read_text(encoding="utf-8"), a.name
 
 
+def every_file(folder: Path) -> set[Path]:
+    return {path for path in folder.rglob("*") if not path.is_dir()}
+
+
+def test_nothing_is_written_outside_the_cache_folder_but_what_was_asked_for(tmp_path):
+    """Every file any command creates is listed: each is in $POLICY_BUILDER_CACHE or the --out folder asked for.
+
+    Home, the XDG cache, the temporary folder and the working folder are all inside tmp_path, so a file
+    written to the cache folder's parent, a default cache in the home folder or a stray temporary file shows.
+    """
+    cache = tmp_path / "outer" / "cache"
+    home, work, temp = tmp_path / "home", tmp_path / "work", tmp_path / "tmp"
+    for folder in (home, work, temp):
+        folder.mkdir()
+    env = {
+        **os.environ,
+        templating.CACHE_ENV: str(cache),
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "TMPDIR": str(temp),
+    }
+    env.pop("POLICY_BUILDER_LIBRARY", None)
+    profile = work / "example.yaml"
+    shutil.copy(PROFILES / "example-council.yaml", profile)
+    before = every_file(tmp_path)
+    out = work / "out"
+    commands = [
+        ["build", str(profile), "--out", str(out), "--format", "md,docx,summary,leaflet"],
+        ["lint", "--only", "readability", "--only", "handouts"],  # reading levels: the syllables kept
+        ["gaps", str(profile)],
+        ["questions"],
+    ]
+    for command in commands:
+        done = subprocess.run(
+            [sys.executable, "-m", "policy_builder", *command], cwd=work, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (command, done.stderr)
+    created = every_file(tmp_path) - before
+    outside = sorted(str(path.relative_to(tmp_path)) for path in created if cache not in path.parents)
+    assert outside == sorted(str(path.relative_to(tmp_path)) for path in every_file(out)), "only the policy files"
+    inside = {path.relative_to(cache).as_posix() for path in created if cache in path.parents}
+    assert {"key", "names.json", "syllables.json"} <= inside
+    assert any(name.startswith("library/") for name in inside) and any(name.startswith("jinja/") for name in inside)
+
+
 def _escape_every_step(text: str) -> str:
     """markdown_escape without its shortcut for plain text: every substitution, every time."""
     import re

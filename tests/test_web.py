@@ -1208,3 +1208,27 @@ def test_a_dangling_link_where_the_profile_would_go_is_passed_over_like_a_taken_
     assert me.url == "/finish", me.text()
     assert (profiles / "testshire-2.yaml").is_file()
     assert not (tmp_path / "nowhere.yaml").exists(), "nothing written through the link"
+
+
+def test_the_server_warms_up_so_its_first_build_checks_the_template_and_reads_the_wording_no_more(
+    me, library, monkeypatch
+):
+    """serve starts warm_up as it starts listening: the first build then finds the Word template checked and the
+    staff card's and leaflet's wording read, as every later build does (issue 20)."""
+    from policy_builder.render import summary
+    from policy_builder.render.docx import template
+    from policy_builder.web.serve import warm_up
+
+    for cached in (template._sanitised, summary._load_summary, summary._load_leaflet):
+        cached.cache_clear()
+    warm_up(library)
+    checked = []
+    real = template.sanitise
+    monkeypatch.setattr(template, "sanitise", lambda data, name: checked.append(name) or real(data, name))
+    read = []
+    monkeypatch.setattr(summary, "load_checked", lambda *args, **kwargs: read.append(args) or None)
+    answer_everything(me)
+    me.submit("/build")
+    assert me.url == "/finish", me.text()[:300]
+    assert "The leaflet for people who use services is" in me.text()
+    assert checked == [] and read == [], "done once, at start"

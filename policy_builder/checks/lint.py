@@ -125,6 +125,19 @@ class Linter:
         self.held_open: list[str] = []
         self._outcomes: dict[tuple[str, tuple[str, ...]], bool | TemplateError] = {}  # see outcome()
         self._reads: dict[str, tuple[str, ...]] = {}  # see answers_read()
+        self._named: dict[str, set[str]] = {}  # see values_named()
+        self._conditional: list[tuple[Question, tuple[str, ...]]] | None = None  # see conditional()
+        self._contexts: dict[str, dict[str, Any]] = {}  # see context_of()
+        self._normalised: dict[str, dict[str, Any]] = {}  # see normalise()
+        self._shown: dict[Any, str] = {}  # see at()
+        self._names: dict[str, set[str]] = {}  # see names_in()
+
+    def at(self, path: Any, line: int | None) -> str:
+        """where(), with each file's path worked out once (display_path asks the file system)."""
+        shown = self._shown.get(path)
+        if shown is None:
+            shown = self._shown[path] = display_path(path)
+        return f"{shown}:{line}" if line else shown
 
     # --- names ---------------------------------------------------------------------
     def unknown_names(self, names: Iterable[str]) -> list[str]:
@@ -145,6 +158,13 @@ class Linter:
                 if attr not in self.nation_fields:
                     bad.append(name)
         return sorted(set(bad))
+
+    def names_in(self, expression: str) -> set[str]:
+        """referenced_names of a condition, parsed once (the covering set asks for each question's again and again)."""
+        names = self._names.get(expression)
+        if names is None:
+            names = self._names[expression] = referenced_names(expression, expression=True)
+        return names
 
     def questions_used(self, names: Iterable[str]) -> list[str]:
         used: list[str] = []
@@ -231,17 +251,52 @@ class Linter:
 
     def normalise(self, values: dict[str, Any]) -> dict[str, Any]:
         """Apply question `when`s as a real profile would: a question that does not apply keeps its default."""
+        # The combinations of many clauses (and many stances) are the same answers: each is worked out once.
+        key = repr(values)
+        done = self._normalised.get(key)
+        if done is None:
+            done = self._normalised[key] = self.normalise_pass(values)
+        values.clear()
+        values.update(done)  # in place, as before: a caller may hold on to the dict it passed
+        return values
+
+    def normalise_pass(self, values: dict[str, Any]) -> dict[str, Any]:
         # One pass reads the answers as they were when it started (its conditions see one context).
+        values = dict(values)
         before = dict(values)
         context = functools.cache(functools.partial(self.context, before))
         changed = False
-        for qid, question in self.questions.items():
-            if question.when and not self.known(question.when, before, context):
-                default = default_for(question, values, LINT_DATE)
-                if values[qid] != default:
-                    values[qid] = default
-                    changed = True
-        return self.normalise(values) if changed else values
+        for question, reads in self.conditional():
+            when = question.when
+            assert when is not None  # conditional() lists only questions with a `when`
+            # outcome(), with its lookup done here: lint normalises many thousands of combinations.
+            holds = self._outcomes.get((when, tuple([repr(before.get(qid)) for qid in reads])))
+            if holds is None:
+                holds = self.outcome(when, before, context)
+            if holds is True:
+                continue
+            if holds is not False:
+                raise holds  # the condition's error, as evaluating it would raise
+            default = default_for(question, values, LINT_DATE)
+            if values[question.id] != default:
+                values[question.id] = default
+                changed = True
+        return self.normalise_pass(values) if changed else values
+
+    def conditional(self) -> list[tuple[Question, tuple[str, ...]]]:
+        """The questions asked only when their `when` holds, in questionnaire order, each with the answers it reads."""
+        if self._conditional is None:
+            self._conditional = [(q, self.reads(q.when)) for q in self.questions.values() if q.when]
+        return self._conditional
+
+    def context_of(self, values: dict[str, Any]) -> dict[str, Any]:
+        """context(), kept for answers met again: the combinations of many clauses normalise to the same answers.
+        Only for reading (evaluating and rendering): the context is shared."""
+        key = repr(values)
+        context = self._contexts.get(key)
+        if context is None:
+            context = self._contexts[key] = self.context(values)
+        return context
 
     def context(self, values: dict[str, Any]) -> dict[str, Any]:
         return build_context(self.library.questionnaire, values, self.library.nations, LINT_DATE)
@@ -323,7 +378,7 @@ class Linter:
                 qids = self.questions_used(names)
                 combos = None if unknown else self.combinations(qids, at)
                 for values in combos or []:
-                    context = self.context(values)
+                    context = self.context_of(values)
                     if entry.when and not evaluate(entry.when, context):
                         continue
                     try:
@@ -402,7 +457,7 @@ class Linter:
             for name in self.unknown_names(referenced_names(section.when, expression=True)):
                 self.problems.append(f"{where(section.path, 1)}: section when names unknown question '{name}'")
         for clause in section.clauses:
-            at = f"{where(clause.path, clause.line)}: {clause.id}"
+            at = f"{self.at(clause.path, clause.line)}: {clause.id}"
             text_names, when_names = self.clause_names(clause, section)
             unknown = self.unknown_names(text_names | when_names)
             for name in unknown:
@@ -415,7 +470,7 @@ class Linter:
                 continue
             template = self.library.templates[clause.id]
             for values in combos:
-                context = self.context(values)
+                context = self.context_of(values)
                 if section.when and not evaluate(section.when, context):
                     continue
                 if clause.when and not evaluate(clause.when, context):
@@ -475,7 +530,7 @@ class Linter:
             if combos is None:
                 continue
             for values in combos:
-                context = self.context(values)
+                context = self.context_of(values)
                 if section.when and not evaluate(section.when, context):
                     continue
                 chosen = [c.id for _, c in members if not c.when or evaluate(c.when, context)]
@@ -655,42 +710,113 @@ class Linter:
         found = 0
         # Stances whose policies hold the same rules (and put the same `see:` targets in) find the same problems,
         # already reported for the first of them: each such policy is checked once.
-        checked: set[tuple[Any, ...]] = set()
+        checked: set[tuple[Any, ...]] = set()  # policies checked: the rows of rule_table they state, targets in
+        # A stance's policy is fixed by which conditions of these clauses, rules and targets hold. They are
+        # numbered, and each stance's values found from the answers each reads (outcome): the rules it states
+        # are then picked out by index, and a stance whose conditions all come out as an earlier one's is
+        # skipped at once (its policy, so its problems, are that stance's).
+        conditions = sorted(
+            {
+                e
+                for section, clause in stating
+                for e in (section.when, clause.when, *(r.when for r in clause.rules))
+                if e
+            }
+            | {e for target in targets for e in (placed[target][0].when, placed[target][1].when) if e}
+        )
+        number: dict[str | None, int] = {expression: n for n, expression in enumerate(conditions)}
+        number[None] = len(conditions)  # the slot of "no condition", which always holds
+        rule_table = [
+            (
+                clause,
+                rule,
+                number[section.when],
+                number[clause.when],
+                number[rule.when],
+            )
+            for section, clause in stating
+            for rule in clause.rules
+        ]
+        target_table = [
+            (target, number[placed[target][0].when], number[placed[target][1].when])
+            for target in targets
+            if placed[target][1].document == "policy"
+        ]
+        decided: set[tuple[bool, ...]] = set()
+        condition_reads = [(expression, self.reads(expression)) for expression in conditions]
+        read_by_conditions = sorted({qid for _, reads in condition_reads for qid in reads})
+        answers_decided: set[tuple[str, ...]] = set()
+        known = self._outcomes
+        actions_checked: set[tuple[int, ...]] = set()  # the rules on one action of a policy checked (as rows)
+        entries = [InForce(clause, rule) for clause, rule, *_ in rule_table]  # rule_table's rows, as the rules see them
+        row_of = {(id(clause), id(rule)): n for n, (clause, rule, *_) in enumerate(rule_table)}
         for values in stances:
             # The stance's context is built only if some condition's value is not known yet (see answers_read).
             context = functools.cache(functools.partial(self.context, values))
-            memo: dict[str, bool] = {}  # many clauses and rules share a condition: evaluate each once per stance
-            stated = [
-                (clause, rule)
-                for section, clause in stating
-                if self.holds(section.when, context, memo, values) and self.holds(clause.when, context, memo, values)
-                for rule in clause.rules
-                if self.holds(rule.when, context, memo, values, (clause, rule))
-            ]
-            in_policy_now = (
-                frozenset(
-                    target
-                    for target in targets
-                    if placed[target][1].document == "policy"
-                    and self.holds(placed[target][0].when, context, memo, values)
-                    and self.holds(placed[target][1].when, context, memo, values)
+            shown = {qid: repr(values.get(qid)) for qid in read_by_conditions}
+            answers = tuple(shown.values())
+            if answers in answers_decided:
+                continue  # the same answers to every question a condition reads: an earlier stance's policy
+            answers_decided.add(answers)
+            outcomes: list[bool | TemplateError] = []
+            for expression, reads in condition_reads:  # outcome(), with its lookup done here
+                outcome = known.get((expression, tuple([shown[qid] for qid in reads])))
+                outcomes.append(self.outcome(expression, values, context, shown) if outcome is None else outcome)
+            if all(type(outcome) is bool for outcome in outcomes):
+                holding = (*outcomes, True)
+                if holding in decided:
+                    continue
+                decided.add(holding)  # type: ignore[arg-type]  # every outcome is a bool here, checked above
+                rows = [n for n, (_, _, a, b, c) in enumerate(rule_table) if holding[a] and holding[b] and holding[c]]
+                in_policy_now = frozenset(target for target, a, b in target_table if holding[a] and holding[b])
+            else:
+                # A condition fails for this stance: evaluated in order, as a build would, so that a rule's
+                # failing condition is reported (with this stance) only where the rule's clause is in the policy.
+                memo: dict[str, bool] = {}
+                stated = [
+                    (clause, rule)
+                    for section, clause in stating
+                    if self.holds(section.when, context, memo, values)
+                    and self.holds(clause.when, context, memo, values)
+                    for rule in clause.rules
+                    if self.holds(rule.when, context, memo, values, (clause, rule))
+                ]
+                in_policy_now = (
+                    frozenset(
+                        target
+                        for target in targets
+                        if placed[target][1].document == "policy"
+                        and self.holds(placed[target][0].when, context, memo, values)
+                        and self.holds(placed[target][1].when, context, memo, values)
+                    )
+                    if targets
+                    else frozenset()
                 )
-                if targets
-                else frozenset()
-            )
-            policy_key = (tuple((id(clause), id(rule)) for clause, rule in stated), in_policy_now)
+                rows = [row_of[id(clause), id(rule)] for clause, rule in stated]
+            policy_key = (tuple(rows), in_policy_now)
             if policy_key in checked:
                 continue
             checked.add(policy_key)
-            in_force = [InForce(clause, rule) for clause, rule in stated]
-            for contradiction in contradictions(in_force):
+            in_force = [entries[n] for n in rows]
+            # Contradictions and duplicates are found action by action, from the rules on that action alone: the
+            # rules one policy holds on an action that an earlier policy held too can only find what it found.
+            by_action: dict[str, list[int]] = {}
+            for n in rows:
+                by_action.setdefault(entries[n].rule.action, []).append(n)
+            fresh: list[InForce] = []
+            for on_action in by_action.values():
+                action_key = tuple(on_action)
+                if action_key not in actions_checked:
+                    actions_checked.add(action_key)
+                    fresh.extend(entries[n] for n in on_action)
+            for contradiction in contradictions(fresh):
                 key = (contradiction.action, contradiction.allowing.clause.id, contradiction.forbidding.clause.id)
                 if key in seen:
                     continue
                 seen.add(key)
                 found += 1
                 self.problems.append(self.describe_contradiction(contradiction, values))
-            for duplicate in duplicates(in_force):
+            for duplicate in duplicates(fresh):
                 pair = ("duplicate", duplicate.action, *sorted((duplicate.first.clause.id, duplicate.second.clause.id)))
                 if pair in seen:
                     continue
@@ -742,13 +868,21 @@ class Linter:
         return memo[expression]
 
     def outcome(
-        self, expression: str, values: dict[str, Any], context: Callable[[], dict[str, Any]]
+        self,
+        expression: str,
+        values: dict[str, Any],
+        context: Callable[[], dict[str, Any]],
+        shown: dict[str, str] | None = None,
     ) -> bool | TemplateError:
         """A condition's value for these answers, or the error it raises. A condition reads a few answers, and
         lint meets the same few again and again (~1,100 stances, every combination normalised): its value is
         kept for each combination of the answers it reads (answers_read), so most are looked up, not evaluated.
-        ``context`` builds the answers' context, only if needed."""
-        key = (expression, self.answers_read(expression, values))
+        ``context`` builds the answers' context, only if needed; ``shown``, the repr of each answer, when the
+        caller asks many conditions of one set of answers."""
+        if shown is None:
+            key = (expression, self.answers_read(expression, values))
+        else:
+            key = (expression, tuple([shown.get(qid, "None") for qid in self.reads(expression)]))
         outcome = self._outcomes.get(key)
         if outcome is None:
             try:
@@ -769,6 +903,10 @@ class Linter:
         """The answers a condition can read in a stance, as text: two stances that agree on them give the
         condition one value. `messaging.whatsapp` reads that answer; a namespace used whole (`messaging[x]`)
         reads all of its answers; nation and review_date read the answers they come from (DERIVED_FROM)."""
+        return tuple(repr(values.get(qid)) for qid in self.reads(expression))
+
+    def reads(self, expression: str) -> tuple[str, ...]:
+        """The question ids a condition can read (see answers_read), found once."""
         qids = self._reads.get(expression)
         if qids is None:
             tree = ENV.parse("{{ " + expression + " }}")
@@ -784,7 +922,7 @@ class Linter:
                     wanted.update(qid for qid in self.questions if qid.split(".")[0] == name.name)
                 wanted.update(DERIVED_FROM.get(name.name, ()))
             qids = self._reads[expression] = tuple(sorted(wanted))
-        return tuple(repr(values.get(qid)) for qid in qids)
+        return qids
 
     def describe_stance(self, entries: Iterable[InForce], values: dict[str, Any], others: Iterable[Clause] = ()) -> str:
         """The stance, with only the answers that bring these rules (and put these other clauses) into the policy."""
@@ -851,6 +989,12 @@ class Linter:
 
     def values_named(self, qid: str) -> set[str]:
         """Values of a multi question that some text or condition tests one by one ('sms' in messaging.apps)."""
+        found = self._named.get(qid)
+        if found is None:
+            found = self._named[qid] = self.read_values_named(qid)  # once, not once for each employer
+        return found
+
+    def read_values_named(self, qid: str) -> set[str]:
         pattern = re.compile(r"'([\w-]+)'\s+in\s+" + re.escape(qid) + r"\b")
         found: set[str] = set()
         for path in sorted(self.library.root.glob("*.yaml")):  # clauses, handouts and gap rules alike
@@ -897,7 +1041,7 @@ class Linter:
                 ids.index(name)
                 for q in questions
                 if q.when
-                for name in self.questions_used(referenced_names(q.when, expression=True))
+                for name in self.questions_used(self.names_in(q.when))
                 if name in ids
             }
         )
@@ -907,23 +1051,24 @@ class Linter:
             setting = dict(zip(controllers, combo, strict=True))
             values = dict(base)
             values.update({ids[c]: pools[c][v] for c, v in setting.items()})
-            context = self.context(values)
-            flags = [not q.when or evaluate(q.when, context) for q in questions]
+            context = functools.cache(functools.partial(self.context, values))  # built only if a value is not known
+            flags = [not q.when or self.known(q.when, values, context) for q in questions]
             if any(not flags[c] and v != defaults[c] for c, v in setting.items()):
                 continue  # a controller not asked keeps its default: another setting covers this
             settings.append(setting)
             asked.append(flags)
         # masks[q][v]: the settings (as bits) under which question q can end up with answer v.
-        masks: list[list[int]] = []
-        for q in range(len(questions)):
-            row = []
-            for v in range(len(pools[q])):
-                bits = 0
-                for s, setting in enumerate(settings):
-                    ok = setting[q] == v if q in setting else (asked[s][q] or v == defaults[q])
-                    bits |= ok << s
-                row.append(bits)
-            masks.append(row)
+        masks: list[list[int]] = [[0] * len(pool) for pool in pools]
+        for s, setting in enumerate(settings):
+            bit = 1 << s
+            for q, row in enumerate(masks):
+                if q in setting:
+                    row[setting[q]] |= bit
+                elif asked[s][q]:
+                    for v in range(len(row)):
+                        row[v] |= bit
+                elif defaults[q] < len(row):
+                    row[defaults[q]] |= bit
         order = [
             (i, vi, j, vj)
             for i in range(len(questions))
@@ -932,43 +1077,68 @@ class Linter:
             for vj in range(len(pools[j]))
             if masks[i][vi] & masks[j][vj]
         ]
-        uncovered = set(order)
+        # The pairs still to cover, as bits: open[item] has the bit of every item it is not yet paired with in
+        # some row (an item is a question's answer, numbered by `number`). Counting a candidate row's new
+        # pairs is then a few ANDs and bit counts, not a set lookup per pair (1.5 million of them before).
+        number: list[list[int]] = []
+        for pool in pools:
+            start = sum(len(row) for row in number)
+            number.append(list(range(start, start + len(pool))))
+        open_pairs = [0] * sum(len(pool) for pool in pools)
+        for i, vi, j, vj in order:
+            a, b = number[i][vi], number[j][vj]
+            open_pairs[a] |= 1 << b
+            open_pairs[b] |= 1 << a
 
-        def gain(fixed: dict[int, int]) -> int:
-            items = sorted(fixed.items())
-            return sum((i, vi, j, vj) in uncovered for (i, vi), (j, vj) in itertools.combinations(items, 2))
+        # Each setting's answers as items and bits, to count a candidate row's pairs without building it.
+        setting_items = [[number[q][v] for q, v in setting.items()] for setting in settings]
+        setting_bits = [sum(1 << item for item in items) for items in setting_items]
+
+        def gain(s: int, a: int, b: int) -> int:
+            """How many open pairs a row of setting s with items a and b covers."""
+            items = setting_items[s] + [item for item in (a, b) if not setting_bits[s] >> item & 1]
+            chosen = setting_bits[s] | 1 << a | 1 << b
+            return sum((open_pairs[item] & chosen).bit_count() for item in items) // 2
 
         rows: list[dict[str, Any]] = []
         position = 0
         while True:
-            while position < len(order) and order[position] not in uncovered:
+            while position < len(order):
+                i, vi, j, vj = order[position]
+                if open_pairs[number[i][vi]] >> number[j][vj] & 1:
+                    break
                 position += 1
             if position == len(order):
                 break
             i, vi, j, vj = order[position]
+            a, b = number[i][vi], number[j][vj]
             candidates = masks[i][vi] & masks[j][vj]
-            best: tuple[int, int, dict[int, int]] | None = None
-            for s, setting in enumerate(settings):
-                if not candidates >> s & 1:
-                    continue
-                fixed = {**setting, i: vi, j: vj}
-                score = gain(fixed)
+            best: tuple[int, int] | None = None
+            while candidates:  # each setting that allows the pair, in order
+                lowest = candidates & -candidates
+                candidates ^= lowest
+                s = lowest.bit_length() - 1
+                score = gain(s, a, b)
                 if best is None or score > best[0]:
-                    best = (score, s, fixed)
+                    best = (score, s)
             assert best is not None  # the pair is in `order` only when some setting allows it
-            _, s, fixed = best
+            s = best[1]
+            fixed = {**settings[s], i: vi, j: vj}
+            chosen = 0
+            for q, v in fixed.items():
+                chosen |= 1 << number[q][v]
             for q in range(len(questions)):
                 if q in fixed:
                     continue
                 if not asked[s][q]:
                     fixed[q] = defaults[q]
-                    continue
-                scores = [
-                    sum(((q, v, p, fp) if q < p else (p, fp, q, v)) in uncovered for p, fp in fixed.items())
-                    for v in range(len(pools[q]))
-                ]
-                fixed[q] = scores.index(max(scores))
-            uncovered -= {(a, va, b, vb) for (a, va), (b, vb) in itertools.combinations(sorted(fixed.items()), 2)}
+                else:
+                    # The answer that covers most open pairs with the answers already chosen (the first of equals).
+                    scores = [(open_pairs[item] & chosen).bit_count() for item in number[q]]
+                    fixed[q] = scores.index(max(scores))
+                chosen |= 1 << number[q][fixed[q]]
+            for q, v in fixed.items():  # every pair of this row is covered now
+                open_pairs[number[q][v]] &= ~chosen
             rows.append({ids[q]: pools[q][v] for q, v in fixed.items()})
         return rows
 

@@ -55,7 +55,7 @@ class Readability:
 
 def measure(library: Library, context: dict[str, Any]) -> Readability:
     """Reading ease of each policy clause rendered with `context` (lint's sample employer: `sample_context`)."""
-    import textstat
+    from policy_builder.render.reading import reading_level
 
     results = []
     # The policy's readability: the practice guide explains at whatever length the reason needs.
@@ -64,12 +64,6 @@ def measure(library: Library, context: dict[str, Any]) -> Readability:
             text = library.templates[clause.id].render(context)
         except (BlankAnswerError, TemplateError):
             text = re.sub(r"\{%.*?%\}", "", re.sub(r"\{\{.*?\}\}", "the organisation", clause.text))
-        plain = plain_sentences(text)
-        results.append(
-            ClauseReadability(
-                id=clause.id,
-                reading_ease=textstat.flesch_reading_ease(plain),
-                grade=textstat.flesch_kincaid_grade(plain),
-            )
-        )
+        reading_ease, grade = reading_level(plain_sentences(text))
+        results.append(ClauseReadability(id=clause.id, reading_ease=reading_ease, grade=grade))
     return Readability(results)

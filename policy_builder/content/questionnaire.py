@@ -439,12 +439,11 @@ def build_context(
 ) -> dict[str, Any]:
     """The names clause text, conditions and gap rules see."""
     context: dict[str, Any] = {}
-    for qid, question in questionnaire.questions.items():
-        namespace, name = qid.split(".")
+    for qid, namespace, name, kind, question in _layout(questionnaire):
         value = values.get(qid)
-        if question.type == "choice" and value is not None:
+        if kind == "choice" and value is not None:
             value = ChoiceValue(value, question.label_of(value))
-        elif question.type == "multi" and value is not None:
+        elif kind == "multi" and value is not None:
             value = MultiValue(value, [question.label_of(v) for v in value])
         context.setdefault(namespace, {})[name] = value
     nation = values.get("organisation.nation")
@@ -455,6 +454,24 @@ def build_context(
     context["draft"] = False
     context["review_date"] = review_date(values, build_date)
     return context
+
+
+# Each question's id split into namespace and name, once per questionnaire: lint builds thousands of contexts.
+_layouts: dict[int, tuple[Questionnaire, list[tuple[str, str, str, str, Question]]]] = {}
+
+
+def _layout(questionnaire: Questionnaire) -> list[tuple[str, str, str, str, Question]]:
+    found = _layouts.get(id(questionnaire))
+    if found is not None and found[0] is questionnaire and len(found[1]) == len(questionnaire.questions):
+        return found[1]
+    if len(_layouts) > 32:  # a long-running server that loads many libraries keeps only recent ones
+        _layouts.clear()
+    rows = []
+    for qid, question in questionnaire.questions.items():
+        namespace, name = qid.split(".")
+        rows.append((qid, namespace, name, question.type, question))
+    _layouts[id(questionnaire)] = (questionnaire, rows)
+    return rows
 
 
 def review_date(values: Mapping[str, Any], build_date: dt.date) -> dt.date:

@@ -570,6 +570,19 @@ def referenced_names(source: str, *, expression: bool = False) -> set[str]:
     Used by lint to check every name is a known question and to enumerate the
     answers a condition or clause depends on.
     """
+    import hashlib
+
+    # Kept between runs with names_with_lines' (names.json): lint asks this of every text on every run.
+    key = hashlib.sha1(("refs-expr:" if expression else "refs-tmpl:").encode() + source.encode("utf-8")).hexdigest()
+    memo = _names_memo()
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = dict.fromkeys(sorted(_parse_referenced(source, expression=expression)), 0)
+        _names_dirty.append(key)
+    return set(found)
+
+
+def _parse_referenced(source: str, *, expression: bool) -> set[str]:
     if expression:
         tree = ENV.parse("{{ " + source + " }}")
     else:

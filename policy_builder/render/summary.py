@@ -440,9 +440,8 @@ class ReadingLevel:
 
 def reading_level(handout: Handout) -> ReadingLevel:
     """How hard the handout's sentences are to read (its headings are not sentences, so are left out)."""
-    import textstat
-
     from policy_builder.render.plain import plain_sentences
+    from policy_builder.render.reading import reading_level as measure
 
     paragraphs = []
     for kind, text in handout.blocks:
@@ -450,5 +449,5 @@ def reading_level(handout: Handout) -> ReadingLevel:
             paragraphs.append(text)
         elif kind == "bullet":
             paragraphs.append(f"- {text}")
-    plain = plain_sentences("\n\n".join(paragraphs))
-    return ReadingLevel(grade=textstat.flesch_kincaid_grade(plain), reading_ease=textstat.flesch_reading_ease(plain))
+    reading_ease, grade = measure(plain_sentences("\n\n".join(paragraphs)))
+    return ReadingLevel(grade=grade, reading_ease=reading_ease)

@@ -33,6 +33,25 @@ from policy_builder.web.drafts import clean_left_over, private_temp
 DEFAULT_PORT = 8765
 
 
+def warm_up(library: Library) -> None:
+    """Do now what the first build would do first, while the person answers the questions (issue 20): import
+    the build's modules, read the staff card's and leaflet's wording, open and check the Word template, and
+    load the syllables kept for reading levels. Best effort: a problem here is the build's to report."""
+    try:
+        from policy_builder.build import build_profile  # noqa: F401  # imported for the build to find ready
+        from policy_builder.render import reading
+        from policy_builder.render.docx import render_docx  # noqa: F401
+        from policy_builder.render.docx.template import open_template
+        from policy_builder.render.summary import load_leaflet, load_summary
+
+        load_summary(library.root)
+        load_leaflet(library.root)
+        open_template()
+        reading.count_syllables("policy")  # loads the syllables kept (the dictionary only if they are gone)
+    except Exception:  # noqa: BLE001 - warming up must never stop the server; the build reports any problem
+        pass
+
+
 class QuietHandler(WSGIRequestHandler):
     """Logs only failures: a manager's terminal should not fill with one line per page."""
 
@@ -57,6 +76,7 @@ def serve(
     app = create_app(library, profiles_dir, temp_root=temp_root, access_key=key, read_policy=read_policy)
     try:
         server = make_server(app, port, echo)
+        threading.Thread(target=warm_up, args=(library,), name="warm-up", daemon=True).start()
         url = f"http://127.0.0.1:{server.port}/?key={key}"
         echo(f"policy-builder is running at {url}")
         echo(f"Profiles are saved in {display_path(profiles_dir)}/. Press Ctrl-C here to stop.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import zipfile
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from docx import Document
@@ -47,7 +47,7 @@ def open_template(reference_docx: Path | None = None) -> DocxDocument:
         raise PolicyBuilderError(f"{display_path(path)}: cannot read the Word template ({os_reason(exc)})") from None
     try:
         # Sanitised before python-docx sees it: nothing that fetches content rides into the policy.
-        document = Document(io.BytesIO(sanitise(_as_document(data, path), display_path(path))))
+        document = Document(io.BytesIO(_sanitised(_as_document(data, path), display_path(path))))
     except PolicyBuilderError:
         raise
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, SyntaxError) as exc:
@@ -62,6 +62,13 @@ def open_template(reference_docx: Path | None = None) -> DocxDocument:
             body.remove(element)
     set_compatibility_mode(document)
     return document
+
+
+@lru_cache(maxsize=8)
+def _sanitised(data: bytes, name: str) -> bytes:
+    """sanitise(), once for each template in a process: one build opens the same template for every Word file
+    (six in the browser wizard's), and a server builds on it again and again. A template refused is not kept."""
+    return sanitise(data, name)
 
 
 def _short_reason(exc: Exception) -> str:
