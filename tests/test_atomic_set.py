@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import PROFILES
 
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.content.library import Library
 from policy_builder.core import output
 
@@ -21,7 +21,7 @@ EXAMPLE = PROFILES / "example-council.yaml"
 
 
 def run(*args: Any, library: Library) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], obj={"library": library})
+    return CliRunner().invoke(main, [str(a) for a in args], obj=CliContext(loaded=library))
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from conftest import PROFILES, ROOT, one_error, run
 from markdown_it import MarkdownIt
 
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.core.output import slugify
 from policy_builder.core.templating import markdown_escape
 from policy_builder.regen.manifest import split_markdown
@@ -247,7 +247,7 @@ def test_a_picture_sign_shown_as_code_or_escaped_is_not_a_picture(library, tmp_p
     ],
 )
 def test_every_usage_error_is_one_line_and_exit_2(library, args, expected):
-    result = CliRunner().invoke(main, args, obj={"library": library})
+    result = CliRunner().invoke(main, args, obj=CliContext(loaded=library))
     assert result.exit_code == 2
     assert result.output.splitlines() == [result.output.strip()], result.output
     assert result.output.startswith(expected), result.output
@@ -263,9 +263,11 @@ def test_a_usage_error_from_an_environment_variable_names_it(library, monkeypatc
 
 
 def test_help_is_untouched(library):
-    result = CliRunner().invoke(main, ["build", "--help"], obj={"library": library})
+    result = CliRunner().invoke(main, ["build", "--help"], obj=CliContext(loaded=library))
     assert result.exit_code == 0 and result.output.startswith("Usage: main build [OPTIONS] PROFILES...")
-    assert CliRunner().invoke(main, [], obj={"library": library}).output.startswith("Usage: main [OPTIONS] COMMAND")
+    assert (
+        CliRunner().invoke(main, [], obj=CliContext(loaded=library)).output.startswith("Usage: main [OPTIONS] COMMAND")
+    )
 
 
 # --- F10 and F15: --previous -------------------------------------------------------------------------
@@ -425,7 +427,7 @@ def test_the_wizard_shows_a_profiles_terminal_codes_as_escapes(library, tmp_path
         main,
         ["wizard", "--profile", str(path), "--save", str(tmp_path / "out.yaml")],
         input="\n" * 10,
-        obj={"library": library},
+        obj=CliContext(loaded=library),
     )
     assert "pwned-title" in result.output, result.output[-2000:]
     assert not CONTROLS.search(result.output.replace("\t", "")), repr(CONTROLS.search(result.output))

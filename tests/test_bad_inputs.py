@@ -19,7 +19,7 @@ import yaml
 from click.testing import CliRunner, Result
 from conftest import PROFILES, ROOT
 
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.content.library import Library
 from policy_builder.core import templating
 from policy_builder.core.errors import display_path
@@ -42,7 +42,7 @@ CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 def run(*args: Any, library: Library | None = None) -> Result:
-    obj = {"library": library} if library is not None else None
+    obj = CliContext(loaded=library) if library is not None else None
     return CliRunner().invoke(main, [str(a) for a in args], obj=obj)
 
 
