@@ -205,6 +205,34 @@ def one_error(result: Result) -> str:
     return errors[0]
 
 
+@pytest.fixture(scope="session")
+def example_issue_files(library: Library, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """What `policy-builder build profiles/example-council.yaml` writes (policy, guide and annex as Markdown and
+    Word, gap report, manifest), by file name: built once a run."""
+
+    def build() -> dict[str, bytes]:
+        out = tmp_path_factory.mktemp("example-issue")
+        result = run("build", PROFILES / "example-council.yaml", "--out", out, library=library)
+        assert result.exit_code == 0, result.output
+        return {path.name: path.read_bytes() for path in sorted(out.iterdir())}
+
+    return once_per_run(tmp_path_factory, "example-issue", build)
+
+
+@pytest.fixture
+def example_issue(example_issue_files: dict[str, bytes]) -> Callable[[Path], Path]:
+    """Puts the example council's issued files into a folder (made if missing), as a build there would have
+    left them: for a test of what a later build, --previous or changes does with an earlier issue."""
+
+    def into(out: Path) -> Path:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in example_issue_files.items():
+            (out / name).write_bytes(data)
+        return out
+
+    return into
+
+
 # --- policies built from answers, as the content tests read them ----------------------------------
 
 APPROVED_AI = {
