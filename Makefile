@@ -21,11 +21,13 @@ demo: $(VENV)/.installed
 # Python writes its compiled files even where the environment says not to (PYTHONDONTWRITEBYTECODE): without
 # them every process (each worker, each `policy-builder` a test starts) compiles the tests and the package
 # again. They go under .venv/pycache, not beside the sources (the wheel test lists what the sources hold).
+# The library's lint runs inside the suite, once a run (tests/test_lint.py fails on any problem, tests/test_cli.py
+# checks what `policy-builder lint` prints, tests/test_install.py runs it from the wheel), so it is not run a
+# second time before the suite; mypy keeps its cache in .mypy_cache (1-2 s warm).
 test: $(VENV)/.installed
 	$(BIN)/ruff check policy_builder tests benchmarks
 	$(BIN)/ruff format --check policy_builder tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/policy-builder lint
 	env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache $(BIN)/pytest -q -n auto --dist loadgroup
 
 # Regenerate the reviewed golden file after a deliberate change; read the diff before committing.

@@ -208,9 +208,7 @@ def main(ctx: click.Context, library_dir: Path | None) -> None:
         if library_dir is not None:
             given.library_dir = library_dir
     else:
-        # Older callers hand in {"library": <loaded Library>}; anything else is replaced.
-        loaded = given.get("library") if isinstance(given, dict) else None
-        ctx.obj = CliContext(library_dir, loaded)
+        ctx.obj = CliContext(library_dir)
 
 
 @main.command()

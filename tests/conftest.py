@@ -2,16 +2,23 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import shutil
 import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
+
+try:
+    import fcntl  # the lock that lets xdist's workers share a result (once_per_run)
+except ImportError:  # Windows has no fcntl: each worker then computes its own
+    fcntl = None  # type: ignore[assignment]  # the module, or None where there is none
 
 import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.content.library import Library, load_library
 from policy_builder.content.models import Answers
 from policy_builder.pipeline.profile import load_profile
@@ -24,6 +31,7 @@ os.environ.setdefault("POLICY_BUILDER_PAGE_NUMBERS", "0")
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "profiles"
 BUILD_DATE = dt.date(2026, 11, 21)
+T = TypeVar("T")
 
 
 # --- which worker runs which test (make test: pytest -n auto --dist loadgroup) ---------------------------
@@ -69,12 +77,29 @@ def library() -> Library:
     return load_library(ROOT / "clauses")
 
 
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once for the whole test run, not once per xdist worker: the first worker to ask computes
+    it and leaves it pickled in the run's own temporary folder (shared by the workers, new each run), where
+    the others read it. Only for results a test reads and never changes (a session fixture's)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ or fcntl is None:
+        return compute()
+    shared = tmp_path_factory.getbasetemp().parent  # pytest-N: the workers' basetemps are popen-gwK inside it
+    path = shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second worker waits here while the first computes
+        if path.is_file():
+            return cast(T, pickle.loads(path.read_bytes()))
+        value = compute()
+        path.write_bytes(pickle.dumps(value))
+        return value
+
+
 @pytest.fixture(scope="session")
-def bundled_lint(library: Library) -> tuple[list[str], list[str]]:
+def bundled_lint(library: Library, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[str]]:
     """(problems, notes) of the whole lint of the bundled library: the slowest check, run once a test run."""
     from policy_builder.checks.lint import lint_report
 
-    return lint_report(library)
+    return once_per_run(tmp_path_factory, "bundled-lint", lambda: lint_report(library))
 
 
 def copy_library(target: Path, *sections: str) -> Path:
@@ -141,9 +166,13 @@ def answers_for(library: Library, write_profile):
 
 
 @pytest.fixture(scope="session")
-def example_documents(library: Library) -> dict[str, dict[str, bytes]]:
+def example_documents(library: Library, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
     """Each bundled profile's Word files (policy, practice guide, sources annex, staff summary, leaflet),
     built once for the whole run."""
+    return once_per_run(tmp_path_factory, "example-documents", lambda: _example_documents(library))
+
+
+def _example_documents(library: Library) -> dict[str, dict[str, bytes]]:
     from policy_builder.pipeline.assemble import build_policy
     from policy_builder.render.docx import render_annex_docx, render_docx, render_guide_docx, render_handout_docx
     from policy_builder.render.summary import leaflet, staff_summary
@@ -164,7 +193,7 @@ def example_documents(library: Library) -> dict[str, dict[str, bytes]]:
 
 # --- the command line, as the CLI tests drive it ---------------------------------------------
 def run(*args: Any, library: Library) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], obj={"library": library})
+    return CliRunner().invoke(main, [str(a) for a in args], obj=CliContext(loaded=library))
 
 
 def one_error(result: Result) -> str:
@@ -174,6 +203,34 @@ def one_error(result: Result) -> str:
     errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1, result.output
     return errors[0]
+
+
+@pytest.fixture(scope="session")
+def example_issue_files(library: Library, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """What `policy-builder build profiles/example-council.yaml` writes (policy, guide and annex as Markdown and
+    Word, gap report, manifest), by file name: built once a run."""
+
+    def build() -> dict[str, bytes]:
+        out = tmp_path_factory.mktemp("example-issue")
+        result = run("build", PROFILES / "example-council.yaml", "--out", out, library=library)
+        assert result.exit_code == 0, result.output
+        return {path.name: path.read_bytes() for path in sorted(out.iterdir())}
+
+    return once_per_run(tmp_path_factory, "example-issue", build)
+
+
+@pytest.fixture
+def example_issue(example_issue_files: dict[str, bytes]) -> Callable[[Path], Path]:
+    """Puts the example council's issued files into a folder (made if missing), as a build there would have
+    left them: for a test of what a later build, --previous or changes does with an earlier issue."""
+
+    def into(out: Path) -> Path:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in example_issue_files.items():
+            (out / name).write_bytes(data)
+        return out
+
+    return into
 
 
 # --- policies built from answers, as the content tests read them ----------------------------------

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from conftest import PROFILES, ROOT, one_error, run
 from markdown_it import MarkdownIt
 
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.core.output import slugify
 from policy_builder.core.templating import markdown_escape
 from policy_builder.regen.manifest import split_markdown
@@ -141,9 +141,9 @@ def test_a_local_id_that_is_a_library_id_in_another_case_is_refused(library, tmp
     assert not (tmp_path / "out").exists()
 
 
-def test_check_docx_flags_bookmark_names_used_twice_ignoring_case(library, tmp_path):
+def test_check_docx_flags_bookmark_names_used_twice_ignoring_case(example_issue, library, tmp_path):
     out = tmp_path / "out"
-    assert run("build", PROFILES / "example-council.yaml", "--out", out, library=library).exit_code in (0, 1)
+    example_issue(out)
     good = out / POLICY_DOCX
     assert run("check-docx", good, library=library).exit_code == 0
     with zipfile.ZipFile(good) as source:
@@ -247,7 +247,7 @@ def test_a_picture_sign_shown_as_code_or_escaped_is_not_a_picture(library, tmp_p
     ],
 )
 def test_every_usage_error_is_one_line_and_exit_2(library, args, expected):
-    result = CliRunner().invoke(main, args, obj={"library": library})
+    result = CliRunner().invoke(main, args, obj=CliContext(loaded=library))
     assert result.exit_code == 2
     assert result.output.splitlines() == [result.output.strip()], result.output
     assert result.output.startswith(expected), result.output
@@ -263,17 +263,19 @@ def test_a_usage_error_from_an_environment_variable_names_it(library, monkeypatc
 
 
 def test_help_is_untouched(library):
-    result = CliRunner().invoke(main, ["build", "--help"], obj={"library": library})
+    result = CliRunner().invoke(main, ["build", "--help"], obj=CliContext(loaded=library))
     assert result.exit_code == 0 and result.output.startswith("Usage: main build [OPTIONS] PROFILES...")
-    assert CliRunner().invoke(main, [], obj={"library": library}).output.startswith("Usage: main [OPTIONS] COMMAND")
+    assert (
+        CliRunner().invoke(main, [], obj=CliContext(loaded=library)).output.startswith("Usage: main [OPTIONS] COMMAND")
+    )
 
 
 # --- F10 and F15: --previous -------------------------------------------------------------------------
 
 
-def test_previous_inside_out_is_refused_and_left_as_it_was(library, tmp_path):
+def test_previous_inside_out_is_refused_and_left_as_it_was(example_issue, library, tmp_path):
     out = tmp_path / "out"
-    assert run("build", PROFILES / "example-council.yaml", "--out", out, library=library).exit_code in (0, 1)
+    example_issue(out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     for previous in (out / POLICY_DOCX, out / POLICY_MD, out / "eastbrook-council-manifest.json"):
         message = one_error(
@@ -292,9 +294,9 @@ def test_previous_inside_out_is_refused_and_left_as_it_was(library, tmp_path):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_a_version_not_raised_since_the_previous_issue_is_warned(library, tmp_path):
+def test_a_version_not_raised_since_the_previous_issue_is_warned(example_issue, library, tmp_path):
     out = tmp_path / "out"
-    assert run("build", PROFILES / "example-council.yaml", "--out", out, library=library).exit_code in (0, 1)
+    example_issue(out)
     result = run(
         "build",
         PROFILES / "example-council.yaml",
@@ -318,7 +320,7 @@ def test_a_version_not_raised_since_the_previous_issue_is_warned(library, tmp_pa
     assert result.exit_code in (0, 1) and "Warning: document.version" not in result.output
 
 
-def test_another_organisations_policy_is_refused_as_the_previous_issue(library, tmp_path):
+def test_another_organisations_policy_is_refused_as_the_previous_issue(example_issue, library, tmp_path):
     ni = tmp_path / "ni"
     assert run("build", PROFILES / "ni-trust.yaml", "--out", ni, library=library).exit_code in (0, 1)
     (previous,) = ni.glob("*-social-media-policy.docx")
@@ -340,7 +342,7 @@ def test_another_organisations_policy_is_refused_as_the_previous_issue(library, 
     assert not (tmp_path / "v11").exists()
     # changes still compares them, and says whose each is.
     out = tmp_path / "out"
-    assert run("build", PROFILES / "example-council.yaml", "--out", out, library=library).exit_code in (0, 1)
+    example_issue(out)
     result = run("changes", previous, out / POLICY_DOCX, "--output", tmp_path / "summary.md", library=library)
     assert result.output.startswith(
         "Changes from Lough Erne Health and Social Care Trust's policy to London Borough of Eastbrook's: version"
@@ -352,9 +354,9 @@ def test_another_organisations_policy_is_refused_as_the_previous_issue(library, 
     )
 
 
-def test_a_renamed_organisation_keeps_its_history_with_a_warning(library, tmp_path):
+def test_a_renamed_organisation_keeps_its_history_with_a_warning(example_issue, library, tmp_path):
     out = tmp_path / "out"
-    assert run("build", PROFILES / "example-council.yaml", "--out", out, library=library).exit_code in (0, 1)
+    example_issue(out)
     renamed = named(tmp_path, "Royal Borough of Eastbrook")  # the short name, Eastbrook Council, is kept
     result = run("build", renamed, "--out", tmp_path / "v2", "--previous", out / POLICY_DOCX, library=library)
     assert result.exit_code in (0, 1), result.output
@@ -425,7 +427,7 @@ def test_the_wizard_shows_a_profiles_terminal_codes_as_escapes(library, tmp_path
         main,
         ["wizard", "--profile", str(path), "--save", str(tmp_path / "out.yaml")],
         input="\n" * 10,
-        obj={"library": library},
+        obj=CliContext(loaded=library),
     )
     assert "pwned-title" in result.output, result.output[-2000:]
     assert not CONTROLS.search(result.output.replace("\t", "")), repr(CONTROLS.search(result.output))
@@ -436,9 +438,9 @@ def test_the_wizard_shows_a_profiles_terminal_codes_as_escapes(library, tmp_path
 # --- F14: changes never writes over the files it compares ---------------------------------------------
 
 
-def test_changes_refuses_an_output_or_redline_that_is_old_or_new(library, tmp_path):
+def test_changes_refuses_an_output_or_redline_that_is_old_or_new(example_issue, library, tmp_path):
     out = tmp_path / "out"
-    assert run("build", PROFILES / "example-council.yaml", "--out", out, library=library).exit_code in (0, 1)
+    example_issue(out)
     old, new = tmp_path / "old.docx", tmp_path / "new.docx"
     shutil.copy(out / POLICY_DOCX, old)
     shutil.copy(out / POLICY_DOCX, new)

@@ -19,7 +19,7 @@ from conftest import BUILD_DATE, ROOT, copy_library, one_error, run
 from policy_builder.audit.draft import starting_answers
 from policy_builder.audit.infer import infer, infer_answers, load_answer_rules
 from policy_builder.audit.read import read_passages
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.core.errors import LibraryError
 from policy_builder.pipeline.profile import load_profile
 from policy_builder.pipeline.profile_edit import read_draft
@@ -250,7 +250,7 @@ def test_wizard_from_policy_offers_each_answer_with_its_quote(library, tmp_path)
         main,
         ["wizard", "--from-policy", str(WALTHAM_FOREST), "--save", str(save), "--profiles", str(tmp_path)],
         input="\n".join(lines) + "\n",
-        obj={"library": library},
+        obj=CliContext(loaded=library),
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output[-2000:]
@@ -411,7 +411,7 @@ def test_profile_out_with_json_keeps_the_json_alone_on_stdout(library, tmp_path)
 
     out = tmp_path / "draft.yaml"
     result = CliRunner().invoke(
-        main, ["audit", str(WALTHAM_FOREST), "--json", "--profile-out", str(out)], obj={"library": library}
+        main, ["audit", str(WALTHAM_FOREST), "--json", "--profile-out", str(out)], obj=CliContext(loaded=library)
     )
     assert result.exit_code == 0, result.output
     json.loads(result.stdout)  # the findings, nothing else

@@ -19,7 +19,7 @@ import yaml
 from click.testing import CliRunner, Result
 from conftest import PROFILES, ROOT
 
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.content.library import Library
 from policy_builder.core import templating
 from policy_builder.core.errors import display_path
@@ -42,7 +42,7 @@ CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 def run(*args: Any, library: Library | None = None) -> Result:
-    obj = {"library": library} if library is not None else None
+    obj = CliContext(loaded=library) if library is not None else None
     return CliRunner().invoke(main, [str(a) for a in args], obj=obj)
 
 
@@ -296,9 +296,9 @@ def test_a_symlink_or_fifo_in_the_library_is_refused_before_anything_is_read(tmp
     assert not (tmp_path / "out").exists()
 
 
-def test_a_failed_build_leaves_the_previous_policy_untouched(tmp_path, library):
+def test_a_failed_build_leaves_the_previous_policy_untouched(example_issue, tmp_path, library):
     out = tmp_path / "out"
-    assert run("build", EXAMPLE, "--out", out, library=library).exit_code == 0
+    example_issue(out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     # The same council, whose clause library now fails while the policy is being written.
     library_dir = tmp_path / "clauses"
@@ -309,9 +309,9 @@ def test_a_failed_build_leaves_the_previous_policy_untouched(tmp_path, library):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_an_interrupted_write_leaves_the_previous_files_whole(tmp_path, library, monkeypatch):
+def test_an_interrupted_write_leaves_the_previous_files_whole(example_issue, tmp_path, library, monkeypatch):
     out = tmp_path / "out"
-    assert run("build", EXAMPLE, "--out", out, library=library).exit_code == 0
+    example_issue(out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     import errno
     import os

@@ -121,7 +121,7 @@ def test_questions_lists_every_question():
 
 def test_lint_passes_on_the_bundled_library(library, bundled_lint, monkeypatch):
     # The lint itself ran once for the whole test run (bundled_lint); here, what the command prints of it.
-    # (tests/test_install.py and `make test` run the real command end to end.)
+    # (tests/test_install.py runs the real command end to end, from the installed wheel.)
     from policy_builder.checks import lint
 
     def once(checked, checks):

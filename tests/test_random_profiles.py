@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policy_builder.build import build_profile
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.content.library import Library
 from policy_builder.content.questionnaire import DATE_YEARS
 
@@ -64,7 +64,7 @@ NOT_DRAWN = {"document.reference_docx"}  # names a file the build would read
 
 @pytest.fixture(scope="module")
 def questions(library: Library) -> list[dict[str, Any]]:
-    result = CliRunner().invoke(main, ["questions", "--json"], obj={"library": library})
+    result = CliRunner().invoke(main, ["questions", "--json"], obj=CliContext(loaded=library))
     assert result.exit_code == 0, result.output
     found = json.loads(result.output)
     # questions --json does not give an integer's range; the questionnaire has it.

@@ -29,11 +29,11 @@ from policy_builder.render.docx_manifest import PART, embed
 
 
 @pytest.fixture(scope="module")
-def issued(library: Library, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the example council's policy (.md, .docx) and manifest, built once for the module."""
+def issued(example_issue_files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the example council's policy (.md, .docx) and manifest (built once a run)."""
     out = tmp_path_factory.mktemp("issued")
-    result = run("build", PROFILES / "example-council.yaml", "--out", out, library=library)
-    assert result.exit_code in (0, 1), result.output
+    for name, data in example_issue_files.items():
+        (out / name).write_bytes(data)
     return out
 
 

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from conftest import BUILD_DATE, ROOT, base_profile, with_answers
 from lxml import etree
 
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.content.library import Library
 from policy_builder.pipeline.assemble import build_policy
 from policy_builder.pipeline.profile import load_profile
@@ -241,7 +241,7 @@ def upgrade(library, tmp_path_factory) -> Upgrade:
     runner = CliRunner()
 
     def run(*args: object, text: str | None = None):  # type: ignore[no-untyped-def]
-        return runner.invoke(main, [str(a) for a in args], input=text, obj={"library": library})
+        return runner.invoke(main, [str(a) for a in args], input=text, obj=CliContext(loaded=library))
 
     checked = run("check", old)
     # Enter at every question keeps the offered answer, then Enter saves on the review screen.
@@ -441,7 +441,7 @@ def test_a_redline_needs_word_files_and_says_so_in_one_line(upgrade, library):
     runner = CliRunner()
     target = upgrade.folder / "not-written.docx"
     result = runner.invoke(
-        main, ["changes", str(upgrade.old), str(markdown), "--redline", str(target)], obj={"library": library}
+        main, ["changes", str(upgrade.old), str(markdown), "--redline", str(target)], obj=CliContext(loaded=library)
     )
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
@@ -451,7 +451,7 @@ def test_a_redline_needs_word_files_and_says_so_in_one_line(upgrade, library):
     assert not target.exists()
     pdf = upgrade.folder / "redline.pdf"
     result = runner.invoke(
-        main, ["changes", str(upgrade.old), str(upgrade.new), "--redline", str(pdf)], obj={"library": library}
+        main, ["changes", str(upgrade.old), str(upgrade.new), "--redline", str(pdf)], obj=CliContext(loaded=library)
     )
     assert result.exit_code == 2
     assert "must end in .docx" in result.output and not pdf.exists()

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 from conftest import PROFILES, ROOT, base_profile, default_ctrl_c, with_answers
 
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.interview.session import program
 from policy_builder.pipeline.profile import load_profile
 from policy_builder.pipeline.profile_edit import read_draft
@@ -95,7 +95,7 @@ PERMISSIVE = {
 
 def run(library, args, text="", **kwargs):
     return CliRunner().invoke(
-        main, ["wizard", *map(str, args)], input=text, obj={"library": library}, catch_exceptions=False, **kwargs
+        main, ["wizard", *map(str, args)], input=text, obj=CliContext(loaded=library), catch_exceptions=False, **kwargs
     )
 
 
@@ -358,14 +358,14 @@ def test_only_new_asks_what_is_missing_and_flags_what_no_longer_applies(library,
 
 
 def test_only_new_needs_a_profile(library):
-    result = CliRunner().invoke(main, ["wizard", "--only-new"], obj={"library": library})
+    result = CliRunner().invoke(main, ["wizard", "--only-new"], obj=CliContext(loaded=library))
     assert result.exit_code == 2
     assert "--only-new needs --profile PATH" in result.output
 
 
 def test_a_broken_profile_is_one_line_and_exit_2(library, write_profile):
     path = write_profile("schema: 1\norganisation: [oops\n", "broken.yaml")
-    result = CliRunner().invoke(main, ["wizard", "--profile", str(path)], obj={"library": library})
+    result = CliRunner().invoke(main, ["wizard", "--profile", str(path)], obj=CliContext(loaded=library))
     assert result.exit_code == 2
     assert result.output.startswith("Error: ") and "broken.yaml:" in result.output
     assert "Traceback" not in result.output

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 
-from policy_builder.cli import main
+from policy_builder.cli import CliContext, main
 from policy_builder.interview import preview as preview_module
 from policy_builder.interview.preview import PLACEHOLDER, plain_text, preview_question, preview_section
 from policy_builder.interview.session import Interview
@@ -129,7 +129,7 @@ def test_a_section_previews_quickly(library):
 def test_question_mark_in_the_terminal_shows_what_each_answer_puts_in_the_policy(library, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
-        main, ["wizard"], input="Testham Council\n\n?\n", obj={"library": library}, catch_exceptions=False
+        main, ["wizard"], input="Testham Council\n\n?\n", obj=CliContext(loaded=library), catch_exceptions=False
     )
     output = " ".join(result.output.split())
     heading = "What each answer puts in the policy, with your answers so far:"
@@ -152,7 +152,7 @@ def test_show_ids_shows_guidance_ids_to_power_users(library, tmp_path, monkeypat
         main,
         ["wizard", "--show-ids"],
         input="Testham Council\n\n?\n",
-        obj={"library": library},
+        obj=CliContext(loaded=library),
         catch_exceptions=False,
     )
     assert "SWE-STANDARDS" in result.output
@@ -241,7 +241,7 @@ def test_the_terminal_preview_of_the_nation_fits_a_screen_and_double_question_ma
         main,
         ["wizard", "--save", str(tmp_path / "p.yaml")],
         input=typed,
-        obj={"library": library},
+        obj=CliContext(loaded=library),
         catch_exceptions=False,
         env={"COLUMNS": "100"},
     )
