@@ -67,6 +67,8 @@ class AuditConfig:
     conditions: re.Pattern[str] = re.compile(r"(?!x)x")
     waives: re.Pattern[str] = re.compile(r"(?!x)x")
     consent: re.Pattern[str] = re.compile(r"(?!x)x")
+    # Forbidding words that only compare ("rather than"): a rule only in a sentence that instructs.
+    comparisons: re.Pattern[str] = re.compile(r"(?!x)x")
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
@@ -166,6 +168,9 @@ def load_audit_config(library: Library) -> AuditConfig:
         conditions=_joined(patterns("conditions"), path, doc.line("modality", "conditions")),
         waives=_joined(patterns("waives"), path, doc.line("modality", "waives")),
         consent=_joined(patterns("consent"), path, doc.line("modality", "consent")),
+        comparisons=_joined(patterns("comparisons"), path, doc.line("modality", "comparisons"))
+        if "comparisons" in modality
+        else re.compile(r"(?!x)x"),
     )
     for kind, values in (data.get("scope") or {}).items():
         for value, texts in (values or {}).items():
@@ -404,6 +409,9 @@ def read_sentence(
         carries = carries and not (earlier and _SCOPE_VERB.search(earlier[-1][3]))
         if carries and earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
             chosen, start = earlier[-1], 0
+    if chosen is not None and config.comparisons.fullmatch(chosen[3]) and not _instructs(config, sentence, chosen):
+        # "many young people prefer texts rather than letters": a comparison in a sentence that describes
+        return Reading(None, "", False)
     if chosen is not None:
         kind, words = chosen[2], chosen[3]
         between = sentence[start + chosen[1] : anchor] if chosen[0] < anchor - start else ""
@@ -453,6 +461,13 @@ def read_sentence(
             "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
         )
     return Reading(None, "", False)
+
+
+def _instructs(config: AuditConfig, sentence: str, comparison: tuple[int, int, str, str]) -> bool:
+    """Whether a sentence with a comparison ("rather than") gives an instruction: a modal other than a
+    comparison anywhere in it, or an opening verb in the imperative ("Send a link rather than ...")."""
+    others = [m for m in _modal_matches(config, sentence) if not config.comparisons.fullmatch(m[3])]
+    return bool(others) or _opening_verb(sentence, config.imperative) in config.imperative
 
 
 # A modal that waives a duty ("is not necessary", "no need to"), and the duty it waives close after it.

@@ -254,7 +254,8 @@ AUDIT_FILE = _mapping(
             }
         ),
         "modality": _mapping(
-            {**{key: PATTERNS for key in AUDIT_MODALITY_KEYS}, "descriptive": PATTERNS}, AUDIT_MODALITY_KEYS
+            {**{key: PATTERNS for key in AUDIT_MODALITY_KEYS}, "descriptive": PATTERNS, "comparisons": PATTERNS},
+            AUDIT_MODALITY_KEYS,
         ),
         "actions": _map_of(
             _mapping(
