@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
-from policy_builder.audit.match import AuditConfig, Evidence, Match, Matcher, position_of
+from policy_builder.audit.match import AuditConfig, Evidence, Match, Matcher, column_modality, position_of
 from policy_builder.audit.read import Passage, read_passages
 from policy_builder.content.library import Library
 from policy_builder.content.models import Answers, Clause
@@ -340,8 +340,8 @@ def audit_document(
     else from ``nation`` / ``employer_type``, else as the document states them ("Social Care Wales",
     "the Council"). With none known, every nation's rules are checked and the report says so."""
     path = Path(path)
-    passages = read_passages(path)
     matcher = matcher_for(library)
+    passages = read_passages(path, lambda heading: column_modality(matcher.config, heading) is not None)
     overrides: dict[str, str] = {}
     stated: dict[str, list[Clause]] = {}
     scope = Scope(nation, employer_type, "given" if nation or employer_type else None)

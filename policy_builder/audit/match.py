@@ -69,11 +69,20 @@ class AuditConfig:
     consent: re.Pattern[str] = re.compile(r"(?!x)x")
     # Forbidding words that only compare ("rather than"): a rule only in a sentence that instructs.
     comparisons: re.Pattern[str] = re.compile(r"(?!x)x")
+    # A table column's heading that says how to read its cells: (modality, pattern matched whole), in order
+    columns: tuple[tuple[str, re.Pattern[str]], ...] = ()
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+
+def column_modality(config: AuditConfig, heading: str) -> str | None:
+    """How a table column headed ``heading`` ("Don't", "Never", "Do") rules on its cells, if it says."""
+    text = heading.strip().strip("*_:.!\"' ").strip()
+    # forbidding first: "Do not" is never read as "Do"
+    return next((kind for kind, pattern in config.columns if pattern.fullmatch(text)), None)
 
 
 def _joined(patterns: Sequence[re.Pattern[str]], path: Path, line: int | None) -> re.Pattern[str]:
@@ -171,6 +180,15 @@ def load_audit_config(library: Library) -> AuditConfig:
         comparisons=_joined(patterns("comparisons"), path, doc.line("modality", "comparisons"))
         if "comparisons" in modality
         else re.compile(r"(?!x)x"),
+        columns=tuple(
+            (kind, _joined(patterns(key), path, doc.line("modality", key)))
+            for kind, key in (
+                ("forbids", "forbid_columns"),
+                ("requires", "require_columns"),
+                ("allows", "allow_columns"),
+            )
+            if key in modality
+        ),
     )
     for kind, values in (data.get("scope") or {}).items():
         for value, texts in (values or {}).items():
@@ -576,6 +594,10 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
     current: str | None = None
     heading: str | None = None
     for passage in passages:
+        if passage.column:
+            # a cell under "Don't" or "Do": its column says how to read it, as a lead-in says for a list
+            lead.append(column_modality(config, passage.column))
+            continue
         if passage.heading != heading:
             current, heading = None, passage.heading
         words = len(passage.text.split())
@@ -809,6 +831,8 @@ class Matcher:
         if reading.modality is None:
             return None
         modality, cue = reading.modality, reading.cue
+        if passage.column and lead_in and not reading.explicit:
+            cue = f"in the column '{passage.column}'"
         waiver = _waiver(self.config, sentence, reading)
         if waiver and action in self.conditional:
             # "It is not necessary to ask everyone's permission": doing it without the condition is allowed,

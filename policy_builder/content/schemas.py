@@ -254,7 +254,12 @@ AUDIT_FILE = _mapping(
             }
         ),
         "modality": _mapping(
-            {**{key: PATTERNS for key in AUDIT_MODALITY_KEYS}, "descriptive": PATTERNS, "comparisons": PATTERNS},
+            {
+                **{key: PATTERNS for key in AUDIT_MODALITY_KEYS},
+                "descriptive": PATTERNS,
+                "comparisons": PATTERNS,
+                **{f"{k}_columns": PATTERNS for k in ("forbid", "require", "allow")},
+            },
             AUDIT_MODALITY_KEYS,
         ),
         "actions": _map_of(
