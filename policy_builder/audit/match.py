@@ -44,6 +44,9 @@ class ActionTerms:
     unless_at: tuple[re.Pattern[str], ...] = ()
     # words that make a sentence allowing the action take a position no stance offers ("free AI tools")
     against: tuple[re.Pattern[str], ...] = ()
+    # words that, in a sentence allowing the action, keep it within the rule ("during breaks" for social
+    # media at work): the sentence agrees with the rule, as "only ... may" does
+    limits: tuple[re.Pattern[str], ...] = ()
     position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
     # Text every match of the first group contains (each term's first word, lower case): found with a
     # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
@@ -141,7 +144,7 @@ def _prefixes(terms: Sequence[Any]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(w for w in found if w))
 
 
-ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "position")
+ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "limits", "position")
 
 
 def load_audit_config(library: Library) -> AuditConfig:
@@ -222,10 +225,11 @@ def load_audit_config(library: Library) -> AuditConfig:
         unless = raw.get("unless", [])
         unless_at = raw.get("unless_at", [])
         against = raw.get("against", [])
-        lists = (phrasings, inverts, unless, unless_at, against)
+        limits = raw.get("limits", [])
+        lists = (phrasings, inverts, unless, unless_at, against, limits)
         if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in lists):
             raise LibraryError(
-                path, line, f"{action}: phrasings, inverts, unless, unless_at and against must be lists of text"
+                path, line, f"{action}: phrasings, inverts, unless, unless_at, against and limits must be lists of text"
             )
         config.actions[action] = ActionTerms(
             action=action,
@@ -235,6 +239,7 @@ def load_audit_config(library: Library) -> AuditConfig:
             unless=(_alternatives(unless, path, line, action),) if unless else (),
             unless_at=(_alternatives(unless_at, path, line, action),) if unless_at else (),
             against=(_alternatives(against, path, line, action),) if against else (),
+            limits=(_alternatives(limits, path, line, action),) if limits else (),
             position=raw.get("position"),
             prefixes=_prefixes(groups[0]),
         )
@@ -410,6 +415,12 @@ def read_sentence(
         and not (_BARE_AUXILIARY.search(m[3]) and _NEW_SUBJECT.search(part[anchor - start : m[0]]))
     ]
     chosen = before[-1] if before else (after[0] if after else None)
+    if chosen is not None and not before and _in_opening_clause(sentence, anchor, start + chosen[0]):
+        passive = re.match(r"\s+(?:\w+\s+)?be\b", sentence[start + chosen[1] :]) is not None
+        if not passive:
+            # "Where a worker has not been given a work phone, they may use their own": the work phone is the
+            # condition, which the main clause's "may" does not rule on ("they must be declined" does)
+            return Reading(None, "", False)
     opening = re.sub(r"^[\d.()\s]+", "", sentence).split(" ", 1)[0].lower().strip(",.:;")
     if not before and opening in config.imperative and sentence[:anchor].strip():
         # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
@@ -479,6 +490,14 @@ def read_sentence(
             "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
         )
     return Reading(None, "", False)
+
+
+def _in_opening_clause(sentence: str, anchor: int, modal: int) -> bool:
+    """Whether ``anchor`` is in an opening "If/Where/When ...," clause and ``modal`` after it."""
+    number = re.match(r"^[\d.()\s]+", sentence)
+    skip = number.end() if number else 0
+    opening = _CONDITIONAL_OPENING.match(sentence[skip:])
+    return opening is not None and anchor < skip + opening.end() <= modal
 
 
 def _instructs(config: AuditConfig, sentence: str, comparison: tuple[int, int, str, str]) -> bool:
@@ -872,7 +891,8 @@ class Matcher:
             lead=0 if passive else _lead(sentence, reading.end, terms, matched),
             reach=_reach(sentence, reading.at, matched),
             first=passive or 0 <= reading.at <= span_start,
-            restricted=reading.restricted,
+            restricted=reading.restricted
+            or bool(terms is not None and modality == "allows" and any(p.search(sentence) for p in terms.limits)),
             against=against,
             follows=reading.at > anchor and reading.distance <= 2,
         )

@@ -276,6 +276,7 @@ AUDIT_FILE = _mapping(
                     "unless": WORDS,
                     "unless_at": WORDS,
                     "against": WORDS,
+                    "limits": WORDS,
                     "position": {"enum": ["depends"]},
                 },
                 ("terms",),
