@@ -493,11 +493,19 @@ def read_sentence(
 
 
 def _in_opening_clause(sentence: str, anchor: int, modal: int) -> bool:
-    """Whether ``anchor`` is in an opening "If/Where/When ...," clause and ``modal`` after it."""
+    """Whether ``anchor`` is in an opening "If/Where/When ...," clause that says something is missing ("has
+    not been issued with a work phone") and ``modal`` after it: the main clause then rules on what is used
+    instead, not on the missing thing. ("If a parent messages you on your own phone, you may reply" rules on
+    the own phone: nothing there is missing.)"""
     number = re.match(r"^[\d.()\s]+", sentence)
     skip = number.end() if number else 0
     opening = _CONDITIONAL_OPENING.match(sentence[skip:])
-    return opening is not None and anchor < skip + opening.end() <= modal
+    if opening is None or not anchor < skip + opening.end() <= modal:
+        return False
+    return _ABSENT.search(opening.group(0)) is not None
+
+
+_ABSENT = re.compile(r"\b(?:not|no|without|never|yet to|lacks?|n't)\b|n't\b", re.I)
 
 
 def _instructs(config: AuditConfig, sentence: str, comparison: tuple[int, int, str, str]) -> bool:
