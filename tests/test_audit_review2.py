@@ -223,3 +223,36 @@ def test_the_draft_takes_owner_and_version_from_a_control_table_and_a_charitys_n
     assert answers.get("organisation.type") == "voluntary"
     assert answers.get("document.owner") == "Head of Family Services"
     assert answers.get("document.version") == "4.1"
+
+
+# --- 7. a review date long past, and an employer type not found -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("| Next review | June 2019 |", "June 2019"),
+        ("To be reviewed by 30/06/2019.", "30/06/2019"),
+        ("Review date: 2019-06", "2019-06"),
+    ],
+)
+def test_a_review_date_in_the_past_is_said_in_the_summary(tmp_path, library, line, words):
+    audit = audit_text(
+        tmp_path, library, f"# Oldtown Council social media policy\n\n{line}\n\nStaff must keep phones locked.\n"
+    )
+    assert audit.review is not None and audit.review.words == words, audit.review
+    summary = render_markdown(audit, library)
+    assert f"The document was due for review by {words}" in summary
+    assert "review it now" in summary
+
+
+def test_a_review_date_to_come_is_not_called_overdue(tmp_path, library):
+    audit = audit_text(tmp_path, library, "# Policy\n\nTo be reviewed in May 2099.\n\nStaff must keep phones locked.\n")
+    assert audit.review is not None and audit.review.due.isoformat() == "2099-05-31"
+    assert "due for review" not in render_markdown(audit, library)
+
+
+def test_the_summary_says_when_the_employer_type_is_not_known(tmp_path, library):
+    audit = audit_text(tmp_path, library, "# Policy\n\nStaff must follow the SSSC Codes of Practice online.\n")
+    assert audit.employer_type is None
+    assert "Employer type not known" in render_markdown(audit, library)

@@ -74,6 +74,8 @@ class AuditConfig:
     comparisons: re.Pattern[str] = re.compile(r"(?!x)x")
     # A table column's heading that says how to read its cells: (modality, pattern matched whole), in order
     columns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    # The words before a document's next review date ("Next review", "To be reviewed in"), one pattern
+    review_date: re.Pattern[str] = re.compile(r"(?!x)x")
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
@@ -182,6 +184,9 @@ def load_audit_config(library: Library) -> AuditConfig:
         consent=_joined(patterns("consent"), path, doc.line("modality", "consent")),
         comparisons=_joined(patterns("comparisons"), path, doc.line("modality", "comparisons"))
         if "comparisons" in modality
+        else re.compile(r"(?!x)x"),
+        review_date=_pattern("(?:" + "|".join(data["review_date"]) + ")", path, doc.line("review_date"), "review_date")
+        if isinstance(data.get("review_date"), list) and data["review_date"]
         else re.compile(r"(?!x)x"),
         columns=tuple(
             (kind, _joined(patterns(key), path, doc.line("modality", key)))

@@ -246,6 +246,7 @@ AUDIT_MODALITY_KEYS = (
 )
 AUDIT_FILE = _mapping(
     {
+        "review_date": PATTERNS,
         "scope": _mapping(
             {
                 "nation": _map_of(PATTERNS),
