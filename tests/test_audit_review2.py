@@ -256,3 +256,15 @@ def test_the_summary_says_when_the_employer_type_is_not_known(tmp_path, library)
     audit = audit_text(tmp_path, library, "# Policy\n\nStaff must follow the SSSC Codes of Practice online.\n")
     assert audit.employer_type is None
     assert "Employer type not known" in render_markdown(audit, library)
+
+
+def test_posting_photos_taken_at_work_is_not_a_rule_on_posting_about_work(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Your own social media\n\n3.1 You can say that you work for Eastfield Care on your own pages.\n\n"
+        "3.2 Don't post pictures taken at work.\n",
+    )
+    finding = audit.finding("posting.about-work")
+    assert finding.evidence.modality == "allows", finding.evidence
+    assert finding.evidence.sentence.startswith("3.1")
