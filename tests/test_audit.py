@@ -234,7 +234,17 @@ def test_json_shape(library: Library) -> None:
     result = run("audit", DOCUMENTS / "charity-code.md", "--json", library=library)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"document", "profile", "passages", "words", "counts", "scope", "findings", "items"}
+    assert set(data) == {
+        "document",
+        "profile",
+        "passages",
+        "words",
+        "counts",
+        "scope",
+        "review_date",
+        "findings",
+        "items",
+    }
     assert data["scope"] == {
         "nation": "wales",
         "employer_type": None,

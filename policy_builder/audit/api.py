@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -10,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
-from policy_builder.audit.match import AuditConfig, Evidence, Match, Matcher, position_of
+from policy_builder.audit.match import AuditConfig, Evidence, Match, Matcher, column_modality, position_of
 from policy_builder.audit.read import Passage, read_passages
 from policy_builder.content.library import Library
 from policy_builder.content.models import Answers, Clause
@@ -85,6 +86,7 @@ class Audit:
     nation: str | None = None  # from the profile or the document: other nations' rules and law are not judged
     employer_type: str | None = None
     scope: Scope | None = None
+    review: ReviewDate | None = None  # the next review date the document states, if it states one
 
     def of(self, verdict: str) -> list[Finding]:
         return [f for f in self.findings if f.verdict == verdict]
@@ -106,6 +108,7 @@ class Audit:
                 "from": self.scope.source if self.scope else None,
                 "evidence": dict(self.scope.evidence) if self.scope else {},
             },
+            "review_date": self.review.as_dict() if self.review else None,
             "findings": [f.as_dict() for f in self.findings],
             "items": [i.as_dict() for i in self.items],
         }
@@ -126,6 +129,99 @@ def _evidence_dict(evidence: Evidence | None) -> dict[str, Any] | None:
 
 
 # --- whose rules: the employer's nation and type -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewDate:
+    """The date a document says it is next to be reviewed: the last day it names, as written, and where."""
+
+    due: dt.date  # "March 2025" is due by 31 March 2025
+    words: str  # the date as the document writes it
+    quote: str
+    where: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"due": self.due.isoformat(), "words": self.words, "quote": self.quote, "where": self.where}
+
+    def months_overdue(self, today: dt.date) -> int:
+        """Whole months from the due date to ``today`` (0 when not yet due)."""
+        if today <= self.due:
+            return 0
+        return (today.year - self.due.year) * 12 + today.month - self.due.month - (today.day < self.due.day)
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+# The date after the words that introduce it: "14 March 2025", "March 2025", "31/03/2025", "03/2025", "2025-03"
+_DATE = re.compile(
+    r"\W{0,4}(?:(?:by|in|on|before|no later than)\s+)?(?:(?:the\s+)?end\s+of\s+)?(?P<words>"
+    r"(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>\d{4})"
+    r"|(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})"
+    r"|(?P<m2>\d{1,2})[/.-](?P<y2>\d{4})"
+    r"|(?P<y3>\d{4})-(?P<m3>\d{2})(?:-(?P<d3>\d{2}))?"
+    r"|(?P<y4>(?:19|20)\d{2})\b)",
+    re.I,
+)
+
+
+def _last_day(year: int, month: int) -> dt.date:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def _date_after(text: str, at: int) -> tuple[dt.date, str] | None:
+    """The date written at ``at`` in ``text`` (after "Next review"), as the last day it can mean, with its words."""
+    m = _DATE.match(text, at)
+    if m is None:
+        return None
+    try:
+        if m.group("month"):
+            month = _MONTHS.get(m.group("month").lower())
+            if month is None:
+                return None
+            year = int(m.group("year"))
+            due = dt.date(year, month, int(m.group("day"))) if m.group("day") else _last_day(year, month)
+        elif m.group("y"):
+            due = dt.date(int(m.group("y")), int(m.group("m")), int(m.group("d")))  # UK order: day/month/year
+        elif m.group("y2"):
+            due = _last_day(int(m.group("y2")), int(m.group("m2")))
+        elif m.group("y3"):
+            year, month = int(m.group("y3")), int(m.group("m3"))
+            due = dt.date(year, month, int(m.group("d3"))) if m.group("d3") else _last_day(year, month)
+        else:
+            due = dt.date(int(m.group("y4")), 12, 31)
+    except ValueError:  # "31/02/2025": not a date
+        return None
+    return due, m.group("words")
+
+
+def find_review_date(passages: Sequence[Passage], config: AuditConfig) -> ReviewDate | None:
+    """The first next-review date the document states ("Next review | March 2025", "To be reviewed in May 2027")."""
+    for passage in passages:
+        for m in config.review_date.finditer(passage.text):
+            found = _date_after(passage.text, m.end())
+            if found:
+                return ReviewDate(found[0], found[1], passage.text, passage.where)
+    return None
 
 
 @dataclass(frozen=True)
@@ -340,8 +436,8 @@ def audit_document(
     else from ``nation`` / ``employer_type``, else as the document states them ("Social Care Wales",
     "the Council"). With none known, every nation's rules are checked and the report says so."""
     path = Path(path)
-    passages = read_passages(path)
     matcher = matcher_for(library)
+    passages = read_passages(path, lambda heading: column_modality(matcher.config, heading) is not None)
     overrides: dict[str, str] = {}
     stated: dict[str, list[Clause]] = {}
     scope = Scope(nation, employer_type, "given" if nation or employer_type else None)
@@ -396,6 +492,7 @@ def audit_document(
         scope.nation,
         scope.employer_type,
         scope,
+        find_review_date(passages, matcher.config),
     )
 
 

@@ -59,9 +59,13 @@ def draft_from_passages(library: Library, passages: Iterable[PassageLike], sourc
 
 def draft_from_policy(library: Library, path: Path, *, source: str | None = None) -> PolicyDraft:
     """Read the policy at ``path`` (.docx, .md, .txt or .pdf) and infer its answers; one-line errors."""
+    from policy_builder.audit.api import matcher_for
+    from policy_builder.audit.match import column_modality
     from policy_builder.audit.read import read_passages
 
-    return draft_from_passages(library, read_passages(path), source or path.name)
+    config = matcher_for(library).config
+    passages = read_passages(path, lambda heading: column_modality(config, heading) is not None)
+    return draft_from_passages(library, passages, source or path.name)
 
 
 # --- the words a manager reads ------------------------------------------------------------------------

@@ -384,7 +384,9 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
                 lead_in = None
         if lead_in is not None or (heading and aspirational is not None and aspirational.search(heading)):
             continue  # what ought to be in place is not what is
-        forbidding_heading = bool(heading and rules.forbidding_headings.search(heading))
+        # a cell of a "Do" / "Don't" table is read under its column's heading (audit/read.py keeps it)
+        column = normalise(getattr(passage, "column", "") or "")
+        forbidding_heading = any(h and rules.forbidding_headings.search(h) for h in (heading, column))
         # A heading is read once, with the first passage under it: a title names the organisation.
         texts = sentences(passage.text)
         if heading and heading != last_heading:

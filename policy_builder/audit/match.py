@@ -44,6 +44,9 @@ class ActionTerms:
     unless_at: tuple[re.Pattern[str], ...] = ()
     # words that make a sentence allowing the action take a position no stance offers ("free AI tools")
     against: tuple[re.Pattern[str], ...] = ()
+    # words that, in a sentence allowing the action, keep it within the rule ("during breaks" for social
+    # media at work): the sentence agrees with the rule, as "only ... may" does
+    limits: tuple[re.Pattern[str], ...] = ()
     position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
     # Text every match of the first group contains (each term's first word, lower case): found with a
     # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
@@ -67,11 +70,24 @@ class AuditConfig:
     conditions: re.Pattern[str] = re.compile(r"(?!x)x")
     waives: re.Pattern[str] = re.compile(r"(?!x)x")
     consent: re.Pattern[str] = re.compile(r"(?!x)x")
+    # Forbidding words that only compare ("rather than"): a rule only in a sentence that instructs.
+    comparisons: re.Pattern[str] = re.compile(r"(?!x)x")
+    # A table column's heading that says how to read its cells: (modality, pattern matched whole), in order
+    columns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    # The words before a document's next review date ("Next review", "To be reviewed in"), one pattern
+    review_date: re.Pattern[str] = re.compile(r"(?!x)x")
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+
+def column_modality(config: AuditConfig, heading: str) -> str | None:
+    """How a table column headed ``heading`` ("Don't", "Never", "Do") rules on its cells, if it says."""
+    text = heading.strip().strip("*_:.!\"' ").strip()
+    # forbidding first: "Do not" is never read as "Do"
+    return next((kind for kind, pattern in config.columns if pattern.fullmatch(text)), None)
 
 
 def _joined(patterns: Sequence[re.Pattern[str]], path: Path, line: int | None) -> re.Pattern[str]:
@@ -130,7 +146,7 @@ def _prefixes(terms: Sequence[Any]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(w for w in found if w))
 
 
-ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "position")
+ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "limits", "position")
 
 
 def load_audit_config(library: Library) -> AuditConfig:
@@ -166,6 +182,21 @@ def load_audit_config(library: Library) -> AuditConfig:
         conditions=_joined(patterns("conditions"), path, doc.line("modality", "conditions")),
         waives=_joined(patterns("waives"), path, doc.line("modality", "waives")),
         consent=_joined(patterns("consent"), path, doc.line("modality", "consent")),
+        comparisons=_joined(patterns("comparisons"), path, doc.line("modality", "comparisons"))
+        if "comparisons" in modality
+        else re.compile(r"(?!x)x"),
+        review_date=_pattern("(?:" + "|".join(data["review_date"]) + ")", path, doc.line("review_date"), "review_date")
+        if isinstance(data.get("review_date"), list) and data["review_date"]
+        else re.compile(r"(?!x)x"),
+        columns=tuple(
+            (kind, _joined(patterns(key), path, doc.line("modality", key)))
+            for kind, key in (
+                ("forbids", "forbid_columns"),
+                ("requires", "require_columns"),
+                ("allows", "allow_columns"),
+            )
+            if key in modality
+        ),
     )
     for kind, values in (data.get("scope") or {}).items():
         for value, texts in (values or {}).items():
@@ -199,10 +230,11 @@ def load_audit_config(library: Library) -> AuditConfig:
         unless = raw.get("unless", [])
         unless_at = raw.get("unless_at", [])
         against = raw.get("against", [])
-        lists = (phrasings, inverts, unless, unless_at, against)
+        limits = raw.get("limits", [])
+        lists = (phrasings, inverts, unless, unless_at, against, limits)
         if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in lists):
             raise LibraryError(
-                path, line, f"{action}: phrasings, inverts, unless, unless_at and against must be lists of text"
+                path, line, f"{action}: phrasings, inverts, unless, unless_at, against and limits must be lists of text"
             )
         config.actions[action] = ActionTerms(
             action=action,
@@ -212,6 +244,7 @@ def load_audit_config(library: Library) -> AuditConfig:
             unless=(_alternatives(unless, path, line, action),) if unless else (),
             unless_at=(_alternatives(unless_at, path, line, action),) if unless_at else (),
             against=(_alternatives(against, path, line, action),) if against else (),
+            limits=(_alternatives(limits, path, line, action),) if limits else (),
             position=raw.get("position"),
             prefixes=_prefixes(groups[0]),
         )
@@ -387,6 +420,12 @@ def read_sentence(
         and not (_BARE_AUXILIARY.search(m[3]) and _NEW_SUBJECT.search(part[anchor - start : m[0]]))
     ]
     chosen = before[-1] if before else (after[0] if after else None)
+    if chosen is not None and not before and _in_opening_clause(sentence, anchor, start + chosen[0]):
+        passive = re.match(r"\s+(?:\w+\s+)?be\b", sentence[start + chosen[1] :]) is not None
+        if not passive:
+            # "Where a worker has not been given a work phone, they may use their own": the work phone is the
+            # condition, which the main clause's "may" does not rule on ("they must be declined" does)
+            return Reading(None, "", False)
     opening = re.sub(r"^[\d.()\s]+", "", sentence).split(" ", 1)[0].lower().strip(",.:;")
     if not before and opening in config.imperative and sentence[:anchor].strip():
         # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
@@ -404,6 +443,9 @@ def read_sentence(
         carries = carries and not (earlier and _SCOPE_VERB.search(earlier[-1][3]))
         if carries and earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
             chosen, start = earlier[-1], 0
+    if chosen is not None and config.comparisons.fullmatch(chosen[3]) and not _instructs(config, sentence, chosen):
+        # "many young people prefer texts rather than letters": a comparison in a sentence that describes
+        return Reading(None, "", False)
     if chosen is not None:
         kind, words = chosen[2], chosen[3]
         between = sentence[start + chosen[1] : anchor] if chosen[0] < anchor - start else ""
@@ -453,6 +495,29 @@ def read_sentence(
             "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
         )
     return Reading(None, "", False)
+
+
+def _in_opening_clause(sentence: str, anchor: int, modal: int) -> bool:
+    """Whether ``anchor`` is in an opening "If/Where/When ...," clause that says something is missing ("has
+    not been issued with a work phone") and ``modal`` after it: the main clause then rules on what is used
+    instead, not on the missing thing. ("If a parent messages you on your own phone, you may reply" rules on
+    the own phone: nothing there is missing.)"""
+    number = re.match(r"^[\d.()\s]+", sentence)
+    skip = number.end() if number else 0
+    opening = _CONDITIONAL_OPENING.match(sentence[skip:])
+    if opening is None or not anchor < skip + opening.end() <= modal:
+        return False
+    return _ABSENT.search(opening.group(0)) is not None
+
+
+_ABSENT = re.compile(r"\b(?:not|no|without|never|yet to|lacks?|n't)\b|n't\b", re.I)
+
+
+def _instructs(config: AuditConfig, sentence: str, comparison: tuple[int, int, str, str]) -> bool:
+    """Whether a sentence with a comparison ("rather than") gives an instruction: a modal other than a
+    comparison anywhere in it, or an opening verb in the imperative ("Send a link rather than ...")."""
+    others = [m for m in _modal_matches(config, sentence) if not config.comparisons.fullmatch(m[3])]
+    return bool(others) or _opening_verb(sentence, config.imperative) in config.imperative
 
 
 # A modal that waives a duty ("is not necessary", "no need to"), and the duty it waives close after it.
@@ -561,6 +626,10 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
     current: str | None = None
     heading: str | None = None
     for passage in passages:
+        if passage.column:
+            # a cell under "Don't" or "Do": its column says how to read it, as a lead-in says for a list
+            lead.append(column_modality(config, passage.column))
+            continue
         if passage.heading != heading:
             current, heading = None, passage.heading
         words = len(passage.text.split())
@@ -794,6 +863,8 @@ class Matcher:
         if reading.modality is None:
             return None
         modality, cue = reading.modality, reading.cue
+        if passage.column and lead_in and not reading.explicit:
+            cue = f"in the column '{passage.column}'"
         waiver = _waiver(self.config, sentence, reading)
         if waiver and action in self.conditional:
             # "It is not necessary to ask everyone's permission": doing it without the condition is allowed,
@@ -833,7 +904,8 @@ class Matcher:
             lead=0 if passive else _lead(sentence, reading.end, terms, matched),
             reach=_reach(sentence, reading.at, matched),
             first=passive or 0 <= reading.at <= span_start,
-            restricted=reading.restricted,
+            restricted=reading.restricted
+            or bool(terms is not None and modality == "allows" and any(p.search(sentence) for p in terms.limits)),
             against=against,
             follows=reading.at > anchor and reading.distance <= 2,
         )

@@ -39,10 +39,19 @@ class Passage:
     heading: str  # nearest heading with its numbering, e.g. "4.2 Messaging apps" ("" if none)
     where: str  # as a reader cites it: "section 4.2, paragraph 3" or "'Messaging', paragraph 2"
     index: int  # position in the document, from 0
+    column: str = ""  # a cell of a table whose columns say how to read them ("Do", "Don't"): its column heading
 
 
-def read_passages(path: Path) -> list[Passage]:
-    """The passages of the document at ``path``, in order; DocumentError (one line) if it cannot be read."""
+# Whether a table column's heading says how to read its cells ("Do", "Don't", "Not allowed"); given by the
+# audit's rules (clauses/audit.yaml), so the reader knows which tables to read cell by cell.
+ModalColumn = Callable[[str], bool]
+
+
+def read_passages(path: Path, modal_column: ModalColumn | None = None) -> list[Passage]:
+    """The passages of the document at ``path``, in order; DocumentError (one line) if it cannot be read.
+
+    With ``modal_column``, a table whose every column heading it accepts ("Do" | "Don't") is read cell by
+    cell, each cell a passage that keeps its column heading; other tables are read a row at a time."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -54,13 +63,13 @@ def read_passages(path: Path) -> list[Passage]:
         raw = read_bytes(path, MAX_DOCUMENT_BYTES, "a policy to audit")
         if suffix == ".docx":
             read_word_package(path)  # refuses a zip bomb or a flood of parts before python-docx inflates them
-            blocks = _docx_blocks(path, raw)
+            blocks = _docx_blocks(path, raw, modal_column)
         elif suffix == ".pdf":
-            blocks = _pdf_blocks(path, raw)
+            blocks = _pdf_blocks(path, raw, modal_column)
         elif suffix == ".txt":
             blocks = _text_blocks(_decode(path, raw))
         else:
-            blocks = _markdown_blocks(_decode(path, raw))
+            blocks = _markdown_blocks(_decode(path, raw), modal_column)
     except ReadBackError as exc:
         raise DocumentError(exc.path, exc.line, exc.message) from None
     passages = _passages(blocks)
@@ -69,16 +78,74 @@ def read_passages(path: Path) -> list[Passage]:
     return passages
 
 
-# --- blocks: ("heading", text) or ("text", text), in document order ------------------------------------------
+# --- blocks: ("heading", text), ("text", text), ("item", text) or a table cell, in document order ----------
 
 Block = tuple[str, str]
+_CELL = "cell\x1f"  # a cell's kind: "cell", its row and its column heading, apart by \x1f
+
+
+def _cell(row: int, column: str) -> str:
+    return f"{_CELL}{row}\x1f{column}"
+
+
+def _table_blocks(rows: list[list[str]], modal_column: ModalColumn | None) -> list[Block]:
+    """A table's rows: one passage a row ("cell | cell"), or, where every heading of the first row says how
+    to read its column ("Do" | "Don't"), one passage a cell that keeps its column's heading."""
+    rows = [row for row in rows if any(row)]
+    header = rows[0] if rows else []
+    if modal_column is not None and len(header) >= 2 and all(cell and modal_column(cell) for cell in header):
+        return [
+            (_cell(number, header[column]), cell)
+            for number, row in enumerate(rows[1:], start=1)
+            for column, cell in enumerate(row[: len(header)])
+            if cell
+        ]
+    return [("text", " | ".join(cell for cell in row if cell)) for row in rows]
+
 
 _SPACE = re.compile(r"\s+")
 
 
+# Word, LibreOffice and PDF exports write "Don’t" with a curly apostrophe, dashes as – or — and spaces that do
+# not break; the matching rules are written with the plain forms, so every text is read in those (one
+# character for one, so places found in a sentence stay where they were).
+TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'",  # ‘
+        "\u2019": "'",  # ’
+        "\u201b": "'",  # ‛
+        "\u2032": "'",  # ′
+        "\u02bc": "'",  # ʼ modifier letter apostrophe
+        "\u201c": '"',  # “
+        "\u201d": '"',  # ”
+        "\u201e": '"',  # „
+        "\u2033": '"',  # ″
+        "\u2010": "-",  # hyphen
+        "\u2011": "-",  # non-breaking hyphen
+        "\u2012": "-",  # figure dash
+        "\u2013": "-",  # – en dash
+        "\u2014": "-",  # — em dash
+        "\u2015": "-",  # horizontal bar
+        "\u2212": "-",  # minus sign
+        "\u00a0": " ",  # non-breaking space
+        "\u202f": " ",  # narrow non-breaking space
+        "\u2007": " ",  # figure space
+        "\u2009": " ",  # thin space
+    }
+)
+# Characters that are not there for a reader: soft hyphens, zero-width spaces and joiners, a byte-order mark
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def plain(text: str) -> str:
+    """``text`` with typographic quotes, dashes and spaces in their plain forms, one character for one."""
+    return text.translate(TYPOGRAPHY)
+
+
 def normalise(text: str) -> str:
-    """One line of plain text: every run of whitespace (non-breaking spaces, tabs, line breaks) one space."""
-    text = text.replace("\u00ad", "").replace("\u200b", "")
+    """One line of plain text: typography made plain, invisible characters dropped, and every run of
+    whitespace (non-breaking spaces, tabs, line breaks) one space."""
+    text = _INVISIBLE.sub("", plain(text))
     return _SPACE.sub(" ", text).strip()
 
 
@@ -95,13 +162,14 @@ def _decode(path: Path, raw: bytes) -> str:
             raise DocumentError(path, None, "is not text (neither UTF-8 nor Windows text); save it as UTF-8") from None
 
 
-def _markdown_blocks(text: str) -> list[Block]:
+def _markdown_blocks(text: str, modal_column: ModalColumn | None = None) -> list[Block]:
     from markdown_it import MarkdownIt
 
     tokens = MarkdownIt("commonmark").enable("table").parse(text)
     blocks: list[Block] = []
     kind = "text"
     row: list[str] | None = None
+    table: list[list[str]] = []
     items = 0  # depth of list items open: their paragraphs are items, as a reader counts them
     for token in tokens:
         if token.type == "list_item_open":
@@ -115,9 +183,11 @@ def _markdown_blocks(text: str) -> list[Block]:
         elif token.type == "tr_open":
             row = []
         elif token.type == "tr_close" and row is not None:
-            if any(row):
-                blocks.append(("text", " | ".join(cell for cell in row if cell)))
+            table.append(row)
             row = None
+        elif token.type == "table_close":
+            blocks.extend(_table_blocks(table, modal_column))
+            table = []
         elif token.type == "inline":
             words = normalise(_inline_text(token.children or []))
             if row is not None:
@@ -223,7 +293,7 @@ def _strip_list_mark(text: str) -> str:
     return _LIST_MARK.sub("", text, count=1).strip() if re.match(r"^\s*[-*•·▪◦–]\s", text) else text
 
 
-def _docx_blocks(path: Path, raw: bytes) -> list[Block]:
+def _docx_blocks(path: Path, raw: bytes, modal_column: ModalColumn | None = None) -> list[Block]:
     import docx
     from docx.oxml.ns import qn
 
@@ -258,6 +328,7 @@ def _docx_blocks(path: Path, raw: bytes) -> list[Block]:
             else:
                 blocks.append(("item" if _docx_is_list_item(child, qn, list_styles) else "text", words))
         elif child.tag == qn("w:tbl"):
+            rows: list[list[str]] = []
             for row in child.iter(qn("w:tr")):
                 cells: list[str] = []
                 for cell in row.iter(qn("w:tc")):
@@ -265,7 +336,8 @@ def _docx_blocks(path: Path, raw: bytes) -> list[Block]:
                     if words and (not cells or cells[-1] != words):  # a merged cell repeats its text
                         cells.append(words)
                 if cells:
-                    blocks.append(("text", " | ".join(cells)))
+                    rows.append(cells)
+            blocks.extend(_table_blocks(rows, modal_column))
     return blocks
 
 
@@ -298,7 +370,7 @@ def _docx_is_heading(paragraph: Any, qn: Callable[[str], str], outline_of_style:
     return False
 
 
-def _pdf_blocks(path: Path, raw: bytes) -> list[Block]:
+def _pdf_blocks(path: Path, raw: bytes, modal_column: ModalColumn | None = None) -> list[Block]:
     try:
         from pypdf import PdfReader
         from pypdf.errors import PyPdfError
@@ -318,13 +390,64 @@ def _pdf_blocks(path: Path, raw: bytes) -> list[Block]:
         raise DocumentError(path, None, f"is not a PDF that can be read ({type(exc).__name__})") from None
     if not any(page.strip() for page in pages):
         raise NoTextLayerError(path, None, "has no text layer (a scanned document?); export it as text or Word first")
-    return _text_blocks(_reflow_pdf(pages))
+    lines = _pdf_lines(pages)
+    width = sorted(len(line) for line in lines)[int(len(lines) * 0.9)] if lines else 0
+    blocks: list[Block] = []
+    start = 0
+    for first, end, cells in _pdf_tables(lines, modal_column):
+        blocks += _text_blocks(_reflow(lines[start:first], width))
+        blocks += cells
+        start = end
+    return blocks + _text_blocks(_reflow(lines[start:], width))
 
 
-def _reflow_pdf(pages: list[str]) -> str:
-    """PDF text as plain text with blank lines between paragraphs: running headers, footers and page numbers
-    dropped, wrapped lines joined. A line ends its paragraph when it ends a sentence well short of the
-    text's width, or when the next line is a heading or a list item."""
+def _pdf_tables(lines: list[str], modal_column: ModalColumn | None) -> Iterator[tuple[int, int, list[Block]]]:
+    """(first line, line after, cells) of each table headed by a line of column headings ("Do Don't").
+
+    A PDF keeps no table: its text gives the cells row by row, left to right, each wrapped over lines. The
+    cells are taken back only where that is safe: every cell ends a sentence and the count fills the rows;
+    else the lines are read as text."""
+    if modal_column is None:
+        return
+    at = 0
+    while at < len(lines):
+        header = _column_headings(lines[at], modal_column)
+        if not header:
+            at += 1
+            continue
+        cells: list[str] = []
+        current: list[str] = []
+        end = at + 1
+        while end < len(lines) and not _OWN_NUMBER.match(lines[end]) and not _HEADING_NUMBER.match(lines[end]):
+            current.append(lines[end])
+            end += 1
+            if _SENTENCE_END.search(current[-1]):
+                cells.append(" ".join(current))
+                current = []
+        if current or not cells or len(cells) % len(header):
+            at += 1
+            continue
+        blocks = [
+            (_cell(number // len(header) + 1, header[number % len(header)]), cell) for number, cell in enumerate(cells)
+        ]
+        yield at, end, blocks
+        at = end
+
+
+def _column_headings(line: str, modal_column: ModalColumn) -> list[str]:
+    """The column headings a line of two or three short headings makes ("Do Don't" -> Do, Don't), or []."""
+    words = line.split()
+    if not 2 <= len(words) <= 6:
+        return []
+    for cut in range(1, len(words)):
+        left, right = " ".join(words[:cut]), " ".join(words[cut:])
+        if modal_column(left) and modal_column(right):
+            return [left, right]
+    return []
+
+
+def _pdf_lines(pages: list[str]) -> list[str]:
+    """The lines of a PDF's text: running headers, footers and page numbers dropped."""
     page_lines = [[line.rstrip() for line in page.splitlines() if line.strip()] for page in pages]
     repeated: dict[str, int] = {}
     for lines in page_lines:
@@ -332,14 +455,19 @@ def _reflow_pdf(pages: list[str]) -> str:
             key = re.sub(r"\d+", "#", normalise(line))
             repeated[key] = repeated.get(key, 0) + 1
     furniture = {key for key, count in repeated.items() if len(pages) >= 3 and count >= max(3, len(pages) // 2)}
-    lines = [
+    return [
         normalise(line)
         for page in page_lines
         for line in page
         if re.sub(r"\d+", "#", normalise(line)) not in furniture
         and not re.fullmatch(r"(?:page\s+)?\d+(?:\s+of\s+\d+)?", normalise(line), re.I)
     ]
-    width = sorted(len(line) for line in lines)[int(len(lines) * 0.9)] if lines else 0
+
+
+def _reflow(lines: list[str], width: int) -> str:
+    """PDF lines as plain text with blank lines between paragraphs, wrapped lines joined. A line ends its
+    paragraph when it ends a sentence well short of the text's width (``width``), or when the next line is
+    a heading, a list item or a numbered paragraph ("9.4 Don't ...")."""
     out: list[str] = []
     for position, line in enumerate(lines):
         following = lines[position + 1] if position + 1 < len(lines) else ""
@@ -352,6 +480,7 @@ def _reflow_pdf(pages: list[str]) -> str:
             and not following[:1].islower()
             and (_SENTENCE_END.search(line) is not None or len(line) < 0.7 * width)
             or _LIST_MARK.match(following) is not None
+            or (_SENTENCE_END.search(line) is not None and _OWN_NUMBER.match(following) is not None)
             or (_SENTENCE_END.search(line) is not None and len(line) < 0.8 * width)
         )
         if ends:
@@ -377,6 +506,12 @@ def _passages(blocks: Iterable[Block]) -> list[Passage]:
         if kind == "heading":
             heading = words
             paragraph = item = 0
+            continue
+        if kind.startswith(_CELL):
+            row, column = kind[len(_CELL) :].split("\x1f", 1)
+            where = f"{cite(heading, 0, item=None) if heading else 'table'}, row {row}, column '{column}'"
+            where = where.replace(", paragraph 0", "")
+            passages.append(Passage(words, heading, where, len(passages), column))
             continue
         if kind == "item":
             item += 1
@@ -411,6 +546,7 @@ def cite(heading: str, paragraph: int, *, item: int | None = None) -> str:
 
 def iter_sentences(text: str) -> Iterator[str]:
     """The sentences of a passage: split after . ! ? (not inside e.g., i.e. or a number like 4.2)."""
+    text = plain(text)  # a Passage made elsewhere (a test, another reader) is read as the reader reads one
     start = 0
     for match in re.finditer(r"(?<!\b[eE]\.g)(?<!\b[iI]\.e)(?<!\bc\.f)(?<!\d)[.!?]['\"”’)]?\s+(?=[A-Z(\"“‘'])", text):
         sentence = text[start : match.end()].strip()

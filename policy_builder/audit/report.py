@@ -90,6 +90,8 @@ def scope_sentence(audit: Audit, library: Library) -> str:
     text += f", {said}." if said else "."
     if not nation:
         text += " Nation not known: rules for every nation were checked."
+    if not kind:
+        text += " Employer type not known: rules for every kind of employer were checked."
     return text
 
 
@@ -115,6 +117,13 @@ def board_summary(audit: Audit, library: Library) -> str:
         f"({len(covers)} in agreement with our rule and {len(contradicts)} against it) "
         f"and says nothing on {len(misses)}.",
     ]
+    today = dt.date.today()
+    if audit.review and audit.review.due < today:
+        overdue = audit.review.months_overdue(today)
+        ago = "less than a month" if overdue < 1 else f"{overdue} month{'s' if overdue != 1 else ''}"
+        parts.append(
+            f"The document was due for review by {audit.review.words} ({audit.review.where}), {ago} ago: review it now."
+        )
     if contradicts:
         high = [f for f in contradicts if f.severity == "high"]
         parts.append(

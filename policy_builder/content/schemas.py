@@ -248,6 +248,7 @@ AUDIT_MODALITY_KEYS = (
 )
 AUDIT_FILE = _mapping(
     {
+        "review_date": PATTERNS,
         "scope": _mapping(
             {
                 "nation": _map_of(PATTERNS),
@@ -256,7 +257,13 @@ AUDIT_FILE = _mapping(
             }
         ),
         "modality": _mapping(
-            {**{key: PATTERNS for key in AUDIT_MODALITY_KEYS}, "descriptive": PATTERNS}, AUDIT_MODALITY_KEYS
+            {
+                **{key: PATTERNS for key in AUDIT_MODALITY_KEYS},
+                "descriptive": PATTERNS,
+                "comparisons": PATTERNS,
+                **{f"{k}_columns": PATTERNS for k in ("forbid", "require", "allow")},
+            },
+            AUDIT_MODALITY_KEYS,
         ),
         "actions": _map_of(
             _mapping(
@@ -272,6 +279,7 @@ AUDIT_FILE = _mapping(
                     "unless": WORDS,
                     "unless_at": WORDS,
                     "against": WORDS,
+                    "limits": WORDS,
                     "position": {"enum": ["depends"]},
                 },
                 ("terms",),
