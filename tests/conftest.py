@@ -281,3 +281,58 @@ def tiny_png() -> bytes:
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     pixel = zlib.compress(b"\x00\x1d\x3c\x6e")
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")
+
+
+# The caches kept between runs (issue 20): tests of the snapshot, the signed files and the compiled
+# templates each start as a new process would, with a cache folder of their own.
+CACHE_MARKER = "Zebramarkerone"  # a word the first clause of 01-purpose.yaml is given, to find in the policy
+
+
+def forget_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a new process would start: no cache folder looked up, nothing compiled, no key read."""
+    from policy_builder.core import signed_cache, templating
+
+    monkeypatch.setattr(templating, "_folder", False)
+    monkeypatch.setattr(templating, "_cache", False)
+    monkeypatch.setattr(templating, "_code", {})
+    monkeypatch.setattr(templating, "_conditions", {})
+    monkeypatch.setattr(signed_cache, "_keys", {})
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh cache folder for this test: the process forgets the one it found before."""
+    from policy_builder.core import templating
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(templating.CACHE_ENV, str(folder))
+    forget_caches(monkeypatch)
+    return folder
+
+
+@pytest.fixture
+def clauses(tmp_path: Path) -> Path:
+    """A copy of the bundled library whose first clause text starts with CACHE_MARKER."""
+    folder = tmp_path / "clauses"
+    shutil.copytree(ROOT / "clauses", folder)
+    path = folder / "01-purpose.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "    text: |\n" in text
+    path.write_text(text.replace("    text: |\n", f"    text: |\n      {CACHE_MARKER}.\n", 1), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def yaml_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every YAML file the library loader parses, in order."""
+    from policy_builder.core import yamlio
+
+    reads: list[Path] = []
+    real = yamlio.load
+
+    def counting(path, *args, **kwargs):  # noqa: ANN001, ANN202 - same signature as yamlio.load
+        reads.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(yamlio, "load", counting)
+    return reads

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import BUILD_DATE, PROFILES, ROOT
+from conftest import CACHE_MARKER as MARKER
+from conftest import forget_caches as forget
 
 from policy_builder.build import build_profile
 from policy_builder.content import library as library_module
@@ -35,55 +36,8 @@ from policy_builder.content.models import (
     to_plain,
 )
 from policy_builder.core import signed_cache, templating
-from policy_builder.core import yamlio as _yaml
 from policy_builder.pipeline.assemble import build_policy
 from policy_builder.pipeline.profile import load_profile
-
-MARKER = "Zebramarkertwo"  # a word the first clause of 01-purpose.yaml is given, to find in the policy
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh cache folder for this test: the process forgets the one it found before."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(templating.CACHE_ENV, str(folder))
-    forget(monkeypatch)
-    return folder
-
-
-def forget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As a new process would start: no cache folder looked up, nothing compiled, no key read."""
-    monkeypatch.setattr(templating, "_folder", False)
-    monkeypatch.setattr(templating, "_cache", False)
-    monkeypatch.setattr(templating, "_code", {})
-    monkeypatch.setattr(templating, "_conditions", {})
-    monkeypatch.setattr(signed_cache, "_keys", {})
-
-
-@pytest.fixture
-def clauses(tmp_path: Path) -> Path:
-    """A copy of the bundled library whose first clause text starts with MARKER."""
-    folder = tmp_path / "clauses"
-    shutil.copytree(ROOT / "clauses", folder)
-    path = folder / "01-purpose.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert "    text: |\n" in text
-    path.write_text(text.replace("    text: |\n", f"    text: |\n      {MARKER}.\n", 1), encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
-def yaml_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Every YAML file the library loader parses."""
-    reads: list[Path] = []
-    real = _yaml.load
-
-    def counting(path, *args, **kwargs):  # noqa: ANN001, ANN202 - same signature as _yaml.load
-        reads.append(Path(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(_yaml, "load", counting)
-    return reads
 
 
 def snapshot_of(cache: Path) -> Path:

@@ -17,30 +17,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from conftest import forget_caches as forget
 from jinja2.bccache import Bucket
 
 from policy_builder.content.library import SNAPSHOT_SUFFIX, load_library
 from policy_builder.core import signed_cache, templating
 
 SOURCE = "Staff must ask {{ 'first' }}."
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh cache folder for this test: the process forgets the one it found before."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(templating.CACHE_ENV, str(folder))
-    forget(monkeypatch)
-    return folder
-
-
-def forget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As a new process would start: nothing compiled or looked up yet."""
-    monkeypatch.setattr(templating, "_folder", False)
-    monkeypatch.setattr(templating, "_cache", False)
-    monkeypatch.setattr(templating, "_code", {})
-    monkeypatch.setattr(templating, "_conditions", {})
-    monkeypatch.setattr(signed_cache, "_keys", {})
 
 
 def payload_code(marker: Path) -> object:
