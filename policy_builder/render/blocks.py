@@ -42,6 +42,9 @@ Only = Literal["word", "markdown"] | None
 # together as markdown-it would: a Markdown-only build never pays for it.
 _md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 _block_md = MarkdownIt("commonmark").enable("table").enable("strikethrough").disable("inline")
+# The characters that start any inline rule of _md (commonmark's newline, escape, backticks, emphasis, link,
+# image, autolink, html_inline, entity; and strikethrough): text without them is one text token, parsed or not.
+_INLINE_MARKUP = re.compile(r"[\n\\`*_~\[\]!<&]")
 _DIRECTIVE = re.compile(r"^<!-- (word|markdown|end|bookmark: (\S+)|widths: ([\d ]+)) -->$")
 DELETED_STYLE = "Deleted Text"  # the character style of words struck through (summary of changes)
 
@@ -81,9 +84,18 @@ class _InlineText:
     def parse(self) -> None:
         with self._lock:
             if self.tokens is not None:
-                # The core rules markdown-it runs after the blocks (commonmark: inline, then text_join).
+                marked: list[Token] = []
+                for token in self.tokens:
+                    if token.type != "inline":
+                        continue
+                    if _INLINE_MARKUP.search(token.content):
+                        marked.append(token)
+                    else:  # no character any inline rule acts on: one text token, as markdown-it would make
+                        token.children = [Token("text", "", 0, content=token.content)] if token.content else []
+                # The core rules markdown-it runs after the blocks (commonmark: inline, then text_join), on the
+                # text that has markup; each inline token is parsed on its own, so leaving out the others is safe.
                 state = StateCore("", _md, self.env)
-                state.tokens = self.tokens
+                state.tokens = marked
                 inline(state)
                 text_join(state)
                 self.tokens = None
