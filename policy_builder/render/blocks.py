@@ -129,12 +129,16 @@ class Text:
 
 @dataclass(frozen=True)
 class Block:
+    """One block of a document, as the Markdown and the Word writer write it."""
+
     markdown: str = field(kw_only=True)  # the block as the Markdown document shows it
     only: Only = field(default=None, kw_only=True)  # written by one writer only
 
 
 @dataclass(frozen=True)
 class Heading(Block):
+    """A heading: the title, a section or a clause."""
+
     level: int  # 1 is the document title ('#'), 2 a section ('##'), 3 a clause ('###')
     text: Text
     bookmark: str | None = None
@@ -149,11 +153,15 @@ class Subtitle(Block):
 
 @dataclass(frozen=True)
 class Paragraph(Block):
+    """A paragraph of text."""
+
     text: Text
 
 
 @dataclass(frozen=True)
 class ListItem:
+    """One item of a list, at its depth."""
+
     depth: int  # 1 for the outer list
     ordered: bool  # of the innermost list holding it
     number_list: int | None  # which ordered list of the block it counts in (each restarts at 1); outer lists only
@@ -170,6 +178,8 @@ class ListBlock(Block):
 
 @dataclass(frozen=True)
 class Table(Block):
+    """A table with a header row."""
+
     header: tuple[Text, ...]
     rows: tuple[tuple[Text, ...], ...]
     widths: tuple[int, ...] | None = None  # percentages of the text width, from a `widths` line
@@ -190,6 +200,8 @@ class Contents(Block):
 
 @dataclass(frozen=True)
 class Quote(Block):
+    """A block quote, one paragraph after another."""
+
     paragraphs: tuple[Text, ...]
 
 

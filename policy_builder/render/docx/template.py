@@ -113,6 +113,7 @@ class Styles:
         self.document = document
         self._found: dict[str, BaseStyle] = {}
         self._index: _StyleIndex | None = None
+        self._ids: dict[str, str] = {}
 
     def __call__(self, name: str) -> BaseStyle:
         key = name.lower()
@@ -126,7 +127,13 @@ class Styles:
         return self._found[key]
 
     def id(self, name: str) -> str:
-        return self(name).style_id
+        # Kept by name: the writer asks for a style id for every paragraph and run, and python-docx reads
+        # it from the XML each time. A style's id never changes once it is found (or copied in).
+        key = name.lower()
+        style_id = self._ids.get(key)
+        if style_id is None:
+            style_id = self._ids[key] = self(name).style_id
+        return style_id
 
     def paragraph(self, name: str) -> ParagraphStyle:
         """A paragraph style (one whose font and spacing are set): the template must not define it as another type."""
