@@ -437,3 +437,13 @@ def test_a_style_added_after_the_first_lookup_is_found_in_the_document_not_copie
     assert styles.id("my box") == "MyBox"
     with pytest.raises(PolicyBuilderError, match="no 'Not A Style' style"):
         styles("Not A Style")  # in neither the document nor the bundled template
+
+
+def test_every_name_render_docx_offers_is_found_on_first_use():
+    import policy_builder.render.docx as package
+
+    assert sorted(package.__all__) == sorted(package._MODULES)  # a name added to one must be added to the other
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+    with pytest.raises(AttributeError):
+        package.no_such_name  # noqa: B018
