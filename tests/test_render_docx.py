@@ -393,3 +393,57 @@ def test_blocks_marked_for_one_format_reach_only_its_writer():
     widths = [int(c.get(qn("w:w"))) for c in document.tables[0]._tbl.iter(qn("w:gridCol"))]
     assert round(widths[1] / widths[0]) == 3
     assert [c.text for c in document.tables[0].rows[1].cells] == ["x", "y"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Plain words: a list - of #tags, 50% off, a+b=c, {braces}, ^caret, @name, $5 and 'quotes'.",
+        "An entity &amp; a &copy; sign",
+        "Escaped \\*stars\\* and \\_underscores\\_",
+        "Some **bold**, some *italic*, some ~~struck~~, some `code`",
+        "A [link](https://example.org) and <https://example.org> and an ![image](x.png)",
+        "A line ending in a hard break  \nand the next line",
+        "Inline <b>HTML</b> is kept as text",
+    ],
+)
+def test_text_runs_are_markdown_its_whether_or_not_the_text_has_markup(line):
+    # Text with no markup character skips markdown-it's inline parse; every text must read as markdown-it
+    # reads it, each on its own and beside text that is parsed.
+    from markdown_it import MarkdownIt
+
+    from policy_builder.render.blocks import inline_runs
+
+    markdown_it = MarkdownIt("commonmark").enable("table").enable("strikethrough")  # as render/blocks.py's
+    expected = inline_runs(tuple(markdown_it.parseInline(line)[0].children or []))
+    for document in (line, f"{line}\n\nPlain words beside it.", f"Some **bold** first.\n\n{line}"):
+        paragraphs = [block for block in parse(document) if type(block).__name__ == "Paragraph"]
+        runs = {p.text.source: p.text.runs for p in paragraphs}
+        assert runs[line] == expected
+
+
+def test_a_style_added_after_the_first_lookup_is_found_in_the_document_not_copied_from_the_bundle():
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    from policy_builder.render.docx import Styles
+
+    document = open_template()
+    styles = Styles(document)
+    assert styles.id("Normal") == "Normal"  # the first lookup reads the document's styles
+    document.styles.element.append(
+        parse_xml(f'<w:style {nsdecls("w")} w:type="paragraph" w:styleId="MyBox"><w:name w:val="My Box"/></w:style>')
+    )
+    assert styles.id("my box") == "MyBox"
+    with pytest.raises(PolicyBuilderError, match="no 'Not A Style' style"):
+        styles("Not A Style")  # in neither the document nor the bundled template
+
+
+def test_every_name_render_docx_offers_is_found_on_first_use():
+    import policy_builder.render.docx as package
+
+    assert sorted(package.__all__) == sorted(package._MODULES)  # a name added to one must be added to the other
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+    with pytest.raises(AttributeError):
+        package.no_such_name  # noqa: B018

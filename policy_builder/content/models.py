@@ -21,12 +21,16 @@ FORBIDDING = frozenset({"must_not", "should_not"})
 
 @dataclass(frozen=True)
 class Choice:
+    """One answer a choice question offers: the value stored, the label shown."""
+
     value: str
     label: str
 
 
 @dataclass(frozen=True)
 class Question:
+    """One question of the questionnaire (clauses/questionnaire.yaml)."""
+
     id: str
     section: str
     type: str
@@ -59,12 +63,16 @@ class Question:
 
 @dataclass(frozen=True)
 class QuestionSection:
+    """A section of the questionnaire, as the wizards number it."""
+
     id: str
     title: str
 
 
 @dataclass(frozen=True)
 class Questionnaire:
+    """The questions, by section, with the ids renamed or removed since earlier versions."""
+
     path: Path
     sections: tuple[QuestionSection, ...]
     questions: dict[str, Question]
@@ -78,6 +86,8 @@ class Questionnaire:
 
 @dataclass(frozen=True)
 class SourceDocument:
+    """A law, code or guidance document the clauses rest on (clauses/sources.yaml)."""
+
     id: str
     title: str
     body: str
@@ -94,6 +104,8 @@ class SourceDocument:
 
 @dataclass(frozen=True)
 class SourceItem:
+    """One passage of a source document, as the clauses cite it."""
+
     id: str
     document: str
     summary: str
@@ -135,6 +147,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Clause:
+    """One clause of the library, as written in its section file (clauses/*.yaml)."""
+
     id: str
     title: str
     text: str
@@ -155,6 +169,8 @@ class Clause:
 
 @dataclass(frozen=True)
 class LibrarySection:
+    """A section of the library: one clauses/*.yaml file."""
+
     id: str
     title: str
     path: Path
@@ -165,6 +181,8 @@ class LibrarySection:
 
 @dataclass(frozen=True)
 class GapRule:
+    """A rule of clauses/gaps.yaml: when its condition holds for the answers, a gap is reported."""
+
     id: str
     when: str
     severity: str
@@ -181,6 +199,8 @@ GAP_CAUSES = ("answer", "unanswered")
 
 @dataclass(frozen=True)
 class GapWarning:
+    """A gap found in one set of answers, as the gap report and the manifest show it."""
+
     id: str
     severity: str
     message: str
@@ -236,6 +256,8 @@ class Answers:
 
 @dataclass(frozen=True)
 class RenderedClause:
+    """A clause chosen for a policy, its text rendered for these answers and numbered."""
+
     number: str
     id: str
     title: str
@@ -260,6 +282,8 @@ class GuideRef:
 
 @dataclass(frozen=True)
 class RenderedSection:
+    """A numbered section of a built policy or practice guide."""
+
     number: int
     id: str
     title: str
@@ -283,6 +307,8 @@ class GuideSection:
 
 @dataclass(frozen=True)
 class CitedDocument:
+    """A source document and the passages of it a document cites."""
+
     document: SourceDocument
     items: tuple[SourceItem, ...]
 
@@ -299,6 +325,8 @@ class LocalNote:
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    """One row of a policy's version history."""
+
     version: str
     date: str
     summary: str
@@ -306,6 +334,8 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class OpenQuestion:
+    """An unanswered question whose answer would change which clauses the policy holds (it keeps it a draft)."""
+
     id: str
     prompt: str
 
@@ -346,6 +376,8 @@ class DraftStatus:
 
 @dataclass(frozen=True)
 class Policy:
+    """A built policy: its sections, practice guide, sources and the answers it was built from."""
+
     title: str
     organisation: str
     short_name: str

@@ -42,6 +42,9 @@ Only = Literal["word", "markdown"] | None
 # together as markdown-it would: a Markdown-only build never pays for it.
 _md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 _block_md = MarkdownIt("commonmark").enable("table").enable("strikethrough").disable("inline")
+# The characters that start any inline rule of _md (commonmark's newline, escape, backticks, emphasis, link,
+# image, autolink, html_inline, entity; and strikethrough): text without them is one text token, parsed or not.
+_INLINE_MARKUP = re.compile(r"[\n\\`*_~\[\]!<&]")
 _DIRECTIVE = re.compile(r"^<!-- (word|markdown|end|bookmark: (\S+)|widths: ([\d ]+)) -->$")
 DELETED_STYLE = "Deleted Text"  # the character style of words struck through (summary of changes)
 
@@ -81,9 +84,18 @@ class _InlineText:
     def parse(self) -> None:
         with self._lock:
             if self.tokens is not None:
-                # The core rules markdown-it runs after the blocks (commonmark: inline, then text_join).
+                marked: list[Token] = []
+                for token in self.tokens:
+                    if token.type != "inline":
+                        continue
+                    if _INLINE_MARKUP.search(token.content):
+                        marked.append(token)
+                    else:  # no character any inline rule acts on: one text token, as markdown-it would make
+                        token.children = [Token("text", "", 0, content=token.content)] if token.content else []
+                # The core rules markdown-it runs after the blocks (commonmark: inline, then text_join), on the
+                # text that has markup; each inline token is parsed on its own, so leaving out the others is safe.
                 state = StateCore("", _md, self.env)
-                state.tokens = self.tokens
+                state.tokens = marked
                 inline(state)
                 text_join(state)
                 self.tokens = None
@@ -117,12 +129,16 @@ class Text:
 
 @dataclass(frozen=True)
 class Block:
+    """One block of a document, as the Markdown and the Word writer write it."""
+
     markdown: str = field(kw_only=True)  # the block as the Markdown document shows it
     only: Only = field(default=None, kw_only=True)  # written by one writer only
 
 
 @dataclass(frozen=True)
 class Heading(Block):
+    """A heading: the title, a section or a clause."""
+
     level: int  # 1 is the document title ('#'), 2 a section ('##'), 3 a clause ('###')
     text: Text
     bookmark: str | None = None
@@ -137,11 +153,15 @@ class Subtitle(Block):
 
 @dataclass(frozen=True)
 class Paragraph(Block):
+    """A paragraph of text."""
+
     text: Text
 
 
 @dataclass(frozen=True)
 class ListItem:
+    """One item of a list, at its depth."""
+
     depth: int  # 1 for the outer list
     ordered: bool  # of the innermost list holding it
     number_list: int | None  # which ordered list of the block it counts in (each restarts at 1); outer lists only
@@ -158,6 +178,8 @@ class ListBlock(Block):
 
 @dataclass(frozen=True)
 class Table(Block):
+    """A table with a header row."""
+
     header: tuple[Text, ...]
     rows: tuple[tuple[Text, ...], ...]
     widths: tuple[int, ...] | None = None  # percentages of the text width, from a `widths` line
@@ -178,6 +200,8 @@ class Contents(Block):
 
 @dataclass(frozen=True)
 class Quote(Block):
+    """A block quote, one paragraph after another."""
+
     paragraphs: tuple[Text, ...]
 
 

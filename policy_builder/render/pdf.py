@@ -23,13 +23,15 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policy_builder.core.errors import PolicyBuilderError
 from policy_builder.render.docx.ooxml import contents_anchors, fill_contents
+
+if TYPE_CHECKING:
+    import subprocess
 
 PACKAGE = "libreoffice-writer-nogui"
 TIMEOUT = 300  # seconds for one LibreOffice run; a policy takes a few
@@ -120,6 +122,10 @@ def to_pdf(documents: dict[str, bytes], profile: Path | None = None) -> dict[str
 
 def _run(command: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
     """Run LibreOffice in a process group of its own, so a timeout stops soffice.bin too, not only its launcher."""
+    # Imported here: every build imports this module to ask page_numbers_wanted(), most never run LibreOffice.
+    import signal
+    import subprocess
+
     process = subprocess.Popen(
         command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )

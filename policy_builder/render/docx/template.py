@@ -112,18 +112,28 @@ class Styles:
     def __init__(self, document: DocxDocument) -> None:
         self.document = document
         self._found: dict[str, BaseStyle] = {}
+        self._index: _StyleIndex | None = None
+        self._ids: dict[str, str] = {}
 
     def __call__(self, name: str) -> BaseStyle:
         key = name.lower()
         if key not in self._found:
-            element = _style_element(self.document.styles.element, name)
+            if self._index is None:
+                self._index = _StyleIndex(self.document.styles.element)
+            element = self._index.find(name)
             if element is None:
                 element = self._copy_from_bundle(name)
             self._found[key] = StyleFactory(element)
         return self._found[key]
 
     def id(self, name: str) -> str:
-        return self(name).style_id
+        # Kept by name: the writer asks for a style id for every paragraph and run, and python-docx reads
+        # it from the XML each time. A style's id never changes once it is found (or copied in).
+        key = name.lower()
+        style_id = self._ids.get(key)
+        if style_id is None:
+            style_id = self._ids[key] = self(name).style_id
+        return style_id
 
     def paragraph(self, name: str) -> ParagraphStyle:
         """A paragraph style (one whose font and spacing are set): the template must not define it as another type."""
@@ -136,7 +146,7 @@ class Styles:
         return style
 
     def _copy_from_bundle(self, name: str) -> CT_Style:
-        source = _style_element(_bundled_reference().styles.element, name)
+        source = _bundled_index().find(name)
         if source is None:  # pragma: no cover - the bundled template has every style the renderer names
             raise PolicyBuilderError(
                 f"templates/reference.docx has no '{name}' style; run scripts/make_reference_docx.py"
@@ -200,14 +210,34 @@ def _style_name(element: etree._Element | None) -> str | None:
     return name.get(qn("w:val")) if name is not None else None
 
 
-def _style_element(styles: etree._Element, name: str) -> CT_Style | None:
-    """A style by its built-in name, ignoring case ('heading 1' is 'Heading 1' in Word's UI)."""
-    wanted = name.lower()
-    for element in styles.findall(qn("w:style")):
-        # python-docx parses every w:style as a CT_Style; the check tells the type checker so.
-        if isinstance(element, CT_Style) and (_style_name(element) or "").lower() == wanted:
+class _StyleIndex:
+    """The styles of a styles part by lower-case name, read in one pass, not one pass a name: the bundled
+    template has hundreds of styles, and each document asks for a dozen. A name not in the index is looked
+    for again in the part itself (a style added since, such as a handout's card style). Names are matched
+    ignoring case ('heading 1' is 'Heading 1' in Word's UI); the first style of a name wins."""
+
+    def __init__(self, styles: etree._Element) -> None:
+        self.styles = styles
+        self.by_name = self._read()
+
+    def _read(self) -> dict[str, CT_Style]:
+        by_name: dict[str, CT_Style] = {}
+        for element in self.styles.findall(qn("w:style")):
+            if isinstance(element, CT_Style):
+                by_name.setdefault((_style_name(element) or "").lower(), element)
+        return by_name
+
+    def find(self, name: str) -> CT_Style | None:
+        element = self.by_name.get(name.lower())
+        if element is not None and element.getparent() is self.styles:
             return element
-    return None
+        self.by_name = self._read()  # changed since it was read (a style added or removed)
+        return self.by_name.get(name.lower())
+
+
+@cache
+def _bundled_index() -> _StyleIndex:
+    return _StyleIndex(_bundled_reference().styles.element)
 
 
 def _style_by_id(styles: etree._Element, style_id: str | None) -> etree._Element | None:
