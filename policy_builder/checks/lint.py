@@ -23,6 +23,7 @@ from jinja2 import TemplateError, nodes
 from policy_builder.content.library import Library
 from policy_builder.content.models import Clause, LibrarySection, Question
 from policy_builder.content.questionnaire import (
+    BUILD_DATE,
     DERIVED_FROM,
     AnswerError,
     build_context,
@@ -128,7 +129,8 @@ class Linter:
         self._named: dict[str, set[str]] = {}  # see values_named()
         self._conditional: list[tuple[Question, tuple[str, ...]]] | None = None  # see conditional()
         self._contexts: dict[str, dict[str, Any]] = {}  # see context_of()
-        self._normalised: dict[str, dict[str, Any]] = {}  # see normalise()
+        self._normalised: dict[tuple[str, ...], dict[str, Any]] = {}  # see normalise()
+        self._normalise_reads: tuple[str, ...] | None = None  # see normalise_reads()
         self._shown: dict[Any, str] = {}  # see at()
         self._names: dict[str, set[str]] = {}  # see names_in()
 
@@ -251,14 +253,31 @@ class Linter:
 
     def normalise(self, values: dict[str, Any]) -> dict[str, Any]:
         """Apply question `when`s as a real profile would: a question that does not apply keeps its default."""
-        # The combinations of many clauses (and many stances) are the same answers: each is worked out once.
-        key = repr(values)
-        done = self._normalised.get(key)
-        if done is None:
-            done = self._normalised[key] = self.normalise_pass(values)
-        values.clear()
-        values.update(done)  # in place, as before: a caller may hold on to the dict it passed
+        # What normalising changes depends only on the answers the `when`s read, the conditional questions'
+        # own answers and the answers their defaults come from (normalise_reads): the combinations of many
+        # clauses (and many stances) agree on those, so each set of changes is worked out once.
+        key = tuple([repr(values.get(qid)) for qid in self.normalise_reads()])
+        changes = self._normalised.get(key)
+        if changes is None:
+            done = self.normalise_pass(values)
+            changes = self._normalised[key] = {qid: done[qid] for qid in done if done[qid] is not values.get(qid)}
+        values.update(changes)  # in place, as before: a caller may hold on to the dict it passed
         return values
+
+    def normalise_reads(self) -> tuple[str, ...]:
+        """The answers normalise_pass can look at: those the conditions read, the conditional questions' own,
+        and those their defaults are taken from (default_from, default_by)."""
+        if self._normalise_reads is None:
+            wanted: set[str] = set()
+            for question, reads in self.conditional():
+                wanted.update(reads)
+                wanted.add(question.id)
+                if question.default_from and question.default_from != BUILD_DATE:
+                    wanted.add(question.default_from)
+                if question.default_by:
+                    wanted.add(question.default_by[0])
+            self._normalise_reads = tuple(sorted(wanted))
+        return self._normalise_reads
 
     def normalise_pass(self, values: dict[str, Any]) -> dict[str, Any]:
         # One pass reads the answers as they were when it started (its conditions see one context).
