@@ -104,6 +104,14 @@ CHECKS = (
 )
 
 
+class Answers(dict[str, Any]):
+    """One combination's answers (combinations()), with ``key``: the answers in which it differs from the
+    sample employer's, as text, which names it among every clause's combinations more cheaply than the
+    whole profile's repr (context_of)."""
+
+    key: tuple[tuple[str, str], ...] = ()
+
+
 def where(path: Any, line: int | None) -> str:
     return f"{display_path(path)}:{line}" if line else display_path(path)
 
@@ -128,7 +136,7 @@ class Linter:
         self._reads: dict[str, tuple[str, ...]] = {}  # see answers_read()
         self._named: dict[str, set[str]] = {}  # see values_named()
         self._conditional: list[tuple[Question, tuple[str, ...]]] | None = None  # see conditional()
-        self._contexts: dict[str, dict[str, Any]] = {}  # see context_of()
+        self._contexts: dict[str | tuple[tuple[str, str], ...], dict[str, Any]] = {}  # see context_of()
         self._normalised: dict[tuple[str, ...], dict[str, Any]] = {}  # see normalise()
         self._normalise_reads: tuple[str, ...] | None = None  # see normalise_reads()
         self._shown: dict[Any, str] = {}  # see at()
@@ -235,6 +243,10 @@ class Linter:
             )
             return None
         base = self.base_values()
+        base_shown = {qid: repr(value) for qid, value in base.items()}
+        # Only these answers can differ from the base: the ones combined, the short name copied from the name,
+        # and those normalising can change (the conditional questions, in normalise_reads).
+        varying = sorted({*qids, *self.normalise_reads(), "organisation.short_name"})
 
         def generate() -> Iterator[dict[str, Any]]:
             seen: set[str] = set()
@@ -248,7 +260,12 @@ class Linter:
                 if key in seen:
                     continue
                 seen.add(key)
-                yield values
+                answers = Answers(values)
+                # The answers that differ from the base name the combination among all clauses' (context_of).
+                answers.key = tuple(
+                    [(qid, shown) for qid in varying if (shown := repr(values.get(qid))) != base_shown.get(qid)]
+                )
+                yield answers
 
         return generate()
 
@@ -312,7 +329,7 @@ class Linter:
     def context_of(self, values: dict[str, Any]) -> dict[str, Any]:
         """context(), kept for answers met again: the combinations of many clauses normalise to the same answers.
         Only for reading (evaluating and rendering): the context is shared."""
-        key = repr(values)
+        key = values.key if isinstance(values, Answers) else repr(values)
         context = self._contexts.get(key)
         if context is None:
             context = self._contexts[key] = self.context(values)
