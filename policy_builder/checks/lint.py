@@ -787,6 +787,16 @@ class Linter:
         actions_checked: set[tuple[int, ...]] = set()  # the rules on one action of a policy checked (as rows)
         entries = [InForce(clause, rule) for clause, rule, *_ in rule_table]  # rule_table's rows, as the rules see them
         row_of = {(id(clause), id(rule)): n for n, (clause, rule, *_) in enumerate(rule_table)}
+        # What cross_reference_problems reads of a policy: its `see:` rules and the rules of the clauses they
+        # name on those actions. Policies that agree on these rows (and on the targets in them) give the same
+        # answer, so each such set is checked once, and only with these rows.
+        restated = {(rule.see, rule.action) for _, rule, *_ in rule_table if rule.see is not None}
+        cross_rows = {
+            n
+            for n, (clause, rule, *_) in enumerate(rule_table)
+            if rule.see is not None or (clause.id, rule.action) in restated
+        }
+        cross_checked: set[tuple[Any, ...]] = set()
         for values in stances:
             # The stance's context is built only if some condition's value is not known yet (see answers_read).
             context = functools.cache(functools.partial(self.context, values))
@@ -834,7 +844,6 @@ class Linter:
             if policy_key in checked:
                 continue
             checked.add(policy_key)
-            in_force = [entries[n] for n in rows]
             # Contradictions and duplicates are found action by action, from the rules on that action alone: the
             # rules one policy holds on an action that an earlier policy held too can only find what it found.
             by_action: dict[str, list[int]] = {}
@@ -861,8 +870,10 @@ class Linter:
                 self.duplicates.append(
                     self.describe_duplicate(duplicate.action, duplicate.first, duplicate.second, values)
                 )
-            if targets:
-                for broken in cross_reference_problems(in_force, in_policy_now):
+            cross = tuple([n for n in rows if n in cross_rows])
+            if targets and (cross, in_policy_now) not in cross_checked:
+                cross_checked.add((cross, in_policy_now))
+                for broken in cross_reference_problems([entries[n] for n in cross], in_policy_now):
                     entry = broken.entry
                     if entry.rule.see not in placed:
                         continue  # names no clause at all: check_rules says so once
