@@ -23,6 +23,7 @@ from jinja2 import TemplateError, nodes
 from policy_builder.content.library import Library
 from policy_builder.content.models import Clause, LibrarySection, Question
 from policy_builder.content.questionnaire import (
+    BUILD_DATE,
     DERIVED_FROM,
     AnswerError,
     build_context,
@@ -103,6 +104,14 @@ CHECKS = (
 )
 
 
+class Answers(dict[str, Any]):
+    """One combination's answers (combinations()), with ``key``: the answers in which it differs from the
+    sample employer's, as text, which names it among every clause's combinations more cheaply than the
+    whole profile's repr (context_of)."""
+
+    key: tuple[tuple[str, str], ...] = ()
+
+
 def where(path: Any, line: int | None) -> str:
     return f"{display_path(path)}:{line}" if line else display_path(path)
 
@@ -127,10 +136,12 @@ class Linter:
         self._reads: dict[str, tuple[str, ...]] = {}  # see answers_read()
         self._named: dict[str, set[str]] = {}  # see values_named()
         self._conditional: list[tuple[Question, tuple[str, ...]]] | None = None  # see conditional()
-        self._contexts: dict[str, dict[str, Any]] = {}  # see context_of()
-        self._normalised: dict[str, dict[str, Any]] = {}  # see normalise()
+        self._contexts: dict[str | tuple[tuple[str, str], ...], dict[str, Any]] = {}  # see context_of()
+        self._normalised: dict[tuple[str, ...], dict[str, Any]] = {}  # see normalise()
+        self._normalise_reads: tuple[str, ...] | None = None  # see normalise_reads()
         self._shown: dict[Any, str] = {}  # see at()
         self._names: dict[str, set[str]] = {}  # see names_in()
+        self._covers: dict[str, list[dict[int, int]]] = {}  # see pairwise()
 
     def at(self, path: Any, line: int | None) -> str:
         """where(), with each file's path worked out once (display_path asks the file system)."""
@@ -232,6 +243,10 @@ class Linter:
             )
             return None
         base = self.base_values()
+        base_shown = {qid: repr(value) for qid, value in base.items()}
+        # Only these answers can differ from the base: the ones combined, the short name copied from the name,
+        # and those normalising can change (the conditional questions, in normalise_reads).
+        varying = sorted({*qids, *self.normalise_reads(), "organisation.short_name"})
 
         def generate() -> Iterator[dict[str, Any]]:
             seen: set[str] = set()
@@ -245,20 +260,42 @@ class Linter:
                 if key in seen:
                     continue
                 seen.add(key)
-                yield values
+                answers = Answers(values)
+                # The answers that differ from the base name the combination among all clauses' (context_of).
+                answers.key = tuple(
+                    [(qid, shown) for qid in varying if (shown := repr(values.get(qid))) != base_shown.get(qid)]
+                )
+                yield answers
 
         return generate()
 
     def normalise(self, values: dict[str, Any]) -> dict[str, Any]:
         """Apply question `when`s as a real profile would: a question that does not apply keeps its default."""
-        # The combinations of many clauses (and many stances) are the same answers: each is worked out once.
-        key = repr(values)
-        done = self._normalised.get(key)
-        if done is None:
-            done = self._normalised[key] = self.normalise_pass(values)
-        values.clear()
-        values.update(done)  # in place, as before: a caller may hold on to the dict it passed
+        # What normalising changes depends only on the answers the `when`s read, the conditional questions'
+        # own answers and the answers their defaults come from (normalise_reads): the combinations of many
+        # clauses (and many stances) agree on those, so each set of changes is worked out once.
+        key = tuple([repr(values.get(qid)) for qid in self.normalise_reads()])
+        changes = self._normalised.get(key)
+        if changes is None:
+            done = self.normalise_pass(values)
+            changes = self._normalised[key] = {qid: done[qid] for qid in done if done[qid] is not values.get(qid)}
+        values.update(changes)  # in place, as before: a caller may hold on to the dict it passed
         return values
+
+    def normalise_reads(self) -> tuple[str, ...]:
+        """The answers normalise_pass can look at: those the conditions read, the conditional questions' own,
+        and those their defaults are taken from (default_from, default_by)."""
+        if self._normalise_reads is None:
+            wanted: set[str] = set()
+            for question, reads in self.conditional():
+                wanted.update(reads)
+                wanted.add(question.id)
+                if question.default_from and question.default_from != BUILD_DATE:
+                    wanted.add(question.default_from)
+                if question.default_by:
+                    wanted.add(question.default_by[0])
+            self._normalise_reads = tuple(sorted(wanted))
+        return self._normalise_reads
 
     def normalise_pass(self, values: dict[str, Any]) -> dict[str, Any]:
         # One pass reads the answers as they were when it started (its conditions see one context).
@@ -292,7 +329,7 @@ class Linter:
     def context_of(self, values: dict[str, Any]) -> dict[str, Any]:
         """context(), kept for answers met again: the combinations of many clauses normalise to the same answers.
         Only for reading (evaluating and rendering): the context is shared."""
-        key = repr(values)
+        key = values.key if isinstance(values, Answers) else repr(values)
         context = self._contexts.get(key)
         if context is None:
             context = self._contexts[key] = self.context(values)
@@ -750,6 +787,16 @@ class Linter:
         actions_checked: set[tuple[int, ...]] = set()  # the rules on one action of a policy checked (as rows)
         entries = [InForce(clause, rule) for clause, rule, *_ in rule_table]  # rule_table's rows, as the rules see them
         row_of = {(id(clause), id(rule)): n for n, (clause, rule, *_) in enumerate(rule_table)}
+        # What cross_reference_problems reads of a policy: its `see:` rules and the rules of the clauses they
+        # name on those actions. Policies that agree on these rows (and on the targets in them) give the same
+        # answer, so each such set is checked once, and only with these rows.
+        restated = {(rule.see, rule.action) for _, rule, *_ in rule_table if rule.see is not None}
+        cross_rows = {
+            n
+            for n, (clause, rule, *_) in enumerate(rule_table)
+            if rule.see is not None or (clause.id, rule.action) in restated
+        }
+        cross_checked: set[tuple[Any, ...]] = set()
         for values in stances:
             # The stance's context is built only if some condition's value is not known yet (see answers_read).
             context = functools.cache(functools.partial(self.context, values))
@@ -797,7 +844,6 @@ class Linter:
             if policy_key in checked:
                 continue
             checked.add(policy_key)
-            in_force = [entries[n] for n in rows]
             # Contradictions and duplicates are found action by action, from the rules on that action alone: the
             # rules one policy holds on an action that an earlier policy held too can only find what it found.
             by_action: dict[str, list[int]] = {}
@@ -824,8 +870,10 @@ class Linter:
                 self.duplicates.append(
                     self.describe_duplicate(duplicate.action, duplicate.first, duplicate.second, values)
                 )
-            if targets:
-                for broken in cross_reference_problems(in_force, in_policy_now):
+            cross = tuple([n for n in rows if n in cross_rows])
+            if targets and (cross, in_policy_now) not in cross_checked:
+                cross_checked.add((cross, in_policy_now))
+                for broken in cross_reference_problems([entries[n] for n in cross], in_policy_now):
                     entry = broken.entry
                     if entry.rule.see not in placed:
                         continue  # names no clause at all: check_rules says so once
@@ -1057,8 +1105,24 @@ class Linter:
                 continue  # a controller not asked keeps its default: another setting covers this
             settings.append(setting)
             asked.append(flags)
+        # The greedy cover below reads only the pools' sizes, the defaults' places, the settings and what each
+        # asks, so employers that agree on those get the same rows (as places in the pools): the 19 employers
+        # of the bundled library come to 3 such covers, each worked out once.
+        sizes = [len(pool) for pool in pools]
+        key = repr((sizes, defaults, settings, asked))
+        cover = self._covers.get(key)
+        if cover is None:
+            cover = self._covers[key] = self.cover(sizes, defaults, settings, asked)
+        return [{ids[q]: pools[q][v] for q, v in fixed.items()} for fixed in cover]
+
+    @staticmethod
+    def cover(
+        sizes: list[int], defaults: list[int], settings: list[dict[int, int]], asked: list[list[bool]]
+    ) -> list[dict[int, int]]:
+        """The rows of the covering set for one employer, each as question -> place of its answer in its pool:
+        every pair of answers some setting allows is in at least one row (greedy, deterministic)."""
         # masks[q][v]: the settings (as bits) under which question q can end up with answer v.
-        masks: list[list[int]] = [[0] * len(pool) for pool in pools]
+        masks: list[list[int]] = [[0] * size for size in sizes]
         for s, setting in enumerate(settings):
             bit = 1 << s
             for q, row in enumerate(masks):
@@ -1071,20 +1135,20 @@ class Linter:
                     row[defaults[q]] |= bit
         order = [
             (i, vi, j, vj)
-            for i in range(len(questions))
-            for j in range(i + 1, len(questions))
-            for vi in range(len(pools[i]))
-            for vj in range(len(pools[j]))
+            for i in range(len(sizes))
+            for j in range(i + 1, len(sizes))
+            for vi in range(sizes[i])
+            for vj in range(sizes[j])
             if masks[i][vi] & masks[j][vj]
         ]
         # The pairs still to cover, as bits: open[item] has the bit of every item it is not yet paired with in
         # some row (an item is a question's answer, numbered by `number`). Counting a candidate row's new
         # pairs is then a few ANDs and bit counts, not a set lookup per pair (1.5 million of them before).
         number: list[list[int]] = []
-        for pool in pools:
+        for size in sizes:
             start = sum(len(row) for row in number)
-            number.append(list(range(start, start + len(pool))))
-        open_pairs = [0] * sum(len(pool) for pool in pools)
+            number.append(list(range(start, start + size)))
+        open_pairs = [0] * sum(sizes)
         for i, vi, j, vj in order:
             a, b = number[i][vi], number[j][vj]
             open_pairs[a] |= 1 << b
@@ -1100,7 +1164,7 @@ class Linter:
             chosen = setting_bits[s] | 1 << a | 1 << b
             return sum((open_pairs[item] & chosen).bit_count() for item in items) // 2
 
-        rows: list[dict[str, Any]] = []
+        rows: list[dict[int, int]] = []
         position = 0
         while True:
             while position < len(order):
@@ -1127,7 +1191,7 @@ class Linter:
             chosen = 0
             for q, v in fixed.items():
                 chosen |= 1 << number[q][v]
-            for q in range(len(questions)):
+            for q in range(len(sizes)):
                 if q in fixed:
                     continue
                 if not asked[s][q]:
@@ -1139,7 +1203,7 @@ class Linter:
                 chosen |= 1 << number[q][fixed[q]]
             for q, v in fixed.items():  # every pair of this row is covered now
                 open_pairs[number[q][v]] &= ~chosen
-            rows.append({ids[q]: pools[q][v] for q, v in fixed.items()})
+            rows.append(fixed)
         return rows
 
     @staticmethod

@@ -10,7 +10,10 @@ allows, nations and employer types the library knows, and patterns that compile.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,15 +21,62 @@ from typing import Any
 from policy_builder.content.library import Library
 from policy_builder.content.questionnaire import AnswerError, cast_answer
 from policy_builder.content.schemas import AUDIT_ANSWERS_FILE, AUDIT_FILE, AUDIT_MODALITY_KEYS, load_checked
+from policy_builder.core import signed_cache, templating
 from policy_builder.core.errors import LibraryError, display_path
 
 AUDIT = "audit.yaml"
 AUDIT_ANSWERS = "audit-answers.yaml"
 
 
+# Compiling the audit's ~430 patterns took a tenth of a second of every lint. Whether a pattern compiles
+# depends only on the pattern, its flags and Python, so the ones that did are kept between runs in the
+# cache folder (signed, this user's own: core/signed_cache.py), as hashes; a pattern not found there,
+# or any pattern when the file is missing, altered or from another Python, is compiled as before.
+PATTERNS_FILE = "patterns.json"
+_compiled: set[str] = set()  # hashes of (flags, pattern) that compiled, in this process and kept ones
+_fresh: set[str] = set()  # those not yet kept in PATTERNS_FILE
+_used: set[str] = set()  # those of the library checked: what the file keeps, so it never outgrows a library
+
+
+def _pattern_key(pattern: str, flags: int) -> str:
+    return hashlib.sha256(f"{flags}\0{pattern}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _load_compiled() -> None:
+    folder = templating.cache_folder()
+    if folder is None:
+        return
+    raw = signed_cache.load(folder, folder / PATTERNS_FILE)  # None unless this user's own, signed with their key
+    try:
+        data = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return
+    if type(data) is dict and data.get("python") == sys.version and type(data.get("compiled")) is list:
+        _compiled.update(key for key in data["compiled"] if type(key) is str)
+
+
+def _keep_compiled() -> None:
+    """Best effort: a cache that cannot be written is simply not kept."""
+    folder = templating.cache_folder()
+    if folder is None or not _fresh:
+        return
+    data = json.dumps({"python": sys.version, "compiled": sorted(_used)}).encode("utf-8")
+    if signed_cache.store(folder, folder / PATTERNS_FILE, data):
+        _fresh.clear()
+
+
 def audit_file_problems(library: Library) -> list[str]:
     """Every problem in the library's audit.yaml and audit-answers.yaml (none when a file is absent: a
     library without an audit is a library, and the audit itself says the file is missing)."""
+    if not _compiled:
+        _load_compiled()
+    try:
+        return _audit_file_problems(library)
+    finally:
+        _keep_compiled()
+
+
+def _audit_file_problems(library: Library) -> list[str]:
     problems: list[str] = []
     for name, check in ((AUDIT, _audit_problems), (AUDIT_ANSWERS, _answer_problems)):
         path = library.root / name
@@ -45,10 +95,17 @@ def _at(path: Path, line: int | None, problem: str) -> str:
 
 def _compiles(pattern: str, flags: int = 0) -> str | None:
     """None, or why ``pattern`` is not a regular expression."""
+    key = _pattern_key(pattern, flags)
+    if key in _compiled:
+        _used.add(key)
+        return None
     try:
         re.compile(pattern, flags)
     except re.error as exc:
         return str(exc)
+    _compiled.add(key)
+    _fresh.add(key)
+    _used.add(key)
     return None
 
 

@@ -93,12 +93,95 @@ def _validator(schema: dict[str, Any]) -> Any:
 _validators: dict[int, tuple[Any, dict[str, Any]]] = {}  # the schema is kept so its id is never reused
 
 
+# The types a quick look accepts: each only where jsonschema (with the "date" type above) surely accepts it
+# too (a whole number written 1.0, which jsonschema takes as an integer, is left to jsonschema).
+_PLAIN_TYPES: dict[str, Any] = {
+    "object": lambda v: type(v) is dict,
+    "array": lambda v: type(v) is list,
+    "string": lambda v: type(v) is str,
+    "integer": lambda v: type(v) is int,
+    "number": lambda v: type(v) in (int, float),
+    "boolean": lambda v: type(v) is bool,
+    "null": lambda v: v is None,
+    "date": lambda v: isinstance(v, dt.date),
+}
+_PLAIN_NOTES = frozenset({"description"})  # keywords that check nothing
+
+
+def _plainly_valid(value: Any, schema: Any) -> bool:
+    """True only when ``value`` surely passes ``schema``, by a quick look at the keywords the tool's schemas use.
+
+    Most files are valid, and walking them with jsonschema is slow (the clause history alone took a tenth
+    of a second of every lint). False means "not proven", never "invalid": anything unusual (another
+    keyword, a value of another type) goes to jsonschema, which finds the problem and words it.
+    """
+    if not isinstance(schema, dict):
+        return False
+    for keyword, wanted in schema.items():
+        if keyword == "type":
+            kinds = wanted if isinstance(wanted, list) else [wanted]
+            if not any(kind in _PLAIN_TYPES and _PLAIN_TYPES[kind](value) for kind in kinds):
+                return False
+        elif keyword in ("minLength", "maxLength"):
+            if isinstance(value, str) and not (
+                len(value) >= wanted if keyword == "minLength" else len(value) <= wanted
+            ):
+                return False
+            if not isinstance(value, str) and "type" not in schema:
+                return False
+        elif keyword in ("minItems", "maxItems"):
+            if type(value) is list and not (len(value) >= wanted if keyword == "minItems" else len(value) <= wanted):
+                return False
+            if type(value) is not list and "type" not in schema:
+                return False
+        elif keyword == "maxProperties":
+            if type(value) is not dict or len(value) > wanted:
+                return False
+        elif keyword == "minimum":
+            if type(value) not in (int, float) or value < wanted:
+                return False
+        elif keyword in ("enum", "const"):
+            # Text and whole numbers only, of the same type: jsonschema's own equality tells true from 1,
+            # which ``==`` does not.
+            choices = wanted if keyword == "enum" else [wanted]
+            if type(value) not in (str, int) or not any(type(c) is type(value) and c == value for c in choices):
+                return False
+        elif keyword == "required":
+            if type(value) is not dict or any(name not in value for name in wanted):
+                return False
+        elif keyword == "properties":
+            if type(value) is not dict:
+                return False
+            for name, item in value.items():
+                if name in wanted and not _plainly_valid(item, wanted[name]):
+                    return False
+        elif keyword == "additionalProperties":
+            if type(value) is not dict:
+                return False
+            known = schema.get("properties", {})
+            for name, item in value.items():
+                if name in known:
+                    continue
+                if wanted is False or (wanted is not True and not _plainly_valid(item, wanted)):
+                    return False
+        elif keyword == "items":
+            if type(value) is not list or not isinstance(wanted, dict):
+                return False
+            if not all(_plainly_valid(item, wanted) for item in value):
+                return False
+        elif keyword not in _PLAIN_NOTES:
+            return False  # a keyword the quick look does not know: jsonschema decides
+    return True
+
+
 def first_problem(data: Any, schema: dict[str, Any], order: Any = None) -> tuple[list[Any], str] | None:
     """(the keys of the first field ``schema`` does not allow, what is wrong and what is allowed), or None.
 
     ``order`` ranks problems by their keys (a Document's line, so the first in the file comes
     first); by default the shallowest, then the earliest position.
     """
+    if _plainly_valid(data, schema):
+        return None  # nothing to report, and jsonschema need not even be imported
     errors = list(_validator(schema).iter_errors(data))
     if not errors:
         return None
