@@ -298,7 +298,7 @@ def test_the_output_templates_are_compiled_once_and_then_read_from_the_cache(cac
     warnings = find_gaps(library, answers)
 
     def render_all() -> list[str]:
-        markdown._environment.cache_clear()  # as a new process: a new environment, nothing in memory
+        markdown.output_environment.cache_clear()  # as a new process: a new environment, nothing in memory
         markdown._BUILT.clear()
         return [
             markdown.render_policy(policy),
@@ -315,5 +315,5 @@ def test_the_output_templates_are_compiled_once_and_then_read_from_the_cache(cac
         assert render_all() == first
         assert compiled == []  # every template, and the _parts it imports, from the cache
     finally:
-        markdown._environment.cache_clear()
+        markdown.output_environment.cache_clear()
         markdown._BUILT.clear()

@@ -7,37 +7,15 @@ our rule in words, and the guidance by its title, as the gap report names them.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from policy_builder.audit.api import Audit, Finding
-from policy_builder.content.library import DATA_ROOT, Library
+from policy_builder.content.library import Library
 from policy_builder.core.errors import display_path
-from policy_builder.core.templating import long_date, markdown_escape
+from policy_builder.core.templating import long_date
+from policy_builder.render.markdown import output_environment
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, None: 3}
-
-
-def heading_escape(text: str) -> str:
-    """Markdown-escaped text for a heading line: "1. Why this note" needs no escape after "### " (it cannot
-    start a list there), and a reader would see the backslash."""
-    return re.sub(r"^(\d+)\\([.)])", r"\1\2", markdown_escape(text))
-
-
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(DATA_ROOT / "templates")),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["md"] = markdown_escape
-    env.filters["heading"] = heading_escape
-    return env
 
 
 def guidance_titles(
@@ -184,7 +162,7 @@ def render_markdown(audit: Audit, library: Library) -> str:
         }
         for section, found in sorted(missing_by.items(), key=lambda item: order.get(item[0], len(order)))
     ]
-    template = _environment().get_template("audit-report.md.j2")
+    template = output_environment().get_template("audit-report.md.j2")
     text = template.render(
         document=audit.path.name,
         date=long_date(dt.date.today()),

@@ -7,6 +7,7 @@ Markdown writer here and the Word writer (render/docx/) write out.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from functools import cache
 from pathlib import Path
@@ -27,8 +28,15 @@ from policy_builder.render.plain import words_date
 TEMPLATES_DIR = DATA_ROOT / "templates"
 
 
+def heading_escape(text: str) -> str:
+    """Markdown-escaped text for a heading line: "1. Why this note" needs no escape after "### " (it cannot
+    start a list there), and a reader would see the backslash."""
+    return re.sub(r"^(\d+)\\([.)])", r"\1\2", markdown_escape(text))
+
+
 @cache
-def _environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
+def output_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
+    """The Jinja environment of every document template in templates/ (policy, guide, annex, reports, audit)."""
     # Our own templates, trusted; answers reach them only as values, escaped by `md`.
     # Their compiled code is kept between runs beside the clause templates' (checked against the source).
     env = Environment(
@@ -41,6 +49,7 @@ def _environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         autoescape=False,
     )
     env.filters["md"] = markdown_escape
+    env.filters["heading"] = heading_escape
     env.filters["long_date"] = long_date
     env.filters["words_date"] = words_date  # an ISO date from a manifest (version history) in words
     return env
@@ -57,7 +66,7 @@ def citations(policy: Policy) -> dict[str, list[str]]:
 
 def parts() -> Any:
     """templates/_parts.md.j2 as a module: the sentences the documents share."""
-    return _environment().get_template("_parts.md.j2").module
+    return output_environment().get_template("_parts.md.j2").module
 
 
 def policy_blocks(policy: Policy) -> list[Block]:
@@ -96,7 +105,7 @@ def _built(policy: Policy, template_name: str) -> list[Block]:
     for name, built_for, blocks in tuple(_BUILT):  # a copy: the web app's threads may add meanwhile
         if name == template_name and built_for is policy:
             return blocks
-    template = _environment().get_template(template_name)
+    template = output_environment().get_template(template_name)
     context: dict[str, Any] = {"policy": policy}
     if template_name == "sources-annex.md.j2":
         context["citations"] = citations(policy)
@@ -112,7 +121,7 @@ def render_gap_report(policy: Policy, warnings: list[GapWarning], library: Libra
     answers = policy.answers
     words = GapWords(library, answers)
     findings, open_points = split_by_cause(warnings)
-    template = _environment().get_template("gap-report.md.j2")
+    template = output_environment().get_template("gap-report.md.j2")
     return _tidy(
         template.render(
             answers=answers,
