@@ -5,6 +5,8 @@ import os
 import pickle
 import shutil
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -124,6 +126,20 @@ def default_ctrl_c() -> None:
     A run started with SIGINT ignored (nohup, a background job) passes that on to its children,
     and Python then never raises KeyboardInterrupt: a test that sends Ctrl-C would wait in vain."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_serve(cwd: Path, **env: str) -> subprocess.Popen:
+    """`policy-builder serve` as a user starts it (a real process, no browser, any free port), serving
+    cwd/answers; ``env`` adds to the environment. The caller stops it in a `finally`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "policy_builder", "serve", "--no-browser", "--port", "0", "--profiles", "answers"],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        preexec_fn=default_ctrl_c,
+    )
 
 
 def base_profile() -> dict[str, Any]:

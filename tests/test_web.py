@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import BUILD_DATE, PROFILES, ROOT, default_ctrl_c
+from conftest import BUILD_DATE, PROFILES, ROOT, start_serve
 from docx import Document
 
 from policy_builder.pipeline.profile import load_profile
@@ -950,15 +950,7 @@ def test_drafts_live_in_private_temporary_folders(me, tmp_path):
 
 
 def test_serve_prints_its_address_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "policy_builder", "serve", "--no-browser", "--port", "0", "--profiles", "answers"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        preexec_fn=default_ctrl_c,
-    )
+    process = start_serve(tmp_path)
     try:
         first = process.stdout.readline()
         match = re.match(r"policy-builder is running at (http://127\.0\.0\.1:(\d+)/)\?key=([\w-]{20,})$", first.strip())

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -18,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import BUILD_DATE, PROFILES, ROOT, default_ctrl_c
+from conftest import BUILD_DATE, PROFILES, ROOT, start_serve
 from test_web import ORGANISATION, Visitor, error_summary, start_new, upload
 
 from policy_builder.web import drafts
@@ -374,15 +373,7 @@ def test_the_time_budget_never_fires_after_its_block_ends():
 
 
 def _serve(tmp_path: Path, temp: Path) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "policy_builder", "serve", "--no-browser", "--port", "0", "--profiles", "answers"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)},
-        preexec_fn=default_ctrl_c,
-    )
+    process = start_serve(tmp_path, TMPDIR=str(temp))
     first = process.stdout.readline()
     assert "is running at" in first, first
     process.stdout.readline()
