@@ -633,8 +633,10 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
         if passage.heading != heading:
             current, heading = None, passage.heading
         words = len(passage.text.split())
-        if current is not None and words > LIST_ITEM_WORDS:
-            current = None  # a paragraph of prose ends the list the lead-in introduced
+        if current is not None and (words > LIST_ITEM_WORDS or _NUMBERED_PARAGRAPH.match(passage.text)):
+            # a paragraph of prose, or one with its own clause number ("5.6 Employees are advised ..."), ends
+            # the list the lead-in introduced: list items are not numbered as the document's clauses are
+            current = None
         lead.append(current)
         if passage.text.rstrip().endswith(":"):
             # "Staff must not:" introduces a list; "Social media includes:" or "Your reputation is formed by:" do not
@@ -644,6 +646,8 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
 
 
 LIST_ITEM_WORDS = 40
+# A clause number of the document's own ("5.6", "A2.5", "12.3(b)"), which list items under a lead-in do not carry
+_NUMBERED_PARAGRAPH = re.compile(r"\(?[A-Z]?\d+(?:\.\d+)+\)?\s")
 _LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|allowed|may|can)\b", re.I)
 
 
