@@ -47,6 +47,9 @@ class ActionTerms:
     # words that, in a sentence allowing the action, keep it within the rule ("during breaks" for social
     # media at work): the sentence agrees with the rule, as "only ... may" does
     limits: tuple[re.Pattern[str], ...] = ()
+    # the action's key concept (what it rules on: "view", "privacy settings"): a sentence that does not say one
+    # of these words does not address the action, whatever its heading or topic words ("social media") say
+    object: tuple[re.Pattern[str], ...] = ()
     position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
     # Text every match of the first group contains (each term's first word, lower case): found with a
     # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
@@ -146,7 +149,7 @@ def _prefixes(terms: Sequence[Any]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(w for w in found if w))
 
 
-ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "limits", "position")
+ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "limits", "object", "position")
 
 
 def load_audit_config(library: Library) -> AuditConfig:
@@ -231,10 +234,13 @@ def load_audit_config(library: Library) -> AuditConfig:
         unless_at = raw.get("unless_at", [])
         against = raw.get("against", [])
         limits = raw.get("limits", [])
-        lists = (phrasings, inverts, unless, unless_at, against, limits)
+        key_concept = raw.get("object", [])
+        lists = (phrasings, inverts, unless, unless_at, against, limits, key_concept)
         if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in lists):
             raise LibraryError(
-                path, line, f"{action}: phrasings, inverts, unless, unless_at, against and limits must be lists of text"
+                path,
+                line,
+                f"{action}: phrasings, inverts, unless, unless_at, against, limits and object must be lists of text",
             )
         config.actions[action] = ActionTerms(
             action=action,
@@ -245,6 +251,7 @@ def load_audit_config(library: Library) -> AuditConfig:
             unless_at=(_alternatives(unless_at, path, line, action),) if unless_at else (),
             against=(_alternatives(against, path, line, action),) if against else (),
             limits=(_alternatives(limits, path, line, action),) if limits else (),
+            object=(_alternatives(key_concept, path, line, action),) if key_concept else (),
             position=raw.get("position"),
             prefixes=_prefixes(groups[0]),
         )
@@ -300,6 +307,8 @@ class BM25:
 
 # --- reading one sentence ------------------------------------------------------------------------------------
 
+# A sentence's own numbering: "4.2", "(b)", and an annex's "A2.5" (a capital or two only when a digit follows)
+_LEADING_NUMBER = re.compile(r"^(?:[A-Z]{1,2}(?=\d))?[\d.()\s]+")
 _ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
 _HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if|when)(?:\s+\S+){0,2}\s*$", re.I)
 NEAR_BEFORE = 14
@@ -341,7 +350,7 @@ def _parts(sentence: str, imperative: frozenset[str] = frozenset()) -> list[tupl
     is a part of its own: in "If information was shared where it should not be, tell your manager" the
     "should not" belongs to the condition, not to telling."""
     breaks = [m.start() for m in _PART_BREAK.finditer(sentence)]
-    if _CONDITIONAL_OPENING.match(re.sub(r"^[\d.()\s]+", "", sentence)):
+    if _CONDITIONAL_OPENING.match(_LEADING_NUMBER.sub("", sentence)):
         for m in re.finditer(r",\s+(\w+)", sentence):
             if m.group(1).lower() in imperative:
                 breaks.append(m.start())
@@ -426,7 +435,7 @@ def read_sentence(
             # "Where a worker has not been given a work phone, they may use their own": the work phone is the
             # condition, which the main clause's "may" does not rule on ("they must be declined" does)
             return Reading(None, "", False)
-    opening = re.sub(r"^[\d.()\s]+", "", sentence).split(" ", 1)[0].lower().strip(",.:;")
+    opening = _LEADING_NUMBER.sub("", sentence).split(" ", 1)[0].lower().strip(",.:;")
     if not before and opening in config.imperative and sentence[:anchor].strip():
         # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
         # the words before the later modal, which rules on something else.
@@ -489,7 +498,7 @@ def read_sentence(
         return Reading("requires", f"the instruction '{first}'", False)
     if any(p.search(heading) for p in config.require_headings):
         return Reading("requires", f"under the heading '{heading}'", False)
-    stated = next((m for p in config.states if (m := p.search(re.sub(r"^[\d.()\s]+", "", sentence)))), None)
+    stated = next((m for p in config.states if (m := p.search(_LEADING_NUMBER.sub("", sentence)))), None)
     if stated:
         return Reading(
             "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
@@ -502,7 +511,7 @@ def _in_opening_clause(sentence: str, anchor: int, modal: int) -> bool:
     not been issued with a work phone") and ``modal`` after it: the main clause then rules on what is used
     instead, not on the missing thing. ("If a parent messages you on your own phone, you may reply" rules on
     the own phone: nothing there is missing.)"""
-    number = re.match(r"^[\d.()\s]+", sentence)
+    number = _LEADING_NUMBER.match(sentence)
     skip = number.end() if number else 0
     opening = _CONDITIONAL_OPENING.match(sentence[skip:])
     if opening is None or not anchor < skip + opening.end() <= modal:
@@ -552,7 +561,7 @@ _CONDITIONAL_OPENING = re.compile(
 def _opening_verb(sentence: str, imperative: frozenset[str]) -> str:
     """The sentence's first word, after its numbering; after an opening "If ...," ("If you are abused,
     threatened or harassed, tell your manager"), the first word of a later part that is an instruction."""
-    text = re.sub(r"^[\d.()\s]+", "", sentence)
+    text = _LEADING_NUMBER.sub("", sentence)
     first = text.split(" ", 1)[0].lower().strip(",.:;")
     if _CONDITIONAL_OPENING.match(text):
         for part in text.split(", ")[1:]:
@@ -835,6 +844,8 @@ class Matcher:
                 if terms is not None:
                     if terms.unless and any(p.search(sentence) for p in terms.unless):
                         continue
+                    if terms.object and not any(p.search(sentence) for p in terms.object):
+                        continue  # the heading or topic words alone: the sentence does not say what is ruled on
                     places = _find_all(terms.groups, sentence, passage.heading)
                     if terms.unless_at:
                         spans = [m.span() for u in terms.unless_at for m in u.finditer(sentence)]

@@ -280,6 +280,7 @@ AUDIT_FILE = _mapping(
                     "unless_at": WORDS,
                     "against": WORDS,
                     "limits": WORDS,
+                    "object": WORDS,
                     "position": {"enum": ["depends"]},
                 },
                 ("terms",),
