@@ -66,7 +66,7 @@ def test_a_key_the_schema_does_not_allow_says_what_is_allowed(library_copy):
     (problem,) = audit_problems(library_copy)
     assert problem.startswith(f"{path}:{line_of(path, 'trems:')}: ")
     assert "'trems'" in problem or "trems" in problem
-    assert "allowed: against, inverts, limits, phrasings, position, terms, unless, unless_at" in problem
+    assert "allowed: against, inverts, limits, object, phrasings, position, terms, unless, unless_at" in problem
 
 
 def test_a_scope_signal_for_an_unknown_nation_or_type_is_caught(library_copy):
@@ -124,3 +124,12 @@ def test_the_scope_signals_come_from_audit_yaml(library_copy):
     copied = load_library(library_copy)
     scope = infer_scope(passages, config=matcher_for(copied).config)
     assert (scope.employer_type, scope.evidence["employer_type"]) == ("independent_provider", "Care Homes")
+
+
+def test_a_bad_re_object_word_is_named_with_its_action(library_copy):
+    path = library_copy / "audit.yaml"
+    edit(path, "\n  devices.lock:\n    terms:", "\n  devices.lock:\n    object: ['re:lock(']\n    terms:")
+    (problem,) = audit_problems(library_copy)
+    assert re.match(
+        rf"{re.escape(str(path))}:\d+: devices.lock: 're:lock\(' is not a valid regular expression", problem
+    )

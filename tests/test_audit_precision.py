@@ -137,8 +137,7 @@ def test_contact_with_former_service_users_only_with_the_manager_is_not_a_contra
     audit = audit_text(
         tmp_path,
         library,
-        "# Boundaries\n\n5.1 Do not connect with former clients on social media without your manager's "
-        "agreement.\n",
+        "# Boundaries\n\n5.1 Do not connect with former clients on social media without your manager's agreement.\n",
     )
     assert audit.finding("contact.connect-former-without-agreement").verdict == "covers"
 
