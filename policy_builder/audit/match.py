@@ -786,6 +786,9 @@ class Matcher:
             for rule in clause.rules:
                 modalities.setdefault(rule.action, set()).add(rule.modality)
         self.positions = {a: p for a, m in modalities.items() if (p := position_of(m))}
+        # Actions the library only permits ("Staff may send text messages"): a document that forbids one is
+        # stricter than we are, which is a choice, not a wrong turn; it never contradicts a "may".
+        self.permitted_only = frozenset(a for a, m in modalities.items() if m == {"may"})
         for action, terms in self.config.actions.items():
             if terms.position and action in self.positions:
                 self.positions[action] = terms.position
@@ -860,7 +863,7 @@ class Matcher:
                     if evidence is not None:
                         score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
                         candidates.append((score + (2.0 if evidence.explicit else 0.0), evidence))
-            results.append(self._verdict(action, position, candidates))
+            results.append(self._verdict(action, position, candidates, action in self.permitted_only))
         return results
 
     def _evidence(
@@ -936,7 +939,9 @@ class Matcher:
         return first, [m.group(0) for m in hits], True, first
 
     @staticmethod
-    def _verdict(action: str, position: str, candidates: list[tuple[float, Evidence]]) -> Match:
+    def _verdict(
+        action: str, position: str, candidates: list[tuple[float, Evidence]], permitted_only: bool = False
+    ) -> Match:
         if not candidates:
             return Match(action, "misses", position, None)
         candidates.sort(key=lambda c: -c[0])
@@ -951,6 +956,8 @@ class Matcher:
             e
             for verdict, e in judged
             if verdict == "contradicts"
+            # forbidding what we only permit is a stricter choice, not a contradiction
+            and not (permitted_only and position == "allow" and e.modality == "forbids")
             and e.explicit
             and e.whole
             and e.governs
