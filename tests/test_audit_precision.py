@@ -169,3 +169,29 @@ def test_forbidding_what_the_library_only_permits_is_not_a_contradiction(tmp_pat
     # a duty waived still is: the library requires every message saved
     waived = audit_text(tmp_path, library, "# Records\n\n2.1 Support workers do not need to record text messages.\n")
     assert waived.finding("records.message-to-record").verdict == "contradicts"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Foster carers can accept friend requests from the child's birth family.",
+        "Parents may take photos of their own children at our events and post them online.",
+    ],
+)
+def test_a_permission_given_to_someone_other_than_staff_contradicts_nothing(tmp_path, library, sentence):
+    audit = audit_text(tmp_path, library, f"# Families\n\n1.1 {sentence}\n")
+    assert not [f.action for f in audit.findings if f.verdict == "contradicts"]
+
+
+def test_a_permission_for_staff_and_others_together_is_still_staff_s(tmp_path, library):
+    audit = audit_text(
+        tmp_path, library, "# Families\n\n1.1 Staff and carers may accept friend requests from a child's parents.\n"
+    )
+    assert audit.finding("contact.friend-request-service-user").verdict == "contradicts"
+
+
+def test_a_permission_in_the_passive_is_still_a_permission(tmp_path, library):
+    audit = audit_text(
+        tmp_path, library, "# Photos\n\n1.1 Photos of young people can be taken on your own phone and sent in.\n"
+    )
+    assert audit.finding("photos.personal-device").verdict == "contradicts"

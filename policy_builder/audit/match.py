@@ -73,6 +73,9 @@ class AuditConfig:
     conditions: re.Pattern[str] = re.compile(r"(?!x)x")
     waives: re.Pattern[str] = re.compile(r"(?!x)x")
     consent: re.Pattern[str] = re.compile(r"(?!x)x")
+    # Who a permission may be given to that is not staff ("Parents may ...", "Families who want to can ..."):
+    # such a permission is someone else's, which rules on nothing staff do. One pattern, from modality.other_subjects.
+    other_subjects: re.Pattern[str] = re.compile(r"(?!x)x")
     # Forbidding words that only compare ("rather than"): a rule only in a sentence that instructs.
     comparisons: re.Pattern[str] = re.compile(r"(?!x)x")
     # A table column's heading that says how to read its cells: (modality, pattern matched whole), in order
@@ -185,6 +188,9 @@ def load_audit_config(library: Library) -> AuditConfig:
         conditions=_joined(patterns("conditions"), path, doc.line("modality", "conditions")),
         waives=_joined(patterns("waives"), path, doc.line("modality", "waives")),
         consent=_joined(patterns("consent"), path, doc.line("modality", "consent")),
+        other_subjects=_joined(patterns("other_subjects"), path, doc.line("modality", "other_subjects"))
+        if "other_subjects" in modality
+        else re.compile(r"(?!x)x"),
         comparisons=_joined(patterns("comparisons"), path, doc.line("modality", "comparisons"))
         if "comparisons" in modality
         else re.compile(r"(?!x)x"),
@@ -452,6 +458,8 @@ def read_sentence(
         carries = carries and not (earlier and _SCOPE_VERB.search(earlier[-1][3]))
         if carries and earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
             chosen, start = earlier[-1], 0
+    if chosen is not None and chosen[2] == "allows" and _someone_elses(config, part, chosen):
+        return Reading(None, "", False)  # "Parents may take photos at events": not a permission for staff
     if chosen is not None and config.comparisons.fullmatch(chosen[3]) and not _instructs(config, sentence, chosen):
         # "many young people prefer texts rather than letters": a comparison in a sentence that describes
         return Reading(None, "", False)
@@ -504,6 +512,25 @@ def read_sentence(
             "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
         )
     return Reading(None, "", False)
+
+
+def _someone_elses(config: AuditConfig, part: str, modal: tuple[int, int, str, str]) -> bool:
+    """Whether the permission at ``modal`` is given to someone other than staff: its subject, the words from
+    the start of its clause to the modal, names only such people ("Young people can ...", "Families who want
+    to can ...")."""
+    if re.search(r"\b(?:be|been|take place)\b", modal[3]) or re.match(r"\s*(?:only |also |still )?be\b", part[modal[1] :]):
+        return False  # the passive: "Photos of young people can be taken" names what is done, not who may do it
+    clause_start = max(part.rfind(", ", 0, modal[0]), part.rfind(": ", 0, modal[0]))
+    subject = part[clause_start + 1 if clause_start >= 0 else 0 : modal[1]]
+    return bool(config.other_subjects.search(subject)) and not _STAFF_SUBJECT.search(subject)
+
+
+# A subject that is staff, beside any other ("staff and carers may ..."): the permission is staff's too
+_STAFF_SUBJECT = re.compile(
+    r"\b(?:staff|you|workers?|employees?|colleagues?|practitioners?|managers?|students?|we|social workers?|"
+    r"volunteers?|officers?|clinicians?|nurses?|advisers?|professionals?)\b",
+    re.I,
+)
 
 
 def _in_opening_clause(sentence: str, anchor: int, modal: int) -> bool:

@@ -132,7 +132,7 @@ def _audit_problems(library: Library, path: Path) -> Iterable[str]:
                         f"scope.{kind}.{value}: '{pattern}' is not a valid regular expression ({why})",
                     )
     modality = data["modality"]
-    for key in (*AUDIT_MODALITY_KEYS, "descriptive"):
+    for key in (*AUDIT_MODALITY_KEYS, "descriptive", "other_subjects"):
         if key == "imperative":
             continue  # verbs, compared as words
         for index, pattern in enumerate(modality.get(key) or []):

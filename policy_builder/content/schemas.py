@@ -261,6 +261,7 @@ AUDIT_FILE = _mapping(
                 **{key: PATTERNS for key in AUDIT_MODALITY_KEYS},
                 "descriptive": PATTERNS,
                 "comparisons": PATTERNS,
+                "other_subjects": PATTERNS,
                 **{f"{k}_columns": PATTERNS for k in ("forbid", "require", "allow")},
             },
             AUDIT_MODALITY_KEYS,
