@@ -518,7 +518,9 @@ def _someone_elses(config: AuditConfig, part: str, modal: tuple[int, int, str, s
     """Whether the permission at ``modal`` is given to someone other than staff: its subject, the words from
     the start of its clause to the modal, names only such people ("Young people can ...", "Families who want
     to can ...")."""
-    if re.search(r"\b(?:be|been|take place)\b", modal[3]) or re.match(r"\s*(?:only |also |still )?be\b", part[modal[1] :]):
+    if re.search(r"\b(?:be|been|take place)\b", modal[3]) or re.match(
+        r"\s*(?:only |also |still )?be\b", part[modal[1] :]
+    ):
         return False  # the passive: "Photos of young people can be taken" names what is done, not who may do it
     clause_start = max(part.rfind(", ", 0, modal[0]), part.rfind(": ", 0, modal[0]))
     subject = part[clause_start + 1 if clause_start >= 0 else 0 : modal[1]]
