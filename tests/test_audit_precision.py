@@ -195,3 +195,40 @@ def test_a_permission_in_the_passive_is_still_a_permission(tmp_path, library):
         tmp_path, library, "# Photos\n\n1.1 Photos of young people can be taken on your own phone and sent in.\n"
     )
     assert audit.finding("photos.personal-device").verdict == "contradicts"
+
+
+def test_a_work_phone_named_for_something_other_than_contact_does_not_cover_contact_through_it(tmp_path, library):
+    audit = audit_text(tmp_path, library, "# Photos\n\n1.1 Photos may only be taken on a work phone.\n")
+    assert audit.finding("devices.work-phone-contact").verdict == "misses"
+
+
+def test_the_manager_on_call_is_not_the_emergency_route_people_are_given(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Worries\n\n1.1 Save the message to the record and tell the manager on call the same day.\n\n"
+        "1.2 Every parent is given a leaflet with the out-of-hours service number.\n",
+    )
+    finding = audit.finding("out-of-hours.tell-emergency-route")
+    assert finding.verdict == "covers"
+    assert "leaflet" in finding.evidence.sentence
+
+
+def test_a_child_s_whereabouts_are_not_the_worker_s_own_location(tmp_path, library):
+    audit = audit_text(
+        tmp_path, library, "# Photos\n\n1.1 Never post pictures of a child whose whereabouts must be kept secret.\n"
+    )
+    assert audit.finding("devices.location-tagging").verdict == "misses"
+
+
+def test_a_rule_covered_elsewhere_is_not_quoted_from_the_sentence_that_contradicts_another(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Phones\n\n1.1 Volunteers can use their own phone to send texts to parents.\n\n"
+        "1.2 Staff may send text messages to parents to confirm visits.\n",
+    )
+    assert audit.finding("messaging.personal-phone").verdict == "contradicts"
+    sms = audit.finding("messaging.sms")
+    assert sms.verdict == "covers"
+    assert sms.evidence.sentence.startswith("1.2"), sms.evidence.sentence

@@ -804,6 +804,23 @@ def _auto_groups(description: str) -> tuple[tuple[re.Pattern[str], ...], ...]:
     return tuple((re.compile(rf"\b{re.escape(w)}\w*", re.I),) for w in words)
 
 
+def _away_from_contradictions(results: list[Match]) -> list[Match]:
+    """A rule covered by a sentence the report quotes as a contradiction ("you can use your own phone for texts"
+    covers "may send texts") is shown with another sentence that covers it, where there is one: the
+    contradiction is that sentence's point, and quoting it as agreeing with us confuses a reader."""
+    accused = {m.evidence.sentence for m in results if m.verdict == "contradicts" and m.evidence is not None}
+    if not accused:
+        return results
+    out = []
+    for m in results:
+        if m.verdict == "covers" and m.evidence is not None and m.evidence.sentence in accused:
+            others = [e for e in m.also if e.sentence not in accused]
+            if others:
+                m = Match(m.action, m.verdict, m.position, others[0], tuple(others[1:]))
+        out.append(m)
+    return out
+
+
 class Matcher:
     """Everything that does not change between documents, worked out once per library."""
 
@@ -893,7 +910,7 @@ class Matcher:
                         score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
                         candidates.append((score + (2.0 if evidence.explicit else 0.0), evidence))
             results.append(self._verdict(action, position, candidates, action in self.permitted_only))
-        return results
+        return _away_from_contradictions(results)
 
     def _evidence(
         self,
