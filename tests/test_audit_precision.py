@@ -232,3 +232,27 @@ def test_a_rule_covered_elsewhere_is_not_quoted_from_the_sentence_that_contradic
     sms = audit.finding("messaging.sms")
     assert sms.verdict == "covers"
     assert sms.evidence.sentence.startswith("1.2"), sms.evidence.sentence
+
+
+def test_two_sentences_read_together_when_the_second_points_back(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Requests\n\n6.1 Don\u2019t accept friend requests from the parents you support. If a parent sends you one, "
+        "just decline it and mention it to your manager.\n",
+    )
+    finding = audit.finding("contact.decline-and-record-request")
+    assert finding.verdict == "covers", finding
+    assert finding.evidence.sentence.startswith("If a parent sends you one")
+
+
+def test_a_pronoun_that_is_a_subject_does_not_borrow_the_sentence_before(tmp_path, library):
+    # "It must be declined": the "it" is the sentence's subject, and the request before is for a report, not a
+    # connection; the sentence is not read with the one before it
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Reports\n\n3.1 Parents sometimes send requests for copies of reports. It must be declined by the "
+        "manager if the report is not finished.\n",
+    )
+    assert audit.finding("contact.decline-and-record-request").verdict == "misses"

@@ -587,14 +587,18 @@ _CONDITIONAL_OPENING = re.compile(
 )
 
 
+# Words that soften an instruction without changing it: "Just ignore it", "Please tell your manager"
+_SOFTENER = re.compile(r"^(?:(?:just|simply|please|always|also|then)\s+)+", re.I)
+
+
 def _opening_verb(sentence: str, imperative: frozenset[str]) -> str:
     """The sentence's first word, after its numbering; after an opening "If ...," ("If you are abused,
     threatened or harassed, tell your manager"), the first word of a later part that is an instruction."""
-    text = _LEADING_NUMBER.sub("", sentence)
+    text = _SOFTENER.sub("", _LEADING_NUMBER.sub("", sentence))
     first = text.split(" ", 1)[0].lower().strip(",.:;")
     if _CONDITIONAL_OPENING.match(text):
         for part in text.split(", ")[1:]:
-            word = part.split(" ", 1)[0].lower().strip(",.:;")
+            word = _SOFTENER.sub("", part).split(" ", 1)[0].lower().strip(",.:;")
             if word in imperative:
                 return word
     return first
@@ -821,6 +825,14 @@ def _away_from_contradictions(results: list[Match]) -> list[Match]:
     return out
 
 
+# A pronoun, as the object of a verb, that points back to the sentence before: "If someone sends you one",
+# "ignore it" (not a subject: in "it must use Council equipment" the "it" is whoever the sentence is about)
+_POINTS_BACK = re.compile(
+    r"\b[a-z]+\s+(?:you\s+|them\s+)?(?:one|it|them)\b(?!\s+(?:must|should|may|can|could|will|would|is|was|has|does|do|needs?|includes?)\b)",
+    re.I,
+)
+
+
 class Matcher:
     """Everything that does not change between documents, worked out once per library."""
 
@@ -889,13 +901,20 @@ class Matcher:
             else:
                 wanted, needed = self.auto_stems[action]
                 where = [i for i, found in enumerate(stems) if needed and len(wanted & found) >= needed]
-            for passage, sentence in (sentences[i] for i in where):
+            for i in where:
+                passage, sentence = sentences[i]
                 if terms is not None:
                     if terms.unless and any(p.search(sentence) for p in terms.unless):
                         continue
                     if terms.object and not any(p.search(sentence) for p in terms.object):
                         continue  # the heading or topic words alone: the sentence does not say what is ruled on
-                    places = _find_all(terms.groups, sentence, passage.heading)
+                    # "Don't accept friend requests. If someone sends you one, ignore it and tell your manager": a
+                    # sentence that points back ("one", "it") reads the sentence before it, in the same passage, as
+                    # it reads its heading (never enough to accuse a document of a contradiction)
+                    context = passage.heading
+                    if i and sentences[i - 1][0] is passage and _POINTS_BACK.search(sentence):
+                        context = f"{passage.heading}\n{sentences[i - 1][1]}"
+                    places = _find_all(terms.groups, sentence, context)
                     if terms.unless_at:
                         spans = [m.span() for u in terms.unless_at for m in u.finditer(sentence)]
                         places = [pl for pl in places if not any(a <= pl[0] < b for a, b in spans)]
