@@ -1042,4 +1042,10 @@ class Matcher:
             return Match(action, "contradicts", position, best, tuple(covering[:1]))
         if covering:
             return Match(action, "covers", position, covering[0], tuple(covering[1:3]))
+        if permitted_only and position == "allow":
+            # "Support workers should not text clients": stricter than our "may", which employers differ on; the
+            # document has decided it, so it is reported as its choice, neither a contradiction nor a miss
+            stricter = [e for verdict, e in judged if e.modality == "forbids" and e.explicit and e.whole]
+            if stricter:
+                return Match(action, "covers", "depends", stricter[0], tuple(stricter[1:3]))
         return Match(action, "misses", position, None)
