@@ -8,6 +8,7 @@ import pytest
 from conftest import copy_library
 
 from policy_builder.audit.api import infer_scope, matcher_for
+from policy_builder.audit.match import Matcher
 from policy_builder.audit.read import Passage
 from policy_builder.checks.lint import lint_library
 from policy_builder.content.library import load_library
@@ -133,3 +134,25 @@ def test_a_bad_re_object_word_is_named_with_its_action(library_copy):
     assert re.match(
         rf"{re.escape(str(path))}:\d+: devices.lock: 're:lock\(' is not a valid regular expression", problem
     )
+
+
+def test_a_bad_grammar_pattern_is_named_with_its_line(library_copy):
+    path = library_copy / "audit.yaml"
+    edit(path, "  part_breaks:\n    - ';\\s'", "  part_breaks:\n    - ';\\s('")
+    (problem,) = audit_problems(library_copy)
+    assert problem.startswith(f"{path}:{line_of(path, chr(39) + ';' + chr(92) + 's(' + chr(39))}: ")
+    assert "grammar.part_breaks: ';\\s(' is not a valid regular expression" in problem
+
+
+def test_how_a_sentence_is_read_comes_from_the_grammar_in_audit_yaml(library_copy):
+    # "Kindly" is no softener in the bundled grammar, so the sentence opens with no instruction; made one,
+    # the instruction after it ("decline") is read
+    def verdict() -> str:
+        matches = Matcher(load_library(library_copy)).match(
+            [Passage("Kindly decline friend requests from parents.", "Requests", "'Requests', paragraph 1", 0)]
+        )
+        return next(m.verdict for m in matches if m.action == "contact.friend-request-service-user")
+
+    assert verdict() == "misses"
+    edit(library_copy / "audit.yaml", "  softeners: [just,", "  softeners: [kindly, just,")
+    assert verdict() == "covers"

@@ -10,6 +10,7 @@ and the words that matched, so a reader can check it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from bisect import bisect_right
@@ -56,6 +57,73 @@ class ActionTerms:
     prefixes: tuple[str, ...] | None = None
 
 
+def _words(words: Sequence[str]) -> str:
+    return "|".join(words)
+
+
+def hedge_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """Words that make a following "may" or "can" a possibility ("as if it may be recorded"): at most two
+    words before it."""
+    return re.compile(rf"\b(?:{_words(words)})(?:\s+\S+){{0,2}}\s*$", re.I)
+
+
+def restriction_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """A word that restricts a permission to some ("only authorised staff may"), anywhere before the modal."""
+    return re.compile(rf"\b(?:{_words(words)})\b(?:\s+\S+){{0,6}}\s*$|\b(?:{_words(words)})\b", re.I)
+
+
+def opening_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """An opening condition up to its comma: "If ...,", "Where ...,"."""
+    return re.compile(rf"^(?:{_words(words)})\b[^,]{{0,160}},\s*", re.I)
+
+
+def absence_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """A word that says something is missing ("has not been issued", "hasn't"): "n't" is found inside a word."""
+    return re.compile(rf"(?:\b|(?<=\w)(?=n't))(?:{_words(words)})\b", re.I)
+
+
+def softener_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """Words before an instruction that do not change it ("Just ignore it", "Please tell your manager")."""
+    return re.compile(rf"^(?:(?:{_words(words)})\s+)+", re.I)
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """How a sentence is read, apart from its modal words: where its parts break, which words hedge a "may",
+    restrict a permission, open a condition, say something is missing, or soften an instruction. From
+    clauses/audit.yaml's grammar:; these defaults are what it held when the patterns moved there."""
+
+    part_break: re.Pattern[str] = re.compile(
+        r";\s|\s[–—-]\s|,?\s(?:but|however|whereas|although|though|unless|except|instead)\b"
+        r"|,\s(?:and|or|so|as|because|since)\s",
+        re.I,
+    )
+    hedge: re.Pattern[str] = hedge_pattern(["as if", "as though", "whether", "in case", "if", "when"])
+    only: re.Pattern[str] = restriction_pattern(["only"])
+    opening: re.Pattern[str] = opening_pattern(
+        ["if", "when", "where", "whenever", "once", "before", "after", "as soon as", "while", "should"]
+    )
+    absent: re.Pattern[str] = absence_pattern(["not", "no", "without", "never", "yet to", "lacks?", "n't"])
+    softener: re.Pattern[str] = softener_pattern(["just", "simply", "please", "always", "also", "then"])
+
+
+GRAMMAR_KEYS = {
+    "part_breaks": "part_break",
+    "hedges": "hedge",
+    "restrictions": "only",
+    "opening_conditions": "opening",
+    "absences": "absent",
+    "softeners": "softener",
+}
+_GRAMMAR_BUILDERS = {
+    "hedges": hedge_pattern,
+    "restrictions": restriction_pattern,
+    "opening_conditions": opening_pattern,
+    "absences": absence_pattern,
+    "softeners": softener_pattern,
+}
+
+
 @dataclass(frozen=True)
 class AuditConfig:
     path: Path
@@ -82,6 +150,7 @@ class AuditConfig:
     columns: tuple[tuple[str, re.Pattern[str]], ...] = ()
     # The words before a document's next review date ("Next review", "To be reviewed in"), one pattern
     review_date: re.Pattern[str] = re.compile(r"(?!x)x")
+    grammar: Grammar = field(default_factory=Grammar)
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
@@ -207,6 +276,22 @@ def load_audit_config(library: Library) -> AuditConfig:
             if key in modality
         ),
     )
+    grammar = data.get("grammar")
+    if grammar is not None:
+        if not isinstance(grammar, dict) or set(grammar) - set(GRAMMAR_KEYS):
+            raise LibraryError(path, doc.line("grammar"), f"grammar: expected a mapping of {', '.join(GRAMMAR_KEYS)}")
+        built: dict[str, re.Pattern[str]] = {}
+        for key, raw in grammar.items():
+            line = doc.line("grammar", key)
+            if not isinstance(raw, list) or not raw or not all(isinstance(x, str) and x.strip() for x in raw):
+                raise LibraryError(path, line, f"grammar.{key}: expected a list of patterns (text)")
+            for text in raw:
+                _scope_pattern(text, path, line, f"grammar.{key}")  # each alone first, so a bad one is named
+            builder = _GRAMMAR_BUILDERS.get(key)
+            built[GRAMMAR_KEYS[key]] = (
+                builder(raw) if builder else re.compile("|".join(f"(?:{x})" for x in raw), re.I)
+            )
+        config = dataclasses.replace(config, grammar=Grammar(**built))
     for kind, values in (data.get("scope") or {}).items():
         for value, texts in (values or {}).items():
             line = doc.line("scope", kind, value)
@@ -315,8 +400,6 @@ class BM25:
 
 # A sentence's own numbering: "4.2", "(b)", and an annex's "A2.5" (a capital or two only when a digit follows)
 _LEADING_NUMBER = re.compile(r"^(?:[A-Z]{1,2}(?=\d))?[\d.()\s]+")
-_ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
-_HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if|when)(?:\s+\S+){0,2}\s*$", re.I)
 NEAR_BEFORE = 14
 # A modal that is only an auxiliary verb ("a clinician may", "must"), needing a verb after it to say anything
 _BARE_AUXILIARY = re.compile(
@@ -331,11 +414,6 @@ INVERT_NEAR = 4
 NEAR_AFTER = 12
 CONTRADICT_NEAR = 4
 
-# A sentence's parts: a rule in one part does not carry over a "but", "unless" or "; " into the next.
-_PART_BREAK = re.compile(
-    r";\s|\s[–—-]\s|,?\s(?:but|however|whereas|although|though|unless|except|instead)\b|,\s(?:and|or|so|as|because|since)\s",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -351,14 +429,15 @@ class Reading:
     restricted: bool = False  # "only authorised staff may ...": allows some, so forbids the rest
 
 
-def _parts(sentence: str, imperative: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+def _parts(config: AuditConfig, sentence: str) -> list[tuple[int, int]]:
     """Where the sentence's parts start and end. After an opening "If ...," the instruction that follows
     is a part of its own: in "If information was shared where it should not be, tell your manager" the
     "should not" belongs to the condition, not to telling."""
-    breaks = [m.start() for m in _PART_BREAK.finditer(sentence)]
-    if _CONDITIONAL_OPENING.match(_LEADING_NUMBER.sub("", sentence)):
+    # a rule in one part does not carry over a "but", "unless" or "; " into the next (grammar.part_breaks)
+    breaks = [m.start() for m in config.grammar.part_break.finditer(sentence)]
+    if config.grammar.opening.match(_LEADING_NUMBER.sub("", sentence)):
         for m in re.finditer(r",\s+(\w+)", sentence):
-            if m.group(1).lower() in imperative:
+            if m.group(1).lower() in config.imperative:
                 breaks.append(m.start())
                 break
     spans, start = [], 0
@@ -386,7 +465,7 @@ def _find_modals(config: AuditConfig, text: str) -> list[tuple[int, int, str, st
             for m in pattern.finditer(text):
                 found.append((m.start(), m.end(), kind, m.group(0)))
     # "as if it may be recorded", "whether it can be shared": a possibility, not a permission
-    found = [f for f in found if not (f[2] == "allows" and _HEDGE.search(text[max(0, f[0] - 30) : f[0]]))]
+    found = [f for f in found if not (f[2] == "allows" and config.grammar.hedge.search(text[max(0, f[0] - 30) : f[0]]))]
     found.sort(key=lambda f: (f[0], -(f[1] - f[0]), MODALITIES.index(f[2])))
     kept: list[tuple[int, int, str, str]] = []
     for item in found:
@@ -419,7 +498,7 @@ def read_sentence(
     """
     if _descriptive(config, sentence):
         return Reading(None, "", False)  # "Research found that most social workers do not ...": a report, not a rule
-    start, end = next(((s, e) for s, e in _parts(sentence, config.imperative) if s <= anchor < e), (0, len(sentence)))
+    start, end = next(((s, e) for s, e in _parts(config, sentence) if s <= anchor < e), (0, len(sentence)))
     part = sentence[start:end]
     matches = _modal_matches(config, part)
     # The modal that governs the action's words is close to them: before (within NEAR_BEFORE words), or
@@ -435,7 +514,7 @@ def read_sentence(
         and not (_BARE_AUXILIARY.search(m[3]) and _NEW_SUBJECT.search(part[anchor - start : m[0]]))
     ]
     chosen = before[-1] if before else (after[0] if after else None)
-    if chosen is not None and not before and _in_opening_clause(sentence, anchor, start + chosen[0]):
+    if chosen is not None and not before and _in_opening_clause(config, sentence, anchor, start + chosen[0]):
         passive = re.match(r"\s+(?:\w+\s+)?be\b", sentence[start + chosen[1] :]) is not None
         if not passive:
             # "Where a worker has not been given a work phone, they may use their own": the work phone is the
@@ -490,7 +569,7 @@ def read_sentence(
                     start + chosen[0],
                     start + chosen[1],
                 )
-        restricted = kind != "forbids" and _ONLY.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
+        restricted = kind != "forbids" and config.grammar.only.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
         return Reading(kind, words, True, distance, start + chosen[0], start + chosen[1], bool(restricted))
     if matches:
         return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
@@ -498,7 +577,7 @@ def read_sentence(
         return Reading(lead_in, "the sentence that introduces the list", False)
     if any(p.search(heading) for p in config.forbid_headings):
         return Reading("forbids", f"under the heading '{heading}'", False)
-    first = _opening_verb(sentence, config.imperative)
+    first = _opening_verb(config, sentence)
     if first in config.imperative:
         inverting = config.inverts + (terms.inverts if terms else ())
         if any(p.search(sentence[:anchor]) for p in inverting):
@@ -535,27 +614,24 @@ _STAFF_SUBJECT = re.compile(
 )
 
 
-def _in_opening_clause(sentence: str, anchor: int, modal: int) -> bool:
+def _in_opening_clause(config: AuditConfig, sentence: str, anchor: int, modal: int) -> bool:
     """Whether ``anchor`` is in an opening "If/Where/When ...," clause that says something is missing ("has
     not been issued with a work phone") and ``modal`` after it: the main clause then rules on what is used
     instead, not on the missing thing. ("If a parent messages you on your own phone, you may reply" rules on
     the own phone: nothing there is missing.)"""
     number = _LEADING_NUMBER.match(sentence)
     skip = number.end() if number else 0
-    opening = _CONDITIONAL_OPENING.match(sentence[skip:])
+    opening = config.grammar.opening.match(sentence[skip:])
     if opening is None or not anchor < skip + opening.end() <= modal:
         return False
-    return _ABSENT.search(opening.group(0)) is not None
-
-
-_ABSENT = re.compile(r"\b(?:not|no|without|never|yet to|lacks?|n't)\b|n't\b", re.I)
+    return config.grammar.absent.search(opening.group(0)) is not None
 
 
 def _instructs(config: AuditConfig, sentence: str, comparison: tuple[int, int, str, str]) -> bool:
     """Whether a sentence with a comparison ("rather than") gives an instruction: a modal other than a
     comparison anywhere in it, or an opening verb in the imperative ("Send a link rather than ...")."""
     others = [m for m in _modal_matches(config, sentence) if not config.comparisons.fullmatch(m[3])]
-    return bool(others) or _opening_verb(sentence, config.imperative) in config.imperative
+    return bool(others) or _opening_verb(config, sentence) in config.imperative
 
 
 # A modal that waives a duty ("is not necessary", "no need to"), and the duty it waives close after it.
@@ -582,24 +658,16 @@ def _waiver(config: AuditConfig, sentence: str, reading: Reading) -> str | None:
 
 _SCOPE_VERB = re.compile(r"(?:appl(?:y|ies)|covers?|extends? to)$", re.I)
 _REASON = re.compile(r",\s(?:as|because|since)\s", re.I)
-_CONDITIONAL_OPENING = re.compile(
-    r"^(?:if|when|where|whenever|once|before|after|as soon as|while|should)\b[^,]{0,160},\s*", re.I
-)
-
-
-# Words that soften an instruction without changing it: "Just ignore it", "Please tell your manager"
-_SOFTENER = re.compile(r"^(?:(?:just|simply|please|always|also|then)\s+)+", re.I)
-
-
-def _opening_verb(sentence: str, imperative: frozenset[str]) -> str:
+def _opening_verb(config: AuditConfig, sentence: str) -> str:
     """The sentence's first word, after its numbering; after an opening "If ...," ("If you are abused,
     threatened or harassed, tell your manager"), the first word of a later part that is an instruction."""
-    text = _SOFTENER.sub("", _LEADING_NUMBER.sub("", sentence))
+    grammar = config.grammar
+    text = grammar.softener.sub("", _LEADING_NUMBER.sub("", sentence))
     first = text.split(" ", 1)[0].lower().strip(",.:;")
-    if _CONDITIONAL_OPENING.match(text):
+    if grammar.opening.match(text):
         for part in text.split(", ")[1:]:
-            word = _SOFTENER.sub("", part).split(" ", 1)[0].lower().strip(",.:;")
-            if word in imperative:
+            word = grammar.softener.sub("", part).split(" ", 1)[0].lower().strip(",.:;")
+            if word in config.imperative:
                 return word
     return first
 

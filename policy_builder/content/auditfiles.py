@@ -131,6 +131,14 @@ def _audit_problems(library: Library, path: Path) -> Iterable[str]:
                         doc.line("scope", kind, value, index) or line,
                         f"scope.{kind}.{value}: '{pattern}' is not a valid regular expression ({why})",
                     )
+    for key, patterns in (data.get("grammar") or {}).items():
+        for index, pattern in enumerate(patterns):
+            if why := _compiles(pattern):
+                yield _at(
+                    path,
+                    doc.line("grammar", key, index) or doc.line("grammar", key),
+                    f"grammar.{key}: '{pattern}' is not a valid regular expression ({why})",
+                )
     modality = data["modality"]
     for key in (*AUDIT_MODALITY_KEYS, "descriptive", "other_subjects"):
         if key == "imperative":

@@ -249,6 +249,19 @@ AUDIT_MODALITY_KEYS = (
 AUDIT_FILE = _mapping(
     {
         "review_date": PATTERNS,
+        "grammar": _mapping(
+            {
+                key: PATTERNS
+                for key in (
+                    "part_breaks",
+                    "hedges",
+                    "restrictions",
+                    "opening_conditions",
+                    "absences",
+                    "softeners",
+                )
+            }
+        ),
         "scope": _mapping(
             {
                 "nation": _map_of(PATTERNS),
