@@ -288,9 +288,7 @@ def load_audit_config(library: Library) -> AuditConfig:
             for text in raw:
                 _scope_pattern(text, path, line, f"grammar.{key}")  # each alone first, so a bad one is named
             builder = _GRAMMAR_BUILDERS.get(key)
-            built[GRAMMAR_KEYS[key]] = (
-                builder(raw) if builder else re.compile("|".join(f"(?:{x})" for x in raw), re.I)
-            )
+            built[GRAMMAR_KEYS[key]] = builder(raw) if builder else re.compile("|".join(f"(?:{x})" for x in raw), re.I)
         config = dataclasses.replace(config, grammar=Grammar(**built))
     for kind, values in (data.get("scope") or {}).items():
         for value, texts in (values or {}).items():
@@ -413,7 +411,6 @@ _NEW_SUBJECT = re.compile(
 INVERT_NEAR = 4
 NEAR_AFTER = 12
 CONTRADICT_NEAR = 4
-
 
 
 @dataclass(frozen=True)
@@ -569,7 +566,9 @@ def read_sentence(
                     start + chosen[0],
                     start + chosen[1],
                 )
-        restricted = kind != "forbids" and config.grammar.only.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
+        restricted = kind != "forbids" and config.grammar.only.search(
+            sentence[max(0, start + chosen[0] - 60) : start + chosen[1]]
+        )
         return Reading(kind, words, True, distance, start + chosen[0], start + chosen[1], bool(restricted))
     if matches:
         return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
@@ -658,6 +657,8 @@ def _waiver(config: AuditConfig, sentence: str, reading: Reading) -> str | None:
 
 _SCOPE_VERB = re.compile(r"(?:appl(?:y|ies)|covers?|extends? to)$", re.I)
 _REASON = re.compile(r",\s(?:as|because|since)\s", re.I)
+
+
 def _opening_verb(config: AuditConfig, sentence: str) -> str:
     """The sentence's first word, after its numbering; after an opening "If ...," ("If you are abused,
     threatened or harassed, tell your manager"), the first word of a later part that is an instruction."""
