@@ -258,3 +258,33 @@ def test_a_pronoun_that_is_a_subject_does_not_borrow_the_sentence_before(tmp_pat
         "manager if the report is not finished.\n",
     )
     assert audit.finding("contact.decline-and-record-request").verdict == "misses"
+
+
+def test_a_passive_permission_for_parents_is_not_one_for_staff(tmp_path, library):
+    audit = audit_text(
+        tmp_path, library, "# Events\n\n1.1 Photos may be taken by parents at events, but staff must not share them.\n"
+    )
+    assert not [f.action for f in audit.findings if f.verdict == "contradicts"]
+
+
+def test_the_employer_s_own_phones_handed_back_are_not_a_person_s_phone_examined(tmp_path, library):
+    audit = audit_text(
+        tmp_path, library, "# Phones\n\n1.1 Managers can ask staff to hand over work phones for checks.\n"
+    )
+    assert audit.finding("viewing.device-examination").verdict != "contradicts"
+
+
+def test_what_a_document_does_not_cover_is_its_scope_not_a_rule(tmp_path, library):
+    audit = audit_text(
+        tmp_path, library, "# Scope\n\n1.1 This guidance does not cover the use of corporate accounts.\n"
+    )
+    assert not [f.action for f in audit.findings if f.verdict != "misses"]
+
+
+def test_an_opening_noun_is_not_an_instruction(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Boundaries\n\n1.1 Contact with former clients is a matter for your own professional judgement.\n",
+    )
+    assert audit.finding("contact.connect-former-without-agreement").verdict == "contradicts"

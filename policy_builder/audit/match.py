@@ -518,7 +518,7 @@ def read_sentence(
             # condition, which the main clause's "may" does not rule on ("they must be declined" does)
             return Reading(None, "", False)
     opening = _LEADING_NUMBER.sub("", sentence).split(" ", 1)[0].lower().strip(",.:;")
-    if not before and opening in config.imperative and sentence[:anchor].strip():
+    if not before and opening in config.imperative and sentence[:anchor].strip() and not _NOUN_OPENING.match(sentence):
         # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
         # the words before the later modal, which rules on something else.
         chosen, matches = None, []
@@ -599,12 +599,20 @@ def _someone_elses(config: AuditConfig, part: str, modal: tuple[int, int, str, s
     if re.search(r"\b(?:be|been|take place)\b", modal[3]) or re.match(
         r"\s*(?:only |also |still )?be\b", part[modal[1] :]
     ):
-        return False  # the passive: "Photos of young people can be taken" names what is done, not who may do it
+        # the passive: "Photos of young people can be taken" names what is done, not who may do it, unless it
+        # names them after "by" ("Photos may be taken by parents at events")
+        agent = _AGENT.match(part, modal[1])
+        return bool(agent and config.other_subjects.match(agent.group(1)) and not _STAFF_SUBJECT.match(agent.group(1)))
     clause_start = max(part.rfind(", ", 0, modal[0]), part.rfind(": ", 0, modal[0]))
     subject = part[clause_start + 1 if clause_start >= 0 else 0 : modal[1]]
     return bool(config.other_subjects.search(subject)) and not _STAFF_SUBJECT.search(subject)
 
 
+# An opening word used as a noun, not an instruction: "Contact with former clients is ...", "Use of
+# personal phones ...", "Record of the visit ..."
+_NOUN_OPENING = re.compile(r"^(?:[A-Z]{1,2}(?=\d))?[\d.()\s]*\w+\s+(?:with|of|between|from|by)\b", re.I)
+# Who does what a passive permission allows: "may be taken by (the) parents", "can be used by staff"
+_AGENT = re.compile(r"\s*(?:[\w-]+\s+){0,2}?by\s+(?:the\s+|their\s+|a\s+|an\s+)?((?:[\w-]+\s*){1,3})", re.I)
 # A subject that is staff, beside any other ("staff and carers may ..."): the permission is staff's too
 _STAFF_SUBJECT = re.compile(
     r"\b(?:staff|you|workers?|employees?|colleagues?|practitioners?|managers?|students?|we|social workers?|"
