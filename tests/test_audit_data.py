@@ -8,6 +8,7 @@ import pytest
 from conftest import copy_library
 
 from policy_builder.audit.api import infer_scope, matcher_for
+from policy_builder.audit.match import Matcher
 from policy_builder.audit.read import Passage
 from policy_builder.checks.lint import lint_library
 from policy_builder.content.library import load_library
@@ -66,7 +67,7 @@ def test_a_key_the_schema_does_not_allow_says_what_is_allowed(library_copy):
     (problem,) = audit_problems(library_copy)
     assert problem.startswith(f"{path}:{line_of(path, 'trems:')}: ")
     assert "'trems'" in problem or "trems" in problem
-    assert "allowed: against, inverts, limits, phrasings, position, terms, unless, unless_at" in problem
+    assert "allowed: against, inverts, limits, object, phrasings, position, terms, unless, unless_at" in problem
 
 
 def test_a_scope_signal_for_an_unknown_nation_or_type_is_caught(library_copy):
@@ -124,3 +125,34 @@ def test_the_scope_signals_come_from_audit_yaml(library_copy):
     copied = load_library(library_copy)
     scope = infer_scope(passages, config=matcher_for(copied).config)
     assert (scope.employer_type, scope.evidence["employer_type"]) == ("independent_provider", "Care Homes")
+
+
+def test_a_bad_re_object_word_is_named_with_its_action(library_copy):
+    path = library_copy / "audit.yaml"
+    edit(path, "\n  devices.lock:\n    terms:", "\n  devices.lock:\n    object: ['re:lock(']\n    terms:")
+    (problem,) = audit_problems(library_copy)
+    assert re.match(
+        rf"{re.escape(str(path))}:\d+: devices.lock: 're:lock\(' is not a valid regular expression", problem
+    )
+
+
+def test_a_bad_grammar_pattern_is_named_with_its_line(library_copy):
+    path = library_copy / "audit.yaml"
+    edit(path, "  part_breaks:\n    - ';\\s'", "  part_breaks:\n    - ';\\s('")
+    (problem,) = audit_problems(library_copy)
+    assert problem.startswith(f"{path}:{line_of(path, chr(39) + ';' + chr(92) + 's(' + chr(39))}: ")
+    assert "grammar.part_breaks: ';\\s(' is not a valid regular expression" in problem
+
+
+def test_how_a_sentence_is_read_comes_from_the_grammar_in_audit_yaml(library_copy):
+    # "Kindly" is no softener in the bundled grammar, so the sentence opens with no instruction; made one,
+    # the instruction after it ("decline") is read
+    def verdict() -> str:
+        matches = Matcher(load_library(library_copy)).match(
+            [Passage("Kindly decline friend requests from parents.", "Requests", "'Requests', paragraph 1", 0)]
+        )
+        return next(m.verdict for m in matches if m.action == "contact.friend-request-service-user")
+
+    assert verdict() == "misses"
+    edit(library_copy / "audit.yaml", "  softeners: [just,", "  softeners: [kindly, just,")
+    assert verdict() == "covers"

@@ -10,6 +10,7 @@ and the words that matched, so a reader can check it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from bisect import bisect_right
@@ -47,10 +48,80 @@ class ActionTerms:
     # words that, in a sentence allowing the action, keep it within the rule ("during breaks" for social
     # media at work): the sentence agrees with the rule, as "only ... may" does
     limits: tuple[re.Pattern[str], ...] = ()
+    # the action's key concept (what it rules on: "view", "privacy settings"): a sentence that does not say one
+    # of these words does not address the action, whatever its heading or topic words ("social media") say
+    object: tuple[re.Pattern[str], ...] = ()
     position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
     # Text every match of the first group contains (each term's first word, lower case): found with a
     # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
     prefixes: tuple[str, ...] | None = None
+
+
+def _words(words: Sequence[str]) -> str:
+    return "|".join(words)
+
+
+def hedge_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """Words that make a following "may" or "can" a possibility ("as if it may be recorded"): at most two
+    words before it."""
+    return re.compile(rf"\b(?:{_words(words)})(?:\s+\S+){{0,2}}\s*$", re.I)
+
+
+def restriction_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """A word that restricts a permission to some ("only authorised staff may"), anywhere before the modal."""
+    return re.compile(rf"\b(?:{_words(words)})\b(?:\s+\S+){{0,6}}\s*$|\b(?:{_words(words)})\b", re.I)
+
+
+def opening_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """An opening condition up to its comma: "If ...,", "Where ...,"."""
+    return re.compile(rf"^(?:{_words(words)})\b[^,]{{0,160}},\s*", re.I)
+
+
+def absence_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """A word that says something is missing ("has not been issued", "hasn't"): "n't" is found inside a word."""
+    return re.compile(rf"(?:\b|(?<=\w)(?=n't))(?:{_words(words)})\b", re.I)
+
+
+def softener_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """Words before an instruction that do not change it ("Just ignore it", "Please tell your manager")."""
+    return re.compile(rf"^(?:(?:{_words(words)})\s+)+", re.I)
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """How a sentence is read, apart from its modal words: where its parts break, which words hedge a "may",
+    restrict a permission, open a condition, say something is missing, or soften an instruction. From
+    clauses/audit.yaml's grammar:; these defaults are what it held when the patterns moved there."""
+
+    part_break: re.Pattern[str] = re.compile(
+        r";\s|\s[–—-]\s|,?\s(?:but|however|whereas|although|though|unless|except|instead)\b"
+        r"|,\s(?:and|or|so|as|because|since)\s",
+        re.I,
+    )
+    hedge: re.Pattern[str] = hedge_pattern(["as if", "as though", "whether", "in case", "if", "when"])
+    only: re.Pattern[str] = restriction_pattern(["only"])
+    opening: re.Pattern[str] = opening_pattern(
+        ["if", "when", "where", "whenever", "once", "before", "after", "as soon as", "while", "should"]
+    )
+    absent: re.Pattern[str] = absence_pattern(["not", "no", "without", "never", "yet to", "lacks?", "n't"])
+    softener: re.Pattern[str] = softener_pattern(["just", "simply", "please", "always", "also", "then"])
+
+
+GRAMMAR_KEYS = {
+    "part_breaks": "part_break",
+    "hedges": "hedge",
+    "restrictions": "only",
+    "opening_conditions": "opening",
+    "absences": "absent",
+    "softeners": "softener",
+}
+_GRAMMAR_BUILDERS = {
+    "hedges": hedge_pattern,
+    "restrictions": restriction_pattern,
+    "opening_conditions": opening_pattern,
+    "absences": absence_pattern,
+    "softeners": softener_pattern,
+}
 
 
 @dataclass(frozen=True)
@@ -70,12 +141,16 @@ class AuditConfig:
     conditions: re.Pattern[str] = re.compile(r"(?!x)x")
     waives: re.Pattern[str] = re.compile(r"(?!x)x")
     consent: re.Pattern[str] = re.compile(r"(?!x)x")
+    # Who a permission may be given to that is not staff ("Parents may ...", "Families who want to can ..."):
+    # such a permission is someone else's, which rules on nothing staff do. One pattern, from modality.other_subjects.
+    other_subjects: re.Pattern[str] = re.compile(r"(?!x)x")
     # Forbidding words that only compare ("rather than"): a rule only in a sentence that instructs.
     comparisons: re.Pattern[str] = re.compile(r"(?!x)x")
     # A table column's heading that says how to read its cells: (modality, pattern matched whole), in order
     columns: tuple[tuple[str, re.Pattern[str]], ...] = ()
     # The words before a document's next review date ("Next review", "To be reviewed in"), one pattern
     review_date: re.Pattern[str] = re.compile(r"(?!x)x")
+    grammar: Grammar = field(default_factory=Grammar)
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
@@ -146,7 +221,7 @@ def _prefixes(terms: Sequence[Any]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(w for w in found if w))
 
 
-ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "limits", "position")
+ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "limits", "object", "position")
 
 
 def load_audit_config(library: Library) -> AuditConfig:
@@ -182,6 +257,9 @@ def load_audit_config(library: Library) -> AuditConfig:
         conditions=_joined(patterns("conditions"), path, doc.line("modality", "conditions")),
         waives=_joined(patterns("waives"), path, doc.line("modality", "waives")),
         consent=_joined(patterns("consent"), path, doc.line("modality", "consent")),
+        other_subjects=_joined(patterns("other_subjects"), path, doc.line("modality", "other_subjects"))
+        if "other_subjects" in modality
+        else re.compile(r"(?!x)x"),
         comparisons=_joined(patterns("comparisons"), path, doc.line("modality", "comparisons"))
         if "comparisons" in modality
         else re.compile(r"(?!x)x"),
@@ -198,6 +276,20 @@ def load_audit_config(library: Library) -> AuditConfig:
             if key in modality
         ),
     )
+    grammar = data.get("grammar")
+    if grammar is not None:
+        if not isinstance(grammar, dict) or set(grammar) - set(GRAMMAR_KEYS):
+            raise LibraryError(path, doc.line("grammar"), f"grammar: expected a mapping of {', '.join(GRAMMAR_KEYS)}")
+        built: dict[str, re.Pattern[str]] = {}
+        for key, raw in grammar.items():
+            line = doc.line("grammar", key)
+            if not isinstance(raw, list) or not raw or not all(isinstance(x, str) and x.strip() for x in raw):
+                raise LibraryError(path, line, f"grammar.{key}: expected a list of patterns (text)")
+            for text in raw:
+                _scope_pattern(text, path, line, f"grammar.{key}")  # each alone first, so a bad one is named
+            builder = _GRAMMAR_BUILDERS.get(key)
+            built[GRAMMAR_KEYS[key]] = builder(raw) if builder else re.compile("|".join(f"(?:{x})" for x in raw), re.I)
+        config = dataclasses.replace(config, grammar=Grammar(**built))
     for kind, values in (data.get("scope") or {}).items():
         for value, texts in (values or {}).items():
             line = doc.line("scope", kind, value)
@@ -231,10 +323,13 @@ def load_audit_config(library: Library) -> AuditConfig:
         unless_at = raw.get("unless_at", [])
         against = raw.get("against", [])
         limits = raw.get("limits", [])
-        lists = (phrasings, inverts, unless, unless_at, against, limits)
+        key_concept = raw.get("object", [])
+        lists = (phrasings, inverts, unless, unless_at, against, limits, key_concept)
         if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in lists):
             raise LibraryError(
-                path, line, f"{action}: phrasings, inverts, unless, unless_at, against and limits must be lists of text"
+                path,
+                line,
+                f"{action}: phrasings, inverts, unless, unless_at, against, limits and object must be lists of text",
             )
         config.actions[action] = ActionTerms(
             action=action,
@@ -245,6 +340,7 @@ def load_audit_config(library: Library) -> AuditConfig:
             unless_at=(_alternatives(unless_at, path, line, action),) if unless_at else (),
             against=(_alternatives(against, path, line, action),) if against else (),
             limits=(_alternatives(limits, path, line, action),) if limits else (),
+            object=(_alternatives(key_concept, path, line, action),) if key_concept else (),
             position=raw.get("position"),
             prefixes=_prefixes(groups[0]),
         )
@@ -300,8 +396,8 @@ class BM25:
 
 # --- reading one sentence ------------------------------------------------------------------------------------
 
-_ONLY = re.compile(r"\bonly\b(?:\s+\S+){0,6}\s*$|\bonly\b", re.I)
-_HEDGE = re.compile(r"\b(?:as if|as though|whether|in case|if|when)(?:\s+\S+){0,2}\s*$", re.I)
+# A sentence's own numbering: "4.2", "(b)", and an annex's "A2.5" (a capital or two only when a digit follows)
+_LEADING_NUMBER = re.compile(r"^(?:[A-Z]{1,2}(?=\d))?[\d.()\s]+")
 NEAR_BEFORE = 14
 # A modal that is only an auxiliary verb ("a clinician may", "must"), needing a verb after it to say anything
 _BARE_AUXILIARY = re.compile(
@@ -315,12 +411,6 @@ _NEW_SUBJECT = re.compile(
 INVERT_NEAR = 4
 NEAR_AFTER = 12
 CONTRADICT_NEAR = 4
-
-# A sentence's parts: a rule in one part does not carry over a "but", "unless" or "; " into the next.
-_PART_BREAK = re.compile(
-    r";\s|\s[–—-]\s|,?\s(?:but|however|whereas|although|though|unless|except|instead)\b|,\s(?:and|or|so|as|because|since)\s",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -336,14 +426,15 @@ class Reading:
     restricted: bool = False  # "only authorised staff may ...": allows some, so forbids the rest
 
 
-def _parts(sentence: str, imperative: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+def _parts(config: AuditConfig, sentence: str) -> list[tuple[int, int]]:
     """Where the sentence's parts start and end. After an opening "If ...," the instruction that follows
     is a part of its own: in "If information was shared where it should not be, tell your manager" the
     "should not" belongs to the condition, not to telling."""
-    breaks = [m.start() for m in _PART_BREAK.finditer(sentence)]
-    if _CONDITIONAL_OPENING.match(re.sub(r"^[\d.()\s]+", "", sentence)):
+    # a rule in one part does not carry over a "but", "unless" or "; " into the next (grammar.part_breaks)
+    breaks = [m.start() for m in config.grammar.part_break.finditer(sentence)]
+    if config.grammar.opening.match(_LEADING_NUMBER.sub("", sentence)):
         for m in re.finditer(r",\s+(\w+)", sentence):
-            if m.group(1).lower() in imperative:
+            if m.group(1).lower() in config.imperative:
                 breaks.append(m.start())
                 break
     spans, start = [], 0
@@ -371,7 +462,7 @@ def _find_modals(config: AuditConfig, text: str) -> list[tuple[int, int, str, st
             for m in pattern.finditer(text):
                 found.append((m.start(), m.end(), kind, m.group(0)))
     # "as if it may be recorded", "whether it can be shared": a possibility, not a permission
-    found = [f for f in found if not (f[2] == "allows" and _HEDGE.search(text[max(0, f[0] - 30) : f[0]]))]
+    found = [f for f in found if not (f[2] == "allows" and config.grammar.hedge.search(text[max(0, f[0] - 30) : f[0]]))]
     found.sort(key=lambda f: (f[0], -(f[1] - f[0]), MODALITIES.index(f[2])))
     kept: list[tuple[int, int, str, str]] = []
     for item in found:
@@ -404,7 +495,7 @@ def read_sentence(
     """
     if _descriptive(config, sentence):
         return Reading(None, "", False)  # "Research found that most social workers do not ...": a report, not a rule
-    start, end = next(((s, e) for s, e in _parts(sentence, config.imperative) if s <= anchor < e), (0, len(sentence)))
+    start, end = next(((s, e) for s, e in _parts(config, sentence) if s <= anchor < e), (0, len(sentence)))
     part = sentence[start:end]
     matches = _modal_matches(config, part)
     # The modal that governs the action's words is close to them: before (within NEAR_BEFORE words), or
@@ -420,14 +511,14 @@ def read_sentence(
         and not (_BARE_AUXILIARY.search(m[3]) and _NEW_SUBJECT.search(part[anchor - start : m[0]]))
     ]
     chosen = before[-1] if before else (after[0] if after else None)
-    if chosen is not None and not before and _in_opening_clause(sentence, anchor, start + chosen[0]):
+    if chosen is not None and not before and _in_opening_clause(config, sentence, anchor, start + chosen[0]):
         passive = re.match(r"\s+(?:\w+\s+)?be\b", sentence[start + chosen[1] :]) is not None
         if not passive:
             # "Where a worker has not been given a work phone, they may use their own": the work phone is the
             # condition, which the main clause's "may" does not rule on ("they must be declined" does)
             return Reading(None, "", False)
-    opening = re.sub(r"^[\d.()\s]+", "", sentence).split(" ", 1)[0].lower().strip(",.:;")
-    if not before and opening in config.imperative and sentence[:anchor].strip():
+    opening = _LEADING_NUMBER.sub("", sentence).split(" ", 1)[0].lower().strip(",.:;")
+    if not before and opening in config.imperative and sentence[:anchor].strip() and not _NOUN_OPENING.match(sentence):
         # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
         # the words before the later modal, which rules on something else.
         chosen, matches = None, []
@@ -443,6 +534,8 @@ def read_sentence(
         carries = carries and not (earlier and _SCOPE_VERB.search(earlier[-1][3]))
         if carries and earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
             chosen, start = earlier[-1], 0
+    if chosen is not None and chosen[2] == "allows" and _someone_elses(config, part, chosen):
+        return Reading(None, "", False)  # "Parents may take photos at events": not a permission for staff
     if chosen is not None and config.comparisons.fullmatch(chosen[3]) and not _instructs(config, sentence, chosen):
         # "many young people prefer texts rather than letters": a comparison in a sentence that describes
         return Reading(None, "", False)
@@ -473,7 +566,9 @@ def read_sentence(
                     start + chosen[0],
                     start + chosen[1],
                 )
-        restricted = kind != "forbids" and _ONLY.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
+        restricted = kind != "forbids" and config.grammar.only.search(
+            sentence[max(0, start + chosen[0] - 60) : start + chosen[1]]
+        )
         return Reading(kind, words, True, distance, start + chosen[0], start + chosen[1], bool(restricted))
     if matches:
         return Reading(None, "", False)  # a modal too far away to govern these words: a mention, not a rule
@@ -481,7 +576,7 @@ def read_sentence(
         return Reading(lead_in, "the sentence that introduces the list", False)
     if any(p.search(heading) for p in config.forbid_headings):
         return Reading("forbids", f"under the heading '{heading}'", False)
-    first = _opening_verb(sentence, config.imperative)
+    first = _opening_verb(config, sentence)
     if first in config.imperative:
         inverting = config.inverts + (terms.inverts if terms else ())
         if any(p.search(sentence[:anchor]) for p in inverting):
@@ -489,7 +584,7 @@ def read_sentence(
         return Reading("requires", f"the instruction '{first}'", False)
     if any(p.search(heading) for p in config.require_headings):
         return Reading("requires", f"under the heading '{heading}'", False)
-    stated = next((m for p in config.states if (m := p.search(re.sub(r"^[\d.()\s]+", "", sentence)))), None)
+    stated = next((m for p in config.states if (m := p.search(_LEADING_NUMBER.sub("", sentence)))), None)
     if stated:
         return Reading(
             "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
@@ -497,27 +592,53 @@ def read_sentence(
     return Reading(None, "", False)
 
 
-def _in_opening_clause(sentence: str, anchor: int, modal: int) -> bool:
+def _someone_elses(config: AuditConfig, part: str, modal: tuple[int, int, str, str]) -> bool:
+    """Whether the permission at ``modal`` is given to someone other than staff: its subject, the words from
+    the start of its clause to the modal, names only such people ("Young people can ...", "Families who want
+    to can ...")."""
+    if re.search(r"\b(?:be|been|take place)\b", modal[3]) or re.match(
+        r"\s*(?:only |also |still )?be\b", part[modal[1] :]
+    ):
+        # the passive: "Photos of young people can be taken" names what is done, not who may do it, unless it
+        # names them after "by" ("Photos may be taken by parents at events")
+        agent = _AGENT.match(part, modal[1])
+        return bool(agent and config.other_subjects.match(agent.group(1)) and not _STAFF_SUBJECT.match(agent.group(1)))
+    clause_start = max(part.rfind(", ", 0, modal[0]), part.rfind(": ", 0, modal[0]))
+    subject = part[clause_start + 1 if clause_start >= 0 else 0 : modal[1]]
+    return bool(config.other_subjects.search(subject)) and not _STAFF_SUBJECT.search(subject)
+
+
+# An opening word used as a noun, not an instruction: "Contact with former clients is ...", "Use of
+# personal phones ...", "Record of the visit ..."
+_NOUN_OPENING = re.compile(r"^(?:[A-Z]{1,2}(?=\d))?[\d.()\s]*\w+\s+(?:with|of|between|from|by)\b", re.I)
+# Who does what a passive permission allows: "may be taken by (the) parents", "can be used by staff"
+_AGENT = re.compile(r"\s*(?:[\w-]+\s+){0,2}?by\s+(?:the\s+|their\s+|a\s+|an\s+)?((?:[\w-]+\s*){1,3})", re.I)
+# A subject that is staff, beside any other ("staff and carers may ..."): the permission is staff's too
+_STAFF_SUBJECT = re.compile(
+    r"\b(?:staff|you|workers?|employees?|colleagues?|practitioners?|managers?|students?|we|social workers?|"
+    r"volunteers?|officers?|clinicians?|nurses?|advisers?|professionals?)\b",
+    re.I,
+)
+
+
+def _in_opening_clause(config: AuditConfig, sentence: str, anchor: int, modal: int) -> bool:
     """Whether ``anchor`` is in an opening "If/Where/When ...," clause that says something is missing ("has
     not been issued with a work phone") and ``modal`` after it: the main clause then rules on what is used
     instead, not on the missing thing. ("If a parent messages you on your own phone, you may reply" rules on
     the own phone: nothing there is missing.)"""
-    number = re.match(r"^[\d.()\s]+", sentence)
+    number = _LEADING_NUMBER.match(sentence)
     skip = number.end() if number else 0
-    opening = _CONDITIONAL_OPENING.match(sentence[skip:])
+    opening = config.grammar.opening.match(sentence[skip:])
     if opening is None or not anchor < skip + opening.end() <= modal:
         return False
-    return _ABSENT.search(opening.group(0)) is not None
-
-
-_ABSENT = re.compile(r"\b(?:not|no|without|never|yet to|lacks?|n't)\b|n't\b", re.I)
+    return config.grammar.absent.search(opening.group(0)) is not None
 
 
 def _instructs(config: AuditConfig, sentence: str, comparison: tuple[int, int, str, str]) -> bool:
     """Whether a sentence with a comparison ("rather than") gives an instruction: a modal other than a
     comparison anywhere in it, or an opening verb in the imperative ("Send a link rather than ...")."""
     others = [m for m in _modal_matches(config, sentence) if not config.comparisons.fullmatch(m[3])]
-    return bool(others) or _opening_verb(sentence, config.imperative) in config.imperative
+    return bool(others) or _opening_verb(config, sentence) in config.imperative
 
 
 # A modal that waives a duty ("is not necessary", "no need to"), and the duty it waives close after it.
@@ -544,20 +665,18 @@ def _waiver(config: AuditConfig, sentence: str, reading: Reading) -> str | None:
 
 _SCOPE_VERB = re.compile(r"(?:appl(?:y|ies)|covers?|extends? to)$", re.I)
 _REASON = re.compile(r",\s(?:as|because|since)\s", re.I)
-_CONDITIONAL_OPENING = re.compile(
-    r"^(?:if|when|where|whenever|once|before|after|as soon as|while|should)\b[^,]{0,160},\s*", re.I
-)
 
 
-def _opening_verb(sentence: str, imperative: frozenset[str]) -> str:
+def _opening_verb(config: AuditConfig, sentence: str) -> str:
     """The sentence's first word, after its numbering; after an opening "If ...," ("If you are abused,
     threatened or harassed, tell your manager"), the first word of a later part that is an instruction."""
-    text = re.sub(r"^[\d.()\s]+", "", sentence)
+    grammar = config.grammar
+    text = grammar.softener.sub("", _LEADING_NUMBER.sub("", sentence))
     first = text.split(" ", 1)[0].lower().strip(",.:;")
-    if _CONDITIONAL_OPENING.match(text):
+    if grammar.opening.match(text):
         for part in text.split(", ")[1:]:
-            word = part.split(" ", 1)[0].lower().strip(",.:;")
-            if word in imperative:
+            word = grammar.softener.sub("", part).split(" ", 1)[0].lower().strip(",.:;")
+            if word in config.imperative:
                 return word
     return first
 
@@ -633,8 +752,10 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
         if passage.heading != heading:
             current, heading = None, passage.heading
         words = len(passage.text.split())
-        if current is not None and words > LIST_ITEM_WORDS:
-            current = None  # a paragraph of prose ends the list the lead-in introduced
+        if current is not None and (words > LIST_ITEM_WORDS or _NUMBERED_PARAGRAPH.match(passage.text)):
+            # a paragraph of prose, or one with its own clause number ("5.6 Employees are advised ..."), ends
+            # the list the lead-in introduced: list items are not numbered as the document's clauses are
+            current = None
         lead.append(current)
         if passage.text.rstrip().endswith(":"):
             # "Staff must not:" introduces a list; "Social media includes:" or "Your reputation is formed by:" do not
@@ -644,6 +765,8 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
 
 
 LIST_ITEM_WORDS = 40
+# A clause number of the document's own ("5.6", "A2.5", "12.3(b)"), which list items under a lead-in do not carry
+_NUMBERED_PARAGRAPH = re.compile(r"\(?[A-Z]?\d+(?:\.\d+)+\)?\s")
 _LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|allowed|may|can)\b", re.I)
 
 
@@ -762,6 +885,31 @@ def _auto_groups(description: str) -> tuple[tuple[re.Pattern[str], ...], ...]:
     return tuple((re.compile(rf"\b{re.escape(w)}\w*", re.I),) for w in words)
 
 
+def _away_from_contradictions(results: list[Match]) -> list[Match]:
+    """A rule covered by a sentence the report quotes as a contradiction ("you can use your own phone for texts"
+    covers "may send texts") is shown with another sentence that covers it, where there is one: the
+    contradiction is that sentence's point, and quoting it as agreeing with us confuses a reader."""
+    accused = {m.evidence.sentence for m in results if m.verdict == "contradicts" and m.evidence is not None}
+    if not accused:
+        return results
+    out = []
+    for m in results:
+        if m.verdict == "covers" and m.evidence is not None and m.evidence.sentence in accused:
+            others = [e for e in m.also if e.sentence not in accused]
+            if others:
+                m = Match(m.action, m.verdict, m.position, others[0], tuple(others[1:]))
+        out.append(m)
+    return out
+
+
+# A pronoun, as the object of a verb, that points back to the sentence before: "If someone sends you one",
+# "ignore it" (not a subject: in "it must use Council equipment" the "it" is whoever the sentence is about)
+_POINTS_BACK = re.compile(
+    r"\b[a-z]+\s+(?:you\s+|them\s+)?(?:one|it|them)\b(?!\s+(?:must|should|may|can|could|will|would|is|was|has|does|do|needs?|includes?)\b)",
+    re.I,
+)
+
+
 class Matcher:
     """Everything that does not change between documents, worked out once per library."""
 
@@ -773,6 +921,9 @@ class Matcher:
             for rule in clause.rules:
                 modalities.setdefault(rule.action, set()).add(rule.modality)
         self.positions = {a: p for a, m in modalities.items() if (p := position_of(m))}
+        # Actions the library only permits ("Staff may send text messages"): a document that forbids one is
+        # stricter than we are, which is a choice, not a wrong turn; it never contradicts a "may".
+        self.permitted_only = frozenset(a for a, m in modalities.items() if m == {"may"})
         for action, terms in self.config.actions.items():
             if terms.position and action in self.positions:
                 self.positions[action] = terms.position
@@ -827,11 +978,20 @@ class Matcher:
             else:
                 wanted, needed = self.auto_stems[action]
                 where = [i for i, found in enumerate(stems) if needed and len(wanted & found) >= needed]
-            for passage, sentence in (sentences[i] for i in where):
+            for i in where:
+                passage, sentence = sentences[i]
                 if terms is not None:
                     if terms.unless and any(p.search(sentence) for p in terms.unless):
                         continue
-                    places = _find_all(terms.groups, sentence, passage.heading)
+                    if terms.object and not any(p.search(sentence) for p in terms.object):
+                        continue  # the heading or topic words alone: the sentence does not say what is ruled on
+                    # "Don't accept friend requests. If someone sends you one, ignore it and tell your manager": a
+                    # sentence that points back ("one", "it") reads the sentence before it, in the same passage, as
+                    # it reads its heading (never enough to accuse a document of a contradiction)
+                    context = passage.heading
+                    if i and sentences[i - 1][0] is passage and _POINTS_BACK.search(sentence):
+                        context = f"{passage.heading}\n{sentences[i - 1][1]}"
+                    places = _find_all(terms.groups, sentence, context)
                     if terms.unless_at:
                         spans = [m.span() for u in terms.unless_at for m in u.finditer(sentence)]
                         places = [pl for pl in places if not any(a <= pl[0] < b for a, b in spans)]
@@ -845,8 +1005,8 @@ class Matcher:
                     if evidence is not None:
                         score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
                         candidates.append((score + (2.0 if evidence.explicit else 0.0), evidence))
-            results.append(self._verdict(action, position, candidates))
-        return results
+            results.append(self._verdict(action, position, candidates, action in self.permitted_only))
+        return _away_from_contradictions(results)
 
     def _evidence(
         self,
@@ -921,7 +1081,9 @@ class Matcher:
         return first, [m.group(0) for m in hits], True, first
 
     @staticmethod
-    def _verdict(action: str, position: str, candidates: list[tuple[float, Evidence]]) -> Match:
+    def _verdict(
+        action: str, position: str, candidates: list[tuple[float, Evidence]], permitted_only: bool = False
+    ) -> Match:
         if not candidates:
             return Match(action, "misses", position, None)
         candidates.sort(key=lambda c: -c[0])
@@ -936,6 +1098,8 @@ class Matcher:
             e
             for verdict, e in judged
             if verdict == "contradicts"
+            # forbidding what we only permit is a stricter choice, not a contradiction
+            and not (permitted_only and position == "allow" and e.modality == "forbids")
             and e.explicit
             and e.whole
             and e.governs
@@ -955,4 +1119,10 @@ class Matcher:
             return Match(action, "contradicts", position, best, tuple(covering[:1]))
         if covering:
             return Match(action, "covers", position, covering[0], tuple(covering[1:3]))
+        if permitted_only and position == "allow":
+            # "Support workers should not text clients": stricter than our "may", which employers differ on; the
+            # document has decided it, so it is reported as its choice, neither a contradiction nor a miss
+            stricter = [e for verdict, e in judged if e.modality == "forbids" and e.explicit and e.whole]
+            if stricter:
+                return Match(action, "covers", "depends", stricter[0], tuple(stricter[1:3]))
         return Match(action, "misses", position, None)

@@ -131,8 +131,16 @@ def _audit_problems(library: Library, path: Path) -> Iterable[str]:
                         doc.line("scope", kind, value, index) or line,
                         f"scope.{kind}.{value}: '{pattern}' is not a valid regular expression ({why})",
                     )
+    for key, patterns in (data.get("grammar") or {}).items():
+        for index, pattern in enumerate(patterns):
+            if why := _compiles(pattern):
+                yield _at(
+                    path,
+                    doc.line("grammar", key, index) or doc.line("grammar", key),
+                    f"grammar.{key}: '{pattern}' is not a valid regular expression ({why})",
+                )
     modality = data["modality"]
-    for key in (*AUDIT_MODALITY_KEYS, "descriptive"):
+    for key in (*AUDIT_MODALITY_KEYS, "descriptive", "other_subjects"):
         if key == "imperative":
             continue  # verbs, compared as words
         for index, pattern in enumerate(modality.get(key) or []):
@@ -147,7 +155,7 @@ def _audit_problems(library: Library, path: Path) -> Iterable[str]:
         if action not in library.actions:
             yield _at(path, line, f"actions: unknown action '{action}' (not in clauses/actions.yaml)")
         words = [w for group in entry["terms"] for w in group]
-        for key in ("inverts", "unless", "unless_at", "against"):
+        for key in ("inverts", "unless", "unless_at", "against", "object"):
             words += entry.get(key) or []
         for word in words:
             if word.startswith("re:") and (why := _compiles(word[3:])):

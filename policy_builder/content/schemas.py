@@ -249,6 +249,19 @@ AUDIT_MODALITY_KEYS = (
 AUDIT_FILE = _mapping(
     {
         "review_date": PATTERNS,
+        "grammar": _mapping(
+            {
+                key: PATTERNS
+                for key in (
+                    "part_breaks",
+                    "hedges",
+                    "restrictions",
+                    "opening_conditions",
+                    "absences",
+                    "softeners",
+                )
+            }
+        ),
         "scope": _mapping(
             {
                 "nation": _map_of(PATTERNS),
@@ -261,6 +274,7 @@ AUDIT_FILE = _mapping(
                 **{key: PATTERNS for key in AUDIT_MODALITY_KEYS},
                 "descriptive": PATTERNS,
                 "comparisons": PATTERNS,
+                "other_subjects": PATTERNS,
                 **{f"{k}_columns": PATTERNS for k in ("forbid", "require", "allow")},
             },
             AUDIT_MODALITY_KEYS,
@@ -280,6 +294,7 @@ AUDIT_FILE = _mapping(
                     "unless_at": WORDS,
                     "against": WORDS,
                     "limits": WORDS,
+                    "object": WORDS,
                     "position": {"enum": ["depends"]},
                 },
                 ("terms",),
