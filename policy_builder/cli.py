@@ -25,9 +25,8 @@ if TYPE_CHECKING:
 
 # One of each path type, shared by every option and argument: click looks up a translation of a
 # type's name (gettext, a search of the locale folders) each time one is made, twenty times a start.
-FILE = click.Path(dir_okay=False, path_type=Path)
+# The group's --library needs only this one; the commands' FILE and FILE_OR_FOLDER are made with them.
 FOLDER = click.Path(file_okay=False, path_type=Path)
-FILE_OR_FOLDER = click.Path(path_type=Path)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -269,7 +268,15 @@ class LazyCommands(OneLineUsageErrors):
 
 
 @click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="policy-builder")
+# Click's own words given, so that making the option looks up no translation (gettext searches the locale
+# folders at each call): --help shows them, and `--version` prints the message.
+@click.version_option(
+    __version__,
+    "--version",
+    prog_name="policy-builder",
+    message="%(prog)s, version %(version)s",
+    help="Show the version and exit.",
+)
 @library_option(group=True)
 @click.pass_context
 def main(ctx: click.Context, library_dir: Path | None) -> None:

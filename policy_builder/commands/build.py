@@ -11,15 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from policy_builder.cli import (
-    FILE,
-    FILE_OR_FOLDER,
-    FOLDER,
-    cli_context,
-    json_text,
-    library_option,
-    user_errors,
-)
+from policy_builder.cli import FOLDER, cli_context, json_text, library_option, user_errors
+from policy_builder.commands import FILE, FILE_OR_FOLDER
 from policy_builder.core.terminal import printable
 
 if TYPE_CHECKING:

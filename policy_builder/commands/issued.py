@@ -12,13 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from policy_builder.cli import (
-    FILE,
-    cli_context,
-    json_text,
-    library_option,
-    user_errors,
-)
+from policy_builder.cli import cli_context, json_text, library_option, user_errors
+from policy_builder.commands import FILE
 from policy_builder.core.terminal import printable
 
 if TYPE_CHECKING:

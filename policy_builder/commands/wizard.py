@@ -11,13 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from policy_builder.cli import (
-    FILE,
-    FOLDER,
-    cli_context,
-    library_option,
-    user_errors,
-)
+from policy_builder.cli import FOLDER, cli_context, library_option, user_errors
+from policy_builder.commands import FILE
 
 if TYPE_CHECKING:
     pass
