@@ -427,9 +427,10 @@ def attach_manifest(document: DocxDocument, manifest: dict[str, Any]) -> None:
 
 
 def to_bytes(document: DocxDocument) -> bytes:
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    """The .docx file: python-docx's save, with the parts still the template's not deflated again (package.py)."""
+    from policy_builder.render.docx.package import save
+
+    return save(document)
 
 
 # --- the contents' page numbers, once the document is laid out -------------------------------
