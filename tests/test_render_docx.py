@@ -518,3 +518,22 @@ def test_a_template_is_checked_once_and_what_was_found_is_kept_signed_between_ru
     template_module._prepared.cache_clear()
     open_template(template)
     assert len(checked) == 3 and len(list((cache / "docx").glob("*.bin"))) == 2
+
+
+def test_a_paragraph_names_its_style_as_python_docx_would_and_the_default_style_not_at_all(tmp_path):
+    from docx.enum.style import WD_STYLE_TYPE
+
+    from policy_builder.render.docx import Styles
+
+    plain = employer_template(tmp_path)
+    marked = Document(str(plain))
+    header = marked.styles["Header"].element
+    header.set(qn("w:default"), "1")  # the last style marked default is the default, as Word reads it
+    marked.save(str(tmp_path / "header-default.docx"))
+    for template in (None, plain, tmp_path / "header-default.docx"):
+        document = open_template(template)
+        styles = Styles(document)
+        for name in ("Normal", "Header", "Footer", "heading 1"):
+            expected = document.part.get_style_id(styles.paragraph(name), WD_STYLE_TYPE.PARAGRAPH)
+            assert styles.paragraph_id(name) == expected, (template, name)
+    assert styles.paragraph_id("Header") is None and styles.paragraph_id("Normal") == "Normal"

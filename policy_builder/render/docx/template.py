@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Literal
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -31,6 +32,7 @@ from policy_builder.render.docx.package import Deflated, deflate, members, share
 from policy_builder.render.docx.safety import sanitise
 
 REFERENCE_DOCX = DATA_ROOT / "templates" / "reference.docx"
+_ON = ("1", "true", "on")  # w:default's values that mean yes (ST_OnOff)
 _TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
 _DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
@@ -250,6 +252,7 @@ class Styles:
         self._found: dict[str, BaseStyle] = {}
         self._index: _StyleIndex | None = None
         self._ids: dict[str, str] = {}
+        self._default_paragraph: etree._Element | None | Literal[False] = False  # False: not looked for yet
 
     def __call__(self, name: str) -> BaseStyle:
         key = name.lower()
@@ -280,6 +283,19 @@ class Styles:
                 "rename it in the template, or delete it so the bundled one is used"
             )
         return style
+
+    def paragraph_id(self, name: str) -> str | None:
+        """The id a paragraph in paragraph style ``name`` names, as python-docx's ``Paragraph.style`` setter gives it:
+        None for the template's default paragraph style (a paragraph without a style has it)."""
+        style = self.paragraph(name)
+        if self._default_paragraph is False:
+            # python-docx's rule: the last style of type paragraph (the type when none is given) marked default.
+            # Found once a document: a style copied in from the bundle is never marked default.
+            self._default_paragraph = None
+            for element in self.document.styles.element.findall(qn("w:style")):
+                if (element.get(qn("w:type")) or "paragraph") == "paragraph" and element.get(qn("w:default")) in _ON:
+                    self._default_paragraph = element
+        return None if style.element is self._default_paragraph else style.style_id
 
     def _copy_from_bundle(self, name: str) -> CT_Style:
         source = _bundled_index().find(name)
