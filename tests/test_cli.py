@@ -1,19 +1,31 @@
 """The command line, through CliRunner: exit codes and what the user reads."""
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 
+import click
 from click.testing import CliRunner
 from conftest import PROFILES, ROOT, base_profile, with_answers
 
-from policy_builder.cli import main
+from policy_builder.cli import COMMANDS, main
 
 EXAMPLE = str(PROFILES / "example-council.yaml")
 
 
 def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def commands() -> dict[str, click.Command]:
+    """Every subcommand by name, each imported from its module as running it would."""
+    ctx = click.Context(main)
+    found = {name: main.get_command(ctx, name) for name in main.list_commands(ctx)}
+    assert None not in found.values()
+    return found
 
 
 def test_build_writes_policy_gap_report_and_manifest_and_prints_their_paths(tmp_path):
@@ -169,8 +181,28 @@ def test_version_and_help():
 
 def test_every_command_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in main.commands:
+    for command in commands():
         assert f"policy-builder {command}" in readme, command
+
+
+def test_help_lists_every_command_from_the_table_and_imports_none_of_them():
+    # The table's line for each command is the first line of the command's own docstring, as click shows it.
+    for name, command in commands().items():
+        assert command.name == name
+        assert (command.help or "").split("\n\n")[0].strip() == COMMANDS[name][2], name
+    code = (
+        "import sys; from policy_builder.cli import main\n"
+        "try: main(['--help'])\n"
+        "except SystemExit: pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('policy_builder'))))"
+    )
+    env = {**os.environ, "COLUMNS": "80"}  # the width the short help is cut to
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "policy_builder policy_builder.cli policy_builder.core policy_builder.core.terminal"
+    listed = lines[lines.index("Commands:") + 1 : -1]
+    assert [line.split()[0] for line in listed if line.startswith("  ") and line[2] != " "] == sorted(COMMANDS)
+    assert "  check-docx  Check Word files are accessible and structured for..." in listed
 
 
 def test_parallel_build_prints_the_same_as_serial(tmp_path):
@@ -259,8 +291,8 @@ def test_lint_checks_the_library_named_after_the_command(tmp_path):
 
 
 def test_every_command_that_reads_the_library_takes_the_option_after_its_name():
-    takes = {name for name, command in main.commands.items() if any(p.name == "library_dir" for p in command.params)}
-    assert takes == set(main.commands) - {"check-docx"}  # check-docx reads Word files only
+    takes = {name for name, command in commands().items() if any(p.name == "library_dir" for p in command.params)}
+    assert takes == set(COMMANDS) - {"check-docx"}  # check-docx reads Word files only
     for name in sorted(takes):
         result = run(name, "--help")
         assert "--library" in result.output, name

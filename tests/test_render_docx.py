@@ -447,3 +447,93 @@ def test_every_name_render_docx_offers_is_found_on_first_use():
         assert getattr(package, name) is not None
     with pytest.raises(AttributeError):
         package.no_such_name  # noqa: B018
+
+
+# --- saving: the template's own parts deflated once (issue 20) ---------------------------------------
+
+
+def zip_parts(data: bytes) -> list[tuple[str, bytes]]:
+    """Each member of a zip, in order, with its bytes; the zip's CRCs checked."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        return [(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
+def test_a_word_file_holds_what_python_docx_saves_and_the_template_parts_are_not_deflated_again(monkeypatch):
+    from policy_builder.render.docx import package, to_bytes
+
+    document = open_template()
+    Writer(document).write(parse("# A heading\n\nSome *words*.\n\n- one\n- two\n"))
+    deflated: list[bytes] = []
+    real = package.deflate
+    monkeypatch.setattr(package, "deflate", lambda data: deflated.append(data) or real(data))
+    ours = to_bytes(document)
+    theirs = io.BytesIO()
+    document.save(theirs)  # python-docx's own save of the same document
+    assert zip_parts(ours) == zip_parts(theirs.getvalue())
+    again = {name for name, blob in package.members(document.part.package) if blob in deflated}
+    assert "word/document.xml" in again  # the body written
+    # The bundled template's styles (350 KB), styles with effects (440 KB), theme and fonts: deflated once before.
+    assert not again & {"word/styles.xml", "word/stylesWithEffects.xml", "word/theme/theme1.xml", "word/fontTable.xml"}
+    with zipfile.ZipFile(io.BytesIO(ours)) as archive:
+        assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in archive.infolist())
+
+
+def test_each_document_gets_its_own_copy_of_the_template(tmp_path):
+    from policy_builder.render.docx import to_bytes
+
+    template = employer_template(tmp_path)
+    first, second = open_template(template), open_template(template)
+    Writer(first).write(parse("# Only in the first\n\nWords.\n"))
+    first.sections[0].header.add_paragraph("First header only")
+    first.styles["Normal"].font.name = "Arial"
+    saved = dict(zip_parts(to_bytes(second)))
+    everything = b"".join(saved.values())
+    assert b"Only in the first" not in everything and b"First header only" not in everything
+    assert b"Verdana" in saved["word/styles.xml"] and b"Arial" not in saved["word/styles.xml"]
+    third = dict(zip_parts(to_bytes(open_template(template))))
+    assert third == saved  # the prepared template itself is untouched by what the first document did
+
+
+def test_a_template_is_checked_once_and_what_was_found_is_kept_signed_between_runs(tmp_path, monkeypatch, cache):
+    from policy_builder.render.docx import template as template_module
+    from policy_builder.render.docx import to_bytes
+
+    template = employer_template(tmp_path)
+    checked: list[str] = []
+    real = template_module.sanitise
+    monkeypatch.setattr(template_module, "sanitise", lambda data, name: checked.append(name) or real(data, name))
+    template_module._prepared.cache_clear()  # as a new process
+    first = zip_parts(to_bytes(open_template(template)))
+    assert zip_parts(to_bytes(open_template(template))) == first and len(checked) == 1  # once a process
+    template_module._prepared.cache_clear()
+    assert zip_parts(to_bytes(open_template(template))) == first
+    assert len(checked) == 1, "the next run read what the first found"
+    (kept,) = (cache / "docx").glob("*.bin")
+    kept.write_bytes(kept.read_bytes().replace(b'"members"', b'"Members"'))  # altered: its signature fails
+    template_module._prepared.cache_clear()
+    assert zip_parts(to_bytes(open_template(template))) == first
+    assert len(checked) == 2, "an altered file is ignored, and the template checked again"
+    template.write_bytes(template.read_bytes() + b"\0")  # other bytes, another key: checked again
+    template_module._prepared.cache_clear()
+    open_template(template)
+    assert len(checked) == 3 and len(list((cache / "docx").glob("*.bin"))) == 2
+
+
+def test_a_paragraph_names_its_style_as_python_docx_would_and_the_default_style_not_at_all(tmp_path):
+    from docx.enum.style import WD_STYLE_TYPE
+
+    from policy_builder.render.docx import Styles
+
+    plain = employer_template(tmp_path)
+    marked = Document(str(plain))
+    header = marked.styles["Header"].element
+    header.set(qn("w:default"), "1")  # the last style marked default is the default, as Word reads it
+    marked.save(str(tmp_path / "header-default.docx"))
+    for template in (None, plain, tmp_path / "header-default.docx"):
+        document = open_template(template)
+        styles = Styles(document)
+        for name in ("Normal", "Header", "Footer", "heading 1"):
+            expected = document.part.get_style_id(styles.paragraph(name), WD_STYLE_TYPE.PARAGRAPH)
+            assert styles.paragraph_id(name) == expected, (template, name)
+    assert styles.paragraph_id("Header") is None and styles.paragraph_id("Normal") == "Normal"

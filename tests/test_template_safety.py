@@ -266,3 +266,36 @@ def test_a_picture_that_inflates_far_past_its_size_is_refused(tmp_path):
         for info in source.infolist():
             target.writestr(info.filename, source.read(info.filename))
     refused(tmp_path, deflated.getvalue(), "word/media/big.bmp", "more than 200 times its size")
+
+
+def test_a_sanitised_template_kept_between_runs_still_builds_without_its_link_and_a_refused_one_is_not_kept(
+    tmp_path, cache
+):
+    from policy_builder.render.docx import template as template_module
+
+    data = patch(
+        with_header(tmp_path),
+        word__settings_DOT_xml=(b"<w:zoom", b'<w:attachedTemplate r:id="rId99"/><w:zoom'),
+        word___rels__settings_DOT_xml_DOT_rels=ATTACHED,
+    )
+    template = tmp_path / "attached.docx"
+    template.write_bytes(data)
+    for run in ("first", "second"):  # the second as a new process, from what the first kept
+        template_module._prepared.cache_clear()
+        out = tmp_path / run
+        assert build(template, out).exit_code == 0
+        with zipfile.ZipFile(out / "eastbrook-council-social-media-policy.docx") as archive:
+            everything = b"".join(archive.read(n) for n in archive.namelist() if n.endswith((".xml", ".rels")))
+        assert b"evil.example" not in everything and b"attachedTemplate" not in everything, run
+        assert b"HEADERTEXT" in everything
+    assert len(list((cache / "docx").glob("*.bin"))) == 1
+    plain = with_header(tmp_path)
+    name, rels = header_rels(
+        plain,
+        f'<Relationship Id="rId7" Type="{RELS}/image" Target="http://evil.example/pixel.png" TargetMode="External"/>',
+    )
+    hostile = patch(plain, **{name.replace("/", "__").replace(".", "_DOT_"): rels})
+    refused(tmp_path, hostile, "fetched from outside")
+    template_module._prepared.cache_clear()
+    refused(tmp_path, hostile, "fetched from outside")  # still refused in the next run: nothing was kept of it
+    assert len(list((cache / "docx").glob("*.bin"))) == 1

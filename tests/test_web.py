@@ -1211,7 +1211,7 @@ def test_the_server_warms_up_so_its_first_build_checks_the_template_and_reads_th
     from policy_builder.render.docx import template
     from policy_builder.web.serve import warm_up
 
-    for cached in (template._sanitised, summary._load_summary, summary._load_leaflet):
+    for cached in (template._prepared, summary._load_summary, summary._load_leaflet):
         cached.cache_clear()
     warm_up(library)
     checked = []

@@ -2,7 +2,8 @@
 
 The only package (with render/docx_check.py) that touches Word XML:
 
-- template.py: the reference template a document is built on, and its styles;
+- template.py: the reference template a document is built on (checked and parsed once a process), and its styles;
+- package.py: saving a document, with the parts still its template's not deflated again;
 - ooxml.py: XML helpers (bookmarks, fields, numbering, properties, header and footer);
 - writer.py: the Writer, which writes blocks (render/blocks.py) as styled paragraphs and tables;
 - layouts.py: the policy, the practice guide and the sources annex;

@@ -39,6 +39,8 @@ class Styles(Protocol):
 
     def paragraph(self, name: str) -> ParagraphStyle: ...
 
+    def paragraph_id(self, name: str) -> str | None: ...
+
 
 # Characters XML 1.0 cannot hold (Word refuses a file that contains them), and DEL, which the
 # Markdown output leaves out too; the build names the answers that lost any (templating.unshowable_note).
@@ -302,7 +304,7 @@ def set_header_footer(
     top = " \u2013 ".join(part for part in ("DRAFT" if draft else None, marking) if part)
     for header in headers:
         if top:
-            _line(header, style.paragraph("header")).add_run(top)
+            _line(header, style, "header").add_run(top)
     if label and not _fits(document, style.paragraph("footer"), f"{label} \u2013 {marking or ''} \u2013 Page 99 of 99"):
         # On a template with wider margins or larger type the line would wrap: the version and marking
         # are what a printed page must show; the title is on the cover and in the header's marking.
@@ -313,7 +315,7 @@ def set_header_footer(
         numbered = page_numbers and "PAGE" not in field_codes(footer._element)
         if not (words or numbered):
             continue
-        line = _line(footer, style.paragraph("footer"))
+        line = _line(footer, style, "footer")
         line.alignment = WD_ALIGN_PARAGRAPH.CENTER
         if words:
             line.add_run(clean(words) + (" \u2013 " if numbered else ""))  # the version is typed by the employer
@@ -336,15 +338,20 @@ def _fits(document: DocxDocument, style: ParagraphStyle, text: str) -> bool:
     return len(text) * (size or 11.0) * 0.5 <= width
 
 
-def _line(part: BlockItemContainer, style: ParagraphStyle) -> Paragraph:
-    """An empty paragraph of the header or footer to write in, or a new one after its content."""
+def _line(part: BlockItemContainer, styles: Styles, name: str) -> Paragraph:
+    """An empty paragraph of the header or footer to write in (in style ``name``), or a new one after its content."""
+    # The style set as python-docx's Paragraph.style setter sets it (no id for the default paragraph style),
+    # without its search of every style for the default on each call.
+    style_id = styles.paragraph_id(name)
     for paragraph in part.paragraphs:
         p = paragraph._p
         if not paragraph.text and not p.findall(f".//{qn('w:drawing')}") and not p.findall(f".//{qn('w:pict')}"):
             if not p.findall(f".//{qn('w:fldChar')}") and not p.findall(f".//{qn('w:fldSimple')}"):
-                paragraph.style = style
+                p.style = style_id
                 return paragraph
-    return part.add_paragraph(style=style)
+    paragraph = part.add_paragraph()
+    paragraph._p.style = style_id
+    return paragraph
 
 
 # --- the package ----------------------------------------------------------------------------
@@ -427,9 +434,10 @@ def attach_manifest(document: DocxDocument, manifest: dict[str, Any]) -> None:
 
 
 def to_bytes(document: DocxDocument) -> bytes:
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    """The .docx file: python-docx's save, with the parts still the template's not deflated again (package.py)."""
+    from policy_builder.render.docx.package import save
+
+    return save(document)
 
 
 # --- the contents' page numbers, once the document is laid out -------------------------------

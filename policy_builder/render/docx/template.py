@@ -12,8 +12,10 @@ from __future__ import annotations
 import copy
 import io
 import zipfile
+import zlib
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Literal
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -26,9 +28,11 @@ from lxml import etree
 from policy_builder.content.library import DATA_ROOT
 from policy_builder.core.errors import PolicyBuilderError, display_path, os_reason
 from policy_builder.render.docx.ooxml import numbering, set_compatibility_mode
+from policy_builder.render.docx.package import Deflated, deflate, members, share
 from policy_builder.render.docx.safety import sanitise
 
 REFERENCE_DOCX = DATA_ROOT / "templates" / "reference.docx"
+_ON = ("1", "true", "on")  # w:default's values that mean yes (ST_OnOff)
 _TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
 _DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
@@ -37,7 +41,12 @@ _DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingm
 
 
 def open_template(reference_docx: Path | None = None) -> DocxDocument:
-    """The employer's (or the bundled) template, body cleared, styles and headers kept."""
+    """The employer's (or the bundled) template, body cleared, styles and headers kept.
+
+    The template is read, checked (safety.sanitise) and parsed once a process, and each document gets its own
+    copy of the parsed parts; its parts as a save would write them are deflated once too, so the parts a
+    document leaves as they were are not deflated again (package.py).
+    """
     path = Path(reference_docx) if reference_docx else REFERENCE_DOCX
     try:
         data = path.read_bytes()
@@ -45,15 +54,47 @@ def open_template(reference_docx: Path | None = None) -> DocxDocument:
         raise PolicyBuilderError(f"{display_path(path)}: Word template not found") from None
     except OSError as exc:
         raise PolicyBuilderError(f"{display_path(path)}: cannot read the Word template ({os_reason(exc)})") from None
+    prepared = _prepared(data, path)
+    # A deep copy of the whole document: python-docx keeps each part's root element, which copy.deepcopy copies
+    # once for every reference to it, and the prepared document holds no reference below a root (the body
+    # is reached through the root each time), so the copy's objects all point into the copy's own trees.
+    document = copy.deepcopy(prepared.document)
+    share(document, prepared.deflated)
+    return document
+
+
+class _Prepared:
+    """A template made ready once: the document every build on it starts from, and its members deflated."""
+
+    def __init__(self, document: DocxDocument, deflated: dict[bytes, Deflated]) -> None:
+        self.document = document
+        self.deflated = deflated
+
+
+@lru_cache(maxsize=8)
+def _prepared(data: bytes, path: Path) -> _Prepared:
+    """The template checked, parsed and cleared, once for each template in a process: one build opens the same
+    template for every Word file (six in the browser wizard's), and a server builds on it again and again.
+    A template refused is not kept. What sanitise made of it and its deflated parts are kept between runs
+    in the signed cache folder (docx/), keyed by the template's bytes and this code."""
+    name = display_path(path)
+    kept = _load_kept(data)
     try:
-        # Sanitised before python-docx sees it: nothing that fetches content rides into the policy.
-        document = Document(io.BytesIO(_sanitised(_as_document(data, path), display_path(path))))
+        as_document = _as_document(data, path)
+        if kept is not None and kept.sanitised is None:
+            sanitised = as_document  # sanitise found nothing to remove: the file as it is
+        elif kept is not None and kept.sanitised is not None:
+            sanitised = kept.sanitised
+        else:
+            # Sanitised before python-docx sees it: nothing that fetches content rides into the policy.
+            sanitised = sanitise(as_document, name)
+        document = Document(io.BytesIO(sanitised))
     except PolicyBuilderError:
         raise
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, SyntaxError) as exc:
         # lxml's XMLSyntaxError is a SyntaxError; python-docx raises ValueError for other file types.
         raise PolicyBuilderError(
-            f"{display_path(path)}: not a Word document or template that can be read ({_short_reason(exc)}); "
+            f"{name}: not a Word document or template that can be read ({_short_reason(exc)}); "
             "open it in Word and save it as a Word Document (.docx) or Word Template (.dotx)"
         ) from None
     body = document.element.body
@@ -61,14 +102,111 @@ def open_template(reference_docx: Path | None = None) -> DocxDocument:
         if element.tag != qn("w:sectPr"):  # keep the page set-up, headers and footers
             body.remove(element)
     set_compatibility_mode(document)
-    return document
+    deflated: dict[bytes, Deflated] = {}
+    named: dict[str, Deflated] = {}
+    fresh = False
+    for member, blob in members(document.part.package):
+        found = kept.members.get(member) if kept is not None else None
+        # Kept for these very bytes (the file is signed; its key is the template's bytes): still checked.
+        if found is None or found[1] != len(blob) or found[0] != zlib.crc32(blob):
+            found = deflate(blob)
+            fresh = True
+        deflated[blob] = named[member] = found
+    if kept is None or fresh:
+        _keep(data, None if sanitised is as_document else sanitised, named)
+    return _Prepared(document, deflated)
 
 
-@lru_cache(maxsize=8)
-def _sanitised(data: bytes, name: str) -> bytes:
-    """sanitise(), once for each template in a process: one build opens the same template for every Word file
-    (six in the browser wizard's), and a server builds on it again and again. A template refused is not kept."""
-    return sanitise(data, name)
+# --- kept between runs --------------------------------------------------------------------------
+
+KEPT_FORMAT = "policy-builder prepared template 1"
+
+
+class _Kept:
+    """What a run before found of a template: what sanitise made of it (None: the file as it was) and its
+    members as the prepared document saves them, deflated, by name."""
+
+    def __init__(self, sanitised: bytes | None, members: dict[str, Deflated]) -> None:
+        self.sanitised = sanitised
+        self.members = members
+
+
+def _kept_path(data: bytes) -> Path | None:
+    """The signed cache file for this template and this code, or None when no cache folder can be kept."""
+    import hashlib
+    import sys
+
+    import docx
+
+    from policy_builder.core.templating import cache_folder
+
+    folder = cache_folder()
+    if folder is None:
+        return None
+    digest = hashlib.sha256()
+    for part in (KEPT_FORMAT, sys.version, docx.__version__, str(etree.LXML_VERSION), zlib.ZLIB_RUNTIME_VERSION):
+        digest.update(part.encode() + b"\0")
+    try:
+        # This package's code decides what sanitise removes and how the prepared document looks.
+        for module in sorted(Path(__file__).parent.glob("*.py")):
+            info = module.stat()
+            digest.update(f"{module.name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    except OSError:
+        return None
+    digest.update(data)
+    return folder / "docx" / f"{digest.hexdigest()[:40]}.bin"
+
+
+def _load_kept(data: bytes) -> _Kept | None:
+    """The kept findings for this template, or None if there are none that can be trusted and read."""
+    import json
+
+    from policy_builder.core import signed_cache
+
+    path = _kept_path(data)
+    raw = signed_cache.load(path.parent.parent, path) if path is not None else None
+    if raw is None:
+        return None
+    head, _, rest = raw.partition(b"\n")
+    try:
+        header = json.loads(head)
+        sanitised_size = header["sanitised"]
+        listed = header["members"]
+        if sanitised_size is not None and type(sanitised_size) is not int:
+            return None
+        at = sanitised_size or 0
+        found: dict[str, Deflated] = {}
+        for name, crc, size, length in listed:
+            if not (type(name) is str and type(crc) is int and type(size) is int and type(length) is int):
+                return None
+            found[name] = (crc, size, rest[at : at + length])
+            at += length
+    except (ValueError, KeyError, TypeError):
+        return None
+    if at != len(rest):
+        return None
+    return _Kept(rest[:sanitised_size] if sanitised_size is not None else None, found)
+
+
+def _keep(data: bytes, sanitised: bytes | None, members: dict[str, Deflated]) -> None:
+    """Keep what was found of this template for the next run (best effort: nothing kept is no error)."""
+    import json
+
+    from policy_builder.core import signed_cache
+
+    path = _kept_path(data)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return
+    header = {
+        "sanitised": len(sanitised) if sanitised is not None else None,
+        "members": [[name, crc, size, len(body)] for name, (crc, size, body) in members.items()],
+    }
+    bodies = b"".join(body for _crc, _size, body in members.values())
+    signed_cache.store(path.parent.parent, path, json.dumps(header).encode() + b"\n" + (sanitised or b"") + bodies)
 
 
 def _short_reason(exc: Exception) -> str:
@@ -114,6 +252,7 @@ class Styles:
         self._found: dict[str, BaseStyle] = {}
         self._index: _StyleIndex | None = None
         self._ids: dict[str, str] = {}
+        self._default_paragraph: etree._Element | None | Literal[False] = False  # False: not looked for yet
 
     def __call__(self, name: str) -> BaseStyle:
         key = name.lower()
@@ -144,6 +283,19 @@ class Styles:
                 "rename it in the template, or delete it so the bundled one is used"
             )
         return style
+
+    def paragraph_id(self, name: str) -> str | None:
+        """The id a paragraph in paragraph style ``name`` names, as python-docx's ``Paragraph.style`` setter gives it:
+        None for the template's default paragraph style (a paragraph without a style has it)."""
+        style = self.paragraph(name)
+        if self._default_paragraph is False:
+            # python-docx's rule: the last style of type paragraph (the type when none is given) marked default.
+            # Found once a document: a style copied in from the bundle is never marked default.
+            self._default_paragraph = None
+            for element in self.document.styles.element.findall(qn("w:style")):
+                if (element.get(qn("w:type")) or "paragraph") == "paragraph" and element.get(qn("w:default")) in _ON:
+                    self._default_paragraph = element
+        return None if style.element is self._default_paragraph else style.style_id
 
     def _copy_from_bundle(self, name: str) -> CT_Style:
         source = _bundled_index().find(name)
