@@ -29,7 +29,7 @@ from policy_builder.pipeline.assemble import build_policy
 from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.docx import render_docx
 from policy_builder.render.docx.ooxml import contents_anchors, fill_contents
-from policy_builder.render.pdf import bookmark_pages, pdf_destinations
+from policy_builder.render.pdf import bookmark_pages, libreoffice_profile, pdf_destinations
 
 TOOLS = ("soffice", "pdfinfo", "pdftotext")
 
@@ -247,22 +247,22 @@ def test_check_and_changes_still_read_the_manifest_after_a_libreoffice_round_tri
     )
     policy = next(p for p in result.written if p.name.endswith("-social-media-policy.docx"))
     saved = tmp_path / "saved"
-    profile = tmp_path / "lo-profile"
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "docx",
-            "--outdir",
-            str(saved),
-            str(policy),
-        ],
-        capture_output=True,
-        timeout=300,
-        check=True,
-    )
+    with libreoffice_profile() as profile:  # the one this process's builds use: filled once, not per run
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--convert-to",
+                "docx",
+                "--outdir",
+                str(saved),
+                str(policy),
+            ],
+            capture_output=True,
+            timeout=300,
+            check=True,
+        )
     resaved = saved / policy.name
     with zipfile.ZipFile(resaved) as package:
         assert "customXml/policy-builder-manifest.xml" not in package.namelist()  # LibreOffice renamed the part
