@@ -326,16 +326,46 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def clauses(tmp_path: Path) -> Path:
-    """A copy of the bundled library whose first clause text starts with CACHE_MARKER."""
-    folder = tmp_path / "clauses"
+def marked_library(folder: Path) -> Path:
+    """A copy of the bundled library in ``folder`` whose first clause text starts with CACHE_MARKER."""
     shutil.copytree(ROOT / "clauses", folder)
     path = folder / "01-purpose.yaml"
     text = path.read_text(encoding="utf-8")
     assert "    text: |\n" in text
     path.write_text(text.replace("    text: |\n", f"    text: |\n      {CACHE_MARKER}.\n", 1), encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def clauses(tmp_path: Path) -> Path:
+    """A copy of the bundled library whose first clause text starts with CACHE_MARKER."""
+    return marked_library(tmp_path / "clauses")
+
+
+@pytest.fixture(scope="session")
+def first_load(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(library, cache folder): a marked library loaded once, in a new process's way, into a new cache folder,
+    which then holds what a first load_library leaves (the key, the snapshot, the compiled code)."""
+    from policy_builder.core import templating
+
+    folder = tmp_path_factory.mktemp("first-load")
+    library = marked_library(folder / "clauses")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(templating.CACHE_ENV, str(folder / "cache"))
+        forget_caches(patch)
+        load_library(library)
+    return library, folder / "cache"
+
+
+@pytest.fixture
+def snapshotted(first_load: tuple[Path, Path], cache: Path) -> Path:
+    """A marked library as its first load_library left it: this test's fresh cache folder holds a copy of what
+    that load kept. For a test of what later loads do with the snapshot (damage it, replace it), which then
+    need not pay for a first load (YAML parsed, every text compiled) each. The library folder is shared by
+    every such test: read it, never change it."""
+    library, kept = first_load
+    shutil.copytree(kept, cache)  # modes too: the cache reads only files private to this user
+    return library
 
 
 @pytest.fixture
