@@ -42,13 +42,16 @@ T = TypeVar("T")
 # on test_web.py while the other sat idle). These files stay whole on one worker, because their module
 # fixtures cost seconds and would otherwise be built on both: the wheel and its virtual environment,
 # LibreOffice's PDFs, the covering set of stances, the upgrade fixtures, the eighteen employers' policies,
-# the one Chromium of the browser tests, the audit's accuracy on the labelled set.
+# the one Chromium of the browser tests, the audit's accuracy on the labelled set, the library at twice its
+# size, the audit of a policy that takes the choices employers differ on.
 # (xdist's own loadgroup reads xdist_group marks by renaming test ids, which pytest 9 no longer allows.)
 ONE_WORKER = frozenset(
     {
         "test_audit.py",
+        "test_audit_stance.py",
         "test_browser.py",
         "test_install.py",
+        "test_library_scale.py",
         "test_pdf.py",
         "test_pdf_build.py",
         "test_rules.py",
