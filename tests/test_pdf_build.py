@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -316,3 +317,25 @@ def test_a_libreoffice_that_fails_leaves_the_numbers_to_word_and_stops_a_pdf_bui
     assert run.exit_code == 2
     assert "could not lay out a Word file to make its PDF: Error: source file could not be loaded" in run.output
     assert not out.exists() or not any(out.iterdir())  # nothing half-written
+
+
+def test_a_process_keeps_one_libreoffice_profile_for_its_runs_and_removes_it_at_exit(tmp_path):
+    """Filling a new profile is paid once a process (a batch, `serve`), not once a run; a run while the kept
+    one is in use (another thread's build) gets a temporary one rather than sharing it."""
+    code = (
+        "from policy_builder.render.pdf import libreoffice_profile\n"
+        "with libreoffice_profile() as first:\n"
+        "    assert first.is_dir()\n"
+        "    with libreoffice_profile() as busy:\n"
+        "        assert busy != first and busy.is_dir()\n"
+        "    assert not busy.exists()\n"
+        "with libreoffice_profile() as again:\n"
+        "    assert again == first\n"
+        "print(first)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    kept = Path(done.stdout.strip())
+    assert kept.parent == tmp_path and not kept.exists()  # removed at exit
+    assert list(tmp_path.iterdir()) == []

@@ -15,9 +15,9 @@ files out headless:
 Each process has a LibreOffice profile of its own (-env:UserInstallation),
 made on its first run, kept for every later run (a batch, `serve`) and removed
 at exit, so parallel processes, or a LibreOffice the user has open, never
-clash; the runs of one process's threads take turns with it. A worker of a
-multiprocessing batch, which leaves without running exit handlers, uses a
-temporary profile each run instead.
+clash. A run while another thread of the process is using it, or in a worker
+of a multiprocessing batch (which leaves without running exit handlers), has
+a temporary profile instead.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def page_numbers_wanted(setting: bool | None) -> bool:
 
 
 _profile: Path | None = None  # this process's LibreOffice profile, once made
-_turns = threading.RLock()  # one LibreOffice run at a time on it: a second would hand its files to the first
+_turns = threading.Lock()  # held while a run uses it: a second run on it at once would hand its files to the first
 
 
 def _remove_profile() -> None:
@@ -93,28 +93,32 @@ def _remove_profile() -> None:
 
 @contextlib.contextmanager
 def libreoffice_profile() -> Iterator[Path]:
-    """The LibreOffice profile folder to run with, held for this thread until the block ends.
+    """A LibreOffice profile folder for this thread's runs until the block ends.
 
-    LibreOffice fills a new profile folder on its first run (a second or so
-    of each run that has none), so the process keeps one for all its runs
-    and removes it at exit.
+    LibreOffice fills a new profile folder on its first run (time each run
+    with a new one pays), so the process keeps one for its runs and removes
+    it at exit. While another thread is using it (the web wizard's builds),
+    or in a pool worker (which ends with os._exit: no exit handler would
+    remove a kept one), the runs get a temporary profile instead of waiting.
     """
     global _profile
     import sys
 
     multiprocessing = sys.modules.get("multiprocessing")
-    if multiprocessing is not None and multiprocessing.parent_process() is not None:
-        # A pool worker ends with os._exit: no exit handler would remove a kept profile.
+    worker = multiprocessing is not None and multiprocessing.parent_process() is not None
+    if worker or not _turns.acquire(blocking=False):
         with tempfile.TemporaryDirectory(prefix="policy-builder-libreoffice-") as folder:
             yield Path(folder)
         return
-    with _turns:
+    try:
         if _profile is None:
             import atexit
 
             _profile = Path(tempfile.mkdtemp(prefix="policy-builder-libreoffice-"))
             atexit.register(_remove_profile)
         yield _profile
+    finally:
+        _turns.release()
 
 
 def to_pdf(documents: dict[str, bytes], profile: Path | None = None) -> dict[str, bytes]:
