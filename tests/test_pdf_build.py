@@ -321,7 +321,8 @@ def test_a_libreoffice_that_fails_leaves_the_numbers_to_word_and_stops_a_pdf_bui
 
 def test_a_process_keeps_one_libreoffice_profile_for_its_runs_and_removes_it_at_exit(tmp_path):
     """Filling a new profile is paid once a process (a batch, `serve`), not once a run; a run while the kept
-    one is in use (another thread's build) gets a temporary one rather than sharing it."""
+    one is in use (another thread's build) gets a temporary one rather than sharing it; a failed run's is
+    not used again."""
     code = (
         "from policy_builder.render.pdf import libreoffice_profile\n"
         "with libreoffice_profile() as first:\n"
@@ -331,7 +332,14 @@ def test_a_process_keeps_one_libreoffice_profile_for_its_runs_and_removes_it_at_
         "    assert not busy.exists()\n"
         "with libreoffice_profile() as again:\n"
         "    assert again == first\n"
-        "print(first)\n"
+        "try:\n"
+        "    with libreoffice_profile() as failed:\n"
+        "        raise RuntimeError('LibreOffice stopped')\n"
+        "except RuntimeError:\n"
+        "    assert failed == first and not first.exists()  # perhaps half written: not used again\n"
+        "with libreoffice_profile() as fresh:\n"
+        "    assert fresh != first and fresh.is_dir()\n"
+        "print(fresh)\n"
     )
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)

@@ -95,11 +95,13 @@ def _remove_profile() -> None:
 def libreoffice_profile() -> Iterator[Path]:
     """A LibreOffice profile folder for this thread's runs until the block ends.
 
-    LibreOffice fills a new profile folder on its first run (time each run
-    with a new one pays), so the process keeps one for its runs and removes
-    it at exit. While another thread is using it (the web wizard's builds),
-    or in a pool worker (which ends with os._exit: no exit handler would
-    remove a kept one), the runs get a temporary profile instead of waiting.
+    LibreOffice fills a new profile folder on its first run, which every run
+    with a new one pays again, so the process keeps one for its runs and
+    removes it at exit, or after a run that failed (a LibreOffice stopped at
+    its time limit may leave it half written). While another thread is using
+    it (the web wizard's builds), or in a pool worker (which ends with
+    os._exit: no exit handler would remove a kept one), the runs get a
+    temporary profile instead of waiting.
     """
     global _profile
     import sys
@@ -116,7 +118,12 @@ def libreoffice_profile() -> Iterator[Path]:
 
             _profile = Path(tempfile.mkdtemp(prefix="policy-builder-libreoffice-"))
             atexit.register(_remove_profile)
-        yield _profile
+        try:
+            yield _profile
+        except BaseException:
+            _remove_profile()
+            _profile = None  # the next run fills a new one
+            raise
     finally:
         _turns.release()
 
