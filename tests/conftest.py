@@ -19,6 +19,7 @@ except ImportError:  # Windows has no fcntl: each worker then computes its own
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from jinja2.bccache import Bucket, BytecodeCache
 
 from policy_builder.cli import CliContext, main
 from policy_builder.content.library import Library, load_library
@@ -41,13 +42,16 @@ T = TypeVar("T")
 # on test_web.py while the other sat idle). These files stay whole on one worker, because their module
 # fixtures cost seconds and would otherwise be built on both: the wheel and its virtual environment,
 # LibreOffice's PDFs, the covering set of stances, the upgrade fixtures, the eighteen employers' policies,
-# the one Chromium of the browser tests, the audit's accuracy on the labelled set.
+# the one Chromium of the browser tests, the audit's accuracy on the labelled set, the library at twice its
+# size, the audit of a policy that takes the choices employers differ on.
 # (xdist's own loadgroup reads xdist_group marks by renaming test ids, which pytest 9 no longer allows.)
 ONE_WORKER = frozenset(
     {
         "test_audit.py",
+        "test_audit_stance.py",
         "test_browser.py",
         "test_install.py",
+        "test_library_scale.py",
         "test_pdf.py",
         "test_pdf_build.py",
         "test_rules.py",
@@ -277,13 +281,41 @@ def profiles(tmp_path) -> Path:
     return folder
 
 
+class PageTemplates(BytecodeCache):
+    """The web pages' compiled templates, kept for the whole run (a Jinja bytecode cache in memory).
+
+    Each app has a Jinja environment of its own, so each test's new app compiled again every page it showed:
+    about a tenth of a second a test. Jinja checks the source's checksum on reading its code back, as with
+    its own caches, so a page always shows what its template says."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        data = self.code.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+PAGE_TEMPLATES = PageTemplates()
+
+
+def shared_page_templates(app: Any) -> Any:
+    """``app``, its pages' compiled templates shared with every other test's app (PageTemplates)."""
+    app.jinja_env.bytecode_cache = PAGE_TEMPLATES
+    return app
+
+
 @pytest.fixture
 def app(library, profiles, tmp_path):
     from policy_builder.web import create_app
 
     app = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
     app.config["PROPAGATE_EXCEPTIONS"] = False  # the friendly 500 page, as a person would see it
-    return app
+    return shared_page_templates(app)
 
 
 def tiny_png() -> bytes:
@@ -326,16 +358,46 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def clauses(tmp_path: Path) -> Path:
-    """A copy of the bundled library whose first clause text starts with CACHE_MARKER."""
-    folder = tmp_path / "clauses"
+def marked_library(folder: Path) -> Path:
+    """A copy of the bundled library in ``folder`` whose first clause text starts with CACHE_MARKER."""
     shutil.copytree(ROOT / "clauses", folder)
     path = folder / "01-purpose.yaml"
     text = path.read_text(encoding="utf-8")
     assert "    text: |\n" in text
     path.write_text(text.replace("    text: |\n", f"    text: |\n      {CACHE_MARKER}.\n", 1), encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def clauses(tmp_path: Path) -> Path:
+    """A copy of the bundled library whose first clause text starts with CACHE_MARKER."""
+    return marked_library(tmp_path / "clauses")
+
+
+@pytest.fixture(scope="session")
+def first_load(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(library, cache folder): a marked library loaded once, in a new process's way, into a new cache folder,
+    which then holds what a first load_library leaves (the key, the snapshot, the compiled code)."""
+    from policy_builder.core import templating
+
+    folder = tmp_path_factory.mktemp("first-load")
+    library = marked_library(folder / "clauses")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(templating.CACHE_ENV, str(folder / "cache"))
+        forget_caches(patch)
+        load_library(library)
+    return library, folder / "cache"
+
+
+@pytest.fixture
+def snapshotted(first_load: tuple[Path, Path], cache: Path) -> Path:
+    """A marked library as its first load_library left it: this test's fresh cache folder holds a copy of what
+    that load kept. For a test of what later loads do with the snapshot (damage it, replace it), which then
+    need not pay for a first load (YAML parsed, every text compiled) each. The library folder is shared by
+    every such test: read it, never change it."""
+    library, kept = first_load
+    shutil.copytree(kept, cache)  # modes too: the cache reads only files private to this user
+    return library
 
 
 @pytest.fixture

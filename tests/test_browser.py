@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BUILD_DATE, PROFILES
+from conftest import BUILD_DATE, PROFILES, shared_page_templates
 from docx import Document
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
@@ -64,7 +64,7 @@ def site(library, tmp_path) -> Iterator[tuple[str, Path]]:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     shutil.copy(PROFILES / "example-council.yaml", profiles)
-    app = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
+    app = shared_page_templates(create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts"))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -355,7 +355,11 @@ def test_a_restart_mid_way_loses_nothing_and_every_download_works_with_default_o
     work.mkdir()
     monkeypatch.chdir(work)  # `policy-builder serve` with no options, started in this folder
     runs = iter(range(10))
-    server = Server(lambda: create_app(library, build_date=BUILD_DATE, temp_root=tmp_path / f"run-{next(runs)}"))
+    server = Server(
+        lambda: shared_page_templates(
+            create_app(library, build_date=BUILD_DATE, temp_root=tmp_path / f"run-{next(runs)}")
+        )
+    )
     me = Manager(browser, server.start())
     try:
         me.open("/")

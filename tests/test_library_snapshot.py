@@ -65,8 +65,7 @@ def only_plain_values(value: Any) -> bool:
     return value is None or type(value) in (str, int, float, bool)
 
 
-def test_every_model_of_the_library_survives_plain_values(cache):
-    library = load_library(ROOT / "clauses")
+def test_every_model_of_the_library_survives_plain_values(library):
     assert len(library.clauses) > 100 and library.gap_rules and library.actions
     assert any(c.rules for c in library.clauses) and any(c.updated for c in library.clauses)
     for clause in library.clauses:
@@ -107,8 +106,8 @@ def test_the_snapshot_holds_plain_values_only_and_gives_back_the_same_library(ca
     assert policy_text(second) == policy_text(first)
 
 
-def test_a_model_with_a_value_of_the_wrong_type_is_not_kept(cache, clauses):
-    clause = load_library(clauses).clauses[0]
+def test_a_model_with_a_value_of_the_wrong_type_is_not_kept(library):
+    clause = library.clauses[0]
     with pytest.raises(PlainError):
         to_plain(Clause, Clause(**{**clause.__dict__, "version": "3"}))  # a string where an int belongs
     with pytest.raises(PlainError):
@@ -154,33 +153,33 @@ UNEXPECTED: dict[str, Callable[[dict[str, Any]], None]] = {
 
 
 @pytest.mark.parametrize("change", list(UNEXPECTED), ids=list(UNEXPECTED))
-def test_a_snapshot_with_a_value_of_an_unexpected_type_is_ignored(cache, clauses, yaml_reads, change):
-    load_library(clauses)
+def test_a_snapshot_with_a_value_of_an_unexpected_type_is_ignored(cache, snapshotted, yaml_reads, change):
+    load_library(snapshotted)
     rewrite(cache, UNEXPECTED[change])
     yaml_reads.clear()
-    library = load_library(clauses)
+    library = load_library(snapshotted)
     assert yaml_reads  # read afresh
     assert MARKER in policy_text(library)
     yaml_reads.clear()
-    load_library(clauses)  # and the snapshot written again, good
+    load_library(snapshotted)  # and the snapshot written again, good
     assert yaml_reads == []
 
 
-def test_a_snapshot_changed_after_signing_is_ignored(cache, clauses, yaml_reads):
-    load_library(clauses)
+def test_a_snapshot_changed_after_signing_is_ignored(cache, snapshotted, yaml_reads):
+    load_library(snapshotted)
     path = snapshot_of(cache)
     raw = path.read_bytes()
     assert raw.count(MARKER.encode()) >= 1
     path.write_bytes(raw.replace(MARKER.encode(), b"Plantedword"))  # the signature no longer matches
     yaml_reads.clear()
-    library = load_library(clauses)
+    library = load_library(snapshotted)
     assert yaml_reads
     text = policy_text(library)
     assert MARKER in text and "Plantedword" not in text
 
 
-def test_a_snapshot_signed_with_another_key_is_ignored(cache, clauses, yaml_reads, tmp_path, monkeypatch):
-    load_library(clauses)
+def test_a_snapshot_signed_with_another_key_is_ignored(cache, snapshotted, yaml_reads, tmp_path, monkeypatch):
+    load_library(snapshotted)
     path = snapshot_of(cache)
     data = json.loads(signed_cache.load(cache, path))
     retitle(data)
@@ -191,13 +190,13 @@ def test_a_snapshot_signed_with_another_key_is_ignored(cache, clauses, yaml_read
     path.write_bytes(sealed)
     forget(monkeypatch)
     yaml_reads.clear()
-    library = load_library(clauses)
+    library = load_library(snapshotted)
     assert yaml_reads
     assert library.clauses[0].title != "Planted title"
 
 
-def test_a_snapshot_kept_for_other_library_files_is_ignored(cache, clauses, yaml_reads):
-    load_library(clauses)
+def test_a_snapshot_kept_for_other_library_files_is_ignored(cache, snapshotted, yaml_reads):
+    load_library(snapshotted)
 
     def other_files(data: dict[str, Any]) -> None:
         retitle(data)
@@ -205,17 +204,17 @@ def test_a_snapshot_kept_for_other_library_files_is_ignored(cache, clauses, yaml
 
     rewrite(cache, other_files)
     yaml_reads.clear()
-    library = load_library(clauses)
+    library = load_library(snapshotted)
     assert yaml_reads
     assert library.clauses[0].title != "Planted title"
 
 
-def test_a_snapshot_in_the_right_form_is_what_is_used(cache, clauses, yaml_reads):
+def test_a_snapshot_in_the_right_form_is_what_is_used(cache, snapshotted, yaml_reads):
     """The rewrite the other tests make is itself sound: a well-typed change signed with the key is read."""
-    load_library(clauses)
+    load_library(snapshotted)
     rewrite(cache, retitle)
     yaml_reads.clear()
-    assert load_library(clauses).clauses[0].title == "Planted title"
+    assert load_library(snapshotted).clauses[0].title == "Planted title"
     assert yaml_reads == []
 
 
@@ -230,23 +229,23 @@ def test_a_snapshot_in_the_right_form_is_what_is_used(cache, clauses, yaml_reads
     ],
     ids=["truncated", "single quotes", "trailing brace", "deeply nested", "bad encoding"],
 )
-def test_a_corrupt_json_snapshot_is_ignored(cache, clauses, yaml_reads, damage):
-    load_library(clauses)
+def test_a_corrupt_json_snapshot_is_ignored(cache, snapshotted, yaml_reads, damage):
+    load_library(snapshotted)
     path = snapshot_of(cache)
     raw = signed_cache.load(cache, path)
     path.write_bytes(signed_cache.seal(cache, "library/" + path.name, damage(raw)))  # signed: only the JSON is bad
     yaml_reads.clear()
-    library = load_library(clauses)
+    library = load_library(snapshotted)
     assert yaml_reads and library.clauses[0].id.startswith("purpose")
     assert signed_cache.load(cache, path) == raw  # written again as it was
 
 
-def test_a_snapshot_without_its_compiled_code_is_ignored(cache, clauses, yaml_reads):
-    load_library(clauses)
+def test_a_snapshot_without_its_compiled_code_is_ignored(cache, snapshotted, yaml_reads):
+    load_library(snapshotted)
     [bundle] = sorted((cache / "jinja").glob("library-*.code"))
     bundle.unlink()
     yaml_reads.clear()
-    load_library(clauses)
+    load_library(snapshotted)
     assert yaml_reads and bundle.is_file()  # read afresh, and the code kept again
 
 
@@ -255,18 +254,18 @@ def built(library: library_module.Library, out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-def test_a_build_is_the_same_with_a_snapshot_and_without(cache, clauses, tmp_path, monkeypatch, yaml_reads):
-    load_library(clauses)  # keeps the snapshot
+def test_a_build_is_the_same_with_a_snapshot_and_without(cache, snapshotted, tmp_path, monkeypatch, yaml_reads):
+    load_library(snapshotted)  # keeps the snapshot
     forget(monkeypatch)
     yaml_reads.clear()
-    with_snapshot = built(load_library(clauses), tmp_path / "with")
-    assert not [p for p in yaml_reads if p.parent == clauses]  # the library from its snapshot
+    with_snapshot = built(load_library(snapshotted), tmp_path / "with")
+    assert not [p for p in yaml_reads if p.parent == snapshotted]  # the library from its snapshot
     blocker = tmp_path / "no-cache"
     blocker.write_text("a file where the cache folder would be", encoding="utf-8")
     monkeypatch.setenv(templating.CACHE_ENV, str(blocker))
     forget(monkeypatch)
-    without = built(load_library(clauses), tmp_path / "without")
-    assert [p for p in yaml_reads if p.parent == clauses]  # read from its YAML
+    without = built(load_library(snapshotted), tmp_path / "without")
+    assert [p for p in yaml_reads if p.parent == snapshotted]  # read from its YAML
     assert list(with_snapshot) == list(without)
     for name, data in with_snapshot.items():
         if name.endswith((".md", ".json")):

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from docx.oxml.ns import qn
 from policy_builder.pipeline.assemble import build_policy
 from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.docx import render_docx
+from policy_builder.render.pdf import libreoffice_profile
 
 EXAMPLES = sorted(PROFILES.glob("*.yaml"))
 TOOLS = ("soffice", "pdfinfo", "pdftotext")
@@ -42,20 +42,20 @@ def pdfs(library, example_documents, tmp_path_factory) -> dict[str, Path]:
             target.write_bytes(data)
             docs.append(target)
     docs.append(_policy_on_house_template(library, folder))
-    # Our own LibreOffice profile, so a copy of LibreOffice already open cannot swallow the conversion;
-    # kept between runs because creating one takes seconds.
-    profile = Path(tempfile.gettempdir()) / f"policy-builder-libreoffice-{os.getuid()}"
-    command = [
-        "soffice",
-        f"-env:UserInstallation={profile.as_uri()}",
-        "--headless",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(folder),
-        *map(str, docs),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    # This process's own LibreOffice profile (the builds' one), so neither a copy of LibreOffice already open
+    # nor another test run converting at the same time can swallow the conversion.
+    with libreoffice_profile() as profile:
+        command = [
+            "soffice",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *map(str, docs),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return {doc.stem: doc.with_suffix(".pdf") for doc in docs}
 

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from policy_builder.pipeline.assemble import build_policy
 from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.docx import render_docx
 from policy_builder.render.docx.ooxml import contents_anchors, fill_contents
-from policy_builder.render.pdf import bookmark_pages, pdf_destinations
+from policy_builder.render.pdf import bookmark_pages, libreoffice_profile, pdf_destinations
 
 TOOLS = ("soffice", "pdfinfo", "pdftotext")
 
@@ -247,22 +248,22 @@ def test_check_and_changes_still_read_the_manifest_after_a_libreoffice_round_tri
     )
     policy = next(p for p in result.written if p.name.endswith("-social-media-policy.docx"))
     saved = tmp_path / "saved"
-    profile = tmp_path / "lo-profile"
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "docx",
-            "--outdir",
-            str(saved),
-            str(policy),
-        ],
-        capture_output=True,
-        timeout=300,
-        check=True,
-    )
+    with libreoffice_profile() as profile:  # the one this process's builds use: filled once, not per run
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--convert-to",
+                "docx",
+                "--outdir",
+                str(saved),
+                str(policy),
+            ],
+            capture_output=True,
+            timeout=300,
+            check=True,
+        )
     resaved = saved / policy.name
     with zipfile.ZipFile(resaved) as package:
         assert "customXml/policy-builder-manifest.xml" not in package.namelist()  # LibreOffice renamed the part
@@ -316,3 +317,33 @@ def test_a_libreoffice_that_fails_leaves_the_numbers_to_word_and_stops_a_pdf_bui
     assert run.exit_code == 2
     assert "could not lay out a Word file to make its PDF: Error: source file could not be loaded" in run.output
     assert not out.exists() or not any(out.iterdir())  # nothing half-written
+
+
+def test_a_process_keeps_one_libreoffice_profile_for_its_runs_and_removes_it_at_exit(tmp_path):
+    """Filling a new profile is paid once a process (a batch, `serve`), not once a run; a run while the kept
+    one is in use (another thread's build) gets a temporary one rather than sharing it; a failed run's is
+    not used again."""
+    code = (
+        "from policy_builder.render.pdf import libreoffice_profile\n"
+        "with libreoffice_profile() as first:\n"
+        "    assert first.is_dir()\n"
+        "    with libreoffice_profile() as busy:\n"
+        "        assert busy != first and busy.is_dir()\n"
+        "    assert not busy.exists()\n"
+        "with libreoffice_profile() as again:\n"
+        "    assert again == first\n"
+        "try:\n"
+        "    with libreoffice_profile() as failed:\n"
+        "        raise RuntimeError('LibreOffice stopped')\n"
+        "except RuntimeError:\n"
+        "    assert failed == first and not first.exists()  # perhaps half written: not used again\n"
+        "with libreoffice_profile() as fresh:\n"
+        "    assert fresh != first and fresh.is_dir()\n"
+        "print(fresh)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    kept = Path(done.stdout.strip())
+    assert kept.parent == tmp_path and not kept.exists()  # removed at exit
+    assert list(tmp_path.iterdir()) == []

@@ -45,9 +45,11 @@ NEW_CLAUSE = """
 """
 
 
-@pytest.fixture
-def library_dirs(tmp_path: Path) -> tuple[Path, Path]:
-    """Library 2.0.0 as bundled, and 2.1.0 with one clause reworded (version V + 1) and one added."""
+@pytest.fixture(scope="module")
+def library_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Library 2.0.0 as bundled, and 2.1.0 with one clause reworded (version V + 1) and one added: made once
+    for the file's tests, which only read them (and load each from its snapshot after the first)."""
+    tmp_path = tmp_path_factory.mktemp("libraries")
     old = tmp_path / "library-1.0"
     shutil.copytree(ROOT / "clauses", old)
     new = tmp_path / "library-1.1"

@@ -85,8 +85,8 @@ def test_a_new_section_file_is_seen(cache, clauses):
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "bad payload", "empty"])
-def test_a_damaged_snapshot_is_ignored_and_rebuilt(cache, clauses, yaml_reads, damage):
-    load_library(clauses)
+def test_a_damaged_snapshot_is_ignored_and_rebuilt(cache, snapshotted, yaml_reads, damage):
+    load_library(snapshotted)
     [path] = snapshots(cache)
     raw = path.read_bytes()
     if damage == "garbage":
@@ -99,13 +99,13 @@ def test_a_damaged_snapshot_is_ignored_and_rebuilt(cache, clauses, yaml_reads, d
         payload = b"\x80\x05not a pickle at all"
         path.write_bytes(signed_cache.seal(cache, "library/" + path.name, payload))
     yaml_reads.clear()
-    library = load_library(clauses)
+    library = load_library(snapshotted)
     assert yaml_reads  # read afresh, no crash
     assert MARKER in policy_text(library)
     again = signed_cache.load(cache, path)  # written again, signed
     assert again is not None and json.loads(again)["format"] == library_module.SNAPSHOT_FORMAT
     yaml_reads.clear()
-    load_library(clauses)
+    load_library(snapshotted)
     assert yaml_reads == []
 
 
@@ -265,12 +265,12 @@ def test_the_plain_text_shortcut_escapes_exactly_as_every_step_would(text):
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
-def test_a_snapshot_owned_by_someone_else_is_not_read(cache, clauses, yaml_reads):
-    load_library(clauses)
+def test_a_snapshot_owned_by_someone_else_is_not_read(cache, snapshotted, yaml_reads):
+    load_library(snapshotted)
     [path] = snapshots(cache)
     os.chown(path, os.getuid() + 4242, -1)
     yaml_reads.clear()
-    assert MARKER in policy_text(load_library(clauses))
+    assert MARKER in policy_text(load_library(snapshotted))
     assert yaml_reads  # read afresh
     assert path.stat().st_uid == os.getuid()  # and replaced by this user's own
 

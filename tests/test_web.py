@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import BUILD_DATE, PROFILES, ROOT, start_serve
+from conftest import BUILD_DATE, PROFILES, ROOT, shared_page_templates, start_serve
 from docx import Document
 
 from policy_builder.pipeline.profile import load_profile
@@ -580,6 +580,7 @@ def test_every_download_on_the_finish_page_works_with_default_and_custom_profile
         saved = tmp_path / "elsewhere"
         app = create_app(library, saved, build_date=BUILD_DATE, temp_root=tmp_path / "drafts")
     app.config["PROPAGATE_EXCEPTIONS"] = False
+    shared_page_templates(app)
     me = Visitor(app)
     me.get("/")
     answer_everything(me)
@@ -642,7 +643,7 @@ def test_every_section_is_saved_as_a_draft_that_survives_a_restart(library, me, 
     assert not list(profiles.glob("*.yaml")), "no finished profile yet"
 
     # policy-builder is restarted: a new app, a browser with no answers in memory.
-    again = create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts-2")
+    again = shared_page_templates(create_app(library, profiles, build_date=BUILD_DATE, temp_root=tmp_path / "drafts-2"))
     later = Visitor(again)
     later.get("/")
     assert "Carry on with unfinished answers" in later.text()

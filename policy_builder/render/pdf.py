@@ -12,8 +12,12 @@ files out headless:
   contents field (ooxml.fill_contents). Without it the field is left for Word
   to update on opening.
 
-Every run has its own temporary LibreOffice profile (-env:UserInstallation),
-so parallel builds, or a LibreOffice the user has open, never clash.
+Each process has a LibreOffice profile of its own (-env:UserInstallation),
+made on its first run, kept for every later run (a batch, `serve`) and removed
+at exit, so parallel processes, or a LibreOffice the user has open, never
+clash. A run while another thread of the process is using it, or in a worker
+of a multiprocessing batch (which leaves without running exit handlers), has
+a temporary profile instead.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,18 +82,66 @@ def page_numbers_wanted(setting: bool | None) -> bool:
     return soffice() is not None
 
 
+_profile: Path | None = None  # this process's LibreOffice profile, once made
+_turns = threading.Lock()  # held while a run uses it: a second run on it at once would hand its files to the first
+
+
+def _remove_profile() -> None:
+    if _profile is not None:
+        shutil.rmtree(_profile, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def libreoffice_profile() -> Iterator[Path]:
+    """A LibreOffice profile folder for this thread's runs until the block ends.
+
+    LibreOffice fills a new profile folder on its first run, which every run
+    with a new one pays again, so the process keeps one for its runs and
+    removes it at exit, or after a run that failed (a LibreOffice stopped at
+    its time limit may leave it half written). While another thread is using
+    it (the web wizard's builds), or in a pool worker (which ends with
+    os._exit: no exit handler would remove a kept one), the runs get a
+    temporary profile instead of waiting.
+    """
+    global _profile
+    import sys
+
+    multiprocessing = sys.modules.get("multiprocessing")
+    worker = multiprocessing is not None and multiprocessing.parent_process() is not None
+    if worker or not _turns.acquire(blocking=False):
+        with tempfile.TemporaryDirectory(prefix="policy-builder-libreoffice-") as folder:
+            yield Path(folder)
+        return
+    try:
+        if _profile is None:
+            import atexit
+
+            _profile = Path(tempfile.mkdtemp(prefix="policy-builder-libreoffice-"))
+            atexit.register(_remove_profile)
+        try:
+            yield _profile
+        except BaseException:
+            _remove_profile()
+            _profile = None  # the next run fills a new one
+            raise
+    finally:
+        _turns.release()
+
+
 def to_pdf(documents: dict[str, bytes], profile: Path | None = None) -> dict[str, bytes]:
     """Each Word document (by name) as a tagged PDF, in one LibreOffice run.
 
     `profile`: the LibreOffice profile folder to use (and make if missing); by
-    default a new one that is removed afterwards. Making one takes a second or
-    two, so `publish` keeps one for all its runs.
+    default the process's own (libreoffice_profile).
     """
     program = soffice()
     if program is None:
         raise LibreOfficeMissing()
     if not documents:
         return {}
+    if profile is None:
+        with libreoffice_profile() as own:
+            return to_pdf(documents, own)
     with tempfile.TemporaryDirectory(prefix="policy-builder-pdf-") as folder:
         work = Path(folder)
         sources = []
@@ -97,7 +151,7 @@ def to_pdf(documents: dict[str, bytes], profile: Path | None = None) -> dict[str
             sources.append(source)
         command = [
             program,
-            f"-env:UserInstallation={(profile or work / 'profile').resolve().as_uri()}",
+            f"-env:UserInstallation={profile.resolve().as_uri()}",
             "--headless",
             "--norestore",
             "--convert-to",
@@ -154,8 +208,8 @@ def publish(documents: dict[str, bytes], pdf: bool) -> tuple[dict[str, bytes], d
     and checked, until the numbers agree with the pages (at most three
     layouts). One LibreOffice run per round, for all the documents at once.
     """
-    with tempfile.TemporaryDirectory(prefix="policy-builder-libreoffice-") as profile:
-        return _publish(documents, pdf, Path(profile))
+    with libreoffice_profile() as profile:
+        return _publish(documents, pdf, profile)
 
 
 def _publish(documents: dict[str, bytes], pdf: bool, profile: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
