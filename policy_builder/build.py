@@ -254,7 +254,10 @@ class _Batch:
         except PolicyBuilderError as exc:
             return BatchItem(profile, error=str(exc))
         self.builds += 1
-        if self.builds >= 4:
+        # Every second build: with the Word template kept parsed in each process (render/docx/template.py),
+        # trimming every fourth build let a two-worker batch of 20 peak at 156-164 MB PSS against 140 MB
+        # before; every second build keeps it at 140 MB for no measurable CPU (0.37-0.39 s a policy).
+        if self.builds >= 2:
             self.builds = 0
             _release_memory()
         return BatchItem(profile, result)
