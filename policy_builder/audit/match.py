@@ -517,6 +517,16 @@ def read_sentence(
             # "Where a worker has not been given a work phone, they may use their own": the work phone is the
             # condition, which the main clause's "may" does not rule on ("they must be declined" does)
             return Reading(None, "", False)
+    if (
+        chosen is not None
+        and before
+        and chosen[2] == "forbids"
+        and _condition_only(config, sentence, anchor, start + chosen[0])
+    ):
+        # "If they don't have capacity to agree to the photo, a relative can consent": the "don't" and the
+        # words are both in the condition, which says when the main clause applies, not what staff must do
+        # (a permission there, "Where ... customers may be contacted by text", still allows it)
+        return Reading(None, "", False)
     opening = _LEADING_NUMBER.sub("", sentence).split(" ", 1)[0].lower().strip(",.:;")
     if not before and opening in config.imperative and sentence[:anchor].strip() and not _NOUN_OPENING.match(sentence):
         # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
@@ -549,6 +559,10 @@ def read_sentence(
             near = " ".join(between.split()[-INVERT_NEAR:])
             inverting = config.inverts + (terms.inverts if terms else ())
             flip = next((m for p in inverting if (m := p.search(near))), None)
+            if flip is None and terms is not None:
+                # the action's own first word is its opposite ("should delete the copies" for keeping copies):
+                # requiring it forbids the action, as "should decline" does
+                flip = next((m for p in terms.inverts if (m := p.match(sentence, anchor))), None)
             if flip:
                 return Reading(
                     "forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0], start + chosen[1]
@@ -632,6 +646,18 @@ def _in_opening_clause(config: AuditConfig, sentence: str, anchor: int, modal: i
     if opening is None or not anchor < skip + opening.end() <= modal:
         return False
     return config.grammar.absent.search(opening.group(0)) is not None
+
+
+def _condition_only(config: AuditConfig, sentence: str, anchor: int, modal: int) -> bool:
+    """Whether ``modal`` and ``anchor`` both lie in an opening "If/Where/When ...," clause that a main clause
+    follows: the modal then describes the case ("If they don't have capacity to agree"), and rules on nothing."""
+    number = _LEADING_NUMBER.match(sentence)
+    skip = number.end() if number else 0
+    opening = config.grammar.opening.match(sentence[skip:])
+    if opening is None:
+        return False
+    end = skip + opening.end()
+    return modal < end and anchor < end and bool(sentence[end:].strip())
 
 
 def _instructs(config: AuditConfig, sentence: str, comparison: tuple[int, int, str, str]) -> bool:

@@ -1,0 +1,60 @@
+"""What the third blind review of `policy-builder audit` found wrong (issue 19), each on a short text of our own:
+a contradiction must be against the rule whose key concept the sentence says (deleting copies is not keeping
+them; viewing through one's own account copies nothing; a "not" in an opening condition rules on nothing)."""
+
+from pathlib import Path
+
+import pytest
+
+from policy_builder.audit import audit_document
+from policy_builder.content.library import Library, load_library
+
+
+@pytest.fixture(scope="module")
+def library() -> Library:
+    return load_library()
+
+
+def audit_text(tmp_path: Path, library: Library, text: str, name: str = "policy.md"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return audit_document(path, library)
+
+
+# --- 1. right sentence, right rule ---------------------------------------------------------------------------
+
+
+def test_deleting_copies_from_the_device_agrees_with_not_keeping_them(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Messages\n\n4.1 Staff should clear old text threads off their work device once the visit has been "
+        "arranged.\n",
+    )
+    finding = audit.finding("records.keep-device-copies")
+    assert finding.verdict == "covers", finding
+    assert finding.evidence.modality == "forbids"
+
+
+def test_viewing_through_ones_own_account_is_not_copying_to_personal_storage(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Online checks\n\n5.1 Workers may look at a public profile when it matters to a child's safety. Workers may "
+        "use their own personal account for this, but must not send requests or comment.\n\n"
+        "5.2 Never forward case notes to your personal email.\n",
+    )
+    finding = audit.finding("records.personal-storage")
+    assert finding.verdict == "covers", finding
+    assert finding.evidence.sentence.startswith("5.2")
+    assert all(e.sentence.startswith("5.2") for e in finding.also)
+
+
+def test_a_not_inside_an_opening_condition_rules_on_nothing(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Pictures\n\nIf a child cannot agree to a picture because of their age, their parent can give permission, "
+        "and the worker should write down on the file who agreed.\n",
+    )
+    assert audit.finding("photos.record-consent").verdict != "contradicts"
