@@ -58,3 +58,18 @@ def test_a_not_inside_an_opening_condition_rules_on_nothing(tmp_path, library):
         "and the worker should write down on the file who agreed.\n",
     )
     assert audit.finding("photos.record-consent").verdict != "contradicts"
+
+
+def test_a_rule_the_next_sentence_takes_back_is_not_covered(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Phones\n\n3.2 Staff should use a work mobile for texting the families they support. Where a worker has "
+        "not been issued with a work mobile, they may use their own phone to text families, with the number "
+        "withheld.\n",
+    )
+    assert audit.finding("messaging.personal-phone").verdict == "contradicts"
+    for action in ("messaging.work-device-only", "devices.work-phone-contact"):
+        assert audit.finding(action).verdict != "covers", action
+    # texting itself is still allowed: the exception does not take that back
+    assert audit.finding("messaging.sms").verdict == "covers"

@@ -1032,7 +1032,40 @@ class Matcher:
                         score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
                         candidates.append((score + (2.0 if evidence.explicit else 0.0), evidence))
             results.append(self._verdict(action, position, candidates, action in self.permitted_only))
-        return _away_from_contradictions(results)
+        return _away_from_contradictions(self._taken_back(results))
+
+    def _taken_back(self, results: list[Match]) -> list[Match]:
+        """A rule covered by a sentence that the next sentence of its paragraph takes back is not covered: in
+        "Staff should use a work mobile. Where a worker has not been given a work mobile, they may use their
+        own", the second sentence, reported as a contradiction, opens on the very thing the first requires
+        being missing, so the first is a rule with an exception that defeats it, not a rule the policy keeps."""
+        accused = [m.evidence for m in results if m.verdict == "contradicts" and m.evidence is not None]
+        openings: dict[tuple[int, str], str] = {}
+        for evidence in accused:
+            number = _LEADING_NUMBER.match(evidence.sentence)
+            text = evidence.sentence[number.end() if number else 0 :]
+            opening = self.config.grammar.opening.match(text)
+            if opening and self.config.grammar.absent.search(opening.group(0)):
+                openings[(evidence.passage.index, evidence.sentence)] = opening.group(0)
+        if not openings:
+            return results
+        out = []
+        for m in results:
+            terms = self.config.actions.get(m.action)
+            if m.verdict == "covers" and m.evidence is not None and terms is not None:
+                sentences = list(iter_sentences(m.evidence.passage.text))
+                at = sentences.index(m.evidence.sentence) if m.evidence.sentence in sentences else -1
+                following = sentences[at + 1] if 0 <= at < len(sentences) - 1 else None
+                opening = openings.get((m.evidence.passage.index, following or ""))
+                if opening is not None and terms.groups[0][0].search(opening):
+                    others = [e for e in m.also if e.sentence != m.evidence.sentence]
+                    m = (
+                        Match(m.action, "covers", m.position, others[0], tuple(others[1:]))
+                        if others
+                        else (Match(m.action, "misses", m.position, None))
+                    )
+            out.append(m)
+        return out
 
     def _evidence(
         self,
