@@ -73,3 +73,41 @@ def test_a_rule_the_next_sentence_takes_back_is_not_covered(tmp_path, library):
         assert audit.finding(action).verdict != "covers", action
     # texting itself is still allowed: the exception does not take that back
     assert audit.finding("messaging.sms").verdict == "covers"
+
+
+# --- 2. a permission whose condition is the rule's own forbidden case ------------------------------------------
+
+
+def test_posting_stories_with_names_changed_contradicts_the_rule_on_posting_about_people(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Your own accounts\n\nYou're welcome to share on your own accounts stories about people you have "
+        "worked with, as long as you change their names.\n",
+    )
+    assert audit.finding("posting.about-service-users").verdict == "contradicts"
+    # sharing on one's own account is posting, not running a personal account for work
+    assert audit.finding("accounts.personal-account-for-work").verdict != "contradicts"
+
+
+def test_no_rule_against_friending_a_former_client_contradicts_the_rule(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Former clients\n\nAfter a case has been closed for six months there is no rule against accepting a "
+        "friend request from a former client.\n",
+    )
+    finding = audit.finding("contact.connect-former-without-agreement")
+    assert finding.verdict == "contradicts", finding
+    assert "no rule against" in finding.evidence.cue
+
+
+def test_other_apps_on_staff_phones_held_up_as_useful_contradicts_the_ai_rule(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Notes\n\nSome staff have found other dictation and transcription apps handy on their personal phones.\n",
+    )
+    assert audit.finding("records.ai-tool").verdict == "contradicts"
+    # a transcription app messages no one
+    assert audit.finding("messaging.unapproved-app").verdict != "contradicts"
