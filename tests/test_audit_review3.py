@@ -111,3 +111,42 @@ def test_other_apps_on_staff_phones_held_up_as_useful_contradicts_the_ai_rule(tm
     assert audit.finding("records.ai-tool").verdict == "contradicts"
     # a transcription app messages no one
     assert audit.finding("messaging.unapproved-app").verdict != "contradicts"
+
+
+# --- 3. "Your choice" lines say what their quote says ------------------------------------------------------------
+
+
+def test_no_duty_to_be_available_is_not_permission_to_contact_out_of_hours(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Evenings\n\nYou don't have to be available outside your working hours, and answering late gives the "
+        "impression that you always will be.\n",
+    )
+    finding = audit.finding("out-of-hours.contact")
+    assert finding.verdict == "covers"
+    assert finding.requirement.startswith("Your policy does not let staff contact"), finding.requirement
+
+
+def test_a_ban_on_fake_profiles_is_not_a_ban_on_work_accounts_or_on_looking(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Looking online\n\nDon't set up fake profiles, don't send friend requests to get access, and don't ask "
+        "a colleague to look on their accounts for you.\n\nNever create a false profile to look at a family's "
+        "Facebook.\n",
+    )
+    assert audit.finding("viewing.false-identity").verdict == "covers"
+    assert audit.finding("accounts.create-work-account").verdict == "misses"
+    assert audit.finding("viewing.any").verdict == "misses"
+
+
+def test_a_not_in_the_condition_does_not_ban_photos(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Can I take a photo?\n\nYes, if there is a good reason. If the person does not have capacity to agree to the "
+        "photo, their carer can agree for them, and you should note who agreed.\n",
+    )
+    finding = audit.finding("photos.take")
+    assert not (finding.verdict == "covers" and "does not let" in finding.requirement), finding.requirement
