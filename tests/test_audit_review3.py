@@ -5,8 +5,10 @@ them; viewing through one's own account copies nothing; a "not" in an opening co
 from pathlib import Path
 
 import pytest
+from conftest import copy_library
 
 from policy_builder.audit import audit_document
+from policy_builder.checks.lint import lint_library
 from policy_builder.content.library import Library, load_library
 
 
@@ -150,3 +152,47 @@ def test_a_not_in_the_condition_does_not_ban_photos(tmp_path, library):
     )
     finding = audit.finding("photos.take")
     assert not (finding.verdict == "covers" and "does not let" in finding.requirement), finding.requirement
+
+
+# --- 4. nation and type -----------------------------------------------------------------------------------------
+
+
+def test_englands_care_statute_and_regulator_say_england(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# About this guide\n\nUnder the Care Act 2014 we promote each person's wellbeing, and the CQC inspects "
+        "our services.\n",
+    )
+    assert audit.scope.nation == "england"
+
+
+def test_an_hsc_trust_is_called_so_in_the_report(tmp_path, library):
+    from policy_builder.audit.report import scope_sentence
+
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# About\n\nThe Southern Health and Social Care Trust expects staff to keep to the NISCC Standards.\n",
+    )
+    assert (audit.scope.nation, audit.scope.employer_type) == ("northern_ireland", "nhs_trust")
+    sentence = scope_sentence(audit, library)
+    assert "an HSC trust in Northern Ireland" in sentence, sentence
+    assert "NHS trust or health board" not in sentence
+
+
+def test_a_name_for_an_unknown_type_or_nation_is_caught_by_lint(tmp_path):
+    folder = copy_library(tmp_path / "clauses", "05-boundaries.yaml")
+    path = folder / "audit.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "  names:\n    nhs_trust:\n      northern_ireland: HSC trust\n"
+    assert old in text
+    path.write_text(
+        text.replace(
+            old, "  names:\n    nhs_trusts:\n      northern_ireland: HSC trust\n    nhs_trust:\n      ulster: X\n"
+        ),
+        encoding="utf-8",
+    )
+    problems = lint_library(load_library(folder), checks=["audit"])
+    assert any("scope.names: 'nhs_trusts' is not one of organisation.type's answers" in p for p in problems), problems
+    assert any("scope.names.nhs_trust: 'ulster' is not one of nations.yaml's nations" in p for p in problems), problems

@@ -154,6 +154,8 @@ class AuditConfig:
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
+    # scope.names: employer type -> nation -> what such an employer is called there ("HSC trust" in Northern Ireland)
+    scope_names: dict[str, dict[str, str]] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -291,6 +293,10 @@ def load_audit_config(library: Library) -> AuditConfig:
             built[GRAMMAR_KEYS[key]] = builder(raw) if builder else re.compile("|".join(f"(?:{x})" for x in raw), re.I)
         config = dataclasses.replace(config, grammar=Grammar(**built))
     for kind, values in (data.get("scope") or {}).items():
+        if kind == "names":
+            for value, by_nation in (values or {}).items():
+                config.scope_names[str(value)] = {str(n): str(name) for n, name in (by_nation or {}).items()}
+            continue
         for value, texts in (values or {}).items():
             line = doc.line("scope", kind, value)
             for text in texts:
