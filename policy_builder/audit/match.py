@@ -1062,8 +1062,8 @@ class Matcher:
                 sentences = list(iter_sentences(m.evidence.passage.text))
                 at = sentences.index(m.evidence.sentence) if m.evidence.sentence in sentences else -1
                 following = sentences[at + 1] if 0 <= at < len(sentences) - 1 else None
-                opening = openings.get((m.evidence.passage.index, following or ""))
-                if opening is not None and terms.groups[0][0].search(opening):
+                condition = openings.get((m.evidence.passage.index, following or ""))
+                if condition is not None and terms.groups[0][0].search(condition):
                     others = [e for e in m.also if e.sentence != m.evidence.sentence]
                     m = (
                         Match(m.action, "covers", m.position, others[0], tuple(others[1:]))
