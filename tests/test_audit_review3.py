@@ -196,3 +196,21 @@ def test_a_name_for_an_unknown_type_or_nation_is_caught_by_lint(tmp_path):
     problems = lint_library(load_library(folder), checks=["audit"])
     assert any("scope.names: 'nhs_trusts' is not one of organisation.type's answers" in p for p in problems), problems
     assert any("scope.names.nhs_trust: 'ulster' is not one of nations.yaml's nations" in p for p in problems), problems
+
+
+# --- 5. PDF lines ---------------------------------------------------------------------------------------------
+
+
+def test_a_sentence_that_ends_at_the_start_of_a_pdf_line_keeps_its_last_word():
+    from policy_builder.audit.read import _reflow
+
+    lines = [
+        "Keep work email on the work system. Never forward a case note to yourself to read at",
+        "home. When you send anything outside the council, check the address twice before",
+        "you press send, and use the secure mail service for health information of any kind.",
+        "a. Use secure mail.",
+    ]
+    text = _reflow(lines, max(len(line) for line in lines))
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    assert "to read at\nhome. When you send" in paragraphs[0], paragraphs
+    assert paragraphs[-1].strip() == "a. Use secure mail."  # a one-letter mark still starts a list item

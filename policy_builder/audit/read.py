@@ -215,7 +215,9 @@ def _inline_text(children: Iterable[Any]) -> str:
 
 _NUMBERED = re.compile(r"^(?:section\s+|part\s+)?(\d+(?:\.\d+)*)\.?\s+\S", re.I)
 _EMPHASIS = re.compile(r"\*\*|__|(?<=\s)[✓✗✔✘]\s|^[✓✗✔✘]\s")
-_LIST_MARK = re.compile(r"^\s*(?:[-*•·▪◦–✓✗✔✘]|\(?[a-z0-9ivx]{1,4}[.)])\s+", re.I)
+# a list's mark: a bullet, "1." "(a)" "b)" "iv." (one letter, a number or a Roman numeral), never a short word that
+# ends a sentence at the start of a PDF line ("... a document to print at / home. When ...")
+_LIST_MARK = re.compile(r"^\s*(?:[-*•·▪◦–✓✗✔✘]|\(?(?:\d{1,4}|[a-z]|[ivx]{1,4})[.)])\s+", re.I)
 _SENTENCE_END = re.compile(r"[.;:,?!…]['\"”’)]?$")
 
 
