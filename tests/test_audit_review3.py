@@ -214,3 +214,36 @@ def test_a_sentence_that_ends_at_the_start_of_a_pdf_line_keeps_its_last_word():
     paragraphs = [p for p in text.split("\n\n") if p.strip()]
     assert "to read at\nhome. When you send" in paragraphs[0], paragraphs
     assert paragraphs[-1].strip() == "a. Use secure mail."  # a one-letter mark still starts a list item
+
+
+# --- 6. questions and answers -------------------------------------------------------------------------------------
+
+
+def test_a_question_standing_alone_heads_its_answer(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "7.2 Questions we are asked\n\nThis part answers what staff ask most.\n\n"
+        '"A parent wants to add me on Facebook. Is that all right?"\n\n'
+        "No. Never accept friend requests from the parents you work with.\n",
+        name="policy.txt",
+    )
+    finding = audit.finding("contact.friend-request-service-user")
+    assert finding.verdict == "covers"
+    assert finding.evidence.passage.where.startswith("'\"A parent wants to add me on Facebook."), finding.evidence
+    assert finding.evidence.passage.where.endswith("paragraph 1")
+
+
+def test_a_quoted_question_split_over_pdf_lines_stays_whole():
+    from policy_builder.audit.read import _reflow
+
+    lines = [
+        "Ring the duty team if you are worried about anyone at all (see the list below).",
+        '"A parent has sent me a worrying message late at night.',
+        'What should I do?"',
+        "Treat it as you would a phone call and tell the duty team the same day.",
+    ]
+    paragraphs = [p for p in _reflow(lines, 90).split("\n\n") if p.strip()]
+    assert paragraphs[1].replace("\n", " ").strip() == (
+        '"A parent has sent me a worrying message late at night. What should I do?"'
+    ), paragraphs
