@@ -247,3 +247,15 @@ def test_a_quoted_question_split_over_pdf_lines_stays_whole():
     assert paragraphs[1].replace("\n", " ").strip() == (
         '"A parent has sent me a worrying message late at night. What should I do?"'
     ), paragraphs
+
+
+def test_messages_that_need_not_be_copied_to_the_record_contradict_saving_every_message(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Records\n\n9.3 Everyday texts, such as those fixing a visit time, stay on the work phone and do not "
+        "need to be copied to the case record.\n",
+    )
+    assert audit.finding("records.message-to-record").verdict == "contradicts"
+    # the case record is a file, not a recording of a call
+    assert audit.finding("video.record-call").verdict == "misses"

@@ -1124,7 +1124,10 @@ class Matcher:
             # the modal comes before the words, or after a short subject ("Photos ... can be taken")
             governs=reading.at <= span_start
             or reading.at > anchor
-            or len(sentence[span_start : reading.at].split()) <= 8,
+            or len(sentence[span_start : reading.at].split()) <= 8
+            # "Everyday texts, such as ..., do not need to be copied to the record": in the passive the words
+            # before the modal, however long, are what the verb right after it is done to
+            or passive,
             # "a copy should also be kept": the thing before the modal, the action's verb right after it
             lead=0 if passive else _lead(sentence, reading.end, terms, matched),
             reach=_reach(sentence, reading.at, matched),
