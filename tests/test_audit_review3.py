@@ -259,3 +259,18 @@ def test_messages_that_need_not_be_copied_to_the_record_contradict_saving_every_
     assert audit.finding("records.message-to-record").verdict == "contradicts"
     # the case record is a file, not a recording of a call
     assert audit.finding("video.record-call").verdict == "misses"
+
+
+# --- 7. short instructions under a question -------------------------------------------------------------------------
+
+
+def test_speak_to_your_manager_first_under_a_question_on_looking_is_the_ask_manager_rule(tmp_path, library):
+    text = (
+        "5.1 Questions\n\nWe answer what staff ask.\n\n"
+        '"Can I look at a parent\'s Facebook page for my work?"\n\nSpeak to your manager first.\n'
+    )
+    audit = audit_text(tmp_path, library, text, name="policy.txt")
+    assert audit.finding("viewing.ask-manager").verdict == "covers"
+    # the same sentence under a heading that is no question names no viewing
+    plain = audit_text(tmp_path, library, text.replace("for my work?", "for my work"), name="plain.txt")
+    assert plain.finding("viewing.ask-manager").verdict == "misses"

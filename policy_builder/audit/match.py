@@ -942,6 +942,10 @@ _POINTS_BACK = re.compile(
 )
 
 
+# A heading that asks the question its paragraphs answer ("Can I look at someone's Facebook page?")
+_QUESTION_HEADING = re.compile(r"\?[\"'”’]?\s*$")
+
+
 class Matcher:
     """Everything that does not change between documents, worked out once per library."""
 
@@ -1015,8 +1019,14 @@ class Matcher:
                 if terms is not None:
                     if terms.unless and any(p.search(sentence) for p in terms.unless):
                         continue
-                    if terms.object and not any(p.search(sentence) for p in terms.object):
-                        continue  # the heading or topic words alone: the sentence does not say what is ruled on
+                    if terms.object and not any(
+                        p.search(sentence) or (_QUESTION_HEADING.search(passage.heading) and p.search(passage.heading))
+                        for p in terms.object
+                    ):
+                        # the heading or topic words alone: the sentence does not say what is ruled on, unless the
+                        # heading is the question the sentence answers ("Can I look at a parent's Facebook?" /
+                        # "Speak to your manager first.")
+                        continue
                     # "Don't accept friend requests. If someone sends you one, ignore it and tell your manager": a
                     # sentence that points back ("one", "it") reads the sentence before it, in the same passage, as
                     # it reads its heading (never enough to accuse a document of a contradiction)
