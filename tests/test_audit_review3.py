@@ -274,3 +274,25 @@ def test_speak_to_your_manager_first_under_a_question_on_looking_is_the_ask_mana
     # the same sentence under a heading that is no question names no viewing
     plain = audit_text(tmp_path, library, text.replace("for my work?", "for my work"), name="plain.txt")
     assert plain.finding("viewing.ask-manager").verdict == "misses"
+
+
+def test_an_instruction_in_two_sentences_declines_and_records_a_request(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "6.1 Questions\n\nWe answer what staff ask.\n\n"
+        '"A father I work with sent me a friend request. What now?"\n\n'
+        "Do not accept it. Make a brief note on the file so colleagues know.\n",
+        name="policy.txt",
+    )
+    assert audit.finding("contact.decline-and-record-request").verdict == "covers"
+
+
+def test_do_not_accept_is_the_decline_a_rule_asks_for_not_a_ban_on_it(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Requests\n\nDo not accept a friend request from a parent; make a note on the file and tell your manager.\n",
+    )
+    assert audit.finding("contact.decline-and-record-request").verdict == "covers"
+    assert audit.finding("contact.friend-request-service-user").verdict == "covers"

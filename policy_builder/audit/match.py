@@ -1031,8 +1031,15 @@ class Matcher:
                     # sentence that points back ("one", "it") reads the sentence before it, in the same passage, as
                     # it reads its heading (never enough to accuse a document of a contradiction)
                     context = passage.heading
-                    if i and sentences[i - 1][0] is passage and _POINTS_BACK.search(sentence):
-                        context = f"{passage.heading}\n{sentences[i - 1][1]}"
+                    if _POINTS_BACK.search(sentence):
+                        if i and sentences[i - 1][0] is passage:
+                            context = f"{passage.heading}\n{sentences[i - 1][1]}"
+                        # "Don't accept it. Make a short note on the file": an instruction in two sentences, the
+                        # second opening on its verb, is one rule; read the second as context too
+                        if i + 1 < len(sentences) and sentences[i + 1][0] is passage:
+                            after = sentences[i + 1][1]
+                            if _opening_verb(self.config, after) in self.config.imperative:
+                                context = f"{context}\n{after}"
                     places = _find_all(terms.groups, sentence, context)
                     if terms.unless_at:
                         spans = [m.span() for u in terms.unless_at for m in u.finditer(sentence)]
@@ -1098,6 +1105,14 @@ class Matcher:
         if reading.modality is None:
             return None
         modality, cue = reading.modality, reading.cue
+        if (
+            modality == "forbids"
+            and self.positions.get(action) == "allow"
+            and anchor <= reading.at < anchor + len(matched[0])
+        ):
+            # the words of a rule that requires hold the "not" ("do not accept" for declining a request): saying
+            # them is what the rule asks, not a ban on it (a forbidding rule's "must not take" keeps its "not")
+            modality = "requires"
         if passage.column and lead_in and not reading.explicit:
             cue = f"in the column '{passage.column}'"
         waiver = _waiver(self.config, sentence, reading)
