@@ -296,3 +296,24 @@ def test_do_not_accept_is_the_decline_a_rule_asks_for_not_a_ban_on_it(tmp_path, 
     )
     assert audit.finding("contact.decline-and-record-request").verdict == "covers"
     assert audit.finding("contact.friend-request-service-user").verdict == "covers"
+
+
+# --- wrong covers from an unrelated quote -----------------------------------------------------------------------
+
+
+def test_quotes_that_do_not_say_the_rules_key_concept_cover_nothing(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Messages and devices\n\n4.1 Keep a worrying message, and never promise a child to keep it secret.\n\n"
+        "4.2 The loss of a work laptop must be reported to the line manager the same day.\n\n"
+        "4.3 Consent must be given in writing before any photograph or recording of a child is used in a "
+        "leaflet.\n\n4.4 Workers should not have to put up with abuse online.\n",
+    )
+    for action in (
+        "viewing.covert",
+        "safety.manager-record-abuse",
+        "video.record-call",
+        "safety.report-online-abuse",
+    ):
+        assert audit.finding(action).verdict == "misses", (action, audit.finding(action).evidence)
