@@ -317,3 +317,16 @@ def test_quotes_that_do_not_say_the_rules_key_concept_cover_nothing(tmp_path, li
         "safety.report-online-abuse",
     ):
         assert audit.finding(action).verdict == "misses", (action, audit.finding(action).evidence)
+
+
+def test_a_procedures_review_and_advice_before_a_new_app_are_covered(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Review\n\n12.1 This procedure will be reviewed every two years, or sooner if the law changes.\n\n"
+        "# New tools\n\n12.2 Staff should get advice from the data protection team before using any new app in "
+        "their work.\n",
+    )
+    assert audit.finding("review.review-policy").verdict == "covers"
+    finding = audit.finding("records.new-platform-before-approval")
+    assert finding.verdict == "covers", finding

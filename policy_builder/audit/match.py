@@ -966,7 +966,15 @@ class Matcher:
         self.universal = _universal_actions(library)
         # Actions the library forbids only "without" something (agreement, consent): a sentence that makes
         # the condition a duty agrees with the rule, one that waives the condition goes against it.
-        self.conditional = {a for a in self.positions if re.search(r"\bwithout\b", library.actions[a].description)}
+        # ("... before information governance approves it" is the same condition, put the other way)
+        self.conditional = {
+            a
+            for a in self.positions
+            if re.search(
+                r"\bwithout\b|\bbefore\b.*\b(?:approv|agree|authoris|consent|permission)",
+                library.actions[a].description,
+            )
+        }
         self.queries = {
             action: tokens(
                 " ".join(
