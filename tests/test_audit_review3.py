@@ -330,3 +330,20 @@ def test_a_procedures_review_and_advice_before_a_new_app_are_covered(tmp_path, l
     assert audit.finding("review.review-policy").verdict == "covers"
     finding = audit.finding("records.new-platform-before-approval")
     assert finding.verdict == "covers", finding
+
+
+def test_a_short_answer_to_a_question_rules_on_what_the_question_asks(tmp_path, library):
+    text = (
+        "8.1 Questions\n\nWe answer what staff ask.\n\n"
+        '"Someone keeps posting abusive comments about me online. What should I do?"\n\n'
+        "Tell your manager. They will help you.\n"
+    )
+    audit = audit_text(tmp_path, library, text, name="policy.txt")
+    finding = audit.finding("safety.report-online-abuse")
+    assert finding.verdict == "covers", finding
+    assert finding.evidence.sentence == "Tell your manager."
+    # a long sentence after the question is read on its own words
+    longer = text.replace("Tell your manager.", "Tell your manager about it when you next see them in the office.")
+    assert audit_text(tmp_path, library, longer, name="long.txt").finding("safety.report-online-abuse").verdict == (
+        "misses"
+    )

@@ -942,6 +942,24 @@ _POINTS_BACK = re.compile(
 )
 
 
+SHORT_ANSWER = 6  # words: "Don't accept it.", "Tell your manager.", "Speak to your manager first."
+
+
+def _answer_place(terms: ActionTerms, sentence: str, question: str) -> list[tuple[int, list[str], bool, int]]:
+    """The action's words in a short answer and the question it answers, read from the answer's start: every
+    group in one or the other, the question not about something more specific (``unless``). Never whole, so
+    never enough to accuse a document of a contradiction."""
+    if terms.unless and any(p.search(question) for p in terms.unless):
+        return []
+    matched = []
+    for group in terms.groups:
+        hit = group[0].search(sentence) or group[0].search(question)
+        if hit is None:
+            return []
+        matched.append(hit.group(0))
+    return [(0, matched, False, 0)]
+
+
 # A heading that asks the question its paragraphs answer ("Can I look at someone's Facebook page?")
 _QUESTION_HEADING = re.compile(r"\?[\"'”’]?\s*$")
 
@@ -1012,6 +1030,18 @@ class Matcher:
             offset += len(sentence) + 1
         stems = [set(tokens(sentence)) for _, sentence in sentences]
         joined_lower = joined.lower()
+        # A short answer that opens the paragraph under a question ("Can I accept a friend request from a
+        # parent?" / "Don't accept it."): the question says what the answer rules on
+        answers: set[int] = set()
+        for i, (passage, sentence) in enumerate(sentences):
+            k = index_of_passage[passage.index]
+            if (
+                _QUESTION_HEADING.search(passage.heading)
+                and len(sentence.split()) <= SHORT_ANSWER
+                and (i == 0 or sentences[i - 1][0] is not passage)
+                and (k == 0 or passages[k - 1].heading != passage.heading)
+            ):
+                answers.add(i)
         for action, position in positions.items():
             terms = self.config.actions.get(action)
             candidates: list[tuple[float, Evidence]] = []
@@ -1022,6 +1052,8 @@ class Matcher:
             else:
                 wanted, needed = self.auto_stems[action]
                 where = [i for i, found in enumerate(stems) if needed and len(wanted & found) >= needed]
+            if terms is not None and answers:
+                where = sorted(set(where) | {i for i in answers if terms.groups[0][0].search(sentences[i][0].heading)})
             for i in where:
                 passage, sentence = sentences[i]
                 if terms is not None:
@@ -1049,6 +1081,8 @@ class Matcher:
                             if _opening_verb(self.config, after) in self.config.imperative:
                                 context = f"{context}\n{after}"
                     places = _find_all(terms.groups, sentence, context)
+                    if not places and i in answers:
+                        places = _answer_place(terms, sentence, passage.heading)
                     if terms.unless_at:
                         spans = [m.span() for u in terms.unless_at for m in u.finditer(sentence)]
                         places = [pl for pl in places if not any(a <= pl[0] < b for a, b in spans)]
