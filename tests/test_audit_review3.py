@@ -8,6 +8,7 @@ import pytest
 from conftest import copy_library
 
 from policy_builder.audit import audit_document
+from policy_builder.audit.draft import draft_from_policy
 from policy_builder.checks.lint import lint_library
 from policy_builder.content.library import Library, load_library
 
@@ -347,3 +348,13 @@ def test_a_short_answer_to_a_question_rules_on_what_the_question_asks(tmp_path, 
     assert audit_text(tmp_path, library, longer, name="long.txt").finding("safety.report-online-abuse").verdict == (
         "misses"
     )
+
+
+def test_the_draft_profile_reads_england_from_the_care_act(tmp_path, library):
+    path = tmp_path / "policy.md"
+    path.write_text(
+        "# About this guide\n\nUnder the Care Act 2014 we promote each person's wellbeing.\n", encoding="utf-8"
+    )
+    draft = draft_from_policy(library, path)
+    settled = {item.question_id: item.value for item in draft.answers}
+    assert settled.get("organisation.nation") == "england", settled
