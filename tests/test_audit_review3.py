@@ -358,3 +358,18 @@ def test_the_draft_profile_reads_england_from_the_care_act(tmp_path, library):
     draft = draft_from_policy(library, path)
     settled = {item.question_id: item.value for item in draft.answers}
     assert settled.get("organisation.nation") == "england", settled
+
+
+def test_a_yes_answer_allows_what_the_question_asks(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "9.1 Questions\n\nWe answer what staff ask.\n\n"
+        '"Can I take a photo of a person during a home visit?"\n\n'
+        "Yes, if there is a clear reason, such as showing a nurse a pressure sore. Use your work phone.\n",
+        name="policy.txt",
+    )
+    finding = audit.finding("photos.take")
+    assert finding.verdict == "covers", finding
+    assert finding.requirement.startswith("Your policy lets staff photograph"), finding.requirement
+    assert finding.evidence.cue == "the answer 'Yes'"

@@ -942,6 +942,8 @@ _POINTS_BACK = re.compile(
 )
 
 
+# An answer that opens on "Yes" or "No" ("Yes, if there is a good reason.", "No.")
+_YES_NO = re.compile(r"(yes|no)\b(?!\s+(?:one|longer|more|need|matter)\b)[,.;:!]?", re.I)
 SHORT_ANSWER = 6  # words: "Don't accept it.", "Tell your manager.", "Speak to your manager first."
 
 
@@ -1037,7 +1039,7 @@ class Matcher:
             k = index_of_passage[passage.index]
             if (
                 _QUESTION_HEADING.search(passage.heading)
-                and len(sentence.split()) <= SHORT_ANSWER
+                and (len(sentence.split()) <= SHORT_ANSWER or _YES_NO.match(sentence))
                 and (i == 0 or sentences[i - 1][0] is not passage)
                 and (k == 0 or passages[k - 1].heading != passage.heading)
             ):
@@ -1093,6 +1095,23 @@ class Matcher:
                     evidence = self._evidence(
                         action, terms, passage, sentence, place, lead_ins[index_of_passage[passage.index]]
                     )
+                    said = _YES_NO.match(sentence) if i in answers and not place[2] else None
+                    if said is not None:
+                        # "Can I take a photo during a visit?" / "Yes, if there is a good reason": the answer
+                        # allows what the question asks ("No" forbids it), whatever the rest of the sentence says
+                        yes = said.group(1).lower() == "yes"
+                        evidence = Evidence(
+                            passage,
+                            sentence,
+                            "allows" if yes else "forbids",
+                            f"the answer '{said.group(1)}'",
+                            tuple(place[1]),
+                            whole=False,
+                            explicit=False,
+                            # behind any sentence that says it in its own words (quoted first where there is one)
+                            lead=99,
+                            reach=99,
+                        )
                     if evidence is not None:
                         score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
                         candidates.append((score + (2.0 if evidence.explicit else 0.0), evidence))
