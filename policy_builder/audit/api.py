@@ -507,7 +507,10 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
     if match.position == "depends" and evidence is not None and match.verdict != "misses":
         # Employers differ here, so our rule is a question; the document answered it: say what it decided,
         # and that the questionnaire asks the employer to confirm it (not a contradiction, not a miss).
-        said = {e.modality for e in (evidence, *also) if e.explicit} or {evidence.modality}
+        # one sentence says one thing: a second reading of the quoted sentence ("... the impression that you
+        # always will be" after "You don't have to be available") does not turn its answer into "in some cases"
+        others = [e for e in also if e.sentence != evidence.sentence]
+        said = {e.modality for e in (evidence, *others) if e.explicit} or {evidence.modality}
         wording = choice_words(action.description, match.verdict, said)
     else:
         wording = requirement(action.description, match.position, modalities)

@@ -154,6 +154,8 @@ class AuditConfig:
     actions: dict[str, ActionTerms] = field(default_factory=dict)
     # scope: "nation" / "employer_type" / "nation_from_name" -> value -> one pattern (matched with case)
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
+    # scope.names: employer type -> nation -> what such an employer is called there ("HSC trust" in Northern Ireland)
+    scope_names: dict[str, dict[str, str]] = field(default_factory=dict)
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -291,6 +293,10 @@ def load_audit_config(library: Library) -> AuditConfig:
             built[GRAMMAR_KEYS[key]] = builder(raw) if builder else re.compile("|".join(f"(?:{x})" for x in raw), re.I)
         config = dataclasses.replace(config, grammar=Grammar(**built))
     for kind, values in (data.get("scope") or {}).items():
+        if kind == "names":
+            for value, by_nation in (values or {}).items():
+                config.scope_names[str(value)] = {str(n): str(name) for n, name in (by_nation or {}).items()}
+            continue
         for value, texts in (values or {}).items():
             line = doc.line("scope", kind, value)
             for text in texts:
@@ -517,6 +523,16 @@ def read_sentence(
             # "Where a worker has not been given a work phone, they may use their own": the work phone is the
             # condition, which the main clause's "may" does not rule on ("they must be declined" does)
             return Reading(None, "", False)
+    if (
+        chosen is not None
+        and before
+        and chosen[2] == "forbids"
+        and _condition_only(config, sentence, anchor, start + chosen[0])
+    ):
+        # "If they don't have capacity to agree to the photo, a relative can consent": the "don't" and the
+        # words are both in the condition, which says when the main clause applies, not what staff must do
+        # (a permission there, "Where ... customers may be contacted by text", still allows it)
+        return Reading(None, "", False)
     opening = _LEADING_NUMBER.sub("", sentence).split(" ", 1)[0].lower().strip(",.:;")
     if not before and opening in config.imperative and sentence[:anchor].strip() and not _NOUN_OPENING.match(sentence):
         # "Keep the device locked with a PIN and never let a child use it": the opening instruction governs
@@ -549,6 +565,10 @@ def read_sentence(
             near = " ".join(between.split()[-INVERT_NEAR:])
             inverting = config.inverts + (terms.inverts if terms else ())
             flip = next((m for p in inverting if (m := p.search(near))), None)
+            if flip is None and terms is not None:
+                # the action's own first word is its opposite ("should delete the copies" for keeping copies):
+                # requiring it forbids the action, as "should decline" does
+                flip = next((m for p in terms.inverts if (m := p.match(sentence, anchor))), None)
             if flip:
                 return Reading(
                     "forbids", f"{words} {flip.group(0)}", True, distance, start + chosen[0], start + chosen[1]
@@ -632,6 +652,18 @@ def _in_opening_clause(config: AuditConfig, sentence: str, anchor: int, modal: i
     if opening is None or not anchor < skip + opening.end() <= modal:
         return False
     return config.grammar.absent.search(opening.group(0)) is not None
+
+
+def _condition_only(config: AuditConfig, sentence: str, anchor: int, modal: int) -> bool:
+    """Whether ``modal`` and ``anchor`` both lie in an opening "If/Where/When ...," clause that a main clause
+    follows: the modal then describes the case ("If they don't have capacity to agree"), and rules on nothing."""
+    number = _LEADING_NUMBER.match(sentence)
+    skip = number.end() if number else 0
+    opening = config.grammar.opening.match(sentence[skip:])
+    if opening is None:
+        return False
+    end = skip + opening.end()
+    return modal < end and anchor < end and bool(sentence[end:].strip())
 
 
 def _instructs(config: AuditConfig, sentence: str, comparison: tuple[int, int, str, str]) -> bool:
@@ -910,6 +942,30 @@ _POINTS_BACK = re.compile(
 )
 
 
+# An answer that opens on "Yes" or "No" ("Yes, if there is a good reason.", "No.")
+_YES_NO = re.compile(r"(yes|no)\b(?!\s+(?:one|longer|more|need|matter)\b)[,.;:!]?", re.I)
+SHORT_ANSWER = 6  # words: "Don't accept it.", "Tell your manager.", "Speak to your manager first."
+
+
+def _answer_place(terms: ActionTerms, sentence: str, question: str) -> list[tuple[int, list[str], bool, int]]:
+    """The action's words in a short answer and the question it answers, read from the answer's start: every
+    group in one or the other, the question not about something more specific (``unless``). Never whole, so
+    never enough to accuse a document of a contradiction."""
+    if terms.unless and any(p.search(question) for p in terms.unless):
+        return []
+    matched = []
+    for group in terms.groups:
+        hit = group[0].search(sentence) or group[0].search(question)
+        if hit is None:
+            return []
+        matched.append(hit.group(0))
+    return [(0, matched, False, 0)]
+
+
+# A heading that asks the question its paragraphs answer ("Can I look at someone's Facebook page?")
+_QUESTION_HEADING = re.compile(r"\?[\"'”’]?\s*$")
+
+
 class Matcher:
     """Everything that does not change between documents, worked out once per library."""
 
@@ -930,7 +986,15 @@ class Matcher:
         self.universal = _universal_actions(library)
         # Actions the library forbids only "without" something (agreement, consent): a sentence that makes
         # the condition a duty agrees with the rule, one that waives the condition goes against it.
-        self.conditional = {a for a in self.positions if re.search(r"\bwithout\b", library.actions[a].description)}
+        # ("... before information governance approves it" is the same condition, put the other way)
+        self.conditional = {
+            a
+            for a in self.positions
+            if re.search(
+                r"\bwithout\b|\bbefore\b.*\b(?:approv|agree|authoris|consent|permission)",
+                library.actions[a].description,
+            )
+        }
         self.queries = {
             action: tokens(
                 " ".join(
@@ -968,6 +1032,18 @@ class Matcher:
             offset += len(sentence) + 1
         stems = [set(tokens(sentence)) for _, sentence in sentences]
         joined_lower = joined.lower()
+        # A short answer that opens the paragraph under a question ("Can I accept a friend request from a
+        # parent?" / "Don't accept it."): the question says what the answer rules on
+        answers: set[int] = set()
+        for i, (passage, sentence) in enumerate(sentences):
+            k = index_of_passage[passage.index]
+            if (
+                _QUESTION_HEADING.search(passage.heading)
+                and (len(sentence.split()) <= SHORT_ANSWER or _YES_NO.match(sentence))
+                and (i == 0 or sentences[i - 1][0] is not passage)
+                and (k == 0 or passages[k - 1].heading != passage.heading)
+            ):
+                answers.add(i)
         for action, position in positions.items():
             terms = self.config.actions.get(action)
             candidates: list[tuple[float, Evidence]] = []
@@ -978,20 +1054,37 @@ class Matcher:
             else:
                 wanted, needed = self.auto_stems[action]
                 where = [i for i, found in enumerate(stems) if needed and len(wanted & found) >= needed]
+            if terms is not None and answers:
+                where = sorted(set(where) | {i for i in answers if terms.groups[0][0].search(sentences[i][0].heading)})
             for i in where:
                 passage, sentence = sentences[i]
                 if terms is not None:
                     if terms.unless and any(p.search(sentence) for p in terms.unless):
                         continue
-                    if terms.object and not any(p.search(sentence) for p in terms.object):
-                        continue  # the heading or topic words alone: the sentence does not say what is ruled on
+                    if terms.object and not any(
+                        p.search(sentence) or (_QUESTION_HEADING.search(passage.heading) and p.search(passage.heading))
+                        for p in terms.object
+                    ):
+                        # the heading or topic words alone: the sentence does not say what is ruled on, unless the
+                        # heading is the question the sentence answers ("Can I look at a parent's Facebook?" /
+                        # "Speak to your manager first.")
+                        continue
                     # "Don't accept friend requests. If someone sends you one, ignore it and tell your manager": a
                     # sentence that points back ("one", "it") reads the sentence before it, in the same passage, as
                     # it reads its heading (never enough to accuse a document of a contradiction)
                     context = passage.heading
-                    if i and sentences[i - 1][0] is passage and _POINTS_BACK.search(sentence):
-                        context = f"{passage.heading}\n{sentences[i - 1][1]}"
+                    if _POINTS_BACK.search(sentence):
+                        if i and sentences[i - 1][0] is passage:
+                            context = f"{passage.heading}\n{sentences[i - 1][1]}"
+                        # "Don't accept it. Make a short note on the file": an instruction in two sentences, the
+                        # second opening on its verb, is one rule; read the second as context too
+                        if i + 1 < len(sentences) and sentences[i + 1][0] is passage:
+                            after = sentences[i + 1][1]
+                            if _opening_verb(self.config, after) in self.config.imperative:
+                                context = f"{context}\n{after}"
                     places = _find_all(terms.groups, sentence, context)
+                    if not places and i in answers:
+                        places = _answer_place(terms, sentence, passage.heading)
                     if terms.unless_at:
                         spans = [m.span() for u in terms.unless_at for m in u.finditer(sentence)]
                         places = [pl for pl in places if not any(a <= pl[0] < b for a, b in spans)]
@@ -1002,11 +1095,61 @@ class Matcher:
                     evidence = self._evidence(
                         action, terms, passage, sentence, place, lead_ins[index_of_passage[passage.index]]
                     )
+                    said = _YES_NO.match(sentence) if i in answers and not place[2] else None
+                    if said is not None:
+                        # "Can I take a photo during a visit?" / "Yes, if there is a good reason": the answer
+                        # allows what the question asks ("No" forbids it), whatever the rest of the sentence says
+                        yes = said.group(1).lower() == "yes"
+                        evidence = Evidence(
+                            passage,
+                            sentence,
+                            "allows" if yes else "forbids",
+                            f"the answer '{said.group(1)}'",
+                            tuple(place[1]),
+                            whole=False,
+                            explicit=False,
+                            # behind any sentence that says it in its own words (quoted first where there is one)
+                            lead=99,
+                            reach=99,
+                        )
                     if evidence is not None:
                         score = bm25.score(self.queries[action], index_of_passage[passage.index]) if bm25 else 0.0
                         candidates.append((score + (2.0 if evidence.explicit else 0.0), evidence))
             results.append(self._verdict(action, position, candidates, action in self.permitted_only))
-        return _away_from_contradictions(results)
+        return _away_from_contradictions(self._taken_back(results))
+
+    def _taken_back(self, results: list[Match]) -> list[Match]:
+        """A rule covered by a sentence that the next sentence of its paragraph takes back is not covered: in
+        "Staff should use a work mobile. Where a worker has not been given a work mobile, they may use their
+        own", the second sentence, reported as a contradiction, opens on the very thing the first requires
+        being missing, so the first is a rule with an exception that defeats it, not a rule the policy keeps."""
+        accused = [m.evidence for m in results if m.verdict == "contradicts" and m.evidence is not None]
+        openings: dict[tuple[int, str], str] = {}
+        for evidence in accused:
+            number = _LEADING_NUMBER.match(evidence.sentence)
+            text = evidence.sentence[number.end() if number else 0 :]
+            opening = self.config.grammar.opening.match(text)
+            if opening and self.config.grammar.absent.search(opening.group(0)):
+                openings[(evidence.passage.index, evidence.sentence)] = opening.group(0)
+        if not openings:
+            return results
+        out = []
+        for m in results:
+            terms = self.config.actions.get(m.action)
+            if m.verdict == "covers" and m.evidence is not None and terms is not None:
+                sentences = list(iter_sentences(m.evidence.passage.text))
+                at = sentences.index(m.evidence.sentence) if m.evidence.sentence in sentences else -1
+                following = sentences[at + 1] if 0 <= at < len(sentences) - 1 else None
+                condition = openings.get((m.evidence.passage.index, following or ""))
+                if condition is not None and terms.groups[0][0].search(condition):
+                    others = [e for e in m.also if e.sentence != m.evidence.sentence]
+                    m = (
+                        Match(m.action, "covers", m.position, others[0], tuple(others[1:]))
+                        if others
+                        else (Match(m.action, "misses", m.position, None))
+                    )
+            out.append(m)
+        return out
 
     def _evidence(
         self,
@@ -1023,6 +1166,14 @@ class Matcher:
         if reading.modality is None:
             return None
         modality, cue = reading.modality, reading.cue
+        if (
+            modality == "forbids"
+            and self.positions.get(action) == "allow"
+            and anchor <= reading.at < anchor + len(matched[0])
+        ):
+            # the words of a rule that requires hold the "not" ("do not accept" for declining a request): saying
+            # them is what the rule asks, not a ban on it (a forbidding rule's "must not take" keeps its "not")
+            modality = "requires"
         if passage.column and lead_in and not reading.explicit:
             cue = f"in the column '{passage.column}'"
         waiver = _waiver(self.config, sentence, reading)
@@ -1059,7 +1210,10 @@ class Matcher:
             # the modal comes before the words, or after a short subject ("Photos ... can be taken")
             governs=reading.at <= span_start
             or reading.at > anchor
-            or len(sentence[span_start : reading.at].split()) <= 8,
+            or len(sentence[span_start : reading.at].split()) <= 8
+            # "Everyday texts, such as ..., do not need to be copied to the record": in the passive the words
+            # before the modal, however long, are what the verb right after it is done to
+            or passive,
             # "a copy should also be kept": the thing before the modal, the action's verb right after it
             lead=0 if passive else _lead(sentence, reading.end, terms, matched),
             reach=_reach(sentence, reading.at, matched),

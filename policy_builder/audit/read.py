@@ -215,7 +215,9 @@ def _inline_text(children: Iterable[Any]) -> str:
 
 _NUMBERED = re.compile(r"^(?:section\s+|part\s+)?(\d+(?:\.\d+)*)\.?\s+\S", re.I)
 _EMPHASIS = re.compile(r"\*\*|__|(?<=\s)[✓✗✔✘]\s|^[✓✗✔✘]\s")
-_LIST_MARK = re.compile(r"^\s*(?:[-*•·▪◦–✓✗✔✘]|\(?[a-z0-9ivx]{1,4}[.)])\s+", re.I)
+# a list's mark: a bullet, "1." "(a)" "b)" "iv." (one letter, a number or a Roman numeral), never a short word that
+# ends a sentence at the start of a PDF line ("... a document to print at / home. When ...")
+_LIST_MARK = re.compile(r"^\s*(?:[-*•·▪◦–✓✗✔✘]|\(?(?:\d{1,4}|[a-z]|[ivx]{1,4})[.)])\s+", re.I)
 _SENTENCE_END = re.compile(r"[.;:,?!…]['\"”’)]?$")
 
 
@@ -483,9 +485,27 @@ def _reflow(lines: list[str], width: int) -> str:
             or (_SENTENCE_END.search(line) is not None and _OWN_NUMBER.match(following) is not None)
             or (_SENTENCE_END.search(line) is not None and len(line) < 0.8 * width)
         )
+        if (
+            not ends
+            and _SENTENCE_END.search(line)
+            and following.startswith('"')
+            and following.count('"') == 1
+            and not _open_quote(out)
+        ):
+            # a quoted question starts after a finished sentence: "... (see below). / "Someone has told me ..."
+            ends = True
+        if ends and _open_quote(out) and following.endswith('"') and len(following.split()) <= 12:
+            # "Someone has told me something worrying. / What now?": a quoted question goes on to its close
+            ends = False
         if ends:
             out.append("")
     return "\n".join(out)
+
+
+def _open_quote(out: list[str]) -> bool:
+    """Whether the paragraph being built (the lines since the last blank one) has a quotation mark still open."""
+    since = len(out) - 1 - out[::-1].index("") if "" in out else 0
+    return " ".join(out[since:]).count('"') % 2 == 1
 
 
 # --- passages ------------------------------------------------------------------------------------------------
@@ -493,6 +513,8 @@ def _reflow(lines: list[str], width: int) -> str:
 _HEADING_NUMBER = re.compile(r"^(?:section\s+|part\s+)?(\d+(?:\.\d+)*)\.?(?=\s|$)", re.I)
 
 
+# A question on its own: at most 25 words, ending "?" (its quotation marks around it or not), one paragraph
+_QUESTION = re.compile(r"[\"'“‘]?[A-Z][^\n]{0,200}\?[\"'”’]?")
 _OWN_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})\.?\s+(?=[A-Z(“\"])")
 
 
@@ -502,8 +524,13 @@ def _passages(blocks: Iterable[Block]) -> list[Passage]:
     passages: list[Passage] = []
     heading = ""
     paragraph = item = 0
-    for kind, words in blocks:
-        if kind == "heading":
+    blocks = list(blocks)
+    for position, (kind, words) in enumerate(blocks):
+        following = blocks[position + 1][0] if position + 1 < len(blocks) else None
+        question = kind == "text" and following == "text" and len(words.split()) <= 25
+        if kind == "heading" or (question and _QUESTION.fullmatch(words.strip())):
+            # a question standing alone before its answer ("Can I take a photo during a visit?") is how a
+            # reader finds things in a questions-and-answers chapter: it heads the answer, as a title does
             heading = words
             paragraph = item = 0
             continue

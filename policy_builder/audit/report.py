@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from policy_builder.audit.api import Audit, Finding
+from policy_builder.audit.api import Audit, Finding, matcher_for
 from policy_builder.content.library import Library
 from policy_builder.core.errors import display_path
 from policy_builder.core.templating import long_date
@@ -50,6 +50,9 @@ def scope_sentence(audit: Audit, library: Library) -> str:
     scope = audit.scope
     nation = _label(library, "organisation.nation", audit.nation)
     kind = _label(library, "organisation.type", audit.employer_type)
+    if kind and audit.employer_type and audit.nation:
+        # what such an employer is called in that nation ("an HSC trust in Northern Ireland", not "an NHS trust")
+        kind = matcher_for(library).config.scope_names.get(audit.employer_type, {}).get(audit.nation, kind)
     if not nation and not kind:
         return "Nation not known: rules for every nation were checked."
     said = {

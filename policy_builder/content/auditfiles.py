@@ -117,6 +117,25 @@ def _audit_problems(library: Library, path: Path) -> Iterable[str]:
     types = {str(c.value) for c in types_question.choices} if types_question else set()
     allowed = {"nation": nations, "employer_type": types, "nation_from_name": nations}
     for kind, values in (data.get("scope") or {}).items():
+        if kind == "names":
+            for value, by_nation in (values or {}).items():
+                line = doc.line("scope", kind, value)
+                if str(value) not in types:
+                    yield _at(
+                        path,
+                        line,
+                        f"scope.names: '{value}' is not one of organisation.type's answers: "
+                        + ", ".join(sorted(types)),
+                    )
+                for nation in by_nation or {}:
+                    if str(nation) not in nations:
+                        yield _at(
+                            path,
+                            doc.line("scope", kind, value, nation) or line,
+                            f"scope.names.{value}: '{nation}' is not one of nations.yaml's nations: "
+                            + ", ".join(sorted(nations)),
+                        )
+            continue
         for value, patterns in (values or {}).items():
             line = doc.line("scope", kind, value)
             if str(value) not in allowed[kind]:
