@@ -96,3 +96,17 @@ def test_deleting_with_no_word_of_saving_first_does_not_cover_keeping_no_copies(
     finding = audit_text(tmp_path, library, saved).finding("records.keep-device-copies")
     assert finding.verdict == "covers", finding
     assert finding.evidence.sentence.startswith("4.1")
+
+
+def test_deleting_messages_the_document_need_not_record_is_deleting_before_saving(tmp_path, library):
+    deleting = (
+        "# Phones\n\n4.1 When the placement has ended, messages and the family's number should be removed from your "
+        "own phone once they are no longer needed.\n"
+    )
+    assert audit_text(tmp_path, library, deleting).finding("messaging.delete-before-saved").verdict == "misses"
+    unrecorded = "\n# Records\n\n5.2 Everyday messages, such as visit times, do not need to be recorded on the file.\n"
+    finding = audit_text(tmp_path, library, deleting + unrecorded).finding("messaging.delete-before-saved")
+    assert finding.verdict == "contradicts", finding
+    assert finding.evidence.sentence.startswith("4.1")
+    # without the sentence that some messages go unrecorded, deleting them is no contradiction
+    assert audit_text(tmp_path, library, unrecorded).finding("messaging.delete-before-saved").verdict == "misses"
