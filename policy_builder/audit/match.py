@@ -1107,8 +1107,8 @@ class Matcher:
                     places = _find_all(terms.groups, sentence, context)
                     if said_elsewhere and places:
                         # the document says the rest in terms, if not in this sentence: as whole as if it did
-                        said = {pl[0] for pl in _find_all(terms.groups, sentence, said_elsewhere)}
-                        places = [(a, m, whole or a in said, at) for a, m, whole, at in places]
+                        in_terms = {pl[0] for pl in _find_all(terms.groups, sentence, said_elsewhere)}
+                        places = [(a, m, whole or a in in_terms, at) for a, m, whole, at in places]
                     if not places and i in answers:
                         places = _answer_place(terms, sentence, passage.heading)
                     if terms.unless_at:
