@@ -110,3 +110,24 @@ def test_deleting_messages_the_document_need_not_record_is_deleting_before_savin
     assert finding.evidence.sentence.startswith("4.1")
     # without the sentence that some messages go unrecorded, deleting them is no contradiction
     assert audit_text(tmp_path, library, unrecorded).finding("messaging.delete-before-saved").verdict == "misses"
+
+
+# --- 5. a list under "What's OK:" / "What's not OK:" ------------------------------------------------------------
+
+
+def test_a_list_under_whats_not_ok_forbids_and_under_whats_ok_allows(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Phones and messaging\n\nEvery worker has a work phone.\n\n**What's OK:**\n\n"
+        "* Texts to parents to confirm a visit time.\n\n**What's not OK:**\n\n"
+        "* Apps where messages disappear once read.\n* Using your own mobile. This applies to agency staff too.\n",
+    )
+    for action in ("messaging.personal-phone", "messaging.disappearing"):
+        finding = audit.finding(action)
+        assert finding.verdict == "covers", finding
+        assert finding.evidence.modality == "forbids"
+    sms = audit.finding("messaging.sms")
+    assert sms.verdict == "covers", sms
+    assert sms.evidence.modality == "allows"
+    assert sms.evidence.sentence.startswith("Texts to parents")

@@ -816,7 +816,7 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
 LIST_ITEM_WORDS = 40
 # A clause number of the document's own ("5.6", "A2.5", "12.3(b)"), which list items under a lead-in do not carry
 _NUMBERED_PARAGRAPH = re.compile(r"\(?[A-Z]?\d+(?:\.\d+)+\)?\s")
-_LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|allowed|may|can)\b", re.I)
+_LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|allowed|may|can|ok|okay)\b", re.I)
 
 
 WINDOW = 32  # words: every word of an action's term groups found in a sentence lies within this span
