@@ -67,7 +67,9 @@ def test_a_key_the_schema_does_not_allow_says_what_is_allowed(library_copy):
     (problem,) = audit_problems(library_copy)
     assert problem.startswith(f"{path}:{line_of(path, 'trems:')}: ")
     assert "'trems'" in problem or "trems" in problem
-    assert "allowed: against, inverts, limits, object, phrasings, position, terms, unless, unless_at" in problem
+    assert (
+        "allowed: against, elsewhere, inverts, limits, object, phrasings, position, terms, unless, unless_at" in problem
+    )
 
 
 def test_a_scope_signal_for_an_unknown_nation_or_type_is_caught(library_copy):

@@ -31,8 +31,9 @@ def test_deleting_copies_from_the_device_agrees_with_not_keeping_them(tmp_path, 
     audit = audit_text(
         tmp_path,
         library,
-        "# Messages\n\n4.1 Staff should clear old text threads off their work device once the visit has been "
-        "arranged.\n",
+        # once saved: deleting with no word of saving first may delete the only copy (tests/test_audit_review4.py)
+        "# Messages\n\n4.1 Staff should clear old text threads off their work device once they have been saved "
+        "to the case record.\n",
     )
     finding = audit.finding("records.keep-device-copies")
     assert finding.verdict == "covers", finding

@@ -51,6 +51,9 @@ class ActionTerms:
     # the action's key concept (what it rules on: "view", "privacy settings"): a sentence that does not say one
     # of these words does not address the action, whatever its heading or topic words ("social media") say
     object: tuple[re.Pattern[str], ...] = ()
+    # words that, said anywhere in the document ("routine messages do not need to be recorded"), are read as
+    # context of every sentence about the action, as its heading is: what the document says once holds throughout
+    elsewhere: tuple[re.Pattern[str], ...] = ()
     position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
     # Text every match of the first group contains (each term's first word, lower case): found with a
     # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
@@ -223,7 +226,18 @@ def _prefixes(terms: Sequence[Any]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(w for w in found if w))
 
 
-ACTION_KEYS = ("terms", "phrasings", "inverts", "unless", "unless_at", "against", "limits", "object", "position")
+ACTION_KEYS = (
+    "terms",
+    "phrasings",
+    "inverts",
+    "unless",
+    "unless_at",
+    "against",
+    "limits",
+    "object",
+    "elsewhere",
+    "position",
+)
 
 
 def load_audit_config(library: Library) -> AuditConfig:
@@ -330,12 +344,14 @@ def load_audit_config(library: Library) -> AuditConfig:
         against = raw.get("against", [])
         limits = raw.get("limits", [])
         key_concept = raw.get("object", [])
-        lists = (phrasings, inverts, unless, unless_at, against, limits, key_concept)
+        elsewhere = raw.get("elsewhere", [])
+        lists = (phrasings, inverts, unless, unless_at, against, limits, key_concept, elsewhere)
         if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in lists):
             raise LibraryError(
                 path,
                 line,
-                f"{action}: phrasings, inverts, unless, unless_at, against, limits and object must be lists of text",
+                f"{action}: phrasings, inverts, unless, unless_at, against, limits, object and elsewhere must be lists"
+                " of text",
             )
         config.actions[action] = ActionTerms(
             action=action,
@@ -347,6 +363,7 @@ def load_audit_config(library: Library) -> AuditConfig:
             against=(_alternatives(against, path, line, action),) if against else (),
             limits=(_alternatives(limits, path, line, action),) if limits else (),
             object=(_alternatives(key_concept, path, line, action),) if key_concept else (),
+            elsewhere=(_alternatives(elsewhere, path, line, action),) if elsewhere else (),
             position=raw.get("position"),
             prefixes=_prefixes(groups[0]),
         )
@@ -799,7 +816,7 @@ def _lead_ins(config: AuditConfig, passages: Sequence[Passage]) -> list[str | No
 LIST_ITEM_WORDS = 40
 # A clause number of the document's own ("5.6", "A2.5", "12.3(b)"), which list items under a lead-in do not carry
 _NUMBERED_PARAGRAPH = re.compile(r"\(?[A-Z]?\d+(?:\.\d+)+\)?\s")
-_LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|allowed|may|can)\b", re.I)
+_LEAD_IN_MODAL = re.compile(r"\b(?:must|should|never|do not|don't|not|permitted|allowed|may|can|ok|okay)\b", re.I)
 
 
 WINDOW = 32  # words: every word of an action's term groups found in a sentence lies within this span
@@ -1054,6 +1071,11 @@ class Matcher:
             else:
                 wanted, needed = self.auto_stems[action]
                 where = [i for i, found in enumerate(stems) if needed and len(wanted & found) >= needed]
+            # what the document says once about the action, read with each sentence as its heading is
+            said_elsewhere = ""
+            if terms is not None and terms.elsewhere:
+                found = [m.group(0) for p in terms.elsewhere for m in [p.search(joined)] if m]
+                said_elsewhere = "\n".join(found)
             if terms is not None and answers:
                 where = sorted(set(where) | {i for i in answers if terms.groups[0][0].search(sentences[i][0].heading)})
             for i in where:
@@ -1072,10 +1094,10 @@ class Matcher:
                     # "Don't accept friend requests. If someone sends you one, ignore it and tell your manager": a
                     # sentence that points back ("one", "it") reads the sentence before it, in the same passage, as
                     # it reads its heading (never enough to accuse a document of a contradiction)
-                    context = passage.heading
+                    context = f"{passage.heading}\n{said_elsewhere}" if said_elsewhere else passage.heading
                     if _POINTS_BACK.search(sentence):
                         if i and sentences[i - 1][0] is passage:
-                            context = f"{passage.heading}\n{sentences[i - 1][1]}"
+                            context = f"{context}\n{sentences[i - 1][1]}"
                         # "Don't accept it. Make a short note on the file": an instruction in two sentences, the
                         # second opening on its verb, is one rule; read the second as context too
                         if i + 1 < len(sentences) and sentences[i + 1][0] is passage:
@@ -1083,6 +1105,10 @@ class Matcher:
                             if _opening_verb(self.config, after) in self.config.imperative:
                                 context = f"{context}\n{after}"
                     places = _find_all(terms.groups, sentence, context)
+                    if said_elsewhere and places:
+                        # the document says the rest in terms, if not in this sentence: as whole as if it did
+                        in_terms = {pl[0] for pl in _find_all(terms.groups, sentence, said_elsewhere)}
+                        places = [(a, m, whole or a in in_terms, at) for a, m, whole, at in places]
                     if not places and i in answers:
                         places = _answer_place(terms, sentence, passage.heading)
                     if terms.unless_at:

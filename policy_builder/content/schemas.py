@@ -297,6 +297,7 @@ AUDIT_FILE = _mapping(
                     "against": WORDS,
                     "limits": WORDS,
                     "object": WORDS,
+                    "elsewhere": WORDS,
                     "position": {"enum": ["depends"]},
                 },
                 ("terms",),
