@@ -83,6 +83,15 @@ def library() -> Library:
     return load_library(ROOT / "clauses")
 
 
+def audit_text(tmp_path: Path, library: Library, text: str, name: str = "policy.md") -> Any:
+    """The audit of a short policy text of our own, written to ``tmp_path/name`` (the audit's rule tests)."""
+    from policy_builder.audit import audit_document
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return audit_document(path, library)
+
+
 def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, compute: Callable[[], T]) -> T:
     """``compute()`` once for the whole test run, not once per xdist worker: the first worker to ask computes
     it and leaves it pickled in the run's own temporary folder (shared by the workers, new each run), where

@@ -3,25 +3,10 @@ the quoted sentence itself says what the rule is about, "contradicts" only on a 
 rule's own action, and the plainly written contradictions a reader expects found. Each on a short text of our
 own."""
 
-from pathlib import Path
-
 import pytest
+from conftest import audit_text
 
-from policy_builder.audit import audit_document
 from policy_builder.audit.match import load_audit_config, read_sentence
-from policy_builder.content.library import Library, load_library
-
-
-@pytest.fixture(scope="module")
-def library() -> Library:
-    return load_library()
-
-
-def audit_text(tmp_path: Path, library: Library, text: str):
-    path = tmp_path / "policy.md"
-    path.write_text(text, encoding="utf-8")
-    return audit_document(path, library)
-
 
 # --- 1. covers only where the sentence itself says what is ruled on --------------------------------------------
 

@@ -2,10 +2,9 @@
 typographic apostrophes, "record" a note or a call, comparisons, opening conditions, Do / Don't tables, a
 charity's own words, free AI tools, a break is not working time, and the control table in the draft profile."""
 
-from pathlib import Path
-
 import docx
 import pytest
+from conftest import audit_text
 
 from policy_builder.audit import audit_document, read_passages
 from policy_builder.audit.api import matcher_for
@@ -13,19 +12,6 @@ from policy_builder.audit.draft import draft_from_policy
 from policy_builder.audit.match import column_modality
 from policy_builder.audit.read import _pdf_tables, normalise
 from policy_builder.audit.report import render_markdown
-from policy_builder.content.library import Library, load_library
-
-
-@pytest.fixture(scope="module")
-def library() -> Library:
-    return load_library()
-
-
-def audit_text(tmp_path: Path, library: Library, text: str, name: str = "policy.md"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return audit_document(path, library)
-
 
 # --- 1. typography ---------------------------------------------------------------------------------------------
 

@@ -2,27 +2,11 @@
 a contradiction must be against the rule whose key concept the sentence says (deleting copies is not keeping
 them; viewing through one's own account copies nothing; a "not" in an opening condition rules on nothing)."""
 
-from pathlib import Path
+from conftest import audit_text, copy_library
 
-import pytest
-from conftest import copy_library
-
-from policy_builder.audit import audit_document
 from policy_builder.audit.draft import draft_from_policy
 from policy_builder.checks.lint import lint_library
-from policy_builder.content.library import Library, load_library
-
-
-@pytest.fixture(scope="module")
-def library() -> Library:
-    return load_library()
-
-
-def audit_text(tmp_path: Path, library: Library, text: str, name: str = "policy.md"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return audit_document(path, library)
-
+from policy_builder.content.library import load_library
 
 # --- 1. right sentence, right rule ---------------------------------------------------------------------------
 

@@ -2,24 +2,7 @@
 encouraging evening replies allows out-of-hours contact; looking at a profile is no friend request; a post is
 not a work message; deleting with no word of saving first is not keeping no copies after saving."""
 
-from pathlib import Path
-
-import pytest
-
-from policy_builder.audit import audit_document
-from policy_builder.content.library import Library, load_library
-
-
-@pytest.fixture(scope="module")
-def library() -> Library:
-    return load_library()
-
-
-def audit_text(tmp_path: Path, library: Library, text: str):
-    path = tmp_path / "policy.md"
-    path.write_text(text, encoding="utf-8")
-    return audit_document(path, library)
-
+from conftest import audit_text
 
 # --- 1. encouraged to reply in the evenings -----------------------------------------------------------------
 
@@ -131,3 +114,15 @@ def test_a_list_under_whats_not_ok_forbids_and_under_whats_ok_allows(tmp_path, l
     assert sms.verdict == "covers", sms
     assert sms.evidence.modality == "allows"
     assert sms.evidence.sentence.startswith("Texts to parents")
+
+
+def test_deleting_messages_once_they_are_saved_is_what_the_rule_asks(tmp_path, library):
+    # the rule is "never delete before it is saved": deleting after saving agrees with it
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Messages\n\n4.1 Staff should clear texts from the work phone once they have been copied to the family's "
+        "case file.\n",
+    )
+    assert audit.finding("messaging.delete-before-saved").verdict != "contradicts"
+    assert audit.finding("records.keep-device-copies").verdict == "covers"
