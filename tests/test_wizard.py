@@ -692,3 +692,29 @@ def test_enter_on_a_yes_or_no_question_without_a_suggested_answer_says_it_is_lef
     output = flat(result.output)
     placements = output.split("Do you host social work students on placement?", 1)[1]
     assert placements.split("y or n:", 1)[1].lstrip().startswith("Left undecided: the policy stays a draft")
+
+
+@pytest.mark.parametrize("word", ["quit", "q", "Q", "!quit"])
+def test_typing_quit_stops_and_keeps_the_answers_without_saving_the_word(library, tmp_path, word):
+    """Blind review 4 typed q to leave and got a draft named q.yaml: a quit word stops as Ctrl-C does."""
+    path = tmp_path / "later.yaml"
+    result = run(library, ["--save", path], f"Quitham Council\n{word}\n")
+    output = flat(result.output)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert not path.exists(), "stopping never writes the finished profile"
+    drafts = list((tmp_path / "drafts").glob("*.yaml"))
+    assert [d.name for d in drafts] == ["quitham-council.yaml"], "the quit word is not taken as an answer"
+    assert f"Stopped. Your answers so far are kept as a draft. Carry on with this command: {program()}" in output
+    kept = read_draft(drafts[0], library.questionnaire).given
+    assert kept["organisation.name"] == "Quitham Council"
+    assert word not in kept.values() and word.lower() not in kept.values()
+    assert "or quit to stop" in output, "the banner says how to stop"
+
+
+def test_quit_at_the_first_question_saves_nothing(library, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(library, [], "quit\n")
+    assert result.exit_code == 1
+    assert "Stopped: nothing was saved." in flat(result.output)
+    assert not (tmp_path / "profiles").exists() or not any((tmp_path / "profiles").rglob("*.yaml"))

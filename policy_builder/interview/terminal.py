@@ -57,6 +57,13 @@ GUIDANCE = "?"
 MORE_GUIDANCE = "??"  # the whole preview, however long
 SCREEN_LINES = 36  # a brief preview fits about a screen (40 lines, less the question and the prompt)
 BACK = "back"
+# Typed alone at any prompt: stop as Ctrl-C does (asks whether to keep the answers). "q" too, because people type
+# it to leave (blind review 4 saved a draft named q.yaml); no question's real answer is the single letter q.
+QUIT_WORDS = ("quit", "q", "!quit")
+
+
+class Quit(Exception):
+    """The person typed quit (or q) at a prompt: stop, and ask whether to keep the answers as Ctrl-C does."""
 
 
 class GoBack(Exception):
@@ -171,6 +178,9 @@ class Wizard:
         except KeyboardInterrupt:
             self.stopped(interrupted=True)
             return 130
+        except Quit:
+            self.stopped(interrupted=True)
+            return 1
         except HangUp:
             try:
                 self.stopped(interrupted=False)  # nobody to ask: the draft is kept
@@ -323,8 +333,8 @@ class Wizard:
             "Press Enter to keep the answer shown in [brackets]. Type ? to see the guidance behind a question "
             "and what each answer puts in the policy, "
             f"{BACK} to go back to the question before, "
-            f"{CLEAR} to leave an answer blank, or {SAVE_LATER} to save your answers so far. "
-            "Your answers are saved as a draft after every section; Ctrl-C stops and asks whether to keep them.",
+            f"{CLEAR} to leave an answer blank, {SAVE_LATER} to save your answers so far, or quit to stop. "
+            "Your answers are saved as a draft after every section; quit (or Ctrl-C) asks whether to keep them.",
             "dim",
         )
         if self.editing is None and self.resumed is None:
@@ -744,7 +754,7 @@ class Wizard:
             + (f"; {_plural(left, 'question')} still to answer." if left else "."),
             "bold green",
         )
-        self.say("To stop now, press Ctrl-C. Carry on later with this command:")
+        self.say("To stop now, type quit (or press Ctrl-C). Carry on later with this command:")
         self.command(self.resume_command())
         self.say("Or carry on answering:")
 
@@ -788,6 +798,8 @@ class Wizard:
             if text.lower() == SAVE_LATER and not self.saving:
                 self.save_now()
                 continue
+            if text.lower() in QUIT_WORDS:
+                raise Quit
             return text
 
     def menu(self, label: str, count: int, *, default: int) -> int:
