@@ -37,11 +37,20 @@ class Finding:
     # In every employer's policy; False for a rule only some stances hold (judged without a profile, its
     # miss may not apply to this employer, so it is reported a step lower and says so).
     universal: bool = True
+    # For a contradiction, and a stance on a matter employers differ on: "clear" where the quoted sentence itself
+    # says the rule's key concept and its act with a modal word of its own and no other rule fits it better,
+    # else "check" (it may contradict; a person reads it first). None for other findings.
+    certainty: str | None = None
+
+    @property
+    def clear(self) -> bool:
+        return self.certainty == "clear"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "action": self.action,
             "verdict": self.verdict,
+            "certainty": self.certainty,
             "position": self.position,
             "requirement": self.requirement,
             "severity": self.severity,
@@ -471,6 +480,7 @@ def audit_document(
             stated.get(m.action) or by_action.get(m.action, []),
             universal=profile is not None or m.action in matcher.universal,
             scope=scope,
+            matcher=matcher,
         )
         for m in matches
     ]
@@ -496,7 +506,9 @@ def audit_document(
     )
 
 
-def _finding(library: Library, match: Match, clauses: list[Clause], *, universal: bool, scope: Scope) -> Finding:
+def _finding(
+    library: Library, match: Match, clauses: list[Clause], *, universal: bool, scope: Scope, matcher: Matcher
+) -> Finding:
     action = library.actions[match.action]
     rules = [r for c in clauses for r in c.rules if r.action == match.action]
     sources = tuple(
@@ -504,7 +516,21 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
     )
     modalities = {r.modality for r in rules}
     evidence, also = best_evidence(match)
-    if match.position == "depends" and evidence is not None and match.verdict != "misses":
+    certainty = None
+    stance = match.position == "depends" and evidence is not None and match.verdict != "misses"
+    if evidence is not None and (match.verdict == "contradicts" or stance):
+        if stance:
+            # a stance is stated as a fact about the document only where the quoted sentence says the rule's key
+            # concept and act (or answers the question its heading asks: "Can I ...?" / "Yes, if ...")
+            sure = matcher.carries(match.action, evidence.sentence) or evidence.cue.startswith("the answer")
+        else:
+            sure = matcher.clear(match.action, evidence)
+        certainty = "clear" if sure else "check"
+    if stance and certainty == "check" and match.verdict == "covers":
+        # the sentence does not say the rule's key concept and act in terms: which way the document decided is not
+        # stated as a fact about it ("Your policy does not let ..." read from a sentence about something else)
+        wording = check_words(action.description)
+    elif stance and evidence is not None:
         # Employers differ here, so our rule is a question; the document answered it: say what it decided,
         # and that the questionnaire asks the employer to confirm it (not a contradiction, not a miss).
         # one sentence says one thing: a second reading of the quoted sentence ("... the impression that you
@@ -528,6 +554,7 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
         evidence=evidence,
         also=also,
         universal=universal,
+        certainty=certainty,
     )
 
 
@@ -550,6 +577,15 @@ def choice_words(description: str, verdict: str, said: set[str]) -> str:
         return f"Your policy does not let {who} {verb}: {CHOICE}."
     # "requires" of a matter stances differ on ("ring the office") grants it rather than makes it a duty
     return f"Your policy lets {who} {verb}: {CHOICE}."
+
+
+def check_words(description: str) -> str:
+    """A passage that may bear on a matter employers differ on, but does not say it in terms: "Check whether your
+    policy lets staff message people ...: this passage may bear on it; a choice the questionnaire asks ..."."""
+    stated = requirement(description, "allow", {"may"}).rstrip(".")
+    subject, _, verb = stated.partition(" may ")
+    who = subject.lower() if subject == "Staff" else subject[:1].lower() + subject[1:]
+    return f"Check whether your policy lets {who} {verb}: this passage may bear on it; {CHOICE}."
 
 
 def _opens(evidence: Evidence) -> bool:

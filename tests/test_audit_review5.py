@@ -1,0 +1,102 @@
+"""After the fourth blind review of `policy-builder audit` (issue 19), each on a short text of our own: a board
+summary names only the contradictions the audit is sure of ("clear": the quoted sentence says the rule's key
+concept and act, against it, and no other rule fits it better), the rest are "to check"; a stance is stated as a
+fact about the document only where its sentence says the rule's key concept and act; soft bans and passive "will
+not be answered" forbid."""
+
+import json
+
+from conftest import audit_text
+
+from policy_builder.audit.report import board_summary, render_markdown, terminal_lines
+
+# One contradiction the sentence states in terms (texting from one's own phone), one it only implies (deleting
+# messages the document never has recorded: no word of saving in the sentence).
+PHONES = (
+    "# Phones\n\n4.1 Staff may use their own mobile phone to text a young person to confirm a visit time.\n\n"
+    "4.2 When the placement has ended, messages and the family's number should be removed from your own phone once "
+    "they are no longer needed.\n\n# Records\n\n5.1 Everyday messages, such as visit times, do not need to be "
+    "recorded on the file.\n"
+)
+
+
+# --- 1. clear contradictions and contradictions to check -----------------------------------------------------
+
+
+def test_a_contradiction_stated_in_terms_is_clear_and_one_only_implied_is_to_check(tmp_path, library):
+    audit = audit_text(tmp_path, library, PHONES)
+    phone = audit.finding("messaging.personal-phone")
+    assert phone.verdict == "contradicts", phone
+    assert phone.certainty == "clear"
+    deleting = audit.finding("messaging.delete-before-saved")
+    assert deleting.verdict == "contradicts", deleting
+    assert deleting.certainty == "check"  # "removed ... once no longer needed" says nothing of saving
+    data = audit.as_dict()
+    certainty = {f["action"]: f["certainty"] for f in data["findings"]}
+    assert certainty["messaging.personal-phone"] == "clear"
+    assert certainty["messaging.delete-before-saved"] == "check"
+    json.dumps(data)  # --json carries the class
+
+
+def test_the_board_summary_and_the_terminal_name_only_clear_contradictions(tmp_path, library):
+    audit = audit_text(tmp_path, library, PHONES)
+    check = [f for f in audit.of("contradicts") if not f.clear]
+    assert check, "the text has a contradiction to check"
+    summary = board_summary(audit, library)
+    assert "from a personal mobile phone" in summary
+    assert "delete a message or conversation before it has been saved" not in summary
+    assert f"{len(check)} more may contradict a rule and need a person to check them" in summary
+    lines = "\n".join(terminal_lines(audit, library))
+    assert "from a personal mobile phone" in lines
+    assert "delete a message or conversation before" not in lines
+    assert f"{len(check)} more may contradict a rule" in lines
+    # the report keeps both, marked
+    report = render_markdown(audit, library)
+    assert "**Contradicts (high):** Staff must not contact people who use services" in report
+    assert "**Check: may contradict (high):** Staff must not delete a message" in report
+
+
+# --- 1b. a stance is stated only where the sentence says it ----------------------------------------------------
+
+
+def test_forwarding_images_is_no_stance_on_taking_photos(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Images\n\nNever forward indecent images of a child; tell your manager and the police.\n",
+    )
+    photos = audit.finding("photos.take")
+    assert "does not let" not in photos.requirement, photos
+    if photos.verdict != "misses":
+        assert photos.certainty == "check"
+        assert photos.requirement.startswith("Check whether your policy lets staff photograph")
+        assert "**Check:** Check whether your policy lets staff photograph" in render_markdown(audit, library)
+    taking = audit_text(tmp_path, library, "# Images\n\nStaff must not take photos of children on a visit.\n")
+    stated = taking.finding("photos.take")
+    assert stated.certainty == "clear", stated
+    assert stated.requirement.startswith("Your policy does not let staff photograph")
+
+
+# --- 3. soft bans and the passive ------------------------------------------------------------------------------
+
+
+def test_should_be_avoided_forbids(tmp_path, library):
+    audit = audit_text(
+        tmp_path, library, "# Messaging\n\nGroup chats with parents and young people should be avoided.\n"
+    )
+    groups = audit.finding("messaging.group-chat")
+    assert groups.verdict == "covers", groups
+    assert groups.evidence.modality == "forbids"
+    assert groups.requirement.startswith("Your policy does not let staff create or join a group chat")
+
+
+def test_messages_that_will_not_be_answered_out_of_hours_are_no_permission_to_reply(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Out of hours\n\nFamilies should be told that texts will not be answered outside office hours.\n",
+    )
+    reply = audit.finding("out-of-hours.reply")
+    assert reply.verdict == "covers", reply
+    assert reply.evidence.modality == "forbids"
+    assert "lets staff reply" not in reply.requirement
