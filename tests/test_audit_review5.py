@@ -100,3 +100,23 @@ def test_messages_that_will_not_be_answered_out_of_hours_are_no_permission_to_re
     assert reply.verdict == "covers", reply
     assert reply.evidence.modality == "forbids"
     assert "lets staff reply" not in reply.requirement
+
+
+# --- 2. the draft answers the nation the report states -------------------------------------------------------
+
+
+def test_the_draft_answers_the_nation_the_audit_judges_by(tmp_path, library):
+    from policy_builder.audit.draft import draft_from_policy
+
+    text = (
+        "# About this guidance\n\nThis guidance is issued by Brynmawr County Borough Council. Staff registered with "
+        "Social Care Wales must also follow its Code of Professional Practice.\n\n# Phones\n\n"
+        "Staff must not use their own phone to message a young person.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.nation == "wales"
+    draft = draft_from_policy(library, tmp_path / "policy.md")
+    nation = draft.evidence()["organisation.nation"]
+    assert nation.value == "wales"
+    assert "Social Care Wales" in nation.quote
+    assert 0 < nation.confidence < 1
