@@ -120,3 +120,15 @@ def test_the_draft_answers_the_nation_the_audit_judges_by(tmp_path, library):
     assert nation.value == "wales"
     assert "Social Care Wales" in nation.quote
     assert 0 < nation.confidence < 1
+
+
+# --- 4. the wizard says how many answers came from the policy ------------------------------------------------
+
+
+def test_the_wizard_counts_the_answers_from_the_policy(library):
+    from policy_builder.interview.session import new_policy_length
+
+    length = new_policy_length(library)
+    assert f"6 of {length.questions} have a suggested answer from your policy to check." in length.sentence(6)
+    assert "Most already have" not in length.sentence(6)
+    assert "Most already have a suggested answer to check." in length.sentence()
