@@ -132,3 +132,21 @@ def test_the_wizard_counts_the_answers_from_the_policy(library):
     assert f"6 of {length.questions} have a suggested answer from your policy to check." in length.sentence(6)
     assert "Most already have" not in length.sentence(6)
     assert "Most already have a suggested answer to check." in length.sentence()
+
+
+def test_the_draft_reads_a_record_system_named_where_things_are_uploaded(tmp_path, library):
+    from policy_builder.audit.draft import draft_from_policy
+
+    path = tmp_path / "policy.md"
+    path.write_text(
+        "# Photos\n\nPhotos must be uploaded to CaseBook and deleted from the phone within two days.\n\n"
+        "# Messaging\n\nWhatsApp messages to confirm a visit time are fine; use your work phone.\n",
+        encoding="utf-8",
+    )
+    draft = draft_from_policy(library, path)
+    values = draft.values()
+    assert values.get("messaging.record_system") == "CaseBook"
+    assert values.get("messaging.whatsapp") == "keep_in_touch"
+    # an office product is never taken for the record system
+    path.write_text("# Files\n\nNotes can be saved to OneDrive while you work on them.\n", encoding="utf-8")
+    assert "messaging.record_system" not in draft_from_policy(library, path).values()
