@@ -150,3 +150,24 @@ def test_the_draft_reads_a_record_system_named_where_things_are_uploaded(tmp_pat
     # an office product is never taken for the record system
     path.write_text("# Files\n\nNotes can be saved to OneDrive while you work on them.\n", encoding="utf-8")
     assert "messaging.record_system" not in draft_from_policy(library, path).values()
+
+
+def test_no_need_to_copy_routine_texts_into_a_named_system_goes_against_saving_to_the_record(tmp_path, library):
+    audit = audit_text(tmp_path, library, "# Records\n\nYou do not need to copy everyday texts into CaseBase.\n")
+    finding = audit.finding("records.message-to-record")
+    assert finding.verdict == "contradicts", finding
+    assert finding.certainty == "clear"
+    # copying to somewhere that is not a record is another rule (personal storage), never this one
+    other = audit_text(tmp_path, library, "# Email\n\nDo not copy messages to your personal email.\n")
+    assert other.finding("records.message-to-record").verdict != "contradicts"
+
+
+def test_a_team_account_rule_on_interacting_is_no_stance_on_having_one(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Team accounts\n\nDo not follow, like, message or comment from the team account.\n",
+    )
+    for action in ("accounts.create-work-account", "accounts.use-organisation-account"):
+        finding = audit.finding(action)
+        assert "does not let" not in finding.requirement, finding
