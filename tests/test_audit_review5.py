@@ -171,3 +171,32 @@ def test_a_team_account_rule_on_interacting_is_no_stance_on_having_one(tmp_path,
     for action in ("accounts.create-work-account", "accounts.use-organisation-account"):
         finding = audit.finding(action)
         assert "does not let" not in finding.requirement, finding
+
+
+# --- 3b. misses of what the document states in terms ---------------------------------------------------------
+
+
+def test_a_review_date_in_a_control_table_covers_reviewing_the_policy(tmp_path, library):
+    text = (
+        "# Document control\n\n| Version | 2.0 |\n|---|---|\n| Review date | June 2027 |\n\n"
+        "# Phones\n\nStaff must not text families from their own phone.\n"
+    )
+    finding = audit_text(tmp_path, library, text).finding("review.review-policy")
+    assert finding.verdict == "covers", finding
+    assert "June 2027" in finding.evidence.sentence
+    without = audit_text(tmp_path, library, "# Phones\n\nStaff must not text families from their own phone.\n")
+    assert without.finding("review.review-policy").verdict == "misses"
+
+
+def test_devices_the_employer_may_check_cover_the_employers_checks(tmp_path, library):
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Devices\n\nWork phones remain the property of the Trust and may be checked by IT or your manager at any "
+        "time.\n",
+    )
+    finding = audit.finding("monitoring.work-systems")
+    assert finding.verdict == "covers", finding
+    assert finding.evidence.sentence.startswith("Work phones remain")
+    other = audit_text(tmp_path, library, "# Devices\n\nStaff must check their work phone for messages each morning.\n")
+    assert other.finding("monitoring.work-systems").verdict == "misses"

@@ -148,6 +148,7 @@ class ReviewDate:
     words: str  # the date as the document writes it
     quote: str
     where: str
+    passage: Passage | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"due": self.due.isoformat(), "words": self.words, "quote": self.quote, "where": self.where}
@@ -229,7 +230,7 @@ def find_review_date(passages: Sequence[Passage], config: AuditConfig) -> Review
         for m in config.review_date.finditer(passage.text):
             found = _date_after(passage.text, m.end())
             if found:
-                return ReviewDate(found[0], found[1], passage.text, passage.where)
+                return ReviewDate(found[0], found[1], passage.text, passage.where, passage)
     return None
 
 
@@ -473,6 +474,9 @@ def audit_document(
         # Another nation's or employer type's rules are neither missing nor reflected: not judged at all.
         overrides = {a: p for a, p in matcher.positions.items() if a in by_action}
     matches = matcher.match(passages, overrides)
+    review = find_review_date(passages, matcher.config)
+    if review is not None and review.passage is not None:
+        matches = [_reviewed_by_date(m, review) for m in matches]
     findings = [
         _finding(
             library,
@@ -502,8 +506,28 @@ def audit_document(
         scope.nation,
         scope.employer_type,
         scope,
-        find_review_date(passages, matcher.config),
+        review,
     )
+
+
+# The rule a stated next review date keeps: the document has a date by which it is to be reviewed.
+REVIEW_ACTION = "review.review-policy"
+
+
+def _reviewed_by_date(match: Match, review: ReviewDate) -> Match:
+    """A document that states its next review date ("Review date | June 2027" in a control table) is reviewed
+    on schedule, as far as a document can say: it covers the review rule with that passage (never contradicts)."""
+    if match.action != REVIEW_ACTION or match.verdict != "misses" or review.passage is None:
+        return match
+    evidence = Evidence(
+        review.passage,
+        review.quote,
+        "requires",
+        f"a next review date ({review.words})",
+        (review.words,),
+        explicit=False,
+    )
+    return Match(match.action, "covers", match.position, evidence)
 
 
 def _finding(
