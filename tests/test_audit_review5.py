@@ -200,3 +200,31 @@ def test_devices_the_employer_may_check_cover_the_employers_checks(tmp_path, lib
     assert finding.evidence.sentence.startswith("Work phones remain")
     other = audit_text(tmp_path, library, "# Devices\n\nStaff must check their work phone for messages each morning.\n")
     assert other.finding("monitoring.work-systems").verdict == "misses"
+
+
+def test_contact_after_the_case_has_closed_left_to_the_worker_is_a_contradiction(tmp_path, library):
+    # "is a personal matter" leaves it to the worker: found against the rule on contact through social media (the
+    # rule on former service users would fit better; its words sit in the opening condition, which it cannot read)
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# After the case\n\nOnce a young person's order has finished and the case is closed, contact on social "
+        "media is a personal matter.\n",
+    )
+    found = [f for f in audit.of("contradicts") if f.action.startswith(("contact.", "accounts.social-media"))]
+    assert found, audit.of("contradicts")
+    assert all(f.evidence.cue == "is a personal matter" for f in found)
+
+
+def test_texting_from_ones_own_phone_is_clear_though_texting_is_allowed(tmp_path, library):
+    # "may send texts" is only permitted by the library: a sentence allowing texting from one's own phone still
+    # rules on the personal-phone rule it goes against, and is named to a board
+    audit = audit_text(
+        tmp_path,
+        library,
+        "# Phones\n\nWhere no work phone is available, staff may use their own phone to text a parent to confirm "
+        "a visit time.\n",
+    )
+    phone = audit.finding("messaging.personal-phone")
+    assert phone.verdict == "contradicts", phone
+    assert phone.certainty == "clear"

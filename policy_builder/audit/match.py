@@ -1086,13 +1086,23 @@ class Matcher:
         counts: a sentence that allows what two neighbouring rules forbid contradicts either."""
         own = self.fit(action, sentence)
         best, score = None, own
+        # a rival's words only in the opening condition ("Where a team has no work account, staff may use their
+        # own") are the occasion, not what the sentence rules on
+        number = _LEADING_NUMBER.match(sentence)
+        body = sentence[number.end() if number else 0 :]
+        opening = self.config.grammar.opening.match(body)
+        main = body[opening.end() :] if opening else body
         for other in self.positions:
             if other == action:
                 continue
             value = self.fit(other, sentence)
-            if value <= score or not self.carries(other, sentence):
+            if value <= score or not self.carries(other, main):
                 continue
             if modality is not None and self._against(other, sentence, modality):
+                continue
+            if modality == "allows" and other in self.permitted_only:
+                # a rule the library only permits ("may send texts") is allowed anyway: a sentence allowing it
+                # ("may text from their own phone") still rules on the rule it goes against
                 continue
             if modality is not None and self.positions[other] == "depends" and self.positions[action] != "depends":
                 # a matter employers differ on ("use your own phone for work") answers another question than the
