@@ -69,8 +69,8 @@ def test_forwarding_images_is_no_stance_on_taking_photos(tmp_path, library):
     assert "does not let" not in photos.requirement, photos
     if photos.verdict != "misses":
         assert photos.certainty == "check"
-        assert photos.requirement.startswith("Check whether your policy lets staff photograph")
-        assert "**Check:** Check whether your policy lets staff photograph" in render_markdown(audit, library)
+        assert photos.requirement.startswith("Does your policy let staff photograph")
+        assert "**Check:** Does your policy let staff photograph" in render_markdown(audit, library)
     taking = audit_text(tmp_path, library, "# Images\n\nStaff must not take photos of children on a visit.\n")
     stated = taking.finding("photos.take")
     assert stated.certainty == "clear", stated

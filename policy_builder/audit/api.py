@@ -604,12 +604,12 @@ def choice_words(description: str, verdict: str, said: set[str]) -> str:
 
 
 def check_words(description: str) -> str:
-    """A passage that may bear on a matter employers differ on, but does not say it in terms: "Check whether your
-    policy lets staff message people ...: this passage may bear on it; a choice the questionnaire asks ..."."""
+    """A passage that may bear on a matter employers differ on, but does not say it in terms: "Does your policy let
+    staff message people ...? This passage may bear on it: a choice the questionnaire asks ..."."""
     stated = requirement(description, "allow", {"may"}).rstrip(".")
     subject, _, verb = stated.partition(" may ")
     who = subject.lower() if subject == "Staff" else subject[:1].lower() + subject[1:]
-    return f"Check whether your policy lets {who} {verb}: this passage may bear on it; {CHOICE}."
+    return f"Does your policy let {who} {verb}? This passage may bear on it: {CHOICE}."
 
 
 def _opens(evidence: Evidence) -> bool:
