@@ -73,6 +73,9 @@ def evaluate(folder: Path = LABELS, library: Any = None) -> dict[str, Any]:
     library = library or load_library()
     documents = []
     every: list[tuple[str, str]] = []
+    # the contradictions the audit is sure of (certainty "clear", the only ones a board summary names): how many
+    # of those the labels call contradictions too; "contradicts" above counts both clear and "to check"
+    clear = {"true": 0, "predicted": 0}
     for entry in load_labels(folder):
         audit = audit_document(entry["document"], library)
         verdicts = {f.action: f for f in audit.findings}
@@ -81,6 +84,9 @@ def evaluate(folder: Path = LABELS, library: Any = None) -> dict[str, Any]:
             finding = verdicts.get(action)
             predicted = finding.verdict if finding else "misses"
             pairs.append((expected, predicted))
+            if finding is not None and predicted == "contradicts" and finding.certainty == "clear":
+                clear["predicted"] += 1
+                clear["true"] += expected == "contradicts"
             if predicted != expected:
                 evidence = finding.evidence if finding else None
                 wrong.append(
@@ -96,7 +102,12 @@ def evaluate(folder: Path = LABELS, library: Any = None) -> dict[str, Any]:
                 )
         every.extend(pairs)
         documents.append({"document": entry["document"].name, "scores": scores(pairs), "wrong": wrong})
-    return {"overall": scores(every), "documents": documents}
+    clear_precision = clear["true"] / clear["predicted"] if clear["predicted"] else 1.0
+    return {
+        "overall": scores(every),
+        "documents": documents,
+        "clear_contradicts": {**clear, "precision": clear_precision},
+    }
 
 
 def _line(name: str, result: dict[str, dict[str, float | int]]) -> str:
@@ -195,6 +206,8 @@ def main() -> None:
                 if w["label_quote"]:
                     print(f"        label: {w['label_quote'][:160]}")
     print(_line("OVERALL", result["overall"]))
+    clear = result["clear_contradicts"]
+    print(f"{'clear contradictions':28} P {clear['precision']:.2f} ({clear['true']}/{clear['predicted']})")
 
 
 if __name__ == "__main__":

@@ -37,11 +37,20 @@ class Finding:
     # In every employer's policy; False for a rule only some stances hold (judged without a profile, its
     # miss may not apply to this employer, so it is reported a step lower and says so).
     universal: bool = True
+    # For a contradiction, and a stance on a matter employers differ on: "clear" where the quoted sentence itself
+    # says the rule's key concept and its act with a modal word of its own and no other rule fits it better,
+    # else "check" (it may contradict; a person reads it first). None for other findings.
+    certainty: str | None = None
+
+    @property
+    def clear(self) -> bool:
+        return self.certainty == "clear"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "action": self.action,
             "verdict": self.verdict,
+            "certainty": self.certainty,
             "position": self.position,
             "requirement": self.requirement,
             "severity": self.severity,
@@ -139,6 +148,7 @@ class ReviewDate:
     words: str  # the date as the document writes it
     quote: str
     where: str
+    passage: Passage | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"due": self.due.isoformat(), "words": self.words, "quote": self.quote, "where": self.where}
@@ -220,7 +230,7 @@ def find_review_date(passages: Sequence[Passage], config: AuditConfig) -> Review
         for m in config.review_date.finditer(passage.text):
             found = _date_after(passage.text, m.end())
             if found:
-                return ReviewDate(found[0], found[1], passage.text, passage.where)
+                return ReviewDate(found[0], found[1], passage.text, passage.where, passage)
     return None
 
 
@@ -464,6 +474,9 @@ def audit_document(
         # Another nation's or employer type's rules are neither missing nor reflected: not judged at all.
         overrides = {a: p for a, p in matcher.positions.items() if a in by_action}
     matches = matcher.match(passages, overrides)
+    review = find_review_date(passages, matcher.config)
+    if review is not None and review.passage is not None:
+        matches = [_reviewed_by_date(m, review) for m in matches]
     findings = [
         _finding(
             library,
@@ -471,6 +484,7 @@ def audit_document(
             stated.get(m.action) or by_action.get(m.action, []),
             universal=profile is not None or m.action in matcher.universal,
             scope=scope,
+            matcher=matcher,
         )
         for m in matches
     ]
@@ -492,11 +506,33 @@ def audit_document(
         scope.nation,
         scope.employer_type,
         scope,
-        find_review_date(passages, matcher.config),
+        review,
     )
 
 
-def _finding(library: Library, match: Match, clauses: list[Clause], *, universal: bool, scope: Scope) -> Finding:
+# The rule a stated next review date keeps: the document has a date by which it is to be reviewed.
+REVIEW_ACTION = "review.review-policy"
+
+
+def _reviewed_by_date(match: Match, review: ReviewDate) -> Match:
+    """A document that states its next review date ("Review date | June 2027" in a control table) is reviewed
+    on schedule, as far as a document can say: it covers the review rule with that passage (never contradicts)."""
+    if match.action != REVIEW_ACTION or match.verdict != "misses" or review.passage is None:
+        return match
+    evidence = Evidence(
+        review.passage,
+        review.quote,
+        "requires",
+        f"a next review date ({review.words})",
+        (review.words,),
+        explicit=False,
+    )
+    return Match(match.action, "covers", match.position, evidence)
+
+
+def _finding(
+    library: Library, match: Match, clauses: list[Clause], *, universal: bool, scope: Scope, matcher: Matcher
+) -> Finding:
     action = library.actions[match.action]
     rules = [r for c in clauses for r in c.rules if r.action == match.action]
     sources = tuple(
@@ -504,7 +540,21 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
     )
     modalities = {r.modality for r in rules}
     evidence, also = best_evidence(match)
-    if match.position == "depends" and evidence is not None and match.verdict != "misses":
+    certainty = None
+    stance = match.position == "depends" and evidence is not None and match.verdict != "misses"
+    if evidence is not None and (match.verdict == "contradicts" or stance):
+        if stance:
+            # a stance is stated as a fact about the document only where the quoted sentence says the rule's key
+            # concept and act (or answers the question its heading asks: "Can I ...?" / "Yes, if ...")
+            sure = matcher.carries(match.action, evidence.sentence) or evidence.cue.startswith("the answer")
+        else:
+            sure = matcher.clear(match.action, evidence)
+        certainty = "clear" if sure else "check"
+    if stance and certainty == "check" and match.verdict == "covers":
+        # the sentence does not say the rule's key concept and act in terms: which way the document decided is not
+        # stated as a fact about it ("Your policy does not let ..." read from a sentence about something else)
+        wording = check_words(action.description)
+    elif stance and evidence is not None:
         # Employers differ here, so our rule is a question; the document answered it: say what it decided,
         # and that the questionnaire asks the employer to confirm it (not a contradiction, not a miss).
         # one sentence says one thing: a second reading of the quoted sentence ("... the impression that you
@@ -528,6 +578,7 @@ def _finding(library: Library, match: Match, clauses: list[Clause], *, universal
         evidence=evidence,
         also=also,
         universal=universal,
+        certainty=certainty,
     )
 
 
@@ -550,6 +601,15 @@ def choice_words(description: str, verdict: str, said: set[str]) -> str:
         return f"Your policy does not let {who} {verb}: {CHOICE}."
     # "requires" of a matter stances differ on ("ring the office") grants it rather than makes it a duty
     return f"Your policy lets {who} {verb}: {CHOICE}."
+
+
+def check_words(description: str) -> str:
+    """A passage that may bear on a matter employers differ on, but does not say it in terms: "Does your policy let
+    staff message people ...? This passage may bear on it: a choice the questionnaire asks ..."."""
+    stated = requirement(description, "allow", {"may"}).rstrip(".")
+    subject, _, verb = stated.partition(" may ")
+    who = subject.lower() if subject == "Staff" else subject[:1].lower() + subject[1:]
+    return f"Does your policy let {who} {verb}? This passage may bear on it: {CHOICE}."
 
 
 def _opens(evidence: Evidence) -> bool:

@@ -46,7 +46,9 @@ def draft_from_passages(library: Library, passages: Iterable[PassageLike], sourc
     approved apps where messaging apps are not allowed): a profile keeps only answers that count."""
     from policy_builder.interview.session import Interview
 
+    passages = list(passages)
     inference = infer(passages, library.questionnaire)
+    inference.answers[:0] = _scope_answers(library, passages, {item.question_id for item in inference.answers})
     interview = Interview(library, answers={item.question_id: item.value for item in inference.answers})
     not_applicable = set(interview.not_applicable())
     return PolicyDraft(
@@ -55,6 +57,33 @@ def draft_from_passages(library: Library, passages: Iterable[PassageLike], sourc
         conflicts=[c for c in inference.conflicts if c.question_id not in not_applicable],
         left_out=[item for item in inference.answers if item.question_id in not_applicable],
     )
+
+
+SCOPE_QUESTIONS = {"nation": "organisation.nation", "employer_type": "organisation.type"}
+
+
+def _scope_answers(library: Library, passages: Sequence[PassageLike], answered: set[str]) -> list[Inferred]:
+    """The nation and employer type the audit judges by, where the document states them ("Social Care Wales",
+    "the Council"): the draft answers them with that passage, so the report and the wizard agree."""
+    from policy_builder.audit.api import infer_scope, matcher_for
+
+    config = matcher_for(library).config
+    scope = infer_scope(passages, config=config)  # type: ignore[arg-type]  # reads only .text and .heading
+    found = []
+    for key, question_id in SCOPE_QUESTIONS.items():
+        value, word = getattr(scope, key), scope.evidence.get(key)
+        question = library.questionnaire.questions.get(question_id)
+        if value is None or word is None or question is None or question_id in answered:
+            continue
+        if question.choices and value not in question.choice_values:
+            continue
+        passage = next((p for p in passages if word in p.text), None) or next(
+            (p for p in passages if word in p.heading), None
+        )
+        if passage is None:
+            continue
+        found.append(Inferred(question_id, value, passage.text, passage.where, 0.8))
+    return found
 
 
 def draft_from_policy(library: Library, path: Path, *, source: str | None = None) -> PolicyDraft:

@@ -54,6 +54,9 @@ class ActionTerms:
     # words that, said anywhere in the document ("routine messages do not need to be recorded"), are read as
     # context of every sentence about the action, as its heading is: what the document says once holds throughout
     elsewhere: tuple[re.Pattern[str], ...] = ()
+    # other words for the act the rule governs, beside its description's verbs and its phrasings' first words
+    # ("befriend" for accepting a friend request): a contradiction is clear only where the sentence says the act
+    acts: tuple[re.Pattern[str], ...] = ()
     position: str | None = None  # "depends" where the rules alone say forbid or allow but stances differ
     # Text every match of the first group contains (each term's first word, lower case): found with a
     # plain substring search, far faster than the pattern; None when a term is a pattern ("re:").
@@ -236,6 +239,7 @@ ACTION_KEYS = (
     "limits",
     "object",
     "elsewhere",
+    "acts",
     "position",
 )
 
@@ -345,13 +349,14 @@ def load_audit_config(library: Library) -> AuditConfig:
         limits = raw.get("limits", [])
         key_concept = raw.get("object", [])
         elsewhere = raw.get("elsewhere", [])
-        lists = (phrasings, inverts, unless, unless_at, against, limits, key_concept, elsewhere)
+        acts = raw.get("acts", [])
+        lists = (phrasings, inverts, unless, unless_at, against, limits, key_concept, elsewhere, acts)
         if not all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in lists):
             raise LibraryError(
                 path,
                 line,
-                f"{action}: phrasings, inverts, unless, unless_at, against, limits, object and elsewhere must be lists"
-                " of text",
+                f"{action}: phrasings, inverts, unless, unless_at, against, limits, object, elsewhere and acts must be"
+                " lists of text",
             )
         config.actions[action] = ActionTerms(
             action=action,
@@ -364,6 +369,7 @@ def load_audit_config(library: Library) -> AuditConfig:
             limits=(_alternatives(limits, path, line, action),) if limits else (),
             object=(_alternatives(key_concept, path, line, action),) if key_concept else (),
             elsewhere=(_alternatives(elsewhere, path, line, action),) if elsewhere else (),
+            acts=(_alternatives(acts, path, line, action),) if acts else (),
             position=raw.get("position"),
             prefixes=_prefixes(groups[0]),
         )
@@ -983,6 +989,11 @@ def _answer_place(terms: ActionTerms, sentence: str, question: str) -> list[tupl
 _QUESTION_HEADING = re.compile(r"\?[\"'”’]?\s*$")
 
 
+# The verbs a rule's description or phrasing opens on: "Post, share or forward images ..." -> "Post, share or forward"
+_OPENING_VERBS = re.compile(r"^[A-Za-z]+(?:(?:,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+)[A-Za-z]+)*")
+_VERB_SPLIT = re.compile(r",\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+")
+
+
 class Matcher:
     """Everything that does not change between documents, worked out once per library."""
 
@@ -1030,6 +1041,91 @@ class Matcher:
         for action, groups in self.auto.items():
             wanted = {w for w in dict.fromkeys(tokens(library.actions[action].description)) if len(w) > 3}
             self.auto_stems[action] = (wanted, max(3, math.ceil(0.6 * len(groups))) if len(groups) >= 3 else 0)
+        self._acts: dict[str, frozenset[str]] = {}
+        self._description_stems: dict[str, frozenset[str]] = {}
+
+    def acts(self, action: str) -> frozenset[str]:
+        """The stems of the act a rule governs: its description's opening verbs ("Post, share or forward images
+        ..." -> post, share, forward) and the first word of each of its phrasings."""
+        found = self._acts.get(action)
+        if found is None:
+            terms = self.config.actions.get(action)
+            texts = [self.library.actions[action].description, *(terms.phrasings if terms else ())]
+            words = [w for text in texts if (m := _OPENING_VERBS.match(text)) for w in _VERB_SPLIT.split(m.group(0))]
+            found = self._acts[action] = frozenset(stem(w.lower()) for w in words if w and w.lower() not in STOPWORDS)
+        return found
+
+    def carries(self, action: str, sentence: str) -> bool:
+        """The sentence itself says the rule's key concept (its `object:` words, else its first term group, the
+        thing ruled on) and the act the rule governs (a verb of its description or phrasings, one of its `acts:`
+        or `inverts:`): what a clear finding rests on."""
+        terms = self.config.actions.get(action)
+        if terms is None:
+            if self._auto_find(action, sentence) is None:
+                return False
+        else:
+            if terms.unless and any(p.search(sentence) for p in terms.unless):
+                return False
+            concept = terms.object or terms.groups[0]
+            if not any(p.search(sentence) for p in concept) or not _find_all(terms.groups, sentence, ""):
+                return False
+            if any(p.search(sentence) for p in (*terms.acts, *terms.inverts)):
+                return True
+        return bool(self.acts(action) & set(tokens(sentence)))
+
+    def fit(self, action: str, sentence: str) -> float:
+        """How much of the rule's description the sentence says: the share of its words found."""
+        wanted = self._description_stems.get(action)
+        if wanted is None:
+            wanted = self._description_stems[action] = frozenset(tokens(self.library.actions[action].description))
+        return len(wanted & set(tokens(sentence))) / len(wanted) if wanted else 0.0
+
+    def better_fit(self, action: str, sentence: str, modality: str | None = None) -> str | None:
+        """Another rule the sentence fits better than ``action``: it says that rule's key concept and act too, and
+        more of its words. Given the sentence's ``modality``, only a rule the sentence would not also go against
+        counts: a sentence that allows what two neighbouring rules forbid contradicts either."""
+        own = self.fit(action, sentence)
+        best, score = None, own
+        # a rival's words only in the opening condition ("Where a team has no work account, staff may use their
+        # own") are the occasion, not what the sentence rules on
+        number = _LEADING_NUMBER.match(sentence)
+        body = sentence[number.end() if number else 0 :]
+        opening = self.config.grammar.opening.match(body)
+        main = body[opening.end() :] if opening else body
+        for other in self.positions:
+            if other == action:
+                continue
+            value = self.fit(other, sentence)
+            if value <= score or not self.carries(other, main):
+                continue
+            if modality is not None and self._against(other, sentence, modality):
+                continue
+            if modality == "allows" and other in self.permitted_only:
+                # a rule the library only permits ("may send texts") is allowed anyway: a sentence allowing it
+                # ("may text from their own phone") still rules on the rule it goes against
+                continue
+            if modality is not None and self.positions[other] == "depends" and self.positions[action] != "depends":
+                # a matter employers differ on ("use your own phone for work") answers another question than the
+                # rule the sentence goes against ("never message a young person from your own phone"): no rival
+                continue
+            best, score = other, value
+        return best
+
+    def _against(self, action: str, sentence: str, modality: str) -> bool:
+        terms = self.config.actions.get(action)
+        if modality == "allows" and terms is not None and any(p.search(sentence) for p in terms.against):
+            return True  # "a free AI chatbot": a position no stance offers
+        return judge(self.positions[action], modality) == "contradicts"
+
+    def clear(self, action: str, evidence: Evidence) -> bool:
+        """A finding the audit is sure of: the quoted sentence says the rule's key concept and its act, with a modal
+        word of its own, and no other rule of the library fits the sentence better."""
+        return (
+            evidence.explicit
+            and evidence.whole
+            and self.carries(action, evidence.sentence)
+            and self.better_fit(action, evidence.sentence, evidence.modality) is None
+        )
 
     def match(self, passages: Sequence[Passage], positions: Mapping[str, str] | None = None) -> list[Match]:
         """A Match for every action the library rules on or, given ``positions`` (an employer's own, from its

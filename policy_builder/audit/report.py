@@ -106,12 +106,21 @@ def board_summary(audit: Audit, library: Library) -> str:
             f"The document was due for review by {audit.review.words} ({audit.review.where}), {ago} ago: review it now."
         )
     if contradicts:
-        high = [f for f in contradicts if f.severity == "high"]
-        parts.append(
-            f"Contradictions ({len(high)} of them serious): "
-            + "; ".join(_short(f) for f in sorted(contradicts, key=lambda f: SEVERITY_ORDER[f.severity])[:3])
-            + ("; and more below." if len(contradicts) > 3 else ".")
-        )
+        # Only the contradictions the audit is sure of are named to a board: the quoted sentence itself says the
+        # rule's key concept and act, against it, and no other rule fits it better. The rest are counted, to check.
+        clear = sorted((f for f in contradicts if f.clear), key=lambda f: SEVERITY_ORDER[f.severity])
+        check = len(contradicts) - len(clear)
+        to_check = f"{check} more may contradict a rule and need a person to check them" if check else ""
+        if clear:
+            high = [f for f in clear if f.severity == "high"]
+            parts.append(
+                f"Clear contradictions ({len(clear)}, {len(high)} of them serious): "
+                + "; ".join(_short(f) for f in clear[:3])
+                + ("; and more below" if len(clear) > 3 else "")
+                + (f". {to_check[:1].upper()}{to_check[1:]}." if check else ".")
+            )
+        else:
+            parts.append(f"No clear contradiction; {to_check}.")
     high_missing = [f for f in misses if f.severity == "high"]
     if high_missing:
         parts.append(
@@ -241,6 +250,8 @@ def _by_document_section(audit: Audit, library: Library, cite: Any) -> list[dict
                     "findings": [
                         {
                             "verdict": f.verdict,
+                            # "check": the sentence may contradict the rule, or may bear on the stance; a person reads it
+                            "check": f.certainty == "check",
                             "severity": f.severity,
                             "requirement": f.requirement,
                             # a matter employers differ on: the document's decision, for the employer to confirm
@@ -283,13 +294,21 @@ def terminal_lines(audit: Audit, library: Library, *, limit: int = 12) -> list[s
         f"({c['misses']['high']} high, {c['misses']['medium']} medium, {c['misses']['low']} low).",
     ]
     contradicts = sorted(audit.of("contradicts"), key=lambda f: SEVERITY_ORDER[f.severity])
-    if contradicts:
+    clear = [f for f in contradicts if f.clear]
+    if clear:
         lines.append("")
         lines.append("Contradicts:")
-        for f in contradicts:
+        for f in clear:
             assert f.evidence is not None
             lines.append(f'  [{f.severity}] {f.evidence.passage.where}: "{_clip(f.evidence.sentence)}"')
             lines.append(f"      Our rule: {f.requirement}")
+    if len(contradicts) > len(clear):
+        check = len(contradicts) - len(clear)
+        lines.append("")
+        lines.append(
+            f"{check} more may contradict a rule: the sentence does not say the rule's words in terms, or fits "
+            "another rule better. Check them in the report (--output) or --json."
+        )
     high = [f for f in audit.of("misses") if f.severity == "high"]
     if high:
         lines.append("")

@@ -174,7 +174,7 @@ def _audit_problems(library: Library, path: Path) -> Iterable[str]:
         if action not in library.actions:
             yield _at(path, line, f"actions: unknown action '{action}' (not in clauses/actions.yaml)")
         words = [w for group in entry["terms"] for w in group]
-        for key in ("inverts", "unless", "unless_at", "against", "object", "elsewhere"):
+        for key in ("inverts", "unless", "unless_at", "against", "object", "elsewhere", "acts"):
             words += entry.get(key) or []
         for word in words:
             if word.startswith("re:") and (why := _compiles(word[3:])):

@@ -298,6 +298,7 @@ AUDIT_FILE = _mapping(
                     "limits": WORDS,
                     "object": WORDS,
                     "elsewhere": WORDS,
+                    "acts": WORDS,
                     "position": {"enum": ["depends"]},
                 },
                 ("terms",),

@@ -508,7 +508,9 @@ class Length:
     minutes: tuple[int, int]  # about this many minutes, fewest to most
     to_hand: list[str]  # the facts to look up first: prompts of questions answered in words
 
-    def sentence(self) -> str:
+    def sentence(self, from_policy: int | None = None) -> str:
+        """``from_policy``: how many answers the employer's current policy suggested (wizard --from-policy), said
+        as the real count rather than "most"."""
         low, high = self.minutes
         more = (
             "" if self.most == self.questions else f", up to {self.most} if your answers bring in follow-up questions"
@@ -516,7 +518,12 @@ class Length:
         return (
             f"There are {self.questions} questions in {self.sections} sections{more}: about "
             f"{low} to {high} minutes (about a minute for every {QUESTIONS_PER_MINUTE[0]} or "
-            f"{QUESTIONS_PER_MINUTE[1]} questions). Most already have a suggested answer to check."
+            f"{QUESTIONS_PER_MINUTE[1]} questions). "
+            + (
+                f"{from_policy} of {self.questions} have a suggested answer from your policy to check."
+                if from_policy is not None
+                else "Most already have a suggested answer to check."
+            )
         )
 
 

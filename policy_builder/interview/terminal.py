@@ -340,7 +340,8 @@ class Wizard:
         if self.editing is None and self.resumed is None:
             # A new policy: say how long it is and what to look up first, counted from the questionnaire.
             length = new_policy_length(self.library)
-            self.say(length.sentence())
+            starting = self.options.starting
+            self.say(length.sentence(len(starting.answers) if starting is not None else None))
             if length.to_hand:
                 self.say("It helps to have these to hand:")
                 for prompt in length.to_hand:
