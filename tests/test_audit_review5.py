@@ -45,7 +45,8 @@ def test_the_board_summary_and_the_terminal_name_only_clear_contradictions(tmp_p
     summary = board_summary(audit, library)
     assert "from a personal mobile phone" in summary
     assert "delete a message or conversation before it has been saved" not in summary
-    assert f"{len(check)} more may contradict a rule and need a person to check them" in summary
+    passages = "passage may" if len(check) == 1 else "passages may"
+    assert f"{len(check)} more {passages} contradict a rule: marked 'Check' below, for a person to read" in summary
     lines = "\n".join(terminal_lines(audit, library))
     assert "from a personal mobile phone" in lines
     assert "delete a message or conversation before" not in lines
@@ -54,6 +55,17 @@ def test_the_board_summary_and_the_terminal_name_only_clear_contradictions(tmp_p
     report = render_markdown(audit, library)
     assert "**Contradicts (high):** Staff must not contact people who use services" in report
     assert "**Check: may contradict (high):** Staff must not delete a message" in report
+
+
+def test_a_board_summary_with_only_contradictions_to_check_names_none(tmp_path, library):
+    # Sharing a live location with a young person is near the location-tagging rule, not that rule in terms.
+    text = "# Location\n\n3.1 Workers may share their live location with a young person when meeting them in town.\n"
+    audit = audit_text(tmp_path, library, text)
+    check = [f for f in audit.of("contradicts") if not f.clear]
+    assert check and not [f for f in audit.of("contradicts") if f.clear], audit.of("contradicts")
+    summary = board_summary(audit, library)
+    passages = "passage may" if len(check) == 1 else "passages may"
+    assert f"No clear contradiction; {len(check)} {passages} contradict a rule: marked 'Check' below" in summary
 
 
 # --- 1b. a stance is stated only where the sentence says it ----------------------------------------------------

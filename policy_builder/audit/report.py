@@ -110,7 +110,8 @@ def board_summary(audit: Audit, library: Library) -> str:
         # rule's key concept and act, against it, and no other rule fits it better. The rest are counted, to check.
         clear = sorted((f for f in contradicts if f.clear), key=lambda f: SEVERITY_ORDER[f.severity])
         check = len(contradicts) - len(clear)
-        to_check = f"{check} more may contradict a rule and need a person to check them" if check else ""
+        passages = "passage may" if check == 1 else "passages may"
+        to_check = f"{check} more {passages} contradict a rule: marked 'Check' below, for a person to read"
         if clear:
             high = [f for f in clear if f.severity == "high"]
             parts.append(
@@ -120,7 +121,7 @@ def board_summary(audit: Audit, library: Library) -> str:
                 + (f". {to_check[:1].upper()}{to_check[1:]}." if check else ".")
             )
         else:
-            parts.append(f"No clear contradiction; {to_check}.")
+            parts.append(f"No clear contradiction; {to_check.replace(' more ', ' ', 1)}.")
     high_missing = [f for f in misses if f.severity == "high"]
     if high_missing:
         parts.append(
