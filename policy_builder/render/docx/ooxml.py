@@ -38,7 +38,9 @@ class Styles(Protocol):
 
     def __call__(self, name: str) -> BaseStyle: ...
 
-    def paragraph(self, name: str) -> ParagraphStyle: ...
+    def reading(self, name: str) -> BaseStyle: ...
+
+    def paragraph(self, name: str, *, reading: bool = False) -> ParagraphStyle: ...
 
     def paragraph_id(self, name: str) -> str | None: ...
 
@@ -103,6 +105,28 @@ def paragraph_xml(
 def body_elements(xml: str) -> list[Any]:
     """The body elements (w:p, w:tbl) of XML text written with the helpers above, to add to a document."""
     return list(etree.fromstring(_BODY_OPEN + xml + "</w:body>", _body_parser))
+
+
+def styles_to_read(document: DocxDocument) -> Any:
+    """The document's styles XML (w:styles) to read, never to change: its template's while the document has
+    made no copy of its own (template.py's _CopiedStyles, whose ``template`` says), else its own."""
+    try:
+        part = document.part.part_related_by(RT.STYLES)
+    except KeyError:
+        return document.styles.element
+    template = getattr(part, "template", None)
+    return template.element if template is not None else document.styles.element
+
+
+def _default_language(styles: Any) -> str | None:
+    """w:docDefaults/w:rPrDefault/w:rPr/w:lang's value, each the first of its name, as set_properties finds them."""
+    element = styles
+    for tag in ("w:docDefaults", "w:rPrDefault", "w:rPr", "w:lang"):
+        element = element.find(qn(tag))
+        if element is None:
+            return None
+    value: str | None = element.get(qn("w:val"))
+    return value
 
 
 # --- bookmarks ------------------------------------------------------------------------------
@@ -253,7 +277,7 @@ class ListNumbering:
 
     def restart(self) -> int | None:
         if self._base is False:
-            p_pr = self.style("List Number").element.pPr
+            p_pr = self.style.reading("List Number").element.pPr
             num_pr = p_pr.numPr if p_pr is not None else None
             self._base = num_pr.numId.val if num_pr is not None and num_pr.numId is not None else None
         if self._base is None:
@@ -309,7 +333,10 @@ def set_properties(
     props.revision = 1
     moment = dt.datetime(date.year, date.month, date.day, 9, 0, 0)
     props.created = props.modified = moment
-    # Body text language: UK English for spell checking and screen readers.
+    # Body text language: UK English for spell checking and screen readers. Read first (the template's
+    # styles while the document has no copy of its own, see template.Styles): most templates say so already.
+    if _default_language(styles_to_read(document)) == "en-GB":
+        return
     defaults = document.styles.element.find(qn("w:docDefaults"))
     if defaults is None:
         defaults = OxmlElement("w:docDefaults")
@@ -357,7 +384,9 @@ def set_header_footer(
     for header in headers:
         if top:
             _line(header, style, "header").add_run(top)
-    if label and not _fits(document, style.paragraph("footer"), f"{label} \u2013 {marking or ''} \u2013 Page 99 of 99"):
+    if label and not _fits(
+        document, style.paragraph("footer", reading=True), f"{label} \u2013 {marking or ''} \u2013 Page 99 of 99"
+    ):
         # On a template with wider margins or larger type the line would wrap: the version and marking
         # are what a printed page must show; the title is on the cover and in the header's marking.
         label = label.rpartition(", ")[2].capitalize() if ", " in label else label

@@ -21,6 +21,7 @@ from docx.oxml.text.paragraph import CT_P
 from docx.shared import Emu
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx.text.tabstops import TabStops
 from lxml.etree import SubElement
 
 from policy_builder.render import blocks as b
@@ -190,6 +191,11 @@ class Writer:
         only where the template gives none; the contents field lists Heading 1 only (no "u"
         switch), so neither paragraph joins the contents.
         """
+        # Read first (the template's own, see template.Styles.reading): most templates need no change.
+        read = self.style.reading(style).element.find(qn("w:pPr"))
+        level = read.find(qn("w:outlineLvl")) if read is not None else None
+        if level is not None and level.get(_W_VAL) != "9":
+            return
         p_pr = self.style(style).element.get_or_add_pPr()
         level = p_pr.find(qn("w:outlineLvl"))
         if level is not None and level.get(_W_VAL) != "9":
@@ -298,8 +304,14 @@ class Writer:
         style), which would put each number straight after its heading; a right tab beyond the
         template's margin (the bundled style's 17 cm on a narrower page) would push it off the line.
         """
-        tabs = self.style.paragraph("toc 1").paragraph_format.tab_stops
         width = page(self.document.sections[-1]).text_width
+        # Read first (the template's own, see template.Styles.reading): most templates need no change.
+        read = self.style.paragraph("toc 1", reading=True).element.find(qn("w:pPr"))
+        if read is not None:
+            right = [tab for tab in TabStops(read) if tab.alignment == WD_TAB_ALIGNMENT.RIGHT]
+            if right and all(tab.position <= width for tab in right):
+                return
+        tabs = self.style.paragraph("toc 1").paragraph_format.tab_stops
         right = [tab for tab in tabs if tab.alignment == WD_TAB_ALIGNMENT.RIGHT]
         if right and all(tab.position <= width for tab in right):
             return
