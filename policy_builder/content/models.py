@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
+
+from policy_builder.core.records import record
 
 SEVERITIES = ("high", "medium", "low")
 LEVELS = ("must", "should", "may", "note")
@@ -19,7 +21,7 @@ ALLOWING = frozenset({"must", "should", "may"})
 FORBIDDING = frozenset({"must_not", "should_not"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Choice:
     """One answer a choice question offers: the value stored, the label shown."""
 
@@ -27,7 +29,7 @@ class Choice:
     label: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Question:
     """One question of the questionnaire (clauses/questionnaire.yaml)."""
 
@@ -61,7 +63,7 @@ class Question:
         return str(value)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QuestionSection:
     """A section of the questionnaire, as the wizards number it."""
 
@@ -69,7 +71,7 @@ class QuestionSection:
     title: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Questionnaire:
     """The questions, by section, with the ids renamed or removed since earlier versions."""
 
@@ -84,7 +86,7 @@ class Questionnaire:
         return [q for q in self.questions.values() if q.section == section_id]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SourceDocument:
     """A law, code or guidance document the clauses rest on (clauses/sources.yaml)."""
 
@@ -102,7 +104,7 @@ class SourceDocument:
         return not self.nations or nation in self.nations
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SourceItem:
     """One passage of a source document, as the clauses cite it."""
 
@@ -114,7 +116,7 @@ class SourceItem:
     nations: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Action:
     """One entry of clauses/actions.yaml: a thing a rule can require, allow or forbid."""
 
@@ -124,7 +126,7 @@ class Action:
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """A clause's rule: `modality` (must, must_not, ...) applied to `action`, when `when` holds."""
 
@@ -145,7 +147,7 @@ class Rule:
         return self.modality in FORBIDDING
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Clause:
     """One clause of the library, as written in its section file (clauses/*.yaml)."""
 
@@ -167,7 +169,7 @@ class Clause:
     guide: str | None = None  # a policy clause's pointer to the guide clause that explains it
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LibrarySection:
     """A section of the library: one clauses/*.yaml file."""
 
@@ -179,7 +181,7 @@ class LibrarySection:
     when: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GapRule:
     """A rule of clauses/gaps.yaml: when its condition holds for the answers, a gap is reported."""
 
@@ -197,7 +199,7 @@ class GapRule:
 GAP_CAUSES = ("answer", "unanswered")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GapWarning:
     """A gap found in one set of answers, as the gap report and the manifest show it."""
 
@@ -227,7 +229,7 @@ class GapWarning:
         }
 
 
-@dataclass
+@record
 class Answers:
     """A profile's answers resolved against the questionnaire."""
 
@@ -254,7 +256,7 @@ class Answers:
         return slugify(self.values["organisation.short_name"] or self.values["organisation.name"])
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderedClause:
     """A clause chosen for a policy, its text rendered for these answers and numbered."""
 
@@ -272,7 +274,7 @@ class RenderedClause:
     guide_ref: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GuideRef:
     """A guide paragraph a policy section points to: its number ("G5.1") and title."""
 
@@ -280,7 +282,7 @@ class GuideRef:
     title: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderedSection:
     """A numbered section of a built policy or practice guide."""
 
@@ -294,7 +296,7 @@ class RenderedSection:
     guide_refs: tuple[GuideRef, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GuideSection:
     """A section of the practice guide: the policy section's number, or for a library section
     with guide clauses only, the number of the policy section before it and a letter ("3A")."""
@@ -305,7 +307,7 @@ class GuideSection:
     clauses: tuple[RenderedClause, ...]  # numbered "G<number>.<n>"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CitedDocument:
     """A source document and the passages of it a document cites."""
 
@@ -313,7 +315,7 @@ class CitedDocument:
     items: tuple[SourceItem, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LocalNote:
     """Something the build must say about the employer's local wording."""
 
@@ -323,7 +325,7 @@ class LocalNote:
     upstream_change: str | None = None  # Markdown word diff of the library clause since the local wording was written
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HistoryEntry:
     """One row of a policy's version history."""
 
@@ -332,7 +334,7 @@ class HistoryEntry:
     summary: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OpenQuestion:
     """An unanswered question whose answer would change which clauses the policy holds (it keeps it a draft)."""
 
@@ -340,7 +342,7 @@ class OpenQuestion:
     prompt: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DraftStatus:
     """Why a policy is still a draft: nobody has approved it, or questions that change its text are open."""
 
@@ -374,7 +376,7 @@ class DraftStatus:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Policy:
     """A built policy: its sections, practice guide, sources and the answers it was built from."""
 

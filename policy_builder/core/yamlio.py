@@ -8,19 +8,20 @@ line, and a duplicate key is an error a person sees.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from policy_builder.core.errors import SourceError, os_reason
+from policy_builder.core.records import record
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # profiles and clause files are a few KB
 MAX_DEPTH = 40
 
 
-@dataclass
+@record
 class Document:
     """Plain Python data plus the line of every key path, for messages."""
 

@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import re
 import zipfile
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from docx.blkcntnr import BlockItemContainer
@@ -30,6 +29,7 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from policy_builder.core.errors import PolicyBuilderError
+from policy_builder.core.records import record
 from policy_builder.render.blocks import bookmark_name
 
 
@@ -211,7 +211,7 @@ def field_codes(element: Any) -> str:
 # --- the page -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Page:
     """A section's page size and margins, in EMU."""
 
