@@ -80,6 +80,7 @@ class _TemplateStyles:
         self.element = element
         self.blob = blob
         self.index = _StyleIndex(element)
+        self.default_paragraph: etree._Element | None | Literal[False] = False  # False: not looked for yet
 
 
 class _CopiedStyles(StylesPart):
@@ -377,13 +378,15 @@ class Styles:
         style = self.paragraph(name, reading=True)
         styles = style.element.getparent()
         if self._default_paragraph is False or self._default_paragraph[0] is not styles:
-            # python-docx's rule: the last style of type paragraph (the type when none is given) marked default.
             # Found once a document (and once more if it makes its own copy of the template's styles): a style
-            # copied in from the bundle is never marked default.
-            default = None
-            for element in styles.findall(qn("w:style")):
-                if (element.get(qn("w:type")) or "paragraph") == "paragraph" and element.get(qn("w:default")) in _ON:
-                    default = element
+            # copied in from the bundle is never marked default. In the template's styles, once a template.
+            template = self.template()
+            if template is not None and styles is template.element:
+                if template.default_paragraph is False:
+                    template.default_paragraph = _default_paragraph(styles)
+                default = template.default_paragraph
+            else:
+                default = _default_paragraph(styles)
             self._default_paragraph = (styles, default)
         return None if style.element is self._default_paragraph[1] else style.style_id
 
@@ -443,6 +446,15 @@ class Styles:
         else:
             target.append(new_abstract)
         return int(target.add_num(new_id).numId)
+
+
+def _default_paragraph(styles: etree._Element) -> etree._Element | None:
+    """python-docx's rule: the last style of type paragraph (the type when none is given) marked default."""
+    default = None
+    for element in styles.findall(qn("w:style")):
+        if (element.get(qn("w:type")) or "paragraph") == "paragraph" and element.get(qn("w:default")) in _ON:
+            default = element
+    return default
 
 
 def _style_name(element: etree._Element | None) -> str | None:
