@@ -36,7 +36,7 @@ from policy_builder.render.blocks import (
     parse,
 )
 
-KEPT_FORMAT = "policy-builder kept blocks 1 (JSON)"
+KEPT_FORMAT = "policy-builder kept blocks 2 (JSON)"
 FOLDER = "blocks"
 KEPT_MOST = 400  # files; beyond twice this, the oldest go (a batch of many profiles writes three a policy)
 _ONLY = (None, "word", "markdown")
@@ -90,8 +90,12 @@ def _kept_path(markdown: str) -> Path | None:
 # --- writing ----------------------------------------------------------------------------
 
 
-def _text(text: Text) -> list[Any]:
-    return [text.source, text.plain, [[run.text, run.style, run.line_break] for run in text.runs]]
+def _text(text: Text) -> str | list[Any]:
+    """A text as [Markdown, words, runs]; most are words alone, one plain run: kept as the one string."""
+    source, runs = text.source, text.runs
+    if text.plain == source and runs == ((Run(source),) if source else ()):
+        return source
+    return [source, text.plain, [[run.text, run.style, run.line_break] for run in runs]]
 
 
 def _block(block: Block, position: dict[int, int]) -> list[Any]:
@@ -217,6 +221,8 @@ def _list(value: Any, length: int | None = None) -> list[Any]:
 
 
 def _read_text(value: Any) -> Text:
+    if type(value) is str:  # words alone, one plain run (see _text)
+        return Text(value, runs=(Run(value),) if value else (), plain=value)
     source, plain, runs = _list(value, 3)
     read = []
     for run in _list(runs):
