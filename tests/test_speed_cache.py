@@ -7,6 +7,7 @@ reported every time and never kept, and everything stays inside the cache folder
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import os
@@ -468,7 +469,86 @@ def test_a_warm_build_imports_no_markdown_parser_and_writes_the_same_files(tmp_p
         result = subprocess.run(
             [sys.executable, *command, "--out", str(out)], env=env, check=True, capture_output=True, text=True
         )
-        imported.append(" markdown_it\n" in result.stderr)
+        imported.append((" markdown_it\n" in result.stderr, " yaml\n" in result.stderr))
         written.append({p.name: p.read_bytes() for p in out.glob("*.md")})
-    assert imported == [True, False]  # the first run parsed (and kept) the documents; the second read them back
+    # The first run parsed (and kept) the documents and the profile; the second read them back.
+    assert imported == [(True, True), (False, False)]
     assert written[0] == written[1]
+
+
+# --- a profile read before, kept between runs (core/yamlio.load_kept) -----------------------------------
+
+
+def test_a_profile_read_before_is_read_back_without_yaml_and_gives_the_same_answers(cache, monkeypatch):
+    from policy_builder.core import yamlio
+
+    library = load_library()
+    profile = PROFILES / "example-council.yaml"
+    first = load_profile(profile, library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert len(list((cache / yamlio.KEPT_FOLDER).glob("*.json"))) == 1
+    parsed = yamlio.load(profile)
+
+    def no_yaml(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the profile's YAML was read again")
+
+    monkeypatch.setattr(yamlio, "loads", no_yaml)
+    kept = yamlio.load_kept(profile)
+    assert (kept.path, kept.data, kept.lines, kept.block_scalars, kept.plain_text) == (
+        parsed.path,
+        parsed.data,
+        parsed.lines,
+        parsed.block_scalars,
+        parsed.plain_text,
+    )
+    second = load_profile(profile, library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert second == first
+
+
+def test_kept_yaml_values_of_every_kind_read_back_as_they_were(cache, tmp_path):
+    from policy_builder.core import yamlio
+
+    path = tmp_path / "kinds.yaml"
+    path.write_text(
+        "text: plain\nnumber: 010\nversion: 1.10\nfloat: 2.5\nflag: true\nnothing:\nday: 2026-12-02\n"
+        "moment: 2026-12-02 10:30:00+01:00\nlist: [1, two, 2026-01-01]\n1: a number key\n"
+        "2026-12-02: a date key\nblock: |\n  two\n  lines\n",
+        encoding="utf-8",
+    )
+    first, again = yamlio.load_kept(path), yamlio.load_kept(path)
+    for doc in (first, again):
+        assert doc.data["day"] == dt.date(2026, 12, 2) and type(doc.data["day"]) is dt.date
+        assert doc.data["moment"].utcoffset() == dt.timedelta(hours=1)
+        assert doc.data[1] == "a number key" and doc.data[dt.date(2026, 12, 2)] == "a date key"
+        assert doc.as_typed(doc.data["version"], "version") == "1.10"
+        assert doc.text_start("block") == 13
+    assert again.data == first.data and [type(v) for v in again.data.values()] == [type(v) for v in first.data.values()]
+    assert (again.lines, again.block_scalars, again.plain_text) == (first.lines, first.block_scalars, first.plain_text)
+
+
+@pytest.mark.parametrize("how", ["unsigned", "signed but odd"])
+def test_an_altered_kept_profile_is_ignored_and_the_yaml_read_afresh(cache, tmp_path, how):
+    from policy_builder.core import yamlio
+
+    path = tmp_path / "profile.yaml"
+    path.write_text("organisation:\n  name: Eastbrook\n", encoding="utf-8")
+    yamlio.load_kept(path)
+    (kept,) = (cache / yamlio.KEPT_FOLDER).glob("*.json")
+    if how == "unsigned":
+        kept.write_bytes(kept.read_bytes().replace(b"Eastbrook", b"Westbrook"))
+    else:  # a line number that is text: this code never writes one
+        stored = json.loads(signed_cache.load(cache, kept) or b"")
+        stored["lines"][0][1] = "one"
+        signed_cache.store(cache, kept, json.dumps(stored).encode())
+    doc = yamlio.load_kept(path)
+    assert doc.data == {"organisation": {"name": "Eastbrook"}} and doc.line("organisation", "name") == 2
+
+
+def test_a_profile_with_a_problem_is_reported_every_time_and_never_kept(cache, tmp_path):
+    from policy_builder.core import yamlio
+
+    path = tmp_path / "profile.yaml"
+    path.write_text("organisation:\n  name: Eastbrook\n  name: again\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(yamlio.SourceError, match="appears twice"):
+            yamlio.load_kept(path)
+    assert not list((cache / yamlio.KEPT_FOLDER).glob("*.json"))

@@ -138,23 +138,7 @@ def _keep(path: Path, blocks: list[Block]) -> None:
     except OSError:
         return
     if signed_cache.store(path.parent.parent, path, data):
-        _prune(path.parent)
-
-
-def _prune(folder: Path) -> None:
-    """Beyond twice KEPT_MOST files, keep the KEPT_MOST most recently written (and no stray temporary files)."""
-    try:
-        entries = list(folder.iterdir())
-        if len(entries) <= 2 * KEPT_MOST:
-            return
-        dated = sorted(((entry.stat().st_mtime_ns, entry) for entry in entries), reverse=True)
-    except OSError:
-        return
-    for _, entry in dated[KEPT_MOST:]:
-        try:
-            entry.unlink()
-        except OSError:
-            pass
+        signed_cache.prune(path.parent, KEPT_MOST)
 
 
 # --- reading ----------------------------------------------------------------------------
