@@ -38,7 +38,7 @@ from policy_builder.render.blocks import (
 
 KEPT_FORMAT = "policy-builder kept blocks 2 (JSON)"
 FOLDER = "blocks"
-KEPT_MOST = 400  # files; beyond twice this, the oldest go (a batch of many profiles writes three a policy)
+KEPT_MOST = 48  # files (three a profile, about 130 KB each); beyond twice this, the oldest go
 _ONLY = (None, "word", "markdown")
 
 
