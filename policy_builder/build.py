@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policy_builder.content.library import Library
 from policy_builder.content.models import Answers, GapWarning, HistoryEntry, Policy, Questionnaire
 from policy_builder.core.output import output_paths, write_set
-from policy_builder.core.records import record
 from policy_builder.pipeline.assemble import build_policy, policy_context
 from policy_builder.pipeline.gaps import find_gaps
 from policy_builder.pipeline.profile import load_profile
@@ -29,7 +28,7 @@ ALL_FORMATS = (*FORMATS, "pdf")
 DEFAULT_FORMATS = ("md", "docx")
 
 
-@record
+@dataclass
 class BuildResult:
     profile: Path
     policy: Policy
@@ -182,7 +181,7 @@ def build_profile(
     )
 
 
-@record
+@dataclass
 class BatchItem:
     """One profile of a batch: what it built, or the message of the error that stopped it.
 
@@ -237,7 +236,7 @@ def build_many(
     return _run_batch(batch, paths, count)
 
 
-@record
+@dataclass
 class _Batch:
     """What every build of a batch shares; each worker process holds its own copy."""
 

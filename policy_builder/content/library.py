@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator, MutableMapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,6 @@ from policy_builder.content.schemas import (
 )
 from policy_builder.core import signed_cache, templating, yamlio
 from policy_builder.core.errors import LibraryError, not_found
-from policy_builder.core.records import record
 from policy_builder.core.templating import compile_template
 
 
@@ -75,7 +74,7 @@ def default_library_dir() -> Path:
     return Path(override) if override else DATA_ROOT / "clauses"
 
 
-@record
+@dataclass
 class Library:
     root: Path
     questionnaire: Questionnaire

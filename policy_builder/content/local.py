@@ -11,7 +11,7 @@ change, like a merge conflict.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,6 @@ from policy_builder.content.models import LocalNote, RenderedClause
 from policy_builder.content.versions import text_of_version
 from policy_builder.core import yamlio
 from policy_builder.core.errors import ProfileError
-from policy_builder.core.records import record
 from policy_builder.core.templating import without_controls
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ _REPLACE_FIELDS = {"replace", "based_on_version", "reason", "title", "text"}
 _ADD_FIELDS = {"add_to", "after", "id", "title", "text", "reason"}
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class LocalEntry:
     kind: str  # "replace" or "add"
     target: str  # the replaced clause id, or the section id added to

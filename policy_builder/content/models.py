@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from policy_builder.core.records import record
 
 SEVERITIES = ("high", "medium", "low")
 LEVELS = ("must", "should", "may", "note")
@@ -21,7 +19,7 @@ ALLOWING = frozenset({"must", "should", "may"})
 FORBIDDING = frozenset({"must_not", "should_not"})
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Choice:
     """One answer a choice question offers: the value stored, the label shown."""
 
@@ -29,7 +27,7 @@ class Choice:
     label: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Question:
     """One question of the questionnaire (clauses/questionnaire.yaml)."""
 
@@ -63,7 +61,7 @@ class Question:
         return str(value)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class QuestionSection:
     """A section of the questionnaire, as the wizards number it."""
 
@@ -71,7 +69,7 @@ class QuestionSection:
     title: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Questionnaire:
     """The questions, by section, with the ids renamed or removed since earlier versions."""
 
@@ -86,7 +84,7 @@ class Questionnaire:
         return [q for q in self.questions.values() if q.section == section_id]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SourceDocument:
     """A law, code or guidance document the clauses rest on (clauses/sources.yaml)."""
 
@@ -104,7 +102,7 @@ class SourceDocument:
         return not self.nations or nation in self.nations
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SourceItem:
     """One passage of a source document, as the clauses cite it."""
 
@@ -116,7 +114,7 @@ class SourceItem:
     nations: tuple[str, ...] = ()
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Action:
     """One entry of clauses/actions.yaml: a thing a rule can require, allow or forbid."""
 
@@ -126,7 +124,7 @@ class Action:
     line: int | None = None
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Rule:
     """A clause's rule: `modality` (must, must_not, ...) applied to `action`, when `when` holds."""
 
@@ -147,7 +145,7 @@ class Rule:
         return self.modality in FORBIDDING
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Clause:
     """One clause of the library, as written in its section file (clauses/*.yaml)."""
 
@@ -169,7 +167,7 @@ class Clause:
     guide: str | None = None  # a policy clause's pointer to the guide clause that explains it
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class LibrarySection:
     """A section of the library: one clauses/*.yaml file."""
 
@@ -181,7 +179,7 @@ class LibrarySection:
     when: str | None = None
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class GapRule:
     """A rule of clauses/gaps.yaml: when its condition holds for the answers, a gap is reported."""
 
@@ -199,7 +197,7 @@ class GapRule:
 GAP_CAUSES = ("answer", "unanswered")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class GapWarning:
     """A gap found in one set of answers, as the gap report and the manifest show it."""
 
@@ -229,7 +227,7 @@ class GapWarning:
         }
 
 
-@record
+@dataclass
 class Answers:
     """A profile's answers resolved against the questionnaire."""
 
@@ -256,7 +254,7 @@ class Answers:
         return slugify(self.values["organisation.short_name"] or self.values["organisation.name"])
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class RenderedClause:
     """A clause chosen for a policy, its text rendered for these answers and numbered."""
 
@@ -274,7 +272,7 @@ class RenderedClause:
     guide_ref: str | None = None
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class GuideRef:
     """A guide paragraph a policy section points to: its number ("G5.1") and title."""
 
@@ -282,7 +280,7 @@ class GuideRef:
     title: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class RenderedSection:
     """A numbered section of a built policy or practice guide."""
 
@@ -296,7 +294,7 @@ class RenderedSection:
     guide_refs: tuple[GuideRef, ...] = ()
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class GuideSection:
     """A section of the practice guide: the policy section's number, or for a library section
     with guide clauses only, the number of the policy section before it and a letter ("3A")."""
@@ -307,7 +305,7 @@ class GuideSection:
     clauses: tuple[RenderedClause, ...]  # numbered "G<number>.<n>"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class CitedDocument:
     """A source document and the passages of it a document cites."""
 
@@ -315,7 +313,7 @@ class CitedDocument:
     items: tuple[SourceItem, ...]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class LocalNote:
     """Something the build must say about the employer's local wording."""
 
@@ -325,7 +323,7 @@ class LocalNote:
     upstream_change: str | None = None  # Markdown word diff of the library clause since the local wording was written
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class HistoryEntry:
     """One row of a policy's version history."""
 
@@ -334,7 +332,7 @@ class HistoryEntry:
     summary: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class OpenQuestion:
     """An unanswered question whose answer would change which clauses the policy holds (it keeps it a draft)."""
 
@@ -342,7 +340,7 @@ class OpenQuestion:
     prompt: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class DraftStatus:
     """Why a policy is still a draft: nobody has approved it, or questions that change its text are open."""
 
@@ -376,7 +374,7 @@ class DraftStatus:
         }
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Policy:
     """A built policy: its sections, practice guide, sources and the answers it was built from."""
 

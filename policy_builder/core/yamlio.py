@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policy_builder.core.errors import SourceError, os_reason
-from policy_builder.core.records import record
 
 if TYPE_CHECKING:
     import yaml
@@ -24,7 +23,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024  # profiles and clause files are a few KB
 MAX_DEPTH = 40
 
 
-@record
+@dataclass
 class Document:
     """Plain Python data plus the line of every key path, for messages."""
 

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,12 @@ from policy_builder.content.models import Answers, Questionnaire
 from policy_builder.content.questionnaire import build_context, evaluate, resolve_answers, suggest, version_key
 from policy_builder.core import yamlio
 from policy_builder.core.errors import ProfileError
-from policy_builder.core.records import record
 
 SCHEMA_VERSION = 1
 RESERVED_KEYS = ("schema", "questionnaire", "local")
 
 
-@record
+@dataclass
 class RawProfile:
     """A profile's answers as given, before defaults and conditions."""
 

@@ -27,10 +27,8 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
-
-from policy_builder.core.records import record
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -77,7 +75,7 @@ def bookmark_name(identifier: str) -> str:
     return name
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Run:
     """A stretch of text in one character style (a Word style name), or a line break."""
 
@@ -170,7 +168,7 @@ class Text:
         return self._plain
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Block:
     """One block of a document, as the Markdown and the Word writer write it."""
 
@@ -178,7 +176,7 @@ class Block:
     only: Only = field(default=None, kw_only=True)  # written by one writer only
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Heading(Block):
     """A heading: the title, a section or a clause."""
 
@@ -187,21 +185,21 @@ class Heading(Block):
     bookmark: str | None = None
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Subtitle(Block):
     """The bold line under the title naming the employer."""
 
     text: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Paragraph(Block):
     """A paragraph of text."""
 
     text: Text
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ListItem:
     """One item of a list, at its depth."""
 
@@ -211,7 +209,7 @@ class ListItem:
     text: Text
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ListBlock(Block):
     """A list with any lists nested in it, one item paragraph after another."""
 
@@ -219,7 +217,7 @@ class ListBlock(Block):
     ordered_lists: int  # how many ordered lists (nested ones too) it opens, in order
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Table(Block):
     """A table with a header row."""
 
@@ -228,7 +226,7 @@ class Table(Block):
     widths: tuple[int, ...] | None = None  # percentages of the text width, from a `widths` line
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Contents(Block):
     """'## Contents' and its list: in Word a contents field linking to the headings it lists."""
 
@@ -241,14 +239,14 @@ class Contents(Block):
         return [(heading.text.plain, heading.bookmark or "") for heading in self.headings]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Quote(Block):
     """A block quote, one paragraph after another."""
 
     paragraphs: tuple[Text, ...]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Raw(Block):
     """Markdown that Word leaves out (code, rules, HTML)."""
 

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from docx.blkcntnr import BlockItemContainer
@@ -29,7 +30,6 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from policy_builder.core.errors import PolicyBuilderError
-from policy_builder.core.records import record
 from policy_builder.render.blocks import bookmark_name
 
 
@@ -211,7 +211,7 @@ def field_codes(element: Any) -> str:
 # --- the page -------------------------------------------------------------------------------
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Page:
     """A section's page size and margins, in EMU."""
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from lxml import etree
 
 from policy_builder.core.errors import PolicyBuilderError
-from policy_builder.core.records import record
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -51,7 +51,7 @@ EMBEDDED = {
 }
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Finding:
     """One thing in a package that reaches outside it: the part it is in, and what it is."""
 
