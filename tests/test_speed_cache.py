@@ -7,6 +7,7 @@ reported every time and never kept, and everything stays inside the cache folder
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import os
@@ -317,3 +318,237 @@ def test_the_output_templates_are_compiled_once_and_then_read_from_the_cache(cac
     finally:
         markdown.output_environment.cache_clear()
         markdown._BUILT.clear()
+
+
+# --- a document's blocks, kept between runs (render/kept_blocks.py) ----------------------------------
+
+KEPT_MARKDOWN = """# Social media policy
+
+**London Borough of Eastbrook**
+
+<!-- word -->
+Only in Word: the contents field below.
+<!-- end -->
+
+## Contents
+
+- [About](#about)
+
+<!-- bookmark: section.about -->
+## 1. About "this" policy
+
+A paragraph with **bold** and *italic* words,
+a soft break and a hard one\\
+and `code`.
+
+1. First, ordered
+   - nested bullet
+2. Second
+   1. nested ordered
+
+<!-- widths: 30 70 -->
+| Clause | What it says |
+|---|---|
+| 1.1 | Staff's "own" accounts |
+
+> A quote
+>
+> in two paragraphs
+
+    an indented code block
+
+<!-- markdown -->
+OFFICIAL
+<!-- end -->
+"""
+
+
+def described(blocks: list) -> list:
+    """Every value the Markdown and Word writers read from a document's blocks, as plain values."""
+    from policy_builder.render import blocks as b
+
+    def text(t: b.Text) -> tuple:
+        return (t.source, t.plain, t.runs)
+
+    out = []
+    for block in blocks:
+        kind, head = type(block).__name__, (block.markdown, block.only)
+        if isinstance(block, b.Heading):
+            out.append((kind, *head, block.level, text(block.text), block.bookmark))
+        elif isinstance(block, b.Subtitle):
+            out.append((kind, *head, block.text))
+        elif isinstance(block, b.Paragraph):
+            out.append((kind, *head, text(block.text)))
+        elif isinstance(block, b.ListBlock):
+            items = [(i.depth, i.ordered, i.number_list, text(i.text)) for i in block.items]
+            out.append((kind, *head, items, block.ordered_lists))
+        elif isinstance(block, b.Table):
+            out.append((kind, *head, [text(c) for c in block.header], [[text(c) for c in r] for r in block.rows]))
+            out.append(block.widths)
+        elif isinstance(block, b.Contents):
+            # The headings it lists must be the document's own heading blocks, not copies.
+            out.append((kind, *head, block.title, [blocks.index(h) for h in block.headings], block.entries))
+            assert all(any(h is other for other in blocks) for h in block.headings)
+        elif isinstance(block, b.Quote):
+            out.append((kind, *head, [text(p) for p in block.paragraphs]))
+        else:
+            out.append((kind, *head))
+    return out
+
+
+def word_body(blocks: list) -> bytes:
+    from lxml import etree
+
+    from policy_builder.render.docx import Writer, open_template
+
+    document = open_template()
+    Writer(document).write(blocks)
+    return etree.tostring(document.element.body)
+
+
+def test_a_documents_blocks_are_kept_and_read_back_as_parsed_without_markdown_it(cache, monkeypatch):
+    from policy_builder.render import blocks as b
+    from policy_builder.render import kept_blocks
+
+    parsed = b.parse(KEPT_MARKDOWN)
+    first = kept_blocks.document_blocks(KEPT_MARKDOWN)  # parsed, and kept
+    assert len(list((cache / kept_blocks.FOLDER).glob("*.json"))) == 1
+    assert {type(block).__name__ for block in parsed} >= {
+        "Heading",
+        "Subtitle",
+        "Paragraph",
+        "ListBlock",
+        "Table",
+        "Contents",
+        "Quote",
+        "Raw",
+    }
+
+    def no_parsing(markdown: str) -> list:
+        raise AssertionError("parsed again: the kept blocks were not used")
+
+    monkeypatch.setattr(kept_blocks, "parse", no_parsing)
+    kept = kept_blocks.document_blocks(KEPT_MARKDOWN)
+    assert kept is not first
+    assert described(kept) == described(parsed) == described(first)
+    assert b.to_markdown(kept) == b.to_markdown(parsed)
+    assert word_body(kept) == word_body(parsed)
+    with pytest.raises(ValueError, match="no markdown-it tokens"):
+        kept[2].text.children  # noqa: B018 - a kept text has its runs and words, not tokens
+
+
+@pytest.mark.parametrize("how", ["unsigned", "signed but odd", "another format"])
+def test_an_altered_kept_document_is_ignored_and_the_markdown_parsed_afresh(cache, how):
+    from policy_builder.render import blocks as b
+    from policy_builder.render import kept_blocks
+
+    kept_blocks.document_blocks(KEPT_MARKDOWN)
+    (path,) = (cache / kept_blocks.FOLDER).glob("*.json")
+    data = signed_cache.load(cache, path)
+    assert data is not None
+    stored = json.loads(data)
+    if how == "unsigned":  # someone else's words, with no valid signature
+        path.write_bytes(path.read_bytes().replace(b"bold", b"BOLD"))
+    elif how == "signed but odd":  # a run whose text is a number: this code never writes one
+        stored["blocks"][5][3][2][0][0] = 7
+        signed_cache.store(cache, path, json.dumps(stored).encode())
+    else:
+        stored["format"] = "policy-builder kept blocks 0"
+        signed_cache.store(cache, path, json.dumps(stored).encode())
+    again = kept_blocks.document_blocks(KEPT_MARKDOWN)
+    assert described(again) == described(b.parse(KEPT_MARKDOWN))
+    assert "BOLD" not in b.to_markdown(again)
+
+
+def test_a_warm_build_imports_no_markdown_parser_and_writes_the_same_files(tmp_path):
+    env = {**os.environ, templating.CACHE_ENV: str(tmp_path / "cache"), "POLICY_BUILDER_PAGE_NUMBERS": "0"}
+    imported, written = [], []
+    for run in range(2):
+        out = tmp_path / f"out{run}"
+        command = ["-X", "importtime", "-m", "policy_builder", "build", str(PROFILES / "example-council.yaml")]
+        result = subprocess.run(
+            [sys.executable, *command, "--out", str(out)], env=env, check=True, capture_output=True, text=True
+        )
+        imported.append((" markdown_it\n" in result.stderr, " yaml\n" in result.stderr))
+        written.append({p.name: p.read_bytes() for p in out.glob("*.md")})
+    # The first run parsed (and kept) the documents and the profile; the second read them back.
+    assert imported == [(True, True), (False, False)]
+    assert written[0] == written[1]
+
+
+# --- a profile read before, kept between runs (core/yamlio.load_kept) -----------------------------------
+
+
+def test_a_profile_read_before_is_read_back_without_yaml_and_gives_the_same_answers(cache, monkeypatch):
+    from policy_builder.core import yamlio
+
+    library = load_library()
+    profile = PROFILES / "example-council.yaml"
+    first = load_profile(profile, library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert len(list((cache / yamlio.KEPT_FOLDER).glob("*.json"))) == 1
+    parsed = yamlio.load(profile)
+
+    def no_yaml(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the profile's YAML was read again")
+
+    monkeypatch.setattr(yamlio, "loads", no_yaml)
+    kept = yamlio.load_kept(profile)
+    assert (kept.path, kept.data, kept.lines, kept.block_scalars, kept.plain_text) == (
+        parsed.path,
+        parsed.data,
+        parsed.lines,
+        parsed.block_scalars,
+        parsed.plain_text,
+    )
+    second = load_profile(profile, library.questionnaire, library.nations, build_date=BUILD_DATE)
+    assert second == first
+
+
+def test_kept_yaml_values_of_every_kind_read_back_as_they_were(cache, tmp_path):
+    from policy_builder.core import yamlio
+
+    path = tmp_path / "kinds.yaml"
+    path.write_text(
+        "text: plain\nnumber: 010\nversion: 1.10\nfloat: 2.5\nflag: true\nnothing:\nday: 2026-12-02\n"
+        "moment: 2026-12-02 10:30:00+01:00\nlist: [1, two, 2026-01-01]\n1: a number key\n"
+        "2026-12-02: a date key\nblock: |\n  two\n  lines\n",
+        encoding="utf-8",
+    )
+    first, again = yamlio.load_kept(path), yamlio.load_kept(path)
+    for doc in (first, again):
+        assert doc.data["day"] == dt.date(2026, 12, 2) and type(doc.data["day"]) is dt.date
+        assert doc.data["moment"].utcoffset() == dt.timedelta(hours=1)
+        assert doc.data[1] == "a number key" and doc.data[dt.date(2026, 12, 2)] == "a date key"
+        assert doc.as_typed(doc.data["version"], "version") == "1.10"
+        assert doc.text_start("block") == 13
+    assert again.data == first.data and [type(v) for v in again.data.values()] == [type(v) for v in first.data.values()]
+    assert (again.lines, again.block_scalars, again.plain_text) == (first.lines, first.block_scalars, first.plain_text)
+
+
+@pytest.mark.parametrize("how", ["unsigned", "signed but odd"])
+def test_an_altered_kept_profile_is_ignored_and_the_yaml_read_afresh(cache, tmp_path, how):
+    from policy_builder.core import yamlio
+
+    path = tmp_path / "profile.yaml"
+    path.write_text("organisation:\n  name: Eastbrook\n", encoding="utf-8")
+    yamlio.load_kept(path)
+    (kept,) = (cache / yamlio.KEPT_FOLDER).glob("*.json")
+    if how == "unsigned":
+        kept.write_bytes(kept.read_bytes().replace(b"Eastbrook", b"Westbrook"))
+    else:  # a line number that is text: this code never writes one
+        stored = json.loads(signed_cache.load(cache, kept) or b"")
+        stored["lines"][0][1] = "one"
+        signed_cache.store(cache, kept, json.dumps(stored).encode())
+    doc = yamlio.load_kept(path)
+    assert doc.data == {"organisation": {"name": "Eastbrook"}} and doc.line("organisation", "name") == 2
+
+
+def test_a_profile_with_a_problem_is_reported_every_time_and_never_kept(cache, tmp_path):
+    from policy_builder.core import yamlio
+
+    path = tmp_path / "profile.yaml"
+    path.write_text("organisation:\n  name: Eastbrook\n  name: again\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(yamlio.SourceError, match="appears twice"):
+            yamlio.load_kept(path)
+    assert not list((cache / yamlio.KEPT_FOLDER).glob("*.json"))

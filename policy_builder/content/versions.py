@@ -9,17 +9,19 @@ change when an employer's local wording was written against an older version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from policy_builder.content.models import Clause
 from policy_builder.content.schemas import HISTORY_FILE as HISTORY_SCHEMA
 from policy_builder.content.schemas import load_checked
 from policy_builder.core.output import atomic_write
 from policy_builder.core.yamlio import MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    import yaml
 
 HISTORY_FILE = "clause-history.yaml"
 # The history holds every version of every clause, so it grows with the library: its size limit is this much a
@@ -33,16 +35,22 @@ HEADER = """\
 """
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Multi-line text as readable `|` blocks."""
+@functools.cache
+def _block_dumper() -> type[yaml.SafeDumper]:
+    """PyYAML's safe dumper writing multi-line text as readable `|` blocks (made when history is written: a
+    build never imports PyYAML for it)."""
+    import yaml
+
+    class BlockDumper(yaml.SafeDumper):
+        pass
+
+    BlockDumper.add_representer(str, _represent_str)
+    return BlockDumper
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_BlockDumper.add_representer(str, _represent_str)
 
 
 def text_hash(title: str, text: str) -> str:
@@ -111,7 +119,9 @@ def record(root: Path, clauses: list[Clause], history: dict[str, list[dict[str, 
         )
         recorded.append(clause.id)
     if recorded:
-        body = yaml.dump(history, Dumper=_BlockDumper, sort_keys=True, allow_unicode=True, width=100)
+        import yaml
+
+        body = yaml.dump(history, Dumper=_block_dumper(), sort_keys=True, allow_unicode=True, width=100)
         atomic_write(root / HISTORY_FILE, HEADER + body)
     return recorded
 

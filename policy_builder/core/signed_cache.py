@@ -172,3 +172,19 @@ def _label(folder: Path, path: Path) -> str:
         return path.relative_to(folder).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def prune(folder: Path, most: int) -> None:
+    """Beyond twice ``most`` files in ``folder``, keep the ``most`` most recently written (best effort)."""
+    try:
+        entries = list(folder.iterdir())
+        if len(entries) <= 2 * most:
+            return
+        dated = sorted(((entry.stat().st_mtime_ns, entry) for entry in entries), reverse=True)
+    except OSError:
+        return
+    for _, entry in dated[most:]:
+        try:
+            entry.unlink()
+        except OSError:
+            pass

@@ -7,14 +7,17 @@ line, and a duplicate key is an error a person sees.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from policy_builder.core.errors import SourceError, os_reason
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # profiles and clause files are a few KB
 MAX_DEPTH = 40
@@ -79,21 +82,29 @@ def read_text(path: Path, error: type[SourceError] = SourceError, *, limit: int 
 # libyaml's composer recurses in C with no depth check (thousands of levels crash the process),
 # so it only reads trusted library files whose nesting libyaml's parser, which does not recurse,
 # has measured first; profiles always take the pure-Python path.
-_CLoader: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
-_STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
-_ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+# PyYAML is imported when YAML is first read (about 20 ms): a build whose library and profile were read
+# before (the library snapshot, `load_kept`) reads none.
+@functools.cache
+def _c_loader() -> type[yaml.CSafeLoader] | None:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", None)
 
 
 def _shallow(text: str) -> bool:
     """True when the text parses and no collection is nested more than MAX_DEPTH deep."""
+    import yaml
+
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=_CLoader or yaml.SafeLoader):
-            if isinstance(event, _STARTS):
+        for event in yaml.parse(text, Loader=_c_loader() or yaml.SafeLoader):
+            if isinstance(event, starts):
                 depth += 1
                 if depth > MAX_DEPTH:
                     return False
-            elif isinstance(event, _ENDS):
+            elif isinstance(event, ends):
                 depth -= 1
     except yaml.YAMLError:
         return False
@@ -117,11 +128,14 @@ def loads(
     text: str, path: Path, error: type[SourceError] = SourceError, *, trusted: bool = False, first_line: int = 1
 ) -> Document:
     """Like load, for text already read from ``path`` (front matter, say), starting on ``first_line`` of it."""
+    import yaml
+
     text = "\n" * (first_line - 1) + text  # so every line number is the file's
-    if trusted and _CLoader is not None and _shallow(text):
+    c_loader = _c_loader() if trusted else None
+    if c_loader is not None and _shallow(text):
         fast = None
         try:
-            fast = _CLoader(text)
+            fast = c_loader(text)
             node = fast.get_single_node()
         except (yaml.YAMLError, RecursionError):
             node = None
@@ -191,6 +205,8 @@ _local = threading.local()
 
 
 def _scalar_loader() -> yaml.SafeLoader:
+    import yaml
+
     loader: yaml.SafeLoader | None = getattr(_local, "loader", None)
     if loader is None:
         loader = _local.loader = yaml.SafeLoader("")
@@ -206,6 +222,8 @@ _CONVERTED_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml
 def _construct(
     node: yaml.Node, keys: tuple[Any, ...], doc: Document, error: type[SourceError], depth: int, seen: set[int]
 ) -> Any:
+    import yaml
+
     line = node.start_mark.line + 1
     doc.lines.setdefault(keys, line)
     if depth > MAX_DEPTH:
@@ -281,4 +299,158 @@ def _dotted(keys: tuple[Any, ...], key: Any) -> str:
 
 
 def dump(data: Any) -> str:
+    import yaml
+
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+# --- a YAML file read before, kept between runs ----------------------------------------------------
+#
+# What `loads` made of a profile (its values, the line of every key, ...) is kept in the cache folder
+# (yaml/, see templating.cache_folder) as JSON, plain values only, tagged where JSON has no type of its own
+# (a list, a mapping with any keys, a date), keyed by a hash of the file's text, this code and PyYAML's,
+# and signed (signed_cache): a file someone else wrote or changed is ignored. Only a file that read without
+# a problem is kept, so every message about a file is `loads`'s own, every time.
+
+KEPT_FORMAT = "policy-builder kept YAML 1 (JSON)"
+KEPT_FOLDER = "yaml"
+KEPT_MOST = 200  # files (a batch of many profiles keeps one each); beyond twice this, the oldest go
+
+
+def load_kept(path: str | Path, error: type[SourceError] = SourceError) -> Document:
+    """`load` (untrusted: a profile), through what it made of these very bytes on an earlier run."""
+    path = Path(path)
+    text = read_text(path, error)
+    kept_at = _kept_path(text)
+    doc = _read_kept(kept_at, path) if kept_at is not None else None
+    if doc is None:
+        doc = loads(text, path, error)
+        if kept_at is not None:
+            _keep(kept_at, doc)
+    return doc
+
+
+def _kept_path(text: str) -> Path | None:
+    import hashlib
+    import importlib.util
+    import sys
+
+    from policy_builder.core.templating import cache_folder
+
+    folder = cache_folder()
+    if folder is None:
+        return None
+    try:
+        spec = importlib.util.find_spec("yaml")  # PyYAML's folder's time changes when it is installed or upgraded
+        if spec is None or spec.origin is None:
+            return None
+        installed = Path(spec.origin).parent.parent.stat().st_mtime_ns
+        code = Path(__file__).stat()
+    except (OSError, ImportError, ValueError):
+        return None
+    digest = hashlib.sha256()
+    for part in (KEPT_FORMAT, sys.version, str(installed), str(code.st_size), str(code.st_mtime_ns)):
+        digest.update(part.encode("utf-8") + b"\0")
+    digest.update(text.encode("utf-8", "surrogateescape"))
+    return folder / KEPT_FOLDER / f"{digest.hexdigest()[:40]}.json"
+
+
+def _to_plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is list:
+        return {"l": [_to_plain(item) for item in value]}
+    if kind is tuple:
+        return {"u": [_to_plain(item) for item in value]}
+    if kind is dict:
+        return {"m": [[_to_plain(key), _to_plain(item)] for key, item in value.items()]}
+    if kind is dt.date:
+        return {"d": value.isoformat()}
+    if kind is dt.datetime:
+        return {"t": value.isoformat()}
+    raise ValueError(f"no kept form for {kind.__name__}")
+
+
+def _from_plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is not dict or len(value) != 1:
+        raise ValueError("not a kept value")
+    ((tag, inner),) = value.items()
+    if tag in ("l", "u", "m") and type(inner) is not list:
+        raise ValueError("not a kept list")
+    if tag == "l":
+        return [_from_plain(item) for item in inner]
+    if tag == "u":
+        return tuple(_from_plain(item) for item in inner)
+    if tag == "m":
+        pairs = [pair for pair in inner if type(pair) is list and len(pair) == 2]
+        if len(pairs) != len(inner):
+            raise ValueError("not a kept mapping")
+        return {_from_plain(key): _from_plain(item) for key, item in pairs}
+    if tag in ("d", "t") and type(inner) is str:
+        return dt.date.fromisoformat(inner) if tag == "d" else dt.datetime.fromisoformat(inner)
+    raise ValueError("not a kept value")
+
+
+def _keep(kept_at: Path, doc: Document) -> None:
+    """Keep what a file read to (best effort: a cache that cannot be written is simply not kept)."""
+    import json
+
+    from policy_builder.core import signed_cache
+
+    try:
+        data = json.dumps(
+            {
+                "format": KEPT_FORMAT,
+                "data": _to_plain(doc.data),
+                "lines": [[_to_plain(keys), line] for keys, line in doc.lines.items()],
+                "block_scalars": [_to_plain(keys) for keys in doc.block_scalars],
+                "plain_text": [[_to_plain(keys), text] for keys, text in doc.plain_text.items()],
+            },
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        kept_at.parent.mkdir(mode=0o700, exist_ok=True)
+    except (ValueError, OSError):  # a value with no kept form (an infinite number), text UTF-8 cannot hold
+        return
+    if signed_cache.store(kept_at.parent.parent, kept_at, data):
+        signed_cache.prune(kept_at.parent, KEPT_MOST)
+
+
+def _read_kept(kept_at: Path, path: Path) -> Document | None:
+    """What the file at ``path`` read to before, or None: missing, unsigned, altered or odd files are ignored."""
+    import json
+
+    from policy_builder.core import signed_cache
+
+    raw = signed_cache.load(kept_at.parent.parent, kept_at)
+    if raw is None:
+        return None
+    try:
+        stored = json.loads(raw)
+        if type(stored) is not dict or stored.get("format") != KEPT_FORMAT:
+            return None
+        doc = Document(path=path, data=_from_plain(stored["data"]))
+        for keys, line in stored["lines"]:
+            doc.lines[_keys(keys)] = line if type(line) is int else _odd()
+        doc.block_scalars.update(_keys(keys) for keys in stored["block_scalars"])
+        for keys, text in stored["plain_text"]:
+            doc.plain_text[_keys(keys)] = text if type(text) is str else _odd()
+    except (ValueError, TypeError, KeyError, RecursionError):  # JSON errors are ValueErrors; unhashable keys
+        return None
+    return doc
+
+
+def _keys(value: Any) -> tuple[Any, ...]:
+    keys = _from_plain(value)
+    if type(keys) is not tuple:
+        raise ValueError("not a key path")
+    return keys
+
+
+def _odd() -> Any:
+    raise ValueError("not a kept value")

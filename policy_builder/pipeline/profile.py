@@ -127,7 +127,7 @@ def load_profile(
     *,
     build_date: dt.date | None = None,
 ) -> Answers:
-    doc = yamlio.load(path, ProfileError)
+    doc = yamlio.load_kept(path, ProfileError)  # a profile built before: no YAML read
     raw = read_profile(doc, questionnaire)
     answers = resolve_answers(
         questionnaire,

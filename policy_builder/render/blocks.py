@@ -22,27 +22,38 @@ either output:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore, inline, text_join
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 Only = Literal["word", "markdown"] | None
 
-# One parser for every document: CommonMark with tables (the annex, the gap report, the summary of
-# changes) and strikethrough (the summary of changes' removed words). The blocks are parsed at once,
-# the text inside them when the Word writer first asks for it (`Text.runs`), all of a document's text
-# together as markdown-it would: a Markdown-only build never pays for it.
-_md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
-_block_md = MarkdownIt("commonmark").enable("table").enable("strikethrough").disable("inline")
-# The characters that start any inline rule of _md (commonmark's newline, escape, backticks, emphasis, link,
+
+@functools.cache
+def _parsers() -> tuple[MarkdownIt, MarkdownIt]:
+    """One parser for every document: CommonMark with tables (the annex, the gap report, the summary of
+    changes) and strikethrough (the summary of changes' removed words); and the same without inline rules.
+
+    The blocks are parsed at once, the text inside them when the Word writer first asks for it
+    (`Text.runs`), all of a document's text together as markdown-it would: a Markdown-only build never
+    pays for it. Made on first use: a build whose documents are all kept (render/kept_blocks.py)
+    never imports markdown-it (about 40 ms).
+    """
+    from markdown_it import MarkdownIt
+
+    full = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    return full, MarkdownIt("commonmark").enable("table").enable("strikethrough").disable("inline")
+
+
+# The characters that start any inline rule of the full parser (commonmark's newline, escape, backticks, emphasis, link,
 # image, autolink, html_inline, entity; and strikethrough): text without them is one text token, parsed or not.
 _INLINE_MARKUP = re.compile(r"[\n\\`*_~\[\]!<&]")
 _DIRECTIVE = re.compile(r"^<!-- (word|markdown|end|bookmark: (\S+)|widths: ([\d ]+)) -->$")
@@ -84,6 +95,9 @@ class _InlineText:
     def parse(self) -> None:
         with self._lock:
             if self.tokens is not None:
+                from markdown_it.rules_core import StateCore, inline, text_join
+                from markdown_it.token import Token
+
                 marked: list[Token] = []
                 for token in self.tokens:
                     if token.type != "inline":
@@ -94,37 +108,64 @@ class _InlineText:
                         token.children = [Token("text", "", 0, content=token.content)] if token.content else []
                 # The core rules markdown-it runs after the blocks (commonmark: inline, then text_join), on the
                 # text that has markup; each inline token is parsed on its own, so leaving out the others is safe.
-                state = StateCore("", _md, self.env)
+                state = StateCore("", _parsers()[0], self.env)
                 state.tokens = marked
                 inline(state)
                 text_join(state)
                 self.tokens = None
 
 
-@dataclass(frozen=True, eq=False)  # equal only to itself: its token is markdown-it's, not a value
 class Text:
-    """A block's inline Markdown (a paragraph, a heading, a list item, a table cell)."""
+    """A block's inline Markdown (a paragraph, a heading, a list item, a table cell).
 
-    token: Token = field(repr=False, compare=False)  # markdown-it's inline token
-    pending: _InlineText = field(repr=False, compare=False)
+    Parsed here (`parse`): markdown-it's inline token, its text parsed when first asked for. Read back from
+    the blocks kept between runs (render/kept_blocks.py): its runs and words as they were, with no tokens.
+    Equal only to itself.
+    """
+
+    __slots__ = ("source", "_token", "_pending", "_children", "_runs", "_plain")
+
+    def __init__(
+        self,
+        source: str,
+        token: Token | None = None,
+        pending: _InlineText | None = None,
+        *,
+        runs: tuple[Run, ...] | None = None,
+        plain: str | None = None,
+    ) -> None:
+        self.source = source  # the Markdown of the text
+        self._token = token
+        self._pending = pending
+        self._children: tuple[Token, ...] | None = None
+        self._runs = runs
+        self._plain = plain
+
+    def __repr__(self) -> str:
+        return f"Text({self.source!r})"
 
     @property
-    def source(self) -> str:
-        return self.token.content
-
-    @cached_property
     def children(self) -> tuple[Token, ...]:
-        self.pending.parse()
-        return tuple(self.token.children or [])
+        """markdown-it's inline tokens (a text parsed here only: a kept one has its runs and words instead)."""
+        if self._children is None:
+            if self._token is None or self._pending is None:
+                raise ValueError("a text read back from the kept blocks has no markdown-it tokens")
+            self._pending.parse()
+            self._children = tuple(self._token.children or [])
+        return self._children
 
-    @cached_property
+    @property
     def runs(self) -> tuple[Run, ...]:
-        return inline_runs(self.children)
+        if self._runs is None:
+            self._runs = inline_runs(self.children)
+        return self._runs
 
     @property
     def plain(self) -> str:
         """The words alone, as a table cell or a contents entry shows them."""
-        return "".join(c.content for c in self.children if c.type in ("text", "code_inline"))
+        if self._plain is None:
+            self._plain = "".join(c.content for c in self.children if c.type in ("text", "code_inline"))
+        return self._plain
 
 
 @dataclass(frozen=True)
@@ -219,11 +260,11 @@ def parse(markdown: str) -> list[Block]:
     """Markdown (a template's output, a clause's text, a report) -> blocks."""
     lines = markdown.split("\n")
     env: dict[str, Any] = {}
-    tokens = _block_md.parse(markdown, env)
+    tokens = _parsers()[1].parse(markdown, env)
     pending = _InlineText(tokens, env)
 
     def text(token: Token) -> Text:
-        return Text(token, pending)
+        return Text(token.content, token, pending)
 
     blocks: list[Block] = []
     only: Only = None
@@ -347,7 +388,7 @@ def _all_strong(text: Text) -> str | None:
     if not text.source.startswith(("**", "__")):  # no need to parse the inline text to know
         return None
     # This one line parsed alone, so the rest of the document's text waits until Word needs it.
-    tokens = _md.parseInline(text.source)
+    tokens = _parsers()[0].parseInline(text.source)
     children = tokens[0].children or [] if tokens else []
     kinds = [c.type for c in children if c.type != "text" or c.content]
     if kinds != ["strong_open", "text", "strong_close"]:

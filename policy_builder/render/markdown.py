@@ -22,7 +22,8 @@ from policy_builder.core.errors import display_path
 from policy_builder.core.templating import bytecode_cache, long_date, markdown_escape
 from policy_builder.pipeline.assemble import cite_documents
 from policy_builder.pipeline.gaps import count_by_severity, split_by_cause
-from policy_builder.render.blocks import Block, parse, to_markdown
+from policy_builder.render.blocks import Block, to_markdown
+from policy_builder.render.kept_blocks import document_blocks
 from policy_builder.render.plain import words_date
 
 TEMPLATES_DIR = DATA_ROOT / "templates"
@@ -110,7 +111,7 @@ def _built(policy: Policy, template_name: str) -> list[Block]:
     if template_name == "sources-annex.md.j2":
         context["citations"] = citations(policy)
         context["printed"] = {item.id for cited in policy.annex_sources for item in cited.items}
-    blocks = parse(_tidy(template.render(**context)))
+    blocks = document_blocks(_tidy(template.render(**context)))
     _BUILT.append((template_name, policy, blocks))
     return blocks
 

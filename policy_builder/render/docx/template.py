@@ -19,9 +19,11 @@ from typing import Literal
 
 from docx import Document
 from docx.document import Document as DocxDocument
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.oxml.styles import CT_Style
+from docx.parts.styles import StylesPart
 from docx.styles.style import BaseStyle, ParagraphStyle, StyleFactory
 from lxml import etree
 
@@ -58,17 +60,67 @@ def open_template(reference_docx: Path | None = None) -> DocxDocument:
     # A deep copy of the whole document: python-docx keeps each part's root element, which copy.deepcopy copies
     # once for every reference to it, and the prepared document holds no reference below a root (the body
     # is reached through the root each time), so the copy's objects all point into the copy's own trees.
-    document = copy.deepcopy(prepared.document)
+    # All but the styles part's root: a copy of that (350 KB of XML in the bundled template) is made only when
+    # something asks this document's styles part for its XML (_CopiedStyles); until then the template's are read.
+    styles = prepared.styles
+    memo = {id(styles.element): None} if styles is not None else {}
+    document = copy.deepcopy(prepared.document, memo)
+    if styles is not None:
+        part = document.part.part_related_by(RT.STYLES)
+        part.__class__ = _CopiedStyles
+        part.__dict__.update(_own=None, _template=styles)
     share(document, prepared.deflated)
     return document
+
+
+class _TemplateStyles:
+    """A prepared template's styles part, never changed: its XML, its bytes as saved, its styles by name."""
+
+    def __init__(self, element: etree._Element, blob: bytes) -> None:
+        self.element = element
+        self.blob = blob
+        self.index = _StyleIndex(element)
+        self.default_paragraph: etree._Element | None | Literal[False] = False  # False: not looked for yet
+
+
+class _CopiedStyles(StylesPart):
+    """A document's styles part that is its template's until something asks for its XML, then a copy of it.
+
+    Asking for the XML (``element``, and so ``document.styles``) makes this document's own copy, which it may
+    change; until then the part saves as the template's bytes, and `Styles` reads the template's styles (never
+    changing them) for what the writer looks up: style ids, list numbering, fonts, whether a change is needed.
+    """
+
+    _own: etree._Element | None
+    _template: _TemplateStyles
+
+    @property  # type: ignore[override]  # python-docx's XmlPart keeps it as an attribute; a property here
+    def _element(self) -> etree._Element:
+        if self._own is None:
+            self._own = copy.deepcopy(self._template.element)
+        return self._own
+
+    @_element.setter
+    def _element(self, element: etree._Element) -> None:
+        self._own = element
+
+    @property
+    def blob(self) -> bytes:
+        return self._template.blob if self._own is None else super().blob
+
+    @property
+    def template(self) -> _TemplateStyles | None:
+        """The template's styles while this document's are still those, else None."""
+        return self._template if self._own is None else None
 
 
 class _Prepared:
     """A template made ready once: the document every build on it starts from, and its members deflated."""
 
-    def __init__(self, document: DocxDocument, deflated: dict[bytes, Deflated]) -> None:
+    def __init__(self, document: DocxDocument, deflated: dict[bytes, Deflated], styles: _TemplateStyles | None) -> None:
         self.document = document
         self.deflated = deflated
+        self.styles = styles  # None: a template whose styles part is not python-docx's StylesPart (copied whole)
 
 
 @lru_cache(maxsize=8)
@@ -105,7 +157,8 @@ def _prepared(data: bytes, path: Path) -> _Prepared:
     deflated: dict[bytes, Deflated] = {}
     named: dict[str, Deflated] = {}
     fresh = False
-    for member, blob in members(document.part.package):
+    members_read = members(document.part.package)
+    for member, blob in members_read:
         found = kept.members.get(member) if kept is not None else None
         # Kept for these very bytes (the file is signed; its key is the template's bytes): still checked.
         if found is None or found[1] != len(blob) or found[0] != zlib.crc32(blob):
@@ -114,7 +167,15 @@ def _prepared(data: bytes, path: Path) -> _Prepared:
         deflated[blob] = named[member] = found
     if kept is None or fresh:
         _keep(data, None if sanitised is as_document else sanitised, named)
-    return _Prepared(document, deflated)
+    styles = None
+    try:
+        part = document.part.part_related_by(RT.STYLES)
+    except KeyError:  # none: python-docx makes a default one in the document that asks for it
+        part = None
+    if type(part) is StylesPart and part.partname.membername in named:
+        blob = next(blob for member, blob in members_read if member == part.partname.membername)
+        styles = _TemplateStyles(part.element, blob)
+    return _Prepared(document, deflated, styles)
 
 
 # --- kept between runs --------------------------------------------------------------------------
@@ -245,14 +306,21 @@ def _bundled_reference() -> DocxDocument:
 
 
 class Styles:
-    """The styles the documents use, found by their built-in name; missing ones are copied from the bundle."""
+    """The styles the documents use, found by their built-in name; missing ones are copied from the bundle.
+
+    A style to change (``__call__``, ``paragraph``) is this document's own, which makes its own copy of its
+    template's styles (_CopiedStyles); a style only read (``reading``, ``id``, ``paragraph_id``) is read from
+    the template's while the document has no copy, so a document that changes no style makes none.
+    """
 
     def __init__(self, document: DocxDocument) -> None:
         self.document = document
         self._found: dict[str, BaseStyle] = {}
         self._index: _StyleIndex | None = None
         self._ids: dict[str, str] = {}
-        self._default_paragraph: etree._Element | None | Literal[False] = False  # False: not looked for yet
+        # The default paragraph style, and the styles element it was looked for in (False: not looked for yet).
+        self._default_paragraph: tuple[etree._Element, etree._Element | None] | Literal[False] = False
+        self._part: StylesPart | None | Literal[False] = False  # False: not looked up yet
 
     def __call__(self, name: str) -> BaseStyle:
         key = name.lower()
@@ -265,18 +333,38 @@ class Styles:
             self._found[key] = StyleFactory(element)
         return self._found[key]
 
+    def template(self) -> _TemplateStyles | None:
+        """The template's styles, while this document's styles are still exactly those (no copy made)."""
+        if self._part is False:
+            try:
+                self._part = self.document.part.part_related_by(RT.STYLES)  # type: ignore[assignment]  # a StylesPart
+            except KeyError:
+                self._part = None
+        return self._part.template if isinstance(self._part, _CopiedStyles) else None
+
+    def reading(self, name: str) -> BaseStyle:
+        """The style named ``name``, to read and never to change: the template's own while this document has
+        no copy of its styles, so reading makes none; a style the template lacks is found (or copied in) as
+        ``__call__`` finds it."""
+        if (template := self.template()) is not None:
+            element = template.index.find(name)
+            if element is not None:
+                return StyleFactory(element)
+        return self(name)
+
     def id(self, name: str) -> str:
         # Kept by name: the writer asks for a style id for every paragraph and run, and python-docx reads
         # it from the XML each time. A style's id never changes once it is found (or copied in).
         key = name.lower()
         style_id = self._ids.get(key)
         if style_id is None:
-            style_id = self._ids[key] = self(name).style_id
+            style_id = self._ids[key] = self.reading(name).style_id
         return style_id
 
-    def paragraph(self, name: str) -> ParagraphStyle:
-        """A paragraph style (one whose font and spacing are set): the template must not define it as another type."""
-        style = self(name)
+    def paragraph(self, name: str, *, reading: bool = False) -> ParagraphStyle:
+        """A paragraph style (one whose font and spacing are set): the template must not define it as another type.
+        ``reading``: to read only (see `reading`)."""
+        style = self.reading(name) if reading else self(name)
         if not isinstance(style, ParagraphStyle):
             raise PolicyBuilderError(
                 f"the Word template's '{name}' style is not a paragraph style; "
@@ -287,15 +375,20 @@ class Styles:
     def paragraph_id(self, name: str) -> str | None:
         """The id a paragraph in paragraph style ``name`` names, as python-docx's ``Paragraph.style`` setter gives it:
         None for the template's default paragraph style (a paragraph without a style has it)."""
-        style = self.paragraph(name)
-        if self._default_paragraph is False:
-            # python-docx's rule: the last style of type paragraph (the type when none is given) marked default.
-            # Found once a document: a style copied in from the bundle is never marked default.
-            self._default_paragraph = None
-            for element in self.document.styles.element.findall(qn("w:style")):
-                if (element.get(qn("w:type")) or "paragraph") == "paragraph" and element.get(qn("w:default")) in _ON:
-                    self._default_paragraph = element
-        return None if style.element is self._default_paragraph else style.style_id
+        style = self.paragraph(name, reading=True)
+        styles = style.element.getparent()
+        if self._default_paragraph is False or self._default_paragraph[0] is not styles:
+            # Found once a document (and once more if it makes its own copy of the template's styles): a style
+            # copied in from the bundle is never marked default. In the template's styles, once a template.
+            template = self.template()
+            if template is not None and styles is template.element:
+                if template.default_paragraph is False:
+                    template.default_paragraph = _default_paragraph(styles)
+                default = template.default_paragraph
+            else:
+                default = _default_paragraph(styles)
+            self._default_paragraph = (styles, default)
+        return None if style.element is self._default_paragraph[1] else style.style_id
 
     def _copy_from_bundle(self, name: str) -> CT_Style:
         source = _bundled_index().find(name)
@@ -353,6 +446,15 @@ class Styles:
         else:
             target.append(new_abstract)
         return int(target.add_num(new_id).numId)
+
+
+def _default_paragraph(styles: etree._Element) -> etree._Element | None:
+    """python-docx's rule: the last style of type paragraph (the type when none is given) marked default."""
+    default = None
+    for element in styles.findall(qn("w:style")):
+        if (element.get(qn("w:type")) or "paragraph") == "paragraph" and element.get(qn("w:default")) in _ON:
+            default = element
+    return default
 
 
 def _style_name(element: etree._Element | None) -> str | None:

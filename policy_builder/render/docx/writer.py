@@ -17,24 +17,30 @@ from docx.document import Document as DocxDocument
 from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.oxml.table import CT_Tbl
 from docx.oxml.text.paragraph import CT_P
 from docx.shared import Emu
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx.text.tabstops import TabStops
 from lxml.etree import SubElement
 
 from policy_builder.render import blocks as b
 from policy_builder.render.docx.ooxml import (
+    LINE_BREAK_XML,
     ListNumbering,
     add_bookmark,
+    body_elements,
     clean,
     field_char,
     instruction,
     page,
+    paragraph_xml,
+    run_xml,
     text_run,
     update_fields_on_open,
     use_numbering,
+    xml_attribute,
+    xml_text,
 )
 from policy_builder.render.docx.template import Styles
 from policy_builder.render.typography import smarten, smarten_pieces
@@ -71,7 +77,19 @@ class Writer:
 
     # blocks
     def write(self, blocks: Iterable[b.Block]) -> None:
-        """Write out a document's blocks, leaving out those only the Markdown file shows."""
+        """Write out a document's blocks, leaving out those only the Markdown file shows.
+
+        Paragraphs are written as XML text and added in one parse (ooxml.body_elements), in the order
+        the blocks come; styles are looked up (or copied in) and bookmarks numbered in that same order.
+        """
+        xml: list[str] = []  # paragraphs not added yet
+
+        def add_written() -> None:
+            if xml:
+                for element in body_elements("".join(xml)):
+                    self._add(element)
+                xml.clear()
+
         for block in blocks:
             if block.only == "markdown":
                 continue
@@ -81,28 +99,54 @@ class Writer:
                 style = "Title" if block.level == 1 else f"heading {min(block.level - 1, 3)}"
                 if style == "Title":
                     self.outline_level("Title")
-                paragraph = self.paragraph(style=style)
-                self.runs(paragraph, block.text.runs)
+                style_id = self.style.id(style)
+                bookmark = None
+                runs = self.runs_xml(block.text.runs)
                 if block.bookmark:
-                    self.bookmark(paragraph, block.bookmark)
+                    self._bookmark_id += 1
+                    bookmark = (self._bookmark_id, block.bookmark)
+                xml.append(paragraph_xml(style_id, runs, bookmark=bookmark))
             elif isinstance(block, b.Subtitle):
-                self.paragraph(block.text, "Subtitle")
+                style_id = self.style.id("Subtitle")
+                xml.append(paragraph_xml(style_id, run_xml(clean(smarten(block.text))) if block.text else ""))
             elif isinstance(block, b.Paragraph):
-                self.runs(self.paragraph(), block.text.runs)
+                style_id = self.style.id("Normal")
+                xml.append(paragraph_xml(style_id, self.runs_xml(block.text.runs)))
             elif isinstance(block, b.ListBlock):
-                self.list(block)
+                # Each ordered list gets its own numbering instance, so it starts at 1.
+                num_ids = [self._lists.restart() for _ in range(block.ordered_lists)]
+                for item in block.items:
+                    base = "List Number" if item.ordered else "List Bullet"
+                    style_id = self.style.id(base if item.depth == 1 else f"{base} {min(item.depth, 3)}")
+                    num_id = num_ids[item.number_list] if item.number_list is not None else None
+                    xml.append(paragraph_xml(style_id, self.runs_xml(item.text.runs), num_id=num_id))
             elif isinstance(block, b.Table):
+                add_written()
                 rows = ([cell.plain for cell in row] for row in block.rows)
                 widths = list(block.widths) if block.widths else None
                 self.table([cell.plain for cell in block.header], rows, widths=widths)
             elif isinstance(block, b.Contents):
+                add_written()
                 self.outline_level("TOC Heading")
                 self.paragraph(block.title, "TOC Heading")
                 self.contents(block.entries)
             elif isinstance(block, b.Quote):
                 for text in block.paragraphs:
-                    self.runs(self.paragraph(), text.runs)
+                    style_id = self.style.id("Normal")
+                    xml.append(paragraph_xml(style_id, self.runs_xml(text.runs)))
             # Raw blocks (code, rules, HTML) stay out of the Word file.
+        add_written()
+
+    def runs_xml(self, runs: Sequence[b.Run]) -> str:
+        """Runs as XML text (see `runs`): curly quotes read across bold and plain runs."""
+        texts = smarten_pieces([run.text for run in runs])
+        out = []
+        for run, text in zip(runs, texts, strict=True):
+            if run.line_break:
+                out.append(LINE_BREAK_XML)
+            else:
+                out.append(run_xml(clean(text), self.style.id(run.style) if run.style else None))
+        return "".join(out)
 
     def markdown(self, text: str) -> None:
         """Markdown (paragraphs, lists, tables) written out through the block model."""
@@ -147,6 +191,11 @@ class Writer:
         only where the template gives none; the contents field lists Heading 1 only (no "u"
         switch), so neither paragraph joins the contents.
         """
+        # Read first (the template's own, see template.Styles.reading): most templates need no change.
+        read = self.style.reading(style).element.find(qn("w:pPr"))
+        level = read.find(qn("w:outlineLvl")) if read is not None else None
+        if level is not None and level.get(_W_VAL) != "9":
+            return
         p_pr = self.style(style).element.get_or_add_pPr()
         level = p_pr.find(qn("w:outlineLvl"))
         if level is not None and level.get(_W_VAL) != "9":
@@ -185,50 +234,41 @@ class Writer:
     def table(self, header: Sequence[str], rows: Iterable[Iterable[str]], widths: Sequence[int] | None = None) -> Table:
         """A table whose first row is a real header row; `widths` are percentages of the text width.
 
-        Built with lxml, as python-docx would build it: its add_row and cell.text
-        cost half the render time of the sources annex's clause table.
+        Written as XML text (ooxml.body_elements), as python-docx would build it: its add_row and cell.text
+        cost half the render time of the sources annex's clause table, and lxml's calls one element at a
+        time most of the rest.
         """
         if self._text_width is None:
             self._text_width = page(self.document.sections[-1]).text_width
         text_width = self._text_width
         percents: Sequence[float] = widths or [100 / len(header)] * len(header)
         twips = [str(int(text_width * percent / 100) // 635) for percent in percents]  # EMU -> twentieths of a point
-        tbl = OxmlElement("w:tbl")
-        assert isinstance(tbl, CT_Tbl)  # python-docx makes each tag it knows its own class
-        tbl_pr = SubElement(tbl, qn("w:tblPr"))
-        SubElement(tbl_pr, qn("w:tblStyle")).set(_W_VAL, self.style.id("Table Grid"))
-        tbl_w = SubElement(tbl_pr, qn("w:tblW"))
-        tbl_w.set(qn("w:type"), "auto")
-        tbl_w.set(qn("w:w"), "0")
-        look = SubElement(tbl_pr, qn("w:tblLook"))
-        for name, value in (("firstColumn", "1"), ("firstRow", "1"), ("lastColumn", "0"), ("lastRow", "0")):
-            look.set(qn(f"w:{name}"), value)
-        look.set(qn("w:noHBand"), "0")
-        look.set(qn("w:noVBand"), "1")
-        look.set(_W_VAL, "04A0")
-        grid = SubElement(tbl, qn("w:tblGrid"))
-        for width in twips:
-            SubElement(grid, qn("w:gridCol")).set(qn("w:w"), width)
+        style_id = xml_attribute(self.style.id("Table Grid"))
+        xml = [
+            f'<w:tbl><w:tblPr><w:tblStyle w:val="{style_id}"/><w:tblW w:type="auto" w:w="0"/>'
+            '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" w:noVBand="1"'
+            ' w:val="04A0"/></w:tblPr><w:tblGrid>',
+            *(f'<w:gridCol w:w="{width}"/>' for width in twips),
+            "</w:tblGrid>",
+        ]
         for index, cells in enumerate([header, *rows]):
-            tr = SubElement(tbl, qn("w:tr"))
+            xml.append("<w:tr>")
             if widths or index == 0:
-                tr_pr = SubElement(tr, qn("w:trPr"))
-                if widths:
-                    SubElement(tr_pr, qn("w:cantSplit"))  # a row is never split across two pages
-                if index == 0:
-                    # The header row: screen readers announce it and it repeats on each page.
-                    SubElement(tr_pr, qn("w:tblHeader")).set(_W_VAL, "true")
+                # cantSplit: a row is never split across two pages. tblHeader: the header row, which screen
+                # readers announce and which repeats on each page.
+                xml.append(f"<w:trPr>{'<w:cantSplit/>' if widths else ''}")
+                xml.append('<w:tblHeader w:val="true"/></w:trPr>' if index == 0 else "</w:trPr>")
             texts = list(cells)
             if len(texts) != len(twips):
                 raise ValueError(f"a table row has {len(texts)} cells, the header {len(twips)}")
             for text, width in zip(texts, twips, strict=True):
-                tc = SubElement(tr, qn("w:tc"))
-                tc_w = SubElement(SubElement(tc, qn("w:tcPr")), qn("w:tcW"))
-                tc_w.set(qn("w:type"), "dxa")
-                tc_w.set(qn("w:w"), width)
-                run = SubElement(SubElement(SubElement(tc, qn("w:p")), _W_R), _W_T)
-                run.set(_XML_SPACE, "preserve")
-                run.text = clean(smarten(text))
+                xml.append(
+                    f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p><w:r>'
+                    f'<w:t xml:space="preserve">{xml_text(clean(smarten(text)))}</w:t></w:r></w:p></w:tc>'
+                )
+            xml.append("</w:tr>")
+        xml.append("</w:tbl>")
+        (tbl,) = body_elements("".join(xml))
         self._add(tbl)
         return Table(tbl, self._parent)
 
@@ -264,8 +304,14 @@ class Writer:
         style), which would put each number straight after its heading; a right tab beyond the
         template's margin (the bundled style's 17 cm on a narrower page) would push it off the line.
         """
-        tabs = self.style.paragraph("toc 1").paragraph_format.tab_stops
         width = page(self.document.sections[-1]).text_width
+        # Read first (the template's own, see template.Styles.reading): most templates need no change.
+        read = self.style.paragraph("toc 1", reading=True).element.find(qn("w:pPr"))
+        if read is not None:
+            right = [tab for tab in TabStops(read) if tab.alignment == WD_TAB_ALIGNMENT.RIGHT]
+            if right and all(tab.position <= width for tab in right):
+                return
+        tabs = self.style.paragraph("toc 1").paragraph_format.tab_stops
         right = [tab for tab in tabs if tab.alignment == WD_TAB_ALIGNMENT.RIGHT]
         if right and all(tab.position <= width for tab in right):
             return
