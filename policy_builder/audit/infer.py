@@ -485,7 +485,10 @@ def _decide(question: Question, found: Sequence[_Hit], result: Inference) -> Non
     if question.type == "text":
         # Names are written several ways ("the Council's RIPA policy", "the RIPA procedures"): the most
         # often written wins, and is a little less sure when others were written too.
-        groups = sorted(by_value.values(), key=len, reverse=True)
+        # A name the document gives itself ("X NHS Foundation Trust ('the Trust')") is read by a surer rule
+        # than one it only mentions (a partner, a seconding council): the surest reading first, then the most
+        # often written.
+        groups = sorted(by_value.values(), key=lambda g: (max(h.rule.confidence for h in g), len(g)), reverse=True)
         chosen = groups[0]
         top = max(chosen, key=lambda h: h.rule.confidence)
         confidence = _agreed(top.rule.confidence, len(chosen))

@@ -629,8 +629,11 @@ def read_sentence(
         return Reading("requires", f"under the heading '{heading}'", False)
     stated = next((m for p in config.states if (m := p.search(_LEADING_NUMBER.sub("", sentence)))), None)
     if stated:
+        # "The DPO approves new tools before they are used": no use before the approval, which forbids it until then
         return Reading(
-            "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
+            "forbids" if re.search(r"\b(?:do not|never|before)$", stated.group(0)) else "requires",
+            "stated as fact",
+            False,
         )
     return Reading(None, "", False)
 

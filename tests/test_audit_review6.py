@@ -1,0 +1,142 @@
+"""After the fifth blind review of `policy-builder audit` (issue 19), each on a short text of our own: photos on
+any phone go against "no images on a personal device"; "no need to save the messages" goes against saving them
+to the record, however else the document asks for a summary; the draft names the document's own issuer, never a
+partner named in passing, and leaves an employer type answered two ways open; rules a document states in other
+words (a named officer approves new tools; one's own email; a one-off look agreed beforehand and recorded) are
+covers, not misses; and unrelated words are neither covers nor contradictions."""
+
+import pytest
+from conftest import audit_text
+
+# --- 1. photos on any phone ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "on any phone they have with them",
+        "on whichever mobile is nearest",
+        "on their own or a work phone",
+    ],
+)
+def test_photos_allowed_on_any_phone_go_against_no_images_on_a_personal_device(tmp_path, library, where):
+    text = f"# Pictures\n\n3.1 Staff may take photos of the people they support {where}.\n"
+    audit = audit_text(tmp_path, library, text)
+    finding = audit.finding("photos.personal-device")
+    assert finding.verdict == "contradicts", finding
+    assert finding.certainty == "clear"  # it says photos, a phone and the act
+
+
+def test_photos_only_on_a_work_phone_are_no_contradiction(tmp_path, library):
+    text = "# Pictures\n\n3.1 Staff may take photos of the people they support on a work phone only.\n"
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("photos.personal-device").verdict != "contradicts"
+
+
+def test_a_video_call_sentence_is_no_rule_on_images_on_a_personal_device(tmp_path, library):
+    text = (
+        "# Calls\n\n7.5 Video consultations must use the approved platform, never personal accounts on "
+        "FaceTime or similar.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("photos.personal-device").verdict == "misses"
+    assert audit.finding("video.unapproved-platform").verdict == "covers"
+
+
+# --- 2. no need to save the messages ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "There is no need to save the messages.",
+        "Texts with families need not be saved.",
+        "There is no requirement to record text messages with parents.",
+    ],
+)
+def test_no_need_to_save_messages_goes_against_saving_them_to_the_record(tmp_path, library, sentence):
+    audit = audit_text(tmp_path, library, f"# Messages\n\n2.1 {sentence}\n")
+    finding = audit.finding("records.message-to-record")
+    assert finding.verdict == "contradicts", finding
+    assert finding.certainty == "clear"
+
+
+def test_a_summary_where_relevant_does_not_cover_saving_messages_the_document_says_need_not_be_saved(tmp_path, library):
+    summary = "2.2 Where a message raises a concern, a summary should be recorded in the case notes.\n"
+    alone = audit_text(tmp_path, library, f"# Messages\n\n{summary}")
+    assert alone.finding("records.message-to-record").verdict == "covers"
+    both = audit_text(
+        tmp_path,
+        library,
+        f"# Messages\n\n2.1 Staff may use the work phone to message young people. There is no need to save the "
+        f"messages.\n\n{summary}",
+    )
+    finding = both.finding("records.message-to-record")
+    assert finding.verdict == "contradicts", finding
+    assert "no need to save" in finding.evidence.sentence
+
+
+# --- 3. the draft's organisation is the document's issuer ------------------------------------------------------
+
+ISSUER = (
+    '# Social Media Policy\n\n1.1 Ashdown Valley NHS Foundation Trust ("the Trust") sets out here how its staff '
+    "use social media.\n\n2.1 Social workers employed by Westmere Metropolitan Borough Council and seconded to the "
+    "Trust follow this policy. Staff seconded from Westmere Metropolitan Borough Council keep their council "
+    "email. Westmere Metropolitan Borough Council remains their employer.\n\n2.2 Local authority staff working "
+    "within Trust services follow it too.\n\n3.1 Patients may leave reviews on sites such as NHS.uk.\n"
+)
+
+
+def test_the_draft_names_the_issuer_not_a_partner_mentioned_more_often(tmp_path, library):
+    from policy_builder.audit.draft import draft_from_policy
+
+    path = tmp_path / "policy.md"
+    path.write_text(ISSUER, encoding="utf-8")
+    values = draft_from_policy(library, path).values()
+    assert values.get("organisation.name") == "Ashdown Valley NHS Foundation Trust"
+
+
+def test_this_policy_applies_to_names_the_issuer(tmp_path, library):
+    from policy_builder.audit.draft import draft_from_policy
+
+    path = tmp_path / "policy.md"
+    path.write_text(
+        "# Scope\n\nThis policy applies to Rowan Bridge Council employees. Staff placed with Kestrel County "
+        "Council or Kestrel County Council partners follow Kestrel County Council rules on site.\n",
+        encoding="utf-8",
+    )
+    assert draft_from_policy(library, path).values().get("organisation.name") == "Rowan Bridge Council"
+
+
+def test_an_employer_type_answered_two_ways_is_left_open(tmp_path, library):
+    from policy_builder.audit.draft import draft_from_policy
+
+    path = tmp_path / "policy.md"
+    path.write_text(ISSUER, encoding="utf-8")
+    draft = draft_from_policy(library, path)
+    assert "organisation.type" in {c.question_id for c in draft.conflicts}
+    assert "organisation.type" not in draft.values()
+
+
+# --- 4. rules stated in other words are covers ------------------------------------------------------------------
+
+
+def test_a_named_officer_approving_new_tools_before_use_covers_the_rule(tmp_path, library):
+    text = "# Roles\n\n4.2 The Data Protection Lead approves new digital messaging tools before they are used with families.\n"
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("records.new-platform-before-approval").verdict == "covers"
+
+
+def test_not_forwarding_to_ones_own_email_covers_personal_storage(tmp_path, library):
+    audit = audit_text(tmp_path, library, "# Records\n\n5.1 Do not forward photos of the notes to your own email.\n")
+    assert audit.finding("records.personal-storage").verdict == "covers"
+
+
+def test_a_co_ordinator_spoken_to_first_is_no_single_look(tmp_path, library):
+    text = (
+        "# Looking at social media\n\n6.2 Repeated viewing of someone's social media may need authorisation; "
+        "speak to the surveillance co-ordinator first.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("viewing.single-look").verdict == "misses"
+    assert audit.finding("viewing.authorised").verdict == "covers"
