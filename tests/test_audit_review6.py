@@ -140,3 +140,108 @@ def test_a_co_ordinator_spoken_to_first_is_no_single_look(tmp_path, library):
     audit = audit_text(tmp_path, library, text)
     assert audit.finding("viewing.single-look").verdict == "misses"
     assert audit.finding("viewing.authorised").verdict == "covers"
+
+
+def test_a_one_off_look_agreed_beforehand_and_recorded_covers_the_viewing_rules(tmp_path, library):
+    text = (
+        "# Looking at social media\n\n6.1 A single look at an open profile may be appropriate during an assessment. "
+        "This must be agreed with your manager beforehand, done from the team account and not a personal account, "
+        "and recorded on the case system with the date, what was seen and why.\n\n6.2 Repeated or systematic "
+        "checking of someone's social media may amount to directed surveillance and need authorisation under the "
+        "surveillance law.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    for action in ("viewing.single-look", "viewing.record", "viewing.repeated", "viewing.authorised"):
+        assert audit.finding(action).verdict == "covers", audit.finding(action)
+    # "and not a personal account" negates its own phrase, not the recording after it
+    assert "recorded on the case system" in audit.finding("viewing.record").evidence.sentence
+    # the work account the look is done from connects with no one
+    assert audit.finding("accounts.agree-connections").verdict == "misses"
+
+
+# --- 1b. verbal agreement with no word of recording it -----------------------------------------------------------
+
+
+def test_verbal_agreement_enough_with_no_record_goes_against_recording_photo_consent(tmp_path, library):
+    audit = audit_text(tmp_path, library, "# Pictures\n\n3.2 For a photograph, verbal agreement is enough.\n")
+    finding = audit.finding("photos.record-consent")
+    assert finding.verdict == "contradicts", finding
+    noted = audit_text(
+        tmp_path,
+        library,
+        "# Pictures\n\n3.3 Verbal agreement is enough for a photograph, and should be noted on the file.\n",
+    )
+    assert noted.finding("photos.record-consent").verdict == "covers"
+
+
+# --- 5. no false "check" from words that only look alike ----------------------------------------------------------
+
+
+def test_ones_own_privacy_settings_reviewed_regularly_are_no_viewing(tmp_path, library):
+    text = "# Your own accounts\n\n6.5 Staff should review their privacy settings regularly and check their profiles.\n"
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("viewing.repeated").verdict == "misses"
+    assert audit.finding("viewing.any").verdict == "misses"
+    assert audit.finding("devices.privacy-settings").verdict == "covers"
+
+
+def test_staying_in_touch_on_personal_social_media_is_no_viewing_through_it(tmp_path, library):
+    text = (
+        "# After the case\n\nOnce the case has closed, workers are free to stay in touch with care leavers "
+        "through their personal social media.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("viewing.personal-account").verdict == "misses"
+    assert audit.finding("contact.connect-former-without-agreement").verdict == "contradicts"
+
+
+def test_public_confidence_is_not_treating_posts_as_public(tmp_path, library):
+    text = "# Conduct\n\nYou must not make comments online that could undermine public confidence in the service.\n"
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("posting.assume-public").verdict == "misses"
+
+
+def test_not_recording_calls_is_not_against_acting_as_if_recorded(tmp_path, library):
+    text = (
+        "# Calls\n\nDo not record video calls with families unless the people taking part know the call is being "
+        "recorded.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("safety.act-as-if-recorded").verdict != "contradicts"
+
+
+# --- 7. covers from an unrelated word --------------------------------------------------------------------------------
+
+
+def test_letters_an_ai_tool_drafts_are_neither_a_non_digital_way_nor_messages_as_records(tmp_path, library):
+    text = (
+        "# AI\n\nStaff may use approved AI tools to help draft letters and reports, provided they remove names "
+        "before pasting any text in.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("services.offer-non-digital").verdict == "misses"
+    assert audit.finding("records.treat-message-as-record").verdict == "misses"
+
+
+def test_the_views_staff_express_are_not_viewing_social_media(tmp_path, library):
+    text = (
+        "# Personal use\n\nStaff who say they work for us on their social media profiles should make clear "
+        "that the views they express are their own.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("viewing.any").verdict == "misses"
+    assert audit.finding("posting.work-disclaimer").verdict == "covers"
+
+
+def test_photos_never_posted_is_no_stance_on_posting_about_work(tmp_path, library):
+    text = "# Pictures\n\nPhotographs of children must never be posted on the team's social media without consent.\n"
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("posting.about-work").verdict == "misses"
+    assert audit.finding("photos.post").verdict == "covers"
+
+
+def test_a_data_protection_officer_is_no_data_protection_principle(tmp_path, library):
+    text = "# New tools\n\nNew apps must not be used until the Data Protection Officer has approved them.\n"
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("records.data-protection-principles").verdict == "misses"
+    assert audit.finding("records.new-platform-before-approval").verdict == "covers"
