@@ -245,3 +245,24 @@ def test_a_data_protection_officer_is_no_data_protection_principle(tmp_path, lib
     audit = audit_text(tmp_path, library, text)
     assert audit.finding("records.data-protection-principles").verdict == "misses"
     assert audit.finding("records.new-platform-before-approval").verdict == "covers"
+
+
+# --- 6. the board's count of agreement ---------------------------------------------------------------------------------
+
+
+def test_the_board_counts_only_plain_covers_as_in_agreement(tmp_path, library):
+    from policy_builder.audit.report import board_summary
+
+    text = (
+        "# Contact\n\nStaff may use WhatsApp on the work phone to arrange visits with families.\n\n"
+        "Staff must not accept friend requests from service users on their personal social media.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    covers = audit.of("covers")
+    plain = [f for f in covers if f.position != "depends"]
+    choices = [f for f in covers if f.position == "depends" and f.certainty != "check"]
+    assert plain and choices, [(f.action, f.position, f.certainty) for f in covers]
+    summary = board_summary(audit, library)
+    assert f"({len(plain)} in agreement with our rule, " in summary
+    wording = "a choice" if len(choices) == 1 else "choices"
+    assert f"{len(choices)} {wording} for you to confirm" in summary

@@ -87,6 +87,19 @@ def with_article(words: str | None) -> str:
     return ("an " if vowel else "a ") + words
 
 
+def addressed_words(covers: list[Finding], contradicting: int) -> str:
+    """How the rules a document addresses divide: only plain covers are "in agreement with our rule"; a choice
+    employers differ on ("Your choice") is the document's answer to confirm, and a "Check" a passage to read."""
+    choices = sum(1 for f in covers if f.position == "depends" and f.certainty != "check")
+    checks = sum(1 for f in covers if f.position == "depends" and f.certainty == "check")
+    counts = [f"{len(covers) - choices - checks} in agreement with our rule"]
+    if choices:
+        counts.append(f"{choices} {'a choice' if choices == 1 else 'choices'} for you to confirm")
+    if checks:
+        counts.append(f"{checks} to check")
+    return f"{', '.join(counts)} and {contradicting} against it"
+
+
 def board_summary(audit: Audit, library: Library) -> str:
     """One paragraph a board can read: whose rules, how much the document addresses (its counts adding up),
     what contradicts, and the high misses, which are musts that rest on law."""
@@ -95,8 +108,7 @@ def board_summary(audit: Audit, library: Library) -> str:
     parts = [
         scope_sentence(audit, library),
         f"Of the {total} rules checked, {audit.path.name} addresses {len(covers) + len(contradicts)} "
-        f"({len(covers)} in agreement with our rule and {len(contradicts)} against it) "
-        f"and says nothing on {len(misses)}.",
+        f"({addressed_words(covers, len(contradicts))}) and says nothing on {len(misses)}.",
     ]
     today = dt.date.today()
     if audit.review and audit.review.due < today:
