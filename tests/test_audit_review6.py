@@ -266,3 +266,19 @@ def test_the_board_counts_only_plain_covers_as_in_agreement(tmp_path, library):
     assert f"({len(plain)} in agreement with our rule, " in summary
     wording = "a choice" if len(choices) == 1 else "choices"
     assert f"{len(choices)} {wording} for you to confirm" in summary
+
+
+def test_two_choices_at_odds_on_one_sentence_become_passages_to_check(tmp_path, library):
+    text = (
+        "# Out of hours\n\nWork phones should be switched off outside your working hours, and young people should "
+        "be told when they can expect a reply.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    contact, reply = audit.finding("out-of-hours.contact"), audit.finding("out-of-hours.reply")
+    assert contact.evidence.sentence == reply.evidence.sentence
+    for finding in (contact, reply):
+        assert finding.verdict == "covers" and finding.certainty == "check", finding
+        assert finding.requirement.startswith("Does your policy let staff")
+    # one choice alone on its sentence stays the document's decision
+    alone = audit_text(tmp_path, library, "# Out of hours\n\nDo not message families outside your working hours.\n")
+    assert alone.finding("out-of-hours.contact").certainty == "clear"
