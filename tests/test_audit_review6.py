@@ -282,3 +282,46 @@ def test_two_choices_at_odds_on_one_sentence_become_passages_to_check(tmp_path, 
     # one choice alone on its sentence stays the document's decision
     alone = audit_text(tmp_path, library, "# Out of hours\n\nDo not message families outside your working hours.\n")
     assert alone.finding("out-of-hours.contact").certainty == "clear"
+
+
+# --- 6. rules stated in other words (review 5 item 10) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        (
+            "# Calls\n\n7.5 Video calls must use Microsoft Teams, never personal accounts on other apps.\n",
+            "video.approved-platform",
+        ),
+        (
+            "# AI tools\n\n10.1 Staff may use the approved AI assistant to draft reports. The worker remains responsible "
+            "for checking the accuracy of anything it produces.\n",
+            "records.ai-draft-review",
+        ),
+        ("# Training\n\n13.1 This policy is included in corporate induction.\n", "training.complete-induction"),
+        (
+            "# Evenings\n\nD1. Work phones should be switched off outside your working hours.\n",
+            "wellbeing.digital-free-time",
+        ),
+        (
+            "# Messages\n\nC2. Do not use messaging to tell a young person something significant, such as a decision "
+            "about their placement.\n",
+            "messaging.sensitive-content",
+        ),
+        (
+            "# About\n\nThis protocol sits beneath the corporate code, and should be read with the safeguarding "
+            "procedures.\n",
+            "conduct.follow-related-policies",
+        ),
+    ],
+)
+def test_a_rule_in_other_words_is_covered(tmp_path, library, text, action):
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding(action).verdict == "covers", audit.finding(action)
+
+
+def test_video_calls_on_personal_accounts_allowed_are_no_approved_platform(tmp_path, library):
+    text = "# Calls\n\nStaff may hold video calls on their personal accounts if Teams is down.\n"
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("video.approved-platform").verdict != "covers"
