@@ -325,3 +325,22 @@ def test_video_calls_on_personal_accounts_allowed_are_no_approved_platform(tmp_p
     text = "# Calls\n\nStaff may hold video calls on their personal accounts if Teams is down.\n"
     audit = audit_text(tmp_path, library, text)
     assert audit.finding("video.approved-platform").verdict != "covers"
+
+
+def test_the_board_names_first_the_contradiction_that_rests_on_law(tmp_path, library):
+    from policy_builder.audit.api import LEGAL_PREFIXES
+    from policy_builder.audit.report import board_summary
+
+    def rests_on_law(finding):
+        return any(library.items[s].document.startswith(LEGAL_PREFIXES) for s in finding.sources)
+
+    text = (
+        "# Phones\n\n4.1 Staff may use their own mobile phone to text a young person to confirm a visit time.\n\n"
+        "# AI\n\n10.1 Staff may paste case notes into any free AI chatbot to help write reports.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    phone, ai = audit.finding("messaging.personal-phone"), audit.finding("records.unapproved-tool")
+    assert phone.clear and ai.clear and phone.severity == ai.severity == "high"
+    assert rests_on_law(ai) and not rests_on_law(phone)
+    summary = board_summary(audit, library)
+    assert summary.index("online tool (AI tools included)") < summary.index("from a personal mobile phone")

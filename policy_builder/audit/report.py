@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from policy_builder.audit.api import Audit, Finding, matcher_for
+from policy_builder.audit.api import LEGAL_PREFIXES, Audit, Finding, matcher_for
 from policy_builder.content.library import Library
 from policy_builder.core.errors import display_path
 from policy_builder.core.templating import long_date
@@ -120,7 +120,12 @@ def board_summary(audit: Audit, library: Library) -> str:
     if contradicts:
         # Only the contradictions the audit is sure of are named to a board: the quoted sentence itself says the
         # rule's key concept and act, against it, and no other rule fits it better. The rest are counted, to check.
-        clear = sorted((f for f in contradicts if f.clear), key=lambda f: SEVERITY_ORDER[f.severity])
+        # the worst first: serious before the rest, then a rule every employer holds before one only some stances
+        # hold, then a rule resting on law or a statutory code before one resting on guidance alone
+        clear = sorted(
+            (f for f in contradicts if f.clear),
+            key=lambda f: (SEVERITY_ORDER[f.severity], not f.universal, not _rests_on_law(library, f)),
+        )
         check = len(contradicts) - len(clear)
         passages = "passage may" if check == 1 else "passages may"
         to_check = f"{check} more {passages} contradict a rule: marked 'Check' below, for a person to read"
@@ -146,6 +151,10 @@ def board_summary(audit: Audit, library: Library) -> str:
         + 'the rules under "What to add first", or build a new policy from the questionnaire.'
     )
     return " ".join(parts)
+
+
+def _rests_on_law(library: Library, finding: Finding) -> bool:
+    return any(library.items[s].document.startswith(LEGAL_PREFIXES) for s in finding.sources if s in library.items)
 
 
 def _short(finding: Finding) -> str:
