@@ -344,3 +344,16 @@ def test_the_board_names_first_the_contradiction_that_rests_on_law(tmp_path, lib
     assert rests_on_law(ai) and not rests_on_law(phone)
     summary = board_summary(audit, library)
     assert summary.index("online tool (AI tools included)") < summary.index("from a personal mobile phone")
+
+
+def test_a_name_in_the_title_is_the_issuer(tmp_path, library):
+    from policy_builder.audit.draft import draft_from_policy
+
+    path = tmp_path / "policy.md"
+    path.write_text(
+        "# Ashdown Valley NHS Foundation Trust Social Media Policy\n\nSocial workers employed by Westmere "
+        "Metropolitan Borough Council follow this policy. Westmere Metropolitan Borough Council staff keep their "
+        "email. Westmere Metropolitan Borough Council remains their employer.\n",
+        encoding="utf-8",
+    )
+    assert draft_from_policy(library, path).values().get("organisation.name") == "Ashdown Valley NHS Foundation Trust"
