@@ -357,3 +357,11 @@ def test_a_name_in_the_title_is_the_issuer(tmp_path, library):
         encoding="utf-8",
     )
     assert draft_from_policy(library, path).values().get("organisation.name") == "Ashdown Valley NHS Foundation Trust"
+
+
+def test_an_app_whose_messages_disappear_set_up_for_contact_goes_against_disappearing_messages(tmp_path, library):
+    text = "# Apps\n\nWorkers may set up Snapchat on their work phone to keep in touch with young people.\n"
+    audit = audit_text(tmp_path, library, text)
+    finding = audit.finding("messaging.disappearing")
+    assert finding.verdict == "contradicts", finding
+    assert finding.certainty == "clear"
