@@ -365,3 +365,16 @@ def test_an_app_whose_messages_disappear_set_up_for_contact_goes_against_disappe
     finding = audit.finding("messaging.disappearing")
     assert finding.verdict == "contradicts", finding
     assert finding.certainty == "clear"
+
+
+def test_a_look_done_from_the_team_work_account_is_no_stance_on_setting_one_up(tmp_path, library):
+    text = (
+        "# Looking at social media\n\nA look must be agreed with your manager and carried out from the team's "
+        "work account.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("accounts.create-work-account").verdict == "misses"
+    set_up = audit_text(
+        tmp_path, library, "# Accounts\n\nStaff may set up a work account on Facebook with their manager's approval.\n"
+    )
+    assert set_up.finding("accounts.create-work-account").verdict == "covers"
