@@ -488,6 +488,7 @@ def audit_document(
         )
         for m in matches
     ]
+    findings = _choices_at_odds(library, findings)
     order = {s.id: i for i, s in enumerate(library.sections)}
     findings.sort(key=lambda f: (order.get(f.section, len(order)), f.action))
     items = _items(library, findings, scope)
@@ -508,6 +509,30 @@ def audit_document(
         scope,
         review,
     )
+
+
+def _choices_at_odds(library: Library, findings: list[Finding]) -> list[Finding]:
+    """Two "Your choice" findings of one section read from one sentence, one that it forbids and one that it allows
+    ("does not let staff contact ... out of hours" and "lets staff reply ... out of hours"): the sentence cannot
+    say both, so neither is stated as the document's decision; each becomes a passage to check."""
+    readings: dict[tuple[str, int, str], set[str]] = {}
+    for f in findings:
+        if f.position == "depends" and f.verdict == "covers" and f.certainty == "clear" and f.evidence is not None:
+            key = (f.section, f.evidence.passage.index, f.evidence.sentence)
+            readings.setdefault(key, set()).add("forbids" if f.evidence.modality == "forbids" else "allows")
+    at_odds = {key for key, found in readings.items() if len(found) > 1}
+    if not at_odds:
+        return findings
+    return [
+        replace(f, certainty="check", requirement=check_words(library.actions[f.action].description))
+        if f.position == "depends"
+        and f.verdict == "covers"
+        and f.certainty == "clear"
+        and f.evidence is not None
+        and (f.section, f.evidence.passage.index, f.evidence.sentence) in at_odds
+        else f
+        for f in findings
+    ]
 
 
 # The rule a stated next review date keeps: the document has a date by which it is to be reviewed.

@@ -48,7 +48,9 @@ def draft_from_passages(library: Library, passages: Iterable[PassageLike], sourc
 
     passages = list(passages)
     inference = infer(passages, library.questionnaire)
-    inference.answers[:0] = _scope_answers(library, passages, {item.question_id for item in inference.answers})
+    # a question the text answers two ways stays open: the scope's one word ("NHS.uk") must not settle it
+    settled = {item.question_id for item in inference.answers} | {c.question_id for c in inference.conflicts}
+    inference.answers[:0] = _scope_answers(library, passages, settled)
     interview = Interview(library, answers={item.question_id: item.value for item in inference.answers})
     not_applicable = set(interview.not_applicable())
     return PolicyDraft(

@@ -359,6 +359,7 @@ class _Hit:
     rule: AnswerRule
     quote: str
     where: str
+    title: bool = False  # read from the document's title (its first heading): the name it gives itself
 
 
 def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: AnswerRules | None = None) -> Inference:
@@ -369,6 +370,7 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
     lead_in: tuple[str, str] | None = None  # (heading, line) of a short "What should be in place?" line
     lead_in_items = 0
     last_heading = ""
+    title: str | None = None
     for passage in passages:
         heading = normalise(passage.heading or "")
         text = normalise(passage.text)
@@ -391,6 +393,8 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
         texts = sentences(passage.text)
         if heading and heading != last_heading:
             texts.insert(0, heading)
+        if title is None and heading:
+            title = heading
         last_heading = heading
         # Questions whose `about` the paragraph as a whole meets, for those that look at the paragraph.
         in_passage = {q.question.id for q in rules.questions if q.about_scope == "passage" and q.about.search(text)}
@@ -412,7 +416,7 @@ def infer(passages: Iterable[PassageLike], questionnaire: Questionnaire, rules: 
                     if settled is not None:
                         value, span = settled
                         hits.setdefault(question_rules.question.id, []).append(
-                            _Hit(value, rule, quote_of(sentence, span), passage.where)
+                            _Hit(value, rule, quote_of(sentence, span), passage.where, sentence == title)
                         )
     result = Inference()
     for question_rules in rules.questions:
@@ -485,7 +489,15 @@ def _decide(question: Question, found: Sequence[_Hit], result: Inference) -> Non
     if question.type == "text":
         # Names are written several ways ("the Council's RIPA policy", "the RIPA procedures"): the most
         # often written wins, and is a little less sure when others were written too.
-        groups = sorted(by_value.values(), key=len, reverse=True)
+        # A name the document gives itself ("X NHS Foundation Trust ('the Trust')") is read by a surer rule
+        # than one it only mentions (a partner, a seconding council): the surest reading first, then the most
+        # often written.
+        # A name in the document's title is its own, whatever partner the body names more often.
+        groups = sorted(
+            by_value.values(),
+            key=lambda g: (any(h.title for h in g), max(h.rule.confidence for h in g), len(g)),
+            reverse=True,
+        )
         chosen = groups[0]
         top = max(chosen, key=lambda h: h.rule.confidence)
         confidence = _agreed(top.rule.confidence, len(chosen))

@@ -562,7 +562,9 @@ def read_sentence(
         # the words before the later modal, which rules on something else.
         chosen, matches = None, []
     if chosen is None and not matches:
-        earlier = _modal_matches(config, sentence[:start])
+        # "done from the team account and not a personal account, and recorded on ...": a listed "and not" negates
+        # only the phrase it opens, never the next part of the sentence
+        earlier = [m for m in _modal_matches(config, sentence[:start]) if not _LISTED_NOT.fullmatch(m[3])]
         # A reason ("..., as the messages are kept on the phone") states why, under no earlier modal, unless
         # that modal waives a consent the reason is about ("no need to ask permission, as the recording ...")
         carries = not _REASON.match(sentence, start) or bool(
@@ -571,7 +573,15 @@ def read_sentence(
         # "the standards cover your use of social media, and a complaint about a post ...": what a code covers
         # is its scope, which rules on nothing in the next part
         carries = carries and not (earlier and _SCOPE_VERB.search(earlier[-1][3]))
-        if carries and earlier and len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE:
+        # "This must be agreed with your manager beforehand, done from the team account, and recorded on the file":
+        # the passive "must be" governs each participle of its list, however long the list
+        listed = bool(
+            earlier
+            and re.match(r"\s+(?:\w+\s+)?be\b", sentence[earlier[-1][1] :])
+            and _LISTED_PARTICIPLE.match(sentence, start)
+            and len(sentence[start:anchor].split()) <= 2
+        )
+        if carries and earlier and (listed or len(sentence[earlier[-1][1] : anchor].split()) <= NEAR_BEFORE):
             chosen, start = earlier[-1], 0
     if chosen is not None and chosen[2] == "allows" and _someone_elses(config, part, chosen):
         return Reading(None, "", False)  # "Parents may take photos at events": not a permission for staff
@@ -609,8 +619,11 @@ def read_sentence(
                     start + chosen[0],
                     start + chosen[1],
                 )
-        restricted = kind != "forbids" and config.grammar.only.search(
-            sentence[max(0, start + chosen[0] - 60) : start + chosen[1]]
+        restricted = kind != "forbids" and (
+            config.grammar.only.search(sentence[max(0, start + chosen[0] - 60) : start + chosen[1]])
+            # "Repeated viewing may need authorisation": allowed with the consent, forbidden without it, as
+            # "only with authorisation" is
+            or (kind == "requires" and config.consent.search(words))
         )
         return Reading(kind, words, True, distance, start + chosen[0], start + chosen[1], bool(restricted))
     if matches:
@@ -629,8 +642,11 @@ def read_sentence(
         return Reading("requires", f"under the heading '{heading}'", False)
     stated = next((m for p in config.states if (m := p.search(_LEADING_NUMBER.sub("", sentence)))), None)
     if stated:
+        # "The DPO approves new tools before they are used": no use before the approval, which forbids it until then
         return Reading(
-            "forbids" if re.search(r"\b(?:do not|never)$", stated.group(0)) else "requires", "stated as fact", False
+            "forbids" if re.search(r"\b(?:do not|never|before)$", stated.group(0)) else "requires",
+            "stated as fact",
+            False,
         )
     return Reading(None, "", False)
 
@@ -720,6 +736,10 @@ def _waiver(config: AuditConfig, sentence: str, reading: Reading) -> str | None:
 
 _SCOPE_VERB = re.compile(r"(?:appl(?:y|ies)|covers?|extends? to)$", re.I)
 _REASON = re.compile(r",\s(?:as|because|since)\s", re.I)
+_LISTED_NOT = re.compile(r"(?:and|but|or) not", re.I)
+_LISTED_PARTICIPLE = re.compile(
+    r"[,;]?\s*(?:and\s+|or\s+|then\s+)?(?:\w+ed|done|seen|kept|made|given|taken|written|held|sent|shown)\b", re.I
+)
 
 
 def _opening_verb(config: AuditConfig, sentence: str) -> str:

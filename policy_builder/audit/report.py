@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from policy_builder.audit.api import Audit, Finding, matcher_for
+from policy_builder.audit.api import LEGAL_PREFIXES, Audit, Finding, matcher_for
 from policy_builder.content.library import Library
 from policy_builder.core.errors import display_path
 from policy_builder.core.templating import long_date
@@ -87,6 +87,19 @@ def with_article(words: str | None) -> str:
     return ("an " if vowel else "a ") + words
 
 
+def addressed_words(covers: list[Finding], contradicting: int) -> str:
+    """How the rules a document addresses divide: only plain covers are "in agreement with our rule"; a choice
+    employers differ on ("Your choice") is the document's answer to confirm, and a "Check" a passage to read."""
+    choices = sum(1 for f in covers if f.position == "depends" and f.certainty != "check")
+    checks = sum(1 for f in covers if f.position == "depends" and f.certainty == "check")
+    counts = [f"{len(covers) - choices - checks} in agreement with our rule"]
+    if choices:
+        counts.append(f"{choices} {'a choice' if choices == 1 else 'choices'} for you to confirm")
+    if checks:
+        counts.append(f"{checks} to check")
+    return f"{', '.join(counts)} and {contradicting} against it"
+
+
 def board_summary(audit: Audit, library: Library) -> str:
     """One paragraph a board can read: whose rules, how much the document addresses (its counts adding up),
     what contradicts, and the high misses, which are musts that rest on law."""
@@ -95,8 +108,7 @@ def board_summary(audit: Audit, library: Library) -> str:
     parts = [
         scope_sentence(audit, library),
         f"Of the {total} rules checked, {audit.path.name} addresses {len(covers) + len(contradicts)} "
-        f"({len(covers)} in agreement with our rule and {len(contradicts)} against it) "
-        f"and says nothing on {len(misses)}.",
+        f"({addressed_words(covers, len(contradicts))}) and says nothing on {len(misses)}.",
     ]
     today = dt.date.today()
     if audit.review and audit.review.due < today:
@@ -108,7 +120,12 @@ def board_summary(audit: Audit, library: Library) -> str:
     if contradicts:
         # Only the contradictions the audit is sure of are named to a board: the quoted sentence itself says the
         # rule's key concept and act, against it, and no other rule fits it better. The rest are counted, to check.
-        clear = sorted((f for f in contradicts if f.clear), key=lambda f: SEVERITY_ORDER[f.severity])
+        # the worst first: serious before the rest, then a rule every employer holds before one only some stances
+        # hold, then a rule resting on law or a statutory code before one resting on guidance alone
+        clear = sorted(
+            (f for f in contradicts if f.clear),
+            key=lambda f: (SEVERITY_ORDER[f.severity], not f.universal, not _rests_on_law(library, f)),
+        )
         check = len(contradicts) - len(clear)
         passages = "passage may" if check == 1 else "passages may"
         to_check = f"{check} more {passages} contradict a rule: marked 'Check' below, for a person to read"
@@ -134,6 +151,10 @@ def board_summary(audit: Audit, library: Library) -> str:
         + 'the rules under "What to add first", or build a new policy from the questionnaire.'
     )
     return " ".join(parts)
+
+
+def _rests_on_law(library: Library, finding: Finding) -> bool:
+    return any(library.items[s].document.startswith(LEGAL_PREFIXES) for s in finding.sources if s in library.items)
 
 
 def _short(finding: Finding) -> str:
