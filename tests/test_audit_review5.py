@@ -45,7 +45,7 @@ def test_the_board_summary_and_the_terminal_name_only_clear_contradictions(tmp_p
     summary = board_summary(audit, library)
     assert "from a personal mobile phone" in summary
     assert "delete a message or conversation before it has been saved" not in summary
-    passages = "passage may" if len(check) == 1 else "passages may"
+    passages = "finding may" if len(check) == 1 else "findings may"
     assert f"{len(check)} more {passages} contradict a rule: marked 'Check' below, for a person to read" in summary
     lines = "\n".join(terminal_lines(audit, library))
     assert "from a personal mobile phone" in lines
@@ -64,7 +64,7 @@ def test_a_board_summary_with_only_contradictions_to_check_names_none(tmp_path, 
     check = [f for f in audit.of("contradicts") if not f.clear]
     assert check and not [f for f in audit.of("contradicts") if f.clear], audit.of("contradicts")
     summary = board_summary(audit, library)
-    passages = "passage may" if len(check) == 1 else "passages may"
+    passages = "finding may" if len(check) == 1 else "findings may"
     assert f"No clear contradiction; {len(check)} {passages} contradict a rule: marked 'Check' below" in summary
 
 
@@ -240,3 +240,39 @@ def test_texting_from_ones_own_phone_is_clear_though_texting_is_allowed(tmp_path
     phone = audit.finding("messaging.personal-phone")
     assert phone.verdict == "contradicts", phone
     assert phone.certainty == "clear"
+
+
+# --- after the sixth blind review: a board reads three different problems, and no table calls a check serious ----
+
+SEVERAL = (
+    "# Contact\n\n2.1 Staff may use their own mobile phone and their personal Facebook account to message young "
+    "people.\n\n2.2 Staff may use their own account to look at a parent's profile.\n\n"
+    "2.3 Staff may take photos of children on whichever phone they have to hand.\n\n"
+    "# Location\n\n3.1 Workers may share their live location with a young person when meeting them in town.\n"
+)
+
+
+def test_the_board_summary_names_three_different_sentences_each_with_where(tmp_path, library):
+    audit = audit_text(tmp_path, library, SEVERAL)
+    clear = [f for f in audit.of("contradicts") if f.clear]
+    in_2_1 = [f for f in clear if f.evidence.passage.where == "section 2.1"]
+    assert len(in_2_1) >= 2, "one sentence goes against two rules: the case this test is about"
+    summary = board_summary(audit, library)
+    named = summary.split("Clear contradictions", 1)[1].split("and more below")[0]
+    assert named.count("(section 2.1)") == 1, named
+    assert "(section 2.2)" in named and "(section 2.3)" in named
+
+
+def test_the_table_and_the_terminal_count_clear_contradictions_apart_from_those_to_check(tmp_path, library):
+    audit = audit_text(tmp_path, library, SEVERAL)
+    contradicts = audit.of("contradicts")
+    clear = [f for f in contradicts if f.clear]
+    check = [f for f in contradicts if not f.clear]
+    assert clear and check
+    report = render_markdown(audit, library)
+    high = sum(1 for f in clear if f.severity == "high")
+    assert f"| Contradicts our rules | {high} |" in report
+    assert f"| {len(clear)} |\n| May contradict: to check |" in report
+    assert report.split("| May contradict: to check |")[1].split("\n")[0].endswith(f"| {len(check)} |")
+    lines = "\n".join(terminal_lines(audit, library))
+    assert f"contradicts {len(clear)} clearly ({high} high) and may contradict {len(check)} to check" in lines

@@ -32,11 +32,20 @@ def guidance_titles(
 
 
 def counts(audit: Audit) -> dict[str, dict[str, int]]:
+    """Findings by verdict and severity; "clear" and "check" split the contradictions, so a table never shows a
+    board a passage to check as a serious contradiction (blind review 6: "High 8" beside "4 clear")."""
     out: dict[str, dict[str, int]] = {}
-    for verdict in ("covers", "contradicts", "misses"):
-        found = audit.of(verdict)
-        out[verdict] = {s: sum(1 for f in found if f.severity == s) for s in ("high", "medium", "low")}
-        out[verdict]["all"] = len(found)
+    contradicts = audit.of("contradicts")
+    groups = {
+        "covers": audit.of("covers"),
+        "contradicts": contradicts,
+        "certain": [f for f in contradicts if f.clear],
+        "to_check": [f for f in contradicts if not f.clear],
+        "misses": audit.of("misses"),
+    }
+    for name, found in groups.items():
+        out[name] = {s: sum(1 for f in found if f.severity == s) for s in ("high", "medium", "low")}
+        out[name]["all"] = len(found)
     return out
 
 
@@ -127,14 +136,15 @@ def board_summary(audit: Audit, library: Library) -> str:
             key=lambda f: (SEVERITY_ORDER[f.severity], not f.universal, not _rests_on_law(library, f)),
         )
         check = len(contradicts) - len(clear)
-        passages = "passage may" if check == 1 else "passages may"
+        passages = "finding may" if check == 1 else "findings may"
         to_check = f"{check} more {passages} contradict a rule: marked 'Check' below, for a person to read"
         if clear:
             high = [f for f in clear if f.severity == "high"]
+            named = _distinct_passages(clear)[:3]
             parts.append(
                 f"Clear contradictions ({len(clear)}, {len(high)} of them serious): "
-                + "; ".join(_short(f) for f in clear[:3])
-                + ("; and more below" if len(clear) > 3 else "")
+                + "; ".join(f"{_short(f)} ({f.evidence.passage.where if f.evidence else ''})" for f in named)
+                + ("; and more below" if len(clear) > len(named) else "")
                 + (f". {to_check[:1].upper()}{to_check[1:]}." if check else ".")
             )
         else:
@@ -151,6 +161,19 @@ def board_summary(audit: Audit, library: Library) -> str:
         + 'the rules under "What to add first", or build a new policy from the questionnaire.'
     )
     return " ".join(parts)
+
+
+def _distinct_passages(findings: list[Finding]) -> list[Finding]:
+    """One finding per quoted sentence, in order: a board summary names three different problems, not one sentence
+    under two rules (blind review 6: both summaries named one sentence twice and left out a third problem)."""
+    seen: set[str] = set()
+    out = []
+    for f in findings:
+        sentence = f.evidence.sentence if f.evidence is not None else f.action
+        if sentence not in seen:
+            seen.add(sentence)
+            out.append(f)
+    return out
 
 
 def _rests_on_law(library: Library, finding: Finding) -> bool:
@@ -311,8 +334,8 @@ def terminal_lines(audit: Audit, library: Library, *, limit: int = 12) -> list[s
         f"{len(audit.findings)} rules of the library checked.",
         f"  {scope_sentence(audit, library)}"
         + (" Give --profile to judge one nation's rules." if audit.nation is None and audit.profile is None else ""),
-        f"  Covers {c['covers']['all']}, contradicts {c['contradicts']['all']} "
-        f"({c['contradicts']['high']} high), misses {c['misses']['all']} "
+        f"  Covers {c['covers']['all']}, contradicts {c['certain']['all']} clearly "
+        f"({c['certain']['high']} high) and may contradict {c['to_check']['all']} to check, misses {c['misses']['all']} "
         f"({c['misses']['high']} high, {c['misses']['medium']} medium, {c['misses']['low']} low).",
     ]
     contradicts = sorted(audit.of("contradicts"), key=lambda f: SEVERITY_ORDER[f.severity])
