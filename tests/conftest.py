@@ -340,6 +340,21 @@ def tiny_png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")
 
 
+def short_render_budget(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Renders get ``seconds`` each instead of RENDER_SECONDS, from now on, in every thread.
+
+    The watchdog sleeps until the earliest deadline it knows; an earlier render in this process (a build at
+    the 10 s budget) can leave it asleep for up to 10 s, past a shorter deadline set now, and a runaway loop
+    then ran for those 10 s (CPU burnt, and 2 of 5 runs of test_template_limits.py took 10 s, not 0.6 s).
+    Woken here, it looks at the deadlines again before the next render's."""
+    from policy_builder.core import templating
+
+    monkeypatch.setattr(templating, "RENDER_SECONDS", seconds)
+    watchdog = templating._WATCHDOG
+    with watchdog.lock:
+        watchdog.wake.notify()
+
+
 # The caches kept between runs (issue 20): tests of the snapshot, the signed files and the compiled
 # templates each start as a new process would, with a cache folder of their own.
 CACHE_MARKER = "Zebramarkerone"  # a word the first clause of 01-purpose.yaml is given, to find in the policy
