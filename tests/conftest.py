@@ -401,16 +401,21 @@ def clauses(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def first_load(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(library, cache folder): a marked library loaded once, in a new process's way, into a new cache folder,
-    which then holds what a first load_library leaves (the key, the snapshot, the compiled code)."""
-    from policy_builder.core import templating
+    which then holds what a first load_library leaves (the key, the snapshot, the compiled code). Made once a
+    run (once_per_run): the tests only copy from it, and a worker's first load costs about a second."""
 
-    folder = tmp_path_factory.mktemp("first-load")
-    library = marked_library(folder / "clauses")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(templating.CACHE_ENV, str(folder / "cache"))
-        forget_caches(patch)
-        load_library(library)
-    return library, folder / "cache"
+    def load() -> tuple[Path, Path]:
+        from policy_builder.core import templating
+
+        folder = tmp_path_factory.mktemp("first-load")
+        library = marked_library(folder / "clauses")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(templating.CACHE_ENV, str(folder / "cache"))
+            forget_caches(patch)
+            load_library(library)
+        return library, folder / "cache"
+
+    return once_per_run(tmp_path_factory, "first-load", load)
 
 
 @pytest.fixture
