@@ -43,7 +43,8 @@ T = TypeVar("T")
 # fixtures cost seconds and would otherwise be built on both: the wheel and its virtual environment,
 # LibreOffice's PDFs, the covering set of stances, the upgrade fixtures, the eighteen employers' policies,
 # the one Chromium of the browser tests, the audit's accuracy on the labelled set, the library at twice its
-# size, the audit of a policy that takes the choices employers differ on.
+# size, the audit of a policy that takes the choices employers differ on, textstat's pronouncing dictionary
+# (1.3 s a process; test_reading.py compares with it).
 # (xdist's own loadgroup reads xdist_group marks by renaming test ids, which pytest 9 no longer allows.)
 ONE_WORKER = frozenset(
     {
@@ -54,6 +55,7 @@ ONE_WORKER = frozenset(
         "test_library_scale.py",
         "test_pdf.py",
         "test_pdf_build.py",
+        "test_reading.py",
         "test_rules.py",
         "test_upgrade.py",
         "test_nations_and_employers.py",
