@@ -43,7 +43,8 @@ T = TypeVar("T")
 # fixtures cost seconds and would otherwise be built on both: the wheel and its virtual environment,
 # LibreOffice's PDFs, the covering set of stances, the upgrade fixtures, the eighteen employers' policies,
 # the one Chromium of the browser tests, the audit's accuracy on the labelled set, the library at twice its
-# size, the audit of a policy that takes the choices employers differ on.
+# size, the audit of a policy that takes the choices employers differ on, textstat's pronouncing dictionary
+# (1.3 s a process; test_reading.py compares with it).
 # (xdist's own loadgroup reads xdist_group marks by renaming test ids, which pytest 9 no longer allows.)
 ONE_WORKER = frozenset(
     {
@@ -54,6 +55,7 @@ ONE_WORKER = frozenset(
         "test_library_scale.py",
         "test_pdf.py",
         "test_pdf_build.py",
+        "test_reading.py",
         "test_rules.py",
         "test_upgrade.py",
         "test_nations_and_employers.py",
@@ -340,6 +342,21 @@ def tiny_png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")
 
 
+def short_render_budget(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Renders get ``seconds`` each instead of RENDER_SECONDS, from now on, in every thread.
+
+    The watchdog sleeps until the earliest deadline it knows; an earlier render in this process (a build at
+    the 10 s budget) can leave it asleep for up to 10 s, past a shorter deadline set now, and a runaway loop
+    then ran for those 10 s (CPU burnt, and 2 of 5 runs of test_template_limits.py took 10 s, not 0.6 s).
+    Woken here, it looks at the deadlines again before the next render's."""
+    from policy_builder.core import templating
+
+    monkeypatch.setattr(templating, "RENDER_SECONDS", seconds)
+    watchdog = templating._WATCHDOG
+    with watchdog.lock:
+        watchdog.wake.notify()
+
+
 # The caches kept between runs (issue 20): tests of the snapshot, the signed files and the compiled
 # templates each start as a new process would, with a cache folder of their own.
 CACHE_MARKER = "Zebramarkerone"  # a word the first clause of 01-purpose.yaml is given, to find in the policy
@@ -386,16 +403,21 @@ def clauses(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def first_load(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(library, cache folder): a marked library loaded once, in a new process's way, into a new cache folder,
-    which then holds what a first load_library leaves (the key, the snapshot, the compiled code)."""
-    from policy_builder.core import templating
+    which then holds what a first load_library leaves (the key, the snapshot, the compiled code). Made once a
+    run (once_per_run): the tests only copy from it, and a worker's first load costs about a second."""
 
-    folder = tmp_path_factory.mktemp("first-load")
-    library = marked_library(folder / "clauses")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(templating.CACHE_ENV, str(folder / "cache"))
-        forget_caches(patch)
-        load_library(library)
-    return library, folder / "cache"
+    def load() -> tuple[Path, Path]:
+        from policy_builder.core import templating
+
+        folder = tmp_path_factory.mktemp("first-load")
+        library = marked_library(folder / "clauses")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(templating.CACHE_ENV, str(folder / "cache"))
+            forget_caches(patch)
+            load_library(library)
+        return library, folder / "cache"
+
+    return once_per_run(tmp_path_factory, "first-load", load)
 
 
 @pytest.fixture

@@ -17,11 +17,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from conftest import PROFILES, ROOT
+from conftest import PROFILES, ROOT, short_render_budget
 
 from policy_builder.cli import CliContext, main
 from policy_builder.content.library import Library
-from policy_builder.core import templating
 from policy_builder.core.errors import display_path
 
 BAD = Path(__file__).resolve().parent / "bad_inputs"
@@ -205,7 +204,7 @@ def line_of(path: Path, marker: str) -> int:
 def test_broken_library_is_one_clear_line_and_exit_2(case_path, tmp_path, library, monkeypatch):
     case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
     if "render_seconds" in case:  # a shorter render budget, so a runaway loop is stopped quickly
-        monkeypatch.setattr(templating, "RENDER_SECONDS", case["render_seconds"])
+        short_render_budget(monkeypatch, case["render_seconds"])
     library_dir = tmp_path / "clauses"
     copy_library(library_dir, "01-purpose.yaml", case["file"])
     target = apply_case(case, library_dir)

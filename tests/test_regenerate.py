@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import ROOT, base_profile
+from conftest import ROOT, base_profile, once_per_run
 
 from policy_builder.build import build_profile
 from policy_builder.cli import main
@@ -48,26 +48,31 @@ NEW_CLAUSE = """
 @pytest.fixture(scope="module")
 def library_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Library 2.0.0 as bundled, and 2.1.0 with one clause reworded (version V + 1) and one added: made once
-    for the file's tests, which only read them (and load each from its snapshot after the first)."""
-    tmp_path = tmp_path_factory.mktemp("libraries")
-    old = tmp_path / "library-1.0"
-    shutil.copytree(ROOT / "clauses", old)
-    new = tmp_path / "library-1.1"
-    shutil.copytree(ROOT / "clauses", new)
-    path = new / "05-boundaries.yaml"
-    text = path.read_text(encoding="utf-8")
-    start = text.index(f"- id: {REWORDED}")
-    block_end = text.index("- id:", start + 5)
-    block = text[start:block_end]
-    assert OLD_SENTENCE in block
-    block = block.replace(OLD_SENTENCE, NEW_SENTENCE).replace(f"version: {V}", f"version: {V + 1}", 1)
-    path.write_text(text[:start] + block + text[block_end:].rstrip("\n") + "\n" + NEW_CLAUSE, encoding="utf-8")
-    (new / "library.yaml").write_text('version: "2.1.0"\nreleased: 2027-02-01\n', encoding="utf-8")
-    changelog = new / "CHANGELOG.md"
-    changelog.write_text(changelog.read_text(encoding="utf-8") + "\n## 2.1.0 (2027-02-01)\n\nTest release.\n")
-    library = load_library(new)
-    record(new, library.clauses, library.history)
-    return old, new
+    for the file's tests, which only read them (and load each from its snapshot after the first). Made once a
+    run (once_per_run), not once per worker."""
+
+    def make() -> tuple[Path, Path]:
+        tmp_path = tmp_path_factory.mktemp("libraries")
+        old = tmp_path / "library-1.0"
+        shutil.copytree(ROOT / "clauses", old)
+        new = tmp_path / "library-1.1"
+        shutil.copytree(ROOT / "clauses", new)
+        path = new / "05-boundaries.yaml"
+        text = path.read_text(encoding="utf-8")
+        start = text.index(f"- id: {REWORDED}")
+        block_end = text.index("- id:", start + 5)
+        block = text[start:block_end]
+        assert OLD_SENTENCE in block
+        block = block.replace(OLD_SENTENCE, NEW_SENTENCE).replace(f"version: {V}", f"version: {V + 1}", 1)
+        path.write_text(text[:start] + block + text[block_end:].rstrip("\n") + "\n" + NEW_CLAUSE, encoding="utf-8")
+        (new / "library.yaml").write_text('version: "2.1.0"\nreleased: 2027-02-01\n', encoding="utf-8")
+        changelog = new / "CHANGELOG.md"
+        changelog.write_text(changelog.read_text(encoding="utf-8") + "\n## 2.1.0 (2027-02-01)\n\nTest release.\n")
+        library = load_library(new)
+        record(new, library.clauses, library.history)
+        return old, new
+
+    return once_per_run(tmp_path_factory, "regenerate-libraries", make)
 
 
 def out(result, name: str) -> Path:

@@ -11,9 +11,9 @@ import threading
 import time
 
 import pytest
+from conftest import short_render_budget
 from jinja2 import TemplateError
 
-from policy_builder.core import templating
 from policy_builder.core.templating import ENV, RenderTimeout, TemplateLimitError
 
 REFUSED = {
@@ -53,7 +53,7 @@ def test_ordinary_template_code_is_not_limited():
 
 
 def test_a_loop_inside_a_loop_is_stopped_by_the_time_budget_in_any_thread(monkeypatch):
-    monkeypatch.setattr(templating, "RENDER_SECONDS", 0.3)
+    short_render_budget(monkeypatch, 0.3)
     template = ENV.from_string("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}")
     caught: list[BaseException] = []
 
@@ -77,7 +77,7 @@ def test_a_loop_inside_a_loop_is_stopped_by_the_time_budget_in_any_thread(monkey
 def test_the_budget_never_fires_after_a_render_has_finished(monkeypatch):
     # A budget a quick render keeps even on a loaded machine (at 0.05 s, one render in 200 overran it when six
     # other test runs shared the two cores), and a run past it of more than twice its length afterwards.
-    monkeypatch.setattr(templating, "RENDER_SECONDS", 0.25)
+    short_render_budget(monkeypatch, 0.25)
     quick = ENV.from_string("{% for i in range(200) %}{{ i }}{% endfor %}")
     for _ in range(200):
         quick.render()
@@ -90,7 +90,7 @@ def test_a_forked_worker_has_its_own_watchdog(monkeypatch):
     """build --jobs forks workers: the budget must still stop a runaway loop there."""
     import multiprocessing
 
-    monkeypatch.setattr(templating, "RENDER_SECONDS", 0.3)
+    short_render_budget(monkeypatch, 0.3)
     ENV.from_string("x").render()  # the parent's watchdog thread is running
     context = multiprocessing.get_context("fork")
     with context.Pool(1) as pool:
