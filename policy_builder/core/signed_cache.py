@@ -188,3 +188,26 @@ def prune(folder: Path, most: int) -> None:
             entry.unlink()
         except OSError:
             pass
+
+
+def keyed_path(folder: Path, subfolder: str, kind: str, text: str, *, package: str, code: str) -> Path | None:
+    """Where a file made from ``text`` is kept: named by a hash of the text and of everything that made it
+    (the file format ``kind``, Python's version, the installed ``package``'s folder time, which installing or
+    upgrading it changes, and the size and time of the ``code`` file that reads it); None when any of those
+    cannot be found (then nothing is kept)."""
+    import importlib.util
+    import sys
+
+    try:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            return None
+        installed = Path(spec.origin).parent.parent.stat().st_mtime_ns
+        made_by = Path(code).stat()
+    except (OSError, ImportError, ValueError):
+        return None
+    digest = hashlib.sha256()
+    for part in (kind, sys.version, str(installed), str(made_by.st_size), str(made_by.st_mtime_ns)):
+        digest.update(part.encode("utf-8") + b"\0")
+    digest.update(text.encode("utf-8", "surrogateescape"))
+    return folder / subfolder / f"{digest.hexdigest()[:40]}.json"

@@ -331,28 +331,13 @@ def load_kept(path: str | Path, error: type[SourceError] = SourceError) -> Docum
 
 
 def _kept_path(text: str) -> Path | None:
-    import hashlib
-    import importlib.util
-    import sys
-
+    from policy_builder.core.signed_cache import keyed_path
     from policy_builder.core.templating import cache_folder
 
     folder = cache_folder()
     if folder is None:
         return None
-    try:
-        spec = importlib.util.find_spec("yaml")  # PyYAML's folder's time changes when it is installed or upgraded
-        if spec is None or spec.origin is None:
-            return None
-        installed = Path(spec.origin).parent.parent.stat().st_mtime_ns
-        code = Path(__file__).stat()
-    except (OSError, ImportError, ValueError):
-        return None
-    digest = hashlib.sha256()
-    for part in (KEPT_FORMAT, sys.version, str(installed), str(code.st_size), str(code.st_mtime_ns)):
-        digest.update(part.encode("utf-8") + b"\0")
-    digest.update(text.encode("utf-8", "surrogateescape"))
-    return folder / KEPT_FOLDER / f"{digest.hexdigest()[:40]}.json"
+    return keyed_path(folder, KEPT_FOLDER, KEPT_FORMAT, text, package="yaml", code=__file__)
 
 
 def _to_plain(value: Any) -> Any:

@@ -60,31 +60,16 @@ def document_blocks(markdown: str) -> list[Block]:
 
 
 def _kept_path(markdown: str) -> Path | None:
-    """Where the blocks of this Markdown are kept: named by a hash of it and of what parses it."""
-    import hashlib
-    import importlib.util
-    import sys
-
+    """Where the blocks of this Markdown are kept: named by a hash of it and of what parses it (render/blocks.py
+    and markdown-it)."""
+    from policy_builder.core.signed_cache import keyed_path
     from policy_builder.core.templating import cache_folder
     from policy_builder.render import blocks
 
     folder = cache_folder()
     if folder is None:
         return None
-    digest = hashlib.sha256()
-    try:
-        # The parser: render/blocks.py and markdown-it (installing or upgrading it changes its folder's time).
-        spec = importlib.util.find_spec("markdown_it")
-        if spec is None or spec.origin is None:
-            return None
-        installed = Path(spec.origin).parent.parent.stat().st_mtime_ns
-        code = Path(blocks.__file__).stat()
-    except (OSError, ImportError, ValueError):
-        return None
-    for part in (KEPT_FORMAT, sys.version, str(installed), str(code.st_size), str(code.st_mtime_ns)):
-        digest.update(part.encode("utf-8") + b"\0")
-    digest.update(markdown.encode("utf-8", "surrogateescape"))
-    return folder / FOLDER / f"{digest.hexdigest()[:40]}.json"
+    return keyed_path(folder, FOLDER, KEPT_FORMAT, markdown, package="markdown_it", code=blocks.__file__)
 
 
 # --- writing ----------------------------------------------------------------------------
