@@ -11,7 +11,16 @@ from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
-from policy_builder.audit.match import AuditConfig, Evidence, Match, Matcher, column_modality, position_of
+from policy_builder.audit.match import (
+    CONTRADICT_NEAR,
+    AuditConfig,
+    Evidence,
+    Match,
+    Matcher,
+    column_modality,
+    judge,
+    position_of,
+)
 from policy_builder.audit.read import Passage, read_passages
 from policy_builder.content.library import Library
 from policy_builder.content.models import Answers, Clause
@@ -41,6 +50,10 @@ class Finding:
     # says the rule's key concept and its act with a modal word of its own and no other rule fits it better,
     # else "check" (it may contradict; a person reads it first). None for other findings.
     certainty: str | None = None
+    # For a contradiction: sentences elsewhere that state the same rule the other way (its key concept and act,
+    # with a modal word of their own against the contradicting one's, and no other rule fitting them better),
+    # so the document goes both ways on it. Empty where the other sentences rule on something else.
+    opposed: tuple[Evidence, ...] = ()
 
     @property
     def clear(self) -> bool:
@@ -60,6 +73,7 @@ class Finding:
             "universal": self.universal,
             "evidence": _evidence_dict(self.evidence),
             "also": [_evidence_dict(e) for e in self.also],
+            "opposed": [_evidence_dict(e) for e in self.opposed],
         }
 
 
@@ -589,6 +603,20 @@ def _finding(
         wording = choice_words(action.description, match.verdict, said)
     else:
         wording = requirement(action.description, match.position, modalities)
+    opposed: tuple[Evidence, ...] = ()
+    if match.verdict == "contradicts" and evidence is not None:
+        # "Yet the document also says ...": only a sentence that states this very rule the other way (the test a
+        # clear contradiction passes, its modal close before the rule's words), not one on a neighbouring matter
+        # that shares a word or two ("the approved text service, in the patient record, should be used")
+        opposed = tuple(
+            e
+            for e in also
+            if e.sentence != evidence.sentence
+            and e.modality != evidence.modality
+            and e.lead <= CONTRADICT_NEAR
+            and judge(match.position, e.modality) == "covers"
+            and matcher.clear(match.action, e)
+        )
     return Finding(
         action=match.action,
         verdict=match.verdict,
@@ -604,6 +632,7 @@ def _finding(
         also=also,
         universal=universal,
         certainty=certainty,
+        opposed=opposed,
     )
 
 

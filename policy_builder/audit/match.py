@@ -1412,7 +1412,8 @@ class Matcher:
         covering = [e for verdict, e in judged if verdict == "covers"]
         if explicit_against:
             best = explicit_against[0]
-            return Match(action, "contradicts", position, best, tuple(covering[:1]))
+            # the sentences that say it our way, for the report to weigh against it where one states the same rule
+            return Match(action, "contradicts", position, best, tuple(covering[:3]))
         if covering:
             return Match(action, "covers", position, covering[0], tuple(covering[1:3]))
         if permitted_only and position == "allow":
