@@ -256,6 +256,8 @@ class Scope:
     employer_type: str | None = None
     source: str | None = None  # profile | given | document | None (not known)
     evidence: dict[str, str] = field(default_factory=dict)  # "nation"/"employer_type" -> the words found
+    # the employer type is the one the document says it is ("X is a voluntary adoption agency"), not a count
+    self_described: bool = False
 
 
 def _clear(counts: dict[str, int]) -> str | None:
@@ -287,10 +289,25 @@ def infer_scope(passages: Sequence[Passage], opening: str = "", *, config: Audit
     text = "\n".join(dict.fromkeys([opening] + [p.heading for p in passages] + [p.text for p in passages]))
     found: dict[str, str | None] = {}
     evidence: dict[str, str] = {}
+    self_described = False
     for key in ("nation", "employer_type"):
         signals = config.scope.get(key, {})
-        hits = {value: [m.group(0) for m in pattern.finditer(text)] for value, pattern in signals.items()}
+        matches = {value: list(pattern.finditer(text)) for value, pattern in signals.items()}
+        hits = {value: [m.group(0) for m in found_] for value, found_ in matches.items()}
         value = _clear({v: len(h) for v, h in hits.items()})
+        if key == "employer_type":
+            # the document's own description ("X is a voluntary adoption agency", "We are an NHS trust") outranks
+            # any count of other bodies it names in passing ("whether the Health and Social Care Trust needs to
+            # be told"): the one type it says it is, where it says one
+            own = {
+                v: [m.group(0) for m in ms if config.self_description.search(text, max(0, m.start() - 80), m.start())]
+                for v, ms in matches.items()
+            }
+            own = {v: h for v, h in own.items() if h}
+            if len(own) == 1:
+                value = next(iter(own))
+                hits[value] = own[value]
+                self_described = True
         found[key] = value
         if value:
             evidence[key] = hits[value][0]
@@ -300,7 +317,7 @@ def infer_scope(passages: Sequence[Passage], opening: str = "", *, config: Audit
                 found["nation"], evidence["nation"] = value, name.group(0)
                 break
     source = "document" if found["nation"] or found["employer_type"] else None
-    return Scope(found["nation"], found["employer_type"], source, evidence)
+    return Scope(found["nation"], found["employer_type"], source, evidence, self_described)
 
 
 def item_applies(library: Library, item_id: str, scope: Scope) -> bool:
