@@ -121,3 +121,115 @@ def test_a_ban_on_ai_tools_alone_still_answers_not_allowed(tmp_path, library):
     path = tmp_path / "policy.md"
     path.write_text("# Notes\n\n7.3 Do not use AI tools with information about the people we support.\n", "utf-8")
     assert draft_from_policy(library, path).values().get("ai.tools") == "not_allowed"
+
+
+# --- review 6, 3 and 7: a phone's contacts are no messages; "workers who ... may use" is a permission ---------------
+
+PHONES = (
+    "# Phones\n\n3.2 Volunteers who have not been given a work phone may use their own mobile for calls and texts "
+    "with the families they support. They must not save families' details in their personal contacts under their "
+    "full names.\n"
+)
+
+
+def test_saving_details_in_a_phones_contacts_is_no_rule_on_saving_messages(tmp_path, library):
+    audit = audit_text(tmp_path, library, PHONES)
+    assert audit.finding("records.message-to-record").verdict == "misses"
+
+
+@pytest.mark.parametrize("contacts", ["in their phone's contacts", "to your contact list", "in the address book"])
+def test_a_phones_contacts_in_other_words(tmp_path, library, contacts):
+    text = f"# Phones\n\n3.3 Staff must not save a child's full name {contacts}.\n"
+    assert audit_text(tmp_path, library, text).finding("records.message-to-record").verdict == "misses"
+
+
+def test_saving_messages_to_the_record_is_still_read(tmp_path, library):
+    text = "# Records\n\n4.1 Staff must save every message with a family to the case record.\n"
+    assert audit_text(tmp_path, library, text).finding("records.message-to-record").verdict == "covers"
+
+
+def test_workers_who_lack_a_work_phone_may_use_their_own_is_a_permission(tmp_path, library):
+    finding = audit_text(tmp_path, library, PHONES).finding("messaging.personal-phone")
+    assert finding.verdict == "contradicts", finding
+    assert finding.certainty == "clear"
+
+
+def test_workers_who_may_be_at_risk_is_no_permission(tmp_path, library):
+    text = (
+        "# Phones\n\n3.4 Workers who use their own mobile for texts to families may be at risk of harassment, so "
+        "they must use the work phone.\n"
+    )
+    assert audit_text(tmp_path, library, text).finding("messaging.personal-phone").verdict != "contradicts"
+
+
+# --- review 6, 5: one's own phone allowed where the work phone will not do is no "only from a work device" -------
+
+
+def test_own_phones_allowed_when_work_phones_will_not_do_do_not_cover_messaging_only_from_a_work_device(
+    tmp_path, library
+):
+    text = (
+        "# Groups\n\n4.2 Each course has a WhatsApp group for reminders. Staff may set up the WhatsApp group from "
+        "their own phones if their work phones cannot run it.\n"
+    )
+    assert audit_text(tmp_path, library, text).finding("messaging.work-device-only").verdict != "covers"
+
+
+def test_messaging_from_the_work_phone_still_covers_it(tmp_path, library):
+    text = "# Groups\n\n4.2 Staff must only send WhatsApp messages to families from their work phone.\n"
+    assert audit_text(tmp_path, library, text).finding("messaging.work-device-only").verdict == "covers"
+
+
+# --- review 6, 6: "WhatsApp is useful for arranging visits" allows it -----------------------------------------------
+
+USEFUL = (
+    "# Messaging\n\n4.1 Texts and WhatsApp are useful for arranging visits and reminding families of meetings. "
+    "Please keep messages short. Don't use messaging for anything sensitive.\n"
+)
+
+
+def test_an_app_the_document_commends_for_arranging_visits_is_a_stance_on_messaging_apps(tmp_path, library):
+    finding = audit_text(tmp_path, library, USEFUL).finding("messaging.app")
+    assert finding.verdict == "covers", finding
+    assert finding.evidence.modality == "allows"
+
+
+def test_the_draft_reads_whatsapp_for_arranging_visits_as_keeping_in_touch(tmp_path, library):
+    from policy_builder.audit.draft import draft_from_policy
+
+    path = tmp_path / "policy.md"
+    path.write_text(USEFUL, encoding="utf-8")
+    assert draft_from_policy(library, path).values().get("messaging.whatsapp") == "keep_in_touch"
+
+
+def test_useful_to_know_is_no_permission(tmp_path, library):
+    text = "# Messaging\n\n4.1 It is useful to know that WhatsApp shows families your profile photo.\n"
+    finding = audit_text(tmp_path, library, text).finding("messaging.app")
+    assert finding.evidence is None or finding.evidence.modality != "allows"
+
+
+# --- review 6, 8: "not expected to answer" out of hours is not "No, never" -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Staff are not expected to answer work messages outside their working hours.",
+        "Workers are not required to reply to texts outside working hours.",
+        "You do not have to answer messages out of hours.",
+    ],
+)
+def test_not_expected_to_answer_out_of_hours_leaves_the_question_open(tmp_path, library, sentence):
+    from policy_builder.audit.draft import draft_from_policy
+
+    path = tmp_path / "policy.md"
+    path.write_text(f"# Out of hours\n\n7.7 {sentence}\n", encoding="utf-8")
+    assert draft_from_policy(library, path).values().get("out_of_hours.contact") != "not_allowed"
+
+
+def test_never_contact_out_of_hours_still_answers_no(tmp_path, library):
+    from policy_builder.audit.draft import draft_from_policy
+
+    path = tmp_path / "policy.md"
+    path.write_text("# Out of hours\n\n7.7 Staff must not contact families outside their working hours.\n", "utf-8")
+    assert draft_from_policy(library, path).values().get("out_of_hours.contact") == "not_allowed"
