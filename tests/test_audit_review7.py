@@ -83,6 +83,16 @@ def test_we_are_an_independent_agency_outranks_the_councils_it_works_for(tmp_pat
     assert audit_text(tmp_path, library, text).scope.employer_type == "independent_provider"
 
 
+def test_a_regulator_named_after_such_as_is_no_self_description(tmp_path, library):
+    text = (
+        "# Scope\n\n1.1 Ashgrove NHS Foundation Trust sets out here how NHS staff use social media. Staff may be "
+        "referred to their regulator, such as the Nursing and Midwifery Council.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.scope.employer_type == "nhs_trust"
+    assert not audit.scope.self_described
+
+
 def test_a_type_named_only_in_passing_is_still_counted(tmp_path, library):
     text = "# Contact\n\nStaff of the Council must use the Council's phones. Council staff must not use their own.\n"
     audit = audit_text(tmp_path, library, text)
@@ -233,3 +243,134 @@ def test_never_contact_out_of_hours_still_answers_no(tmp_path, library):
     path = tmp_path / "policy.md"
     path.write_text("# Out of hours\n\n7.7 Staff must not contact families outside their working hours.\n", "utf-8")
     assert draft_from_policy(library, path).values().get("out_of_hours.contact") == "not_allowed"
+
+
+# --- review 6: the draft takes the organisation's name, owner and approver from a title or a control block --------
+
+
+def _draft_values(tmp_path, library, text):
+    from policy_builder.audit.draft import draft_from_policy
+
+    path = tmp_path / "policy.md"
+    path.write_text(text, encoding="utf-8")
+    return draft_from_policy(library, path).values()
+
+
+def test_a_company_named_in_the_title_and_its_control_block(tmp_path, library):
+    text = (
+        "# Fernhill Care Services Ltd - Staff Handbook\n\nOwner: Registered Manager Approved by: Senior Leadership "
+        "Team, May 2025\n\n# 1 Phones\n\n1.1 Staff must use the work phone for texts to families.\n"
+    )
+    values = _draft_values(tmp_path, library, text)
+    assert values.get("organisation.name") == "Fernhill Care Services Ltd"
+    assert values.get("document.owner") == "Registered Manager"
+    assert values.get("document.approved_by") == "Senior Leadership Team"
+
+
+def test_an_agency_that_says_what_it_is_and_who_agreed_the_policy(tmp_path, library):
+    text = (
+        "# About\n\nVersion 1.2, agreed by the Board of Trustees, June 2025. Policy lead: Head of Family Support\n\n"
+        "1.1 Harrowgate Family Society is a voluntary adoption agency in England.\n"
+    )
+    values = _draft_values(tmp_path, library, text)
+    assert values.get("organisation.name") == "Harrowgate Family Society"
+    assert values.get("document.approved_by") == "Board of Trustees"
+    assert values.get("document.owner") == "Head of Family Support"
+
+
+def test_a_suppliers_possessive_is_not_the_employer(tmp_path, library):
+    text = "# Apps\n\n1.1 Staff may use Northgate Software Ltd's case app on the work phone.\n"
+    assert "organisation.name" not in _draft_values(tmp_path, library, text)
+
+
+# --- Part 1, 3: a numbered paragraph's first PDF line is not a heading ---------------------------------------------
+
+
+def _pdf_headings(lines: list[str]) -> list[str]:
+    from policy_builder.audit.read import _passages, _reflow, _text_blocks
+
+    width = max(len(line) for line in lines)
+    return list(dict.fromkeys(p.heading for p in _passages(_text_blocks(_reflow(lines, width)))))
+
+
+def test_a_numbered_paragraph_wrapped_over_pdf_lines_is_not_read_as_a_heading():
+    lines = [
+        "4. Messages",
+        "4.1 Keep messages to families short and about arrangements, and use the work phone for every one.",
+        "4.2 Anything important said in a message (a change of plan, a worry or",
+        "a complaint) should be written up on the case record the same working day.",
+        "4.3 Used carelessly, messages can breach confidentiality and damage the",
+        "trust that families place in us, so think before you send anything at all.",
+    ]
+    assert _pdf_headings(lines) == ["4. Messages"]
+
+
+def test_a_heading_wrapped_over_two_pdf_lines_is_still_a_heading():
+    lines = [
+        "8. Looking people up online",
+        "8.1 Do not look at a family's social media from your own account, whatever the reason for it.",
+        "9. Social workers placed with partner health",
+        "teams",
+        "9.1 Social workers placed with partner teams follow this policy as well as the partner's own rules.",
+    ]
+    headings = _pdf_headings(lines)
+    assert headings[0] == "8. Looking people up online"
+    assert headings[1].startswith("9. Social workers placed with partner health")
+
+
+# --- Part 1, 4: draft answers left open rather than read from a neighbouring rule -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question"),
+    [
+        # a look carried out from the team's work account, agreed with the manager: no stance on setting one up
+        (
+            "A one-off look must be agreed with your manager and carried out from the team's work account, not a "
+            "personal account.",
+            "accounts.dedicated",
+        ),
+        # screenshots that can be uploaded are an option beside the case note, not the way messages are recorded
+        ("Screenshots of important messages can be uploaded to the case record.", "messaging.record_method"),
+        (
+            "Case records, including screenshots saved to the record, are kept in line with the retention schedule.",
+            "messaging.record_method",
+        ),
+        # avoid where possible, or ask the manager first: allowed in some cases, not "no"
+        ("Group chats with several young people should be avoided where possible.", "messaging.group_chats"),
+        ("Speak to your manager before setting up a group chat with families.", "messaging.group_chats"),
+        # a home computer is a personal device, not the desktop app at work
+        ("Do not use WhatsApp Web on a home computer.", "messaging.desktop_apps"),
+        # a ban on sharing details between colleagues is no ban on the app with families
+        (
+            "WhatsApp must not be used to share personal details about service users between colleagues.",
+            "messaging.whatsapp",
+        ),
+        # not monitored in the evenings is no rule that staff never contact people then
+        (
+            "Families should be told that messages are not monitored in the evenings or at weekends.",
+            "out_of_hours.contact",
+        ),
+    ],
+)
+def test_a_neighbouring_rule_leaves_the_question_unanswered(tmp_path, library, sentence, question):
+    assert question not in _draft_values(tmp_path, library, f"# Rules\n\n5.1 {sentence}\n")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "value"),
+    [
+        ("Group chats with families must not be used.", "messaging.group_chats", False),
+        ("Do not use WhatsApp Web or the desktop app.", "messaging.desktop_apps", False),
+        ("Screenshots of messages must be saved to the case record.", "messaging.record_method", "screenshot"),
+    ],
+)
+def test_the_rule_itself_still_answers(tmp_path, library, sentence, question, value):
+    # (the messaging questions are asked only where messaging apps are allowed)
+    allowed = "5.0 Staff may use WhatsApp on the work phone to keep in touch with families about visits.\n\n"
+    assert _draft_values(tmp_path, library, f"# Rules\n\n{allowed}5.1 {sentence}\n").get(question) == value
+
+
+def test_a_ban_on_whatsapp_with_families_still_answers_not_allowed(tmp_path, library):
+    text = "# Rules\n\n5.1 WhatsApp must not be used to contact families.\n"
+    assert _draft_values(tmp_path, library, text).get("messaging.whatsapp") == "not_allowed"
