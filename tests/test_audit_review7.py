@@ -374,3 +374,78 @@ def test_the_rule_itself_still_answers(tmp_path, library, sentence, question, va
 def test_a_ban_on_whatsapp_with_families_still_answers_not_allowed(tmp_path, library):
     text = "# Rules\n\n5.1 WhatsApp must not be used to contact families.\n"
     assert _draft_values(tmp_path, library, text).get("messaging.whatsapp") == "not_allowed"
+
+
+# --- review 6, 12: forbidding sharing a password is no stance against locking the device -----------------------------
+
+
+def test_do_not_share_your_password_does_not_contradict_locking_devices(tmp_path, library):
+    text = "# Devices\n\n3.4 Do not share your password or let family members use your work phone.\n"
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("devices.lock").verdict != "contradicts"
+    assert audit.finding("devices.share-passcode").verdict == "covers"
+
+
+def test_protect_the_phone_with_a_password_still_covers_locking(tmp_path, library):
+    text = "# Devices\n\n3.4 Staff must protect every work phone with a password.\n"
+    assert audit_text(tmp_path, library, text).finding("devices.lock").verdict == "covers"
+
+
+def test_checking_with_the_social_worker_before_sending_photos_is_no_stance_on_verifying_them(tmp_path, library):
+    text = "# Photos\n\n5.1 Carers should check with the supervising social worker before sending photos.\n"
+    assert audit_text(tmp_path, library, text).finding("evidence.rely-unverified").verdict != "contradicts"
+
+
+def test_sharing_photos_on_ones_own_social_media_is_no_viewing_through_it(tmp_path, library):
+    text = (
+        "# Photos\n\n5.2 With the family's agreement, staff may share photographs of the day on their own social "
+        "media, provided the child's name is not shown.\n"
+    )
+    audit = audit_text(tmp_path, library, text)
+    assert audit.finding("viewing.personal-account").verdict == "misses"
+    assert audit.finding("photos.post").verdict == "contradicts"  # what it does say is still read
+
+
+def test_looking_through_ones_own_account_is_still_viewing(tmp_path, library):
+    text = "# Viewing\n\n7.1 Staff may look at a parent's posts from their own account and share what they find.\n"
+    assert audit_text(tmp_path, library, text).finding("viewing.personal-account").verdict == "contradicts"
+
+
+# --- review 6, 10 and 11: deleting with no saving step covers neither keeping copies after saving nor privacy work --
+
+
+def test_keeping_messages_no_longer_than_needed_is_no_rule_on_copies_after_saving(tmp_path, library):
+    text = "# Phones\n\n7.3 Carers should not keep messages from a child's family on their phone longer than needed.\n"
+    assert audit_text(tmp_path, library, text).finding("records.keep-device-copies").verdict != "covers"
+
+
+def test_deleting_copies_once_saved_still_covers_it(tmp_path, library):
+    text = "# Phones\n\n7.3 Once a message is saved to the record, staff must not keep a copy on the phone.\n"
+    assert audit_text(tmp_path, library, text).finding("records.keep-device-copies").verdict == "covers"
+
+
+def test_clearing_message_threads_for_privacy_is_no_work_with_carers_on_settings(tmp_path, library):
+    text = (
+        "# Phones\n\n7.3 To protect the family's privacy, staff should clear routine message threads from their "
+        "phones every month.\n"
+    )
+    assert audit_text(tmp_path, library, text).finding("safeguarding.work-with-carers").verdict == "misses"
+
+
+# --- review 6, 9: a routine check in an assessment is not the single urgent look ---------------------------------
+
+
+def test_a_routine_assessment_check_is_not_a_single_look(tmp_path, library):
+    text = (
+        "# Looking people up\n\n7.1 As part of a fostering assessment we may check publicly available information "
+        "about applicants online.\n"
+    )
+    assert audit_text(tmp_path, library, text).finding("viewing.single-look").verdict == "misses"
+
+
+def test_a_one_off_urgent_look_still_covers_it(tmp_path, library):
+    text = (
+        "# Looking people up\n\n7.1 Staff may take a single look at a parent's publicly available profile for an "
+        "urgent safeguarding reason, with their manager's agreement first.\n"
+    )
+    assert audit_text(tmp_path, library, text).finding("viewing.single-look").verdict == "covers"
