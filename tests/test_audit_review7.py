@@ -449,3 +449,8 @@ def test_a_one_off_urgent_look_still_covers_it(tmp_path, library):
         "urgent safeguarding reason, with their manager's agreement first.\n"
     )
     assert audit_text(tmp_path, library, text).finding("viewing.single-look").verdict == "covers"
+
+
+def test_a_communications_officer_is_not_cut_to_an_office(tmp_path, library):
+    text = "# Media\n\n5.5 Refer any request from a journalist to the Communications Officer.\n"
+    assert _draft_values(tmp_path, library, text).get("comms.team") != "the Communications Office"
