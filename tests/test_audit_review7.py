@@ -454,3 +454,11 @@ def test_a_one_off_urgent_look_still_covers_it(tmp_path, library):
 def test_a_communications_officer_is_not_cut_to_an_office(tmp_path, library):
     text = "# Media\n\n5.5 Refer any request from a journalist to the Communications Officer.\n"
     assert _draft_values(tmp_path, library, text).get("comms.team") != "the Communications Office"
+
+
+# --- review 6, 14: rules a document states in other words ------------------------------------------------------------
+
+
+def test_new_staff_taken_through_the_chapter_at_induction_covers_induction(tmp_path, library):
+    text = "# Training\n\n9.1 New staff will be taken through this chapter during their induction.\n"
+    assert audit_text(tmp_path, library, text).finding("training.complete-induction").verdict == "covers"
