@@ -11,7 +11,16 @@ from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
-from policy_builder.audit.match import AuditConfig, Evidence, Match, Matcher, column_modality, position_of
+from policy_builder.audit.match import (
+    CONTRADICT_NEAR,
+    AuditConfig,
+    Evidence,
+    Match,
+    Matcher,
+    column_modality,
+    judge,
+    position_of,
+)
 from policy_builder.audit.read import Passage, read_passages
 from policy_builder.content.library import Library
 from policy_builder.content.models import Answers, Clause
@@ -41,6 +50,10 @@ class Finding:
     # says the rule's key concept and its act with a modal word of its own and no other rule fits it better,
     # else "check" (it may contradict; a person reads it first). None for other findings.
     certainty: str | None = None
+    # For a contradiction: sentences elsewhere that state the same rule the other way (its key concept and act,
+    # with a modal word of their own against the contradicting one's, and no other rule fitting them better),
+    # so the document goes both ways on it. Empty where the other sentences rule on something else.
+    opposed: tuple[Evidence, ...] = ()
 
     @property
     def clear(self) -> bool:
@@ -60,6 +73,7 @@ class Finding:
             "universal": self.universal,
             "evidence": _evidence_dict(self.evidence),
             "also": [_evidence_dict(e) for e in self.also],
+            "opposed": [_evidence_dict(e) for e in self.opposed],
         }
 
 
@@ -242,6 +256,8 @@ class Scope:
     employer_type: str | None = None
     source: str | None = None  # profile | given | document | None (not known)
     evidence: dict[str, str] = field(default_factory=dict)  # "nation"/"employer_type" -> the words found
+    # the employer type is the one the document says it is ("X is a voluntary adoption agency"), not a count
+    self_described: bool = False
 
 
 def _clear(counts: dict[str, int]) -> str | None:
@@ -273,10 +289,25 @@ def infer_scope(passages: Sequence[Passage], opening: str = "", *, config: Audit
     text = "\n".join(dict.fromkeys([opening] + [p.heading for p in passages] + [p.text for p in passages]))
     found: dict[str, str | None] = {}
     evidence: dict[str, str] = {}
+    self_described = False
     for key in ("nation", "employer_type"):
         signals = config.scope.get(key, {})
-        hits = {value: [m.group(0) for m in pattern.finditer(text)] for value, pattern in signals.items()}
+        matches = {value: list(pattern.finditer(text)) for value, pattern in signals.items()}
+        hits = {value: [m.group(0) for m in found_] for value, found_ in matches.items()}
         value = _clear({v: len(h) for v, h in hits.items()})
+        if key == "employer_type":
+            # the document's own description ("X is a voluntary adoption agency", "We are an NHS trust") outranks
+            # any count of other bodies it names in passing ("whether the Health and Social Care Trust needs to
+            # be told"): the one type it says it is, where it says one
+            own = {
+                v: [m.group(0) for m in ms if config.self_description.search(text, max(0, m.start() - 80), m.start())]
+                for v, ms in matches.items()
+            }
+            own = {v: h for v, h in own.items() if h}
+            if len(own) == 1:
+                value = next(iter(own))
+                hits[value] = own[value]
+                self_described = True
         found[key] = value
         if value:
             evidence[key] = hits[value][0]
@@ -286,7 +317,7 @@ def infer_scope(passages: Sequence[Passage], opening: str = "", *, config: Audit
                 found["nation"], evidence["nation"] = value, name.group(0)
                 break
     source = "document" if found["nation"] or found["employer_type"] else None
-    return Scope(found["nation"], found["employer_type"], source, evidence)
+    return Scope(found["nation"], found["employer_type"], source, evidence, self_described)
 
 
 def item_applies(library: Library, item_id: str, scope: Scope) -> bool:
@@ -589,6 +620,20 @@ def _finding(
         wording = choice_words(action.description, match.verdict, said)
     else:
         wording = requirement(action.description, match.position, modalities)
+    opposed: tuple[Evidence, ...] = ()
+    if match.verdict == "contradicts" and evidence is not None:
+        # "Yet the document also says ...": only a sentence that states this very rule the other way (the test a
+        # clear contradiction passes, its modal close before the rule's words), not one on a neighbouring matter
+        # that shares a word or two ("the approved text service, in the patient record, should be used")
+        opposed = tuple(
+            e
+            for e in also
+            if e.sentence != evidence.sentence
+            and e.modality != evidence.modality
+            and e.lead <= CONTRADICT_NEAR
+            and judge(match.position, e.modality) == "covers"
+            and matcher.clear(match.action, e)
+        )
     return Finding(
         action=match.action,
         verdict=match.verdict,
@@ -604,6 +649,7 @@ def _finding(
         also=also,
         universal=universal,
         certainty=certainty,
+        opposed=opposed,
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policy_builder.audit.infer import Conflict, Inferred, PassageLike, infer
+from policy_builder.audit.infer import Conflict, Inference, Inferred, PassageLike, infer
 from policy_builder.core.errors import OutputError, display_path
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def draft_from_passages(library: Library, passages: Iterable[PassageLike], sourc
     inference = infer(passages, library.questionnaire)
     # a question the text answers two ways stays open: the scope's one word ("NHS.uk") must not settle it
     settled = {item.question_id for item in inference.answers} | {c.question_id for c in inference.conflicts}
-    inference.answers[:0] = _scope_answers(library, passages, settled)
+    inference.answers[:0] = _scope_answers(library, passages, settled, inference)
     interview = Interview(library, answers={item.question_id: item.value for item in inference.answers})
     not_applicable = set(interview.not_applicable())
     return PolicyDraft(
@@ -64,13 +64,21 @@ def draft_from_passages(library: Library, passages: Iterable[PassageLike], sourc
 SCOPE_QUESTIONS = {"nation": "organisation.nation", "employer_type": "organisation.type"}
 
 
-def _scope_answers(library: Library, passages: Sequence[PassageLike], answered: set[str]) -> list[Inferred]:
+def _scope_answers(
+    library: Library, passages: Sequence[PassageLike], answered: set[str], inference: Inference
+) -> list[Inferred]:
     """The nation and employer type the audit judges by, where the document states them ("Social Care Wales",
-    "the Council"): the draft answers them with that passage, so the report and the wizard agree."""
+    "the Council"): the draft answers them with that passage, so the report and the wizard agree. The type the
+    document says it is ("X is a voluntary adoption agency") replaces one read from another body it names."""
     from policy_builder.audit.api import infer_scope, matcher_for
 
     config = matcher_for(library).config
     scope = infer_scope(passages, config=config)  # type: ignore[arg-type]  # reads only .text and .heading
+    if scope.self_described and scope.employer_type is not None:
+        question_id = SCOPE_QUESTIONS["employer_type"]
+        inference.answers[:] = [a for a in inference.answers if a.question_id != question_id]
+        inference.conflicts[:] = [c for c in inference.conflicts if c.question_id != question_id]
+        answered = answered - {question_id}
     found = []
     for key, question_id in SCOPE_QUESTIONS.items():
         value, word = getattr(scope, key), scope.evidence.get(key)

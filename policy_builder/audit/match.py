@@ -162,6 +162,9 @@ class AuditConfig:
     scope: dict[str, dict[str, re.Pattern[str]]] = field(default_factory=dict)
     # scope.names: employer type -> nation -> what such an employer is called there ("HSC trust" in Northern Ireland)
     scope_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    # scope.self_description: the words right before an employer type's signal that make it the document's own
+    # description ("X is a voluntary adoption agency", "We are an NHS trust"), matched at the signal's start
+    self_description: re.Pattern[str] = re.compile(r"(?!x)x")
     # The modals found in each sentence part read: one sentence is read for many actions.
     cache: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -311,6 +314,15 @@ def load_audit_config(library: Library) -> AuditConfig:
             built[GRAMMAR_KEYS[key]] = builder(raw) if builder else re.compile("|".join(f"(?:{x})" for x in raw), re.I)
         config = dataclasses.replace(config, grammar=Grammar(**built))
     for kind, values in (data.get("scope") or {}).items():
+        if kind == "self_description":
+            line = doc.line("scope", kind)
+            for text in values or []:
+                _scope_pattern(text, path, line, "scope.self_description")  # each alone first, so a bad one is named
+            if values:
+                joined = "|".join(f"(?:{t})" for t in values)
+                own = _scope_pattern(f"(?:{joined})$", path, line, "scope.self_description")
+                config = dataclasses.replace(config, self_description=own)
+            continue
         if kind == "names":
             for value, by_nation in (values or {}).items():
                 config.scope_names[str(value)] = {str(n): str(name) for n, name in (by_nation or {}).items()}
@@ -1412,7 +1424,8 @@ class Matcher:
         covering = [e for verdict, e in judged if verdict == "covers"]
         if explicit_against:
             best = explicit_against[0]
-            return Match(action, "contradicts", position, best, tuple(covering[:1]))
+            # the sentences that say it our way, for the report to weigh against it where one states the same rule
+            return Match(action, "contradicts", position, best, tuple(covering[:3]))
         if covering:
             return Match(action, "covers", position, covering[0], tuple(covering[1:3]))
         if permitted_only and position == "allow":

@@ -243,6 +243,24 @@ def _is_title_line(line: str, *, alone: bool) -> bool:
     return alone and len(words) <= 10 and line[0].isupper() and not _LIST_MARK.match(line)
 
 
+# A line whose sentence goes on: it ends on a word that needs more ("in", "the", "and") or an open bracket or comma
+_ENDS_MID_SENTENCE = re.compile(
+    r"(?:[(,\-–]|\b(?:a|an|the|and|or|but|of|in|on|at|to|for|by|with|from|as|that|which|who|is|are|be|can|may|"
+    r"will|their|our|your|its|this|these|any|all|such|than|into|about|if|when|where|not))$",
+    re.I,
+)
+
+
+def _continues(line: str, following: str) -> bool:
+    """The next line carries on the sentence ``line`` began (a wrapped line of a PDF or a plain-text file): it
+    opens in lower case, or ``line`` breaks off mid-phrase. "4.3 Information received by message (a change in" /
+    "circumstances ...) should be noted" is a numbered paragraph, not a heading and its text."""
+    # the next line is prose (long, or ending a sentence): "health teams" after "9. Social workers seconded to
+    # community mental" finishes a heading wrapped in two
+    prose = len(following.split()) > 6 or _SENTENCE_END.search(following) is not None
+    return prose and (following[:1].islower() or _ENDS_MID_SENTENCE.search(line) is not None)
+
+
 def _text_blocks(text: str) -> list[Block]:
     """Plain text: blank lines part paragraphs; a list marker starts an item; title lines are headings."""
     blocks: list[Block] = []
@@ -265,6 +283,7 @@ def _text_blocks(text: str) -> list[Block]:
                 and _NUMBERED.match(line) is not None
                 and not _LIST_MARK.match(lines[1])
                 and _is_title_line(line, alone=True)
+                and not _continues(line, lines[1])
             )
             if _is_title_line(line, alone=len(lines) == 1) or heads_chunk:
                 _flush(current, blocks)
@@ -474,7 +493,7 @@ def _reflow(lines: list[str], width: int) -> str:
     for position, line in enumerate(lines):
         following = lines[position + 1] if position + 1 < len(lines) else ""
         out.append(line)
-        heading = _is_title_line(line, alone=True) and len(line) < 0.7 * width
+        heading = _is_title_line(line, alone=True) and len(line) < 0.7 * width and not _continues(line, following)
         ends = (
             heading
             or not following

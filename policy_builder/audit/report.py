@@ -302,12 +302,8 @@ def _by_document_section(audit: Audit, library: Library, cite: Any) -> list[dict
                             # a matter employers differ on: the document's decision, for the employer to confirm
                             "choice": f.position == "depends" and f.verdict == "covers",
                             "guidance": cite([f]) if f.verdict == "contradicts" else "",
-                            # a sentence elsewhere that states our rule: a person weighs both before acting
-                            "agrees": [
-                                {"quote": e.sentence, "where": e.passage.where}
-                                for e in f.also[:1]
-                                if f.verdict == "contradicts" and e.sentence != sentence
-                            ],
+                            # a sentence elsewhere that states the same rule our way: a person weighs both
+                            "agrees": [{"quote": e.sentence, "where": e.passage.where} for e in f.opposed[:1]],
                         }
                         for f in found
                     ],

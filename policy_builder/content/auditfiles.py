@@ -117,6 +117,8 @@ def _audit_problems(library: Library, path: Path) -> Iterable[str]:
     types = {str(c.value) for c in types_question.choices} if types_question else set()
     allowed = {"nation": nations, "employer_type": types, "nation_from_name": nations}
     for kind, values in (data.get("scope") or {}).items():
+        if kind == "self_description":
+            continue  # patterns only, compiled (and any bad one named) when the audit's configuration is read
         if kind == "names":
             for value, by_nation in (values or {}).items():
                 line = doc.line("scope", kind, value)

@@ -267,6 +267,8 @@ AUDIT_FILE = _mapping(
                 "nation": _map_of(PATTERNS),
                 "employer_type": _map_of(PATTERNS),
                 "nation_from_name": _map_of(PATTERNS),
+                # the words before a type's signal that make it the document's own description ("We are a ...")
+                "self_description": PATTERNS,
                 # employer type -> nation -> what such an employer is called there ("HSC trust")
                 "names": _map_of(_map_of(TEXT)),
             }
