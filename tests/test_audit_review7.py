@@ -462,3 +462,17 @@ def test_a_communications_officer_is_not_cut_to_an_office(tmp_path, library):
 def test_new_staff_taken_through_the_chapter_at_induction_covers_induction(tmp_path, library):
     text = "# Training\n\n9.1 New staff will be taken through this chapter during their induction.\n"
     assert audit_text(tmp_path, library, text).finding("training.complete-induction").verdict == "covers"
+
+
+# --- found by the lead after the round: a tool the sentence says is approved keeps the rule -------------------------
+
+
+def test_allowing_a_tool_the_sentence_says_is_approved_covers_the_unapproved_tool_rule(tmp_path, library):
+    approved = (
+        "# AI\n\n11.1 Staff may use Microsoft Copilot, which the council has approved, to summarise meeting notes.\n"
+    )
+    finding = audit_text(tmp_path, library, approved).finding("records.unapproved-tool")
+    assert finding.verdict == "covers", finding
+    not_yet = "# AI\n\n11.1 Staff may use ChatGPT for case notes, although it has not been approved, once names are removed.\n"
+    finding = audit_text(tmp_path, library, not_yet).finding("records.unapproved-tool")
+    assert finding.verdict == "contradicts" and finding.certainty == "clear", finding
