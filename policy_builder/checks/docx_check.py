@@ -35,6 +35,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -418,6 +419,10 @@ def _parts(document: DocxDocument) -> list[tuple[str, etree._Element]]:
 
 def _runs_with_looks(document: DocxDocument, look: Look) -> Iterator[tuple[str, str, str | None, RunLook]]:
     """(where, run text, paragraph style id, look) for every run that shows text."""
+    # Paragraphs alike (style, table style layers, cell and paragraph shading) give a run the same look: each
+    # worked out once a document, as are a table's layers (a row of cells has a paragraph each).
+    paragraph_looks: dict[tuple[Any, ...], RunLook] = {}
+    table_layers: dict[tuple[etree._Element, bool], list[etree._Element]] = {}
     for where, root in _parts(document):
         for p in root.iter(qn("w:p")):
             cell_shading = None
@@ -428,7 +433,10 @@ def _runs_with_looks(document: DocxDocument, look: Look) -> Iterator[tuple[str, 
                 tr = tc.getparent()
                 tbl = tr.getparent() if tr is not None else None
                 if tbl is not None:  # a cell outside a row of a table is not in a file Word wrote
-                    layers = look.table_layers(tbl, tbl.find(qn("w:tr")) is tr)
+                    first_row = tbl.find(qn("w:tr")) is tr
+                    if (tbl, first_row) not in table_layers:
+                        table_layers[tbl, first_row] = look.table_layers(tbl, first_row)
+                    layers = table_layers[tbl, first_row]
             p_pr = p.find(qn("w:pPr"))
             style = p_pr.find(qn("w:pStyle")) if p_pr is not None else None
             style_id = style.get(qn("w:val")) if style is not None else look.default_paragraph
@@ -437,7 +445,10 @@ def _runs_with_looks(document: DocxDocument, look: Look) -> Iterator[tuple[str, 
                 text = "".join(t.text or "" for t in r.findall(qn("w:t")))
                 if text.strip():
                     if paragraph_look is None:
-                        paragraph_look = look.paragraph(p, cell_shading, layers)
+                        alike = (style_id, tuple(layers), cell_shading, shading(p_pr))
+                        if alike not in paragraph_looks:
+                            paragraph_looks[alike] = look.paragraph(p, cell_shading, layers)
+                        paragraph_look = paragraph_looks[alike]
                     yield where, text, style_id, look.run_in(r, paragraph_look)
 
 
