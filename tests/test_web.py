@@ -317,6 +317,32 @@ def test_the_applies_endpoint_says_which_questions_apply_as_answers_change(me):
     assert "messaging.apps" not in applies and "messaging.whatsapp" in applies
 
 
+def test_a_page_shown_again_reuses_its_preview_and_follows_a_changed_answer(me, library):
+    """The previews are kept per library (interview/preview.py): shown again with the same answers, not made again;
+    with an answer changed on the page, made for the new answer."""
+    from policy_builder.interview.preview import SectionPreviews
+
+    kept = SectionPreviews.of(library)
+    start_new(me)
+    me.get("/section/messaging_video")
+    made = kept.made
+    page = me.page
+    me.get("/section/messaging_video")
+    assert kept.made == made and me.page.count("preview-passage") == page.count("preview-passage") > 0
+    token = me.csrf()
+    asked = ["messaging.whatsapp", "messaging.record_system", "video.one_time_links", "video.platforms"]
+    data = {"csrf_token": token, "asked": asked, "messaging.whatsapp": "permitted"}
+    permitted = me.client.post("/section/messaging_video/applies", data=data).get_json()["previews"]
+    data["messaging.whatsapp"] = "not_allowed"
+    not_allowed = me.client.post("/section/messaging_video/applies", data=data).get_json()["previews"]
+    # The answer given is the one marked in its preview.
+    assert permitted["messaging.whatsapp"] != not_allowed["messaging.whatsapp"]
+    made = kept.made
+    data["messaging.whatsapp"] = "permitted"
+    assert me.client.post("/section/messaging_video/applies", data=data).get_json()["previews"] == permitted
+    assert kept.made == made
+
+
 def test_an_answer_changed_on_the_page_is_in_the_draft_before_the_page_is_sent(me, profiles):
     """Issue 17: "Nothing is lost" holds for an answer given but not yet sent with Save and continue."""
     start_new(me)

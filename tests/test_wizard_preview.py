@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import threading
 import time
 
 import pytest
@@ -11,7 +13,13 @@ from conftest import BUILD_DATE, PROFILES, base_profile, with_answers
 
 from policy_builder.cli import CliContext, main
 from policy_builder.interview import preview as preview_module
-from policy_builder.interview.preview import PLACEHOLDER, plain_text, preview_question, preview_section
+from policy_builder.interview.preview import (
+    PLACEHOLDER,
+    SectionPreviews,
+    plain_text,
+    preview_question,
+    preview_section,
+)
 from policy_builder.interview.session import Interview
 from policy_builder.pipeline.assemble import build_policy
 
@@ -121,6 +129,93 @@ def test_a_section_previews_quickly(library):
         preview_section(interview, section.id)
     # Generous for a shared CI machine: about a second for all eleven pages on an idle laptop.
     assert time.perf_counter() - start < 15
+
+
+def fresh_previews(interview: Interview, section_id: str) -> dict:
+    """A section's previews made afresh, with nothing kept."""
+    return {q.id: preview_question(interview, q) for q in interview.library.questionnaire.in_section(section_id)}
+
+
+def test_a_section_shown_again_with_the_same_answers_is_not_previewed_again(library):
+    kept = SectionPreviews.of(library)
+    kept.clear()
+    interview = example(library)
+    first = preview_section(interview, "messaging_video")
+    made = kept.made
+    again = preview_section(example(library), "messaging_video")  # the same answers in another interview
+    assert kept.made == made, "found kept, not made again"
+    assert again == first == fresh_previews(interview, "messaging_video")
+    again.clear()  # what a caller does with its copy leaves the kept one alone
+    assert preview_section(interview, "messaging_video") == first
+
+
+@pytest.mark.parametrize(
+    ("qid", "value", "section_id"),
+    [
+        ("messaging.whatsapp", "not_allowed", "messaging_video"),  # an answer on the page
+        ("organisation.nation", "wales", "staff"),  # an answer on another page that words this one otherwise
+        ("comms.team", None, "accounts_devices"),  # left blank on purpose: answered, so no stand-in is shown
+    ],
+)
+def test_a_kept_preview_is_not_used_once_an_answer_changes(library, qid, value, section_id):
+    SectionPreviews.of(library).clear()
+    interview = example(library)
+    before = preview_section(interview, section_id)
+    assert interview.answers.get(qid, "unanswered") != value
+    interview.answers[qid] = value  # changed in place, as the browser wizard's draft changes
+    after = preview_section(interview, section_id)
+    assert after == fresh_previews(interview, section_id)
+    assert after != before
+    del interview.answers[qid]  # not answered at all is yet another state
+    assert preview_section(interview, section_id) == fresh_previews(interview, section_id)
+
+
+def test_kept_previews_follow_the_build_date_and_the_library(library):
+    interview = Interview(library, build_date=BUILD_DATE)  # a new policy: a blank date stands for the build date
+    SectionPreviews.of(library).clear()
+    first = preview_section(interview, "document")
+    later = dataclasses.replace(interview, build_date=BUILD_DATE.replace(year=BUILD_DATE.year + 1))
+    again = preview_section(later, "document")
+    assert again == fresh_previews(later, "document")
+    assert again != first
+    # A library loaded again, or changed by copy, has previews of its own.
+    other = dataclasses.replace(library)
+    assert SectionPreviews.of(other) is not SectionPreviews.of(library)
+    assert SectionPreviews.of(library) is SectionPreviews.of(library)
+
+
+def test_kept_previews_are_bounded_least_recently_used_first():
+    kept = SectionPreviews(size=2)
+    kept.put("a", {})
+    kept.put("b", {})
+    assert kept.get("a") == {}  # used: now the most recent
+    kept.put("c", {})
+    assert kept.get("b") is None and kept.get("a") == {} and kept.get("c") == {}
+
+
+def test_kept_previews_are_safe_across_the_web_apps_threads(library):
+    SectionPreviews.of(library).clear()
+    interview = example(library)
+    sections = ["organisation", "messaging_video", "document"]
+    expected = {s: fresh_previews(interview, s) for s in sections}
+    results: list[tuple[str, dict]] = []
+    failures: list[BaseException] = []
+
+    def show(section_id: str) -> None:
+        try:
+            for _ in range(3):
+                results.append((section_id, preview_section(example(library), section_id)))
+        except BaseException as exc:  # noqa: BLE001 - reported below, from the test's own thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=show, args=(sections[i % 3],)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(results) == 18
+    assert all(previews == expected[section_id] for section_id, previews in results)
 
 
 # --- the terminal wizard ---------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -107,20 +108,24 @@ def check_docx(data: bytes, kind: str | None = None, name: str = "document") -> 
         + (f" (and {len(reaching_out) - 3} more)" if len(reaching_out) > 3 else ""),
     )
     _check_properties(document, result)
+    # Each paragraph's text and style read once for every check (python-docx works the text out again on
+    # each `paragraph.text`: a third of the time of a check when every check asked for it).
     paragraphs = document.paragraphs
+    texts = [p.text for p in paragraphs]
     styles = _Styles(document)
-    levels = [styles.level(p) for p in paragraphs]
-    _check_headings(paragraphs, levels, result)
+    names = [styles.name(p) for p in paragraphs]
+    levels = [_level(name) for name in names]
+    _check_headings(texts, levels, result)
     _check_tables(document, result)
-    _check_empty_paragraphs(paragraphs, result)
+    _check_empty_paragraphs(paragraphs, texts, result)
     _check_links(document, result)
     _check_bookmarks(document, result)
     _check_direct_formatting(document, result)
     look = Look(document)
     _check_contrast_and_size(document, look, result)
     _check_images(document, result)
-    _check_fake_headings_and_lists(paragraphs, look, styles, result)
-    body = "\n".join(p.text for p in paragraphs)
+    _check_fake_headings_and_lists(paragraphs, texts, names, levels, look, result)
+    body = "\n".join(texts)
     result.check(
         not re.search(r"\bUpdate Field\b|\bpress F9\b", body, re.I),
         "the text tells the reader to update fields (Update Field, F9); update them before publishing instead",
@@ -130,11 +135,11 @@ def check_docx(data: bytes, kind: str | None = None, name: str = "document") -> 
         "no statement of how to get this document in another format (large print, easy read ...)",
     )
     if kind == "policy":
-        _check_policy(document, paragraphs, levels, result)
+        _check_policy(document, paragraphs, texts, levels, result)
     elif kind == "practice-guide":
-        _check_guide(document, paragraphs, levels, result)
+        _check_guide(document, paragraphs, texts, levels, result)
     elif kind == "sources-annex":
-        _check_annex(document, paragraphs, levels, result)
+        _check_annex(document, texts, levels, result)
     return result
 
 
@@ -155,13 +160,13 @@ class _Styles:
         style_id = paragraph._p.style
         return self.names.get(style_id, style_id or "") if style_id else self.default
 
-    def level(self, paragraph: Paragraph) -> int | None:
-        """0 for the Title, 1-9 for Heading 1-9, None for anything else."""
-        name = self.name(paragraph)
-        if name.lower() == "title":
-            return 0
-        match = _HEADING.match(name)
-        return int(match.group(1)) if match else None
+
+def _level(style_name: str) -> int | None:
+    """0 for the Title, 1-9 for Heading 1-9, None for anything else."""
+    if style_name.lower() == "title":
+        return 0
+    match = _HEADING.match(style_name)
+    return int(match.group(1)) if match else None
 
 
 def _check_properties(document: DocxDocument, result: CheckResult) -> None:
@@ -174,25 +179,25 @@ def _check_properties(document: DocxDocument, result: CheckResult) -> None:
     result.check(text_lang == "en-GB", f"the text language is {text_lang or 'not set'}, not en-GB")
 
 
-def _check_headings(paragraphs: list[Paragraph], levels: list[int | None], result: CheckResult) -> None:
-    first = next((i for i, p in enumerate(paragraphs) if p.text.strip()), None)
+def _check_headings(texts: list[str], levels: list[int | None], result: CheckResult) -> None:
+    first = next((i for i, text in enumerate(texts) if text.strip()), None)
     result.check(
         first is not None and levels[first] == 0,
-        f"the first paragraph ('{paragraphs[first].text[:40] if first is not None else ''}') is not in the Title style",
+        f"the first paragraph ('{texts[first][:40] if first is not None else ''}') is not in the Title style",
     )
     titles = [level for level in levels if level == 0]
     result.check(len(titles) == 1, f"{len(titles)} paragraphs use the Title style; use it once, for the title")
     previous = 0
     skipped: list[str] = []
-    for paragraph, level in zip(paragraphs, levels, strict=True):
+    for text, level in zip(texts, levels, strict=True):
         if not level:
             continue
         if level > previous + 1:
             after = f"Heading {previous}" if previous else "the title"
-            skipped.append(f"'{paragraph.text[:50]}' is Heading {level} after {after}")
+            skipped.append(f"'{text[:50]}' is Heading {level} after {after}")
         previous = level
     result.check(not skipped, "heading levels are skipped: " + "; ".join(skipped[:3]))
-    empty = [p for p, level in zip(paragraphs, levels, strict=True) if level is not None and not p.text.strip()]
+    empty = [t for t, level in zip(texts, levels, strict=True) if level is not None and not t.strip()]
     result.check(not empty, f"{len(empty)} empty heading(s)")
 
 
@@ -203,9 +208,9 @@ def _check_tables(document: DocxDocument, result: CheckResult) -> None:
         result.check(header, f"table {index} has no header row marked to repeat (Table Properties > Row)")
 
 
-def _is_empty(paragraph: Paragraph) -> bool:
+def _is_empty(paragraph: Paragraph, text: str) -> bool:
     p = paragraph._p
-    if paragraph.text.strip():
+    if text.strip():
         return False
     for tag in ("w:drawing", "w:pict", "w:object", "w:fldChar", "w:fldSimple", "w:sectPr"):
         if p.find(f".//{qn(tag)}") is not None:
@@ -213,8 +218,10 @@ def _is_empty(paragraph: Paragraph) -> bool:
     return True
 
 
-def _check_empty_paragraphs(paragraphs: list[Paragraph], result: CheckResult) -> None:
-    empty = [index for index, p in enumerate(paragraphs, start=1) if _is_empty(p)]
+def _check_empty_paragraphs(paragraphs: list[Paragraph], texts: list[str], result: CheckResult) -> None:
+    empty = [
+        index for index, (p, text) in enumerate(zip(paragraphs, texts, strict=True), start=1) if _is_empty(p, text)
+    ]
     result.check(
         not empty,
         f"{len(empty)} empty paragraph(s) used for spacing (paragraph {', '.join(map(str, empty[:5]))}); "
@@ -277,14 +284,18 @@ def _field_codes(element: etree._Element) -> str:
 
 
 def _check_policy(
-    document: DocxDocument, paragraphs: list[Paragraph], levels: list[int | None], result: CheckResult
+    document: DocxDocument,
+    paragraphs: list[Paragraph],
+    texts: list[str],
+    levels: list[int | None],
+    result: CheckResult,
 ) -> None:
     body = document.element.body
     result.check(
         re.search(r"(^|\s)TOC\s", _field_codes(body)) is not None, "no contents (a TOC field that Word updates)"
     )
 
-    headings1 = [p.text for p, level in zip(paragraphs, levels, strict=True) if level == 1]
+    headings1 = [text for text, level in zip(texts, levels, strict=True) if level == 1]
     numbered = [h for h in headings1 if re.match(r"\d+\. ", h)]
     numbers = [int(h.split(".")[0]) for h in numbered]
     result.check(
@@ -305,17 +316,17 @@ def _check_policy(
 
     bad_clauses, unmarked = [], []
     section = clause = 0
-    for paragraph, level in zip(paragraphs, levels, strict=True):
-        match1 = re.match(r"(\d+)\. ", paragraph.text) if level == 1 else None
+    for paragraph, text, level in zip(paragraphs, texts, levels, strict=True):
+        match1 = re.match(r"(\d+)\. ", text) if level == 1 else None
         if match1:
             section, clause = int(match1.group(1)), 0
-        match2 = re.match(r"(\d+)\.(\d+) ", paragraph.text) if level == 2 else None
+        match2 = re.match(r"(\d+)\.(\d+) ", text) if level == 2 else None
         if match2:
             clause += 1
             if (int(match2.group(1)), int(match2.group(2))) != (section, clause):
-                bad_clauses.append(paragraph.text[:30])
+                bad_clauses.append(text[:30])
             if paragraph._p.find(qn("w:bookmarkStart")) is None:
-                unmarked.append(paragraph.text[:30])
+                unmarked.append(text[:30])
     result.check(not bad_clauses, f"clauses are not numbered in order within their section: {bad_clauses[:3]}")
     result.check(clause > 0 or section > 0, "no numbered clauses (Heading 2 '1.1 ...')")
     result.check(not unmarked, f"{len(unmarked)} clause heading(s) have no bookmark to link to: {unmarked[:3]}")
@@ -347,24 +358,28 @@ def _check_header_footer(document: DocxDocument, control_rows: list[list[str]], 
 
 
 def _check_guide(
-    document: DocxDocument, paragraphs: list[Paragraph], levels: list[int | None], result: CheckResult
+    document: DocxDocument,
+    paragraphs: list[Paragraph],
+    texts: list[str],
+    levels: list[int | None],
+    result: CheckResult,
 ) -> None:
     """Sections under the policy's numbers ("4." or "3A."), paragraphs "G4.1" in order, each bookmarked."""
     bad, unmarked = [], []
     section: str | None = None
     count = clauses = 0
-    for paragraph, level in zip(paragraphs, levels, strict=True):
-        match1 = re.match(r"(\d+[A-Z]?)\. ", paragraph.text) if level == 1 else None
+    for paragraph, text, level in zip(paragraphs, texts, levels, strict=True):
+        match1 = re.match(r"(\d+[A-Z]?)\. ", text) if level == 1 else None
         if match1:
             section, count = match1.group(1), 0
-        match2 = re.match(r"G(\d+[A-Z]?)\.(\d+) ", paragraph.text) if level == 2 else None
+        match2 = re.match(r"G(\d+[A-Z]?)\.(\d+) ", text) if level == 2 else None
         if match2:
             count += 1
             clauses += 1
             if (match2.group(1), int(match2.group(2))) != (section, count):
-                bad.append(paragraph.text[:30])
+                bad.append(text[:30])
             if paragraph._p.find(qn("w:bookmarkStart")) is None:
-                unmarked.append(paragraph.text[:30])
+                unmarked.append(text[:30])
     result.check(not bad, f"guide paragraphs are not numbered G<section>.1, .2 ... in their section: {bad[:3]}")
     result.check(not unmarked, f"{len(unmarked)} guide heading(s) have no bookmark to link to: {unmarked[:3]}")
     if clauses:
@@ -375,10 +390,8 @@ def _check_guide(
     _check_header_footer(document, _control_rows(document), result)
 
 
-def _check_annex(
-    document: DocxDocument, paragraphs: list[Paragraph], levels: list[int | None], result: CheckResult
-) -> None:
-    headings1 = [p.text for p, level in zip(paragraphs, levels, strict=True) if level == 1]
+def _check_annex(document: DocxDocument, texts: list[str], levels: list[int | None], result: CheckResult) -> None:
+    headings1 = [text for text, level in zip(texts, levels, strict=True) if level == 1]
     result.check(any("Documents" in h for h in headings1), "no list of the documents (a 'Documents' heading)")
     result.check(
         any(table.rows and table.rows[0].cells[0].text == "Clause" for table in document.tables),
@@ -406,6 +419,10 @@ def _parts(document: DocxDocument) -> list[tuple[str, etree._Element]]:
 
 def _runs_with_looks(document: DocxDocument, look: Look) -> Iterator[tuple[str, str, str | None, RunLook]]:
     """(where, run text, paragraph style id, look) for every run that shows text."""
+    # Paragraphs alike (style, table style layers, cell and paragraph shading) give a run the same look: each
+    # worked out once a document, as are a table's layers (a row of cells has a paragraph each).
+    paragraph_looks: dict[tuple[Any, ...], RunLook] = {}
+    table_layers: dict[tuple[etree._Element, bool], list[etree._Element]] = {}
     for where, root in _parts(document):
         for p in root.iter(qn("w:p")):
             cell_shading = None
@@ -416,14 +433,23 @@ def _runs_with_looks(document: DocxDocument, look: Look) -> Iterator[tuple[str, 
                 tr = tc.getparent()
                 tbl = tr.getparent() if tr is not None else None
                 if tbl is not None:  # a cell outside a row of a table is not in a file Word wrote
-                    layers = look.table_layers(tbl, tbl.find(qn("w:tr")) is tr)
+                    first_row = tbl.find(qn("w:tr")) is tr
+                    if (tbl, first_row) not in table_layers:
+                        table_layers[tbl, first_row] = look.table_layers(tbl, first_row)
+                    layers = table_layers[tbl, first_row]
             p_pr = p.find(qn("w:pPr"))
             style = p_pr.find(qn("w:pStyle")) if p_pr is not None else None
             style_id = style.get(qn("w:val")) if style is not None else look.default_paragraph
+            paragraph_look: RunLook | None = None  # worked out once a paragraph, when it has text to show
             for r in p.iter(qn("w:r")):
                 text = "".join(t.text or "" for t in r.findall(qn("w:t")))
                 if text.strip():
-                    yield where, text, style_id, look.run(r, p, cell_shading, layers)
+                    if paragraph_look is None:
+                        alike = (style_id, tuple(layers), cell_shading, shading(p_pr))
+                        if alike not in paragraph_looks:
+                            paragraph_looks[alike] = look.paragraph(p, cell_shading, layers)
+                        paragraph_look = paragraph_looks[alike]
+                    yield where, text, style_id, look.run_in(r, paragraph_look)
 
 
 def _check_contrast_and_size(document: DocxDocument, look: Look, result: CheckResult) -> None:
@@ -491,19 +517,27 @@ _SENTENCE_END = (".", "!", "?", ":", ";", ",")
 
 def _all_bold(p: etree._Element, look: Look) -> bool:
     runs = [r for r in p.iter(qn("w:r")) if "".join(t.text or "" for t in r.findall(qn("w:t"))).strip()]
-    return bool(runs) and all(look.run(r, p, None, []).bold for r in runs)
+    if not runs:
+        return False
+    paragraph_look = look.paragraph(p, None, [])
+    return all(look.run_in(r, paragraph_look).bold for r in runs)
 
 
 def _check_fake_headings_and_lists(
-    paragraphs: list[Paragraph], look: Look, styles: _Styles, result: CheckResult
+    paragraphs: list[Paragraph],
+    texts: list[str],
+    names: list[str],
+    levels: list[int | None],
+    look: Look,
+    result: CheckResult,
 ) -> None:
     fake_headings, typed_lists = [], []
-    for paragraph in paragraphs:
-        text = paragraph.text.strip()
+    for paragraph, whole, style_name, level in zip(paragraphs, texts, names, levels, strict=True):
+        text = whole.strip()
         if not text:
             continue
-        name = styles.name(paragraph).lower()
-        if styles.level(paragraph) is not None or name.startswith(("toc", "list", "caption", "header", "footer")):
+        name = style_name.lower()
+        if level is not None or name.startswith(("toc", "list", "caption", "header", "footer")):
             continue
         if name in ("subtitle", "tocheading", "toc heading"):
             continue

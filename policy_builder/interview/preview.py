@@ -19,7 +19,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +35,7 @@ from policy_builder.core.templating import names_with_lines
 from policy_builder.pipeline.assemble import OPEN_PREFIX, document_control, render_clause, render_intro, select_clauses
 
 if TYPE_CHECKING:
+    from policy_builder.content.library import Library
     from policy_builder.interview.session import Interview
 
 PLACEHOLDER = "[your answer]"  # stands for a blank answer in words, so the sentence that prints it can be shown
@@ -161,8 +166,87 @@ def _with_required(interview: Interview, question: Question) -> Interview:
 
 
 def preview_section(interview: Interview, section_id: str) -> dict[str, QuestionPreview]:
-    """Every question of a section (follow-ups too, so a question that appears has its preview), by id."""
-    return {q.id: preview_question(interview, q) for q in interview.library.questionnaire.in_section(section_id)}
+    """Every question of a section (follow-ups too, so a question that appears has its preview), by id.
+
+    Kept per library (SectionPreviews): a page shown again with the same answers is not previewed again.
+    """
+    previews = SectionPreviews.of(interview.library)
+    key = previews.key(interview, section_id)
+    kept = previews.get(key)
+    if kept is None:
+        kept = {q.id: preview_question(interview, q) for q in interview.library.questionnaire.in_section(section_id)}
+        previews.put(key, kept)
+    return dict(kept)  # a copy: the kept one stays as it was made whatever the caller does with its own
+
+
+class SectionPreviews:
+    """The last sections previewed with one library, by section, build date and every answer (hashed).
+
+    A section's preview assembles the policy once per choice of each of its
+    questions (about 0.1 s a page); the browser wizard shows it on every page
+    and every change of an answer on the page. A preview reads nothing but the
+    library, the build date and the answers (``Interview.answers``: given,
+    blank on purpose or not given), so with all of them in the key a kept one
+    is right until one of them changes. Least recently used go first; the
+    web app's threads share it, so it is used under a lock (a preview is
+    made outside it: two threads may make the same one, and keep either).
+    """
+
+    SIZE = 64  # pages kept per library: a few drafts' worth of sections (each about 10 to 100 KB)
+    _of: dict[int, tuple[weakref.ReferenceType[Library], SectionPreviews]] = {}
+    # Reentrant: a library collected while this thread holds it (in `of`) runs `_forget` on this thread.
+    _of_lock = threading.RLock()
+
+    def __init__(self, size: int = SIZE) -> None:
+        self.size = size
+        self._kept: OrderedDict[str, dict[str, QuestionPreview]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.made = 0  # previews made (not found kept): what the tests count
+
+    @classmethod
+    def of(cls, library: Library) -> SectionPreviews:
+        """The one kept for ``library`` (the object: a library loaded again, or changed by copy, has its own)."""
+        with cls._of_lock:
+            entry = cls._of.get(id(library))
+            if entry is None or entry[0]() is not library:
+                ref = weakref.ref(library, cls._forget)
+                entry = (ref, cls())
+                cls._of[id(library)] = entry
+            return entry[1]
+
+    @classmethod
+    def _forget(cls, ref: weakref.ReferenceType[Library]) -> None:
+        # The library is gone: so are its previews (and its id may be given to a new object).
+        with cls._of_lock:
+            for key, (kept_ref, _previews) in list(cls._of.items()):
+                if kept_ref is ref:
+                    del cls._of[key]
+
+    @staticmethod
+    def key(interview: Interview, section_id: str) -> str:
+        """The section, the build date and every answer, as a hash: answers differ in value or type, keys differ."""
+        answers = sorted((qid, type(value).__name__, repr(value)) for qid, value in interview.answers.items())
+        text = repr((section_id, interview.build_date.isoformat(), answers))
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def get(self, key: str) -> dict[str, QuestionPreview] | None:
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+            return kept
+
+    def put(self, key: str, previews: dict[str, QuestionPreview]) -> None:
+        with self._lock:
+            self.made += 1
+            self._kept[key] = previews
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
 
 
 # --- assembling with one answer changed ------------------------------------------------------
@@ -463,4 +547,12 @@ def as_lines(preview: QuestionPreview, *, brief: bool = False) -> list[tuple[str
     return lines
 
 
-__all__ = ["preview_question", "preview_section", "plain_text", "QuestionPreview", "ChoicePreview", "Passage"]
+__all__ = [
+    "preview_question",
+    "preview_section",
+    "SectionPreviews",
+    "plain_text",
+    "QuestionPreview",
+    "ChoicePreview",
+    "Passage",
+]

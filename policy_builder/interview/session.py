@@ -758,7 +758,10 @@ class Interview:
     def unanswered(self, section_id: str | None = None) -> list[Question]:
         """Questions that apply but the profile does not answer yet (or answers with a value no longer allowed)."""
         sections = [section_id] if section_id else [s.id for s in self.sections]
-        return [q for s in sections for q in self.applicable(s) if q.id not in self.answers]
+        # One context for every section asked about (as `applicable`, which would make one a section).
+        checks = Conditions(self._when_context())
+        in_section = self.library.questionnaire.in_section
+        return [q for s in sections for q in in_section(s) if q.id not in self.answers and self.applies(q, checks)]
 
     def is_new(self, question: Question) -> bool:
         """Added to the questionnaire since the loaded profile was written."""

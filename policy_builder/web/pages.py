@@ -759,14 +759,16 @@ def _write_profile(draft: Draft, *, final: bool) -> Path:
 # --- pieces of pages -------------------------------------------------------------------------
 def _nav(draft: Draft, current: str) -> list[dict[str, Any]]:
     interview = draft.interview
-    required = {q.section for q in interview.missing_required()}
+    unanswered = interview.unanswered()  # every section's at once: what applies is worked out once a page
+    required = {q.section for q in unanswered if q.required}
+    open_sections = {q.section for q in unanswered}
     items = []
     for number, section_id in enumerate(wizard().sections, start=1):
         if section_id == current:
             status = "current"
         elif section_id in required and section_id in draft.reached:
             status = "needs answer"  # only a required answer stops the build
-        elif section_id in draft.reached and not interview.unanswered(section_id):
+        elif section_id in draft.reached and section_id not in open_sections:
             status = "done"
         else:
             status = ""  # not reached, or answers left at their suggested defaults

@@ -5,6 +5,7 @@ Shared by the handouts (to estimate pages) and check-docx (contrast and size).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -109,6 +110,12 @@ class Look:
         cell_shading: str | None,
         table_layers: list[etree._Element],
     ) -> RunLook:
+        return self.run_in(r, self.paragraph(paragraph, cell_shading, table_layers))
+
+    def paragraph(
+        self, paragraph: etree._Element, cell_shading: str | None, table_layers: list[etree._Element]
+    ) -> RunLook:
+        """What a run with no properties of its own looks like in ``paragraph``: worked out once a paragraph."""
         look = RunLook(background=self.page)
         apply_run_properties(look, self.defaults)
         for layer in table_layers:  # the table style's run properties and shading (its header row's too)
@@ -128,6 +135,11 @@ class Look:
         fill = shading(p_pr)
         if fill:
             look.background = fill
+        return look
+
+    def run_in(self, r: etree._Element, paragraph_look: RunLook) -> RunLook:
+        """A run's look: its paragraph's (``Look.paragraph``), then its character style and its own properties."""
+        look = dataclasses.replace(paragraph_look)
         r_pr = r.find(qn("w:rPr"))
         r_style = r_pr.find(qn("w:rStyle")) if r_pr is not None else None
         if r_style is not None:
