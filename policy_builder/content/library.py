@@ -9,7 +9,6 @@ every file it was read from, so the next run skips reading and checking the YAML
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 import stat
@@ -464,6 +463,8 @@ def unknown_action_message(action: str, actions: dict[str, Action]) -> str:
     """ "unknown action 'x' (did you mean 'y'?)", for clause rules and handout items alike."""
     if not actions:
         return f"unknown action '{action}': there is no clauses/{ACTIONS_FILE} listing the actions rules may name"
+    import difflib  # here, not at the top: only a library with a mistake needs it (2 ms of every build)
+
     close = difflib.get_close_matches(action, list(actions), n=3, cutoff=0.6)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
     return f"unknown action '{action}'{hint}; add it to clauses/{ACTIONS_FILE} or use one listed there"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -573,5 +572,7 @@ def evaluate(expression: str, context: Mapping[str, Any] | Conditions) -> bool:
 
 
 def suggest(name: str, candidates: list[str]) -> str:
+    import difflib  # here, not at the top: only a mistake needs it (2 ms of every build)
+
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
