@@ -44,10 +44,12 @@ T = TypeVar("T")
 # LibreOffice's PDFs, the covering set of stances, the upgrade fixtures, the eighteen employers' policies,
 # the one Chromium of the browser tests, the audit's accuracy on the labelled set, the library at twice its
 # size, the audit of a policy that takes the choices employers differ on, textstat's pronouncing dictionary
-# (1.3 s a process; test_reading.py compares with it).
+# (1.3 s a process; test_reading.py compares with it), the package's imports (parsed once: three tests walk
+# them).
 # (xdist's own loadgroup reads xdist_group marks by renaming test ids, which pytest 9 no longer allows.)
 ONE_WORKER = frozenset(
     {
+        "test_architecture.py",
         "test_audit.py",
         "test_audit_stance.py",
         "test_browser.py",
