@@ -124,8 +124,11 @@ def write_long_policy(path: Path, words: int = 18000) -> int:
     The labelled documents joined, then again from the start until the count is reached: a long policy,
     in the styles a real one mixes, the same every time (benchmarks/run.py audits it too).
     """
-    parts = []
+    parts: list[str] = []
+    read = 0  # words in the documents read so far
     for entry in load_labels(LABELS):
+        if read >= words:
+            break  # the documents read hold enough: those after them would not be reached (a short --quick run)
         passages = read_passages(entry["document"])
         parts.append(f"# {entry['name']}\n")
         heading = None
@@ -134,6 +137,7 @@ def write_long_policy(path: Path, words: int = 18000) -> int:
                 parts.append(f"\n## {passage.heading}\n")
                 heading = passage.heading
             parts.append(passage.text + "\n")
+        read = sum(len(part.split()) for part in parts)
     lines, count = [], 0
     while count < words:
         for part in parts:
