@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import os
 import pickle
 import shutil
@@ -44,10 +46,12 @@ T = TypeVar("T")
 # LibreOffice's PDFs, the covering set of stances, the upgrade fixtures, the eighteen employers' policies,
 # the one Chromium of the browser tests, the audit's accuracy on the labelled set, the library at twice its
 # size, the audit of a policy that takes the choices employers differ on, textstat's pronouncing dictionary
-# (1.3 s a process; test_reading.py compares with it).
+# (1.3 s a process; test_reading.py compares with it), the package's imports (parsed once: three tests walk
+# them).
 # (xdist's own loadgroup reads xdist_group marks by renaming test ids, which pytest 9 no longer allows.)
 ONE_WORKER = frozenset(
     {
+        "test_architecture.py",
         "test_audit.py",
         "test_audit_stance.py",
         "test_browser.py",
@@ -159,12 +163,18 @@ def start_serve(cwd: Path, **env: str) -> subprocess.Popen:
 
 def base_profile() -> dict[str, Any]:
     """The example council's answers, with refresher training and the 2.0 approval and retention facts
-    added so no gap is open: vary them in tests."""
+    added so no gap is open: vary them in tests (each call a copy of its own)."""
+    return copy.deepcopy(_base_profile())
+
+
+@functools.cache
+def _base_profile() -> dict[str, Any]:
+    """base_profile(), read once a process (pure-Python YAML took 8 ms a call, and content tests make hundreds)."""
     profile = yaml.safe_load((PROFILES / "example-council.yaml").read_text(encoding="utf-8"))
     profile["training"]["refresher_months"] = 24
     profile["document"].update(equality_assessment=True, staff_consulted=True)
     profile.setdefault("data", {})["care_records_retention"] = True
-    return profile
+    return cast(dict[str, Any], profile)
 
 
 def with_answers(profile: dict[str, Any], **answers: Any) -> dict[str, Any]:

@@ -351,40 +351,39 @@ def organisation_name(path: Path) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
-_PARSED: dict[str, Any] = {}  # profile text -> its round-trip parse, never changed (see _parsed)
+_PARSED: dict[str, Any] = {}  # profile text -> its round-trip parse, handed out once (see _parsed)
 _PARSED_KEPT = 16
 _PARSED_LOCK = threading.Lock()  # the web app saves drafts from several threads
 
 
 def _parsed(text: str) -> Any:
-    """``text`` parsed the round-trip way, for changing: a copy of a parse kept from before when there is one.
+    """``text`` parsed the round-trip way, for changing: the parse kept from before when there is one.
 
-    Parsing comments and all is pure Python and most of the cost of a save; copying a parse is a
-    fraction of it. The web app saves a draft after each page, each save starting from the text the
-    last one wrote: dump_profile keeps what it dumped as the parse of that text. A kept parse itself is
-    never handed out (the caller changes what it gets). tests/test_interview.py checks that drafts
-    saved this way are those written by parsing each time.
+    Parsing comments and all is pure Python and most of the cost of a save. The web app saves a draft
+    after each page, each save starting from the text the last one wrote: dump_profile keeps what it
+    dumped as the parse of that text. A kept parse is handed out once, taken out of the keeping (the
+    caller changes it), so it is neither copied nor ever seen changed by another save: a second save of
+    the same text (another tab with the same answers, or a save that failed) parses it afresh.
+    tests/test_interview.py checks that drafts saved this way are those written by parsing each time.
     """
-    import copy
-
-    kept = _PARSED.get(text)
+    with _PARSED_LOCK:
+        kept = _PARSED.pop(text, None)
     if kept is not None:
-        return copy.deepcopy(kept)
+        return kept
     data = _round_trip().load(text)
     if isinstance(data, Mapping):
         _lift_comments(data)
-    _keep_parse(text, data)
     return data
 
 
 def _keep_parse(text: str, data: Any) -> None:
-    import copy
-
-    kept = copy.deepcopy(data)
+    """Keep ``data``, just dumped as ``text``, for the next save that starts from ``text``: the caller
+    hands it over and never touches it again (dump_profile has done with it)."""
     with _PARSED_LOCK:
+        _PARSED.pop(text, None)  # kept again: now the newest
         if len(_PARSED) >= _PARSED_KEPT:
             _PARSED.pop(next(iter(_PARSED)))  # the oldest
-        _PARSED[text] = kept
+        _PARSED[text] = data
 
 
 def _round_trip() -> Any:
