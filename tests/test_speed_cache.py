@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BUILD_DATE, PROFILES, ROOT
+from conftest import BUILD_DATE, PROFILES, ROOT, once_per_run
 from conftest import CACHE_MARKER as MARKER
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -150,29 +150,35 @@ def test_a_library_with_an_unknown_name_is_not_kept(cache, clauses, yaml_reads):
         second.require_sound()
 
 
-def test_build_keeps_everything_inside_the_cache_folder(tmp_path):
+@pytest.fixture(scope="session")
+def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path], list[str]]:
+    """(cache folder, out folders, stderr): `policy-builder build` of the example council twice, each in a
+    process of its own (-X importtime), into a new cache folder inside a folder of its own: a cold build,
+    then a warm one. Made once a run for the tests of what the two runs leave, which only read it."""
+
+    def build() -> tuple[Path, list[Path], list[str]]:
+        work = tmp_path_factory.mktemp("two-builds")
+        cache = work / "outer" / "cache"
+        env = {**os.environ, templating.CACHE_ENV: str(cache), "POLICY_BUILDER_PAGE_NUMBERS": "0"}
+        outs, stderr = [], []
+        for run in range(2):
+            out = work / f"out{run}"
+            command = ["-X", "importtime", "-m", "policy_builder", "build", str(PROFILES / "example-council.yaml")]
+            result = subprocess.run(
+                [sys.executable, *command, "--out", str(out)], env=env, check=True, capture_output=True, text=True
+            )
+            outs.append(out)
+            stderr.append(result.stderr)
+        return cache, outs, stderr
+
+    return once_per_run(tmp_path_factory, "two-builds", build)
+
+
+def test_build_keeps_everything_inside_the_cache_folder(two_builds):
     """names.json, the snapshot and the compiled output templates all go inside $POLICY_BUILDER_CACHE."""
-    cache = tmp_path / "outer" / "cache"
-    env = {**os.environ, templating.CACHE_ENV: str(cache)}
-    outputs = []
-    for run in range(2):
-        out = tmp_path / f"out{run}"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "policy_builder",
-                "build",
-                str(PROFILES / "example-council.yaml"),
-                "--out",
-                str(out),
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        outputs.append(sorted(out.glob("*.md")))
-    assert sorted(p.name for p in (tmp_path / "outer").iterdir()) == ["cache"]  # nothing beside the folder
+    cache, outs, _ = two_builds
+    outputs = [sorted(out.glob("*.md")) for out in outs]
+    assert sorted(p.name for p in cache.parent.iterdir()) == ["cache"]  # nothing beside the folder
     assert (cache / "names.json").is_file()
     assert len(snapshots(cache)) == 1
     bytecode = FileSystemBytecodeCache(str(cache / "jinja"))
@@ -460,17 +466,10 @@ def test_an_altered_kept_document_is_ignored_and_the_markdown_parsed_afresh(cach
     assert "BOLD" not in b.to_markdown(again)
 
 
-def test_a_warm_build_imports_no_markdown_parser_and_writes_the_same_files(tmp_path):
-    env = {**os.environ, templating.CACHE_ENV: str(tmp_path / "cache"), "POLICY_BUILDER_PAGE_NUMBERS": "0"}
-    imported, written = [], []
-    for run in range(2):
-        out = tmp_path / f"out{run}"
-        command = ["-X", "importtime", "-m", "policy_builder", "build", str(PROFILES / "example-council.yaml")]
-        result = subprocess.run(
-            [sys.executable, *command, "--out", str(out)], env=env, check=True, capture_output=True, text=True
-        )
-        imported.append((" markdown_it\n" in result.stderr, " yaml\n" in result.stderr))
-        written.append({p.name: p.read_bytes() for p in out.glob("*.md")})
+def test_a_warm_build_imports_no_markdown_parser_and_writes_the_same_files(two_builds):
+    _, outs, stderr = two_builds
+    imported = [(" markdown_it\n" in text, " yaml\n" in text) for text in stderr]
+    written = [{p.name: p.read_bytes() for p in out.glob("*.md")} for out in outs]
     # The first run parsed (and kept) the documents and the profile; the second read them back.
     assert imported == [(True, True), (False, False)]
     assert written[0] == written[1]
