@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BUILD_DATE, PROFILES, ROOT, once_per_run
+from conftest import BUILD_DATE, PROFILES, ROOT, marked_library, once_per_run
 from conftest import CACHE_MARKER as MARKER
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,6 +29,14 @@ from policy_builder.core import signed_cache, templating
 from policy_builder.core.errors import LibraryError
 from policy_builder.pipeline.assemble import build_policy
 from policy_builder.pipeline.profile import load_profile
+
+
+@pytest.fixture
+def small_clauses(tmp_path: Path) -> Path:
+    """A marked library of one section (01-purpose.yaml) and every other file: for a test that reads a library
+    afresh several times to see what is kept of it, at a fifth of the whole library's cost each time. The
+    whole library's second load, field by field, is test_second_load_comes_from_the_snapshot_...'s."""
+    return marked_library(tmp_path / "clauses", "01-purpose.yaml")
 
 
 def snapshots(cache: Path) -> list[Path]:
@@ -60,16 +68,16 @@ def test_second_load_comes_from_the_snapshot_and_builds_the_same_policy(cache, c
     assert text == policy_text(first)
 
 
-def test_a_changed_clause_text_is_seen_even_with_the_same_size_and_time(cache, clauses, yaml_reads):
-    assert MARKER in policy_text(load_library(clauses))
-    path = clauses / "01-purpose.yaml"
+def test_a_changed_clause_text_is_seen_even_with_the_same_size_and_time(cache, small_clauses, yaml_reads):
+    assert MARKER in policy_text(load_library(small_clauses))
+    path = small_clauses / "01-purpose.yaml"
     before = path.stat()
     changed = MARKER.replace("one", "two")
     path.write_text(path.read_text(encoding="utf-8").replace(MARKER, changed), encoding="utf-8")
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_size == before.st_size
     yaml_reads.clear()
-    library = load_library(clauses)
+    library = load_library(small_clauses)
     assert yaml_reads  # read afresh
     text = policy_text(library)
     assert changed in text and MARKER not in text
@@ -110,19 +118,19 @@ def test_a_damaged_snapshot_is_ignored_and_rebuilt(cache, snapshotted, yaml_read
     assert yaml_reads == []
 
 
-def test_an_unreadable_cache_folder_only_means_no_snapshot(tmp_path, monkeypatch, clauses):
+def test_an_unreadable_cache_folder_only_means_no_snapshot(tmp_path, monkeypatch, small_clauses):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder would be", encoding="utf-8")
     monkeypatch.setenv(templating.CACHE_ENV, str(blocker))
     monkeypatch.setattr(templating, "_folder", False)
     monkeypatch.setattr(templating, "_cache", False)
-    assert MARKER in policy_text(load_library(clauses))
-    assert MARKER in policy_text(load_library(clauses))
+    assert MARKER in policy_text(load_library(small_clauses))
+    assert MARKER in policy_text(load_library(small_clauses))
 
 
-def test_a_broken_library_is_reported_every_time_and_never_kept(cache, clauses):
-    load_library(clauses)  # a good snapshot of this folder exists
-    path = clauses / "01-purpose.yaml"
+def test_a_broken_library_is_reported_every_time_and_never_kept(cache, small_clauses):
+    load_library(small_clauses)  # a good snapshot of this folder exists
+    path = small_clauses / "01-purpose.yaml"
     path.write_text(
         path.read_text(encoding="utf-8").replace("sources: [BASW-PURPOSE,", "sources: [NO-SUCH-SOURCE,", 1),
         encoding="utf-8",
@@ -130,20 +138,20 @@ def test_a_broken_library_is_reported_every_time_and_never_kept(cache, clauses):
     messages = []
     for _ in range(2):
         with pytest.raises(LibraryError) as caught:
-            load_library(clauses)
+            load_library(small_clauses)
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
     assert "01-purpose.yaml:" in messages[0] and "unknown source id(s) NO-SUCH-SOURCE" in messages[0]
 
 
-def test_a_library_with_an_unknown_name_is_not_kept(cache, clauses, yaml_reads):
-    path = clauses / "01-purpose.yaml"
+def test_a_library_with_an_unknown_name_is_not_kept(cache, small_clauses, yaml_reads):
+    path = small_clauses / "01-purpose.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(MARKER, "{{ organisation.nmae }}"), encoding="utf-8")
-    first = load_library(clauses)
+    first = load_library(small_clauses)
     assert first.problems and "organisation.nmae" in str(first.problems[0])
     assert snapshots(cache) == []
     yaml_reads.clear()
-    second = load_library(clauses)
+    second = load_library(small_clauses)
     assert yaml_reads  # read afresh
     assert [str(p) for p in second.problems] == [str(p) for p in first.problems]
     with pytest.raises(LibraryError, match="organisation.nmae"):
