@@ -254,18 +254,18 @@ def built(library: library_module.Library, out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-def test_a_build_is_the_same_with_a_snapshot_and_without(cache, snapshotted, tmp_path, monkeypatch, yaml_reads):
-    load_library(snapshotted)  # keeps the snapshot
+def test_a_build_is_the_same_with_a_snapshot_and_without(cache, clauses, tmp_path, monkeypatch, yaml_reads):
+    load_library(clauses)  # the whole library, read from its YAML: keeps the snapshot
     forget(monkeypatch)
     yaml_reads.clear()
-    with_snapshot = built(load_library(snapshotted), tmp_path / "with")
-    assert not [p for p in yaml_reads if p.parent == snapshotted]  # the library from its snapshot
+    with_snapshot = built(load_library(clauses), tmp_path / "with")
+    assert not [p for p in yaml_reads if p.parent == clauses]  # the library from its snapshot
     blocker = tmp_path / "no-cache"
     blocker.write_text("a file where the cache folder would be", encoding="utf-8")
     monkeypatch.setenv(templating.CACHE_ENV, str(blocker))
     forget(monkeypatch)
-    without = built(load_library(snapshotted), tmp_path / "without")
-    assert [p for p in yaml_reads if p.parent == snapshotted]  # read from its YAML
+    without = built(load_library(clauses), tmp_path / "without")
+    assert [p for p in yaml_reads if p.parent == clauses]  # read from its YAML
     assert list(with_snapshot) == list(without)
     for name, data in with_snapshot.items():
         if name.endswith((".md", ".json")):

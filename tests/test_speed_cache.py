@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BUILD_DATE, PROFILES, ROOT
+from conftest import BUILD_DATE, PROFILES, ROOT, marked_library, once_per_run
 from conftest import CACHE_MARKER as MARKER
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,6 +29,14 @@ from policy_builder.core import signed_cache, templating
 from policy_builder.core.errors import LibraryError
 from policy_builder.pipeline.assemble import build_policy
 from policy_builder.pipeline.profile import load_profile
+
+
+@pytest.fixture
+def small_clauses(tmp_path: Path) -> Path:
+    """A marked library of one section (01-purpose.yaml) and every other file: for a test that reads a library
+    afresh several times to see what is kept of it, at a fifth of the whole library's cost each time. The
+    whole library's second load, field by field, is test_second_load_comes_from_the_snapshot_...'s."""
+    return marked_library(tmp_path / "clauses", "01-purpose.yaml")
 
 
 def snapshots(cache: Path) -> list[Path]:
@@ -60,16 +68,16 @@ def test_second_load_comes_from_the_snapshot_and_builds_the_same_policy(cache, c
     assert text == policy_text(first)
 
 
-def test_a_changed_clause_text_is_seen_even_with_the_same_size_and_time(cache, clauses, yaml_reads):
-    assert MARKER in policy_text(load_library(clauses))
-    path = clauses / "01-purpose.yaml"
+def test_a_changed_clause_text_is_seen_even_with_the_same_size_and_time(cache, small_clauses, yaml_reads):
+    assert MARKER in policy_text(load_library(small_clauses))
+    path = small_clauses / "01-purpose.yaml"
     before = path.stat()
     changed = MARKER.replace("one", "two")
     path.write_text(path.read_text(encoding="utf-8").replace(MARKER, changed), encoding="utf-8")
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_size == before.st_size
     yaml_reads.clear()
-    library = load_library(clauses)
+    library = load_library(small_clauses)
     assert yaml_reads  # read afresh
     text = policy_text(library)
     assert changed in text and MARKER not in text
@@ -110,19 +118,19 @@ def test_a_damaged_snapshot_is_ignored_and_rebuilt(cache, snapshotted, yaml_read
     assert yaml_reads == []
 
 
-def test_an_unreadable_cache_folder_only_means_no_snapshot(tmp_path, monkeypatch, clauses):
+def test_an_unreadable_cache_folder_only_means_no_snapshot(tmp_path, monkeypatch, small_clauses):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder would be", encoding="utf-8")
     monkeypatch.setenv(templating.CACHE_ENV, str(blocker))
     monkeypatch.setattr(templating, "_folder", False)
     monkeypatch.setattr(templating, "_cache", False)
-    assert MARKER in policy_text(load_library(clauses))
-    assert MARKER in policy_text(load_library(clauses))
+    assert MARKER in policy_text(load_library(small_clauses))
+    assert MARKER in policy_text(load_library(small_clauses))
 
 
-def test_a_broken_library_is_reported_every_time_and_never_kept(cache, clauses):
-    load_library(clauses)  # a good snapshot of this folder exists
-    path = clauses / "01-purpose.yaml"
+def test_a_broken_library_is_reported_every_time_and_never_kept(cache, small_clauses):
+    load_library(small_clauses)  # a good snapshot of this folder exists
+    path = small_clauses / "01-purpose.yaml"
     path.write_text(
         path.read_text(encoding="utf-8").replace("sources: [BASW-PURPOSE,", "sources: [NO-SUCH-SOURCE,", 1),
         encoding="utf-8",
@@ -130,49 +138,55 @@ def test_a_broken_library_is_reported_every_time_and_never_kept(cache, clauses):
     messages = []
     for _ in range(2):
         with pytest.raises(LibraryError) as caught:
-            load_library(clauses)
+            load_library(small_clauses)
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
     assert "01-purpose.yaml:" in messages[0] and "unknown source id(s) NO-SUCH-SOURCE" in messages[0]
 
 
-def test_a_library_with_an_unknown_name_is_not_kept(cache, clauses, yaml_reads):
-    path = clauses / "01-purpose.yaml"
+def test_a_library_with_an_unknown_name_is_not_kept(cache, small_clauses, yaml_reads):
+    path = small_clauses / "01-purpose.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(MARKER, "{{ organisation.nmae }}"), encoding="utf-8")
-    first = load_library(clauses)
+    first = load_library(small_clauses)
     assert first.problems and "organisation.nmae" in str(first.problems[0])
     assert snapshots(cache) == []
     yaml_reads.clear()
-    second = load_library(clauses)
+    second = load_library(small_clauses)
     assert yaml_reads  # read afresh
     assert [str(p) for p in second.problems] == [str(p) for p in first.problems]
     with pytest.raises(LibraryError, match="organisation.nmae"):
         second.require_sound()
 
 
-def test_build_keeps_everything_inside_the_cache_folder(tmp_path):
+@pytest.fixture(scope="session")
+def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path], list[str]]:
+    """(cache folder, out folders, stderr): `policy-builder build` of the example council twice, each in a
+    process of its own (-X importtime), into a new cache folder inside a folder of its own: a cold build,
+    then a warm one. Made once a run for the tests of what the two runs leave, which only read it."""
+
+    def build() -> tuple[Path, list[Path], list[str]]:
+        work = tmp_path_factory.mktemp("two-builds")
+        cache = work / "outer" / "cache"
+        env = {**os.environ, templating.CACHE_ENV: str(cache), "POLICY_BUILDER_PAGE_NUMBERS": "0"}
+        outs, stderr = [], []
+        for run in range(2):
+            out = work / f"out{run}"
+            command = ["-X", "importtime", "-m", "policy_builder", "build", str(PROFILES / "example-council.yaml")]
+            result = subprocess.run(
+                [sys.executable, *command, "--out", str(out)], env=env, check=True, capture_output=True, text=True
+            )
+            outs.append(out)
+            stderr.append(result.stderr)
+        return cache, outs, stderr
+
+    return once_per_run(tmp_path_factory, "two-builds", build)
+
+
+def test_build_keeps_everything_inside_the_cache_folder(two_builds):
     """names.json, the snapshot and the compiled output templates all go inside $POLICY_BUILDER_CACHE."""
-    cache = tmp_path / "outer" / "cache"
-    env = {**os.environ, templating.CACHE_ENV: str(cache)}
-    outputs = []
-    for run in range(2):
-        out = tmp_path / f"out{run}"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "policy_builder",
-                "build",
-                str(PROFILES / "example-council.yaml"),
-                "--out",
-                str(out),
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        outputs.append(sorted(out.glob("*.md")))
-    assert sorted(p.name for p in (tmp_path / "outer").iterdir()) == ["cache"]  # nothing beside the folder
+    cache, outs, _ = two_builds
+    outputs = [sorted(out.glob("*.md")) for out in outs]
+    assert sorted(p.name for p in cache.parent.iterdir()) == ["cache"]  # nothing beside the folder
     assert (cache / "names.json").is_file()
     assert len(snapshots(cache)) == 1
     bytecode = FileSystemBytecodeCache(str(cache / "jinja"))
@@ -460,17 +474,10 @@ def test_an_altered_kept_document_is_ignored_and_the_markdown_parsed_afresh(cach
     assert "BOLD" not in b.to_markdown(again)
 
 
-def test_a_warm_build_imports_no_markdown_parser_and_writes_the_same_files(tmp_path):
-    env = {**os.environ, templating.CACHE_ENV: str(tmp_path / "cache"), "POLICY_BUILDER_PAGE_NUMBERS": "0"}
-    imported, written = [], []
-    for run in range(2):
-        out = tmp_path / f"out{run}"
-        command = ["-X", "importtime", "-m", "policy_builder", "build", str(PROFILES / "example-council.yaml")]
-        result = subprocess.run(
-            [sys.executable, *command, "--out", str(out)], env=env, check=True, capture_output=True, text=True
-        )
-        imported.append((" markdown_it\n" in result.stderr, " yaml\n" in result.stderr))
-        written.append({p.name: p.read_bytes() for p in out.glob("*.md")})
+def test_a_warm_build_imports_no_markdown_parser_and_writes_the_same_files(two_builds):
+    _, outs, stderr = two_builds
+    imported = [(" markdown_it\n" in text, " yaml\n" in text) for text in stderr]
+    written = [{p.name: p.read_bytes() for p in out.glob("*.md")} for out in outs]
     # The first run parsed (and kept) the documents and the profile; the second read them back.
     assert imported == [(True, True), (False, False)]
     assert written[0] == written[1]
