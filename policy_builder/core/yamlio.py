@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import pickle
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,9 +131,47 @@ def loads(
     text: str, path: Path, error: type[SourceError] = SourceError, *, trusted: bool = False, first_line: int = 1
 ) -> Document:
     """Like load, for text already read from ``path`` (front matter, say), starting on ``first_line`` of it."""
+    text = "\n" * (first_line - 1) + text  # so every line number is the file's
+    key = (hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest(), trusted)
+    with _read_before_lock:
+        kept = _read_before.get(key)
+        if kept is not None:
+            _read_before.move_to_end(key)
+    if kept is not None:
+        data, lines, block_scalars, plain_text = pickle.loads(kept)
+        return Document(path, data, lines, block_scalars, plain_text)
+    doc = _compose(text, path, error, trusted)
+    _remember(key, pickle.dumps((doc.data, doc.lines, doc.block_scalars, doc.plain_text), pickle.HIGHEST_PROTOCOL))
+    return doc
+
+
+# What `loads` made of a text it read before, in this process, by a hash of the text: a process that reads the
+# same text again (a library reloaded after one file changed, by `watch` or a test; the same profile in a batch
+# or a server) composes only what is new. Pickled here and unpickled for each caller, so every caller has values
+# of its own to change; the bytes are this process's own, never read from anywhere. Only a text that read
+# without a problem is kept, so every message about a file is the composer's own, every time.
+_read_before: OrderedDict[tuple[bytes, bool], bytes] = OrderedDict()
+_read_before_lock = threading.Lock()
+_READ_BEFORE_MOST = 32 * 1024 * 1024  # bytes kept; the bundled library reads to about 1 MB
+_read_before_size = 0
+
+
+def _remember(key: tuple[bytes, bool], kept: bytes) -> None:
+    global _read_before_size
+    with _read_before_lock:
+        if key in _read_before or len(kept) > _READ_BEFORE_MOST // 4:
+            return
+        _read_before[key] = kept
+        _read_before_size += len(kept)
+        while _read_before_size > _READ_BEFORE_MOST:
+            _, oldest = _read_before.popitem(last=False)
+            _read_before_size -= len(oldest)
+
+
+def _compose(text: str, path: Path, error: type[SourceError], trusted: bool) -> Document:
+    """The node tree of ``text`` composed and read into a Document (loads without what was read before)."""
     import yaml
 
-    text = "\n" * (first_line - 1) + text  # so every line number is the file's
     c_loader = _c_loader() if trusted else None
     if c_loader is not None and _shallow(text):
         fast = None
