@@ -418,7 +418,12 @@ def test_a_restart_mid_way_loses_nothing_and_every_download_works_with_default_o
         for link, name in zip(links, names, strict=True):
             link.click()  # one at a time, as a person would
             target = browser.downloads / name
-            me.wait_for(lambda t=target: t.is_file() and t.stat().st_size > 0, f"{name} to download", 15)
+            try:
+                me.wait_for(lambda t=target: t.is_file() and t.stat().st_size > 0, f"{name} to download", 15)
+            except AssertionError as missing:  # say what did arrive: a partial file, another name, nothing
+                raise AssertionError(
+                    f"{missing}; downloads: {sorted(p.name for p in browser.downloads.iterdir())}"
+                ) from None
         assert (browser.downloads / "testshire.yaml").read_bytes() == (
             work / "profiles" / "testshire.yaml"
         ).read_bytes()

@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from policy_builder.pipeline.assemble import build_policy
 from policy_builder.pipeline.profile import load_profile
 from policy_builder.render.docx import render_docx
-from policy_builder.render.pdf import libreoffice_profile
+from policy_builder.render.pdf import libreoffice_environment, libreoffice_profile
 
 EXAMPLES = sorted(PROFILES.glob("*.yaml"))
 TOOLS = ("soffice", "pdfinfo", "pdftotext")
@@ -55,7 +55,7 @@ def pdfs(library, example_documents, tmp_path_factory) -> dict[str, Path]:
             str(folder),
             *map(str, docs),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=libreoffice_environment())
     assert done.returncode == 0, done.stderr
     return {doc.stem: doc.with_suffix(".pdf") for doc in docs}
 
@@ -118,3 +118,16 @@ def test_a_policy_on_an_employer_template_converts(pdfs):
     first = text_of(pdfs["house-template-policy"], 1)
     assert "Northfield NHS Trust" in first and "OFFICIAL" in first
     assert pages(pdfs["house-template-policy"]) >= 10
+
+
+def test_libreoffice_runs_with_a_larger_heap_step_unless_the_user_chose_one(tmp_path, monkeypatch):
+    from policy_builder.render.pdf import MALLOC_TOP_PAD, _run
+
+    monkeypatch.delenv("MALLOC_TOP_PAD_", raising=False)
+    monkeypatch.setenv("POLICY_BUILDER_MARKER", "kept")
+    shown = ["sh", "-c", 'echo "$MALLOC_TOP_PAD_ $POLICY_BUILDER_MARKER"']
+    assert _run(shown, tmp_path).stdout.split() == [MALLOC_TOP_PAD, "kept"]  # the rest of the environment too
+    assert int(MALLOC_TOP_PAD) == 256 * 1024 * 1024
+    monkeypatch.setenv("MALLOC_TOP_PAD_", "4096")
+    assert _run(shown, tmp_path).stdout.split() == ["4096", "kept"]
+    assert libreoffice_environment()["MALLOC_TOP_PAD_"] == "4096"

